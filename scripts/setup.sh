@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what Vigía needs, idempotently, then builds.
+#   bash scripts/setup.sh            everything the test suite and benchmarks need (Debian packages + npm + build)
+#   bash scripts/setup.sh --runtime  only npm dependencies and the build (what `npm start` needs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+if [[ "${1:-}" != "--runtime" ]]; then
+  command -v redis-server >/dev/null || need_apt+=(redis-server)
+  command -v redis-sentinel >/dev/null || need_apt+=(redis-sentinel)
+  { command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]]; } || need_apt+=(haproxy)
+  command -v promtool >/dev/null || need_apt+=(prometheus)
+  command -v wrk >/dev/null || need_apt+=(wrk)
+fi
+if ((${#need_apt[@]})); then
+  echo "setup: installing Debian packages: ${need_apt[*]}" >&2
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# npm dependencies: install when missing or when the lock file changed since the last install.
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: installing npm dependencies" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "setup: building" >&2
+npx tsc -p tsconfig.build.json
+chmod +x dist/cli/main.js

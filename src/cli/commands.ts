@@ -1,0 +1,18 @@
+/**
+ * The table of `vigia` subcommands. Each entry loads its role lazily so `vigia turno` never pays for
+ * the code of other roles.
+ */
+import type { Command } from 'commander';
+
+/** One subcommand: its name, a one-line summary, and how to attach it to the program. */
+export interface SubcommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load: () => Promise<{ register: (program: Command) => void }>;
+}
+
+/** Every subcommand, in the order `vigia --help` lists them. */
+export const SUBCOMMANDS: readonly SubcommandEntry[] = [
+  { name: 'turno', summary: 'take-a-number counter service (serve, check)', load: () => import('../turno/command.js') },
+  { name: 'token', summary: 'create bearer tokens and their hashes for token files', load: () => import('./token-command.js') },
+];

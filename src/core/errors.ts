@@ -1,0 +1,65 @@
+/**
+ * The one error catalog of Vigía. Every error a user can see has a stable code, an HTTP status and a
+ * message template; docs/errors.md lists them all and a test keeps the two in sync.
+ */
+
+/** Everything the catalog knows about one error code. */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly message: string;
+  /** When set, HTTP answers carry `Retry-After: <seconds>`. */
+  readonly retryAfterSeconds?: number;
+}
+
+/** The catalog: stable code -> spec. Codes never change meaning once released. */
+export const ERROR_CATALOG = {
+  VIGIA_ERR_INTERNAL: { status: 500, message: 'internal error' },
+  VIGIA_ERR_CONFIG: { status: 500, message: 'invalid configuration' },
+  VIGIA_ERR_NOT_FOUND: { status: 404, message: 'no such endpoint' },
+  VIGIA_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
+  VIGIA_ERR_UNAUTHORIZED: { status: 401, message: 'missing or invalid bearer token' },
+  VIGIA_ERR_BAD_REQUEST: { status: 400, message: 'malformed request' },
+  VIGIA_ERR_SHUTTING_DOWN: { status: 503, message: 'server is shutting down', retryAfterSeconds: 1 },
+  TURNO_ERR_INVALID_ID: { status: 400, message: 'invalid id' },
+  TURNO_ERR_COUNTER_EXHAUSTED: { status: 409, message: 'counter reached Number.MAX_SAFE_INTEGER; no exact next number exists' },
+  TURNO_ERR_STORE_UNAVAILABLE: { status: 503, message: 'counter store unavailable', retryAfterSeconds: 1 },
+  TURNO_ERR_REPLICATION_TIMEOUT: { status: 503, message: 'no replica confirmed the increment in time; the number was not handed out', retryAfterSeconds: 1 },
+  TURNO_ERR_STORE_LOCKED: { status: 500, message: 'file store is locked by another process' },
+  TURNO_ERR_STORE_CORRUPT: { status: 500, message: 'file store journal is corrupt' },
+  TURNO_ERR_SHARD_TOPOLOGY: { status: 500, message: 'Redis shard list differs from the one these shards were initialised with' },
+  TURNO_ERR_CHECK_VIOLATION: { status: 500, message: 'history check found a violation' },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** A stable error code from the catalog. */
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** An error with a stable code, an optional detail for the user and an optional cause (never shown). */
+export class VigiaError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const spec: ErrorSpec = ERROR_CATALOG[code];
+    super(detail ? `${spec.message}: ${detail}` : spec.message, options);
+    this.name = 'VigiaError';
+    this.code = code;
+    this.status = spec.status;
+    this.retryAfterSeconds = spec.retryAfterSeconds;
+  }
+}
+
+/** True when `err` is a catalogued error with the given code (or any code when omitted). */
+export function isVigiaError(err: unknown, code?: ErrorCode): err is VigiaError {
+  return err instanceof VigiaError && (code === undefined || err.code === code);
+}
+
+/** The JSON body of an error answer: `{"error": {"code", "message"}}`. Unknown errors reveal nothing. */
+export function errorBody(err: unknown): { status: number; body: string; retryAfterSeconds: number | undefined } {
+  const e = err instanceof VigiaError ? err : new VigiaError('VIGIA_ERR_INTERNAL');
+  return {
+    status: e.status,
+    body: JSON.stringify({ error: { code: e.code, message: e.message } }),
+    retryAfterSeconds: e.retryAfterSeconds,
+  };
+}

@@ -1,0 +1,59 @@
+/** `vigia turno` configuration: flags and VIGIA_TURNO_* env, parsed once with a schema and frozen. */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseConfig, parseListen, type ListenAddress } from '../core/config.js';
+import { LOG_LEVELS } from '../core/log.js';
+
+/** Default store: the embedded, durable file journal. */
+export const DEFAULT_STORE = 'file:./data/turno.journal';
+/** Default listen address (loopback: exposing it is an explicit decision). */
+export const DEFAULT_LISTEN = '127.0.0.1:7017';
+
+const schema = z
+  .object({
+    listen: z.string().transform((text, ctx): ListenAddress => {
+      const addr = parseListen(text);
+      if (!addr) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${text}" is not host:port` });
+        return z.NEVER;
+      }
+      return addr;
+    }),
+    store: z.string().min(1),
+    workers: z.coerce.number().int().min(1).max(256),
+    authTokenFile: z.string().min(1).optional(),
+    insecureNoAuth: z.boolean(),
+    logLevel: z.enum(LOG_LEVELS),
+    shutdownTimeoutMs: z.coerce.number().int().min(100).max(600_000),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.authTokenFile && !c.insecureNoAuth && !isLoopback(c.listen.host)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['authTokenFile'],
+        message: `listening on ${c.listen.host} (not loopback) needs --auth-token-file, or --insecure-no-auth to serve without authentication`,
+      });
+    }
+    if (c.workers > 1 && (c.store === 'memory' || c.store.startsWith('file:'))) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['workers'],
+        message: `--workers ${c.workers} needs a shared store (redis://...); "${c.store}" lives in one process and workers would hand out the same numbers`,
+      });
+    }
+  });
+
+/** Parsed, frozen turno configuration. */
+export type TurnoConfig = Readonly<z.output<typeof schema>>;
+
+/** Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG naming the field. */
+export function parseTurnoConfig(raw: Record<string, unknown>): TurnoConfig {
+  return parseConfig(schema, raw);
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}

@@ -1,0 +1,219 @@
+/**
+ * `file:PATH`: the embedded default store. Counters live in memory; every increment is appended to a
+ * journal and the answer waits until the journal is fsynced (fdatasync). Increments that arrive while
+ * one fsync runs are written and synced together (group commit), so throughput grows with
+ * concurrency instead of being capped at one fsync per request.
+ *
+ * Crash behaviour (kill -9, power loss): an answered number is on disk, so a restart never re-issues
+ * it. Numbers incremented but not yet synced were never answered; after a restart they may be issued
+ * again to later callers, which is not a duplicate because nobody received them. One process owns the
+ * journal (a lock file with its pid); --workers needs Redis.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync, mkdirSync, renameSync, ftruncateSync, statSync, unlinkSync } from 'node:fs';
+import { fdatasync, write, close as closeFd } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { VigiaError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { isValidId } from '../id.js';
+import { MAX_TURNO, type TurnoStore } from '../store.js';
+import { encodeRecord, replayJournal } from './file-journal.js';
+import { GroupCommit } from './group-commit.js';
+
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
+const closeAsync = promisify(closeFd);
+
+/** Tuning knobs (tests shrink compactBytes to exercise compaction). */
+export interface FileStoreOptions {
+  /** Rewrite the journal as a snapshot once it grows past this many bytes (default 64 MiB). */
+  readonly compactBytes?: number;
+}
+
+interface JournalEntry {
+  readonly line: string;
+  readonly value: number;
+}
+
+/** The durable single-process journal store. */
+export class FileStore implements TurnoStore {
+  readonly kind = 'file';
+  readonly description: string;
+  private readonly journal = new GroupCommit<JournalEntry, number>((entries) => this.writeBatch(entries));
+  private closed = false;
+  private failed: unknown;
+
+  private constructor(
+    private readonly path: string,
+    private fd: number,
+    private size: number,
+    private readonly counters: Map<string, number>,
+    private readonly log: Logger,
+    private readonly compactBytes: number,
+  ) {
+    this.description = `file:${path}`;
+  }
+
+  /** Open (creating if needed) and replay the journal at `path`, taking its lock. */
+  static open(path: string, log: Logger, options: FileStoreOptions = {}): FileStore {
+    const abs = resolve(path);
+    mkdirSync(dirname(abs), { recursive: true });
+    takeLock(`${abs}.lock`);
+    try {
+      let text = '';
+      try {
+        text = readFileSync(abs, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      const replay = replayJournal(text);
+      if (replay.corruptLines.length > 0) {
+        throw new VigiaError('TURNO_ERR_STORE_CORRUPT', `${abs}: invalid records at lines ${replay.corruptLines.slice(0, 10).join(', ')}; refusing to start (a lost record could re-issue numbers). See docs/turno.md#file-store-recovery`);
+      }
+      const fd = openSync(abs, 'a');
+      if (replay.tornTailLines > 0) {
+        log.warn({ path: abs, lines: replay.tornTailLines }, 'dropping torn journal tail left by a crash (those numbers were never answered)');
+        ftruncateSync(fd, Buffer.byteLength(text.slice(0, replay.validBytes)));
+        fsyncSync(fd);
+      }
+      fsyncDir(dirname(abs));
+      const size = statSync(abs).size;
+      log.info({ path: abs, ids: replay.counters.size, records: replay.records }, 'file store opened');
+      return new FileStore(abs, fd, size, replay.counters, log, options.compactBytes ?? 64 * 1024 * 1024);
+    } catch (err) {
+      releaseLock(`${abs}.lock`);
+      throw err;
+    }
+  }
+
+  next(id: string): Promise<number> {
+    const refused = this.refusal(id);
+    if (refused) return Promise.reject(refused);
+    const value = (this.counters.get(id) ?? 0) + 1;
+    if (value > MAX_TURNO) return Promise.reject(new VigiaError('TURNO_ERR_COUNTER_EXHAUSTED', id));
+    this.counters.set(id, value);
+    return this.journal.submit({ line: encodeRecord(id, value), value });
+  }
+
+  current(id: string): Promise<number> {
+    return Promise.resolve(this.counters.get(id) ?? 0);
+  }
+
+  async advance(id: string, value: number): Promise<void> {
+    const refused = this.refusal(id);
+    if (refused) throw refused;
+    if (!Number.isSafeInteger(value) || value < 0) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'value must be a safe non-negative integer');
+    if ((this.counters.get(id) ?? 0) >= value) return;
+    this.counters.set(id, value);
+    await this.journal.submit({ line: encodeRecord(id, value), value });
+  }
+
+  ping(): Promise<void> {
+    const refused = this.refusal('ping');
+    return refused ? Promise.reject(refused) : Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.journal.idle();
+    await closeAsync(this.fd);
+    releaseLock(`${this.path}.lock`);
+  }
+
+  private refusal(id: string): VigiaError | undefined {
+    if (this.closed) return new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', 'store is closed');
+    if (this.failed) return new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', 'journal write failed; restart needed', { cause: this.failed });
+    // The journal is line-based: an id with a space or newline would corrupt it.
+    if (!isValidId(id)) return new VigiaError('TURNO_ERR_INVALID_ID');
+    return undefined;
+  }
+
+  /** Append one batch and fdatasync it; on failure refuse every later increment (disk state unknown). */
+  private async writeBatch(entries: readonly JournalEntry[]): Promise<number[]> {
+    try {
+      const buf = Buffer.from(entries.map((e) => e.line).join(''), 'utf8');
+      let off = 0;
+      while (off < buf.length) off += (await writeAsync(this.fd, buf, off, buf.length - off)).bytesWritten;
+      await fdatasyncAsync(this.fd);
+      this.size += buf.length;
+    } catch (err) {
+      this.failed = err;
+      this.log.error({ err, path: this.path }, 'journal write failed; store refuses further increments');
+      const e = new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', 'journal write failed', { cause: err });
+      this.journal.failQueued(e);
+      throw e;
+    }
+    if (this.size > this.compactBytes) this.compact();
+    return entries.map((e) => e.value);
+  }
+
+  /**
+   * Rewrite the journal as one record per id (current in-memory values, which are >= everything on
+   * disk), atomically: write a temp file, fsync it, rename it over the journal, fsync the directory.
+   * Synchronous on purpose: nothing else may touch the journal meanwhile, and it is rare.
+   */
+  private compact(): void {
+    const started = Date.now();
+    const tmp = `${this.path}.compact`;
+    const parts: string[] = [];
+    for (const [id, v] of this.counters) parts.push(encodeRecord(id, v));
+    const text = parts.join('');
+    writeFileSync(tmp, text);
+    const tfd = openSync(tmp, 'r+');
+    fsyncSync(tfd);
+    closeSync(tfd);
+    renameSync(tmp, this.path);
+    fsyncDir(dirname(this.path));
+    closeSync(this.fd);
+    this.fd = openSync(this.path, 'a');
+    this.size = Buffer.byteLength(text);
+    this.log.info({ path: this.path, ids: this.counters.size, bytes: this.size, ms: Date.now() - started }, 'journal compacted');
+  }
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Take `lockPath` for this process; a lock left by a dead process is taken over. */
+function takeLock(lockPath: string): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeFileSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(lockPath, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new VigiaError('TURNO_ERR_STORE_LOCKED', `${lockPath} is held by pid ${pid}`);
+      }
+      unlinkSync(lockPath); // stale: its owner is gone
+    }
+  }
+  throw new VigiaError('TURNO_ERR_STORE_LOCKED', `${lockPath}: could not take the lock`);
+}
+
+function releaseLock(lockPath: string): void {
+  try {
+    if (Number(readFileSync(lockPath, 'utf8').trim()) === process.pid) unlinkSync(lockPath);
+  } catch {
+    // already gone
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

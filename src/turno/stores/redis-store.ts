@@ -1,0 +1,312 @@
+/**
+ * Redis stores. Each increment is one `INCR` (atomic in Redis, auto-pipelined by ioredis).
+ *
+ * - redis://          one primary. With `?replicas=N` every answer waits for `WAIT N` (group
+ *                     commit: one WAIT per batch), so a failover to a confirmed replica cannot
+ *                     re-issue a number that was answered.
+ * - redis-shards://   several independent primaries (each optionally with WAIT); an id always maps
+ *                     to the same shard by rendezvous hashing; the shard list is recorded in every
+ *                     shard and a different list is refused (it would move ids and re-issue numbers).
+ * - redis-cluster://  Redis Cluster; the key's slot picks the primary.
+ *
+ * Never retry blindly: the client does not resend unanswered commands after a reconnect
+ * (autoResendUnfulfilledCommands: false) and does not queue commands while disconnected
+ * (enableOfflineQueue: false). A lost answer is an unknown outcome, reported as 503: a gap at worst.
+ */
+import { createHash } from 'node:crypto';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { VigiaError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { MAX_TURNO, type TurnoStore } from '../store.js';
+import { GroupCommit } from './group-commit.js';
+import { redact } from './open-store.js';
+import { parseRedisStoreUrl, type RedisStoreUrl } from './redis-url.js';
+
+type Client = Redis | Cluster;
+
+/** Translate a client error into a catalogued one. Replies like WRONGTYPE are data problems (500). */
+function storeError(err: unknown): VigiaError {
+  if (err instanceof VigiaError) return err;
+  const name = (err as Error | undefined)?.name;
+  if (name === 'ReplyError' && !/^(LOADING|BUSY|CLUSTERDOWN|TRYAGAIN|READONLY|MASTERDOWN|NOREPLICAS)/.test((err as Error).message)) {
+    return new VigiaError('VIGIA_ERR_INTERNAL', undefined, { cause: err });
+  }
+  return new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', undefined, { cause: err });
+}
+
+function checkValue(v: unknown, id: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new VigiaError('VIGIA_ERR_INTERNAL', `unexpected INCR reply for ${id}`);
+  // INCR already happened; past the limit the counter stays above it and every call answers this.
+  if (n > MAX_TURNO) throw new VigiaError('TURNO_ERR_COUNTER_EXHAUSTED', id);
+  return n;
+}
+
+const ADVANCE_SCRIPT = `local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 0`;
+
+/** A store on one Redis endpoint (a primary, or the whole cluster through a Cluster client). */
+class RedisClientStore implements TurnoStore {
+  private readonly batcher: GroupCommit<string, number> | undefined;
+  /** Set when the store must refuse everything (e.g. shard topology mismatch). */
+  fatal: VigiaError | undefined;
+
+  constructor(
+    readonly kind: string,
+    readonly description: string,
+    readonly client: Client,
+    private readonly url: RedisStoreUrl,
+  ) {
+    if (url.replicas > 0) this.batcher = new GroupCommit((ids) => this.incrAndWait(ids));
+  }
+
+  next(id: string): Promise<number> {
+    if (this.fatal) return Promise.reject(this.fatal);
+    if (this.batcher) return this.batcher.submit(id);
+    return this.client.incr(this.url.prefix + id).then(
+      (v) => checkValue(v, id),
+      (err: unknown) => {
+        throw storeError(err);
+      },
+    );
+  }
+
+  /** INCR every id of the batch, then one WAIT; answer only if enough replicas acknowledged. */
+  private async incrAndWait(ids: readonly string[]): Promise<(number | Error)[]> {
+    const p = (this.client as Redis).pipeline();
+    for (const id of ids) p.incr(this.url.prefix + id);
+    p.call('WAIT', String(this.url.replicas), String(this.url.waitTimeoutMs));
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await p.exec();
+    } catch (err) {
+      throw storeError(err);
+    }
+    if (!replies) throw new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', 'pipeline aborted');
+    const [waitErr, acked] = replies[replies.length - 1]!;
+    if (waitErr) throw storeError(waitErr);
+    if (Number(acked) < this.url.replicas) {
+      throw new VigiaError('TURNO_ERR_REPLICATION_TIMEOUT', `${Number(acked)} of ${this.url.replicas} replicas acknowledged within ${this.url.waitTimeoutMs} ms`);
+    }
+    return ids.map((id, i) => {
+      const [err, v] = replies![i]!;
+      if (err) return storeError(err);
+      try {
+        return checkValue(v, id);
+      } catch (e) {
+        return e as Error;
+      }
+    });
+  }
+
+  async current(id: string): Promise<number> {
+    try {
+      return Number((await this.client.get(this.url.prefix + id)) ?? 0);
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
+  async advance(id: string, value: number): Promise<void> {
+    if (!Number.isSafeInteger(value) || value < 0) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'value must be a safe non-negative integer');
+    try {
+      await this.client.eval(ADVANCE_SCRIPT, 1, this.url.prefix + id, String(value));
+      if (this.url.replicas > 0) await (this.client as Redis).call('WAIT', String(this.url.replicas), String(this.url.waitTimeoutMs));
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    if (this.fatal) throw this.fatal;
+    if (this.client.status !== 'ready') throw new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', `redis connection is ${this.client.status}`);
+    try {
+      await this.client.ping();
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.batcher?.idle();
+    await Promise.race([this.client.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    this.client.disconnect();
+  }
+}
+
+function clientOptions(url: RedisStoreUrl): RedisOptions {
+  return {
+    username: url.username,
+    password: url.password,
+    db: url.db,
+    tls: url.scheme === 'rediss' ? {} : undefined,
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: url.timeoutMs + (url.replicas > 0 ? url.waitTimeoutMs : 0),
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    reconnectOnError: () => false,
+  };
+}
+
+async function waitReady(client: Client, what: string, log: Logger): Promise<void> {
+  if (client.status === 'ready') return;
+  const ready = await new Promise<boolean>((resolve) => {
+    const t = setTimeout(() => resolve(false), 5000);
+    client.once('ready', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+  if (!ready) log.warn({ store: what }, 'redis not reachable yet; serving 503 until it is');
+}
+
+function watch(client: Client, what: string, log: Logger): void {
+  let lastError = '';
+  client.on('error', (err: Error) => {
+    if (err.message !== lastError) log.warn({ store: what, err: err.message }, 'redis connection error');
+    lastError = err.message;
+  });
+  client.on('ready', () => {
+    if (lastError) log.info({ store: what }, 'redis connection ready again');
+    lastError = '';
+  });
+}
+
+/** Open a `redis://` or `rediss://` store. */
+export async function openRedisStore(text: string, log: Logger): Promise<TurnoStore> {
+  const url = parseRedisStoreUrl(text);
+  const node = url.nodes[0]!;
+  const client = new Redis({ ...clientOptions(url), host: node.host, port: node.port });
+  const description = redact(text);
+  watch(client, description, log);
+  await waitReady(client, description, log);
+  return new RedisClientStore('redis', description, client, url);
+}
+
+/** Open a `redis-cluster://` store. */
+export async function openRedisClusterStore(text: string, log: Logger): Promise<TurnoStore> {
+  const url = parseRedisStoreUrl(text);
+  const { db: _db, ...redisOptions } = clientOptions(url);
+  const options: ClusterOptions = {
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    scaleReads: 'master',
+    maxRedirections: 16,
+    clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+    redisOptions,
+  };
+  const client = new Cluster(url.nodes.map((n) => ({ host: n.host, port: n.port })), options);
+  const description = redact(text);
+  watch(client, description, log);
+  await waitReady(client, description, log);
+  return new RedisClientStore('redis-cluster', description, client, url);
+}
+
+/** Rendezvous (highest random weight) hashing: stable, and adding a shard moves only 1/N of ids. */
+export function pickShard(id: string, shardNames: readonly string[]): number {
+  let best = 0;
+  let bestScore = -1;
+  for (let i = 0; i < shardNames.length; i++) {
+    const score = fnv1a(shardNames[i] + '\u0000' + id);
+    if (score > bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  }
+  return best;
+}
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  // final avalanche (murmur3 fmix32) so similar strings spread evenly
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Several independent Redis primaries; each id lives on exactly one. */
+class RedisShardsStore implements TurnoStore {
+  readonly kind = 'redis-shards';
+
+  constructor(
+    readonly description: string,
+    private readonly shards: readonly RedisClientStore[],
+    private readonly names: readonly string[],
+  ) {}
+
+  private shard(id: string): RedisClientStore {
+    return this.shards[pickShard(id, this.names)]!;
+  }
+
+  next(id: string): Promise<number> {
+    return this.shard(id).next(id);
+  }
+
+  current(id: string): Promise<number> {
+    return this.shard(id).current(id);
+  }
+
+  advance(id: string, value: number): Promise<void> {
+    return this.shard(id).advance(id, value);
+  }
+
+  async ping(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.ping()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.close()));
+  }
+}
+
+/** Open a `redis-shards://` store; refuses a shard list that differs from the one the shards hold. */
+export async function openRedisShardsStore(text: string, log: Logger): Promise<TurnoStore> {
+  const url = parseRedisStoreUrl(text);
+  const names = url.nodes.map((n) => `${n.host}:${n.port}`);
+  if (new Set(names).size !== names.length) throw new VigiaError('VIGIA_ERR_CONFIG', 'store: the same shard is listed twice');
+  const topology = createHash('sha256').update(names.join(',')).digest('hex').slice(0, 16);
+  const topologyKey = `${url.prefix}__topology`;
+  const verifiers: (() => Promise<void>)[] = [];
+  const shards = url.nodes.map((n, i) => {
+    const client = new Redis({ ...clientOptions(url), host: n.host, port: n.port });
+    const store = new RedisClientStore('redis', `shard ${i} ${names[i]}`, client, url);
+    watch(client, names[i]!, log);
+    const verifying = new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', `verifying the shard list on ${names[i]}`);
+    store.fatal = verifying;
+    const verify = async (): Promise<void> => {
+      store.fatal = verifying;
+      try {
+        await client.set(topologyKey, `${topology} ${names.join(',')}`, 'NX');
+        const held = ((await client.get(topologyKey)) ?? '').split(' ')[0];
+        if (held === topology) {
+          store.fatal = undefined;
+          return;
+        }
+        store.fatal = new VigiaError('TURNO_ERR_SHARD_TOPOLOGY', `${names[i]} was initialised with another shard list (key ${topologyKey}); moving ids between shards would re-issue numbers`);
+        log.fatal({ shard: names[i] }, store.fatal.message);
+      } catch (err) {
+        log.warn({ shard: names[i], err: (err as Error).message }, 'could not verify shard topology yet');
+      }
+    };
+    // Check on every (re)connect: a shard restored from another deployment must not slip in.
+    client.on('ready', () => void verify());
+    verifiers.push(async () => {
+      await waitReady(client, names[i]!, log);
+      if (client.status === 'ready') await verify();
+    });
+    return store;
+  });
+  await Promise.all(verifiers.map((v) => v()));
+  return new RedisShardsStore(redact(text), shards, names);
+}
