@@ -44,7 +44,7 @@ export async function startRedis(options: TestRedisOptions = {}): Promise<TestRe
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', tmp.dir, '--save', '',
     '--appendonly', aof ? 'yes' : 'no', ...(aof ? ['--appendfsync', options.appendfsync!] : []),
-    '--daemonize', 'no', '--logfile', 'redis.log', '--protected-mode', 'yes',
+    '--daemonize', 'no', '--repl-diskless-sync-delay', '0', '--logfile', 'redis.log', '--protected-mode', 'yes',
     ...(options.replicaOf ? ['--replicaof', '127.0.0.1', String(options.replicaOf)] : []),
     ...(options.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] : []),
     ...(options.extraArgs ?? []),

@@ -64,12 +64,25 @@ class RedisClientStore implements TurnoStore {
   next(id: string): Promise<number> {
     if (this.fatal) return Promise.reject(this.fatal);
     if (this.batcher) return this.batcher.submit(id);
+    this.inflight++;
     return this.client.incr(this.url.prefix + id).then(
-      (v) => checkValue(v, id),
+      (v) => {
+        this.settled();
+        return checkValue(v, id);
+      },
       (err: unknown) => {
+        this.settled();
         throw storeError(err);
       },
     );
+  }
+
+  /** Increments sent and not yet answered; close() waits for them so QUIT cannot overtake them. */
+  private inflight = 0;
+  private onIdle: (() => void) | undefined;
+
+  private settled(): void {
+    if (--this.inflight === 0) this.onIdle?.();
   }
 
   /** INCR every id of the batch, then one WAIT; answer only if enough replicas acknowledged. */
@@ -129,6 +142,7 @@ class RedisClientStore implements TurnoStore {
   }
 
   async close(): Promise<void> {
+    if (this.inflight > 0) await new Promise<void>((r) => (this.onIdle = r));
     await this.batcher?.idle();
     await Promise.race([this.client.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
     this.client.disconnect();
