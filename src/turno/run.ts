@@ -34,7 +34,12 @@ async function runWorker(config: TurnoConfig, log: Logger): Promise<void> {
   const store = await openStore(config.store, log);
   life.defer('store', () => store.close());
   const inCluster = cluster.isWorker;
-  if (inCluster) AggregatorRegistry.setRegistries([registry]);
+  if (inCluster) {
+    // prom-client installs its worker-side "send me your metrics" listener only in the
+    // AggregatorRegistry constructor, so a worker must construct one even though it never uses it.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([registry]);
+  }
   const turno = createTurnoServer({ store, registry, metrics, log, authenticate, metricsText: inCluster ? askPrimaryForMetrics : undefined });
   life.defer('http', () => turno.drain());
   await new Promise<void>((resolve, reject) => {
