@@ -161,7 +161,7 @@ function clientOptions(url: RedisStoreUrl): RedisOptions {
     maxRetriesPerRequest: 0,
     commandTimeout: url.timeoutMs + (url.replicas > 0 ? url.waitTimeoutMs : 0),
     connectTimeout: 2000,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 4), 500),
     reconnectOnError: () => false,
   };
 }
