@@ -1,5 +1,6 @@
 /** `vigia turno`: serve the counter service (default action) and `vigia turno check` (history checker). */
 import { Command, Option } from 'commander';
+import { tracingFromEnv } from '../core/tracing.js';
 import { registerCheck } from './check/check-command.js';
 import { DEFAULT_LISTEN, DEFAULT_STORE, parseTurnoConfig } from './config.js';
 
@@ -28,6 +29,7 @@ export function register(program: Command): void {
         insecureNoAuth: Boolean(opts.insecureNoAuth),
         logLevel: opts.logLevel,
         shutdownTimeoutMs: String(opts.shutdownTimeout),
+        tracing: tracingFromEnv(process.env, 'vigia-turno'),
       });
       const { runTurno } = await import('./run.js');
       await runTurno(config);
@@ -39,7 +41,10 @@ Examples:
   vigia turno                                   # embedded durable store at ${DEFAULT_STORE}
   curl http://127.0.0.1:7017/turno/queue-1      # {"id":"queue-1","turno":1}
   vigia turno --store redis://127.0.0.1:6379 --workers 2 --listen 0.0.0.0:7017 --auth-token-file tokens
-  vigia turno check --url http://127.0.0.1:7017 --ids 10 --clients 50 --requests 20000`,
+  vigia turno check --url http://127.0.0.1:7017 --ids 10 --clients 50 --requests 20000
+
+Tracing: set OTEL_EXPORTER_OTLP_ENDPOINT (and OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME,
+OTEL_TRACES_SAMPLER=traceidratio + OTEL_TRACES_SAMPLER_ARG) to send a span per request over OTLP/HTTP.`,
   );
   registerCheck(turno);
 }

@@ -25,6 +25,7 @@ const schema = z
     insecureNoAuth: z.boolean(),
     logLevel: z.enum(LOG_LEVELS),
     shutdownTimeoutMs: z.coerce.number().int().min(100).max(600_000),
+    tracing: z.object({ enabled: z.boolean(), serviceName: z.string().min(1), sampleRatio: z.number().min(0).max(1) }).strict(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -10,6 +10,7 @@ import { bearerAuthenticator, parseTokenFile } from '../core/auth.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createRegistry } from '../core/metrics.js';
+import { createRequestTracer } from '../core/tracing.js';
 import type { TurnoConfig } from './config.js';
 import { createTurnoMetrics } from './metrics.js';
 import { createTurnoServer } from './server.js';
@@ -33,6 +34,8 @@ async function runWorker(config: TurnoConfig, log: Logger): Promise<void> {
   const metrics = createTurnoMetrics(registry);
   const store = await openStore(config.store, log);
   life.defer('store', () => store.close());
+  const tracer = await createRequestTracer(config.tracing);
+  if (tracer) life.defer('tracing', () => tracer.shutdown());
   const inCluster = cluster.isWorker;
   if (inCluster) {
     // prom-client installs its worker-side "send me your metrics" listener only in the
@@ -40,7 +43,7 @@ async function runWorker(config: TurnoConfig, log: Logger): Promise<void> {
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries([registry]);
   }
-  const turno = createTurnoServer({ store, registry, metrics, log, authenticate, metricsText: inCluster ? askPrimaryForMetrics : undefined });
+  const turno = createTurnoServer({ store, registry, metrics, log, authenticate, tracer, metricsText: inCluster ? askPrimaryForMetrics : undefined });
   life.defer('http', () => turno.drain());
   await new Promise<void>((resolve, reject) => {
     turno.server.once('error', reject);
