@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../core/auth.js';
+import type { RequestTracer } from '../core/tracing.js';
 import { VigiaError, errorBody } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { idProblem } from './id.js';
@@ -21,6 +22,8 @@ export interface TurnoServerDeps {
   readonly log: Logger;
   /** When set, every route but /healthz and /readyz requires a valid bearer token. */
   readonly authenticate?: Authenticator;
+  /** When set (OTLP env configured), every GET /turno/:id gets a server span. */
+  readonly tracer?: RequestTracer;
   /** Serve /metrics from here instead of the local registry (cluster mode aggregates in the primary). */
   readonly metricsText?: () => Promise<string>;
   /** Per-request limits. */
@@ -68,12 +71,17 @@ export function createTurnoServer(deps: TurnoServerDeps): TurnoServer {
     const problem = idProblem(id);
     if (problem !== undefined) return sendError(res, 'turno', new VigiaError('TURNO_ERR_INVALID_ID', problem));
     if (req.method !== 'GET') return sendError(res, 'turno', new VigiaError('VIGIA_ERR_METHOD_NOT_ALLOWED', 'use GET'), ['allow', 'GET']);
+    const span = deps.tracer?.startServerSpan('GET /turno/:id', req.headers, { 'http.request.method': 'GET', 'http.route': '/turno/:id', 'turno.id': id, 'turno.store': store.kind });
     store.next(id).then(
       (n) => {
         issued.inc();
         ok200.inc();
         send(res, 200, '{"id":"' + id + '","turno":' + n + '}');
         turnoDuration.observe((performance.now() - start) / 1000);
+        if (span) {
+          span.setAttributes({ 'http.response.status_code': 200, 'turno.value': n });
+          span.end();
+        }
       },
       (err: unknown) => {
         const code = err instanceof VigiaError ? err.code : 'VIGIA_ERR_INTERNAL';
@@ -81,6 +89,11 @@ export function createTurnoServer(deps: TurnoServerDeps): TurnoServer {
         if (code === 'VIGIA_ERR_INTERNAL') deps.log.error({ err, id }, 'store failed');
         sendError(res, 'turno', err);
         turnoDuration.observe((performance.now() - start) / 1000);
+        if (span) {
+          span.setAttributes({ 'http.response.status_code': res.statusCode, 'error.type': code });
+          if (res.statusCode >= 500) span.setStatus({ code: 2, message: code }); // SpanStatusCode.ERROR
+          span.end();
+        }
       },
     );
   };
@@ -115,7 +128,11 @@ export function createTurnoServer(deps: TurnoServerDeps): TurnoServer {
   const unauthorized = (res: ServerResponse, route: string): void =>
     sendError(res, route, new VigiaError('VIGIA_ERR_UNAUTHORIZED'), ['www-authenticate', 'Bearer realm="vigia"']);
 
-  const server = createServer({ requestTimeout: limits.requestTimeoutMs ?? 10_000, headersTimeout: limits.headersTimeoutMs ?? 5_000, keepAliveTimeout: limits.keepAliveTimeoutMs ?? 65_000, maxHeaderSize: 8192 }, (req, res) => {
+  const headersTimeout = limits.headersTimeoutMs ?? 5_000;
+  // Node checks both timeouts only every connectionsCheckingInterval (default 30 s), so a slow client
+  // would otherwise hold a socket up to 30 s past headersTimeout.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 2)));
+  const server = createServer({ requestTimeout: limits.requestTimeoutMs ?? 10_000, headersTimeout, connectionsCheckingInterval, keepAliveTimeout: limits.keepAliveTimeoutMs ?? 65_000, maxHeaderSize: 8192 }, (req, res) => {
     const start = performance.now();
     const url = req.url ?? '';
     const q = url.indexOf('?');
@@ -134,14 +151,29 @@ export function createTurnoServer(deps: TurnoServerDeps): TurnoServer {
     sendError(res, 'other', new VigiaError('VIGIA_ERR_NOT_FOUND', 'try GET /turno/:id'));
   });
   server.maxConnections = limits.maxConnections ?? 20_000;
+  // A client that half-closes after its last request (`printf ... | nc -N`) must still get the answers
+  // for requests already counted; node's default ends the socket at once and drops them.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  const failedSockets = new WeakSet<object>();
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (socket.writable && err.code !== 'ECONNRESET') {
-      const body = '{"error":{"code":"VIGIA_ERR_BAD_REQUEST","message":"malformed request"}}';
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
-    } else {
-      socket.destroy();
-    }
+    if (failedSockets.has(socket)) return; // node reports the same broken parser again on more data
+    failedSockets.add(socket);
+    if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+    const body = '{"error":{"code":"VIGIA_ERR_BAD_REQUEST","message":"malformed request"}}';
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    const answer = (): void => {
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      else socket.destroy();
+    };
+    // Pipelined requests parsed before the bad bytes may still be in flight (and already counted):
+    // answer them first, or the client reads this error as their answer. `_httpMessage` is node's
+    // response now owning the socket; when it finishes node hands the socket to the next queued one.
+    const afterInFlight = (): void => {
+      const current = (socket as typeof socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (current) current.once('finish', afterInFlight);
+      else answer();
+    };
+    afterInFlight();
   });
 
   return {
