@@ -10,7 +10,7 @@
  * journal (a lock file with its pid); --workers needs Redis.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync, mkdirSync, renameSync, ftruncateSync, statSync, unlinkSync } from 'node:fs';
-import { fdatasync, write, close as closeFd } from 'node:fs';
+import { fdatasync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { VigiaError } from '../../core/errors.js';
@@ -20,9 +20,7 @@ import { MAX_TURNO, type TurnoStore } from '../store.js';
 import { encodeRecord, replayJournal } from './file-journal.js';
 import { GroupCommit } from './group-commit.js';
 
-const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
-const closeAsync = promisify(closeFd);
 
 /** Tuning knobs (tests shrink compactBytes to exercise compaction). */
 export interface FileStoreOptions {
@@ -31,7 +29,7 @@ export interface FileStoreOptions {
 }
 
 interface JournalEntry {
-  readonly line: string;
+  readonly id: string;
   readonly value: number;
 }
 
@@ -39,7 +37,13 @@ interface JournalEntry {
 export class FileStore implements TurnoStore {
   readonly kind = 'file';
   readonly description: string;
-  private readonly journal = new GroupCommit<JournalEntry, number>((entries) => this.writeBatch(entries));
+  /**
+   * Several fdatasyncs may run at once (each batch is written in order first, synchronously), so a
+   * batch does not wait for the previous batch's sync to finish before starting its own.
+   */
+  private readonly journal = new GroupCommit<JournalEntry, number>((entries) => this.writeBatch(entries), { maxInFlight: 4 });
+  /** Batches syncing per fd: an fd replaced by compaction is closed only when its last sync ends. */
+  private readonly fdUsers = new Map<number, number>();
   private closed = false;
   private failed: unknown;
 
@@ -92,7 +96,7 @@ export class FileStore implements TurnoStore {
     const value = (this.counters.get(id) ?? 0) + 1;
     if (value > MAX_TURNO) return Promise.reject(new VigiaError('TURNO_ERR_COUNTER_EXHAUSTED', id));
     this.counters.set(id, value);
-    return this.journal.submit({ line: encodeRecord(id, value), value });
+    return this.journal.submit({ id, value });
   }
 
   current(id: string): Promise<number> {
@@ -105,7 +109,7 @@ export class FileStore implements TurnoStore {
     if (!Number.isSafeInteger(value) || value < 0) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'value must be a safe non-negative integer');
     if ((this.counters.get(id) ?? 0) >= value) return;
     this.counters.set(id, value);
-    await this.journal.submit({ line: encodeRecord(id, value), value });
+    await this.journal.submit({ id, value });
   }
 
   ping(): Promise<void> {
@@ -117,7 +121,7 @@ export class FileStore implements TurnoStore {
     if (this.closed) return;
     this.closed = true;
     await this.journal.idle();
-    await closeAsync(this.fd);
+    closeSync(this.fd);
     releaseLock(`${this.path}.lock`);
   }
 
@@ -129,23 +133,52 @@ export class FileStore implements TurnoStore {
     return undefined;
   }
 
-  /** Append one batch and fdatasync it; on failure refuse every later increment (disk state unknown). */
-  private async writeBatch(entries: readonly JournalEntry[]): Promise<number[]> {
+  /**
+   * Append one batch (synchronously, so batches reach the file in order) and fdatasync it; on failure
+   * refuse every later increment (disk state unknown). Replay keeps the largest value per id, so a
+   * batch writes one record per id: its last value.
+   */
+  private writeBatch(entries: readonly JournalEntry[]): Promise<number[]> {
+    const fd = this.fd;
     try {
-      const buf = Buffer.from(entries.map((e) => e.line).join(''), 'utf8');
+      const last = new Map<string, number>();
+      for (const e of entries) last.set(e.id, e.value); // values of an id only grow within a batch
+      let text = '';
+      for (const [id, value] of last) text += encodeRecord(id, value);
+      const buf = Buffer.from(text, 'utf8');
       let off = 0;
-      while (off < buf.length) off += (await writeAsync(this.fd, buf, off, buf.length - off)).bytesWritten;
-      await fdatasyncAsync(this.fd);
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
       this.size += buf.length;
     } catch (err) {
-      this.failed = err;
-      this.log.error({ err, path: this.path }, 'journal write failed; store refuses further increments');
-      const e = new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', 'journal write failed', { cause: err });
-      this.journal.failQueued(e);
-      throw e;
+      return Promise.reject(this.fail(err));
     }
-    if (this.size > this.compactBytes) this.compact();
-    return entries.map((e) => e.value);
+    this.fdUsers.set(fd, (this.fdUsers.get(fd) ?? 0) + 1);
+    return fdatasyncAsync(fd).then(
+      () => {
+        this.releaseFd(fd);
+        if (this.size > this.compactBytes && fd === this.fd) this.compact();
+        return entries.map((e) => e.value);
+      },
+      (err: unknown) => {
+        this.releaseFd(fd);
+        throw this.fail(err);
+      },
+    );
+  }
+
+  private releaseFd(fd: number): void {
+    const users = (this.fdUsers.get(fd) ?? 1) - 1;
+    if (users > 0) return void this.fdUsers.set(fd, users);
+    this.fdUsers.delete(fd);
+    if (fd !== this.fd) closeSync(fd);
+  }
+
+  private fail(err: unknown): VigiaError {
+    this.failed ??= err;
+    this.log.error({ err, path: this.path }, 'journal write failed; store refuses further increments');
+    const e = new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', 'journal write failed', { cause: err });
+    this.journal.failQueued(e);
+    return e;
   }
 
   /**
@@ -165,8 +198,9 @@ export class FileStore implements TurnoStore {
     closeSync(tfd);
     renameSync(tmp, this.path);
     fsyncDir(dirname(this.path));
-    closeSync(this.fd);
+    const old = this.fd;
     this.fd = openSync(this.path, 'a');
+    if (!this.fdUsers.has(old)) closeSync(old); // else closed by releaseFd when its last sync ends
     this.size = Buffer.byteLength(text);
     this.log.info({ path: this.path, ids: this.counters.size, bytes: this.size, ms: Date.now() - started }, 'journal compacted');
   }

@@ -1,7 +1,12 @@
 /**
- * Group commit: items submitted while one commit runs are committed together in the next one. Used
- * by the file store (one write + fdatasync per batch) and the Redis replica store (one WAIT per
- * batch), so durability costs one round per batch instead of one per request.
+ * Group commit: requests that arrive while earlier batches are being committed are committed together
+ * in the next batch. Used by the file store (one write + fdatasync per batch) and the Redis stores
+ * (one INCRBY per id + optional WAIT per batch), so durability and round trips cost once per batch
+ * instead of once per request.
+ *
+ * Batches start in submission order, and the synchronous part of `commit` (up to its first await)
+ * runs in that order too, so a store can write in order there. Up to `maxInFlight` batches may be
+ * committing at once; they may finish in any order.
  */
 
 /** Commits a batch; returns one result per item, an Error instance meaning that item failed. */
@@ -13,59 +18,107 @@ interface Pending<T, R> {
   readonly reject: (e: unknown) => void;
 }
 
-/** A queue that runs at most one commit at a time and batches everything that waits meanwhile. */
+/** Options of a GroupCommit. */
+export interface GroupCommitOptions {
+  /** Batches committing at the same time (default 1: strict group commit). */
+  readonly maxInFlight?: number;
+  /** Items in one batch at most (bounds memory and the latency of a batch's last item). */
+  readonly maxBatch?: number;
+}
+
+/** A queue that batches submissions and commits at most `maxInFlight` batches at a time. */
 export class GroupCommit<T, R> {
   private queue: Pending<T, R>[] = [];
-  private running: Promise<void> | undefined;
+  private inFlight = 0;
+  private scheduled = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly maxInFlight: number;
+  private readonly maxBatch: number;
 
-  /** `maxBatch` bounds one commit (memory, and latency of the batch's last item). */
   constructor(
     private readonly commit: CommitBatch<T, R>,
-    private readonly maxBatch = 4096,
-  ) {}
+    options: GroupCommitOptions = {},
+  ) {
+    this.maxInFlight = options.maxInFlight ?? 1;
+    this.maxBatch = options.maxBatch ?? 4096;
+  }
+
+  /** Batches committing right now. */
+  get committing(): number {
+    return this.inFlight;
+  }
 
   /** Queue `item`; settles with its result once its batch committed. */
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      this.running ??= this.loop();
+      this.schedule();
     });
   }
 
   /** Resolves when nothing is queued or committing. */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  /** Reject everything queued (not the batch in flight) with `err`. */
+  /** Reject everything queued (not the batches in flight) with `err`. */
   failQueued(err: unknown): void {
     const q = this.queue;
     this.queue = [];
     for (const p of q) p.reject(err);
+    this.notifyIdle();
   }
 
-  private async loop(): Promise<void> {
+  /** Start a batch on the next turn of the event loop, so this turn's submissions join it. */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startBatch();
+    });
+  }
+
+  private startBatch(): void {
+    if (this.queue.length === 0 || this.inFlight >= this.maxInFlight) return this.notifyIdle();
+    const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
+    this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
+    this.inFlight++;
+    let committed: Promise<readonly (R | Error)[]>;
     try {
-      // Let the current tick's submissions join the first batch.
-      await new Promise<void>((r) => setImmediate(r));
-      while (this.queue.length > 0) {
-        const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-        this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
-        let results: readonly (R | Error)[];
-        try {
-          results = await this.commit(batch.map((p) => p.item));
-        } catch (err) {
-          for (const p of batch) p.reject(err);
-          continue;
-        }
-        batch.forEach((p, i) => {
-          const r = results[i];
-          if (r instanceof Error) p.reject(r);
-          else p.resolve(r as R);
-        });
-      }
-    } finally {
-      this.running = undefined;
+      committed = this.commit(batch.map((p) => p.item));
+    } catch (err) {
+      committed = Promise.reject(err);
     }
+    committed.then(
+      (results) => {
+        for (let i = 0; i < batch.length; i++) {
+          const r = results[i];
+          if (r instanceof Error) batch[i]!.reject(r);
+          else batch[i]!.resolve(r as R);
+        }
+        this.finished();
+      },
+      (err: unknown) => {
+        for (const p of batch) p.reject(err);
+        this.finished();
+      },
+    );
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private finished(): void {
+    this.inFlight--;
+    // Whatever gathered meanwhile is a batch already: start it now.
+    if (this.queue.length > 0) this.startBatch();
+    else this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.inFlight !== 0 || this.queue.length !== 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Redis stores. Each increment is one `INCR` (atomic in Redis, auto-pipelined by ioredis).
+ * Redis stores. Increments are atomic `INCRBY`s in Redis, group-committed per batch (see RedisClientStore).
  *
  * - redis://          one primary. With `?replicas=N` every answer waits for `WAIT N` (group
  *                     commit: one WAIT per batch), so a failover to a confirmed replica cannot
@@ -34,21 +34,36 @@ function storeError(err: unknown): VigiaError {
   return new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', undefined, { cause: err });
 }
 
-function checkValue(v: unknown, id: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new VigiaError('VIGIA_ERR_INTERNAL', `unexpected INCR reply for ${id}`);
-  // INCR already happened; past the limit the counter stays above it and every call answers this.
-  if (n > MAX_TURNO) throw new VigiaError('TURNO_ERR_COUNTER_EXHAUSTED', id);
-  return n;
+/**
+ * The values for `n` requests that one `INCRBY key n` served, in arrival order: the n values ending at
+ * the reply. Up to MAX_TURNO the reply is an exact JS number. Past it the client's parse may round, so
+ * `reply - n + 1` cannot be trusted: the whole batch answers COUNTER_EXHAUSTED (at the very end of
+ * the range a batch that crosses 2^53-1 leaves its last few values unissued: gaps, never duplicates).
+ */
+export function batchValues(reply: unknown, n: number, id: string): (number | VigiaError)[] {
+  const last = Number(reply);
+  if (!Number.isInteger(last) || last < n) return Array.from({ length: n }, () => new VigiaError('VIGIA_ERR_INTERNAL', `unexpected INCRBY reply for ${id}`));
+  if (last > MAX_TURNO) return Array.from({ length: n }, () => new VigiaError('TURNO_ERR_COUNTER_EXHAUSTED', id));
+  const first = last - n + 1;
+  return Array.from({ length: n }, (_, i) => first + i);
 }
 
 const ADVANCE_SCRIPT = `local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 return 0`;
 
-/** A store on one Redis endpoint (a primary, or the whole cluster through a Cluster client). */
+/**
+ * A store on one Redis endpoint (a primary, or the whole cluster through a Cluster client).
+ *
+ * Requests are group-committed: while one batch is at Redis the next one gathers, and a batch sends one
+ * `INCRBY key n` per distinct id (plus one WAIT when replicas are required). The n requests for an id
+ * get the n consecutive values ending at the reply, in arrival order. They were all in flight at the
+ * same time, so any order among them is linearizable, and every request that completed earlier was
+ * in an earlier batch, which Redis executed first. A hot id thus costs Redis one command per batch,
+ * not one per request.
+ */
 class RedisClientStore implements TurnoStore {
-  private readonly batcher: GroupCommit<string, number> | undefined;
+  private readonly batcher: GroupCommit<string, number>;
   /** Set when the store must refuse everything (e.g. shard topology mismatch). */
   fatal: VigiaError | undefined;
 
@@ -58,38 +73,39 @@ class RedisClientStore implements TurnoStore {
     readonly client: Client,
     private readonly url: RedisStoreUrl,
   ) {
-    if (url.replicas > 0) this.batcher = new GroupCommit((ids) => this.incrAndWait(ids));
+    // Batches go out on one connection and Redis runs them in order, so several may be in flight;
+    // with WAIT the connection blocks per batch anyway, so one at a time.
+    this.batcher = new GroupCommit((ids) => this.incrementBatch(ids), { maxInFlight: url.replicas > 0 ? 1 : 8 });
   }
 
   next(id: string): Promise<number> {
     if (this.fatal) return Promise.reject(this.fatal);
-    if (this.batcher) return this.batcher.submit(id);
-    this.inflight++;
-    return this.client.incr(this.url.prefix + id).then(
-      (v) => {
-        this.settled();
-        return checkValue(v, id);
-      },
-      (err: unknown) => {
-        this.settled();
-        throw storeError(err);
-      },
-    );
+    return this.batcher.submit(id);
   }
 
-  /** Increments sent and not yet answered; close() waits for them so QUIT cannot overtake them. */
-  private inflight = 0;
-  private onIdle: (() => void) | undefined;
-
-  private settled(): void {
-    if (--this.inflight === 0) this.onIdle?.();
+  private async incrementBatch(ids: readonly string[]): Promise<(number | Error)[]> {
+    const counts = new Map<string, number>();
+    for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const replies = this.client instanceof Cluster ? await this.incrCluster(counts) : await this.incrPipeline(counts);
+    const values = new Map<string, (number | Error)[]>();
+    let i = 0;
+    for (const [id, n] of counts) {
+      const r = replies[i++];
+      values.set(id, r instanceof Error ? Array.from({ length: n }, () => r) : batchValues(r, n, id));
+    }
+    const taken = new Map<string, number>();
+    return ids.map((id) => {
+      const k = taken.get(id) ?? 0;
+      taken.set(id, k + 1);
+      return values.get(id)![k]!;
+    });
   }
 
-  /** INCR every id of the batch, then one WAIT; answer only if enough replicas acknowledged. */
-  private async incrAndWait(ids: readonly string[]): Promise<(number | Error)[]> {
+  /** One pipeline: INCRBY per id, then WAIT when replicas are required; one round trip. */
+  private async incrPipeline(counts: ReadonlyMap<string, number>): Promise<(unknown | Error)[]> {
     const p = (this.client as Redis).pipeline();
-    for (const id of ids) p.incr(this.url.prefix + id);
-    p.call('WAIT', String(this.url.replicas), String(this.url.waitTimeoutMs));
+    for (const [id, n] of counts) p.incrby(this.url.prefix + id, n);
+    if (this.url.replicas > 0) p.call('WAIT', String(this.url.replicas), String(this.url.waitTimeoutMs));
     let replies: [Error | null, unknown][] | null;
     try {
       replies = await p.exec();
@@ -97,20 +113,19 @@ class RedisClientStore implements TurnoStore {
       throw storeError(err);
     }
     if (!replies) throw new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', 'pipeline aborted');
-    const [waitErr, acked] = replies[replies.length - 1]!;
-    if (waitErr) throw storeError(waitErr);
-    if (Number(acked) < this.url.replicas) {
-      throw new VigiaError('TURNO_ERR_REPLICATION_TIMEOUT', `${Number(acked)} of ${this.url.replicas} replicas acknowledged within ${this.url.waitTimeoutMs} ms`);
-    }
-    return ids.map((id, i) => {
-      const [err, v] = replies![i]!;
-      if (err) return storeError(err);
-      try {
-        return checkValue(v, id);
-      } catch (e) {
-        return e as Error;
+    if (this.url.replicas > 0) {
+      const [waitErr, acked] = replies.pop()!;
+      if (waitErr) throw storeError(waitErr);
+      if (Number(acked) < this.url.replicas) {
+        throw new VigiaError('TURNO_ERR_REPLICATION_TIMEOUT', `${Number(acked)} of ${this.url.replicas} replicas acknowledged within ${this.url.waitTimeoutMs} ms`);
       }
-    });
+    }
+    return replies.map(([err, v]) => (err ? storeError(err) : v));
+  }
+
+  /** Cluster: keys live on different primaries, so one auto-pipelined INCRBY per id. */
+  private incrCluster(counts: ReadonlyMap<string, number>): Promise<(unknown | Error)[]> {
+    return Promise.all([...counts].map(([id, n]) => this.client.incrby(this.url.prefix + id, n).then((v) => v as unknown, storeError)));
   }
 
   async current(id: string): Promise<number> {
@@ -142,8 +157,7 @@ class RedisClientStore implements TurnoStore {
   }
 
   async close(): Promise<void> {
-    if (this.inflight > 0) await new Promise<void>((r) => (this.onIdle = r));
-    await this.batcher?.idle();
+    await this.batcher.idle();
     await Promise.race([this.client.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
     this.client.disconnect();
   }
