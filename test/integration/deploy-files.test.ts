@@ -1,0 +1,95 @@
+/** The deployment files we ship are valid and keep the properties turno's guarantees and security rely on. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { requireBinary } from '../support/binaries.js';
+import { rewriteShippedConfig } from '../support/haproxy.js';
+
+const DEPLOY = new URL('../../deploy/turno/', import.meta.url).pathname;
+const read = (f: string): string => readFileSync(join(DEPLOY, f), 'utf8');
+
+for (const cfg of ['haproxy.cfg', 'haproxy.compose.cfg']) {
+  test(`${cfg}: haproxy -c accepts it; never retries a request that reached a server`, () => {
+    const r = spawnSync(requireBinary('haproxy'), ['-c', '-f', join(DEPLOY, cfg)], { encoding: 'utf8' });
+    // The compose file names hosts that only resolve inside compose: accept resolution errors there only.
+    if (cfg === 'haproxy.cfg') assert.equal(r.status, 0, r.stdout + r.stderr);
+    else assert.ok(r.status === 0 || /could not resolve address/.test(r.stdout + r.stderr), r.stdout + r.stderr);
+    const text = read(cfg).replace(/#.*$/gm, '');
+    const servers = text.match(/^\s*server \S+ \S+ .*\bcheck\b/gm) ?? [];
+    assert.ok(servers.length >= 2, 'at least two servers with health checks');
+    assert.match(text, /option httpchk GET \/readyz/);
+    const retryOn = /^\s*retry-on (.+)$/m.exec(text)?.[1]?.trim();
+    assert.equal(retryOn, 'conn-failure', 'only connection failures (request never sent) may be retried');
+  });
+}
+
+test('the shipped haproxy.cfg can be pointed at test ports (used by the integration tests)', () => {
+  const out = rewriteShippedConfig(read('haproxy.cfg'), 1234, 1235, [2001, 2002, 2003]);
+  assert.match(out, /bind 127\.0\.0\.1:1234/);
+  assert.equal((out.match(/^\s*server turno\d 127\.0\.0\.1:200\d check$/gm) ?? []).length, 3);
+});
+
+test('Dockerfile runs as a non-root user and drains on SIGTERM', () => {
+  const text = read('Dockerfile');
+  const users = [...text.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]);
+  assert.ok(users.length > 0 && !/^(root|0)(:|$)/.test(users.at(-1)!), `last USER is non-root: ${users.join(', ')}`);
+  assert.match(text, /HEALTHCHECK/);
+  assert.match(text, /STOPSIGNAL SIGTERM/);
+});
+
+test('compose.yaml: hardened turno instances, Redis with appendfsync always', () => {
+  const [doc] = parseAllDocuments(read('compose.yaml'), { merge: true }).map((d) => d.toJS() as Record<string, any>);
+  const services = doc!.services as Record<string, Record<string, any>>;
+  const turnos = Object.entries(services).filter(([name]) => name.startsWith('turno'));
+  assert.ok(turnos.length >= 2);
+  for (const [, s] of turnos) {
+    assert.equal(s.read_only, true);
+    assert.deepEqual(s.cap_drop, ['ALL']);
+    assert.ok(String(s.user).startsWith('1000'));
+  }
+  assert.ok((services.redis!.command as string[]).join(' ').includes('--appendfsync always'));
+});
+
+test('k8s: every manifest parses; Deployment is non-root with probes; HPA min >= 2', () => {
+  const docs = readdirSync(join(DEPLOY, 'k8s'))
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => parseAllDocuments(read(join('k8s', f))).map((d) => {
+      assert.deepEqual(d.errors, [], f);
+      return d.toJS() as Record<string, any>;
+    }));
+  const byKind = (kind: string): Record<string, any> => {
+    const d = docs.find((x) => x.kind === kind);
+    assert.ok(d, `${kind} present`);
+    return d!;
+  };
+  const dep = byKind('Deployment');
+  const pod = dep.spec.template.spec;
+  const c = pod.containers[0];
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+  assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+  assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+  assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+  assert.equal(c.livenessProbe.httpGet.path, '/healthz');
+  assert.ok(dep.spec.replicas >= 2);
+  const hpa = byKind('HorizontalPodAutoscaler');
+  assert.equal(hpa.apiVersion, 'autoscaling/v2');
+  assert.ok(hpa.spec.minReplicas >= 2);
+  assert.equal(hpa.spec.scaleTargetRef.name, dep.metadata.name);
+  byKind('Service');
+  byKind('PodDisruptionBudget');
+  const kustomization = byKind('Kustomization');
+  for (const r of kustomization.resources as string[]) assert.ok(readdirSync(join(DEPLOY, 'k8s')).includes(r), r);
+});
+
+test('systemd unit: hardened, durable state directory, stops after the drain deadline', () => {
+  const text = read('vigia-turno.service');
+  for (const line of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'DynamicUser=yes', 'StateDirectory=vigia-turno', 'SystemCallFilter=@system-service', 'Restart=on-failure']) {
+    assert.ok(text.split('\n').includes(line), line);
+  }
+  assert.ok(Number(/TimeoutStopSec=(\d+)/.exec(text)?.[1]) > 10, 'longer than the 10 s drain');
+  assert.match(text, /--store file:\/var\/lib\/vigia-turno\//);
+});
