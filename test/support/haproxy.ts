@@ -29,7 +29,9 @@ export function rewriteShippedConfig(text: string, port: number, statsPort: numb
   const first = out.search(serverLines);
   if (first === -1 || !out.includes(`127.0.0.1:${port}`) || !out.includes(`127.0.0.1:${statsPort}`)) throw new Error('deploy/turno/haproxy.cfg no longer has the expected bind/server lines');
   out = out.replace(serverLines, '').replace(/\n{3,}/g, '\n\n');
-  const insertAt = out.indexOf('\n', out.indexOf('default-server')) + 1;
+  const defaultServer = /^\s*default-server\s.*$/m.exec(out);
+  if (!defaultServer) throw new Error('deploy/turno/haproxy.cfg has no default-server line in its backend');
+  const insertAt = defaultServer.index + defaultServer[0].length + 1;
   return out.slice(0, insertAt) + servers + '\n' + out.slice(insertAt);
 }
 
