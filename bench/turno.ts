@@ -18,7 +18,8 @@
  * starts is removed on exit, on Ctrl-C and on SIGTERM.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -41,13 +42,14 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
     only: { type: 'string' },
+    ids: { type: 'string' },
     'cpu-prof': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
 });
 if (flags.help) {
-  process.stdout.write('usage: npm run bench:turno -- [--rounds N] [--duration S] [--connections N] [--quick] [--strict] [--only a,b,c,d,e] [--cpu-prof DIR]\n');
+  process.stdout.write('usage: npm run bench:turno -- [--rounds N] [--duration S] [--connections N] [--quick] [--strict] [--only a,b,c,d,e] [--ids N] [--cpu-prof DIR]\n');
   process.exit(0);
 }
 const posInt = (name: string, text: string | undefined, def: number, max: number): number => {
@@ -63,6 +65,8 @@ const ROUNDS = posInt('rounds', flags.rounds, flags.quick ? 1 : 3, 50);
 const DURATION = posInt('duration', flags.duration, flags.quick ? 2 : 10, 600);
 const CONNECTIONS = posInt('connections', flags.connections, 100, 10_000);
 const EXACT_AMOUNT = flags.quick ? 1000 : 2000;
+/** Ids per run: 1 = one hot id (the default); N = each request picks one of N ids at random. */
+const IDS = posInt('ids', flags.ids, 1, 100_000);
 const P99_TARGET_MS = 15;
 type TargetKey = 'a' | 'b' | 'c' | 'd' | 'e';
 const ONLY = new Set<TargetKey>(((flags.only ?? 'a,b,c,d,e').split(',').map((s) => s.trim()) as TargetKey[]).filter((k) => ['a', 'b', 'c', 'd', 'e'].includes(k)));
@@ -249,8 +253,21 @@ function parseWrk(out: string): { rps: number; p50: number; p99: number; total: 
   return { rps, p50: lat('50'), p99: lat('99'), total, non2xx, socketErrors };
 }
 
+/** With --ids N, wrk picks `<path>-<k>` for a random k < N per request (the URL's path is the prefix). */
+let wrkScript: string | undefined;
+function wrkIdsScript(): string[] {
+  if (IDS === 1) return [];
+  if (!wrkScript) {
+    const dir = tempDir('vigia-bench-wrk-');
+    process.on('exit', dir.remove);
+    wrkScript = join(dir.dir, 'ids.lua');
+    writeFileSync(wrkScript, `local n = ${IDS}\nrequest = function() return wrk.format("GET", wrk.path .. "-" .. math.random(0, n - 1)) end\n`);
+  }
+  return ['-s', wrkScript];
+}
+
 async function runWrk(url: string, seconds: number, meter: ReturnType<typeof cpuMeter>): Promise<LoadResult> {
-  const r = await runTool([requireBinary('wrk'), '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url], (seconds + 30) * 1000);
+  const r = await runTool([requireBinary('wrk'), '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...wrkIdsScript(), url], (seconds + 30) * 1000);
   const cpu = meter(r.cpu);
   const w = parseWrk(r.stdout);
   if (r.code !== 0 || !Number.isFinite(w.rps)) {
@@ -264,12 +281,14 @@ async function runWrk(url: string, seconds: number, meter: ReturnType<typeof cpu
 const AUTOCANNON_CHILD = `
 import autocannon from 'autocannon';
 const o = JSON.parse(process.argv[1]);
-const r = await autocannon({ url: o.url, connections: o.connections, pipelining: 1, ...(o.amount ? { amount: o.amount } : { duration: o.duration }) });
+const base = new URL(o.url).pathname;
+const requests = o.ids > 1 ? [{ setupRequest: (req) => ({ ...req, path: base + '-' + Math.floor(Math.random() * o.ids) }) }] : undefined;
+const r = await autocannon({ url: o.url, connections: o.connections, pipelining: 1, requests, ...(o.amount ? { amount: o.amount } : { duration: o.duration }) });
 process.stdout.write(JSON.stringify({ total: r.requests.total, seconds: r.duration, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts }));
 `;
 
 async function runAutocannon(url: string, opts: { seconds?: number; amount?: number }, meter: ReturnType<typeof cpuMeter>): Promise<LoadResult> {
-  const args = JSON.stringify({ url, connections: CONNECTIONS, duration: opts.seconds, amount: opts.amount });
+  const args = JSON.stringify({ url, connections: CONNECTIONS, duration: opts.seconds, amount: opts.amount, ids: IDS });
   const r = await runTool([process.execPath, '--input-type=module', '-e', AUTOCANNON_CHILD, args], ((opts.seconds ?? 60) + 30) * 1000);
   const cpu = meter(r.cpu);
   try {
@@ -416,7 +435,7 @@ async function main(): Promise<void> {
     `date        ${started.toISOString()}`,
     `machine     ${NCPU} CPUs (nproc ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()}), ${cpus()[0]?.model ?? '?'}, ${Math.round(Number(readFileSync('/proc/meminfo', 'utf8').match(/MemTotal:\s+(\d+)/)?.[1] ?? 0) / 1024 / 1024)} GiB, Linux ${release()}, load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     `software    node ${process.version}, redis-server ${version('redis-server', ['--version'], /v=(\S+)/)}, ${version(wrkBin, ['--version'], /(wrk \S+)/)}, autocannon ${(JSON.parse(readFileSync(`${ROOT}node_modules/autocannon/package.json`, 'utf8')) as { version: string }).version}`,
-    `settings    ${ROUNDS} round(s) x ${DURATION} s per run, ${CONNECTIONS} connections; wrk -t1 -c${CONNECTIONS} -d${DURATION}s --latency; autocannon pipelining 1 in a child process; redis-benchmark -t incr -c 50 -q --csv`,
+    `settings    ${ROUNDS} round(s) x ${DURATION} s per run, ${CONNECTIONS} connections, ${IDS === 1 ? 'one id per run (hot id)' : `${IDS} ids per run, picked at random per request`}; wrk -t1 -c${CONNECTIONS} -d${DURATION}s --latency; autocannon pipelining 1 in a child process; redis-benchmark -t incr -c 50 -q --csv`,
   ];
   progress(machine.join('\n              '));
 
@@ -478,10 +497,13 @@ async function main(): Promise<void> {
   };
 
   const check = async (t: HttpTarget, id: string, ok: number, exact: boolean): Promise<void> => {
-    // One more GET: it answers counter+1, so the counter before it is turno-1.
-    const res = await getJson(`${t.server.url}/turno/${id}`);
-    const turno = (res.body as { turno?: number } | undefined)?.turno;
-    const counter = res.status === 200 && typeof turno === 'number' ? turno - 1 : NaN;
+    // One more GET per id: it answers counter+1, so the counter before it is turno-1.
+    let counter = 0;
+    for (const name of IDS === 1 ? [id] : Array.from({ length: IDS }, (_, k) => `${id}-${k}`)) {
+      const res = await getJson(`${t.server.url}/turno/${name}`);
+      const turno = (res.body as { turno?: number } | undefined)?.turno;
+      counter += res.status === 200 && typeof turno === 'number' ? turno - 1 : NaN;
+    }
     const diff = counter - ok;
     // A duration-bound tool stops with up to one request per connection in flight: the server counts
     // it, the tool does not. An amount-bound run waits for every answer, so the two must be equal.
