@@ -41,6 +41,9 @@ test('bad values name their field', () => {
     [{ logLevel: 'loud' }, /logLevel/],
     [{ shutdownTimeoutMs: '5' }, /shutdownTimeoutMs/],
     [{ unknown: 1 }, /unknown/],
+    [{ store: 'file:' }, /store: file: needs a path/],
+    [{ store: 'redis://h:1?replicas=x' }, /store: replicas must be an integer/],
+    [{ store: 'mysql://h' }, /store: unknown store/],
   ];
   for (const [patch, field] of cases) {
     assert.throws(() => parseTurnoConfig({ ...base, ...patch }), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && field.test(e.message), JSON.stringify(patch));

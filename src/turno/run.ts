@@ -6,7 +6,8 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { AggregatorRegistry } from 'prom-client';
-import { bearerAuthenticator, parseTokenFile } from '../core/auth.js';
+import { bearerAuthenticator, parseTokenFile, type Authenticator } from '../core/auth.js';
+import { VigiaError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createRegistry } from '../core/metrics.js';
@@ -22,14 +23,23 @@ const METRICS_REPLY = 'vigia:turno:metrics-reply';
 /** Run the service until SIGINT/SIGTERM. Resolves once listening (single) or workers forked (cluster). */
 export async function runTurno(config: TurnoConfig): Promise<void> {
   const log = createLogger(config.logLevel, { role: 'turno' });
+  // Read the token file first, in the primary too: a bad file fails the start instead of crash-looping workers.
+  const authenticate = config.authTokenFile ? bearerAuthenticator(parseTokenFile(readTokenFile(config.authTokenFile))) : undefined;
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, log);
-  await runWorker(config, log);
+  await runWorker(config, log, authenticate);
 }
 
-async function runWorker(config: TurnoConfig, log: Logger): Promise<void> {
+function readTokenFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new VigiaError('VIGIA_ERR_CONFIG', `authTokenFile: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+async function runWorker(config: TurnoConfig, log: Logger, authenticate: Authenticator | undefined): Promise<void> {
   const life = new Lifecycle(log);
   life.handleSignals((code) => process.exit(code), config.shutdownTimeoutMs);
-  const authenticate = config.authTokenFile ? bearerAuthenticator(parseTokenFile(readFileSync(config.authTokenFile, 'utf8'))) : undefined;
   const registry = createRegistry();
   const metrics = createTurnoMetrics(registry);
   const store = await openStore(config.store, log);
