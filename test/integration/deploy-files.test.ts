@@ -74,7 +74,7 @@ test('k8s: every manifest parses; Deployment is non-root with probes; HPA min >=
   assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
   assert.equal(c.readinessProbe.httpGet.path, '/readyz');
   assert.equal(c.livenessProbe.httpGet.path, '/healthz');
-  assert.ok(dep.spec.replicas >= 2);
+  assert.equal(dep.spec.replicas, undefined, 'the HPA owns the replica count');
   const hpa = byKind('HorizontalPodAutoscaler');
   assert.equal(hpa.apiVersion, 'autoscaling/v2');
   assert.ok(hpa.spec.minReplicas >= 2);
@@ -92,4 +92,5 @@ test('systemd unit: hardened, durable state directory, stops after the drain dea
   }
   assert.ok(Number(/TimeoutStopSec=(\d+)/.exec(text)?.[1]) > 10, 'longer than the 10 s drain');
   assert.match(text, /--store file:\/var\/lib\/vigia-turno\//);
+  assert.match(text, /^LoadCredential=tokens:/m);
 });
