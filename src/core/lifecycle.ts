@@ -41,12 +41,13 @@ export class Lifecycle {
 
   /**
    * On SIGINT/SIGTERM run shutdown(), then call `exit(code)`; if releasing takes longer than
-   * `deadlineMs`, call `exit(1)` anyway. A second signal exits at once.
+   * `deadlineMs`, call `exit(1)` anyway. A second signal exits at once, unless `secondSignalExits` is
+   * false (cluster workers: the terminal's SIGINT and the primary's SIGTERM arrive together).
    */
-  handleSignals(exit: (code: number) => void, deadlineMs = 10_000): void {
+  handleSignals(exit: (code: number) => void, deadlineMs = 10_000, secondSignalExits = true): void {
     const onSignal = (signal: NodeJS.Signals): void => {
       if (this.isClosing) {
-        exit(1);
+        if (secondSignalExits) exit(1);
         return;
       }
       this.log?.info({ signal }, 'shutting down');

@@ -39,7 +39,7 @@ function readTokenFile(path: string): string {
 
 async function runWorker(config: TurnoConfig, log: Logger, authenticate: Authenticator | undefined): Promise<void> {
   const life = new Lifecycle(log);
-  life.handleSignals((code) => process.exit(code), config.shutdownTimeoutMs);
+  life.handleSignals((code) => process.exit(code), config.shutdownTimeoutMs, !cluster.isWorker);
   const registry = createRegistry();
   const metrics = createTurnoMetrics(registry);
   const store = await openStore(config.store, log);
@@ -75,9 +75,14 @@ function announce(url: string, store: string, config: TurnoConfig, log: Logger):
 let metricsSeq = 0;
 const metricsWaiters = new Map<number, (text: string) => void>();
 
+let metricsListening = false;
+
 function askPrimaryForMetrics(): Promise<string> {
   const seq = ++metricsSeq;
-  if (metricsWaiters.size === 0) process.on('message', onMetricsReply);
+  if (!metricsListening) {
+    metricsListening = true;
+    process.on('message', onMetricsReply);
+  }
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       metricsWaiters.delete(seq);
@@ -96,7 +101,6 @@ function onMetricsReply(msg: unknown): void {
   if (m?.type !== METRICS_REPLY || typeof m.seq !== 'number') return;
   metricsWaiters.get(m.seq)?.(m.text ?? '');
   metricsWaiters.delete(m.seq);
-  if (metricsWaiters.size === 0) process.off('message', onMetricsReply);
 }
 
 function runPrimary(config: TurnoConfig, log: Logger): Promise<void> {

@@ -92,6 +92,27 @@ test('redis-shards: each id lives on exactly one shard and both shards are used'
   }
 });
 
+test('redis-shards: a shard that lost its data is refused instead of restarting its counters at 1', async () => {
+  const a = await redis();
+  const b = await redis();
+  const url = `redis-shards://127.0.0.1:${a.port},127.0.0.1:${b.port}`;
+  const first = await openRedisShardsStore(url, log);
+  const ids = Array.from({ length: 40 }, (_, i) => `lost-${i}`);
+  for (const id of ids) await first.next(id);
+  await first.close();
+  b.cli('FLUSHALL');
+  const again = await openRedisShardsStore(url, log);
+  try {
+    const results = await Promise.allSettled(ids.map((id) => again.next(id)));
+    const refused = results.filter((r) => r.status === 'rejected' && isVigiaError(r.reason, 'TURNO_ERR_SHARD_TOPOLOGY')).length;
+    const served = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<number>).value);
+    assert.ok(refused > 0 && served.length > 0, `ids on the emptied shard refused (${refused}), the others served (${served.length})`);
+    assert.ok(served.every((v) => v === 2), 'ids on the intact shard continue at 2');
+  } finally {
+    await again.close();
+  }
+});
+
 test('redis-shards: a different shard list is refused instead of moving ids', async () => {
   const s = await openRedisShardsStore(`redis-shards://127.0.0.1:${shardA.port}`, log);
   try {

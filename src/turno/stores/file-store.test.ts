@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,4 +99,17 @@ test('file: invalid ids never reach the journal', async () => {
   await s.close();
   assert.equal(readFileSync(p, 'utf8'), '');
   appendFileSync(p, '');
+});
+
+test('file: compaction does not repeat after every batch when the snapshot itself is larger than the threshold', async () => {
+  const p = newJournal();
+  const s = FileStore.open(p, log, { compactBytes: 200 });
+  await Promise.all(Array.from({ length: 50 }, (_, i) => s.next(`id-${i}`))); // snapshot ~750 bytes > 200
+  const inodes = new Set<number>();
+  for (let i = 0; i < 20; i++) {
+    await s.next('hot');
+    inodes.add(statSync(p).ino);
+  }
+  assert.ok(inodes.size <= 2, `journal rewritten ${inodes.size} times in 20 batches`);
+  await s.close();
 });

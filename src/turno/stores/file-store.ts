@@ -21,6 +21,8 @@ import { encodeRecord, replayJournal } from './file-journal.js';
 import { GroupCommit } from './group-commit.js';
 
 const fdatasyncAsync = promisify(fdatasync);
+/** Increments waiting for the disk at most; beyond it answer 503 before consuming a number. */
+const MAX_QUEUED = 50_000;
 
 /** Tuning knobs (tests shrink compactBytes to exercise compaction). */
 export interface FileStoreOptions {
@@ -38,10 +40,13 @@ export class FileStore implements TurnoStore {
   readonly kind = 'file';
   readonly description: string;
   /**
-   * Several fdatasyncs may run at once (each batch is written in order first, synchronously), so a
-   * batch does not wait for the previous batch's sync to finish before starting its own.
+   * One fdatasync at a time, on purpose: Linux reports a writeback error to only one of several
+   * concurrent fsync callers on the same file, so with two in flight the other one could confirm a
+   * batch that never reached the disk (and its numbers would be issued again after a restart).
    */
-  private readonly journal = new GroupCommit<JournalEntry, number>((entries) => this.writeBatch(entries), { maxInFlight: 4 });
+  private readonly journal = new GroupCommit<JournalEntry, number>((entries) => this.writeBatch(entries), { maxInFlight: 1, maxQueue: MAX_QUEUED });
+  /** Journal size that triggers the next compaction (grows with the snapshot, so it never loops). */
+  private compactAt: number;
   /** Batches syncing per fd: an fd replaced by compaction is closed only when its last sync ends. */
   private readonly fdUsers = new Map<number, number>();
   private closed = false;
@@ -56,6 +61,7 @@ export class FileStore implements TurnoStore {
     private readonly compactBytes: number,
   ) {
     this.description = `file:${path}`;
+    this.compactAt = compactBytes;
   }
 
   /** Open (creating if needed) and replay the journal at `path`, taking its lock. */
@@ -93,6 +99,7 @@ export class FileStore implements TurnoStore {
   next(id: string): Promise<number> {
     const refused = this.refusal(id);
     if (refused) return Promise.reject(refused);
+    if (this.journal.full) return Promise.reject(new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', 'too many increments waiting for the disk'));
     const value = (this.counters.get(id) ?? 0) + 1;
     if (value > MAX_TURNO) return Promise.reject(new VigiaError('TURNO_ERR_COUNTER_EXHAUSTED', id));
     this.counters.set(id, value);
@@ -156,7 +163,7 @@ export class FileStore implements TurnoStore {
     return fdatasyncAsync(fd).then(
       () => {
         this.releaseFd(fd);
-        if (this.size > this.compactBytes && fd === this.fd) this.compact();
+        if (this.size > this.compactAt && fd === this.fd) this.compactSafely();
         return entries.map((e) => e.value);
       },
       (err: unknown) => {
@@ -182,11 +189,34 @@ export class FileStore implements TurnoStore {
   }
 
   /**
+   * Compact, but never let its failure reject the batch that triggered it (that batch is on disk).
+   * Before the rename nothing changed: log, drop the temp file, try again after more growth. After the
+   * rename the state of the journal is unknown: refuse further increments.
+   */
+  private compactSafely(): void {
+    try {
+      this.compact();
+    } catch (err) {
+      if ((err as { renamed?: boolean }).renamed) {
+        this.fail(err);
+        return;
+      }
+      this.log.error({ err, path: this.path }, 'journal compaction failed; will retry after more growth');
+      try {
+        unlinkSync(`${this.path}.compact`);
+      } catch {
+        // not created
+      }
+      this.compactAt = this.size + this.compactBytes;
+    }
+  }
+
+  /**
    * Rewrite the journal as one record per id (current in-memory values, which are >= everything on
    * disk), atomically: write a temp file, fsync it, rename it over the journal, fsync the directory.
    * Synchronous on purpose: nothing else may touch the journal meanwhile, and it is rare.
    */
-  private compact(): void {
+  private compact(): boolean {
     const started = Date.now();
     const tmp = `${this.path}.compact`;
     const parts: string[] = [];
@@ -197,12 +227,20 @@ export class FileStore implements TurnoStore {
     fsyncSync(tfd);
     closeSync(tfd);
     renameSync(tmp, this.path);
-    fsyncDir(dirname(this.path));
-    const old = this.fd;
-    this.fd = openSync(this.path, 'a');
-    if (!this.fdUsers.has(old)) closeSync(old); // else closed by releaseFd when its last sync ends
+    try {
+      fsyncDir(dirname(this.path));
+      const old = this.fd;
+      this.fd = openSync(this.path, 'a');
+      if (!this.fdUsers.has(old)) closeSync(old); // else closed by releaseFd when its last sync ends
+    } catch (err) {
+      throw Object.assign(new Error('after rename'), { cause: err, renamed: true });
+    }
     this.size = Buffer.byteLength(text);
+    // Next compaction once the journal doubled past the snapshot: with many ids the snapshot alone can
+    // exceed compactBytes, and compacting after every batch would stall the event loop.
+    this.compactAt = Math.max(this.compactBytes, 2 * this.size);
     this.log.info({ path: this.path, ids: this.counters.size, bytes: this.size, ms: Date.now() - started }, 'journal compacted');
+    return true;
   }
 }
 

@@ -24,6 +24,8 @@ export interface GroupCommitOptions {
   readonly maxInFlight?: number;
   /** Items in one batch at most (bounds memory and the latency of a batch's last item). */
   readonly maxBatch?: number;
+  /** Items waiting at most; callers check `full` before doing work they cannot undo (default unbounded). */
+  readonly maxQueue?: number;
 }
 
 /** A queue that batches submissions and commits at most `maxInFlight` batches at a time. */
@@ -34,6 +36,7 @@ export class GroupCommit<T, R> {
   private idleWaiters: (() => void)[] = [];
   private readonly maxInFlight: number;
   private readonly maxBatch: number;
+  private readonly maxQueue: number;
 
   constructor(
     private readonly commit: CommitBatch<T, R>,
@@ -41,6 +44,12 @@ export class GroupCommit<T, R> {
   ) {
     this.maxInFlight = options.maxInFlight ?? 1;
     this.maxBatch = options.maxBatch ?? 4096;
+    this.maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** True when `maxQueue` items are waiting: the caller should refuse new work (503). */
+  get full(): boolean {
+    return this.queue.length >= this.maxQueue;
   }
 
   /** Batches committing right now. */

@@ -75,11 +75,12 @@ class RedisClientStore implements TurnoStore {
   ) {
     // Batches go out on one connection and Redis runs them in order, so several may be in flight;
     // with WAIT the connection blocks per batch anyway, so one at a time.
-    this.batcher = new GroupCommit((ids) => this.incrementBatch(ids), { maxInFlight: url.replicas > 0 ? 1 : 8 });
+    this.batcher = new GroupCommit((ids) => this.incrementBatch(ids), { maxInFlight: url.replicas > 0 ? 1 : 8, maxQueue: 50_000 });
   }
 
   next(id: string): Promise<number> {
     if (this.fatal) return Promise.reject(this.fatal);
+    if (this.batcher.full) return Promise.reject(new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', 'too many increments waiting for Redis'));
     return this.batcher.submit(id);
   }
 
@@ -224,6 +225,9 @@ export async function openRedisClusterStore(text: string, log: Logger): Promise<
     enableOfflineQueue: false,
     scaleReads: 'master',
     maxRedirections: 16,
+    // MOVED/ASK/TRYAGAIN/CLUSTERDOWN mean "not executed" and are retried; a closed connection does
+    // not tell whether the INCRBY ran, so it must not be resent (the default would, after 100 ms).
+    retryDelayOnFailover: 0,
     clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
     redisOptions,
   };
@@ -305,36 +309,54 @@ export async function openRedisShardsStore(text: string, log: Logger): Promise<T
   if (new Set(names).size !== names.length) throw new VigiaError('VIGIA_ERR_CONFIG', 'store: the same shard is listed twice');
   const topology = createHash('sha256').update(names.join(',')).digest('hex').slice(0, 16);
   const topologyKey = `${url.prefix}__topology`;
-  const verifiers: (() => Promise<void>)[] = [];
+  const verifiers: ((create: boolean) => Promise<void>)[] = [];
   const shards = url.nodes.map((n, i) => {
     const client = new Redis({ ...clientOptions(url), host: n.host, port: n.port });
     const store = new RedisClientStore('redis', `shard ${i} ${names[i]}`, client, url);
     watch(client, names[i]!, log);
     const verifying = new VigiaError('TURNO_ERR_STORE_UNAVAILABLE', `verifying the shard list on ${names[i]}`);
     store.fatal = verifying;
-    const verify = async (): Promise<void> => {
+    /**
+     * `create`: only at start, and only when no shard holds the key yet (a new deployment). On a
+     * reconnect a missing key means the shard came back without its data: its counters would restart
+     * at 1, so it is refused.
+     */
+    const verify = async (create: boolean): Promise<void> => {
       store.fatal = verifying;
       try {
-        await client.set(topologyKey, `${topology} ${names.join(',')}`, 'NX');
+        if (create) await client.set(topologyKey, `${topology} ${names.join(',')}`, 'NX');
         const held = ((await client.get(topologyKey)) ?? '').split(' ')[0];
         if (held === topology) {
           store.fatal = undefined;
           return;
         }
-        store.fatal = new VigiaError('TURNO_ERR_SHARD_TOPOLOGY', `${names[i]} was initialised with another shard list (key ${topologyKey}); moving ids between shards would re-issue numbers`);
+        store.fatal = new VigiaError(
+          'TURNO_ERR_SHARD_TOPOLOGY',
+          held
+            ? `${names[i]} was initialised with another shard list (key ${topologyKey}); moving ids between shards would re-issue numbers`
+            : `${names[i]} lost its data (key ${topologyKey} is missing); its counters would restart at 1`,
+        );
         log.fatal({ shard: names[i] }, store.fatal.message);
       } catch (err) {
         log.warn({ shard: names[i], err: (err as Error).message }, 'could not verify shard topology yet');
       }
     };
     // Check on every (re)connect: a shard restored from another deployment must not slip in.
-    client.on('ready', () => void verify());
-    verifiers.push(async () => {
+    let started = false;
+    client.on('ready', () => {
+      if (started) void verify(false);
+    });
+    verifiers.push(async (create: boolean) => {
       await waitReady(client, names[i]!, log);
-      if (client.status === 'ready') await verify();
+      started = true;
+      if (client.status === 'ready') await verify(create);
     });
     return store;
   });
-  await Promise.all(verifiers.map((v) => v()));
+  // A new deployment (no shard holds the key) writes it everywhere; otherwise every shard must have it.
+  await Promise.all(shards.map((s) => waitReady(s.client, s.description, log)));
+  const held = await Promise.all(shards.map((s) => s.client.exists(topologyKey).catch(() => 0)));
+  const fresh = held.every((n) => n === 0);
+  await Promise.all(verifiers.map((v) => v(fresh)));
   return new RedisShardsStore(redact(text), shards, names);
 }
