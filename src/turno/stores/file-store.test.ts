@@ -9,6 +9,7 @@ import { silentLogger } from '../../core/log.js';
 import { runStoreContract } from '../store-contract.js';
 import type { TurnoStore } from '../store.js';
 import { encodeRecord } from './file-journal.js';
+import { currentHolder } from './file-lock.js';
 import { FileStore } from './file-store.js';
 
 const log = silentLogger();
@@ -48,7 +49,8 @@ test('file: a second process (or open) on the same journal is refused while the 
 
 test('file: a lock left by a dead process is taken over', async () => {
   const p = newJournal();
-  writeFileSync(`${p}.lock`, '999999999\n');
+  const self = currentHolder();
+  writeFileSync(`${p}.lock`, `999999999 123 ${self.pidNs} ${self.bootId}\n`);
   const s = FileStore.open(p, log);
   assert.equal(await s.next('x'), 1);
   await s.close();

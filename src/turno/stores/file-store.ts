@@ -18,6 +18,7 @@ import type { Logger } from '../../core/log.js';
 import { isValidId } from '../id.js';
 import { MAX_TURNO, type TurnoStore } from '../store.js';
 import { encodeRecord, replayJournal } from './file-journal.js';
+import { releaseLock, takeLock } from './file-lock.js';
 import { GroupCommit } from './group-commit.js';
 
 const fdatasyncAsync = promisify(fdatasync);
@@ -250,63 +251,5 @@ function fsyncDir(dir: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-/** Locks this process holds (a pid alone cannot tell our own lock from one left by an earlier life). */
-const heldLocks = new Set<string>();
-
-/**
- * Take `lockPath` for this process. The lock file names its holder as `<pid> <start time>`; a lock
- * whose holder is gone (or whose pid now belongs to another process, as after a container restart
- * where the pid is 1 again) is stale and taken over.
- */
-function takeLock(lockPath: string): void {
-  if (heldLocks.has(lockPath)) throw new VigiaError('TURNO_ERR_STORE_LOCKED', `${lockPath} is already open in this process`);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx');
-      writeFileSync(fd, `${process.pid} ${processStartTime(process.pid) ?? ''}\n`);
-      closeSync(fd);
-      heldLocks.add(lockPath);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const [pidText, start] = readFileSync(lockPath, 'utf8').trim().split(' ');
-      const pid = Number(pidText);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) && (!start || processStartTime(pid) === start)) {
-        throw new VigiaError('TURNO_ERR_STORE_LOCKED', `${lockPath} is held by pid ${pid}`);
-      }
-      unlinkSync(lockPath); // stale: its owner is gone
-    }
-  }
-  throw new VigiaError('TURNO_ERR_STORE_LOCKED', `${lockPath}: could not take the lock`);
-}
-
-function releaseLock(lockPath: string): void {
-  if (!heldLocks.delete(lockPath)) return;
-  try {
-    unlinkSync(lockPath);
-  } catch {
-    // already gone
-  }
-}
-
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or undefined off Linux. */
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
