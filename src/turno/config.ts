@@ -2,9 +2,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseConfig, parseListen, type ListenAddress } from '../core/config.js';
-import { isVigiaError } from '../core/errors.js';
 import { LOG_LEVELS } from '../core/log.js';
-import { parseRedisStoreUrl } from './stores/redis-url.js';
+import { storeUrlProblem } from './stores/open-store.js';
 
 /** Default store: the embedded, durable file journal. */
 export const DEFAULT_STORE = 'file:./data/turno.journal';
@@ -38,7 +37,7 @@ const schema = z
         message: `listening on ${c.listen.host} (not loopback) needs --auth-token-file, or --insecure-no-auth to serve without authentication`,
       });
     }
-    const storeProblem = checkStoreUrl(c.store);
+    const storeProblem = storeUrlProblem(c.store);
     if (storeProblem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['store'], message: storeProblem });
     if (c.workers > 1 && (c.store === 'memory' || c.store.startsWith('file:'))) {
       ctx.addIssue({
@@ -55,22 +54,6 @@ export type TurnoConfig = Readonly<z.output<typeof schema>>;
 /** Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG naming the field. */
 export function parseTurnoConfig(raw: Record<string, unknown>): TurnoConfig {
   return parseConfig(schema, raw);
-}
-
-/** Why `store` is not a usable store URL (checked at start, so --workers never crash-loops on it). */
-export function checkStoreUrl(store: string): string | undefined {
-  if (store === 'memory') return undefined;
-  if (store.startsWith('file:')) return store.length > 5 ? undefined : 'file: needs a path, e.g. file:./data/turno.journal';
-  if (/^(rediss?|redis-shards|redis-cluster):\/\//.test(store)) {
-    try {
-      parseRedisStoreUrl(store);
-      return undefined;
-    } catch (err) {
-      if (isVigiaError(err)) return err.message.replace(/^invalid configuration: store: /, '');
-      throw err;
-    }
-  }
-  return 'unknown store; use memory, file:PATH, redis://, redis-shards:// or redis-cluster://';
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost. */

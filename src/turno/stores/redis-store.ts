@@ -19,8 +19,7 @@ import { VigiaError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { MAX_TURNO, type TurnoStore } from '../store.js';
 import { GroupCommit } from './group-commit.js';
-import { redact } from './open-store.js';
-import { parseRedisStoreUrl, type RedisStoreUrl } from './redis-url.js';
+import { parseRedisStoreUrl, redact, type RedisStoreUrl } from './redis-url.js';
 
 type Client = Redis | Cluster;
 
@@ -75,7 +74,7 @@ class RedisClientStore implements TurnoStore {
   ) {
     // Batches go out on one connection and Redis runs them in order, so several may be in flight;
     // with WAIT the connection blocks per batch anyway, so one at a time.
-    this.batcher = new GroupCommit((ids) => this.incrementBatch(ids), { maxInFlight: url.replicas > 0 ? 1 : 8, maxQueue: 50_000 });
+    this.batcher = new GroupCommit((ids) => this.incrementBatch(ids), { maxInFlight: url.replicas > 0 ? 1 : 8 });
   }
 
   next(id: string): Promise<number> {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isVigiaError } from '../../core/errors.js';
-import { parseRedisStoreUrl } from './redis-url.js';
+import { parseRedisStoreUrl, redact } from './redis-url.js';
 
 test('single redis with defaults', () => {
   const u = parseRedisStoreUrl('redis://127.0.0.1:6379');
@@ -43,4 +43,10 @@ test('bad urls are config errors that never echo the password', () => {
   for (const url of bad) {
     assert.throws(() => parseRedisStoreUrl(url), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && !e.message.includes('hunter2'), url);
   }
+});
+
+test('redact hides passwords in store URLs', () => {
+  assert.equal(redact('redis://app:hunter2@h:1/0?replicas=1'), 'redis://app:***@h:1/0?replicas=1');
+  assert.equal(redact('redis://:hunter2@h:1'), 'redis://:***@h:1');
+  assert.equal(redact('redis://h:1'), 'redis://h:1');
 });

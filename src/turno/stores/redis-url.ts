@@ -68,3 +68,8 @@ export function parseRedisStoreUrl(url: string): RedisStoreUrl {
     prefix,
   };
 }
+
+/** A store URL with any password replaced by `***`, for logs and /readyz. */
+export function redact(url: string): string {
+  return url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
