@@ -9,8 +9,7 @@
  * again to later callers, which is not a duplicate because nobody received them. One process owns the
  * journal (a lock file with its pid); --workers needs Redis.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync, mkdirSync, renameSync, ftruncateSync, statSync, unlinkSync } from 'node:fs';
-import { fdatasync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { VigiaError } from '../../core/errors.js';
@@ -22,8 +21,6 @@ import { releaseLock, takeLock } from './file-lock.js';
 import { GroupCommit } from './group-commit.js';
 
 const fdatasyncAsync = promisify(fdatasync);
-/** Increments waiting for the disk at most; beyond it answer 503 before consuming a number. */
-const MAX_QUEUED = 50_000;
 
 /** Tuning knobs (tests shrink compactBytes to exercise compaction). */
 export interface FileStoreOptions {
@@ -45,7 +42,7 @@ export class FileStore implements TurnoStore {
    * concurrent fsync callers on the same file, so with two in flight the other one could confirm a
    * batch that never reached the disk (and its numbers would be issued again after a restart).
    */
-  private readonly journal = new GroupCommit<JournalEntry, number>((entries) => this.writeBatch(entries), { maxInFlight: 1, maxQueue: MAX_QUEUED });
+  private readonly journal = new GroupCommit<JournalEntry, number>((entries) => this.writeBatch(entries), { maxInFlight: 1 });
   /** Journal size that triggers the next compaction (grows with the snapshot, so it never loops). */
   private compactAt: number;
   /** Batches syncing per fd: an fd replaced by compaction is closed only when its last sync ends. */
@@ -190,58 +187,55 @@ export class FileStore implements TurnoStore {
   }
 
   /**
-   * Compact, but never let its failure reject the batch that triggered it (that batch is on disk).
-   * Before the rename nothing changed: log, drop the temp file, try again after more growth. After the
-   * rename the state of the journal is unknown: refuse further increments.
-   */
-  private compactSafely(): void {
-    try {
-      this.compact();
-    } catch (err) {
-      if ((err as { renamed?: boolean }).renamed) {
-        this.fail(err);
-        return;
-      }
-      this.log.error({ err, path: this.path }, 'journal compaction failed; will retry after more growth');
-      try {
-        unlinkSync(`${this.path}.compact`);
-      } catch {
-        // not created
-      }
-      this.compactAt = this.size + this.compactBytes;
-    }
-  }
-
-  /**
    * Rewrite the journal as one record per id (current in-memory values, which are >= everything on
    * disk), atomically: write a temp file, fsync it, rename it over the journal, fsync the directory.
-   * Synchronous on purpose: nothing else may touch the journal meanwhile, and it is rare.
+   * Synchronous on purpose: nothing else may touch the journal meanwhile, and it is rare. Its failure
+   * never rejects the batch that triggered it (that batch is on disk): before the rename nothing
+   * changed, so log and retry after more growth; after it the journal's state is unknown, so refuse
+   * further increments.
    */
-  private compact(): boolean {
+  private compactSafely(): void {
     const started = Date.now();
     const tmp = `${this.path}.compact`;
-    const parts: string[] = [];
-    for (const [id, v] of this.counters) parts.push(encodeRecord(id, v));
-    const text = parts.join('');
-    writeFileSync(tmp, text);
-    const tfd = openSync(tmp, 'r+');
-    fsyncSync(tfd);
-    closeSync(tfd);
-    renameSync(tmp, this.path);
+    let text: string;
     try {
+      text = this.writeSnapshot(tmp);
+    } catch (err) {
+      this.log.error({ err, path: this.path }, 'journal compaction failed; will retry after more growth');
+      rmSync(tmp, { force: true });
+      this.compactAt = this.size + this.compactBytes;
+      return;
+    }
+    try {
+      renameSync(tmp, this.path);
       fsyncDir(dirname(this.path));
       const old = this.fd;
       this.fd = openSync(this.path, 'a');
       if (!this.fdUsers.has(old)) closeSync(old); // else closed by releaseFd when its last sync ends
     } catch (err) {
-      throw Object.assign(new Error('after rename'), { cause: err, renamed: true });
+      this.fail(err);
+      return;
     }
     this.size = Buffer.byteLength(text);
     // Next compaction once the journal doubled past the snapshot: with many ids the snapshot alone can
     // exceed compactBytes, and compacting after every batch would stall the event loop.
     this.compactAt = Math.max(this.compactBytes, 2 * this.size);
     this.log.info({ path: this.path, ids: this.counters.size, bytes: this.size, ms: Date.now() - started }, 'journal compacted');
-    return true;
+  }
+
+  /** Write every counter to `tmp` and fsync it; returns the text written. */
+  private writeSnapshot(tmp: string): string {
+    const parts: string[] = [];
+    for (const [id, v] of this.counters) parts.push(encodeRecord(id, v));
+    const text = parts.join('');
+    writeFileSync(tmp, text);
+    const tfd = openSync(tmp, 'r+');
+    try {
+      fsyncSync(tfd);
+    } finally {
+      closeSync(tfd);
+    }
+    return text;
   }
 }
 

@@ -24,9 +24,12 @@ export interface GroupCommitOptions {
   readonly maxInFlight?: number;
   /** Items in one batch at most (bounds memory and the latency of a batch's last item). */
   readonly maxBatch?: number;
-  /** Items waiting at most; callers check `full` before doing work they cannot undo (default unbounded). */
+  /** Items waiting at most; callers check `full` before doing work they cannot undo. */
   readonly maxQueue?: number;
 }
+
+/** Default bound on waiting items: past it a store answers 503 before consuming a number. */
+export const DEFAULT_MAX_QUEUE = 50_000;
 
 /** A queue that batches submissions and commits at most `maxInFlight` batches at a time. */
 export class GroupCommit<T, R> {
@@ -44,7 +47,7 @@ export class GroupCommit<T, R> {
   ) {
     this.maxInFlight = options.maxInFlight ?? 1;
     this.maxBatch = options.maxBatch ?? 4096;
-    this.maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
+    this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
   }
 
   /** True when `maxQueue` items are waiting: the caller should refuse new work (503). */
