@@ -7,6 +7,7 @@
  * Prints `listening on http://127.0.0.1:PORT` once ready; exits on SIGTERM/SIGINT.
  */
 import { createServer } from 'node:http';
+import { serveUntilSignal } from './serve.js';
 
 const BODY = '{"id":"x","turno":1}';
 const HEADERS = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(BODY)), 'cache-control', 'no-store'];
@@ -19,15 +20,4 @@ const server = createServer((_req, res) => {
   res.end(BODY);
 });
 server.keepAliveTimeout = 65_000;
-server.listen(port, '127.0.0.1', () => {
-  const addr = server.address();
-  const p = typeof addr === 'object' && addr ? addr.port : port;
-  process.stdout.write(`listening on http://127.0.0.1:${p}\n`);
-});
-for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(sig, () => {
-    server.close();
-    server.closeAllConnections();
-    process.exit(0);
-  });
-}
+serveUntilSignal(server, port);

@@ -5,8 +5,10 @@
  *   node --import tsx bench/baselines/naive-express-redis.ts --port PORT --redis redis://127.0.0.1:RPORT
  * Prints `listening on http://127.0.0.1:PORT` once ready; exits on SIGTERM/SIGINT.
  */
+import { createServer } from 'node:http';
 import express from 'express';
 import { Redis } from 'ioredis';
+import { serveUntilSignal } from './serve.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -21,16 +23,4 @@ app.get('/turno/:id', async (req, res) => {
   res.json({ id, turno: await redis.incr(id) });
 });
 
-const server = app.listen(port, '127.0.0.1', () => {
-  const addr = server.address();
-  const p = typeof addr === 'object' && addr ? addr.port : port;
-  process.stdout.write(`listening on http://127.0.0.1:${p}\n`);
-});
-for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(sig, () => {
-    server.close();
-    server.closeAllConnections();
-    redis.disconnect();
-    process.exit(0);
-  });
-}
+serveUntilSignal(createServer(app), port, () => redis.disconnect());
