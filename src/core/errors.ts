@@ -27,7 +27,6 @@ export const ERROR_CATALOG = {
   TURNO_ERR_STORE_LOCKED: { status: 500, message: 'file store is locked by another process' },
   TURNO_ERR_STORE_CORRUPT: { status: 500, message: 'file store journal is corrupt' },
   TURNO_ERR_SHARD_TOPOLOGY: { status: 500, message: 'Redis shard list differs from the one these shards were initialised with' },
-  TURNO_ERR_CHECK_VIOLATION: { status: 500, message: 'history check found a violation' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code from the catalog. */
