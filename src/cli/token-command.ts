@@ -1,6 +1,6 @@
 /** `vigia token new`: print a fresh bearer token and the hash line to put in a token file. */
-import type { Command } from 'commander';
-import { hashToken, newToken } from '../core/auth.js';
+import { Option, type Command } from 'commander';
+import { hashToken, newToken, parseTokenEntries } from '../core/auth.js';
 
 /** Attach `vigia token` to the program. */
 export function register(program: Command): void {
@@ -8,9 +8,13 @@ export function register(program: Command): void {
   token
     .command('new')
     .description('print a new random token (give it to the client) and its hash line (put it in --auth-token-file)')
-    .action(() => {
+    .addOption(new Option('--scopes <list>', 'what the token may do (agent): read, or read,actions'))
+    .addOption(new Option('--name <label>', 'name shown in logs and audit lines'))
+    .action((opts: { scopes?: string; name?: string }) => {
       const t = newToken();
-      process.stdout.write(`token: ${t}\nhash:  ${hashToken(t)}\n`);
+      const line = [hashToken(t), opts.scopes ? `scopes=${opts.scopes}` : '', opts.name ? `name=${opts.name}` : ''].filter(Boolean).join(' ');
+      parseTokenEntries(line); // reject a bad scope or name now, not when a server reads the file
+      process.stdout.write(`token: ${t}\nhash:  ${line}\n`);
     });
   token
     .command('hash')

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bearerAuthenticator, hashToken, newToken, parseTokenFile } from './auth.js';
+import { bearerAuthenticator, hashToken, matchBearer, newToken, parseTokenEntries, parseTokenFile } from './auth.js';
 import { isVigiaError } from './errors.js';
 
 test('bearer authenticator accepts only listed tokens', () => {
@@ -18,4 +18,29 @@ test('bearer authenticator accepts only listed tokens', () => {
 test('token file errors name the line', () => {
   assert.throws(() => parseTokenFile('sha256:abc\n'), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /line 1/.test(e.message));
   assert.throws(() => parseTokenFile('# nothing\n'), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG'));
+});
+
+test('token entries carry scopes (read only by default) and a name that is never the token', () => {
+  const r = newToken();
+  const w = newToken();
+  const entries = parseTokenEntries(`${hashToken(r)}\n${hashToken(w)} scopes=read,actions name=ops-bot\n`);
+  assert.deepEqual(matchBearer(entries, `Bearer ${r}`)?.scopes, ['read']);
+  assert.match(matchBearer(entries, `Bearer ${r}`)!.name, /^token-[0-9a-f]{8}$/);
+  assert.ok(!matchBearer(entries, `Bearer ${r}`)!.name.includes(r.slice(0, 8)));
+  assert.deepEqual(matchBearer(entries, `Bearer ${w}`)?.scopes, ['read', 'actions']);
+  assert.equal(matchBearer(entries, `Bearer ${w}`)?.name, 'ops-bot');
+  assert.equal(matchBearer(entries, `Bearer ${w}x`), undefined);
+  assert.equal(matchBearer(entries, undefined), undefined);
+  assert.equal(matchBearer(entries, `Basic ${w}`), undefined);
+  assert.equal(matchBearer(entries, `bearer ${w}`)?.name, 'ops-bot', 'the scheme is case-insensitive');
+});
+
+test('token entry errors name the line and the bad field', () => {
+  const h = hashToken(newToken());
+  assert.throws(() => parseTokenEntries(`${h} scopes=read,admin\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /line 1: unknown scope "admin"/.test(e.message));
+  assert.throws(() => parseTokenEntries(`\n${h} owner=x\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /line 2: unknown field/.test(e.message));
+  assert.throws(() => parseTokenEntries(`${h} name=a/b\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /name must be/.test(e.message));
+  assert.throws(() => parseTokenEntries(`${h} name=a\n${h} name=b\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /line 2: the same token hash appears twice/.test(e.message));
+  assert.throws(() => parseTokenEntries(`${h} name=a\n${hashToken(newToken())} name=a\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /line 2: name "a" is used twice/.test(e.message));
+  assert.deepEqual(parseTokenEntries(`${h} scopes=actions\n`)[0]!.scopes, ['read', 'actions'], 'actions implies read');
 });

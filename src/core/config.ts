@@ -3,7 +3,7 @@
  * report problems by field path, and return a deeply frozen value. Nothing below the edge reads
  * process.env.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { VigiaError } from './errors.js';
 
 /** Parse `raw` with `schema`; throws VIGIA_ERR_CONFIG naming every bad field path. Result is frozen. */
@@ -44,3 +44,13 @@ export function parseListen(text: string, defaultHost = '127.0.0.1'): ListenAddr
   if (host.startsWith('[')) host = host.slice(1, -1);
   return { host, port };
 }
+
+/** A zod field for a `--listen` value: text in, ListenAddress out, "not host:port" otherwise. */
+export const listenField = z.string().transform((text, ctx): ListenAddress => {
+  const addr = parseListen(text);
+  if (!addr) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${text}" is not host:port` });
+    return z.NEVER;
+  }
+  return addr;
+});

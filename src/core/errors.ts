@@ -26,6 +26,18 @@ export const ERROR_CATALOG = {
   TURNO_ERR_REPLICATION_TIMEOUT: { status: 503, message: 'no replica confirmed the increment in time; the number was not handed out', retryAfterSeconds: 1 },
   TURNO_ERR_STORE_LOCKED: { status: 500, message: 'file store is locked by another process' },
   TURNO_ERR_STORE_CORRUPT: { status: 500, message: 'file store journal is corrupt' },
+  VIGIA_ERR_FORBIDDEN: { status: 403, message: 'token lacks the scope this endpoint needs' },
+  VIGIA_ERR_RATE_LIMITED: { status: 429, message: 'too many requests from this client', retryAfterSeconds: 1 },
+  VIGIA_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body too large' },
+  VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'request body must be application/json' },
+  VIGIA_ERR_REQUEST_TIMEOUT: { status: 408, message: 'request not received in time' },
+  AGENT_ERR_UNKNOWN_DEVICE: { status: 404, message: 'no such device or mountpoint' },
+  AGENT_ERR_INVALID_QUERY: { status: 400, message: 'invalid query parameter' },
+  AGENT_ERR_UNKNOWN_ACTION: { status: 404, message: 'no such action' },
+  AGENT_ERR_INVALID_PARAMS: { status: 400, message: 'invalid action parameters' },
+  AGENT_ERR_ACTION_BUSY: { status: 429, message: 'action is already running at its concurrency limit', retryAfterSeconds: 1 },
+  AGENT_ERR_UNKNOWN_RUN: { status: 404, message: 'no such action run' },
+  AGENT_ERR_ACTION_MANIFEST: { status: 500, message: 'invalid action manifest' },
   TURNO_ERR_SHARD_TOPOLOGY: { status: 500, message: 'Redis shard list differs from the one these shards were initialised with' },
 } as const satisfies Record<string, ErrorSpec>;
 

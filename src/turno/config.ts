@@ -1,7 +1,7 @@
 /** `vigia turno` configuration: flags and VIGIA_TURNO_* env, parsed once with a schema and frozen. */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseConfig, parseListen, type ListenAddress } from '../core/config.js';
+import { listenField, parseConfig } from '../core/config.js';
 import { LOG_LEVELS } from '../core/log.js';
 import { storeUrlProblem } from './stores/open-store.js';
 
@@ -12,14 +12,7 @@ export const DEFAULT_LISTEN = '127.0.0.1:7017';
 
 const schema = z
   .object({
-    listen: z.string().transform((text, ctx): ListenAddress => {
-      const addr = parseListen(text);
-      if (!addr) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${text}" is not host:port` });
-        return z.NEVER;
-      }
-      return addr;
-    }),
+    listen: listenField,
     store: z.string().min(1),
     workers: z.coerce.number().int().min(1).max(256),
     authTokenFile: z.string().min(1).optional(),

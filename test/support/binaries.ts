@@ -10,6 +10,14 @@ const HINTS: Record<string, string> = {
   haproxy: 'apt-get install -y haproxy',
   promtool: 'apt-get install -y prometheus',
   wrk: 'apt-get install -y wrk',
+  'prometheus-node-exporter': 'apt-get install -y prometheus-node-exporter',
+  podman: 'apt-get install -y podman runc',
+  runc: 'apt-get install -y runc',
+  bindfs: 'apt-get install -y bindfs',
+  'mkfs.xfs': 'apt-get install -y xfsprogs',
+  mariadbd: 'apt-get install -y mariadb-server',
+  'mariadb-install-db': 'apt-get install -y mariadb-server',
+  openssl: 'apt-get install -y openssl',
 };
 
 /** Absolute path of `name` on PATH (plus /usr/sbin), or throw with how to install it. */
