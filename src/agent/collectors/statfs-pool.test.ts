@@ -1,0 +1,303 @@
+import assert from 'node:assert/strict';
+import { statfsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { StatfsError, StatfsTimeoutError, createStatfsPool } from './statfs-pool.js';
+import type { StatfsOutcome, StatfsPool, StatfsValues } from './statfs-pool.js';
+import { STATFS_WORKER_SOURCE } from './statfs-worker.js';
+
+/**
+ * The production worker source with one test-only hook in front: a path `/__hang__/<ms>` sleeps that
+ * long in the worker thread (Atomics.wait blocks the thread like a syscall would), then answers for "/".
+ */
+const HANGING_WORKER_SOURCE = `
+const fs_ = require('node:fs');
+const realStatfsSync = fs_.statfsSync;
+fs_.statfsSync = (p, o) => {
+  const m = /^\\/__hang__\\/(\\d+)$/.exec(p);
+  if (m) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(m[1])); return realStatfsSync('/', o); }
+  return realStatfsSync(p, o);
+};
+${STATFS_WORKER_SOURCE}`;
+
+const pools: StatfsPool[] = [];
+function pool(opts: Parameters<typeof createStatfsPool>[0]): StatfsPool {
+  const p = createStatfsPool({ workerSource: HANGING_WORKER_SOURCE, ...opts });
+  pools.push(p);
+  return p;
+}
+after(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await sleep(10);
+  }
+}
+
+describe('createStatfsPool', () => {
+  it('answers a real statfs like fs.statfsSync, starting workers lazily', async () => {
+    const p = createStatfsPool({ timeoutMs: 5000 });
+    pools.push(p);
+    assert.equal(p.stats().workers, 0, 'nothing started before the first call');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vigia-statfs-'));
+    try {
+      for (const target of ['/', dir, '/proc']) {
+        const got = await p.statfs(target);
+        const want = statfsSync(target);
+        assert.equal(got.bsize, want.bsize, target);
+        assert.equal(got.blocks, want.blocks, target);
+        assert.equal(got.files, want.files, target);
+        for (const k of ['bsize', 'blocks', 'bfree', 'bavail', 'files', 'ffree'] as const) assert.equal(typeof got[k], 'number');
+      }
+      assert.equal(p.stats().workers, 1);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('the production worker source is the one used by default (no test hook in it)', () => {
+    assert.ok(!STATFS_WORKER_SOURCE.includes('__hang__'));
+    assert.match(STATFS_WORKER_SOURCE, /statfsSync/);
+  });
+
+  it('reports a failing statfs as StatfsError with the errno code', async () => {
+    const p = pool({ timeoutMs: 5000 });
+    const err = await p.statfs('/no/such/path/vigia').catch((e: unknown) => e);
+    assert.ok(err instanceof StatfsError);
+    assert.equal(err.code, 'ENOENT');
+  });
+
+  it('runs calls concurrently across workers', async () => {
+    const p = pool({ timeoutMs: 5000, workers: 3 });
+    const t0 = Date.now();
+    await Promise.all([p.statfs('/__hang__/300'), p.statfs('/__hang__/300'), p.statfs('/__hang__/300')]);
+    assert.ok(Date.now() - t0 < 850, `3 x 300 ms in parallel took ${Date.now() - t0} ms`);
+    assert.equal(p.stats().workers, 3);
+  });
+
+  it('times out on a hung call, abandons the worker, and settles `late` when it comes back', async () => {
+    const p = pool({ timeoutMs: 200, workers: 1 });
+    const t0 = Date.now();
+    const err = await p.statfs('/__hang__/1200').catch((e: unknown) => e);
+    const took = Date.now() - t0;
+    assert.ok(err instanceof StatfsTimeoutError, String(err));
+    assert.ok(took >= 190 && took < 700, `deadline honoured: ${took} ms`);
+    assert.ok(err.late, 'a late answer is promised');
+    assert.deepEqual(p.stats(), { workers: 0, busy: 0, queued: 0, abandoned: 1 });
+
+    // A replacement worker serves new calls while the old one is stuck.
+    const ok = await p.statfs('/');
+    assert.ok(ok.blocks > 0);
+    assert.equal(p.stats().abandoned, 1);
+
+    const late = await err.late;
+    assert.ok(late.blocks > 0);
+    await until(() => p.stats().abandoned === 0, 2000);
+  });
+
+  it('a call queued behind a stuck worker times out without reaching a worker', async () => {
+    const p = pool({ timeoutMs: 200, workers: 1 });
+    const [a, b] = await Promise.allSettled([p.statfs('/__hang__/800'), p.statfs('/')]);
+    assert.equal(a.status, 'rejected');
+    assert.equal(b.status, 'rejected');
+    const eb = (b as PromiseRejectedResult).reason as StatfsTimeoutError;
+    assert.ok(eb instanceof StatfsTimeoutError);
+    // Normally rejected without ever reaching a worker; if the clock ticked between the two calls it
+    // may have been handed to the replacement worker, which is still within the contract.
+    if (eb.late === undefined) assert.match(eb.message, /did not start/);
+    else await eb.late;
+    await until(() => p.stats().abandoned <= 1, 2000);
+  });
+
+  it('caps abandoned workers: beyond the cap no replacement starts and calls fail fast', async () => {
+    const p = pool({ timeoutMs: 150, workers: 1, maxAbandoned: 2 });
+    const e1 = await p.statfs('/__hang__/1500').catch((e: unknown) => e);
+    const e2 = await p.statfs('/__hang__/1500').catch((e: unknown) => e);
+    assert.ok(e1 instanceof StatfsTimeoutError && e2 instanceof StatfsTimeoutError);
+    assert.deepEqual(p.stats(), { workers: 0, busy: 0, queued: 0, abandoned: 2 });
+    const t0 = Date.now();
+    const e3 = await p.statfs('/').catch((e: unknown) => e);
+    assert.ok(e3 instanceof StatfsTimeoutError);
+    assert.match(e3.message, /exhausted/);
+    assert.ok(Date.now() - t0 < 100, 'fails at once instead of waiting for the deadline');
+    assert.equal(p.stats().workers, 0, 'no thread was started');
+    await Promise.all([(e1 as StatfsTimeoutError).late, (e2 as StatfsTimeoutError).late]);
+    await until(() => p.stats().abandoned === 0, 2000);
+    assert.ok((await p.statfs('/')).blocks > 0, 'serves again once the stuck workers came back');
+  });
+
+  it('keeps the event loop and libuv pool free while workers are stuck', async () => {
+    // More stuck statfs calls than libuv has threads: if statfs used the libuv pool, readFile would wait.
+    const n = Math.max(4, Number(process.env['UV_THREADPOOL_SIZE'] ?? 4)) + 1;
+    const p = pool({ timeoutMs: 3000, workers: n, maxAbandoned: n });
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vigia-statfs-'));
+    try {
+      await writeFile(path.join(dir, 'f'), 'hello');
+      const stuck = Array.from({ length: n }, () => p.statfs('/__hang__/1500'));
+      await until(() => p.stats().busy === n, 1000);
+      const t0 = Date.now();
+      assert.equal(await readFile(path.join(dir, 'f'), 'utf8'), 'hello');
+      const readMs = Date.now() - t0;
+      assert.ok(readMs < 500, `readFile took ${readMs} ms while statfs was stuck`);
+      const t1 = Date.now();
+      await sleep(20);
+      const lag = Date.now() - t1 - 20;
+      assert.ok(lag < 200, `event loop lag ${lag} ms`);
+      assert.equal(p.stats().busy, n, 'the statfs calls were still stuck during the checks');
+      await Promise.all(stuck);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('terminates idle workers after idleMs', async () => {
+    const p = pool({ timeoutMs: 2000, idleMs: 100 });
+    await p.statfs('/');
+    assert.equal(p.stats().workers, 1);
+    await until(() => p.stats().workers === 0, 2000);
+    assert.ok((await p.statfs('/')).blocks > 0, 'starts a new one on demand');
+  });
+
+  it('statfs() rejects with the same StatfsError text as fs.statfsSync throws', async () => {
+    const p = pool({ timeoutMs: 5000 });
+    const err = await p.statfs('/no/such/path/vigia').catch((e: unknown) => e);
+    let want = '';
+    try {
+      statfsSync('/no/such/path/vigia');
+    } catch (e) {
+      want = (e as Error).message;
+    }
+    assert.equal((err as Error).message, want);
+  });
+});
+
+const okValues = (o: StatfsOutcome | undefined): StatfsValues => {
+  assert.ok(o?.ok, `expected values, got ${o && !o.ok ? String(o.error) : 'nothing'}`);
+  return o.values;
+};
+const errorOf = (o: StatfsOutcome | undefined): Error => {
+  assert.ok(o && !o.ok, 'expected an error');
+  return o.error;
+};
+
+describe('createStatfsPool: statfsMany (batches)', () => {
+  it('answers each path in order, like statfsSync, errors in place', async () => {
+    const p = pool({ timeoutMs: 5000, workers: 1 });
+    const targets = ['/', '/no/such/path/vigia', '/proc', '/'];
+    const got = await p.statfsMany(targets);
+    assert.equal(got.length, 4);
+    for (const i of [0, 2, 3]) assert.equal(okValues(got[i]).blocks, statfsSync(targets[i] as string).blocks, targets[i]);
+    const e = errorOf(got[1]);
+    assert.ok(e instanceof StatfsError);
+    assert.equal(e.code, 'ENOENT');
+    assert.deepEqual(await p.statfsMany([]), []);
+    assert.deepEqual(p.stats(), { workers: 1, busy: 0, queued: 0, abandoned: 0 });
+  });
+
+  it('a hang in the middle of a batch: paths before it answered, it times out with `late`, paths after it go to another worker', async () => {
+    const p = pool({ timeoutMs: 200, workers: 1 });
+    const t0 = Date.now();
+    const got = await p.statfsMany(['/', '/no/such/path/vigia', '/__hang__/1000', '/proc', '/']);
+    const took = Date.now() - t0;
+    assert.ok(took >= 190 && took < 800, `answered after ${took} ms`);
+    assert.ok(okValues(got[0]).blocks > 0);
+    // Read from the shared buffer while the worker was stuck: the errno is turned into node's text.
+    const enoent = errorOf(got[1]);
+    assert.ok(enoent instanceof StatfsError && enoent.code === 'ENOENT', String(enoent));
+    assert.equal(enoent.message, "ENOENT: no such file or directory, statfs '/no/such/path/vigia'");
+    const hung = errorOf(got[2]);
+    assert.ok(hung instanceof StatfsTimeoutError && hung.late, String(hung));
+    assert.match(hung.message, /timed out after 200 ms/);
+    assert.equal(okValues(got[3]).blocks, statfsSync('/proc').blocks, 're-dispatched to a replacement worker');
+    assert.ok(okValues(got[4]).blocks > 0);
+    assert.deepEqual(p.stats(), { workers: 1, busy: 0, queued: 0, abandoned: 1 });
+    assert.ok((await hung.late).blocks > 0, 'the stuck path answers late');
+    await until(() => p.stats().abandoned === 0, 2000);
+  });
+
+  it('two hangs in one batch: each costs one worker, every other path is still answered', async () => {
+    const p = pool({ timeoutMs: 150, workers: 1, maxAbandoned: 3 });
+    const got = await p.statfsMany(['/', '/__hang__/900', '/proc', '/__hang__/900', '/']);
+    assert.deepEqual(got.map((o) => (o.ok ? 'ok' : o.error.name)), ['ok', 'StatfsTimeoutError', 'ok', 'StatfsTimeoutError', 'ok']);
+    assert.equal(p.stats().abandoned, 2);
+    await Promise.all([got[1], got[3]].map((o) => (errorOf(o) as StatfsTimeoutError).late));
+    await until(() => p.stats().abandoned === 0, 2000);
+  });
+
+  it('a batch path gets its deadline from its own start, not from the batch', async () => {
+    const p = pool({ timeoutMs: 250, workers: 1 });
+    const t0 = Date.now();
+    const got = await p.statfsMany(['/__hang__/150', '/__hang__/150', '/__hang__/150']);
+    assert.ok(Date.now() - t0 >= 440, 'ran one after the other in one worker');
+    for (const o of got) assert.ok(okValues(o).blocks > 0);
+    assert.equal(p.stats().abandoned, 0);
+  });
+
+  it('with no worker left, paths the batch had not reached fail fast as timeouts without `late`', async () => {
+    const p = pool({ timeoutMs: 150, workers: 1, maxAbandoned: 1 });
+    const t0 = Date.now();
+    const got = await p.statfsMany(['/', '/__hang__/1000', '/', '/proc']);
+    assert.ok(Date.now() - t0 < 600);
+    assert.ok(okValues(got[0]).blocks > 0);
+    const hung = errorOf(got[1]);
+    assert.ok(hung instanceof StatfsTimeoutError && hung.late);
+    for (const o of got.slice(2)) {
+      const e = errorOf(o);
+      assert.ok(e instanceof StatfsTimeoutError && e.late === undefined, String(e));
+      assert.match(e.message, /exhausted/);
+    }
+    await hung.late;
+    await until(() => p.stats().abandoned === 0, 2000);
+    assert.ok(okValues((await p.statfsMany(['/']))[0]).blocks > 0, 'serves again once the stuck worker came back');
+  });
+
+  it('splits a long batch over the workers', async () => {
+    const p = pool({ timeoutMs: 2000, workers: 2, minBatchPerWorker: 2 });
+    const t0 = Date.now();
+    const got = await p.statfsMany(Array.from({ length: 6 }, () => '/__hang__/150'));
+    const took = Date.now() - t0;
+    assert.ok(took < 800, `6 x 150 ms on 2 workers took ${took} ms`);
+    assert.equal(got.filter((o) => o.ok).length, 6);
+    assert.equal(p.stats().workers, 2);
+    // A short batch stays on one worker (one message, one wake-up).
+    const q = pool({ timeoutMs: 2000, workers: 2 });
+    await q.statfsMany(['/', '/proc', '/']);
+    assert.equal(q.stats().workers, 1);
+  });
+
+  it('calls and batches share the workers; a call queued behind a busy pool still meets its deadline', async () => {
+    const p = pool({ timeoutMs: 300, workers: 1 });
+    const batch = p.statfsMany(['/__hang__/100', '/__hang__/100']);
+    const single = await p.statfs('/');
+    assert.ok(single.blocks > 0);
+    assert.ok((await batch).every((o) => o.ok));
+  });
+
+  it('close() answers a batch in flight and later batches with ECLOSED', async () => {
+    const p = pool({ timeoutMs: 5000, workers: 1 });
+    const inFlight = p.statfsMany(['/__hang__/300', '/']);
+    await sleep(20);
+    await p.close();
+    for (const o of await inFlight) assert.equal((errorOf(o) as StatfsError).code, 'ECLOSED');
+    for (const o of await p.statfsMany(['/'])) assert.equal((errorOf(o) as StatfsError).code, 'ECLOSED');
+  });
+});
+
+describe('createStatfsPool: close', () => {
+  it('close() rejects calls in flight and later calls, and stops the workers', async () => {
+    const p = pool({ timeoutMs: 5000, workers: 2 });
+    await p.statfs('/');
+    const inFlight = p.statfs('/__hang__/300');
+    await p.close();
+    await assert.rejects(inFlight, (e: unknown) => e instanceof StatfsError && e.code === 'ECLOSED');
+    await assert.rejects(p.statfs('/'), (e: unknown) => e instanceof StatfsError && e.code === 'ECLOSED');
+    assert.deepEqual(p.stats(), { workers: 0, busy: 0, queued: 0, abandoned: 0 });
+  });
+});

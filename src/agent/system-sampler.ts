@@ -1,0 +1,241 @@
+/**
+ * Turns cumulative kernel counters (/proc/stat, /proc/diskstats) into rates over an interval, the way
+ * top and iostat -x do, plus current memory, swap, load and uptime.
+ */
+import type { HostRoots } from './model.js';
+import { readProcStat, type CpuTimes, type ProcStat } from './collectors/proc-stat.js';
+import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, DISKSTATS_SECTOR_BYTES, readDiskstats, type DiskStat } from './collectors/diskstats.js';
+import { readMeminfo } from './collectors/meminfo.js';
+import { readLoadavg, type LoadAvg } from './collectors/loadavg.js';
+import { readUptime, type Uptime } from './collectors/uptime.js';
+
+/** Counters read at one instant (`at`, ms from the sampler's clock). */
+export interface SystemSnapshot {
+  at: number;
+  stat: ProcStat;
+  diskstats: DiskStat[];
+}
+
+/** Rates of one block device over the interval (iostat -x's r/s, w/s, rkB/s, wkB/s, await, %util). */
+export interface DiskView {
+  device: string;
+  reads_per_s: number;
+  writes_per_s: number;
+  read_bytes_per_s: number;
+  write_bytes_per_s: number;
+  /** delta(read+write time ms) / delta(reads+writes); 0 when there was no I/O. */
+  await_ms: number;
+  /** delta(io_time ms) / interval ms * 100, capped at 100. */
+  util_pct: number;
+  /** I/Os in flight at the end of the interval. */
+  in_flight: number;
+}
+
+/** The host's state over the last interval: what `vigia agent` answers for "how busy is this box". */
+export interface SystemView {
+  interval_seconds: number;
+  /** Shares of all CPUs' time over the interval, percent (sum ~100); `cpus` is the CPU count. */
+  cpu: {
+    user_pct: number;
+    system_pct: number;
+    iowait_pct: number;
+    steal_pct: number;
+    idle_pct: number;
+    nice_pct: number;
+    irq_pct: number;
+    softirq_pct: number;
+    cpus: number;
+  };
+  load: LoadAvg;
+  memory: {
+    total_bytes: number;
+    available_bytes: number;
+    /** total - available (what the kernel cannot give back without swapping). */
+    used_bytes: number;
+    used_pct: number;
+    free_bytes: number;
+    buffers_bytes: number;
+    cached_bytes: number;
+  };
+  swap: { total_bytes: number; free_bytes: number; used_bytes: number; used_pct: number };
+  disks: DiskView[];
+  uptime_seconds: number;
+  boot_time_seconds: number;
+}
+
+const CPU_MODES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+/** A counter delta; a counter that went backwards (reset, wrap) counts as 0. */
+function delta(cur: number | undefined, prev: number | undefined): number {
+  const d = (cur ?? 0) - (prev ?? 0);
+  return d > 0 ? d : 0;
+}
+
+function pct(part: number, whole: number): number {
+  return whole > 0 ? round2((part / whole) * 100) : 0;
+}
+
+function cpuView(prev: CpuTimes, cur: CpuTimes, cpus: number): SystemView['cpu'] {
+  // guest time is already counted in user/nice, so it is not part of the total
+  const d = Object.fromEntries(CPU_MODES.map((m) => [m, delta(cur[m], prev[m])])) as Record<(typeof CPU_MODES)[number], number>;
+  const total = CPU_MODES.reduce((s, m) => s + d[m], 0);
+  return {
+    user_pct: pct(d.user, total),
+    system_pct: pct(d.system, total),
+    iowait_pct: pct(d.iowait, total),
+    steal_pct: pct(d.steal, total),
+    idle_pct: total > 0 ? pct(d.idle, total) : 100,
+    nice_pct: pct(d.nice, total),
+    irq_pct: pct(d.irq, total),
+    softirq_pct: pct(d.softirq, total),
+    cpus,
+  };
+}
+
+/**
+ * Computes the view between two snapshots (pure). Disks are those of `cur` that are not excluded by
+ * `diskExclude` (default: node_exporter's diskstats exclude), in file order; a disk absent from `prev`
+ * has zero rates. Memory: MemAvailable, falling back to MemFree+Buffers+Cached on kernels without it.
+ */
+export function computeSystemView(
+  prev: SystemSnapshot,
+  cur: SystemSnapshot,
+  meminfo: Readonly<Record<string, number>>,
+  loadavg: LoadAvg,
+  uptime: Uptime,
+  diskExclude: RegExp = DEFAULT_DISKSTATS_DEVICE_EXCLUDE,
+): SystemView {
+  const ms = cur.at - prev.at;
+  const seconds = ms > 0 ? ms / 1000 : 0;
+  const perS = (n: number): number => (seconds > 0 ? round2(n / seconds) : 0);
+  const before = new Map(prev.diskstats.map((d) => [d.device, d]));
+  const disks: DiskView[] = cur.diskstats
+    .filter((d) => !diskExclude.test(d.device))
+    .map((d) => {
+      const p = before.get(d.device) ?? d;
+      const ios = delta(d.readsCompleted, p.readsCompleted) + delta(d.writesCompleted, p.writesCompleted);
+      const ioMs = delta(d.readTimeMs, p.readTimeMs) + delta(d.writeTimeMs, p.writeTimeMs);
+      return {
+        device: d.device,
+        reads_per_s: perS(delta(d.readsCompleted, p.readsCompleted)),
+        writes_per_s: perS(delta(d.writesCompleted, p.writesCompleted)),
+        read_bytes_per_s: perS(delta(d.sectorsRead, p.sectorsRead) * DISKSTATS_SECTOR_BYTES),
+        write_bytes_per_s: perS(delta(d.sectorsWritten, p.sectorsWritten) * DISKSTATS_SECTOR_BYTES),
+        await_ms: ios > 0 ? round2(ioMs / ios) : 0,
+        util_pct: ms > 0 ? Math.min(100, round2((delta(d.ioTimeMs, p.ioTimeMs) / ms) * 100)) : 0,
+        in_flight: d.ioInProgress,
+      };
+    });
+  const m = (k: string): number => meminfo[k] ?? 0;
+  const total = m('MemTotal');
+  const available = meminfo.MemAvailable ?? m('MemFree') + m('Buffers') + m('Cached');
+  const used = Math.max(0, total - available);
+  const swapTotal = m('SwapTotal');
+  const swapFree = m('SwapFree');
+  const swapUsed = Math.max(0, swapTotal - swapFree);
+  return {
+    interval_seconds: round2(seconds),
+    cpu: cpuView(prev.stat.total, cur.stat.total, cur.stat.cpus.length),
+    load: { load1: loadavg.load1, load5: loadavg.load5, load15: loadavg.load15 },
+    memory: {
+      total_bytes: total,
+      available_bytes: available,
+      used_bytes: used,
+      used_pct: pct(used, total),
+      free_bytes: m('MemFree'),
+      buffers_bytes: m('Buffers'),
+      cached_bytes: m('Cached'),
+    },
+    swap: { total_bytes: swapTotal, free_bytes: swapFree, used_bytes: swapUsed, used_pct: pct(swapUsed, swapTotal) },
+    disks,
+    uptime_seconds: uptime.uptimeSeconds,
+    boot_time_seconds: cur.stat.bootTimeSeconds,
+  };
+}
+
+/** Options of a SystemSampler. */
+export interface SystemSamplerOptions {
+  roots: HostRoots;
+  /** Snapshot period, ms (default 10000). */
+  intervalMs?: number;
+  /** Milliseconds; defaults to Date.now. */
+  clock?: () => number;
+  /** Wait before a second snapshot when only one exists, ms (default 250, the minimum). */
+  firstGapMs?: number;
+  /** Devices left out of `disks` (default node_exporter's diskstats exclude). */
+  diskExclude?: RegExp;
+}
+
+/**
+ * Snapshots /proc/stat and /proc/diskstats every intervalMs on an unref'd timer and serves rates over the
+ * last two snapshots. Memory, load and uptime are read fresh on each view().
+ */
+export class SystemSampler {
+  private readonly roots: HostRoots;
+  private readonly intervalMs: number;
+  private readonly clock: () => number;
+  private readonly firstGapMs: number;
+  private readonly diskExclude: RegExp;
+  private prev: SystemSnapshot | undefined;
+  private cur: SystemSnapshot | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private pending: Promise<SystemSnapshot> | undefined;
+
+  constructor(opts: SystemSamplerOptions) {
+    this.roots = opts.roots;
+    this.intervalMs = opts.intervalMs ?? 10_000;
+    this.clock = opts.clock ?? Date.now;
+    this.firstGapMs = Math.max(250, opts.firstGapMs ?? 250);
+    this.diskExclude = opts.diskExclude ?? DEFAULT_DISKSTATS_DEVICE_EXCLUDE;
+  }
+
+  /** Takes a first snapshot now and then one every intervalMs; the timer does not keep the process alive. */
+  start(): void {
+    if (this.timer) return;
+    void this.snapshot().catch(() => undefined);
+    this.timer = setInterval(() => void this.snapshot().catch(() => undefined), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer; snapshots taken so far are kept. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The newest snapshot, if any. */
+  latest(): SystemSnapshot | undefined {
+    return this.cur;
+  }
+
+  /** Takes one snapshot now and makes it the newest. Concurrent calls share one read. */
+  snapshot(): Promise<SystemSnapshot> {
+    this.pending ??= (async () => {
+      try {
+        const [stat, diskstats] = await Promise.all([readProcStat(this.roots), readDiskstats(this.roots)]);
+        const snap: SystemSnapshot = { at: this.clock(), stat, diskstats };
+        this.prev = this.cur;
+        this.cur = snap;
+        return snap;
+      } finally {
+        this.pending = undefined;
+      }
+    })();
+    return this.pending;
+  }
+
+  /** Rates over the last two snapshots; with fewer than two, takes them (firstGapMs apart) first. */
+  async view(): Promise<SystemView> {
+    if (!this.cur) await this.snapshot();
+    if (!this.prev) {
+      await new Promise((r) => setTimeout(r, this.firstGapMs));
+      await this.snapshot();
+    }
+    const [meminfo, loadavg, uptime] = await Promise.all([readMeminfo(this.roots), readLoadavg(this.roots), readUptime(this.roots)]);
+    return computeSystemView(this.prev!, this.cur!, meminfo, loadavg, uptime, this.diskExclude);
+  }
+}
