@@ -12,6 +12,13 @@ if [[ "${1:-}" != "--runtime" ]]; then
   { command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]]; } || need_apt+=(haproxy)
   command -v promtool >/dev/null || need_apt+=(prometheus)
   command -v wrk >/dev/null || need_apt+=(wrk)
+  # agent: reference exporter, container runtime, filesystems for the accuracy tests, MySQL for actions
+  [[ -x /usr/bin/prometheus-node-exporter ]] || need_apt+=(prometheus-node-exporter)
+  command -v podman >/dev/null || need_apt+=(podman)
+  command -v runc >/dev/null || need_apt+=(runc)
+  command -v mkfs.xfs >/dev/null || need_apt+=(xfsprogs)
+  command -v bindfs >/dev/null || need_apt+=(bindfs)
+  { command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]]; } || need_apt+=(mariadb-server)
 fi
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}" >&2
