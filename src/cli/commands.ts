@@ -14,5 +14,6 @@ export interface SubcommandEntry {
 /** Every subcommand, in the order `vigia --help` lists them. */
 export const SUBCOMMANDS: readonly SubcommandEntry[] = [
   { name: 'turno', summary: 'take-a-number counter service (serve, check)', load: () => import('../turno/command.js') },
+  { name: 'agent', summary: 'per-host agent API: devices, system, processes, /metrics, allow-listed actions', load: () => import('../agent/command.js') },
   { name: 'token', summary: 'create bearer tokens and their hashes for token files', load: () => import('./token-command.js') },
 ];

@@ -1,0 +1,92 @@
+/** `vigia agent`: the per-host API (devices, system, processes, node_exporter-compatible /metrics, actions). */
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { DEFAULT_AGENT_LISTEN, parseAgentConfig } from './config.js';
+
+/** Where the shipped actions live relative to the built CLI (dist/agent/command.js -> deploy/agent/actions). */
+const SHIPPED_ACTIONS = fileURLToPath(new URL('../../deploy/agent/actions', import.meta.url));
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Attach `vigia agent` to the program. */
+export function register(program: Command): void {
+  const agent = program
+    .command('agent')
+    .description('per-host agent: device usage, system health, top processes, node_exporter-compatible /metrics, allow-listed actions')
+    .addOption(new Option('--listen <host:port>', 'address to listen on').default(DEFAULT_AGENT_LISTEN).env('VIGIA_AGENT_LISTEN'))
+    .addOption(new Option('--auth-token-file <path>', 'token hashes with scopes, one per line: sha256:<hex> [scopes=read,actions] [name=x] (vigia token new)').env('VIGIA_AGENT_AUTH_TOKEN_FILE'))
+    .addOption(new Option('--tls-cert <path>', 'serve HTTPS with this certificate (PEM)').env('VIGIA_AGENT_TLS_CERT'))
+    .addOption(new Option('--tls-key <path>', 'private key of --tls-cert (PEM)').env('VIGIA_AGENT_TLS_KEY'))
+    .addOption(new Option('--tls-client-ca <path>', 'require client certificates signed by this CA (mTLS); tokens are still required').env('VIGIA_AGENT_TLS_CLIENT_CA'))
+    .addOption(new Option('--path.rootfs <dir>', 'host root filesystem (in a container: /host)').default('/'))
+    .addOption(new Option('--path.procfs <dir>', 'host procfs').default('/proc'))
+    .addOption(new Option('--path.sysfs <dir>', 'host sysfs').default('/sys'))
+    .addOption(new Option('--path.udev.data <dir>', 'udev database (LVM names of device-mapper devices); default <rootfs>/run/udev/data'))
+    .addOption(new Option('--collector.filesystem.mount-points-exclude <regexp>', "mountpoints to leave out (default: node_exporter's)"))
+    .addOption(new Option('--collector.filesystem.fs-types-exclude <regexp>', "filesystem types to leave out (default: node_exporter's)"))
+    .addOption(new Option('--collector.filesystem.mount-points-include <regexp>', 'only these mountpoints'))
+    .addOption(new Option('--collector.filesystem.fs-types-include <regexp>', 'only these filesystem types'))
+    .addOption(new Option('--statfs-timeout <ms>', 'deadline for statfs of one mount; a mount that misses it is skipped until it answers').default('1000'))
+    .addOption(new Option('--role <role=path>', 'volume role by mountpoint or device, repeatable: data=/var/lib/mysql binlog=/var/log/mysql').argParser(collect))
+    .addOption(new Option('--no-mysql-detect', 'do not ask the local MySQL/MariaDB for its datadir and log_bin paths'))
+    .addOption(new Option('--mysql-socket <path>', 'local MySQL/MariaDB socket (host path; under --path.rootfs)').default('/run/mysqld/mysqld.sock'))
+    .addOption(new Option('--mysql-user <name>', 'MySQL user for role detection (needs no privileges)').default('vigia'))
+    .addOption(new Option('--mysql-password-file <path>', 'file holding that user\'s password').env('VIGIA_AGENT_MYSQL_PASSWORD_FILE'))
+    .addOption(new Option('--actions-dir <dir>', 'allow-listed actions (one directory with a manifest.json per action)').default(SHIPPED_ACTIONS))
+    .addOption(new Option('--no-actions', 'serve no actions at all'))
+    .addOption(new Option('--actions-user <name>', 'user that actions run as when the agent runs as root').default('nobody'))
+    .addOption(new Option('--audit-log <path>', 'append-only JSON-lines audit log of action calls').default('data/agent-audit.log').env('VIGIA_AGENT_AUDIT_LOG'))
+    .addOption(new Option('--rate-limit <rate[/burst]>', 'requests per second per client (token or address)').default('20/40'))
+    .addOption(new Option('--request-timeout <ms>', 'a request must arrive whole within this').default('10000'))
+    .addOption(new Option('--sample-interval <ms>', 'CPU and disk counters are sampled this often for rates').default('10000'))
+    .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').default('info').env('VIGIA_LOG_LEVEL'))
+    .addOption(new Option('--shutdown-timeout <ms>', 'hard deadline for draining on SIGTERM').default('10000'))
+    .action(async (opts: Record<string, unknown>) => {
+      const rootfs = String(opts['path.rootfs']);
+      const str = (k: string): string | undefined => (opts[k] === undefined ? undefined : String(opts[k]));
+      const config = parseAgentConfig({
+        listen: String(opts.listen),
+        authTokenFile: str('authTokenFile'),
+        tls: opts.tlsCert || opts.tlsKey || opts.tlsClientCa ? { cert: str('tlsCert') ?? '', key: str('tlsKey') ?? '', clientCa: str('tlsClientCa') } : undefined,
+        roots: {
+          rootfs,
+          procfs: String(opts['path.procfs']),
+          sysfs: String(opts['path.sysfs']),
+          udevData: str('path.udev.data') ?? `${rootfs.replace(/\/$/, '')}/run/udev/data`,
+        },
+        filter: {
+          mountPointsExclude: str('collector.filesystem.mountPointsExclude'),
+          fsTypesExclude: str('collector.filesystem.fsTypesExclude'),
+          mountPointsInclude: str('collector.filesystem.mountPointsInclude'),
+          fsTypesInclude: str('collector.filesystem.fsTypesInclude'),
+        },
+        statfsTimeoutMs: String(opts.statfsTimeout),
+        roles: (opts.role as string[] | undefined) ?? [],
+        mysql: { detect: opts.mysqlDetect !== false, socket: String(opts.mysqlSocket), user: String(opts.mysqlUser), passwordFile: str('mysqlPasswordFile') },
+        actionsDir: opts.actions === false ? null : String(opts.actionsDir),
+        actionsUser: String(opts.actionsUser),
+        auditLog: String(opts.auditLog),
+        rateLimit: String(opts.rateLimit),
+        requestTimeoutMs: String(opts.requestTimeout),
+        sampleIntervalMs: String(opts.sampleInterval),
+        logLevel: opts.logLevel,
+        shutdownTimeoutMs: String(opts.shutdownTimeout),
+      });
+      const { runAgent } = await import('./run.js');
+      await runAgent(config);
+    });
+  agent.addHelpText(
+    'after',
+    `
+Examples:
+  vigia token new --scopes read --name grafana            # a read-only token and its hash line
+  vigia token new --scopes read,actions --name ops        # may also run actions
+  vigia agent --auth-token-file /etc/vigia/agent.tokens --role data=/var/lib/mysql --role binlog=/var/log/mysql
+  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:9110/v1/devices
+  curl -H "Authorization: Bearer $TOKEN" -X POST -H 'content-type: application/json' \\
+       -d '{"days": 7}' http://127.0.0.1:9110/v1/actions/purge-binlogs
+
+In a container (host / mounted read-only at /host, --pid=host): --path.rootfs /host --path.procfs /host/proc
+--path.sysfs /host/sys. See docs/agent.md.`,
+  );
+}

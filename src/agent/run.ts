@@ -1,0 +1,249 @@
+/**
+ * Wires `vigia agent` together: tokens, collectors, samplers, actions, audit log and the HTTP server,
+ * each registered on the release stack so SIGTERM drains requests, kills running actions and closes
+ * the statfs workers in reverse order.
+ */
+import { writeSync } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseTokenEntries } from '../core/auth.js';
+import { VigiaError } from '../core/errors.js';
+import { Lifecycle } from '../core/lifecycle.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { createActionService, type ActionService } from './actions/action-service.js';
+import { openAuditLog, type AuditLog } from './actions/audit.js';
+import { lookupUser } from './actions/registry.js';
+import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, readDiskstats, readDiskUdevProperties, type DiskStat } from './collectors/diskstats.js';
+import { parseFilesystemFilter } from './collectors/filesystem-filter.js';
+import { createDeviceCollector, StaleMounts } from './collectors/filesystems.js';
+import { readLoadavg } from './collectors/loadavg.js';
+import { readMeminfo } from './collectors/meminfo.js';
+import { readProcStat } from './collectors/proc-stat.js';
+import { ProcessSampler } from './collectors/processes.js';
+import { createStatfsPool, type StatfsPool } from './collectors/statfs-pool.js';
+import type { AgentConfig } from './config.js';
+import type { DeviceInfo } from './model.js';
+import { probeMysqlPaths } from './mysql-probe.js';
+import type { MysqlPaths } from './roles.js';
+import { renderNodeMetrics, type NodeMetricsInput } from './node-metrics.js';
+import { AgentMetrics } from './agent-metrics.js';
+import { createAgentServer } from './server.js';
+import { SystemSampler } from './system-sampler.js';
+
+/** How often the local MySQL is asked again for its datadir and binlog paths. */
+const MYSQL_REFRESH_MS = 5 * 60_000;
+
+/** Run the agent until SIGINT/SIGTERM. */
+export async function runAgent(config: AgentConfig): Promise<void> {
+  const log = createLogger(config.logLevel, { role: 'agent' });
+  const life = new Lifecycle(log);
+  let statfs: StatfsPool | undefined;
+  life.handleSignals((code) => exitProcess(code, statfs), config.shutdownTimeoutMs);
+  try {
+    statfs = createStatfsPool({ timeoutMs: config.statfsTimeoutMs });
+    life.defer('statfs workers', () => statfs!.close());
+    await startAgent(config, log, life, statfs);
+  } catch (err) {
+    await life.shutdown();
+    throw err;
+  }
+}
+
+/**
+ * Exit; but Node waits for every worker thread on exit, and a statfs thread stuck on a hung mount never
+ * returns, so with stuck threads the only way out is SIGKILL (the message is written synchronously first).
+ */
+function exitProcess(code: number, statfs: StatfsPool | undefined): void {
+  const abandoned = statfs?.stats().abandoned ?? 0;
+  if (abandoned > 0) {
+    writeSync(2, `${JSON.stringify({ level: 40, time: Date.now(), role: 'agent', abandoned, msg: 'statfs threads stuck on hung mounts; exiting with SIGKILL' })}\n`);
+    process.kill(process.pid, 'SIGKILL');
+  }
+  process.exit(code);
+}
+
+async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, statfs: StatfsPool): Promise<void> {
+  const roots = config.roots;
+  const tokens = parseTokenEntries(await readConfigFile(config.authTokenFile, '--auth-token-file'));
+  await warnIfReadableByOthers(config.authTokenFile, log);
+  const tls = config.tls
+    ? {
+        cert: Buffer.from(await readConfigFile(config.tls.cert, '--tls-cert')),
+        key: Buffer.from(await readConfigFile(config.tls.key, '--tls-key')),
+        ...(config.tls.clientCa ? { ca: Buffer.from(await readConfigFile(config.tls.clientCa, '--tls-client-ca')) } : {}),
+      }
+    : undefined;
+  const filter = parseFilesystemFilter(config.filter);
+
+  const stale = new StaleMounts();
+  const mysql = config.mysql.detect ? await mysqlPathsWatcher(config, log) : { current: () => null, stop: () => undefined };
+  life.defer('mysql detection', () => mysql.stop());
+  const collector = createDeviceCollector();
+  life.defer('device collector', () => collector.close());
+  const devices = coalesce(() => collector.collect({ roots, filter, statfs, roleRules: config.roles, mysqlPaths: mysql.current() }, stale));
+
+  const sampler = new SystemSampler({ roots, intervalMs: config.sampleIntervalMs });
+  sampler.start();
+  life.defer('system sampler', () => sampler.stop());
+  const processes = new ProcessSampler({ roots });
+
+  let actions: ActionService | null = null;
+  let audit: AuditLog | null = null;
+  if (config.actionsDir !== null) {
+    await mkdir(dirname(config.auditLog), { recursive: true, mode: 0o700 });
+    audit = await openAuditLog(config.auditLog);
+    const auditLog = audit;
+    life.defer('audit log', () => auditLog.close());
+    const runAs = process.getuid?.() === 0 ? await lookupUser(config.actionsUser) : null;
+    actions = await createActionService({ actionsDir: config.actionsDir, audit, runAs, rootfs: roots.rootfs });
+    log.info({ actions: actions.list().map((a) => a.name), runAs: runAs ? config.actionsUser : 'agent user' }, 'actions loaded');
+  }
+
+  const own = new AgentMetrics({ staleMounts: () => stale.list().length, stuckStatfsThreads: () => statfs.stats().abandoned });
+  const udev = udevCache(roots);
+  const metrics = async (): Promise<string> => (await nodeMetrics(() => devices(), roots, udev)) + own.render();
+
+  const app = createAgentServer({
+    tokens,
+    devices,
+    system: () => sampler.view(),
+    processes: (q) => processes.top(q),
+    metrics,
+    actions,
+    limits: {
+      bodyLimitBytes: 16 * 1024,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: 5_000,
+      rateLimit: config.rateLimit,
+    },
+    log,
+    onResponse: (route, status, seconds) => own.observeRequest(route, status, seconds),
+    onActionRefused: (r) => {
+      void audit
+        ?.write({ event: 'action.rejected', client: r.client ?? '-', address: r.address, action: r.action.slice(0, 100), status: String(r.status), reason: r.code })
+        .catch((err: unknown) => log.error({ err }, 'audit log write failed'));
+    },
+    ...(tls ? { tls } : {}),
+  });
+  let addr;
+  try {
+    addr = await app.listen(config.listen.host, config.listen.port);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new VigiaError('VIGIA_ERR_CONFIG', `--listen ${config.listen.host}:${config.listen.port}: ${code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'no such local address' : 'cannot listen'}`, { cause: err });
+  }
+  // Released first: stop accepting, and at the same time kill running actions (their synchronous
+  // callers then get their killed result and action.end is written) instead of waiting up to an
+  // action's timeout for those requests; then the rest, in reverse order.
+  const runningActions = actions;
+  life.defer('http server and actions', async () => {
+    const closed = app.close(Math.min(5000, config.shutdownTimeoutMs / 2));
+    await runningActions?.close();
+    await closed;
+  });
+  const port = addr.port;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  log.info({ host: config.listen.host, port, tls: Boolean(tls), mtls: Boolean(tls?.ca), rootfs: roots.rootfs }, 'agent started');
+  process.stdout.write(`vigia agent listening on ${tls ? 'https' : 'http'}://${host}:${port}\n`);
+}
+
+/** One collection at a time: callers arriving while one runs share its result. */
+export function coalesce<T>(fn: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    inFlight ??= fn().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+}
+
+/**
+ * udev properties of the disks node_exporter reports on (not the hundreds of excluded loop and
+ * partition devices), re-read at most once a minute: they change when a disk is added, not per scrape.
+ */
+function udevCache(roots: AgentConfig['roots']): (diskstats: readonly DiskStat[]) => Promise<Map<string, Record<string, string>>> {
+  let cache: { key: string; at: number; value: Map<string, Record<string, string>> } | undefined;
+  return async (diskstats) => {
+    const disks = diskstats.filter((d) => !DEFAULT_DISKSTATS_DEVICE_EXCLUDE.test(d.device));
+    const key = disks.map((d) => `${d.major}:${d.minor}`).join(',');
+    const now = Date.now();
+    if (cache && cache.key === key && now - cache.at < 60_000) return cache.value;
+    const value = await readDiskUdevProperties(roots, disks);
+    cache = { key, at: now, value };
+    return value;
+  };
+}
+
+/** Collect everything node_exporter's filesystem, cpu, stat, diskstats, meminfo and loadavg collectors would, timing each. */
+async function nodeMetrics(
+  devices: () => Promise<readonly DeviceInfo[]>,
+  roots: AgentConfig['roots'],
+  udev: (diskstats: readonly DiskStat[]) => Promise<Map<string, Record<string, string>>>,
+): Promise<string> {
+  const collectors: NodeMetricsInput['collectors'][number][] = [];
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    const t0 = performance.now();
+    try {
+      const v = await fn();
+      collectors.push({ name, success: true, durationSeconds: (performance.now() - t0) / 1000 });
+      return v;
+    } catch {
+      collectors.push({ name, success: false, durationSeconds: (performance.now() - t0) / 1000 });
+      return undefined;
+    }
+  };
+  const [devs, stat, diskstats, meminfo, loadavg] = await Promise.all([
+    timed('filesystem', devices),
+    timed('cpu', () => readProcStat(roots)),
+    timed('diskstats', () => readDiskstats(roots)),
+    timed('meminfo', () => readMeminfo(roots)),
+    timed('loadavg', () => readLoadavg(roots)),
+  ]);
+  // node_exporter's cpu and stat collectors both read /proc/stat; we read it once and report both.
+  const cpu = collectors.find((c) => c.name === 'cpu');
+  if (cpu) collectors.push({ ...cpu, name: 'stat' });
+  const diskUdev = diskstats ? await udev(diskstats) : undefined;
+  return renderNodeMetrics({
+    devices: devs ?? [],
+    ...(stat ? { stat } : {}),
+    ...(diskstats ? { diskstats } : {}),
+    ...(diskUdev ? { diskUdev } : {}),
+    ...(meminfo ? { meminfo } : {}),
+    ...(loadavg ? { loadavg } : {}),
+    collectors: collectors.sort((a, b) => a.name.localeCompare(b.name)),
+  });
+}
+
+/** Ask the local MySQL/MariaDB for its paths now and every few minutes; never blocks a request. */
+async function mysqlPathsWatcher(config: AgentConfig, log: Logger): Promise<{ current: () => MysqlPaths | null; stop: () => void }> {
+  const password = config.mysql.passwordFile ? (await readConfigFile(config.mysql.passwordFile, '--mysql-password-file')).trim() : undefined;
+  let paths: MysqlPaths | null = null;
+  const refresh = async (): Promise<void> => {
+    const found = await probeMysqlPaths({
+      socketPath: join(config.roots.rootfs, config.mysql.socket),
+      user: config.mysql.user,
+      ...(password !== undefined ? { password } : {}),
+      timeoutMs: 2000,
+    });
+    if (JSON.stringify(found) !== JSON.stringify(paths)) log.info({ mysql: found }, found ? 'MySQL paths detected' : 'MySQL not reachable for role detection');
+    paths = found ? { datadir: found.datadir, ...(found.binlog ? { binlog: found.binlog } : {}) } : null;
+  };
+  await refresh();
+  const timer = setInterval(() => void refresh().catch(() => undefined), MYSQL_REFRESH_MS);
+  timer.unref();
+  return { current: () => paths, stop: () => clearInterval(timer) };
+}
+
+async function readConfigFile(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new VigiaError('VIGIA_ERR_CONFIG', `${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+}
+
+async function warnIfReadableByOthers(path: string, log: Logger): Promise<void> {
+  const s = await stat(path);
+  if ((s.mode & 0o077) !== 0) log.warn({ path, mode: (s.mode & 0o777).toString(8) }, 'token file is readable by group or others; chmod 600 it');
+}

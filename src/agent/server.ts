@@ -1,0 +1,451 @@
+/**
+ * The agent's HTTP API on node:http. A factory that receives its dependencies; run.ts makes it listen.
+ * Every route but /healthz needs a bearer token with the route's scope; every client is rate limited;
+ * bodies, requests and answers are bounded; errors are the catalog's JSON and never carry a stack trace
+ * or a path.
+ *
+ * Why not fastify (the default choice for APIs here): the agent's budget is 80 MB resident on hosts
+ * that exist to run MySQL, and fastify with its schema compilers costs ~19 MB of it (measured: node
+ * alone 39 MB RSS, node + fastify 58 MB) for nine routes that need none of its features.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { matchBearer, type Scope, type TokenEntry } from '../core/auth.js';
+import { errorBody, VigiaError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { ActionService } from './actions/action-service.js';
+import { findDeviceByMountpoint, findDeviceByName } from './device-lookup.js';
+import type { DeviceInfo } from './model.js';
+import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+
+/** Query of GET /v1/processes. */
+export interface ProcessQuery {
+  readonly sort: 'cpu' | 'mem' | 'io';
+  readonly limit: number;
+}
+
+/** What the API serves; each function is called per request (collectors coalesce and cache themselves). */
+export interface AgentServerDeps {
+  readonly tokens: readonly TokenEntry[];
+  readonly devices: () => Promise<readonly DeviceInfo[]>;
+  readonly system: () => Promise<unknown>;
+  readonly processes: (q: ProcessQuery) => Promise<readonly unknown[]>;
+  /** The whole /metrics exposition text. */
+  readonly metrics: () => Promise<string>;
+  /** null when actions are disabled (`--no-actions`): the action routes answer 404 for every name. */
+  readonly actions: ActionService | null;
+  readonly limits: AgentLimits;
+  readonly log: Logger;
+  /** Observes each answered request (route name, status, seconds) for the agent's own metrics. */
+  readonly onResponse?: (route: string, status: number, seconds: number) => void;
+  /** TLS (and mTLS when `ca` is set: client certificates are required and verified against it). */
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer; readonly ca?: Buffer };
+  /** Milliseconds, for rate limiting (injectable for tests). */
+  readonly now?: () => number;
+  /**
+   * Called for a POST to an action that the HTTP layer refused before the action service saw it
+   * (401, 403, 413, 415, 400, 429, actions disabled), so the audit log has every attempt.
+   */
+  readonly onActionRefused?: (refusal: ActionRefusal) => void;
+}
+
+/** An action call refused by the HTTP layer. */
+export interface ActionRefusal {
+  readonly action: string;
+  /** Token name, or null when the request carried no valid token. */
+  readonly client: string | null;
+  readonly address: string;
+  readonly status: number;
+  readonly code: string;
+}
+
+/** Bounds on what one client can make the agent do. */
+export interface AgentLimits {
+  readonly bodyLimitBytes: number;
+  /** Whole request (headers and body) must arrive within this; also the headers deadline. */
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly rateLimit: RateLimitOptions;
+  /** Open connections at most, in all (default 1024) and from one address (default 128). */
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerAddress?: number;
+}
+
+/** Limits for a production agent: small bodies, 10 s to send a request, 20 requests/s per client. */
+export const DEFAULT_LIMITS: AgentLimits = Object.freeze({
+  bodyLimitBytes: 16 * 1024,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  rateLimit: Object.freeze({ perSecond: 20, burst: 40 }),
+  maxConnections: 1024,
+  maxConnectionsPerAddress: 128,
+});
+
+/** The agent's HTTP server, not yet listening. */
+export interface AgentServer {
+  readonly server: Server;
+  /** Listen; resolves with the bound address (port 0 picks a free one). */
+  listen(host: string, port: number): Promise<AddressInfo>;
+  /**
+   * Stop accepting, answer 503 with `Connection: close` to requests on kept-alive connections, wait for
+   * in-flight ones up to `graceMs` (default 5 s), then close every connection.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** One request as handlers see it. */
+interface Ctx {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly params: readonly string[];
+  readonly query: Record<string, string | string[]>;
+  readonly client: string;
+}
+
+type Handler = (ctx: Ctx) => Promise<unknown>;
+
+interface Route {
+  readonly method: 'GET' | 'POST';
+  /** Stable name for metrics (the pattern as documented). */
+  readonly name: string;
+  readonly path: RegExp;
+  readonly scope: Scope;
+  readonly handler: Handler;
+}
+
+const processQuery = z
+  .object({
+    sort: z.enum(['cpu', 'mem', 'io']).default('cpu'),
+    // Digits only: no hex, exponents or spaces sneaking through a numeric coercion.
+    limit: z.string().regex(/^[0-9]{1,3}$/, 'must be an integer from 1 to 500').transform(Number).pipe(z.number().int().min(1).max(500)).default('20'),
+  })
+  .strict();
+const deviceQuery = z.object({ mountpoint: z.string().min(1).max(4096).optional() }).strict();
+const noQuery = z.object({}).strict();
+const actionQuery = z.object({ async: z.enum(['true', 'false', '1', '0']).optional() }).strict();
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MAX_URL = 4096;
+
+/** A JSON answer (the handler's return value) or a raw one the handler already sent. */
+const SENT = Symbol('sent');
+
+/** Build the agent's HTTP server (not listening). */
+export function createAgentServer(deps: AgentServerDeps): AgentServer {
+  const { limits, log } = deps;
+  const limiter = new RateLimiter(limits.rateLimit, deps.now);
+  let closing = false;
+  /** Requests whose refusal, if any, the action service audits itself. */
+  const reachedActionService = new WeakSet<IncomingMessage>();
+  /** The JSON of the last device list: concurrent requests share one collection, so one serialisation. */
+  let devicesJson: { list: readonly DeviceInfo[]; body: Buffer } | undefined;
+
+  const routes: Route[] = [
+    {
+      method: 'GET', name: '/v1/devices', path: /^\/v1\/devices$/, scope: 'read',
+      handler: async ({ req, res, query }) => {
+        const q = parseQuery(deviceQuery, query);
+        const devices = await deps.devices();
+        if (q.mountpoint === undefined) {
+          if (devicesJson?.list !== devices) devicesJson = { list: devices, body: Buffer.from(JSON.stringify({ devices }), 'utf8') };
+          send(res, 200, 'application/json; charset=utf-8', devicesJson.body, req.method === 'HEAD');
+          return SENT;
+        }
+        const device = findDeviceByMountpoint(devices, q.mountpoint);
+        if (!device) throw new VigiaError('AGENT_ERR_UNKNOWN_DEVICE', `no filesystem is mounted at "${q.mountpoint.slice(0, 200)}"`);
+        return { device };
+      },
+    },
+    {
+      method: 'GET', name: '/v1/devices/:name', path: /^\/v1\/devices\/(.+)$/, scope: 'read',
+      handler: async ({ params, query }) => {
+        parseQuery(noQuery, query);
+        const name = params[0]!;
+        const devices = await deps.devices();
+        // `/v1/devices/dev/mapper/vg-lv` (unencoded slashes) addresses `/dev/mapper/vg-lv`.
+        const device = findDeviceByName(devices, name) ?? (name.startsWith('dev/') ? findDeviceByName(devices, `/${name}`) : undefined);
+        if (!device) throw new VigiaError('AGENT_ERR_UNKNOWN_DEVICE', `no device named "${name.slice(0, 200)}" (GET /v1/devices lists them)`);
+        return { device };
+      },
+    },
+    { method: 'GET', name: '/v1/system', path: /^\/v1\/system$/, scope: 'read', handler: async ({ query }) => (parseQuery(noQuery, query), deps.system()) },
+    {
+      method: 'GET', name: '/v1/processes', path: /^\/v1\/processes$/, scope: 'read',
+      handler: async ({ query }) => {
+        const q = parseQuery(processQuery, query);
+        return { sort: q.sort, limit: q.limit, processes: await deps.processes(q) };
+      },
+    },
+    {
+      method: 'GET', name: '/metrics', path: /^\/metrics$/, scope: 'read',
+      handler: async ({ res, query }) => {
+        parseQuery(noQuery, query);
+        const text = await deps.metrics();
+        send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text);
+        return SENT;
+      },
+    },
+    { method: 'GET', name: '/v1/actions', path: /^\/v1\/actions$/, scope: 'read', handler: async ({ query }) => (parseQuery(noQuery, query), { actions: deps.actions?.list() ?? [] }) },
+    {
+      method: 'GET', name: '/v1/actions/runs/:id', path: /^\/v1\/actions\/runs\/([^/]+)$/, scope: 'read',
+      handler: async ({ params, query }) => {
+        parseQuery(noQuery, query);
+        if (!deps.actions || !RUN_ID.test(params[0]!)) throw new VigiaError('AGENT_ERR_UNKNOWN_RUN');
+        return deps.actions.get(params[0]!);
+      },
+    },
+    {
+      method: 'POST', name: '/v1/actions/:name', path: /^\/v1\/actions\/([^/]+)$/, scope: 'actions',
+      handler: async ({ req, res, params, query, client }) => {
+        const q = parseQuery(actionQuery, query);
+        const body = await readJsonBody(req, limits.bodyLimitBytes);
+        if (!deps.actions) throw new VigiaError('AGENT_ERR_UNKNOWN_ACTION', 'actions are disabled on this agent');
+        reachedActionService.add(req);
+        const run = await deps.actions.start(params[0]!, body ?? {}, client, { wait: !(q.async === 'true' || q.async === '1') });
+        if (run.status === 'running') {
+          res.setHeader('location', `/v1/actions/runs/${run.id}`);
+          sendJson(res, 202, run);
+          return SENT;
+        }
+        return run;
+      },
+    },
+  ];
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const t0 = performance.now();
+    let routeName = 'unmatched';
+    res.once('finish', () => deps.onResponse?.(routeName, res.statusCode, (performance.now() - t0) / 1000));
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('x-content-type-options', 'nosniff');
+    const address = req.socket.remoteAddress ?? '?';
+    const actionCall = req.method === 'POST' ? /^\/v1\/actions\/([^/?]{1,200})(?:\?|$)/.exec(req.url ?? '')?.[1] : undefined;
+    let client: string | null = null;
+    if (closing) {
+      // Draining: no keep-alive, so clients reconnect to a live instance and shutdown is not held up.
+      res.setHeader('connection', 'close');
+      res.once('finish', () => server.closeIdleConnections());
+    }
+    try {
+      if (closing) throw new VigiaError('VIGIA_ERR_SHUTTING_DOWN');
+      const url = req.url ?? '/';
+      const qAt = url.indexOf('?');
+      const rawPath = qAt === -1 ? url : url.slice(0, qAt);
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      if (rawPath === '/healthz') {
+        routeName = '/healthz';
+        if (method !== 'GET') throw methodNotAllowed(res, 'GET, HEAD');
+        return sendJson(res, 200, { status: 'ok' }, req.method === 'HEAD');
+      }
+      const entry = matchBearer(deps.tokens, req.headers.authorization);
+      // Refused requests are limited by address, so guessing tokens is as slow as any other flood.
+      const decision = limiter.take(entry ? `token:${entry.name}` : `addr:${addressKey(address)}`);
+      if (!decision.allowed) {
+        res.setHeader('retry-after', String(decision.retryAfterSeconds));
+        throw new VigiaError('VIGIA_ERR_RATE_LIMITED');
+      }
+      if (!entry) {
+        log.warn({ ip: address, method: req.method, url: url.slice(0, 200) }, 'request without a valid token');
+        throw new VigiaError('VIGIA_ERR_UNAUTHORIZED');
+      }
+      client = entry.name;
+      if (url.length > MAX_URL) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'URL too long');
+      let path: string;
+      try {
+        path = decodeURIComponent(rawPath);
+      } catch {
+        throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'malformed percent-encoding in the path');
+      }
+      const candidates = routes.filter((r) => r.path.test(path));
+      if (candidates.length === 0) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
+      const route = candidates.find((r) => r.method === method);
+      if (!route) throw methodNotAllowed(res, candidates.map((r) => (r.method === 'GET' ? 'GET, HEAD' : r.method)).join(', '));
+      routeName = route.name;
+      if (!entry.scopes.includes(route.scope)) {
+        log.warn({ client: entry.name, url: url.slice(0, 200), need: route.scope }, 'token lacks scope');
+        res.setHeader('www-authenticate', `Bearer error="insufficient_scope", scope="${route.scope}"`);
+        throw new VigiaError('VIGIA_ERR_FORBIDDEN', `this endpoint needs scope "${route.scope}"`);
+      }
+      const params = route.path.exec(path)!.slice(1);
+      const query = parseSearch(qAt === -1 ? '' : url.slice(qAt + 1));
+      const result = await route.handler({ req, res, params, query, client: entry.name });
+      if (result !== SENT) sendJson(res, 200, result, req.method === 'HEAD');
+    } catch (err) {
+      if (!(err instanceof VigiaError)) log.error({ err, url: req.url?.slice(0, 200) }, 'request failed');
+      if (res.headersSent) return void res.destroy();
+      const { status, body, retryAfterSeconds } = errorBody(err);
+      if (actionCall !== undefined && !reachedActionService.has(req)) {
+        let action = actionCall;
+        try {
+          action = decodeURIComponent(actionCall);
+        } catch {
+          /* keep it encoded */
+        }
+        deps.onActionRefused?.({ action, client, address, status, code: err instanceof VigiaError ? err.code : 'VIGIA_ERR_INTERNAL' });
+      }
+      if (retryAfterSeconds !== undefined && !res.hasHeader('retry-after')) res.setHeader('retry-after', String(retryAfterSeconds));
+      if (status === 401) res.setHeader('www-authenticate', 'Bearer');
+      // After a refused body (413, 415, 400 on JSON) the rest of it is never read: close the connection.
+      const close = status === 413 || status === 415 || (req.method === 'POST' && !req.readableEnded);
+      send(res, status, 'application/json; charset=utf-8', body, false, close);
+    }
+  };
+
+  // Node checks request/header deadlines only every connectionsCheckingInterval (30 s by default), so a
+  // slow client could hold a socket far past the timeout: check at least every second.
+  const timeouts = {
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.requestTimeoutMs / 2))),
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
+  const server: Server = deps.tls
+    ? createHttpsServer(
+        {
+          key: deps.tls.key,
+          cert: deps.tls.cert,
+          minVersion: 'TLSv1.2',
+          // Client certificates: required and verified when a CA is given (mTLS); the bearer token is still needed.
+          ...(deps.tls.ca ? { ca: deps.tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+          // A silent TCP connection must not wait out Node's 120 s default before the request timeout applies.
+          handshakeTimeout: limits.requestTimeoutMs,
+          ...timeouts,
+        },
+        onRequest,
+      )
+    : createHttpServer(timeouts, onRequest);
+  server.maxHeadersCount = 64;
+  server.headersTimeout = limits.requestTimeoutMs;
+  server.maxConnections = limits.maxConnections ?? 1024;
+  // A few hundred half-open sockets from one address must not lock everyone else out.
+  const perAddress = new Map<string, number>();
+  const perAddressMax = limits.maxConnectionsPerAddress ?? 128;
+  server.on(deps.tls ? 'secureConnection' : 'connection', (socket: import('node:net').Socket) => {
+    const key = addressKey(socket.remoteAddress ?? '?');
+    const n = (perAddress.get(key) ?? 0) + 1;
+    if (n > perAddressMax) {
+      socket.destroy();
+      return;
+    }
+    perAddress.set(key, n);
+    socket.once('close', () => {
+      const left = (perAddress.get(key) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(key);
+      else perAddress.set(key, left);
+    });
+  });
+  // `Expect: 100-continue`: say "continue" only to a caller with a valid token; others get their 401
+  // without being invited to send the body.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (matchBearer(deps.tokens, req.headers.authorization)) res.writeContinue();
+    onRequest(req, res);
+  });
+
+  return {
+    server,
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: (graceMs = 5000) =>
+      new Promise((resolve) => {
+        closing = true;
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Requests still running after the grace (a client that keeps its socket busy) are cut off.
+        setTimeout(() => server.closeAllConnections(), graceMs).unref();
+      }),
+  };
+}
+
+/** Rate-limit and connection-count key of an address: IPv6 by /64 (one host usually owns a whole /64). */
+export function addressKey(address: string): string {
+  if (!address.includes(':') || address.startsWith('::ffff:')) return address.replace(/^::ffff:/, '');
+  const full = expandIpv6(address);
+  return full ? `${full.slice(0, 4).join(':')}::/64` : address;
+}
+
+function expandIpv6(address: string): string[] | undefined {
+  const [head, tail, extra] = address.split('::');
+  if (extra !== undefined) return undefined;
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined ? (tail ? tail.split(':') : []) : [];
+  const missing = 8 - h.length - t.length;
+  if (tail === undefined ? h.length !== 8 : missing < 0) return undefined;
+  return [...h, ...Array.from({ length: tail === undefined ? 0 : missing }, () => '0'), ...t].map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''));
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): VigiaError {
+  res.setHeader('allow', allow);
+  return new VigiaError('VIGIA_ERR_METHOD_NOT_ALLOWED');
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headOnly = false, close = false): void {
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  res.statusCode = status;
+  res.setHeader('content-type', type);
+  res.setHeader('content-length', buf.length);
+  if (close) res.setHeader('connection', 'close');
+  res.end(headOnly ? undefined : buf);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown, headOnly = false, close = false): void {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), headOnly, close);
+}
+
+/** Query string to an object; a repeated key becomes an array (which the schemas refuse). */
+function parseSearch(search: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  if (search === '') return out;
+  for (const [k, v] of new URLSearchParams(search)) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+/** Validate a query object; unknown or bad parameters are AGENT_ERR_INVALID_QUERY naming the parameter. */
+function parseQuery<S extends z.ZodTypeAny>(schema: S, query: Record<string, string | string[]>): z.output<S> {
+  const r = schema.safeParse({ ...query });
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    const param = i.path.join('.') || (i.code === 'unrecognized_keys' ? i.keys.join(',') : 'query');
+    throw new VigiaError('AGENT_ERR_INVALID_QUERY', `${param.slice(0, 100)}: ${i.message}`);
+  }
+  return r.data;
+}
+
+/**
+ * Read a JSON body of at most `limit` bytes. No body means undefined. A declared or actual size over the
+ * limit is refused as soon as it is known (413), a content type other than JSON is 415, and keys that
+ * could poison prototypes (`__proto__`, `constructor.prototype`) are refused (400).
+ */
+async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && !/^\d+$/.test(declared)) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'invalid Content-Length');
+  if (declared !== undefined && Number(declared) > limit) throw new VigiaError('VIGIA_ERR_BODY_TOO_LARGE');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new VigiaError('VIGIA_ERR_BODY_TOO_LARGE');
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') throw new VigiaError('VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE');
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'), (key, value: unknown) => {
+      if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)) throw new SyntaxError('forbidden key');
+      return value;
+    });
+  } catch {
+    throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'the body is not valid JSON');
+  }
+}
