@@ -18,84 +18,51 @@
  * starts is removed on exit, on Ctrl-C and on SIGTERM.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { requireBinary } from '../test/support/binaries.js';
 import { freePort, waitFor } from '../test/support/ports.js';
 import { startRedis, type TestRedis } from '../test/support/redis.js';
 import { tempDir } from '../test/support/tmp.js';
 import { VIGIA_BIN } from '../test/support/turno-process.js';
+import { installCleanup } from './support/cleanup.js';
+import { intFlag, parseBenchArgs, progress } from './support/cli.js';
+import { autocannonVersion, runAutocannon, runTool, runWrk, toolFailure, type ToolOptions } from './support/load-tools.js';
+import { hostCpu, memTotalGiB, procCpu } from './support/proc.js';
+import { fmtInt, fmtMs, fmtPct, fmtRatio, median, table, verdict, version } from './support/report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // options
 
-const { values: flags } = parseArgs({
+const { flags, rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS } = parseBenchArgs({
+  usage: 'usage: npm run bench:turno -- [--rounds N] [--duration S] [--connections N] [--quick] [--strict] [--only a,b,c,d,e] [--ids N] [--cpu-prof DIR]',
   options: {
-    rounds: { type: 'string' },
-    duration: { type: 'string' },
-    connections: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    strict: { type: 'boolean', default: false },
     only: { type: 'string' },
     ids: { type: 'string' },
     'cpu-prof': { type: 'string' },
-    help: { type: 'boolean', default: false },
   },
-  strict: true,
+  connections: { default: 100, max: 10_000 },
 });
-if (flags.help) {
-  process.stdout.write('usage: npm run bench:turno -- [--rounds N] [--duration S] [--connections N] [--quick] [--strict] [--only a,b,c,d,e] [--ids N] [--cpu-prof DIR]\n');
-  process.exit(0);
-}
-const posInt = (name: string, text: string | undefined, def: number, max: number): number => {
-  if (text === undefined) return def;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    process.stderr.write(`bench: --${name} must be an integer from 1 to ${max}, got "${text}"\n`);
-    process.exit(2);
-  }
-  return n;
-};
-const ROUNDS = posInt('rounds', flags.rounds, flags.quick ? 1 : 3, 50);
-const DURATION = posInt('duration', flags.duration, flags.quick ? 2 : 10, 600);
-const CONNECTIONS = posInt('connections', flags.connections, 100, 10_000);
 const EXACT_AMOUNT = flags.quick ? 1000 : 2000;
 /** Ids per run: 1 = one hot id (the default); N = each request picks one of N ids at random. */
-const IDS = posInt('ids', flags.ids, 1, 100_000);
+const IDS = intFlag('ids', flags.ids, 1, 100_000);
 const P99_TARGET_MS = 15;
 type TargetKey = 'a' | 'b' | 'c' | 'd' | 'e';
 const ONLY = new Set<TargetKey>(((flags.only ?? 'a,b,c,d,e').split(',').map((s) => s.trim()) as TargetKey[]).filter((k) => ['a', 'b', 'c', 'd', 'e'].includes(k)));
 const CPU_PROF_DIR = flags['cpu-prof'];
 
-const progress = (line: string): void => {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-};
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 // ---------------------------------------------------------------------------------------------
 // everything started here, so that exit (normal, Ctrl-C, SIGTERM, exception) removes it
 
-const servers = new Set<ChildProcess>();
-const toolGroups = new Set<number>();
+const cleanup = installCleanup({ signalMessage: 'stopping every process and removing temp dirs', log: progress });
+const servers = cleanup.children;
 const redises: TestRedis[] = [];
-const dirs: { dir: string; remove: () => void }[] = [];
-
-function killAllSync(): void {
-  for (const g of toolGroups) {
-    try {
-      process.kill(-g, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  toolGroups.clear();
-  for (const c of servers) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  servers.clear();
+cleanup.onKill(() => {
   for (const r of redises) {
     try {
       if (r.pid > 0) process.kill(r.pid, 'SIGKILL');
@@ -105,43 +72,15 @@ function killAllSync(): void {
     rmSync(r.dir, { recursive: true, force: true });
   }
   redises.length = 0;
-  for (const d of dirs) d.remove();
-  dirs.length = 0;
-}
-process.on('exit', killAllSync);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    progress(`${sig}: stopping every process and removing temp dirs`);
-    killAllSync();
-    process.exit(130);
-  });
-}
+});
+const dirs = cleanup.dirs;
+/** Load tools run from the repository root, their CPU time measured (bash `times`). */
+const TOOL: ToolOptions = { cwd: ROOT, groups: cleanup.groups, cpuTimes: true };
 
 // ---------------------------------------------------------------------------------------------
 // CPU accounting
 
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const NCPU = availableParallelism();
-
-/** User+system CPU seconds of a live process (all threads), or NaN. */
-function procCpu(pid: number | undefined): number {
-  if (!pid || pid < 0) return NaN;
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Host-wide busy and steal jiffies from /proc/stat. */
-function hostCpu(): { busy: number; steal: number; total: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
-  const total = user + nice + system + idle + iowait + irq + softirq + steal;
-  return { busy: total - idle - iowait, steal, total };
-}
 
 /** CPU used during one run, in % of one core (200 % = both cores of this machine). */
 interface CpuUse {
@@ -177,49 +116,7 @@ function cpuMeter(serverPid: number | undefined, redisPid: number | undefined): 
 }
 
 // ---------------------------------------------------------------------------------------------
-// load tools, each in its own process group, with a hard deadline
-
-interface ToolRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** CPU seconds (user+sys) of the tool, from bash `times`. */
-  cpu: number;
-}
-
-function runTool(cmd: readonly string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<ToolRun> {
-  return new Promise((resolve) => {
-    // bash reports its children's CPU time with `times` after the tool exits.
-    const child = spawn('bash', ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'bench-tool', ...cmd], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
-    const pid = child.pid!;
-    toolGroups.add(pid);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      stderr += `\nbench: killed after ${timeoutMs} ms`;
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }, timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      toolGroups.delete(pid);
-      const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stderr);
-      const cpu = m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : NaN;
-      if (m) stderr = stderr.slice(0, m.index).replace(/\d+m[\d.]+s \d+m[\d.]+s\s*$/, '');
-      resolve({ code, stdout, stderr, cpu });
-    });
-  });
-}
+// load runs
 
 /** One measured load run. */
 interface LoadResult {
@@ -234,25 +131,6 @@ interface LoadResult {
 
 const failed = (cpu: CpuUse): LoadResult => ({ rps: NaN, p50: NaN, p99: NaN, ok: 0, bad: NaN, cpu });
 
-function wrkMs(value: string, unit: string): number {
-  const v = Number(value);
-  return unit === 'us' ? v / 1000 : unit === 'ms' ? v : unit === 's' ? v * 1000 : unit === 'm' ? v * 60_000 : NaN;
-}
-
-/** Parse wrk --latency output. */
-function parseWrk(out: string): { rps: number; p50: number; p99: number; total: number; non2xx: number; socketErrors: number } {
-  const lat = (pct: string): number => {
-    const m = new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
-    return m ? wrkMs(m[1]!, m[2]!) : NaN;
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-  const total = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const socketErrors = se ? Number(se[1]) + Number(se[2]) + Number(se[3]) + Number(se[4]) : 0;
-  return { rps, p50: lat('50'), p99: lat('99'), total, non2xx, socketErrors };
-}
-
 /** With --ids N, wrk picks `<path>-<k>` for a random k < N per request (the URL's path is the prefix). */
 let wrkScript: string | undefined;
 function wrkIdsScript(): string[] {
@@ -266,38 +144,24 @@ function wrkIdsScript(): string[] {
   return ['-s', wrkScript];
 }
 
-async function runWrk(url: string, seconds: number, meter: ReturnType<typeof cpuMeter>): Promise<LoadResult> {
-  const r = await runTool([requireBinary('wrk'), '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...wrkIdsScript(), url], (seconds + 30) * 1000);
-  const cpu = meter(r.cpu);
-  const w = parseWrk(r.stdout);
-  if (r.code !== 0 || !Number.isFinite(w.rps)) {
-    progress(`wrk failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-300)}`);
+async function measureWrk(url: string, seconds: number, meter: ReturnType<typeof cpuMeter>): Promise<LoadResult> {
+  const { run, result: w, ok } = await runWrk({ bin: requireBinary('wrk'), url, connections: CONNECTIONS, seconds, args: wrkIdsScript() }, TOOL);
+  const cpu = meter(run.cpu);
+  if (!ok) {
+    progress(toolFailure('wrk', run));
     return failed(cpu);
   }
   return { rps: w.rps, p50: w.p50, p99: w.p99, ok: w.total - w.non2xx, bad: w.non2xx + w.socketErrors, cpu };
 }
 
-// autocannon runs in a child so it never shares an event loop with a server or with this script.
-const AUTOCANNON_CHILD = `
-import autocannon from 'autocannon';
-const o = JSON.parse(process.argv[1]);
-const base = new URL(o.url).pathname;
-const requests = o.ids > 1 ? [{ setupRequest: (req) => ({ ...req, path: base + '-' + Math.floor(Math.random() * o.ids) }) }] : undefined;
-const r = await autocannon({ url: o.url, connections: o.connections, pipelining: 1, requests, ...(o.amount ? { amount: o.amount } : { duration: o.duration }) });
-process.stdout.write(JSON.stringify({ total: r.requests.total, seconds: r.duration, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts }));
-`;
-
-async function runAutocannon(url: string, opts: { seconds?: number; amount?: number }, meter: ReturnType<typeof cpuMeter>): Promise<LoadResult> {
-  const args = JSON.stringify({ url, connections: CONNECTIONS, duration: opts.seconds, amount: opts.amount, ids: IDS });
-  const r = await runTool([process.execPath, '--input-type=module', '-e', AUTOCANNON_CHILD, args], ((opts.seconds ?? 60) + 30) * 1000);
-  const cpu = meter(r.cpu);
-  try {
-    const j = JSON.parse(r.stdout) as { total: number; seconds: number; p50: number; p99: number; ok: number; non2xx: number; errors: number; timeouts: number };
-    return { rps: j.total / j.seconds, p50: j.p50, p99: j.p99, ok: j.ok, bad: j.non2xx + j.errors + j.timeouts, cpu };
-  } catch {
-    progress(`autocannon failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-300)}`);
+async function measureAutocannon(url: string, opts: { seconds?: number; amount?: number }, meter: ReturnType<typeof cpuMeter>): Promise<LoadResult> {
+  const { run, result: j } = await runAutocannon({ url, connections: CONNECTIONS, seconds: opts.seconds, amount: opts.amount, ids: IDS }, TOOL);
+  const cpu = meter(run.cpu);
+  if (!j) {
+    progress(toolFailure('autocannon', run));
     return failed(cpu);
   }
+  return { rps: j.total / j.seconds, p50: j.p50, p99: j.p99, ok: j.ok, bad: j.non2xx + j.errors + j.timeouts, cpu };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,33 +233,6 @@ async function getJson(url: string): Promise<{ status: number; body: unknown }> 
 }
 
 // ---------------------------------------------------------------------------------------------
-// statistics and formatting
-
-function median(xs: readonly number[]): number {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-}
-const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
-const fmtMs = (n: number): string => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : '-');
-const fmtPct = (n: number): string => (Number.isFinite(n) ? String(Math.round(n)) : '-');
-const fmtRatio = (n: number): string => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : '-');
-const verdict = (ok: boolean | undefined): string => (ok === undefined ? '-' : ok ? 'PASS' : 'MISS');
-
-function table(rows: readonly (readonly string[])[], rightAlign: readonly boolean[]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]): string => r.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const sep = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [line(rows[0]!), sep, ...rows.slice(1).map((r) => (r.length === 1 ? r[0]! : line(r)))].join('\n');
-}
-
-function version(cmd: string, args: readonly string[], re: RegExp): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 });
-  return re.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? '?';
-}
-
-// ---------------------------------------------------------------------------------------------
 // main
 
 type HttpKey = 'a' | 'b' | 'c' | 'd';
@@ -433,8 +270,8 @@ async function main(): Promise<void> {
   const started = new Date();
   const machine = [
     `date        ${started.toISOString()}`,
-    `machine     ${NCPU} CPUs (nproc ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()}), ${cpus()[0]?.model ?? '?'}, ${Math.round(Number(readFileSync('/proc/meminfo', 'utf8').match(/MemTotal:\s+(\d+)/)?.[1] ?? 0) / 1024 / 1024)} GiB, Linux ${release()}, load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-    `software    node ${process.version}, redis-server ${version('redis-server', ['--version'], /v=(\S+)/)}, ${version(wrkBin, ['--version'], /(wrk \S+)/)}, autocannon ${(JSON.parse(readFileSync(`${ROOT}node_modules/autocannon/package.json`, 'utf8')) as { version: string }).version}`,
+    `machine     ${NCPU} CPUs (nproc ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()}), ${cpus()[0]?.model ?? '?'}, ${memTotalGiB()} GiB, Linux ${release()}, load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `software    node ${process.version}, redis-server ${version('redis-server', ['--version'], /v=(\S+)/)}, ${version(wrkBin, ['--version'], /(wrk \S+)/)}, autocannon ${autocannonVersion(ROOT)}`,
     `settings    ${ROUNDS} round(s) x ${DURATION} s per run, ${CONNECTIONS} connections, ${IDS === 1 ? 'one id per run (hot id)' : `${IDS} ids per run, picked at random per request`}; wrk -t1 -c${CONNECTIONS} -d${DURATION}s --latency; autocannon pipelining 1 in a child process; redis-benchmark -t incr -c 50 -q --csv`,
   ];
   progress(machine.join('\n              '));
@@ -461,14 +298,14 @@ async function main(): Promise<void> {
 
   // Warm-up (JIT, connection pools), not measured.
   for (const t of targets) {
-    await runTool([wrkBin, '-t1', `-c${CONNECTIONS}`, `-d${flags.quick ? 1 : 2}s`, `${t.server.url}/turno/warmup`], 40_000);
+    await runTool([wrkBin, '-t1', `-c${CONNECTIONS}`, `-d${flags.quick ? 1 : 2}s`, `${t.server.url}/turno/warmup`], 40_000, TOOL);
   }
 
   // redis-benchmark has no duration: size -n from the last measured rate to last about DURATION s.
   const benchRate: Record<'1' | '16', number> = { '1': 20_000, '16': 200_000 };
   if (redisE) {
     for (const p of ['1', '16'] as const) {
-      const r = await runTool([benchBin, '-p', String(redisE.port), '-t', 'incr', '-c', '50', '-n', String(p === '1' ? 20_000 : 200_000), '-q', '--csv', '-P', p], 60_000);
+      const r = await runTool([benchBin, '-p', String(redisE.port), '-t', 'incr', '-c', '50', '-n', String(p === '1' ? 20_000 : 200_000), '-q', '--csv', '-P', p], 60_000, TOOL);
       const rps = Number(/"INCR","([\d.]+)"/.exec(r.stdout)?.[1]);
       if (Number.isFinite(rps) && rps > 0) benchRate[p] = rps;
     }
@@ -487,7 +324,7 @@ async function main(): Promise<void> {
     const id = `${t.key}-r${round}-${tool}`;
     const url = `${t.server.url}/turno/${id}`;
     const meter = cpuMeter(t.server.pid(), t.redis?.pid);
-    const r = tool === 'wrk' ? await runWrk(url, DURATION, meter) : await runAutocannon(url, { seconds: DURATION }, meter);
+    const r = tool === 'wrk' ? await measureWrk(url, DURATION, meter) : await measureAutocannon(url, { seconds: DURATION }, meter);
     http[t.key][tool].push(r);
     progress(
       `round ${round}/${ROUNDS} ${LABELS[t.key]} ${tool}: ${fmtInt(r.rps)} req/s p50 ${fmtMs(r.p50)} ms p99 ${fmtMs(r.p99)} ms, non-2xx/errors ${fmtInt(r.bad)}; ` +
@@ -515,12 +352,12 @@ async function main(): Promise<void> {
   const runBench = async (p: '1' | '16', round: number): Promise<void> => {
     const n = Math.max(10_000, Math.min(100_000_000, Math.round(benchRate[p] * DURATION)));
     const meter = cpuMeter(undefined, redisE!.pid);
-    const r = await runTool([benchBin, '-p', String(redisE!.port), '-t', 'incr', '-c', '50', '-n', String(n), '-q', '--csv', '-P', p], (DURATION * 5 + 60) * 1000);
+    const r = await runTool([benchBin, '-p', String(redisE!.port), '-t', 'incr', '-c', '50', '-n', String(n), '-q', '--csv', '-P', p], (DURATION * 5 + 60) * 1000, TOOL);
     const cpu = meter(r.cpu);
     // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
     const m = /"INCR","([\d.]+)","([\d.]+)","([\d.]+)","([\d.]+)","([\d.]+)","([\d.]+)"/.exec(r.stdout);
     const res = m ? { rps: Number(m[1]), p50: Number(m[4]), p99: Number(m[6]), cpu } : { rps: NaN, p50: NaN, p99: NaN, cpu };
-    if (!m) progress(`redis-benchmark failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-300)}`);
+    if (!m) progress(toolFailure('redis-benchmark', r));
     if (Number.isFinite(res.rps) && res.rps > 0) benchRate[p] = res.rps;
     bench[p].push(res);
     progress(
@@ -551,7 +388,7 @@ async function main(): Promise<void> {
       if (t.check) {
         // Exact check: a fixed number of requests, every answer awaited.
         const id = `${t.key}-r${round}-exact`;
-        const r = await runAutocannon(`${t.server.url}/turno/${id}`, { amount: EXACT_AMOUNT }, cpuMeter(undefined, undefined));
+        const r = await measureAutocannon(`${t.server.url}/turno/${id}`, { amount: EXACT_AMOUNT }, cpuMeter(undefined, undefined));
         await check(t, id, r.ok, true);
         if (r.ok !== EXACT_AMOUNT) progress(`check ${id}: autocannon got ${r.ok} 2xx of ${EXACT_AMOUNT} (non-2xx/errors ${r.bad})`);
       }
@@ -638,6 +475,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  killAllSync();
+  cleanup.killAllSync();
   process.exit(1);
 });
