@@ -19,6 +19,9 @@ if [[ "${1:-}" != "--runtime" ]]; then
   command -v mkfs.xfs >/dev/null || need_apt+=(xfsprogs)
   command -v bindfs >/dev/null || need_apt+=(bindfs)
   { command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]]; } || need_apt+=(mariadb-server)
+  command -v openssl >/dev/null || need_apt+=(openssl)
+  command -v systemd-analyze >/dev/null || need_apt+=(systemd)
+  command -v mkfs.ext4 >/dev/null || need_apt+=(e2fsprogs)
 fi
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}" >&2

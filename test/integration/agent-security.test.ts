@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { tempDir } from '../support/tmp.js';
 import { waitFor } from '../support/ports.js';
+import { isAlive, processesMentioning } from '../support/procs.js';
 
 /** Test actions: each a directory with manifest.json and a node script. */
 const ACTIONS: Record<string, { manifest: object; script: string }> = {
@@ -56,28 +57,7 @@ function writeActions(dir: string): void {
   }
 }
 
-/** Pids of live processes, other than `except`, whose command line mentions `marker` (our temp actions dir). */
-function processesMentioning(marker: string, except: number | undefined): number[] {
-  const pids: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === except) continue;
-    try {
-      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(marker)) pids.push(Number(e));
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('agent actions through HTTP', () => {
   const tmp = tempDir('vigia-actions-');
@@ -145,7 +125,7 @@ describe('agent actions through HTTP', () => {
     assert.equal(res.body.status, 'timed_out');
     assert.ok(Date.now() - t0 < 10_000, 'answered soon after the 1.5 s timeout plus the kill grace');
     const { pid, grandchild } = JSON.parse(res.body.stdout.trim());
-    await waitFor('hang action group gone', () => !alive(pid) && !alive(grandchild), 5000);
+    await waitFor('hang action group gone', () => !isAlive(pid) && !isAlive(grandchild), 5000);
     assert.deepEqual(processesMentioning(tmp.dir, agent.child.pid), []);
   });
 

@@ -94,3 +94,21 @@ test('systemd unit: hardened, durable state directory, stops after the drain dea
   assert.match(text, /--store file:\/var\/lib\/vigia-turno\//);
   assert.match(text, /^LoadCredential=tokens:/m);
 });
+
+test('systemd units: systemd-analyze verify accepts both without a single warning', () => {
+  for (const unit of [join(DEPLOY, 'vigia-turno.service'), new URL('../../deploy/agent/vigia-agent.service', import.meta.url).pathname]) {
+    const r = spawnSync(requireBinary('systemd-analyze'), ['verify', unit], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.trim(), '', `${unit}: ${r.stderr}`);
+  }
+});
+
+test('agent systemd unit: only the capabilities the agent needs, hardened, small young generation, cgroup kill', () => {
+  const text = readFileSync(new URL('../../deploy/agent/vigia-agent.service', import.meta.url), 'utf8');
+  for (const line of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'SystemCallFilter=@system-service', 'KillMode=control-group', 'Environment=NODE_OPTIONS=--max-semi-space-size=1']) {
+    assert.ok(text.split('\n').includes(line), line);
+  }
+  assert.equal(/^CapabilityBoundingSet=(.*)$/m.exec(text)?.[1], 'CAP_SYS_PTRACE CAP_DAC_READ_SEARCH CAP_SETUID CAP_SETGID CAP_KILL');
+  assert.match(text, /--auth-token-file %d\/tokens/);
+  assert.match(text, /^LoadCredential=tokens:/m);
+});

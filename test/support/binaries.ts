@@ -18,6 +18,7 @@ const HINTS: Record<string, string> = {
   mariadbd: 'apt-get install -y mariadb-server',
   'mariadb-install-db': 'apt-get install -y mariadb-server',
   openssl: 'apt-get install -y openssl',
+  'systemd-analyze': 'apt-get install -y systemd',
 };
 
 /** Absolute path of `name` on PATH (plus /usr/sbin), or throw with how to install it. */

@@ -8,19 +8,11 @@ import { waitFor } from '../../../test/support/ports.js';
 import { tempDir } from '../../../test/support/tmp.js';
 import { auditErrorToStderr, createActionService, type ActionService } from './action-service.js';
 import { memoryAuditLog, openAuditLog, type AuditEntry, type AuditLog } from './audit.js';
+import { isAlive } from '../../../test/support/procs.js';
 
 const SHIPPED = fileURLToPath(new URL('../../../deploy/agent/actions', import.meta.url));
 const isRoot = process.getuid?.() === 0;
 
-/** True while `pid` exists and is not a zombie (PID 1 in some containers never reaps orphans). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 const SLEEPER = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1e9)";
 

@@ -2,16 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { cleanEnv, parseProcStat, runMembers, runProcess, type ProcessSpec, type ProcStat } from './runner.js';
+import { isAlive } from '../../../test/support/procs.js';
 
-/** True while `pid` exists and is not a zombie (a reparented zombie waits for PID 1 to reap it). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function spec(code: string, over: Partial<ProcessSpec> = {}): ProcessSpec {
   return { executable: process.execPath, argv: ['-e', code], env: cleanEnv(), cwd: '/', timeoutMs: 10_000, outputCapBytes: 1 << 20, ...over };
