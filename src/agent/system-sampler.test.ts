@@ -139,3 +139,9 @@ test('SystemSampler on the real /proc gives sane numbers', async () => {
   assert.ok(v.memory.total_bytes > 0 && v.memory.used_pct >= 0 && v.memory.used_pct <= 100);
   assert.ok(v.disks.every((d) => d.util_pct >= 0 && d.util_pct <= 100));
 });
+
+test('SystemSampler: concurrent first views share one warm-up and get a real interval', async () => {
+  const sampler = new SystemSampler({ roots: { rootfs: '/', procfs: '/proc', sysfs: '/sys', udevData: '/run/udev/data' }, firstGapMs: 300 });
+  const views = await Promise.all([sampler.view(), sampler.view(), sampler.view()]);
+  for (const v of views) assert.ok(v.interval_seconds >= 0.25, `interval ${v.interval_seconds}`);
+});

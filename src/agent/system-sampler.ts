@@ -184,6 +184,7 @@ export class SystemSampler {
   private cur: SystemSnapshot | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pending: Promise<SystemSnapshot> | undefined;
+  private warmup: Promise<void> | undefined;
 
   constructor(opts: SystemSamplerOptions) {
     this.roots = opts.roots;
@@ -230,10 +231,17 @@ export class SystemSampler {
 
   /** Rates over the last two snapshots; with fewer than two, takes them (firstGapMs apart) first. */
   async view(): Promise<SystemView> {
-    if (!this.cur) await this.snapshot();
+    // Concurrent first callers share one pair of snapshots; each taking its own second snapshot would
+    // leave the last two microseconds apart (a zero-length interval).
     if (!this.prev) {
-      await new Promise((r) => setTimeout(r, this.firstGapMs));
-      await this.snapshot();
+      this.warmup ??= (async () => {
+        if (!this.cur) await this.snapshot();
+        await new Promise((r) => setTimeout(r, this.firstGapMs));
+        await this.snapshot();
+      })().finally(() => {
+        this.warmup = undefined;
+      });
+      await this.warmup;
     }
     const [meminfo, loadavg, uptime] = await Promise.all([readMeminfo(this.roots), readLoadavg(this.roots), readUptime(this.roots)]);
     return computeSystemView(this.prev!, this.cur!, meminfo, loadavg, uptime, this.diskExclude);

@@ -180,7 +180,7 @@ describe('agent: a hung FUSE mount', { skip: !canMountFuse && 'needs root and /d
 
   it('keeps the event loop and libuv pool free while more workers than libuv threads are stuck', async () => {
     const n = Number(process.env['UV_THREADPOOL_SIZE'] ?? 4);
-    const wide = createStatfsPool({ timeoutMs: 300, workers: n + 1, maxAbandoned: n + 1 });
+    const wide = createStatfsPool({ timeoutMs: 300, workers: n + 1 });
     pools.push(wide);
     const calls = Array.from({ length: n + 1 }, () => wide.statfs(mntHung).catch((e: unknown) => e));
     await sleep(50);

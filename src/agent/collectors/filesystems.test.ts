@@ -227,7 +227,7 @@ describe('StaleMounts with collectDevices', () => {
     assert.equal(back?.size_bytes, 4096000);
   });
 
-  it('without a late answer, re-probes at most once per retryMs, one at a time', async () => {
+  it('a probe that fails again is retried at most once per retryMs, one at a time', async () => {
     const answers: Array<(v: StatfsValues) => void> = [];
     let calls = 0;
     let mode: 'timeout' | 'hang' | 'ok' = 'timeout';
@@ -236,7 +236,8 @@ describe('StaleMounts with collectDevices', () => {
         if (p !== '/hostroot/data/nfs') return VALUES;
         calls++;
         if (mode === 'ok') return VALUES;
-        if (mode === 'timeout') throw new StatfsTimeoutError('queued past deadline');
+        // A call that hung past its deadline and then failed again (its late answer is another timeout).
+        if (mode === 'timeout') throw new StatfsTimeoutError('timed out', Promise.reject(new StatfsTimeoutError('still hung')));
         return new Promise<StatfsValues>((r) => answers.push(r));
       },
       async close() {},
@@ -269,12 +270,31 @@ describe('StaleMounts with collectDevices', () => {
     assert.equal(calls, 4);
   });
 
+  it('a timeout without a late answer (the call never got a worker) is reported but does not mark the mount stale', async () => {
+    let calls = 0;
+    const statfs: StatfsRunner = {
+      async statfs(p) {
+        if (p !== '/hostroot/data/nfs') return VALUES;
+        calls++;
+        if (calls === 1) throw new StatfsTimeoutError('did not start within 50 ms');
+        return VALUES;
+      },
+      async close() {},
+    };
+    const stale = new StaleMounts({ retryMs: 1_000_000 });
+    const opts = { roots, filter: { ...DEFAULT_FILESYSTEM_FILTER, mountPointsInclude: /^\/data\/nfs$/ }, statfs };
+    assert.equal((await collectDevices(opts, stale))[0]?.error?.code, 'STATFS_TIMEOUT');
+    assert.equal(stale.has('/data/nfs'), false, 'nothing says this mount hangs');
+    assert.equal((await collectDevices(opts, stale))[0]?.error, null, 'the next collection asks again at once');
+    assert.equal(calls, 2);
+  });
+
   it('staleRetryMs in the options overrides the StaleMounts default', async () => {
     let calls = 0;
     const statfs: StatfsRunner = {
       async statfs() {
         calls++;
-        throw new StatfsTimeoutError('t');
+        throw new StatfsTimeoutError('t', Promise.reject(new StatfsTimeoutError('still hung')));
       },
       async close() {},
     };
@@ -402,5 +422,15 @@ describe('createDeviceCollector: what is cached and what is not', () => {
     late(VALUES);
     await new Promise((r) => setImmediate(r));
     assert.equal(stale.has('/data/nfs'), false);
+  });
+});
+
+describe('StaleMounts.retainOnly', () => {
+  it('forgets mounts that are gone, keeps the others', () => {
+    const stale = new StaleMounts();
+    stale.markStale('/a');
+    stale.markStale('/b');
+    stale.retainOnly(new Set(['/b', '/c']));
+    assert.deepEqual(stale.list(), ['/b']);
   });
 });

@@ -165,6 +165,14 @@ export class StaleMounts {
     return [...this.#entries.keys()];
   }
 
+  /**
+   * Forget mounts that are no longer mounted, so the table cannot grow with churning mountpoints and a
+   * new filesystem mounted where a hung one was unmounted is asked afresh.
+   */
+  retainOnly(mountpoints: ReadonlySet<string>): void {
+    for (const mp of this.#entries.keys()) if (!mountpoints.has(mp)) this.#entries.delete(mp);
+  }
+
   /** Whether a probe is in flight for the mount. */
   probing(mountpoint: string): boolean {
     return this.#entries.get(mountpoint)?.probe != null;
@@ -385,7 +393,9 @@ function statfsTarget(rootfs: string, mountpoint: string): string {
 
 function mountError(mountpoint: string, err: unknown, stale: StaleMounts | undefined): ItemError {
   if (err instanceof StatfsTimeoutError) {
-    stale?.markStale(mountpoint, err.late);
+    // Only a call that was running when its deadline passed says the mount hangs (its `late` answer is
+    // the re-probe); one that never got a worker in time says nothing about the mount: not marked.
+    if (err.late) stale?.markStale(mountpoint, err.late);
     return { code: 'STATFS_TIMEOUT', message: `statfs ${mountpoint}: ${err.message}` };
   }
   const code = err instanceof StatfsError ? err.code : ((err as { code?: unknown } | null)?.code ?? 'unknown error');
@@ -465,11 +475,13 @@ export function createDeviceCollector(): DeviceCollector {
       }
       reader ??= new MountinfoReader(roots.procfs);
       const text = await reader.read();
-      if (key === null || key.text !== text || !sameInputs(key, roots, filter, rules, opts.mysqlPaths)) {
+      const changed = key === null || key.text !== text || !sameInputs(key, roots, filter, rules, opts.mysqlPaths);
+      if (changed) {
         key = { text, roots, filter, rules, mysql: opts.mysqlPaths };
         layout = build(text, opts);
       }
       const devices = await layout;
+      if (changed && stale) stale.retainOnly(new Set(devices.map((d) => d.base.mountpoint)));
 
       const out = new Array<DeviceInfo>(devices.length);
       const paths: string[] = [];
