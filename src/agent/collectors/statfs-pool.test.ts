@@ -237,13 +237,14 @@ describe('createStatfsPool: statfsMany (batches)', () => {
 
   it('several hung paths never starve the healthy ones: every stuck worker is replaced', async () => {
     const p = pool({ timeoutMs: 150, workers: 1 });
-    const got = await p.statfsMany(['/__hang__/1000', '/__hang__/1000', '/__hang__/1000', '/__hang__/1000', '/__hang__/1000', '/', '/proc']);
+    // Hangs long enough to still be stuck after five deadlines and five thread starts on a loaded machine.
+    const got = await p.statfsMany(['/__hang__/4000', '/__hang__/4000', '/__hang__/4000', '/__hang__/4000', '/__hang__/4000', '/', '/proc']);
     assert.deepEqual(got.map((o) => (o.ok ? 'ok' : o.error.name)), ['StatfsTimeoutError', 'StatfsTimeoutError', 'StatfsTimeoutError', 'StatfsTimeoutError', 'StatfsTimeoutError', 'ok', 'ok']);
     for (const o of got.slice(0, 5)) assert.ok((errorOf(o) as StatfsTimeoutError).late, 'each hang keeps its late answer (its one probe)');
     assert.equal(p.stats().abandoned, 5);
     assert.ok(okValues((await p.statfsMany(['/']))[0]).blocks > 0, 'a later call is still served');
     await Promise.all(got.slice(0, 5).map((o) => (errorOf(o) as StatfsTimeoutError).late));
-    await until(() => p.stats().abandoned === 0, 3000);
+    await until(() => p.stats().abandoned === 0, 5000);
   });
 
   it('splits a long batch over the workers', async () => {
