@@ -260,10 +260,12 @@ function parseLabelSet(text: string): Record<string, string> | null {
   return out;
 }
 
+/** A sample value as Prometheus reads it (Go's ParseFloat: NaN and Inf in any case); null when not a number. */
 function parseValue(s: string): number | null {
-  if (s === 'NaN') return NaN;
-  if (s === '+Inf' || s === 'Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
+  const l = s.toLowerCase();
+  if (l === 'nan') return NaN;
+  if (l === '+inf' || l === 'inf' || l === '+infinity' || l === 'infinity') return Infinity;
+  if (l === '-inf' || l === '-infinity') return -Infinity;
   const n = Number(s);
   return s.trim() !== '' && !Number.isNaN(n) ? n : null;
 }

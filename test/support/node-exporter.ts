@@ -5,17 +5,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { parseExposition as checkExposition, type ExpositionSample } from '../../src/agent/node-metrics.js';
 import { freePort, waitFor } from './ports.js';
 
 /** Debian's path of node_exporter. */
 export const NODE_EXPORTER_BIN = '/usr/bin/prometheus-node-exporter';
 
 /** One sample of an exposition: metric name, labels, value (NaN and ±Inf included). */
-export interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
+/** One sample of an exposition. */
+export type Sample = Readonly<ExpositionSample>;
 
 /** A running node_exporter. */
 export interface NodeExporter {
@@ -82,77 +80,15 @@ export async function startNodeExporter(options: { collectors?: readonly string[
   };
 }
 
-/** Parse a sample value the way Prometheus does (Go's strconv.ParseFloat: NaN and Inf in any case). */
-function parseValue(s: string): number {
-  const l = s.toLowerCase();
-  if (l === 'nan') return NaN;
-  if (l === '+inf' || l === 'inf' || l === '+infinity' || l === 'infinity') return Infinity;
-  if (l === '-inf' || l === '-infinity') return -Infinity;
-  const n = Number(s);
-  if (s === '' || Number.isNaN(n)) throw new Error(`bad sample value "${s}"`);
-  return n;
-}
-
 /**
- * Parse the Prometheus text format (version 0.0.4): comments and blank lines are skipped; label
- * values are unescaped (\\ \" \n); an optional timestamp after the value is ignored. Throws on a
- * malformed line, naming it.
+ * Parse the Prometheus text format (0.0.4) with the agent's own checker (src/agent/node-metrics.ts);
+ * throws on a sample line that does not parse, naming it. Format conventions (HELP/TYPE order) are not
+ * this function's business: a reference's output is taken as it is.
  */
 export function parseExposition(text: string): Sample[] {
-  const samples: Sample[] = [];
-  const lines = text.split('\n');
-  for (let ln = 0; ln < lines.length; ln++) {
-    const line = lines[ln]!.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const fail = (why: string): never => {
-      throw new Error(`exposition line ${ln + 1}: ${why}: ${line}`);
-    };
-    const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line);
-    if (!nameMatch) fail('no metric name');
-    const name = nameMatch![0];
-    let i = name.length;
-    const labels: Record<string, string> = {};
-    if (line[i] === '{') {
-      i++;
-      for (;;) {
-        while (line[i] === ' ' || line[i] === ',') i++;
-        if (line[i] === '}') {
-          i++;
-          break;
-        }
-        const lm = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(line.slice(i));
-        if (!lm) fail('bad label name');
-        i += lm![0].length;
-        while (line[i] === ' ') i++;
-        if (line[i] !== '=') fail('expected =');
-        i++;
-        while (line[i] === ' ') i++;
-        if (line[i] !== '"') fail('expected "');
-        i++;
-        let v = '';
-        for (;;) {
-          const c = line[i];
-          if (c === undefined) fail('unterminated label value');
-          if (c === '\\') {
-            const n = line[i + 1];
-            v += n === 'n' ? '\n' : n === '\\' ? '\\' : n === '"' ? '"' : `\\${n ?? ''}`;
-            i += 2;
-          } else if (c === '"') {
-            i++;
-            break;
-          } else {
-            v += c;
-            i++;
-          }
-        }
-        if (Object.hasOwn(labels, lm![0])) fail(`duplicate label ${lm![0]}`);
-        labels[lm![0]] = v;
-      }
-    }
-    const rest = line.slice(i).trim().split(/\s+/);
-    if (rest.length < 1 || rest.length > 2 || rest[0] === '') fail('expected value [timestamp]');
-    samples.push({ name, labels, value: parseValue(rest[0]!) });
-  }
+  const { samples, errors } = checkExposition(text);
+  const bad = errors.find((e) => e.includes('unparsable'));
+  if (bad !== undefined) throw new Error(`exposition ${bad}`);
   return samples;
 }
 

@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { VigiaError } from '../../core/errors.js';
 import { parseManifest, type ActionManifest } from './manifest.js';
+import { parsePasswdEntries } from '../passwd.js';
 
 /** The file name of a manifest inside an action's directory. */
 export const MANIFEST_FILE = 'manifest.json';
@@ -185,13 +186,7 @@ export interface UserIds {
 
 /** Look `name` up in passwd(5) text. Pure; returns undefined when absent. */
 export function parsePasswd(text: string, name: string): UserIds | undefined {
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length < 4 || f[0] !== name) continue;
-    const uid = Number(f[2]);
-    const gid = Number(f[3]);
-    if (Number.isInteger(uid) && Number.isInteger(gid) && f[2] !== '' && f[3] !== '') return { uid, gid };
-  }
+  for (const e of parsePasswdEntries(text)) if (e.name === name && e.gid !== null) return { uid: e.uid, gid: e.gid };
   return undefined;
 }
 

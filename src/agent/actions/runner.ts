@@ -16,6 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { splitProcPidStat } from '../collectors/processes.js';
 
 /** The fixed PATH every action gets. */
 export const ACTION_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
@@ -105,13 +106,11 @@ export interface ProcStat {
 
 /** Parse one `/proc/<pid>/stat` line (comm may hold spaces and parentheses: fields start after the last `)`). Pure. */
 export function parseProcStat(text: string): ProcStat | undefined {
-  const close = text.lastIndexOf(')');
-  if (close === -1) return undefined;
-  const pid = Number(text.slice(0, text.indexOf(' ')));
-  const f = text.slice(close + 2).split(' ');
-  const [state, ppid, pgrp, session] = [f[0], Number(f[1]), Number(f[2]), Number(f[3])];
-  if (!state || !Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isInteger(pgrp) || !Number.isInteger(session)) return undefined;
-  return { pid, state, ppid, pgrp, session };
+  const split = splitProcPidStat(text);
+  if (!split) return undefined;
+  const [state, ppid, pgrp, session] = [split.fields[0], Number(split.fields[1]), Number(split.fields[2]), Number(split.fields[3])];
+  if (!state || !Number.isInteger(ppid) || !Number.isInteger(pgrp) || !Number.isInteger(session)) return undefined;
+  return { pid: split.pid, state, ppid, pgrp, session };
 }
 
 /**

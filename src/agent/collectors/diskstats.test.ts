@@ -4,7 +4,8 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, parseDiskstats, parseUdevProperties, readDiskUdevProperties, readDiskstats } from './diskstats.js';
+import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, parseDiskstats, readDiskUdevProperties, readDiskstats } from './diskstats.js';
+import { parseUdevProperties } from './udev.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/host-a', import.meta.url));
 const roots = { rootfs: FIXTURE, procfs: `${FIXTURE}/proc`, sysfs: `${FIXTURE}/sys`, udevData: `${FIXTURE}/run/udev/data` };
@@ -38,7 +39,7 @@ test('DEFAULT_DISKSTATS_DEVICE_EXCLUDE matches node_exporter 1.5 (partitions, lo
 });
 
 test('parseUdevProperties keeps E: lines only, values may contain =', () => {
-  assert.deepEqual(parseUdevProperties('S:disk/by-id/x\nE:DM_NAME=vg0-data\nE:ID_FS_UUID=a=b\nG:systemd\n'), { DM_NAME: 'vg0-data', ID_FS_UUID: 'a=b' });
+  assert.deepEqual(Object.fromEntries(parseUdevProperties('S:disk/by-id/x\nE:DM_NAME=vg0-data\nE:ID_FS_UUID=a=b\nG:systemd\n')), { DM_NAME: 'vg0-data', ID_FS_UUID: 'a=b' });
 });
 
 test('readDiskUdevProperties keys by major:minor and skips devices without a file', async () => {

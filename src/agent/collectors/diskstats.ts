@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { readProcFile } from './proc-file.js';
+import { parseUdevProperties } from './udev.js';
 import type { HostRoots } from '../model.js';
 
 /**
@@ -86,16 +87,6 @@ export async function readDiskstats(roots: HostRoots): Promise<DiskStat[]> {
   return parseDiskstats(readProcFile(join(roots.procfs, 'diskstats')));
 }
 
-/** Parses a udev database file (pure): its `E:KEY=VALUE` property lines; other lines are ignored. */
-export function parseUdevProperties(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('E:')) continue;
-    const eq = line.indexOf('=');
-    if (eq > 2) out[line.slice(2, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
 
 /**
  * Reads the udev properties of each block device (<udevData>/b<major>:<minor>), keyed `major:minor`.
@@ -110,7 +101,7 @@ export async function readDiskUdevProperties(
     disks.map(async (d) => {
       try {
         const text = readProcFile(join(roots.udevData, `b${d.major}:${d.minor}`));
-        out.set(`${d.major}:${d.minor}`, parseUdevProperties(text));
+        out.set(`${d.major}:${d.minor}`, Object.fromEntries(parseUdevProperties(text)));
       } catch {
         // no udev database entry: not an error, node_exporter treats it the same way
       }

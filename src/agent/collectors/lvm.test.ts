@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { HostRoots } from '../model.js';
-import { lvmFromUdev, parseUdevProperties, readDmInfo, resolveLvm, splitDmName } from './lvm.js';
+import { lvmFromUdev, readDmInfo, resolveLvm, splitDmName } from './lvm.js';
+import { parseUdevProperties } from './udev.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/host-a/', import.meta.url));
 const roots: HostRoots = {

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs';
 import path from 'node:path';
 import type { HostRoots } from '../model.js';
+import { parseUdevProperties } from './udev.js';
 
 /** An LVM volume group / logical volume pair. */
 export interface LvmName {
@@ -19,16 +20,6 @@ export interface DmInfo {
   readonly lvm: LvmName | null;
 }
 
-/** Parses a udev database file (`E:KEY=value` lines) into its environment properties. */
-export function parseUdevProperties(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('E:')) continue;
-    const eq = line.indexOf('=');
-    if (eq > 2) out.set(line.slice(2, eq), line.slice(eq + 1));
-  }
-  return out;
-}
 
 /** VG/LV from udev properties (DM_VG_NAME, DM_LV_NAME), or null when udev does not know them. */
 export function lvmFromUdev(props: ReadonlyMap<string, string>): LvmName | null {

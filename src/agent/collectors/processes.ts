@@ -6,6 +6,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostRoots } from '../model.js';
 import { USER_HZ } from './proc-stat.js';
+import { parsePasswdEntries } from '../passwd.js';
 
 /** One process in a top-N answer. Rates are null when /proc/<pid>/io was unreadable (EACCES). */
 export interface ProcessSample {
@@ -40,17 +41,23 @@ export interface ProcPidStat {
 }
 
 /**
- * Parses /proc/<pid>/stat (pure). comm may contain spaces and ')' so it spans from the first '(' to the
- * LAST ')'. Throws on malformed text.
+ * Splits /proc/<pid>/stat (pure): comm may contain spaces and ')' so it spans from the first '(' to the
+ * LAST ')'; `fields[0]` is field 3 (state), so field N is `fields[N - 3]`. Undefined when malformed.
  */
-export function parseProcPidStat(text: string): ProcPidStat {
+export function splitProcPidStat(text: string): { pid: number; comm: string; fields: string[] } | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) throw new Error('malformed /proc/<pid>/stat');
+  if (open < 0 || close < open) return undefined;
   const pid = Number(text.slice(0, open).trim());
-  const comm = text.slice(open + 1, close);
-  // fields after comm start at field 3 (state): field N is at index N-3
-  const f = text.slice(close + 1).trim().split(/\s+/);
+  if (!Number.isInteger(pid)) return undefined;
+  return { pid, comm: text.slice(open + 1, close), fields: text.slice(close + 1).trim().split(/\s+/) };
+}
+
+/** Parses /proc/<pid>/stat (pure); throws on malformed text. */
+export function parseProcPidStat(text: string): ProcPidStat {
+  const split = splitProcPidStat(text);
+  if (!split) throw new Error('malformed /proc/<pid>/stat');
+  const { pid, comm, fields: f } = split;
   const n = (field: number): number => Number(f[field - 3] ?? 'NaN');
   const out: ProcPidStat = {
     pid,
@@ -104,12 +111,7 @@ export function parseProcPidIo(text: string): ProcPidIo {
 /** Parses an /etc/passwd file (pure) into uid -> user name. The first entry for a uid wins. */
 export function parsePasswd(text: string): Map<number, string> {
   const out = new Map<number, string>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const f = line.split(':');
-    const uid = Number(f[2]);
-    if (f[0] && f[2] !== undefined && f[2] !== '' && Number.isInteger(uid) && !out.has(uid)) out.set(uid, f[0]);
-  }
+  for (const e of parsePasswdEntries(text)) if (!out.has(e.uid)) out.set(e.uid, e.name);
   return out;
 }
 
