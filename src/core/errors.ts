@@ -39,6 +39,16 @@ export const ERROR_CATALOG = {
   AGENT_ERR_UNKNOWN_RUN: { status: 404, message: 'no such action run' },
   AGENT_ERR_ACTION_MANIFEST: { status: 500, message: 'invalid action manifest' },
   TURNO_ERR_SHARD_TOPOLOGY: { status: 500, message: 'Redis shard list differs from the one these shards were initialised with' },
+  CONTROL_ERR_INVALID_REPORT: { status: 422, message: 'report does not match the host report schema' },
+  CONTROL_ERR_HOST_MISMATCH: { status: 403, message: 'report names a different host than the one its token was issued to' },
+  CONTROL_ERR_CLOCK_SKEW: { status: 422, message: 'report sampled_at is too far in the future; fix the host clock' },
+  CONTROL_ERR_STORE_UNAVAILABLE: { status: 503, message: 'control-plane database unavailable', retryAfterSeconds: 5 },
+  CONTROL_ERR_STORE_LOCKED: { status: 500, message: 'embedded store is in use by another process' },
+  CONTROL_ERR_SCHEMA_TOO_NEW: { status: 500, message: 'database schema is newer than this vigia build' },
+  CONTROL_ERR_UNKNOWN_HOST: { status: 404, message: 'no such host' },
+  CONTROL_ERR_INVALID_DAY: { status: 400, message: 'invalid day (expected YYYY-MM-DD)' },
+  CONTROL_ERR_EMAIL_FAILED: { status: 502, message: 'email could not be delivered' },
+  CONTROL_ERR_OVERLOADED: { status: 503, message: 'ingest queue full; retry later', retryAfterSeconds: 2 },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code from the catalog. */

@@ -1,0 +1,121 @@
+/**
+ * The host report: what an agent pushes to the control plane every interval (and what the control
+ * plane builds itself when it pulls an agent's JSON API or a node_exporter's /metrics). Shared by
+ * producer (agent, simulator, pullers) and consumer (control-plane ingest); the schema is the wire
+ * contract, so a field is added as optional first and never changes meaning.
+ */
+import { z } from 'zod';
+
+/** Version of the report format this build writes and reads. */
+export const HOST_REPORT_VERSION = 1;
+
+/** Most bytes one report may take on the wire (a host with 256 mounts and 256 disks fits in ~150 KiB). */
+export const MAX_REPORT_BYTES = 256 * 1024;
+/** Most devices (mounted filesystems) and disks (block devices) one report may list. */
+export const MAX_REPORT_DEVICES = 256;
+export const MAX_REPORT_DISKS = 256;
+/** Most tags per host; keys and values are short printable strings. */
+export const MAX_REPORT_TAGS = 32;
+
+/** Host names: DNS-like, 1-253 chars of letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
+export const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+
+const pct = z.number().finite().min(0).max(100);
+const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const rate = z.number().finite().min(0).max(1e15);
+const shortText = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+/** One mounted filesystem (a trimmed DeviceInfo of the agent). Figures are null when statfs failed. */
+export const reportDeviceSchema = z
+  .object({
+    mountpoint: z.string().min(1).max(4096).startsWith('/'),
+    device: z.string().min(1).max(4096),
+    fstype: shortText(64),
+    role: z.enum(['data', 'binlog', 'other']),
+    read_only: z.boolean(),
+    size_bytes: bytes.nullable(),
+    used_bytes: bytes.nullable(),
+    avail_bytes: bytes.nullable(),
+    use_pct: pct.nullable(),
+    inodes_total: bytes.nullable(),
+    inodes_used: bytes.nullable(),
+    inode_use_pct: pct.nullable(),
+    /** Why the figures are null (e.g. `STATFS_TIMEOUT`), else null. */
+    error: z.string().max(512).nullable(),
+  })
+  .strict();
+
+/** One block device's I/O over the report interval (iostat -x figures). */
+export const reportDiskSchema = z
+  .object({
+    device: shortText(128),
+    reads_per_s: rate,
+    writes_per_s: rate,
+    read_bytes_per_s: rate,
+    write_bytes_per_s: rate,
+    await_ms: rate,
+    util_pct: pct,
+  })
+  .strict();
+
+/** The host's CPU, load, memory and disks over the report interval. */
+export const reportSystemSchema = z
+  .object({
+    cpu: z
+      .object({
+        user_pct: pct,
+        system_pct: pct,
+        iowait_pct: pct,
+        steal_pct: pct,
+        idle_pct: pct,
+        cpus: z.number().int().min(1).max(65536),
+      })
+      .strict(),
+    load1: z.number().finite().min(0).max(1e6),
+    load5: z.number().finite().min(0).max(1e6),
+    load15: z.number().finite().min(0).max(1e6),
+    mem_total_bytes: bytes,
+    mem_used_pct: pct,
+    swap_used_pct: pct,
+    uptime_seconds: z.number().finite().min(0).max(1e10),
+    disks: z.array(reportDiskSchema).max(MAX_REPORT_DISKS),
+  })
+  .strict();
+
+/** A whole report. `sampled_at` (host clock) identifies it: the same host and sampled_at twice is a replay. */
+export const hostReportSchema = z
+  .object({
+    v: z.literal(HOST_REPORT_VERSION),
+    host: z.string().regex(HOST_NAME_RE, 'host name: letters, digits, . _ -, at most 253'),
+    /** ISO 8601 UTC with milliseconds, e.g. 2026-12-01T07:00:00.000Z (host clock). */
+    sampled_at: z.string().datetime({ offset: false, precision: 3 }),
+    /** The agent's report interval, seconds; the control plane calls a host stale after N of them. */
+    interval_seconds: z.number().int().min(1).max(86_400),
+    agent: z.object({ version: z.string().min(1).max(64) }).strict(),
+    tags: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'tag key: letter or _, then letters, digits, _ . -, at most 64'), z.string().max(256))
+      .refine((t) => Object.keys(t).length <= MAX_REPORT_TAGS, `at most ${MAX_REPORT_TAGS} tags`),
+    /** Null when the producer cannot tell (e.g. a node_exporter without the cpu collector). */
+    system: reportSystemSchema.nullable(),
+    devices: z.array(reportDeviceSchema).max(MAX_REPORT_DEVICES),
+  })
+  .strict();
+
+/** One host report as sent on the wire. */
+export type HostReport = z.infer<typeof hostReportSchema>;
+/** One mounted filesystem in a report. */
+export type ReportDevice = z.infer<typeof reportDeviceSchema>;
+/** One block device's I/O rates in a report. */
+export type ReportDisk = z.infer<typeof reportDiskSchema>;
+/** CPU, load, memory and disks in a report. */
+export type ReportSystem = z.infer<typeof reportSystemSchema>;
+
+/** Result of validating untrusted JSON: the report, or the first problems with their field paths. */
+export type ParseReportResult = { ok: true; report: HostReport } | { ok: false; problems: string[] };
+
+/** Validate an already JSON-parsed value as a host report; problems name the field path (at most 5). */
+export function parseHostReport(value: unknown): ParseReportResult {
+  const r = hostReportSchema.safeParse(value);
+  if (r.success) return { ok: true, report: r.data };
+  return { ok: false, problems: r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(report)'}: ${i.message}`) };
+}
