@@ -22,6 +22,7 @@ if [[ "${1:-}" != "--runtime" ]]; then
   command -v openssl >/dev/null || need_apt+=(openssl)
   command -v systemd-analyze >/dev/null || need_apt+=(systemd)
   command -v mkfs.ext4 >/dev/null || need_apt+=(e2fsprogs)
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 fi
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}" >&2
