@@ -3,7 +3,7 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { listenField, parseConfig } from '../core/config.js';
 import { LOG_LEVELS } from '../core/log.js';
-import { parseRateLimit, type RateLimitOptions } from './rate-limit.js';
+import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
 
 /** Default listen address: loopback, like every Vigía server; exposing it is an explicit decision. */
 export const DEFAULT_AGENT_LISTEN = '127.0.0.1:9110';

@@ -7,7 +7,8 @@ import { silentLogger } from '../core/log.js';
 import { fakeDevice } from '../../test/support/fake-device.js';
 import type { ActionService, RunRecord } from './actions/action-service.js';
 import { connect } from 'node:net';
-import { addressKey, createAgentServer, DEFAULT_LIMITS, type ActionRefusal, type AgentServerDeps } from './server.js';
+import { addressKey } from '../core/http.js';
+import { createAgentServer, DEFAULT_LIMITS, type ActionRefusal, type AgentServerDeps } from './server.js';
 
 const READ = newToken();
 const OPS = newToken();

@@ -1,0 +1,119 @@
+/**
+ * Small pieces every node:http API of Vigía shares (agent, control plane): bounded JSON bodies, strict
+ * query parsing, whole answers with Content-Length, per-address connection caps and rate-limit keys.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { z } from 'zod';
+import { VigiaError, type ErrorCode } from './errors.js';
+
+/**
+ * Drop connections beyond `max` open ones from one address (IPv6 by /64), so a few hundred half-open
+ * sockets from one client cannot lock everyone else out.
+ */
+export function capConnectionsPerAddress(server: Server, tls: boolean, max: number): void {
+  const perAddress = new Map<string, number>();
+  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    const key = addressKey(socket.remoteAddress ?? '?');
+    const n = (perAddress.get(key) ?? 0) + 1;
+    if (n > max) {
+      socket.destroy();
+      return;
+    }
+    perAddress.set(key, n);
+    socket.once('close', () => {
+      const left = (perAddress.get(key) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(key);
+      else perAddress.set(key, left);
+    });
+  });
+}
+
+/** Rate-limit and connection-count key of an address: IPv6 by /64 (one host usually owns a whole /64). */
+export function addressKey(address: string): string {
+  if (!address.includes(':') || address.startsWith('::ffff:')) return address.replace(/^::ffff:/, '');
+  const full = expandIpv6(address);
+  return full ? `${full.slice(0, 4).join(':')}::/64` : address;
+}
+
+function expandIpv6(address: string): string[] | undefined {
+  const [head, tail, extra] = address.split('::');
+  if (extra !== undefined) return undefined;
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined ? (tail ? tail.split(':') : []) : [];
+  const missing = 8 - h.length - t.length;
+  if (tail === undefined ? h.length !== 8 : missing < 0) return undefined;
+  return [...h, ...Array.from({ length: tail === undefined ? 0 : missing }, () => '0'), ...t].map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''));
+}
+
+/** Set Allow and return the 405 error to throw. */
+export function methodNotAllowed(res: ServerResponse, allow: string): VigiaError {
+  res.setHeader('allow', allow);
+  return new VigiaError('VIGIA_ERR_METHOD_NOT_ALLOWED');
+}
+
+/** Send a whole answer with Content-Length (and `Connection: close` when asked). */
+export function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headOnly = false, close = false): void {
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  res.statusCode = status;
+  res.setHeader('content-type', type);
+  res.setHeader('content-length', buf.length);
+  if (close) res.setHeader('connection', 'close');
+  res.end(headOnly ? undefined : buf);
+}
+
+/** Send a JSON answer. */
+export function sendJson(res: ServerResponse, status: number, value: unknown, headOnly = false, close = false): void {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), headOnly, close);
+}
+
+/** Query string to an object; a repeated key becomes an array (which the schemas refuse). */
+export function parseSearch(search: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  if (search === '') return out;
+  for (const [k, v] of new URLSearchParams(search)) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+/** Validate a query object; unknown or bad parameters are `code` (a 400) naming the parameter. */
+export function validateQuery<S extends z.ZodTypeAny>(schema: S, query: Record<string, string | string[]>, code: ErrorCode): z.output<S> {
+  const r = schema.safeParse({ ...query });
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    const param = i.path.join('.') || (i.code === 'unrecognized_keys' ? i.keys.join(',') : 'query');
+    throw new VigiaError(code, `${param.slice(0, 100)}: ${i.message}`);
+  }
+  return r.data;
+}
+
+/**
+ * Read a JSON body of at most `limit` bytes. No body means undefined. A declared or actual size over the
+ * limit is refused as soon as it is known (413), a content type other than JSON is 415, and keys that
+ * could poison prototypes (`__proto__`, `constructor.prototype`) are refused (400).
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && !/^\d+$/.test(declared)) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'invalid Content-Length');
+  if (declared !== undefined && Number(declared) > limit) throw new VigiaError('VIGIA_ERR_BODY_TOO_LARGE');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new VigiaError('VIGIA_ERR_BODY_TOO_LARGE');
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') throw new VigiaError('VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE');
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'), (key, value: unknown) => {
+      if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)) throw new SyntaxError('forbidden key');
+      return value;
+    });
+  } catch {
+    throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'the body is not valid JSON');
+  }
+}
