@@ -37,10 +37,11 @@ test('token entries carry scopes (read only by default) and a name that is never
 
 test('token entry errors name the line and the bad field', () => {
   const h = hashToken(newToken());
-  assert.throws(() => parseTokenEntries(`${h} scopes=read,admin\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /line 1: unknown scope "admin"/.test(e.message));
+  assert.throws(() => parseTokenEntries(`${h} scopes=read,root\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /line 1: unknown scope "root"/.test(e.message));
   assert.throws(() => parseTokenEntries(`\n${h} owner=x\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /line 2: unknown field/.test(e.message));
   assert.throws(() => parseTokenEntries(`${h} name=a/b\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /name must be/.test(e.message));
   assert.throws(() => parseTokenEntries(`${h} name=a\n${h} name=b\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /line 2: the same token hash appears twice/.test(e.message));
   assert.throws(() => parseTokenEntries(`${h} name=a\n${hashToken(newToken())} name=a\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /line 2: name "a" is used twice/.test(e.message));
   assert.deepEqual(parseTokenEntries(`${h} scopes=actions\n`)[0]!.scopes, ['read', 'actions'], 'actions implies read');
+  assert.deepEqual(parseTokenEntries(`${h} scopes=admin\n`)[0]!.scopes, ['read', 'admin'], 'admin implies read');
 });
