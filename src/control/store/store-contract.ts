@@ -1,0 +1,323 @@
+/**
+ * The one contract test suite every `ControlStore` implementation runs (guide habit 9): PGlite in
+ * src/control/store/sql-store-pglite.test.ts, real PostgreSQL in
+ * test/integration/control-store-postgres.test.ts. It asserts behaviour through the interface only
+ * (plus a raw `exec` hook for the schema-version test).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { HostReport, ReportDevice, ReportSystem } from '../../core/contracts/host-report.js';
+import { isVigiaError } from '../../core/errors.js';
+import type { ControlStore, IngestItem, RegressionSums } from './control-store.js';
+
+/** What a contract run needs from an implementation: a fresh, migrated, empty store each call. */
+export interface OpenedStore {
+  readonly store: ControlStore;
+  /** Close the store and remove whatever it created. */
+  cleanup(): Promise<void>;
+  /** Run raw SQL on the store's database (schema-version test). */
+  exec(sql: string): Promise<void>;
+}
+
+const GiB = 1024 ** 3;
+const MIN = 60_000;
+const DAY = 86_400_000;
+
+/** A synthetic device for tests. */
+export function testDevice(mountpoint: string, usedBytes: number | null, extra: Partial<ReportDevice> = {}): ReportDevice {
+  const size = 1000 * GiB;
+  return {
+    mountpoint, device: `/dev/${mountpoint === '/' ? 'root' : mountpoint.replaceAll('/', '')}`, fstype: 'ext4', role: mountpoint.startsWith('/data') ? 'data' : 'other', read_only: false,
+    size_bytes: size, used_bytes: usedBytes, avail_bytes: usedBytes === null ? null : size - usedBytes, use_pct: usedBytes === null ? null : (usedBytes / size) * 100,
+    inodes_total: 1_000_000, inodes_used: 1000, inode_use_pct: 0.1, error: usedBytes === null ? 'STATFS_TIMEOUT' : null, ...extra,
+  };
+}
+
+/** A synthetic system section; `v` sets every CPU share, load1 and mem_used_pct (for aggregate tests). */
+export function testSystem(v = 10, disks = ['sda', 'sdb']): ReportSystem {
+  return {
+    cpu: { user_pct: v, system_pct: v / 2, iowait_pct: v / 4, steal_pct: 0, idle_pct: 100 - v - v / 2 - v / 4, cpus: 4 },
+    load1: v / 10, load5: 1, load15: 1, mem_total_bytes: 16 * GiB, mem_used_pct: v, swap_used_pct: 0, uptime_seconds: 1000,
+    disks: disks.map((device) => ({ device, reads_per_s: v, writes_per_s: v * 2, read_bytes_per_s: v * 1000, write_bytes_per_s: v * 2000, await_ms: v / 10, util_pct: v })),
+  };
+}
+
+/** A synthetic report sampled at `atMs`. */
+export function testReport(host: string, atMs: number, over: Partial<HostReport> = {}): HostReport {
+  return {
+    v: 1, host, sampled_at: new Date(atMs).toISOString(), interval_seconds: 60, agent: { version: 'test' }, tags: {}, system: testSystem(),
+    devices: [testDevice('/', 10 * GiB), testDevice('/data', 100 * GiB), testDevice('/var/log', 1 * GiB)], ...over,
+  };
+}
+
+function item(hostId: number, report: HostReport, receivedAt = new Date(Date.parse(report.sampled_at) + 1000)): IngestItem {
+  return { hostId, receivedAt, source: 'push', report };
+}
+
+/** Least-squares slope of the sums (per x unit). */
+export function slopeOf(s: RegressionSums): number {
+  return (s.n * s.sxy - s.sx * s.sy) / (s.n * s.sxx - s.sx * s.sx);
+}
+
+/** Ingest `batches` batches of `size` synthetic reports (3 devices, 2 disks each) over `size` hosts, one batch at a time; returns reports/s and the median batch time. */
+export async function measureIngest(store: ControlStore, batches = 20, size = 500): Promise<{ perSecond: number; medianBatchMs: number }> {
+  const ids: number[] = [];
+  for (let i = 0; i < size; i++) ids.push((await store.enrollHost(`perf-${i}`, `perf-token-${i}`)).host.id);
+  const t0 = Date.parse('2026-12-01T00:00:00Z');
+  const ms: number[] = [];
+  const start = performance.now();
+  for (let b = 0; b < batches; b++) {
+    const items: IngestItem[] = ids.map((id, i) => ({
+      hostId: id, receivedAt: new Date(t0 + b * 60_000 + 500), source: 'push',
+      report: testReport(`perf-${i}`, t0 + b * 60_000, { system: testSystem(10 + (b % 7)), devices: [testDevice('/', 10e9 + b), testDevice('/data', 500e9 + b * 1e6), testDevice('/var/log', 1e9)] }),
+    }));
+    const s = performance.now();
+    const out = await store.ingest(items);
+    ms.push(performance.now() - s);
+    assert.equal(out.filter((o) => o === 'stored').length, size);
+  }
+  const total = performance.now() - start;
+  ms.sort((a, b) => a - b);
+  return { perSecond: (batches * size) / (total / 1000), medianBatchMs: ms[Math.floor(ms.length / 2)]! };
+}
+const T0 = Date.parse
+('2026-12-01T00:00:00.000Z');
+
+/** Register the contract suite for one implementation. */
+export function runStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`ControlStore contract: ${name}`, () => {
+    const withStore = (title: string, fn: (o: OpenedStore) => Promise<void>): void => {
+      test(title, async () => {
+        const o = await open();
+        try {
+          await fn(o);
+        } finally {
+          await o.cleanup();
+        }
+      });
+    };
+
+    withStore('enrol, rotate, look up, remove', async ({ store }) => {
+      const a = await store.enrollHost('db-1', 'hash-a', { env: 'prod' });
+      assert.equal(a.created, true);
+      const b = await store.enrollHost('db-1', 'hash-b');
+      assert.equal(b.created, false);
+      assert.equal(b.host.id, a.host.id);
+      assert.equal(await store.hostByTokenHash('hash-a'), undefined);
+      assert.deepEqual(await store.hostByTokenHash('hash-b'), { id: a.host.id, name: 'db-1' });
+      assert.deepEqual(await store.hostByName('db-1'), { id: a.host.id, name: 'db-1' });
+      const st = await store.hostStatuses();
+      assert.equal(st.length, 1);
+      assert.deepEqual(st[0]!.tags, { env: 'prod' }, 'rotation without tags keeps them');
+      assert.equal(st[0]!.lastSeen, null);
+      await store.ingest([item(a.host.id, testReport('db-1', T0))]);
+      assert.equal(await store.removeHost('db-1'), true);
+      assert.equal(await store.removeHost('db-1'), false);
+      assert.equal(await store.hostByName('db-1'), undefined);
+      const again = await store.enrollHost('db-1', 'hash-c');
+      assert.equal(again.created, true);
+      const perf = await store.performanceData('2026-12-01');
+      assert.equal(perf.hosts.length, 0, 'history of the removed host is gone');
+      assert.equal((await store.capacityData(new Date(T0 + MIN), 7)).volumes.length, 0);
+    });
+
+    withStore('a stored report fills latest, history and freshness; a replay changes nothing', async ({ store }) => {
+      const { host } = await store.enrollHost('web-1', 'h1', { env: 'prod', team: 'a' });
+      const r = testReport('web-1', T0 + 10 * MIN, { tags: { team: 'b', rack: '7' }, interval_seconds: 30 });
+      const recv = new Date(T0 + 10 * MIN + 2500);
+      assert.deepEqual(await store.ingest([{ hostId: host.id, receivedAt: recv, source: 'pull-agent', report: r }]), ['stored']);
+      const st = (await store.hostStatuses())[0]!;
+      assert.equal(st.lastSeen?.getTime(), recv.getTime(), 'last_seen is the receive time');
+      assert.equal(st.lastSampledAt?.toISOString(), r.sampled_at);
+      assert.equal(st.intervalSeconds, 30);
+      assert.equal(st.source, 'pull-agent');
+      assert.deepEqual(st.tags, { env: 'prod', team: 'b', rack: '7' }, 'report tags merge over enrolment tags');
+      const now = new Date(T0 + DAY / 2);
+      const cap1 = await store.capacityData(now, 7);
+      const perf1 = await store.performanceData('2026-12-01');
+      assert.equal(cap1.volumes.length, 3);
+      assert.equal(perf1.hosts[0]!.samples, 1);
+      assert.equal(perf1.disks.length, 2);
+
+      const out = await store.ingest([{ hostId: host.id, receivedAt: new Date(recv.getTime() + 5000), source: 'push', report: r }]);
+      assert.deepEqual(out, ['duplicate']);
+      assert.deepEqual((await store.capacityData(now, 7)).volumes, cap1.volumes, 'latest and sums unchanged');
+      assert.deepEqual(await store.performanceData('2026-12-01'), perf1, 'history unchanged');
+      const st2 = (await store.hostStatuses())[0]!;
+      assert.equal(st2.source, 'pull-agent', 'a replay does not change the source');
+      assert.equal(st2.lastSampledAt?.toISOString(), r.sampled_at);
+    });
+
+    withStore('several reports of a host in one batch, in-batch replays, unknown hosts', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      const reps = [3, 1, 2, 3].map((m) => testReport('h', T0 + m * MIN, { devices: [testDevice('/data', m * GiB)] }));
+      const out = await store.ingest([...reps.map((r) => item(host.id, r)), item(99_999, testReport('ghost', T0))]);
+      assert.deepEqual(out, ['stored', 'stored', 'stored', 'duplicate', 'duplicate']);
+      const cap = await store.capacityData(new Date(T0 + 10 * MIN), 1);
+      const v = cap.volumes[0]!;
+      assert.equal(v.usedBytes, 3 * GiB, 'latest is the newest of the batch');
+      assert.equal(v.trend?.n, 3);
+      assert.deepEqual(v.daily, [{ day: '2026-12-01', maxUsedBytes: 3 * GiB, minUsedBytes: 1 * GiB, maxUsePct: (3 * GiB) / (1000 * GiB) * 100 }]);
+      const perf = await store.performanceData('2026-12-01');
+      assert.equal(perf.filesystems[0]!.growthBytes, 2 * GiB, 'growth = last - first by sample time');
+      assert.equal((await store.hostStatuses())[0]!.lastSampledAt?.getTime(), T0 + 3 * MIN);
+    });
+
+    withStore('an old (spooled) report fills history but never moves latest back', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      await store.ingest([item(host.id, testReport('h', T0 + 60 * MIN, { tags: { v: 'new' }, devices: [testDevice('/data', 50 * GiB)] }))]);
+      const out = await store.ingest([item(host.id, testReport('h', T0 + 30 * MIN, { tags: { v: 'old' }, devices: [testDevice('/data', 40 * GiB), testDevice('/old', 1)] }), new Date(T0 + 61 * MIN))]);
+      assert.deepEqual(out, ['stored']);
+      const cap = await store.capacityData(new Date(T0 + 2 * 60 * MIN), 7);
+      assert.deepEqual(cap.volumes.map((v) => [v.mountpoint, v.usedBytes]), [['/data', 50 * GiB]]);
+      assert.equal(cap.volumes[0]!.trend?.n, 2, 'history has both');
+      assert.equal(cap.volumes[0]!.daily[0]!.minUsedBytes, 40 * GiB);
+      const st = (await store.hostStatuses())[0]!;
+      assert.equal(st.lastSampledAt?.getTime(), T0 + 60 * MIN);
+      assert.deepEqual(st.tags, { v: 'new' });
+      assert.equal(st.lastSeen?.getTime(), T0 + 61 * MIN);
+      assert.equal((await store.performanceData('2026-12-01')).hosts[0]!.samples, 2);
+    });
+
+    withStore('a device missing from the newest report leaves latest', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      await store.ingest([item(host.id, testReport('h', T0))]);
+      await store.ingest([item(host.id, testReport('h', T0 + MIN, { devices: [testDevice('/', 10 * GiB), testDevice('/data2', 5 * GiB)] }))]);
+      const cap = await store.capacityData(new Date(T0 + 2 * MIN), 7);
+      assert.deepEqual(cap.volumes.map((v) => v.mountpoint), ['/', '/data2']);
+    });
+
+    withStore('last_seen is the latest receive time and never moves back', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      await store.ingest([item(host.id, testReport('h', T0), new Date(T0 + 10 * MIN))]);
+      await store.ingest([item(host.id, testReport('h', T0 + MIN), new Date(T0 + 5 * MIN))]);
+      const st = (await store.hostStatuses())[0]!;
+      assert.equal(st.lastSeen?.getTime(), T0 + 10 * MIN);
+      assert.equal(st.lastSampledAt?.getTime(), T0 + MIN);
+    });
+
+    withStore('a report older than the retention is expired: only last_seen moves', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      const recv = new Date(T0 + 100 * DAY);
+      const out = await store.ingest([item(host.id, testReport('h', T0), recv), item(host.id, testReport('h', recv.getTime() - MIN), recv)]);
+      assert.deepEqual(out, ['expired', 'stored']);
+      const st = (await store.hostStatuses())[0]!;
+      assert.equal(st.lastSeen?.getTime(), recv.getTime());
+      assert.equal((await store.performanceData('2026-12-01')).hosts.length, 0);
+      assert.ok(!(await store.listPartitions()).includes('system_samples_p20261201'), 'no partition created for it');
+    });
+
+    withStore('recordHostError shows beside the host', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      await store.recordHostError(host.id, new Date(T0), 'clock skew 3600 s');
+      const st = (await store.hostStatuses())[0]!;
+      assert.equal(st.lastError, 'clock skew 3600 s');
+      assert.equal(st.lastErrorAt?.getTime(), T0);
+    });
+
+    withStore('partition maintenance creates days ahead and drops whole old days only', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      const now = T0 + 20 * DAY + 3600_000; // 2026-12-21 01:00
+      for (const d of [0, 10, 19, 20]) await store.ingest([item(host.id, testReport('h', T0 + d * DAY + 3600_000), new Date(now))]);
+      const m = await store.maintainPartitions(new Date(now), 5);
+      assert.deepEqual([...m.dropped].sort(), ['device_daily_p20261201', 'device_daily_p20261211', 'disk_samples_p20261201', 'disk_samples_p20261211', 'system_samples_p20261201', 'system_samples_p20261211']);
+      assert.deepEqual([...m.created].sort(), ['device_daily_p20261222', 'device_daily_p20261223', 'disk_samples_p20261222', 'disk_samples_p20261223', 'system_samples_p20261222', 'system_samples_p20261223']);
+      const parts = await store.listPartitions();
+      assert.deepEqual(parts, ['system_samples_p20261220', 'disk_samples_p20261220', 'device_daily_p20261220', ...['21', '22', '23'].flatMap((d) => ['system', 'disk'].map((t) => `${t}_samples_p202612${d}`).concat(`device_daily_p202612${d}`))]);
+      assert.equal((await store.performanceData('2026-12-01')).hosts.length, 0);
+      assert.equal((await store.performanceData('2026-12-20')).hosts[0]?.samples, 1);
+      assert.equal((await store.performanceData('2026-12-21')).hosts[0]?.samples, 1);
+      const again = await store.maintainPartitions(new Date(now), 5);
+      assert.deepEqual(again, { created: [], dropped: [] }, 'idempotent');
+      // Ingest into a day whose partition was dropped by maintenance still works once it is in the window.
+      assert.deepEqual(await store.ingest([item(host.id, testReport('h', T0 + 18 * DAY), new Date(now))]), ['stored']);
+    });
+
+    withStore('regression sums give the exact slope of a linear series across days', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      const start = T0 - 6 * DAY + 7 * MIN; // crosses 7 UTC days, not aligned to midnight
+      const items: IngestItem[] = [];
+      for (let t = start; t <= T0 + 12 * 3600_000; t += 10 * MIN) {
+        const used = 200 * GiB + Math.round(((t - start) / DAY) * GiB);
+        items.push(item(host.id, testReport('h', t, { system: null, devices: [testDevice('/data', used)] })));
+      }
+      for (let i = 0; i < items.length; i += 300) await store.ingest(items.slice(i, i + 300));
+      const now = new Date(T0 + 12 * 3600_000 + MIN);
+      const cap = await store.capacityData(now, 7);
+      const v = cap.volumes[0]!;
+      assert.equal(v.trend?.n, items.length);
+      const slopePerDay = slopeOf(v.trend!) * 86_400;
+      assert.ok(Math.abs(slopePerDay - GiB) / GiB < 1e-6, `slope ${slopePerDay} vs ${GiB}`);
+      // Intercept at x = 0 (windowStart): the series' value there.
+      const s = v.trend!;
+      const b = (s.sy - slopeOf(s) * s.sx) / s.n;
+      const expected = 200 * GiB + ((cap.windowStart.getTime() - start) / DAY) * GiB;
+      assert.ok(Math.abs(b - expected) < 4096, `intercept ${b} vs ${expected}`);
+      assert.equal(v.daily.length, 7);
+      assert.equal(v.daily[0]!.day, '2026-11-25');
+      // A 2-day window only sums the days it overlaps.
+      const short = (await store.capacityData(now, 2)).volumes[0]!;
+      assert.equal(short.daily.length, 3);
+      assert.ok(Math.abs(slopeOf(short.trend!) * 86_400 - GiB) / GiB < 1e-6);
+    });
+
+    withStore('performance aggregates: avg, p95, max, disks, filesystems, silent hosts', async ({ store }) => {
+      const { host } = await store.enrollHost('busy', 't1');
+      await store.enrollHost('quiet', 't2');
+      const items: IngestItem[] = [];
+      for (let v = 1; v <= 100; v++) items.push(item(host.id, testReport('busy', T0 + (101 - v) * 10 * MIN, { system: testSystem(v, ['sda']), devices: [testDevice('/data', v * GiB)] })));
+      await store.ingest(items);
+      const p = await store.performanceData('2026-12-01');
+      assert.deepEqual(p.silentHosts, ['quiet']);
+      const h = p.hosts[0]!;
+      assert.equal(h.host, 'busy');
+      assert.equal(h.samples, 100);
+      assert.equal(h.cpus, 4);
+      const close = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-9, `${a} vs ${b}`);
+      close(h.user.avg, 50.5);
+      close(h.user.p95, 95.05);
+      close(h.user.max, 100);
+      close(h.system.p95, 95.05 / 2);
+      close(h.load1.max, 10);
+      close(h.memUsedPct.avg, 50.5);
+      const d = p.disks[0]!;
+      assert.equal(d.device, 'sda');
+      assert.equal(d.samples, 100);
+      close(d.utilPct.p95, 95.05);
+      close(d.writeBytesPerS.max, 200_000);
+      const fs = p.filesystems[0]!;
+      assert.equal(fs.mountpoint, '/data');
+      assert.equal(fs.maxUsedBytes, 100 * GiB);
+      assert.equal(fs.growthBytes, -99 * GiB, 'samples go down over the day: the first (v=100) to the last (v=1)');
+      await assert.rejects(store.performanceData('2026-13-01'), (e) => isVigiaError(e, 'CONTROL_ERR_INVALID_DAY'));
+      const empty = await store.performanceData('2026-11-01');
+      assert.deepEqual(empty.hosts, []);
+    });
+
+    withStore('concurrent batches with shared hosts and shared reports', async ({ store }) => {
+      const ids: number[] = [];
+      for (let i = 0; i < 20; i++) ids.push((await store.enrollHost(`c-${i}`, `t-${i}`)).host.id);
+      const shared = testReport('c-0', T0 + 1000 * MIN);
+      const batches = [0, 1, 2, 3, 4, 5].map((k) => [
+        ...ids.map((id, i) => item(id, testReport(`c-${i}`, T0 + k * MIN, { devices: [testDevice('/data', (k + 1) * GiB)] }))).reverse(),
+        item(ids[0]!, shared),
+      ]);
+      const outs = await Promise.all(batches.map((b) => store.ingest(b)));
+      const storedShared = outs.filter((o) => o[o.length - 1] === 'stored').length;
+      assert.equal(storedShared, 1, 'the shared report is stored exactly once');
+      for (const o of outs) assert.deepEqual(o.slice(0, -1), new Array(20).fill('stored'));
+      const p = await store.performanceData('2026-12-01');
+      assert.equal(p.hosts.length, 20);
+      assert.deepEqual(p.hosts.map((h) => h.samples).sort((a, b) => a - b), [...new Array(19).fill(6), 7]);
+      const cap = await store.capacityData(new Date(T0 + DAY / 2), 7);
+      for (const v of cap.volumes.filter((x) => x.mountpoint === '/data')) assert.equal(v.usedBytes, v.host === 'c-0' ? 100 * GiB : 6 * GiB, v.host);
+      assert.equal(cap.volumes.length, 19 + 3, 'c-0 has the shared report\'s three volumes');
+    });
+
+    withStore('a database migrated by a newer build is refused', async ({ store, exec }) => {
+      await store.migrate(); // idempotent
+      await exec(`INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')`);
+      await assert.rejects(store.migrate(), (e) => isVigiaError(e, 'CONTROL_ERR_SCHEMA_TOO_NEW') && /999/.test(e.message));
+    });
+  });
+}
