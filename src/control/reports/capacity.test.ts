@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CapacityData, CapacityVolumeRow, HostStatusRow } from '../store/control-store.js';
+import { buildCapacityReport } from './capacity.js';
+import { defaultReportPolicy, parseReportPolicy } from './policy.js';
+import { sumsOf } from './regression.js';
+import { syntheticCapacityData } from './synthetic.js';
+
+const NOW = new Date('2026-12-01T07:00:00.000Z');
+const WSTART = new Date(NOW.getTime() - 7 * 86_400_000);
+const GIB = 1024 ** 3;
+const policy = defaultReportPolicy();
+
+function host(name: string, over: Partial<HostStatusRow> = {}): HostStatusRow {
+  return { host: name, tags: {}, enrolledAt: new Date('2026-01-01T00:00:00Z'), lastSeen: new Date(NOW.getTime() - 30_000), lastSampledAt: new Date(NOW.getTime() - 30_000), intervalSeconds: 60, source: 'push', lastError: null, lastErrorAt: null, ...over };
+}
+
+function vol(hostName: string, over: Partial<CapacityVolumeRow> & { growthPerDay?: number } = {}): CapacityVolumeRow {
+  const size = over.sizeBytes ?? 1000 * GIB;
+  const usePct = over.usePct === undefined ? 50 : over.usePct;
+  const used = usePct === null ? null : (size * usePct) / 100;
+  const g = over.growthPerDay ?? 0;
+  const windowS = 7 * 86_400;
+  const trend = used === null ? null : sumsOf([0, 1, 2, 3, 4].map((k) => [(windowS * k) / 4, used - (g * (windowS - (windowS * k) / 4)) / 86_400] as [number, number]));
+  const { growthPerDay: _g, ...rest } = over;
+  return { host: hostName, mountpoint: '/var/lib/mysql', device: '/dev/sdb', fstype: 'xfs', role: 'data', readOnly: false, sizeBytes: size, usedBytes: used, availBytes: used === null ? null : size - used, usePct, inodeUsePct: 1, error: null, sampledAt: NOW, trend, daily: [], ...rest };
+}
+
+function one(v: CapacityVolumeRow) {
+  const data: CapacityData = { now: NOW, windowStart: WSTART, hosts: [host(v.host)], volumes: [v] };
+  const r = buildCapacityReport(data, policy, NOW);
+  assert.equal(r.rows.length, 1);
+  return r.rows[0]!;
+}
+
+test('volume status: table', () => {
+  const cases: { name: string; v: CapacityVolumeRow; status: string; reason: RegExp }[] = [
+    { name: 'healthy', v: vol('a'), status: 'ok', reason: /^$/ },
+    { name: 'data at warning', v: vol('a', { usePct: 85 }), status: 'warning', reason: /use 85\.0% >= warning 80%/ },
+    { name: 'data at critical', v: vol('a', { usePct: 90 }), status: 'critical', reason: /critical 90%/ },
+    { name: 'fills in 5 days', v: vol('a', { usePct: 50, growthPerDay: 100 * GIB }), status: 'critical', reason: /full in 5\.0 d <= critical 7 d/ },
+    { name: 'fills in 20 days', v: vol('a', { usePct: 50, growthPerDay: 25 * GIB }), status: 'warning', reason: /full in 20\.0 d <= warning 30 d/ },
+    { name: 'shrinking', v: vol('a', { usePct: 50, growthPerDay: -25 * GIB }), status: 'ok', reason: /^$/ },
+    { name: 'statfs error', v: vol('a', { usePct: null, error: 'STATFS_TIMEOUT' }), status: 'unknown', reason: /STATFS_TIMEOUT/ },
+    { name: 'no figures', v: vol('a', { usePct: null }), status: 'unknown', reason: /no figures/ },
+    {
+      name: 'binlog judged by window peak, not the current trough',
+      v: vol('a', { role: 'binlog', usePct: 30, daily: [{ day: '2026-11-29', maxUsedBytes: 920 * GIB, minUsedBytes: 300 * GIB, maxUsePct: 92 }, { day: '2026-11-30', maxUsedBytes: 920 * GIB, minUsedBytes: 300 * GIB, maxUsePct: 92 }] }),
+      status: 'critical',
+      reason: /7-day peak use 92\.0% >= critical 90%/,
+    },
+  ];
+  for (const c of cases) {
+    const row = one(c.v);
+    assert.equal(row.status, c.status, c.name);
+    assert.match(row.reason, c.reason, c.name);
+  }
+});
+
+test('binlog growth comes from daily peaks, not the saw-tooth', () => {
+  const daily = [24, 25, 26, 27, 28, 29, 30].map((d, i) => ({ day: `2026-11-${d}`, maxUsedBytes: (500 + 10 * i) * GIB, minUsedBytes: 100 * GIB, maxUsePct: (500 + 10 * i) / 10 }));
+  const row = one(vol('a', { role: 'binlog', usePct: 20, daily, trend: sumsOf([[0, 900 * GIB], [1000, 100 * GIB]]) }));
+  assert.ok(row.growthBytesPerDay !== null && Math.abs(row.growthBytesPerDay - 10 * GIB) < 1);
+  // peak 560 GiB on 11-30, +10 GiB/day from 'now' (peak clamped up to the last full day's): about 44 days.
+  assert.ok(row.daysUntilFull !== null && row.daysUntilFull > 40 && row.daysUntilFull < 45, String(row.daysUntilFull));
+  assert.equal(row.status, 'ok');
+});
+
+test('stale: after N intervals, never reported listed last, clock skew shown', () => {
+  const data: CapacityData = {
+    now: NOW,
+    windowStart: WSTART,
+    hosts: [
+      host('fresh'),
+      host('edge', { lastSeen: new Date(NOW.getTime() - 180_000) }),
+      host('silent', { lastSeen: new Date(NOW.getTime() - 181_000), lastSampledAt: new Date(NOW.getTime() - 181_000 + 300_000), lastError: 'clock skew 300 s' }),
+      host('older', { lastSeen: new Date(NOW.getTime() - 86_400_000) }),
+      host('new', { lastSeen: null, lastSampledAt: null, intervalSeconds: null, source: null }),
+    ],
+    volumes: [vol('fresh'), vol('silent', { usePct: 95 })],
+  };
+  const r = buildCapacityReport(data, policy, NOW);
+  assert.deepEqual(r.stale.map((s) => s.host), ['older', 'silent', 'new']);
+  assert.equal(r.stale[1]!.clockSkewSeconds, 300);
+  assert.equal(r.stale[1]!.lastError, 'clock skew 300 s');
+  assert.equal(r.stale[2]!.neverReported, true);
+  assert.deepEqual(
+    { hosts: r.totals.hosts, critical: r.totals.critical, ok: r.totals.ok, stale: r.totals.stale, never: r.totals.neverReported },
+    { hosts: 5, critical: 0, ok: 2, stale: 3, never: 1 },
+  );
+  assert.equal(r.rows.find((x) => x.host === 'silent')!.stale, true);
+  const strict = parseReportPolicy({ staleAfterIntervals: 1 });
+  assert.equal(buildCapacityReport(data, strict, NOW).totals.stale, 4);
+});
+
+test('rows sorted worst first; summary has thousands separators', () => {
+  const data = syntheticCapacityData({ hosts: 1200, now: NOW, critical: 12, warning: 40, stale: 3, neverReported: 1 });
+  const r = buildCapacityReport(data, policy, NOW);
+  assert.equal(r.summary, '[vigia] capacity: 12 critical, 40 warning, 4 stale of 1,200 hosts');
+  const order = { critical: 0, warning: 1, unknown: 2, ok: 3 };
+  for (let i = 1; i < r.rows.length; i++) {
+    const a = r.rows[i - 1]!;
+    const b = r.rows[i]!;
+    assert.ok(order[a.status] <= order[b.status]);
+    if (a.status === b.status) assert.ok((a.daysUntilFull ?? Infinity) <= (b.daysUntilFull ?? Infinity));
+  }
+  assert.equal(r.totals.critical + r.totals.warning + r.totals.unknown + r.totals.ok + r.totals.stale, r.totals.hosts);
+  assert.equal(r.rows.length, (1200 - 1) * 3);
+});
+
+test('policy: bad fields are named', () => {
+  const cases: { input: unknown; msg: RegExp }[] = [
+    { input: { thresholds: { data: { warningPct: 95, criticalPct: 90 } } }, msg: /reports\.thresholds\.data: warningPct must be below criticalPct/ },
+    { input: { thresholds: { binlog: { criticalPct: 120 } } }, msg: /reports\.thresholds\.binlog\.criticalPct/ },
+    { input: { recipients: ['ops@example.com', 'not-an-email'] }, msg: /reports\.recipients\.1: not a valid email address/ },
+    { input: { staleAfterIntervals: 0 }, msg: /reports\.staleAfterIntervals/ },
+    { input: { daysUntilFull: { warningDays: 5, criticalDays: 7 } }, msg: /reports\.daysUntilFull: criticalDays must be below warningDays/ },
+    { input: { tresholds: {} }, msg: /Unrecognized key.*tresholds/ },
+  ];
+  for (const c of cases) assert.throws(() => parseReportPolicy(c.input), (e: Error & { code?: string }) => e.code === 'VIGIA_ERR_CONFIG' && c.msg.test(e.message), String(c.msg));
+  const p = defaultReportPolicy();
+  assert.deepEqual([p.thresholds.data.warningPct, p.thresholds.data.criticalPct, p.staleAfterIntervals, p.trendWindowDays, p.subjectPrefix], [80, 90, 3, 7, '[vigia]']);
+  assert.ok(Object.isFrozen(p.thresholds));
+});

@@ -1,0 +1,264 @@
+/**
+ * The fleet capacity report: which volumes will fill, which hosts went silent. Pure: data and time
+ * come in, a report value goes out; the renderers and the email only format it.
+ */
+import type { CapacityData, CapacityVolumeRow, HostStatusRow } from '../store/control-store.js';
+import type { ReportPolicy } from './policy.js';
+import { fitLine, sumsOf, timeUntilFull } from './regression.js';
+import { count } from './format.js';
+
+/** Status of one volume (or host, as the worst of its volumes). */
+export type CapacityStatus = 'critical' | 'warning' | 'unknown' | 'ok';
+
+/** One host that stopped reporting (or never did). Silence is the most dangerous state. */
+export interface StaleHost {
+  readonly host: string;
+  /** ISO time of the last report the server received; null when never. */
+  readonly lastSeen: string | null;
+  /** Seconds since lastSeen (since enrolment when never reported). */
+  readonly silentSeconds: number;
+  readonly intervalSeconds: number | null;
+  readonly neverReported: boolean;
+  /** Host clock minus server clock of the last report, seconds (clock skew shows here); null when never. */
+  readonly clockSkewSeconds: number | null;
+  /** Why the host's last report was refused (e.g. clock skew), with its time. */
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
+}
+
+/** One volume of one host in the report. */
+export interface CapacityRow {
+  readonly host: string;
+  readonly role: CapacityVolumeRow['role'];
+  readonly mountpoint: string;
+  readonly device: string;
+  readonly fstype: string;
+  /** Latest use %. */
+  readonly usePct: number | null;
+  /** Highest use % in the trend window (what binlog thresholds apply to). */
+  readonly peakUsePct: number | null;
+  readonly usedBytes: number | null;
+  readonly availBytes: number | null;
+  readonly sizeBytes: number | null;
+  /** Fitted growth, bytes per day (binlog: through the daily peaks); null when no trend. */
+  readonly growthBytesPerDay: number | null;
+  /** Days until full; Infinity when flat or shrinking, null when unknown. */
+  readonly daysUntilFull: number | null;
+  readonly status: CapacityStatus;
+  /** Which threshold decided the status, for humans. */
+  readonly reason: string;
+  /** True when the host is stale: these figures are old. */
+  readonly stale: boolean;
+  readonly error: string | null;
+  readonly sampledAt: string;
+}
+
+/** Host counts. critical + warning + unknown + ok + stale = hosts; neverReported is part of stale. */
+export interface CapacityTotals {
+  readonly hosts: number;
+  readonly critical: number;
+  readonly warning: number;
+  readonly unknown: number;
+  readonly ok: number;
+  readonly stale: number;
+  readonly neverReported: number;
+  readonly volumes: number;
+}
+
+/** The whole capacity report. */
+export interface CapacityReport {
+  readonly generatedAt: string;
+  readonly windowStart: string;
+  readonly trendWindowDays: number;
+  readonly summary: string;
+  readonly totals: CapacityTotals;
+  /** Silent hosts first (longest silence first), then never-reported hosts. */
+  readonly stale: readonly StaleHost[];
+  /** Worst first: critical, warning, unknown, ok; within, soonest full, then highest use %. */
+  readonly rows: readonly CapacityRow[];
+}
+
+const RANK: Record<CapacityStatus, number> = { critical: 0, warning: 1, unknown: 2, ok: 3 };
+const DAY_MS = 86_400_000;
+
+/** Severity order of statuses, lower is worse (for sorting and host roll-ups). */
+export function statusRank(s: CapacityStatus): number {
+  return RANK[s];
+}
+
+function staleInfo(h: HostStatusRow, policy: ReportPolicy, nowMs: number): StaleHost | null {
+  if (h.lastSeen === null) {
+    return {
+      host: h.host,
+      lastSeen: null,
+      silentSeconds: Math.max(0, Math.round((nowMs - h.enrolledAt.getTime()) / 1000)),
+      intervalSeconds: null,
+      neverReported: true,
+      clockSkewSeconds: null,
+      lastError: h.lastError,
+      lastErrorAt: h.lastErrorAt?.toISOString() ?? null,
+    };
+  }
+  const interval = h.intervalSeconds ?? policy.defaultIntervalSeconds;
+  const silentMs = nowMs - h.lastSeen.getTime();
+  if (silentMs <= policy.staleAfterIntervals * interval * 1000) return null;
+  return {
+    host: h.host,
+    lastSeen: h.lastSeen.toISOString(),
+    silentSeconds: Math.round(silentMs / 1000),
+    intervalSeconds: h.intervalSeconds,
+    neverReported: false,
+    clockSkewSeconds: h.lastSampledAt ? Math.round((h.lastSampledAt.getTime() - h.lastSeen.getTime()) / 1000) : null,
+    lastError: h.lastError,
+    lastErrorAt: h.lastErrorAt?.toISOString() ?? null,
+  };
+}
+
+interface Trend {
+  growthBytesPerDay: number | null;
+  daysUntilFull: number | null;
+  peakUsePct: number | null;
+}
+
+/** Binlog: fit through the daily peaks (x = days), project the peak, not the saw-tooth. */
+function binlogTrend(v: CapacityVolumeRow, nowMs: number, todayMs: number, dayMs: (day: string) => number): Trend {
+  let peak = v.usePct;
+  const points: [number, number][] = [];
+  for (const d of v.daily) {
+    if (peak === null || d.maxUsePct > peak) peak = d.maxUsePct;
+    const ms = dayMs(d.day);
+    if (Number.isFinite(ms)) points.push([(ms - nowMs) / DAY_MS, d.maxUsedBytes]);
+  }
+  // Today's peak so far is not a full day: fitting it would bend the line down every morning.
+  const full = points.filter(([x]) => x * DAY_MS + nowMs < todayMs);
+  const use = full.length >= 2 ? full : points;
+  const fit = fitLine(sumsOf(use));
+  if (!fit) return { growthBytesPerDay: null, daysUntilFull: null, peakUsePct: peak };
+  // x is days relative to now, so the projection "now" is the fitted peak at x=0, never below the newest peak seen.
+  const lastPeak = use[use.length - 1]?.[1] ?? 0;
+  const adjusted = { ...fit, intercept: Math.max(fit.intercept, lastPeak) };
+  return { growthBytesPerDay: fit.slope, daysUntilFull: timeUntilFull(adjusted, v.sizeBytes, 0), peakUsePct: peak };
+}
+
+function sampleTrend(v: CapacityVolumeRow, windowStartMs: number, nowMs: number): Trend {
+  let peak = v.usePct;
+  for (const d of v.daily) if (peak === null || d.maxUsePct > peak) peak = d.maxUsePct;
+  const fit = fitLine(v.trend);
+  if (!fit) return { growthBytesPerDay: null, daysUntilFull: null, peakUsePct: peak };
+  const t = timeUntilFull(fit, v.sizeBytes, (nowMs - windowStartMs) / 1000);
+  return { growthBytesPerDay: fit.slope * 86_400, daysUntilFull: t === null || t === Infinity ? t : t / 86_400, peakUsePct: peak };
+}
+
+function classify(v: CapacityVolumeRow, t: Trend, policy: ReportPolicy): { status: CapacityStatus; reason: string } {
+  if (v.error !== null) return { status: 'unknown', reason: `error: ${v.error}` };
+  if (v.usePct === null) return { status: 'unknown', reason: 'no figures' };
+  const isBinlog = v.role === 'binlog';
+  const th = isBinlog ? policy.thresholds.binlog : v.role === 'data' ? policy.thresholds.data : policy.thresholds.other;
+  const basis = isBinlog ? (t.peakUsePct ?? v.usePct) : v.usePct;
+  const what = isBinlog ? `${policy.trendWindowDays}-day peak use` : 'use';
+  const fullIn = t.daysUntilFull;
+  const d = policy.daysUntilFull;
+  const fullText = (limit: number, level: string) => `full in ${fullIn!.toFixed(1)} d <= ${level} ${limit} d`;
+  if (basis >= th.criticalPct) return { status: 'critical', reason: `${what} ${basis.toFixed(1)}% >= critical ${th.criticalPct}%` };
+  if (fullIn !== null && fullIn <= d.criticalDays) return { status: 'critical', reason: fullText(d.criticalDays, 'critical') };
+  if (basis >= th.warningPct) return { status: 'warning', reason: `${what} ${basis.toFixed(1)}% >= warning ${th.warningPct}%` };
+  if (fullIn !== null && fullIn <= d.warningDays) return { status: 'warning', reason: fullText(d.warningDays, 'warning') };
+  return { status: 'ok', reason: '' };
+}
+
+/** Sort comparator of rows: worst status, soonest full (unknown and never last), highest use %, then name. */
+export function compareRows(a: CapacityRow, b: CapacityRow): number {
+  const r = RANK[a.status] - RANK[b.status];
+  if (r !== 0) return r;
+  const da = a.daysUntilFull ?? Infinity;
+  const db = b.daysUntilFull ?? Infinity;
+  if (da !== db) return da < db ? -1 : 1;
+  const ua = a.role === 'binlog' ? (a.peakUsePct ?? -1) : (a.usePct ?? -1);
+  const ub = b.role === 'binlog' ? (b.peakUsePct ?? -1) : (b.usePct ?? -1);
+  if (ua !== ub) return ub - ua;
+  return a.host < b.host ? -1 : a.host > b.host ? 1 : a.mountpoint < b.mountpoint ? -1 : a.mountpoint > b.mountpoint ? 1 : 0;
+}
+
+/** The one-line summary used as email subject and table header. */
+export function capacitySummary(prefix: string, t: CapacityTotals): string {
+  const p = prefix ? `${prefix} ` : '';
+  return `${p}capacity: ${count(t.critical)} critical, ${count(t.warning)} warning, ${count(t.stale)} stale of ${count(t.hosts)} hosts`;
+}
+
+/**
+ * Build the capacity report. Linear in hosts + volumes apart from one sort of the rows; `now` is
+ * passed in (the report never reads the clock).
+ */
+export function buildCapacityReport(data: CapacityData, policy: ReportPolicy, now: Date): CapacityReport {
+  const nowMs = now.getTime();
+  const windowStartMs = data.windowStart.getTime();
+  const staleList: StaleHost[] = [];
+  const staleSet = new Set<string>();
+  const worst = new Map<string, CapacityStatus>();
+  for (const h of data.hosts) {
+    const s = staleInfo(h, policy, nowMs);
+    if (s) {
+      staleList.push(s);
+      staleSet.add(h.host);
+    }
+  }
+  const todayMs = Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
+  // A window has a handful of distinct days; parse each once, not once per volume.
+  const dayCache = new Map<string, number>();
+  const dayMs = (day: string): number => {
+    let ms = dayCache.get(day);
+    if (ms === undefined) dayCache.set(day, (ms = Date.parse(`${day}T00:00:00Z`)));
+    return ms;
+  };
+  const rows: CapacityRow[] = new Array(data.volumes.length);
+  let i = 0;
+  for (const v of data.volumes) {
+    const t = v.role === 'binlog' ? binlogTrend(v, nowMs, todayMs, dayMs) : sampleTrend(v, windowStartMs, nowMs);
+    const { status, reason } = classify(v, t, policy);
+    const prev = worst.get(v.host);
+    if (prev === undefined || RANK[status] < RANK[prev]) worst.set(v.host, status);
+    rows[i++] = {
+      host: v.host,
+      role: v.role,
+      mountpoint: v.mountpoint,
+      device: v.device,
+      fstype: v.fstype,
+      usePct: v.usePct,
+      peakUsePct: t.peakUsePct,
+      usedBytes: v.usedBytes,
+      availBytes: v.availBytes,
+      sizeBytes: v.sizeBytes,
+      growthBytesPerDay: t.growthBytesPerDay,
+      daysUntilFull: t.daysUntilFull,
+      status,
+      reason,
+      stale: staleSet.has(v.host),
+      error: v.error,
+      sampledAt: v.sampledAt.toISOString(),
+    };
+  }
+  rows.sort(compareRows);
+  staleList.sort((a, b) =>
+    a.neverReported !== b.neverReported ? (a.neverReported ? 1 : -1) : b.silentSeconds - a.silentSeconds || (a.host < b.host ? -1 : 1),
+  );
+  const totals = { hosts: 0, critical: 0, warning: 0, unknown: 0, ok: 0, stale: staleList.length, neverReported: 0, volumes: rows.length };
+  const known = new Set<string>();
+  for (const h of data.hosts) known.add(h.host);
+  for (const h of worst.keys()) known.add(h);
+  totals.hosts = known.size;
+  for (const s of staleList) if (s.neverReported) totals.neverReported++;
+  for (const h of known) {
+    if (staleSet.has(h)) continue;
+    // A fresh host that has no volume rows yet has nothing to warn about.
+    totals[worst.get(h) ?? 'ok']++;
+  }
+  return {
+    generatedAt: now.toISOString(),
+    windowStart: data.windowStart.toISOString(),
+    trendWindowDays: policy.trendWindowDays,
+    summary: capacitySummary(policy.subjectPrefix, totals),
+    totals,
+    stale: staleList,
+    rows,
+  };
+}

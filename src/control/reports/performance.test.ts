@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PerformanceData, Stat3 } from '../store/control-store.js';
+import { buildPerformanceReport } from './performance.js';
+import { defaultReportPolicy } from './policy.js';
+import { parseCsv } from './format.js';
+import { renderPerformanceCsv, renderPerformanceFilesystemsCsv, renderPerformanceHtml, renderPerformanceJson, renderPerformanceTable } from './render-performance.js';
+import { syntheticPerformanceData } from './synthetic.js';
+
+const NOW = new Date('2026-12-01T07:00:00.000Z');
+const policy = defaultReportPolicy();
+const s = (avg: number, p95: number, max = p95): Stat3 => ({ avg, p95, max });
+const calm = { samples: 1440, cpus: 8, user: s(10, 20), system: s(2, 4), iowait: s(1, 2), steal: s(0, 0), load1: s(1, 2), memUsedPct: s(50, 60) };
+const disk = (host: string, util: number, awaitMs: number) => ({ host, device: 'sda', samples: 1440, readBytesPerS: s(1e6, 2e6), writeBytesPerS: s(1e6, 2e6), readsPerS: s(10, 20), writesPerS: s(10, 20), awaitMs: s(awaitMs / 2, awaitMs), utilPct: s(util / 2, util) });
+
+test('ranking by pressure: table', () => {
+  const data: PerformanceData = {
+    day: '2026-11-30',
+    hosts: [
+      { host: 'calm', ...calm },
+      { host: 'cpu', ...calm, user: s(60, 80), system: s(10, 15) }, // busy p95 95 / 85 = 1.12
+      { host: 'iowait', ...calm, iowait: s(20, 40) }, // 40 / 20 = 2.0
+      { host: 'steal', ...calm, steal: s(4, 8) }, // 0.8, not hot
+      { host: 'disk', ...calm },
+    ],
+    disks: [disk('disk', 99, 10), disk('calm', 10, 1)],
+    filesystems: [{ host: 'calm', mountpoint: '/', device: '/dev/sda1', fstype: 'ext4', role: 'other', sizeBytes: 100, maxUsedBytes: 95, maxUsePct: 95, growthBytes: -3 }],
+    silentHosts: ['zz-gone', 'aa-gone'],
+  };
+  const r = buildPerformanceReport(data, { policy, now: NOW });
+  const cases: { host: string; rank: number; hot: boolean; figure: string; reason?: RegExp }[] = [
+    { host: 'iowait', rank: 0, hot: true, figure: 'iowait', reason: /iowait p95 40\.0% >= 20%/ },
+    { host: 'cpu', rank: 1, hot: true, figure: 'cpu_busy', reason: /CPU busy p95 95\.0% >= 85%/ },
+    { host: 'disk', rank: 2, hot: true, figure: 'disk_util', reason: /sda %util p95 99\.0% >= 90%/ },
+    { host: 'steal', rank: 3, hot: false, figure: 'steal' },
+  ];
+  for (const c of cases) {
+    const i = r.hosts.findIndex((h) => h.host === c.host);
+    assert.equal(i, c.rank, c.host);
+    assert.equal(r.hosts[i]!.hot, c.hot, c.host);
+    assert.equal(r.hosts[i]!.pressureFigure, c.figure, c.host);
+    if (c.reason) assert.match(r.hosts[i]!.reasons.join(';'), c.reason);
+  }
+  assert.equal(r.summary, '[vigia] performance 2026-11-30: 7 hosts, 3 hot, 2 silent');
+  assert.deepEqual(r.silentHosts, ['aa-gone', 'zz-gone']);
+  assert.deepEqual(r.fleet.above, { cpu_busy: 1, iowait: 1, steal: 0, disk_util: 1, disk_await: 0, filesystem: 1 });
+  assert.equal(r.filesystems[0]!.hot, true);
+});
+
+test('fleet figures: avg and nearest-rank p95 of host averages', () => {
+  const hosts = Array.from({ length: 100 }, (_, i) => ({ host: `h${i}`, ...calm, iowait: s(i + 1, i + 1) }));
+  const r = buildPerformanceReport({ day: '2026-11-30', hosts, disks: [], filesystems: [], silentHosts: [] }, { policy, now: NOW });
+  assert.equal(r.fleet.iowait.avg, 50.5);
+  assert.equal(r.fleet.iowait.p95, 95);
+  assert.equal(r.fleet.hosts, 100);
+});
+
+test('renderers: silent first, every host in the CSV, html escaped and capped', () => {
+  const data = syntheticPerformanceData({ hosts: 1000, day: '2026-11-30', hot: 12, silent: 3 });
+  const r = buildPerformanceReport(data, { policy, now: NOW });
+  assert.equal(r.summary, '[vigia] performance 2026-11-30: 1,000 hosts, 12 hot, 3 silent');
+  const t = renderPerformanceTable(r, { limit: 5 });
+  assert.ok(t.indexOf('SILENT HOSTS') < t.indexOf('HOSTS BY PRESSURE'));
+  const csv = parseCsv(renderPerformanceCsv(r));
+  assert.equal(csv.length - 1, 1000);
+  assert.equal(csv[1]![1], 'silent');
+  assert.equal(parseCsv(renderPerformanceFilesystemsCsv(r)).length - 1, data.filesystems.length);
+  const html = renderPerformanceHtml(r, { maxRows: 20, csvFilename: 'performance-2026-11-30.csv' });
+  assert.ok(html.indexOf('Silent hosts') < html.indexOf('Hosts by pressure'));
+  assert.match(html, /all 997 hosts/);
+  assert.ok(!/<script/i.test(html));
+  const j = JSON.parse(renderPerformanceJson(r));
+  assert.equal(j.v, 1);
+  assert.equal(j.hosts.length, 997);
+});
