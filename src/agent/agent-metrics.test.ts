@@ -27,3 +27,21 @@ test('agent metrics render valid exposition with counts, histogram buckets and p
   assert.ok(value('process_cpu_seconds_total')! > 0);
   assert.ok(value('process_open_fds')! > 2);
 });
+
+test('report metrics appear only when reporting is on, with every outcome', () => {
+  assert.ok(!new AgentMetrics({ staleMounts: () => 0, stuckStatfsThreads: () => 0 }).render().includes('vigia_agent_report'));
+  const m = new AgentMetrics({ staleMounts: () => 0, stuckStatfsThreads: () => 0, reports: () => ({ spoolFiles: 3, spoolBytes: 12_345, lastSuccessSeconds: 1_796_000_000.5 }) });
+  m.countReports('delivered');
+  m.countReports('delivered');
+  m.countReports('dropped', 4);
+  const { samples, errors } = parseExposition(m.render());
+  assert.deepEqual(errors, []);
+  const value = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  assert.equal(value('vigia_agent_reports_total', { outcome: 'delivered' }), 2);
+  assert.equal(value('vigia_agent_reports_total', { outcome: 'spooled' }), 0);
+  assert.equal(value('vigia_agent_reports_total', { outcome: 'dropped' }), 4);
+  assert.equal(value('vigia_agent_report_spool_files'), 3);
+  assert.equal(value('vigia_agent_report_spool_bytes'), 12_345);
+  assert.equal(value('vigia_agent_report_last_success_timestamp_seconds'), 1_796_000_000.5);
+});

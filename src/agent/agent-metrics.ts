@@ -15,17 +15,23 @@ interface Histogram {
   count: number;
 }
 
-/** Gauges read at scrape time (stale mounts, stuck statfs threads). */
+/** Gauges read at scrape time (stale mounts, stuck statfs threads, the report spool when reporting is on). */
 export interface AgentGauges {
   readonly staleMounts: () => number;
   readonly stuckStatfsThreads: () => number;
+  /** Present only with --report-to: the report families are rendered only then. */
+  readonly reports?: () => { spoolFiles: number; spoolBytes: number; lastSuccessSeconds: number | null };
 }
+
+/** What became of a host report (the `outcome` label of vigia_agent_reports_total). */
+export type ReportOutcomeLabel = 'delivered' | 'spooled' | 'dropped';
 
 /** Counters and histograms of the agent, and their exposition. */
 export class AgentMetrics {
   private readonly requests = new Map<string, number>();
   private readonly durations = new Map<string, Histogram>();
   private readonly startTime = Math.floor(Date.now() / 1000 - process.uptime());
+  private readonly reports: Record<ReportOutcomeLabel, number> = { delivered: 0, spooled: 0, dropped: 0 };
 
   constructor(private readonly gauges: AgentGauges) {}
 
@@ -41,6 +47,11 @@ export class AgentMetrics {
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) h.counts[i]!++;
     h.sum += seconds;
     h.count++;
+  }
+
+  /** Count host reports by what became of them. */
+  countReports(outcome: ReportOutcomeLabel, n = 1): void {
+    this.reports[outcome] += n;
   }
 
   /** Prometheus text exposition of everything above. */
@@ -61,6 +72,17 @@ export class AgentMetrics {
     family('vigia_agent_http_request_duration_seconds', 'histogram', 'Time to answer an HTTP request, by route pattern.', hist);
     family('vigia_agent_stale_mounts', 'gauge', 'Mounts skipped because their statfs missed the deadline and has not answered since.', [`vigia_agent_stale_mounts ${this.gauges.staleMounts()}`]);
     family('vigia_agent_statfs_stuck_threads', 'gauge', 'statfs worker threads stuck in the kernel on a hung mount (abandoned).', [`vigia_agent_statfs_stuck_threads ${this.gauges.stuckStatfsThreads()}`]);
+
+    const rep = this.gauges.reports?.();
+    if (rep) {
+      family('vigia_agent_reports_total', 'counter', 'Host reports by outcome: delivered to the control plane, spooled to disk for later, dropped (refused for good, or oldest dropped from a full spool).',
+        (['delivered', 'spooled', 'dropped'] as const).map((o) => `vigia_agent_reports_total{outcome="${o}"} ${this.reports[o]}`));
+      family('vigia_agent_report_spool_files', 'gauge', 'Undelivered host reports in the spool.', [`vigia_agent_report_spool_files ${rep.spoolFiles}`]);
+      family('vigia_agent_report_spool_bytes', 'gauge', 'Bytes of undelivered host reports in the spool.', [`vigia_agent_report_spool_bytes ${rep.spoolBytes}`]);
+      // 0 until the first delivery, as node_exporter's textfile mtime does: alert on time() - this.
+      family('vigia_agent_report_last_success_timestamp_seconds', 'gauge', 'When the control plane last took a host report, seconds since the epoch; 0 before the first.',
+        [`vigia_agent_report_last_success_timestamp_seconds ${rep.lastSuccessSeconds ?? 0}`]);
+    }
 
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();

@@ -1,12 +1,17 @@
 /** `vigia agent`: the per-host API (devices, system, processes, node_exporter-compatible /metrics, actions). */
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { DEFAULT_AGENT_LISTEN, parseAgentConfig } from './config.js';
+import { DEFAULT_AGENT_LISTEN, DEFAULT_SPOOL_DIR, parseAgentConfig } from './config.js';
+import { DEFAULT_SPOOL_MAX_BYTES } from './report/spool.js';
 
 /** Where the shipped actions live relative to the built CLI (dist/agent/command.js -> deploy/agent/actions). */
 const SHIPPED_ACTIONS = fileURLToPath(new URL('../../deploy/agent/actions', import.meta.url));
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Flags that only mean something with --report-to: giving any of them turns the report section on (and its checks). */
+const REPORT_FLAGS = ['reportTo', 'reportTokenFile', 'reportInterval', 'reportJitter', 'spoolDir', 'spoolMaxBytes', 'hostName', 'tag', 'reportCa'] as const;
 
 /** Attach `vigia agent` to the program. */
 export function register(program: Command): void {
@@ -41,7 +46,16 @@ export function register(program: Command): void {
     .addOption(new Option('--sample-interval <ms>', 'CPU and disk counters are sampled this often for rates').default('10000'))
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').default('info').env('VIGIA_LOG_LEVEL'))
     .addOption(new Option('--shutdown-timeout <ms>', 'hard deadline for draining on SIGTERM').default('10000'))
-    .action(async (opts: Record<string, unknown>) => {
+    .addOption(new Option('--report-to <url>', 'push a host report to this control plane (vigia server) every interval; off when absent').env('VIGIA_AGENT_REPORT_TO'))
+    .addOption(new Option('--report-token-file <path>', 'file holding the host token from "vigia server enroll --host NAME" (mode 600; required with --report-to)').env('VIGIA_AGENT_REPORT_TOKEN_FILE'))
+    .addOption(new Option('--report-interval <seconds>', 'seconds between reports, 10-3600').default('60'))
+    .addOption(new Option('--report-jitter <fraction>', 'up to this fraction of the interval is added at random to each interval, 0-0.5').default('0.1'))
+    .addOption(new Option('--report-ca <path>', 'CA certificate(s) (PEM) an https --report-to must chain to, instead of the system CAs'))
+    .addOption(new Option('--spool-dir <dir>', 'undelivered reports are kept here (created 0700) until the control plane takes them').default(DEFAULT_SPOOL_DIR))
+    .addOption(new Option('--spool-max-bytes <bytes>', 'bound of the spool; when full the oldest reports are dropped').default(String(DEFAULT_SPOOL_MAX_BYTES)))
+    .addOption(new Option('--host-name <name>', 'host name in reports; must match the name the token was enrolled for (default: os.hostname())').env('VIGIA_AGENT_HOST_NAME'))
+    .addOption(new Option('--tag <key=value>', 'tag carried by every report, repeatable: --tag dc=mad1 --tag tier=gold').argParser(collect))
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const rootfs = String(opts['path.rootfs']);
       const str = (k: string): string | undefined => (opts[k] === undefined ? undefined : String(opts[k]));
       const config = parseAgentConfig({
@@ -71,6 +85,19 @@ export function register(program: Command): void {
         sampleIntervalMs: String(opts.sampleInterval),
         logLevel: opts.logLevel,
         shutdownTimeoutMs: String(opts.shutdownTimeout),
+        report: REPORT_FLAGS.some((k) => ['cli', 'env'].includes(cmd.getOptionValueSource(k) ?? ''))
+          ? {
+              to: str('reportTo'),
+              tokenFile: str('reportTokenFile'),
+              intervalSeconds: String(opts.reportInterval),
+              jitter: String(opts.reportJitter),
+              spoolDir: String(opts.spoolDir),
+              spoolMaxBytes: String(opts.spoolMaxBytes),
+              hostName: str('hostName') ?? hostname(),
+              tags: (opts.tag as string[] | undefined) ?? [],
+              ca: str('reportCa'),
+            }
+          : undefined,
       });
       const { runAgent } = await import('./run.js');
       await runAgent(config);
@@ -85,6 +112,8 @@ Examples:
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:9110/v1/devices
   curl -H "Authorization: Bearer $TOKEN" -X POST -H 'content-type: application/json' \\
        -d '{"days": 7}' http://127.0.0.1:9110/v1/actions/purge-binlogs
+  vigia agent --auth-token-file /etc/vigia/agent.tokens --report-to https://vigia.example:8443 \\
+       --report-token-file /etc/vigia/report.token --tag dc=mad1   # push a report every 60 s
 
 In a container (host / mounted read-only at /host, --pid=host): --path.rootfs /host --path.procfs /host/proc
 --path.sysfs /host/sys. See docs/agent.md.`,

@@ -47,3 +47,53 @@ test('bad values stop the agent with the field named', () => {
     assert.throws(() => parseAgentConfig({ ...base, ...over }), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && re.test(e.message), JSON.stringify(over));
   }
 });
+
+const report = {
+  to: 'https://vigia.example:8443',
+  tokenFile: '/etc/vigia/report.token',
+  intervalSeconds: '60',
+  jitter: '0.1',
+  spoolDir: '/var/lib/vigia-agent/spool',
+  spoolMaxBytes: String(64 * 1024 * 1024),
+  hostName: 'db-042.example',
+  tags: ['dc=mad1', 'tier=gold', 'empty='],
+};
+
+test('reporting flags parse into a frozen report section; absent means off', () => {
+  assert.equal(parseAgentConfig(base).report, undefined);
+  const c = parseAgentConfig({ ...base, report });
+  assert.equal(c.report!.intervalMs, 60_000);
+  assert.equal(c.report!.jitter, 0.1);
+  assert.equal(c.report!.spoolMaxBytes, 67_108_864);
+  assert.deepEqual(c.report!.tags, { dc: 'mad1', tier: 'gold', empty: '' });
+  assert.ok(Object.isFrozen(c.report) && Object.isFrozen(c.report!.tags));
+  assert.ok(!('minIntervalSeconds' in c.report!));
+  // tests (never a flag) may go below 10 s
+  assert.equal(parseAgentConfig({ ...base, report: { ...report, intervalSeconds: '1', minIntervalSeconds: 1 } }).report!.intervalMs, 1000);
+});
+
+test('bad reporting flags stop the agent with the flag named', () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ to: undefined }, /report\.to: --report-to URL is required/],
+    [{ to: 'ftp://x' }, /report\.to: --report-to must be an http:\/\/ or https:\/\/ URL/],
+    [{ to: 'https://user:pw@x' }, /--report-to must be/],
+    [{ to: 'not a url' }, /--report-to must be/],
+    [{ tokenFile: undefined }, /report\.tokenFile: --report-token-file is required with --report-to/],
+    [{ intervalSeconds: '5' }, /report\.intervalSeconds: --report-interval must be 10\.\.3600 seconds/],
+    [{ intervalSeconds: '7200' }, /--report-interval must be 10\.\.3600/],
+    [{ intervalSeconds: '1m' }, /report\.intervalSeconds: --report-interval must be a number/],
+    [{ jitter: '2' }, /report\.jitter: --report-jitter must be 0\.\.0\.5/],
+    [{ spoolDir: 'spool' }, /report\.spoolDir: --spool-dir must be an absolute path/],
+    [{ spoolMaxBytes: '1000' }, /report\.spoolMaxBytes: --spool-max-bytes must be at least 1 MiB/],
+    [{ hostName: 'db 1' }, /report\.hostName: --host-name must be/],
+    [{ hostName: '-db' }, /--host-name/],
+    [{ tags: ['novalue'] }, /report\.tags: --tag "novalue" is not KEY=VALUE/],
+    [{ tags: ['1x=y'] }, /--tag "1x=y"/],
+    [{ tags: ['a=1', 'a=2'] }, /--tag a given twice/],
+    [{ tags: Array.from({ length: 33 }, (_, i) => `k${i}=v`) }, /at most 32 --tag/],
+    [{ surprise: 1 }, /report: Unrecognized key/],
+  ];
+  for (const [over, re] of cases) {
+    assert.throws(() => parseAgentConfig({ ...base, report: { ...report, ...over } }), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && re.test(e.message), JSON.stringify(over));
+  }
+});

@@ -1,9 +1,13 @@
 /** `vigia agent` configuration: flags and VIGIA_AGENT_* env, parsed once with a schema and frozen. */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { HOST_NAME_RE, MAX_REPORT_TAGS } from '../core/contracts/host-report.js';
 import { listenField, parseConfig } from '../core/config.js';
 import { LOG_LEVELS } from '../core/log.js';
 import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
+
+/** Default `--spool-dir`: undelivered host reports, kept across restarts. */
+export const DEFAULT_SPOOL_DIR = '/var/lib/vigia-agent/spool';
 
 /** Default listen address: loopback, like every Vigía server; exposing it is an explicit decision. */
 export const DEFAULT_AGENT_LISTEN = '127.0.0.1:9110';
@@ -18,6 +22,70 @@ const roleRule = z.string().transform((text, ctx) => {
   }
   return { role: m[1] as 'data' | 'binlog' | 'other', path: m[2]! };
 });
+
+const TAG_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+const tagList = z
+  .array(z.string())
+  .transform((items, ctx): Record<string, string> => {
+    const tags: Record<string, string> = {};
+    for (const item of items) {
+      const i = item.indexOf('=');
+      const key = i < 0 ? '' : item.slice(0, i);
+      const value = i < 0 ? '' : item.slice(i + 1);
+      if (!TAG_KEY_RE.test(key) || value.length > 256) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `--tag "${item.slice(0, 100)}" is not KEY=VALUE (key: letter or _, then letters, digits, _ . -, at most 64; value at most 256)` });
+        return z.NEVER;
+      }
+      if (key in tags) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `--tag ${key} given twice` });
+        return z.NEVER;
+      }
+      tags[key] = value;
+    }
+    if (Object.keys(tags).length > MAX_REPORT_TAGS) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `at most ${MAX_REPORT_TAGS} --tag` });
+      return z.NEVER;
+    }
+    return tags;
+  });
+
+/**
+ * Push reporting to the control plane; absent when --report-to is not given. `intervalMs` is derived from
+ * --report-interval; `minIntervalSeconds` exists only for tests (no flag sets it).
+ */
+const reportSchema = z
+  .object({
+    to: z
+      .string({ required_error: '--report-to URL is required with the other --report-* flags' })
+      .refine((u) => {
+        try {
+          const url = new URL(u);
+          return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !url.search && !url.hash;
+        } catch {
+          return false;
+        }
+      }, '--report-to must be an http:// or https:// URL without credentials, query or fragment'),
+    tokenFile: z.string({ required_error: '--report-token-file is required with --report-to (the host token from "vigia server enroll --host NAME")' }).min(1),
+    intervalSeconds: z.coerce.number({ invalid_type_error: '--report-interval must be a number of seconds' }).int('--report-interval must be whole seconds'),
+    minIntervalSeconds: z.number().int().min(1).optional(),
+    jitter: z.coerce.number({ invalid_type_error: '--report-jitter must be a fraction' }).min(0, '--report-jitter must be 0..0.5').max(0.5, '--report-jitter must be 0..0.5'),
+    spoolDir: absolutePath('--spool-dir'),
+    spoolMaxBytes: z.coerce
+      .number({ invalid_type_error: '--spool-max-bytes must be a number of bytes' })
+      .int('--spool-max-bytes must be whole bytes')
+      .min(1024 * 1024, '--spool-max-bytes must be at least 1 MiB (1048576)')
+      .max(64 * 1024 ** 3, '--spool-max-bytes must be at most 64 GiB'),
+    hostName: z.string().regex(HOST_NAME_RE, '--host-name must be 1-253 letters, digits, . _ - starting with a letter or digit (os.hostname() did not qualify: pass --host-name)'),
+    tags: tagList,
+    ca: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const min = r.minIntervalSeconds ?? 10;
+    if (r.intervalSeconds < min || r.intervalSeconds > 3600) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['intervalSeconds'], message: '--report-interval must be 10..3600 seconds' });
+  })
+  .transform(({ minIntervalSeconds: _min, ...r }) => ({ ...r, intervalMs: r.intervalSeconds * 1000 }));
 
 const schema = z
   .object({
@@ -61,6 +129,7 @@ const schema = z
     sampleIntervalMs: z.coerce.number().int().min(1000).max(3_600_000),
     logLevel: z.enum(LOG_LEVELS),
     shutdownTimeoutMs: z.coerce.number().int().min(100).max(600_000),
+    report: reportSchema.optional(),
   })
   .strict();
 

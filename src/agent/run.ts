@@ -28,7 +28,12 @@ import type { MysqlPaths } from './roles.js';
 import { renderNodeMetrics, type NodeMetricsInput } from './node-metrics.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { createAgentServer } from './server.js';
-import { SystemSampler } from './system-sampler.js';
+import { computeSystemView, SystemSampler, type SystemView } from './system-sampler.js';
+import type { HostReport } from '../core/contracts/host-report.js';
+import { readUptime } from './collectors/uptime.js';
+import { buildHostReport, IntervalBaseline } from './report/build-report.js';
+import { Reporter, type ReporterOptions } from './report/reporter.js';
+import { openSpool } from './report/spool.js';
 
 /** How often the local MySQL is asked again for its datadir and binlog paths. */
 const MYSQL_REFRESH_MS = 5 * 60_000;
@@ -99,7 +104,20 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
     log.info({ actions: actions.list().map((a) => a.name), runAs: runAs ? config.actionsUser : 'agent user' }, 'actions loaded');
   }
 
-  const own = new AgentMetrics({ staleMounts: () => stale.list().length, stuckStatfsThreads: () => statfs.stats().abandoned });
+  let reportStats: () => { spoolFiles: number; spoolBytes: number; lastSuccessSeconds: number | null } = () => ({ spoolFiles: 0, spoolBytes: 0, lastSuccessSeconds: null });
+  const own = new AgentMetrics({
+    staleMounts: () => stale.list().length,
+    stuckStatfsThreads: () => statfs.stats().abandoned,
+    ...(config.report ? { reports: () => reportStats() } : {}),
+  });
+  // Set up before listening so a bad token file or spool directory stops the agent at start; started
+  // after, and never waiting for the control plane.
+  let reporter: Reporter | null = null;
+  if (config.report) {
+    reporter = await createReporter(config.report, { log, roots, devices, sampler, metrics: own });
+    const r = reporter;
+    reportStats = () => ({ ...r.spoolStats(), lastSuccessSeconds: r.lastSuccessAt === null ? null : r.lastSuccessAt / 1000 });
+  }
   const udev = udevCache(roots);
   const metrics = async (): Promise<string> => (await nodeMetrics(() => devices(), roots, udev)) + own.render();
 
@@ -141,10 +159,82 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
     await runningActions?.close();
     await closed;
   });
+  if (reporter) {
+    const r = reporter;
+    r.start();
+    life.defer('reporter', () => r.stop(Math.min(5000, config.shutdownTimeoutMs / 3)));
+    log.info({ to: config.report!.to, host: config.report!.hostName, intervalSeconds: config.report!.intervalSeconds, spool: config.report!.spoolDir, spooled: r.spoolStats().spoolFiles }, 'reporting to the control plane');
+  }
   const port = addr.port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   log.info({ host: config.listen.host, port, tls: Boolean(tls), mtls: Boolean(tls?.ca), rootfs: roots.rootfs }, 'agent started');
   process.stdout.write(`vigia agent listening on ${tls ? 'https' : 'http'}://${host}:${port}\n`);
+}
+
+/** The agent's version as package.json says (reports carry it); '0' when it cannot be read. */
+async function agentVersion(): Promise<string> {
+  try {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' && pkg.version ? pkg.version.slice(0, 64) : '0';
+  } catch {
+    return '0';
+  }
+}
+
+/**
+ * Reads the host token (refusing a file others can read: unlike the API's token file, which holds
+ * hashes, this one holds the bearer secret itself), opens the spool and builds the reporter (not
+ * started). Throws VIGIA_ERR_CONFIG naming the flag. `overrides` is for tests (e.g. no initial delay).
+ */
+export async function createReporter(
+  rc: NonNullable<AgentConfig['report']>,
+  deps: { log: Logger; roots: AgentConfig['roots']; devices: () => Promise<readonly DeviceInfo[]>; sampler: SystemSampler; metrics: AgentMetrics },
+  overrides: Partial<ReporterOptions> = {},
+): Promise<Reporter> {
+  const token = (await readConfigFile(rc.tokenFile, '--report-token-file')).trim();
+  const mode = (await stat(rc.tokenFile)).mode & 0o777;
+  if ((mode & 0o077) !== 0) throw new VigiaError('VIGIA_ERR_CONFIG', `--report-token-file: ${rc.tokenFile} is readable by group or others (mode ${mode.toString(8)}); chmod 600 it`);
+  if (!token || /\s/.test(token)) throw new VigiaError('VIGIA_ERR_CONFIG', `--report-token-file: ${rc.tokenFile} must hold exactly one token (from "vigia server enroll --host ${rc.hostName}")`);
+  const ca = rc.ca ? Buffer.from(await readConfigFile(rc.ca, '--report-ca')) : undefined;
+  let spool;
+  try {
+    spool = await openSpool({ dir: rc.spoolDir, maxBytes: rc.spoolMaxBytes, log: deps.log, onDropped: (n) => deps.metrics.countReports('dropped', n) });
+  } catch (err) {
+    throw new VigiaError('VIGIA_ERR_CONFIG', `--spool-dir: cannot use ${rc.spoolDir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+  const identity = { host: rc.hostName, tags: rc.tags, agentVersion: await agentVersion(), intervalSeconds: rc.intervalSeconds };
+  const baseline = new IntervalBaseline();
+  const { roots } = deps;
+  const systemView = async (): Promise<SystemView | null> => {
+    try {
+      const [stat, diskstats, meminfo, loadavg, uptime] = await Promise.all([readProcStat(roots), readDiskstats(roots), readMeminfo(roots), readLoadavg(roots), readUptime(roots)]);
+      const cur = { at: Date.now(), stat, diskstats };
+      const prev = baseline.next(cur);
+      // The first report has no previous one to diff against: the sampler's last window stands in.
+      return prev ? computeSystemView(prev, cur, meminfo, loadavg, uptime) : await deps.sampler.view();
+    } catch (err) {
+      deps.log.warn({ err }, 'system figures unavailable for the host report');
+      return null;
+    }
+  };
+  const collect = async (): Promise<HostReport> => {
+    const sampledAtMs = Date.now();
+    const [devices, system] = await Promise.all([deps.devices(), systemView()]);
+    return buildHostReport({ identity, devices, system, sampledAtMs });
+  };
+  return new Reporter({
+    url: rc.to,
+    token,
+    ...(ca ? { ca } : {}),
+    intervalMs: rc.intervalMs,
+    jitter: rc.jitter,
+    spool,
+    collect,
+    log: deps.log.child({ component: 'reporter' }),
+    agentVersion: identity.agentVersion,
+    onOutcome: (o, n) => deps.metrics.countReports(o, n),
+    ...overrides,
+  });
 }
 
 /** One collection at a time: callers arriving while one runs share its result. */

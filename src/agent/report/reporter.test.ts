@@ -1,0 +1,438 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { HostReport } from '../../core/contracts/host-report.js';
+import type { Logger } from '../../core/log.js';
+import { backoffDelay, classifyResponse, parseRetryAfter, Reporter, type ReporterOptions, type ReportOutcome } from './reporter.js';
+import { openSpool, type Spool } from './spool.js';
+
+const T0 = Date.UTC(2026, 11, 1, 7, 0, 0);
+const TOKEN = 'vhk_test_token';
+
+function captureLogger(): { log: Logger; lines: { level: number; msg: string; [k: string]: unknown }[] } {
+  const lines: { level: number; msg: string }[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+      cb();
+    },
+  });
+  return { log: pino({ level: 'debug' }, stream), lines };
+}
+
+function report(ms: number): HostReport {
+  return { v: 1, host: 'db-1', sampled_at: new Date(ms).toISOString(), interval_seconds: 60, agent: { version: '0.1.0' }, tags: { dc: 'x' }, system: null, devices: [] };
+}
+
+/** Reports T0, T0+1s, ... : `limit` of them, then collect() fails (nothing more is made). */
+function producer(limit: number): { collect: () => Promise<HostReport>; made: string[] } {
+  const made: string[] = [];
+  return {
+    made,
+    collect: async () => {
+      if (made.length >= limit) throw new Error('test producer exhausted');
+      const r = report(T0 + made.length * 1000);
+      made.push(r.sampled_at);
+      return r;
+    },
+  };
+}
+
+type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'hang';
+
+/**
+ * The control plane's ingest as far as the agent can tell: POST /v1/reports with the bearer token,
+ * idempotent on host+sampled_at. `answer` decides per request (default 200 stored/duplicate).
+ */
+async function receiver(answer?: (n: number, r: HostReport) => Answer | undefined): Promise<{
+  url: string;
+  port: number;
+  stored: string[];
+  attempts: { at: number; sampled_at: string; status: number }[];
+  close: () => Promise<void>;
+  reopen: () => Promise<void>;
+}> {
+  const stored: string[] = [];
+  const attempts: { at: number; sampled_at: string; status: number }[] = [];
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r = JSON.parse(Buffer.concat(chunks).toString()) as HostReport;
+      const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+        attempts.push({ at: Date.now(), sampled_at: r.sampled_at, status });
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+      };
+      if (req.url !== '/base/v1/reports' || req.headers.authorization !== `Bearer ${TOKEN}` || req.headers['content-type'] !== 'application/json') {
+        reply(400, { error: { code: 'TEST_BAD_REQUEST', message: `${req.url} ${req.headers.authorization}` } });
+        return;
+      }
+      const a = answer?.(n++, r);
+      if (a === 'hang') return;
+      if (a) {
+        reply(a.status, a.body ?? {}, a.headers);
+        return;
+      }
+      const dup = stored.includes(r.sampled_at);
+      if (!dup) stored.push(r.sampled_at);
+      reply(200, { outcome: dup ? 'duplicate' : 'stored' });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/base/`,
+    port,
+    stored,
+    attempts,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+    reopen: () => new Promise<void>((r) => server.listen(port, '127.0.0.1', r)),
+  };
+}
+
+async function tempSpool(log: Logger, over: { maxFiles?: number } = {}): Promise<{ spool: Spool; dir: string; cleanup: () => Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), 'vigia-reporter-'));
+  const dir = join(root, 'spool');
+  const spool = await openSpool({ dir, log, ...over });
+  return { spool, dir, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function reporter(opts: Partial<ReporterOptions> & Pick<ReporterOptions, 'url' | 'spool' | 'collect' | 'log'>): { r: Reporter; outcomes: Record<ReportOutcome, number> } {
+  const outcomes: Record<ReportOutcome, number> = { delivered: 0, spooled: 0, dropped: 0 };
+  const r = new Reporter({
+    token: TOKEN,
+    intervalMs: 40,
+    jitter: 0.1,
+    initialDelayMs: 0,
+    backoffBaseMs: 10,
+    backoffCapMs: 100,
+    drainPerSecond: 200,
+    requestTimeoutMs: 2000,
+    onOutcome: (o, n) => (outcomes[o] += n),
+    ...opts,
+  });
+  return { r, outcomes };
+}
+
+test('classification of answers, Retry-After and full-jitter backoff (pure)', () => {
+  const now = Date.UTC(2026, 11, 1);
+  const cases: [number, string, SetKind][] = [
+    [200, '{"outcome":"stored"}', 'delivered'],
+    [200, '{"outcome":"duplicate"}', 'delivered'],
+    [200, '{"outcome":"expired"}', 'delivered'],
+    [401, '{"error":{"code":"VIGIA_ERR_UNAUTHORIZED","message":"bad token"}}', 'auth'],
+    [403, '{"error":{"code":"CONTROL_ERR_HOST_MISMATCH","message":"token is for db-2"}}', 'auth'],
+    [408, '', 'retry'],
+    [429, '{"error":{"code":"CONTROL_ERR_OVERLOADED","message":"slow down"}}', 'retry'],
+    [502, '<html>bad gateway</html>', 'retry'],
+    [503, '{"error":{"code":"CONTROL_ERR_STORE_UNAVAILABLE","message":"db down"}}', 'retry'],
+    [301, '', 'retry'],
+    [409, '{}', 'drop'],
+    [413, '{"error":{"code":"CONTROL_ERR_TOO_LARGE","message":"x"}}', 'drop'],
+    [415, '{}', 'drop'],
+    [422, '{"error":{"code":"CONTROL_ERR_CLOCK_SKEW","message":"sampled_at is 3 h ahead"}}', 'drop'],
+  ];
+  for (const [status, body, kind] of cases) assert.equal(classifyResponse(status, undefined, body, now).kind, kind, `${status}`);
+  const skew = classifyResponse(422, undefined, cases.at(-1)![1], now);
+  assert.equal(skew.kind === 'drop' && skew.cause, 'HTTP 422 CONTROL_ERR_CLOCK_SKEW: sampled_at is 3 h ahead');
+  const r = classifyResponse(503, '7', '', now);
+  assert.equal(r.kind === 'retry' && r.retryAfterMs, 7000);
+  assert.equal(parseRetryAfter(new Date(now + 30_000).toUTCString(), now), 30_000);
+  assert.equal(parseRetryAfter('soon', now), null);
+  assert.equal(parseRetryAfter(undefined, now), null);
+  assert.equal(backoffDelay(1, 1000, 300_000, 0.999), 999);
+  assert.equal(backoffDelay(4, 1000, 300_000, 0.5), 4000);
+  assert.equal(backoffDelay(40, 1000, 300_000, 1), 300_000, 'capped');
+  assert.equal(backoffDelay(3, 1000, 300_000, 0), 0, 'full jitter goes down to zero');
+});
+type SetKind = 'delivered' | 'retry' | 'auth' | 'drop';
+
+test('a report is delivered every interval plus a jitter within its bounds; a healthy agent writes no spool file', async () => {
+  const { log } = captureLogger();
+  const rx = await receiver();
+  const { spool, dir, cleanup } = await tempSpool(log);
+  const p = producer(6);
+  let seed = 7;
+  const random = (): number => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log, intervalMs: 100, jitter: 0.5, random, initialDelayMs: undefined });
+  const started = Date.now();
+  try {
+    r.start();
+    await until(() => rx.stored.length === 6 && outcomes.delivered === 6, 5000, 'six reports');
+    assert.ok(rx.attempts[0]!.at - started <= 100 + 60, 'first report within the random initial delay (at most one interval)');
+    const gaps = rx.attempts.slice(1).map((a, i) => a.at - rx.attempts[i]!.at);
+    for (const g of gaps) assert.ok(g >= 100 - 25 && g <= 150 + 60, `gap ${g} ms outside interval..interval*(1+jitter)`);
+    assert.ok(new Set(gaps.map((g) => Math.round(g / 10))).size > 1, `gaps vary with the jitter: ${gaps.join(',')}`);
+    assert.deepEqual(rx.stored, p.made);
+    assert.deepEqual(outcomes, { delivered: 6, spooled: 0, dropped: 0 });
+    assert.deepEqual(await readdir(dir), []);
+    assert.ok(r.lastSuccessAt! >= started);
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('control plane answering 503: reports are spooled, and afterwards each is delivered exactly once, in order', async () => {
+  const { log, lines } = captureLogger();
+  let outage = true;
+  const rx = await receiver(() => (outage ? { status: 503, body: { error: { code: 'CONTROL_ERR_STORE_UNAVAILABLE', message: 'store down' } } } : undefined));
+  const { spool, cleanup } = await tempSpool(log);
+  const p = producer(12);
+  const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log, intervalMs: 30 });
+  try {
+    r.start();
+    await until(() => p.made.length >= 6, 5000, 'six reports during the outage');
+    assert.equal(rx.stored.length, 0);
+    assert.ok(spool.files >= 5, `spooled: ${spool.files}`);
+    assert.ok(lines.some((l) => l.level === 40 && /cannot deliver reports/.test(l.msg) && /503 CONTROL_ERR_STORE_UNAVAILABLE/.test(String(l.cause))));
+    outage = false;
+    await until(() => outcomes.delivered === 12 && spool.files === 0, 8000, 'the backlog and the rest');
+    assert.deepEqual(rx.stored, p.made, 'every report, in the order made');
+    assert.equal(rx.attempts.filter((a) => a.status === 200).length, 12, 'each delivered exactly once (no duplicates)');
+    assert.equal(outcomes.delivered, 12);
+    assert.equal(outcomes.dropped, 0);
+    assert.ok(outcomes.spooled >= 6);
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('control plane down (connection refused): spooled, then drained exactly once in order when it is back', async () => {
+  const { log } = captureLogger();
+  const rx = await receiver();
+  await rx.close();
+  const { spool, cleanup } = await tempSpool(log);
+  const p = producer(10);
+  const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log, intervalMs: 30 });
+  try {
+    r.start();
+    await until(() => spool.files >= 5, 5000, 'five spooled');
+    await rx.reopen();
+    await until(() => outcomes.delivered === 10 && spool.files === 0, 8000, 'all ten');
+    assert.deepEqual(rx.stored, p.made);
+    assert.equal(rx.attempts.length, 10, 'no report sent twice');
+    assert.equal(outcomes.delivered, 10);
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('a restart delivers what the previous run left in the spool first, then the new reports', async () => {
+  const { log } = captureLogger();
+  const root = await mkdtemp(join(tmpdir(), 'vigia-reporter-'));
+  const dir = join(root, 'spool');
+  const rx = await receiver();
+  try {
+    const before = await openSpool({ dir, log });
+    for (let i = 0; i < 3; i++) await before.put(Buffer.from(JSON.stringify(report(T0 - 10_000 + i * 1000))), T0 - 10_000 + i * 1000);
+    await writeFile(join(dir, 'r-000000000000000-000000.json'), 'garbage'); // corrupt: deleted, not fatal
+    const spool = await openSpool({ dir, log });
+    const p = producer(2);
+    const { r } = reporter({ url: rx.url, spool, collect: p.collect, log });
+    r.start();
+    await until(() => rx.stored.length === 5, 5000, 'leftovers and new');
+    await r.stop(500);
+    assert.deepEqual(rx.stored, [...[0, 1, 2].map((i) => new Date(T0 - 10_000 + i * 1000).toISOString()), ...p.made]);
+    assert.deepEqual(await readdir(dir), []);
+  } finally {
+    await rx.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('422 drops that report for good; 413 too; the others go on', async () => {
+  const { log, lines } = captureLogger();
+  const bad = new Set([new Date(T0 + 1000).toISOString(), new Date(T0 + 3000).toISOString()]);
+  const rx = await receiver((_n, rep) =>
+    rep.sampled_at === new Date(T0 + 1000).toISOString()
+      ? { status: 422, body: { error: { code: 'CONTROL_ERR_INVALID_REPORT', message: 'devices.0.fstype: bad' } } }
+      : rep.sampled_at === new Date(T0 + 3000).toISOString()
+        ? { status: 413, body: { error: { code: 'CONTROL_ERR_TOO_LARGE', message: 'too large' } } }
+        : undefined,
+  );
+  const { spool, cleanup } = await tempSpool(log);
+  const p = producer(5);
+  const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log });
+  try {
+    r.start();
+    await until(() => rx.attempts.length === 5 && outcomes.delivered + outcomes.dropped === 5, 5000, 'five attempts');
+    await new Promise((res) => setTimeout(res, 150));
+    assert.equal(rx.attempts.length, 5, 'a dropped report is never retried');
+    assert.deepEqual(rx.stored, p.made.filter((s) => !bad.has(s)));
+    assert.deepEqual(outcomes, { delivered: 3, spooled: 0, dropped: 2 });
+    assert.equal(spool.files, 0);
+    assert.ok(lines.some((l) => l.level === 50 && /refused a report for good/.test(l.msg) && /CONTROL_ERR_INVALID_REPORT/.test(String(l.cause))));
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('401 keeps every report in the spool and says why; once accepted, all are delivered', async () => {
+  const { log, lines } = captureLogger();
+  let rejected = true;
+  const rx = await receiver(() => (rejected ? { status: 401, body: { error: { code: 'VIGIA_ERR_UNAUTHORIZED', message: 'unknown token' } } } : undefined));
+  const { spool, cleanup } = await tempSpool(log);
+  const p = producer(6);
+  const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log, intervalMs: 30, backoffCapMs: 60 });
+  try {
+    r.start();
+    await until(() => p.made.length === 6, 5000, 'six made');
+    await until(() => spool.files === 6, 2000, 'six spooled');
+    assert.equal(outcomes.dropped, 0);
+    assert.ok(lines.some((l) => l.level === 50 && /rejects the host token \(--report-token-file\)/.test(l.msg)));
+    rejected = false;
+    await until(() => outcomes.delivered === 6 && spool.files === 0, 5000, 'delivered after the fix');
+    assert.deepEqual(rx.stored, p.made);
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('Retry-After is honoured even when the backoff would retry sooner', async () => {
+  const { log } = captureLogger();
+  const rx = await receiver((n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'CONTROL_ERR_OVERLOADED', message: 'slow down' } } } : undefined));
+  const { spool, cleanup } = await tempSpool(log);
+  const p = producer(1);
+  const { r } = reporter({ url: rx.url, spool, collect: p.collect, log, backoffBaseMs: 1, backoffCapMs: 5 });
+  try {
+    r.start();
+    await until(() => rx.stored.length === 1, 5000, 'the retry');
+    assert.equal(rx.attempts.length, 2);
+    const waited = rx.attempts[1]!.at - rx.attempts[0]!.at;
+    assert.ok(waited >= 990, `retried after ${waited} ms, Retry-After said 1 s`);
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('a backlog drains at the bounded rate', async () => {
+  const { log } = captureLogger();
+  const { spool, cleanup } = await tempSpool(log);
+  for (let i = 0; i < 10; i++) await spool.put(Buffer.from(JSON.stringify(report(T0 + i))), T0 + i);
+  const rx = await receiver();
+  const { r } = reporter({ url: rx.url, spool, collect: producer(0).collect, log, drainPerSecond: 50, intervalMs: 10_000, initialDelayMs: 0 });
+  try {
+    const t = Date.now();
+    r.start();
+    await until(() => rx.stored.length === 10, 5000, 'drained');
+    const took = Date.now() - t;
+    assert.ok(took >= 9 * 20 - 10, `10 reports at 50/s took ${took} ms`);
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('stop() abandons a hung request at the deadline and spools its report; it does not keep the process waiting', async () => {
+  const { log } = captureLogger();
+  const rx = await receiver(() => 'hang');
+  const { spool, cleanup } = await tempSpool(log);
+  const p = producer(1);
+  const { r } = reporter({ url: rx.url, spool, collect: p.collect, log, requestTimeoutMs: 60_000 });
+  try {
+    r.start();
+    await until(() => p.made.length === 1, 2000, 'the report');
+    await new Promise((res) => setTimeout(res, 50));
+    const t = Date.now();
+    await r.stop(200);
+    const took = Date.now() - t;
+    assert.ok(took < 1000, `stop took ${took} ms`);
+    assert.equal(spool.files, 1, 'the undelivered report is kept for the next run');
+  } finally {
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('a request that gets no answer within the timeout is spooled and retried', async () => {
+  const { log } = captureLogger();
+  const rx = await receiver((n) => (n === 0 ? 'hang' : undefined));
+  const { spool, cleanup } = await tempSpool(log);
+  const p = producer(1);
+  const { r } = reporter({ url: rx.url, spool, collect: p.collect, log, requestTimeoutMs: 100 });
+  try {
+    r.start();
+    await until(() => rx.stored.length === 1 && spool.files === 0, 5000, 'the retry');
+    assert.equal(rx.stored.length, 1);
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('https control plane: trusted through --report-ca; an unknown CA is a delivery failure (spooled), not a crash', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'vigia-tls-'));
+  const f = (n: string): string => join(root, n);
+  const ssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=vigia test CA');
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('srv.key'), '-out', f('srv.csr'), '-subj', '/CN=127.0.0.1');
+  await writeFile(f('ext'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', f('srv.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('srv.pem'), '-days', '2', '-extfile', f('ext'));
+  const stored: string[] = [];
+  const server = https.createServer({ key: await readFile(f('srv.key')), cert: await readFile(f('srv.pem')) }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      stored.push((JSON.parse(Buffer.concat(chunks).toString()) as HostReport).sampled_at);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"outcome":"stored"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { log, lines } = captureLogger();
+  const a = await tempSpool(log);
+  const b = await tempSpool(log);
+  const trusted = reporter({ url, spool: a.spool, collect: producer(2).collect, log, ca: await readFile(f('ca.pem')) });
+  const untrusted = reporter({ url, spool: b.spool, collect: producer(1).collect, log });
+  try {
+    trusted.r.start();
+    untrusted.r.start();
+    await until(() => trusted.outcomes.delivered === 2, 5000, 'two over TLS');
+    await until(() => b.spool.files === 1, 5000, 'the untrusted one spooled');
+    assert.equal(untrusted.outcomes.delivered, 0);
+    assert.ok(lines.some((l) => /cannot deliver/.test(l.msg) && /certificate/i.test(String(l.cause))), 'the log says it is the certificate');
+  } finally {
+    await trusted.r.stop(500);
+    await untrusted.r.stop(500);
+    server.closeAllConnections();
+    server.close();
+    await a.cleanup();
+    await b.cleanup();
+    await rm(root, { recursive: true, force: true });
+  }
+});

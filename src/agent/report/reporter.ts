@@ -1,0 +1,385 @@
+/**
+ * Pushes a host report to the control plane every interval, so that an outage of the control plane loses
+ * nothing (up to the spool's bound):
+ *
+ * - every interval plus a random jitter, after a random initial delay, so a fleet restarted at once does
+ *   not report in lockstep;
+ * - the spooled backlog goes first, oldest first, then the new report; a report goes to the spool only
+ *   when it could not be delivered (or a backlog is ahead of it), so a healthy agent does not write disk;
+ * - network errors, timeouts, 408, 429, 5xx: spool and back off exponentially with full jitter, honouring
+ *   Retry-After; 401/403: keep spooling (a token fix must not lose data) and say why at error level;
+ *   413, 422 and other 4xx: that report can never succeed, drop it;
+ * - a backlog drains at a bounded rate, so a fleet coming back from an outage does not stampede the
+ *   control plane.
+ *
+ * One loop does everything in order, so the spool has a single user and reports leave in the order they
+ * were made. node:http rather than fetch: undici costs megabytes of resident memory the agent does not have.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { MAX_REPORT_BYTES, parseHostReport, type HostReport } from '../../core/contracts/host-report.js';
+import type { Logger } from '../../core/log.js';
+import type { Spool } from './spool.js';
+
+/** What became of a report: counted as `vigia_agent_reports_total{outcome}`. */
+export type ReportOutcome = 'delivered' | 'spooled' | 'dropped';
+
+/** Options of a Reporter. Durations in ms. */
+export interface ReporterOptions {
+  /** `--report-to`: base URL of the control plane; reports go to `<url>/v1/reports`. */
+  readonly url: string;
+  /** The host token (`vigia server enroll`). */
+  readonly token: string;
+  /** CA certificates (PEM) trusted for an https control plane instead of the system ones (`--report-ca`). */
+  readonly ca?: Buffer;
+  readonly intervalMs: number;
+  /** Up to this fraction of the interval is added at random to each interval (default 0.1). */
+  readonly jitter?: number;
+  readonly spool: Spool;
+  /** Builds the report of this interval. */
+  readonly collect: () => Promise<HostReport>;
+  readonly log: Logger;
+  readonly agentVersion?: string;
+  /** Per request (default 10000). */
+  readonly requestTimeoutMs?: number;
+  /** First backoff ceiling, doubled per consecutive failure up to backoffCapMs (defaults 1000, 300000). */
+  readonly backoffBaseMs?: number;
+  readonly backoffCapMs?: number;
+  /** Most reports per second while draining a backlog (default 20). */
+  readonly drainPerSecond?: number;
+  /** A Retry-After longer than this is cut to it (default 1 h), so a bogus header cannot stop reporting. */
+  readonly maxRetryAfterMs?: number;
+  /** Delay before the first report and the first drain; default random() * intervalMs. */
+  readonly initialDelayMs?: number;
+  /** Milliseconds since the epoch; default Date.now. */
+  readonly clock?: () => number;
+  /** [0, 1); default Math.random. */
+  readonly random?: () => number;
+  readonly onOutcome?: (outcome: ReportOutcome, count: number) => void;
+}
+
+/** The answer to one POST, classified. */
+export type SendResult =
+  | { readonly kind: 'delivered'; readonly status: number; readonly outcome: string }
+  | { readonly kind: 'retry'; readonly status: number | null; readonly cause: string; readonly retryAfterMs: number | null }
+  | { readonly kind: 'auth'; readonly status: number; readonly cause: string }
+  | { readonly kind: 'drop'; readonly status: number; readonly cause: string };
+
+/** Classify an HTTP answer (pure): what the reporter does with the report it carried. */
+export function classifyResponse(status: number, retryAfter: string | undefined, body: string, nowMs: number): SendResult {
+  let code = '';
+  let message = '';
+  let outcome = '';
+  try {
+    const j = JSON.parse(body) as { outcome?: unknown; error?: { code?: unknown; message?: unknown } };
+    if (typeof j.outcome === 'string') outcome = j.outcome;
+    if (typeof j.error?.code === 'string') code = j.error.code;
+    if (typeof j.error?.message === 'string') message = j.error.message.slice(0, 300);
+  } catch {
+    // not JSON (a proxy's HTML error page): the status says enough
+  }
+  const cause = `HTTP ${status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
+  if (status >= 200 && status < 300) return { kind: 'delivered', status, outcome: outcome || 'stored' };
+  if (status === 401 || status === 403) return { kind: 'auth', status, cause };
+  if (status === 408 || status === 429 || status >= 500 || status < 400) return { kind: 'retry', status, cause, retryAfterMs: parseRetryAfter(retryAfter, nowMs) };
+  return { kind: 'drop', status, cause };
+}
+
+/** Retry-After as ms from now: delta-seconds or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | null {
+  if (!value) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+}
+
+/** Full-jitter exponential backoff (pure): random in [0, min(cap, base * 2^(failures-1))]. */
+export function backoffDelay(failures: number, baseMs: number, capMs: number, random: number): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
+  return random * ceiling;
+}
+
+/** The push loop. start() once; stop() at shutdown. */
+export class Reporter {
+  private readonly o: Required<Omit<ReporterOptions, 'ca' | 'initialDelayMs' | 'onOutcome'>> & Pick<ReporterOptions, 'ca' | 'initialDelayMs' | 'onOutcome'>;
+  private readonly target: URL;
+  private readonly agent: http.Agent;
+  private nextReportAt = 0;
+  /** Nothing is sent before this (backoff after a failure, pacing while draining). */
+  private notBefore = 0;
+  private failures = 0;
+  private lastCause = '';
+  private stopping = false;
+  private loopDone: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private inFlight: { done: Promise<SendResult>; abort: () => void } | undefined;
+  private lastSuccessMs: number | null = null;
+
+  constructor(opts: ReporterOptions) {
+    this.o = {
+      jitter: 0.1,
+      agentVersion: '0',
+      requestTimeoutMs: 10_000,
+      backoffBaseMs: 1000,
+      backoffCapMs: 300_000,
+      drainPerSecond: 20,
+      maxRetryAfterMs: 3_600_000,
+      clock: Date.now,
+      random: Math.random,
+      // An option passed as undefined means "the default", not "no value".
+      ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as ReporterOptions),
+    };
+    const base = new URL(opts.url);
+    this.target = new URL(`${base.pathname.replace(/\/+$/, '')}/v1/reports`, base);
+    // One socket, kept alive: a report a minute needs no pool, and while a backlog drains (20 a second)
+    // reusing the connection spares the control plane a TCP and TLS handshake per report.
+    this.agent =
+      this.target.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, maxSockets: 1, ...(opts.ca ? { ca: opts.ca } : {}) })
+        : new http.Agent({ keepAlive: true, maxSockets: 1 });
+  }
+
+  /** Schedule the first report after the initial delay; returns at once (never waits for the network). */
+  start(): void {
+    if (this.loopDone) return;
+    const now = this.o.clock();
+    const delay = this.o.initialDelayMs ?? this.o.random() * this.o.intervalMs;
+    this.nextReportAt = now + delay;
+    this.notBefore = now + delay;
+    this.loopDone = this.loop().catch((err: unknown) => this.o.log.error({ err }, 'report loop failed; reporting stopped'));
+  }
+
+  /** What the spool holds now (metrics). */
+  spoolStats(): { spoolFiles: number; spoolBytes: number } {
+    return { spoolFiles: this.o.spool.files, spoolBytes: this.o.spool.bytes };
+  }
+
+  /** When the control plane last took a report (ms since the epoch), or null. */
+  get lastSuccessAt(): number | null {
+    return this.lastSuccessMs;
+  }
+
+  /**
+   * Stop: no new report; a request in flight gets until `deadlineMs` to finish, then is abandoned and its
+   * report spooled (the server is idempotent on host+sampled_at, so a report it did store is not counted
+   * twice when the next run sends it again). Returns within about `deadlineMs` plus min(1 s, deadlineMs),
+   * even when the loop is stuck inside collect() (a statfs on a hung mount).
+   */
+  async stop(deadlineMs = 5000): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    if (this.loopDone && !(await settlesWithin(this.loopDone, deadlineMs))) {
+      this.inFlight?.abort();
+      // The loop now spools what the abandoned request carried: a local write, given a moment.
+      await settlesWithin(this.loopDone, Math.min(1000, deadlineMs));
+    }
+    this.agent.destroy();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.step();
+      } catch (err) {
+        // A bug or an I/O error nobody foresaw must not end reporting for the life of the process.
+        this.o.log.error({ err }, 'report loop step failed; retrying');
+        this.notBefore = this.o.clock() + this.o.backoffCapMs;
+        await this.sleep(Math.min(this.o.intervalMs, this.o.backoffCapMs));
+      }
+    }
+  }
+
+  private async step(): Promise<void> {
+    const now = this.o.clock();
+    if (now >= this.nextReportAt) {
+      let next = this.nextReportAt + this.period();
+      if (next <= now) next = now + this.period(); // fell behind (suspended, slow collect): do not catch up in a burst
+      this.nextReportAt = next;
+      await this.produce();
+      return;
+    }
+    if (this.o.spool.files > 0 && now >= this.notBefore) {
+      await this.drainOne();
+      return;
+    }
+    const wakeAt = this.o.spool.files > 0 ? Math.min(this.nextReportAt, this.notBefore) : this.nextReportAt;
+    await this.sleep(wakeAt - now);
+  }
+
+  private period(): number {
+    return this.o.intervalMs + this.o.random() * this.o.jitter * this.o.intervalMs;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(1, ms));
+      // Reporting must never be what keeps a shutting-down agent alive.
+      timer.unref();
+      this.wake = done;
+    });
+  }
+
+  private async produce(): Promise<void> {
+    let report: HostReport;
+    try {
+      report = await this.o.collect();
+    } catch (err) {
+      this.o.log.error({ err }, 'could not build the host report; skipped this interval');
+      return;
+    }
+    const parsed = parseHostReport(report);
+    if (!parsed.ok) {
+      // The server would answer 422 for ever: nothing gained by spooling it.
+      this.o.log.error({ problems: parsed.problems }, 'built a host report the contract rejects; dropped');
+      this.count('dropped');
+      return;
+    }
+    const body = Buffer.from(JSON.stringify(report));
+    if (body.length > MAX_REPORT_BYTES) {
+      this.o.log.error({ bytes: body.length, max: MAX_REPORT_BYTES }, 'host report larger than the control plane accepts; dropped');
+      this.count('dropped');
+      return;
+    }
+    const sampledAt = Date.parse(report.sampled_at);
+    // A backlog goes first (order), and during a backoff nothing is sent.
+    if (this.stopping || this.o.spool.files > 0 || this.o.clock() < this.notBefore) {
+      await this.toSpool(body, sampledAt);
+      return;
+    }
+    await this.handle(await this.send(body), body, sampledAt, null);
+  }
+
+  private async drainOne(): Promise<void> {
+    const item = await this.o.spool.oldest();
+    if (!item || this.stopping) return;
+    await this.handle(await this.send(item.body), item.body, 0, item.name);
+  }
+
+  private async handle(r: SendResult, body: Buffer, sampledAt: number, spooledAs: string | null): Promise<void> {
+    const now = this.o.clock();
+    if (r.kind === 'delivered' || r.kind === 'drop') {
+      if (spooledAs) await this.o.spool.remove(spooledAs);
+      if (r.kind === 'delivered') {
+        this.count('delivered');
+        this.lastSuccessMs = now;
+        if (this.failures > 0) this.o.log.info({ backlog: this.o.spool.files }, 'control plane takes reports again; draining the backlog');
+        this.failures = 0;
+        this.lastCause = '';
+      } else {
+        this.count('dropped');
+        this.o.log.error({ status: r.status, cause: r.cause, url: this.target.href }, 'control plane refused a report for good; dropped it');
+      }
+      this.notBefore = now + 1000 / this.o.drainPerSecond;
+      return;
+    }
+    if (!spooledAs) await this.toSpool(body, sampledAt);
+    if (this.stopping) return;
+    this.failures++;
+    let delay: number;
+    if (r.kind === 'auth') {
+      // Only a new token (or a re-enrolled host) fixes this: retry rarely, keep everything meanwhile.
+      delay = this.o.backoffCapMs * (0.5 + this.o.random() / 2);
+      this.o.log.error(
+        { status: r.status, cause: r.cause, url: this.target.href, backlog: this.o.spool.files },
+        r.status === 401
+          ? 'control plane rejects the host token (--report-token-file): reports are kept in the spool until it is fixed'
+          : 'control plane refuses this host (token issued for another --host-name?): reports are kept in the spool until it is fixed',
+      );
+    } else {
+      delay = backoffDelay(this.failures, this.o.backoffBaseMs, this.o.backoffCapMs, this.o.random());
+      if (r.retryAfterMs !== null) delay = Math.max(delay, Math.min(r.retryAfterMs, this.o.maxRetryAfterMs));
+      const fields = { cause: r.cause, failures: this.failures, retryInMs: Math.round(delay), backlog: this.o.spool.files, url: this.target.href };
+      if (r.cause !== this.lastCause) this.o.log.warn(fields, 'cannot deliver reports to the control plane; spooling and retrying');
+      else this.o.log.debug(fields, 'report delivery failed again');
+    }
+    this.lastCause = r.cause;
+    this.notBefore = now + delay;
+  }
+
+  private async toSpool(body: Buffer, sampledAt: number): Promise<void> {
+    try {
+      const name = await this.o.spool.put(body, Number.isFinite(sampledAt) && sampledAt > 0 ? sampledAt : this.o.clock());
+      if (name) this.count('spooled');
+    } catch (err) {
+      this.o.log.error({ err }, 'cannot write the report to the spool; dropped');
+      this.count('dropped');
+    }
+  }
+
+  private count(outcome: ReportOutcome): void {
+    this.o.onOutcome?.(outcome, 1);
+  }
+
+  /** One POST; never rejects. */
+  private send(body: Buffer): Promise<SendResult> {
+    let abort: () => void = () => undefined;
+    const done = new Promise<SendResult>((resolve) => {
+      let settled = false;
+      const finish = (r: SendResult): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.inFlight = undefined;
+        resolve(r);
+      };
+      const mod = this.target.protocol === 'https:' ? https : http;
+      const req = mod.request(
+        this.target,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: {
+            authorization: `Bearer ${this.o.token}`,
+            'content-type': 'application/json',
+            'content-length': body.length,
+            'user-agent': `vigia-agent/${this.o.agentVersion}`,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            // Only the start of an error body is read into memory; the rest is discarded as it arrives.
+            if (size < 4096) {
+              chunks.push(c);
+              size += c.length;
+            }
+          });
+          res.on('end', () => {
+            const ra = res.headers['retry-after'];
+            finish(classifyResponse(res.statusCode ?? 0, Array.isArray(ra) ? ra[0] : ra, Buffer.concat(chunks).toString('utf8', 0, 4096), this.o.clock()));
+          });
+          res.on('error', (err) => finish({ kind: 'retry', status: null, cause: errCause(err), retryAfterMs: null }));
+        },
+      );
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${this.o.requestTimeoutMs} ms`), { code: 'ETIMEDOUT' })), this.o.requestTimeoutMs);
+      timer.unref();
+      req.on('error', (err) => finish({ kind: 'retry', status: null, cause: errCause(err), retryAfterMs: null }));
+      abort = () => req.destroy(Object.assign(new Error('agent shutting down'), { code: 'ESHUTDOWN' }));
+      req.end(body);
+    });
+    this.inFlight = { done, abort };
+    return done;
+  }
+}
+
+/** True when `p` settles within `ms`; the timer does not outlive the wait. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function errCause(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code ? `${code}: ${err.message}` : err.message;
+}
