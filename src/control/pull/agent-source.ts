@@ -1,0 +1,197 @@
+/**
+ * Host reports from a `vigia agent`'s JSON API (GET /v1/devices and /v1/system with a read token), for
+ * agents that are not (yet) configured to push. The agent's answers are untrusted input: they are
+ * checked with a lenient schema of just the fields a report needs (the agent may add fields), and
+ * values the report contract would reject are clamped, as the agent's own report builder does.
+ *
+ * The JSON shapes are the agent's DeviceInfo (src/agent/model.ts) and SystemView
+ * (src/agent/system-sampler.ts); they are restated here because roles never import each other.
+ */
+import { z } from 'zod';
+import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, MAX_REPORT_DISKS, type HostReport, type ReportDevice, type ReportSystem } from '../../core/contracts/host-report.js';
+import type { RoleMatcher } from './role-rules.js';
+import { pullGet, PullError, type PullSource } from './source.js';
+import type { PullTarget } from './targets.js';
+
+const num = z.number();
+const nnum = z.number().nullable();
+
+/** The fields of the agent's DeviceInfo a report uses. */
+export const agentDeviceSchema = z.object({
+  name: z.string(),
+  device: z.string(),
+  mountpoint: z.string(),
+  fstype: z.string(),
+  read_only: z.boolean(),
+  aliases: z.array(z.object({ mountpoint: z.string(), read_only: z.boolean() })).default([]),
+  role: z.enum(['data', 'binlog', 'other']),
+  size_bytes: nnum,
+  used_bytes: nnum,
+  avail_bytes: nnum,
+  use_pct: nnum,
+  inodes_total: nnum,
+  inodes_used: nnum,
+  inode_use_pct: nnum,
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+/** The agent's GET /v1/devices answer. */
+export const agentDevicesSchema = z.object({ devices: z.array(agentDeviceSchema) });
+
+/** The fields of the agent's SystemView (GET /v1/system) a report uses. */
+export const agentSystemSchema = z.object({
+  cpu: z.object({ user_pct: num, system_pct: num, iowait_pct: num, steal_pct: num, idle_pct: num, cpus: num }),
+  load: z.object({ load1: num, load5: num, load15: num }),
+  memory: z.object({ total_bytes: num, used_pct: num }),
+  swap: z.object({ used_pct: num }),
+  disks: z.array(
+    z.object({ device: z.string(), reads_per_s: num, writes_per_s: num, read_bytes_per_s: num, write_bytes_per_s: num, await_ms: num, util_pct: num }),
+  ),
+  uptime_seconds: num,
+});
+
+/** One device of the agent's answer. */
+export type AgentDevice = z.infer<typeof agentDeviceSchema>;
+/** The agent's system view. */
+export type AgentSystem = z.infer<typeof agentSystemSchema>;
+
+const clampPct = (n: number): number => (Number.isFinite(n) ? Math.min(100, Math.max(0, n)) : 0);
+const clampNum = (n: number, max: number): number => (Number.isFinite(n) ? Math.min(max, Math.max(0, n)) : 0);
+const intOrNull = (n: number | null): number | null => (n === null || !Number.isFinite(n) || n < 0 ? null : Math.min(Number.MAX_SAFE_INTEGER, Math.round(n)));
+const pctOrNull = (n: number | null): number | null => (n === null || !Number.isFinite(n) ? null : clampPct(n));
+const shortText = (s: string, max: number): string => s.replace(/[^\x21-\x7e]/g, '_').slice(0, max) || '_';
+
+/** Everything about a host that is not in the agent's answers. */
+export interface AgentReportOptions {
+  readonly host: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly intervalSeconds: number;
+  /** Roles from the target file, overriding the agent's; null keeps the agent's own (it knows MySQL's paths). */
+  readonly roles: RoleMatcher | null;
+  /** When the answers were fetched, ms. */
+  readonly sampledAtMs: number;
+  /** `agent.version` of the report (default `vigia-agent (pulled)`). */
+  readonly agentVersion?: string;
+}
+
+function toDevice(d: AgentDevice, roles: RoleMatcher | null): ReportDevice {
+  const role = roles ? ([d.mountpoint, ...d.aliases.map((a) => a.mountpoint)].map(roles).find((r) => r !== 'other') ?? 'other') : d.role;
+  return {
+    mountpoint: d.mountpoint.slice(0, 4096),
+    device: (d.device || d.name || '?').slice(0, 4096),
+    fstype: shortText(d.fstype, 64),
+    role,
+    read_only: d.read_only,
+    size_bytes: intOrNull(d.size_bytes),
+    used_bytes: intOrNull(d.used_bytes),
+    avail_bytes: intOrNull(d.avail_bytes),
+    use_pct: pctOrNull(d.use_pct),
+    inodes_total: intOrNull(d.inodes_total),
+    inodes_used: intOrNull(d.inodes_used),
+    inode_use_pct: pctOrNull(d.inode_use_pct),
+    error: d.error ? `${d.error.code}: ${d.error.message}`.slice(0, 512) : null,
+  };
+}
+
+function toSystem(v: AgentSystem): ReportSystem {
+  return {
+    cpu: {
+      user_pct: clampPct(v.cpu.user_pct),
+      system_pct: clampPct(v.cpu.system_pct),
+      iowait_pct: clampPct(v.cpu.iowait_pct),
+      steal_pct: clampPct(v.cpu.steal_pct),
+      idle_pct: clampPct(v.cpu.idle_pct),
+      cpus: Math.min(65536, Math.max(1, Math.round(clampNum(v.cpu.cpus, 65536)))),
+    },
+    load1: clampNum(v.load.load1, 1e6),
+    load5: clampNum(v.load.load5, 1e6),
+    load15: clampNum(v.load.load15, 1e6),
+    mem_total_bytes: Math.round(clampNum(v.memory.total_bytes, Number.MAX_SAFE_INTEGER)),
+    mem_used_pct: clampPct(v.memory.used_pct),
+    swap_used_pct: clampPct(v.swap.used_pct),
+    uptime_seconds: clampNum(v.uptime_seconds, 1e10),
+    disks: v.disks.slice(0, MAX_REPORT_DISKS).map((d) => ({
+      device: shortText(d.device, 128),
+      reads_per_s: clampNum(d.reads_per_s, 1e15),
+      writes_per_s: clampNum(d.writes_per_s, 1e15),
+      read_bytes_per_s: clampNum(d.read_bytes_per_s, 1e15),
+      write_bytes_per_s: clampNum(d.write_bytes_per_s, 1e15),
+      await_ms: clampNum(d.await_ms, 1e15),
+      util_pct: clampPct(d.util_pct),
+    })),
+  };
+}
+
+/**
+ * The host report from the agent's two answers (pure; both already JSON-parsed). Throws PullError naming
+ * the field when an answer does not have the agent's shape. `system` may be null (the endpoint failed).
+ */
+export function agentReport(devicesJson: unknown, systemJson: unknown | null, options: AgentReportOptions): HostReport {
+  const dv = agentDevicesSchema.safeParse(devicesJson);
+  if (!dv.success) throw new PullError(`/v1/devices: unexpected answer: ${dv.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  let system: ReportSystem | null = null;
+  if (systemJson !== null) {
+    const sv = agentSystemSchema.safeParse(systemJson);
+    if (!sv.success) throw new PullError(`/v1/system: unexpected answer: ${sv.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    system = toSystem(sv.data);
+  }
+  const devices = dv.data.devices.filter((d) => d.mountpoint.startsWith('/'));
+  const rank = (d: AgentDevice): number => (d.role === 'other' ? 1 : 0);
+  const kept = devices.length > MAX_REPORT_DEVICES ? [...devices].sort((a, b) => rank(a) - rank(b)).slice(0, MAX_REPORT_DEVICES) : devices;
+  return {
+    v: HOST_REPORT_VERSION,
+    host: options.host,
+    sampled_at: new Date(Math.floor(options.sampledAtMs)).toISOString(),
+    interval_seconds: options.intervalSeconds,
+    agent: { version: (options.agentVersion ?? 'vigia-agent-pulled').slice(0, 64) },
+    tags: { ...options.tags },
+    system,
+    devices: kept.map((d) => toDevice(d, options.roles)),
+  };
+}
+
+/** Options of an agent source. */
+export interface AgentSourceOptions {
+  readonly target: PullTarget;
+  readonly intervalSeconds: number;
+  /** Wall clock, ms (default Date.now). */
+  readonly now?: () => number;
+}
+
+function json(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PullError(`${what}: answer is not JSON`);
+  }
+}
+
+/**
+ * A pull source for one `vigia agent`: both endpoints are fetched in parallel; a failing /v1/devices
+ * fails the collect, a failing /v1/system only empties `system` (devices are what the fleet view needs most).
+ */
+export function createAgentSource(options: AgentSourceOptions): PullSource {
+  const { target } = options;
+  const now = options.now ?? Date.now;
+  const roles = target.roleRules ? target.roles : null;
+  return {
+    host: target.host,
+    kind: 'agent',
+    async collect(signal) {
+      const [devices, system] = await Promise.allSettled([
+        pullGet(`${target.url}/v1/devices`, target.token, signal, 'application/json'),
+        pullGet(`${target.url}/v1/system`, target.token, signal, 'application/json'),
+      ]);
+      if (devices.status === 'rejected') throw devices.reason;
+      if (signal.aborted) throw signal.reason;
+      const sampledAtMs = now();
+      return agentReport(json(devices.value, '/v1/devices'), system.status === 'fulfilled' ? json(system.value, '/v1/system') : null, {
+        host: target.host,
+        tags: target.tags,
+        intervalSeconds: options.intervalSeconds,
+        roles,
+        sampledAtMs,
+      });
+    },
+  };
+}
