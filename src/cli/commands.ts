@@ -15,5 +15,8 @@ export interface SubcommandEntry {
 export const SUBCOMMANDS: readonly SubcommandEntry[] = [
   { name: 'turno', summary: 'take-a-number counter service (serve, check)', load: () => import('../turno/command.js') },
   { name: 'agent', summary: 'per-host agent API: devices, system, processes, /metrics, allow-listed actions', load: () => import('../agent/command.js') },
+  { name: 'server', summary: 'fleet control plane: host reports in, capacity and performance reports out (enroll, hosts, remove)', load: () => import('../control/command.js') },
+  { name: 'report', summary: 'fleet reports now: capacity (days until full, stale hosts), performance (daily summary)', load: () => import('../control/report-command.js') },
+  { name: 'simulate', summary: 'synthetic fleet: thousands of agents reporting to a control plane (tests, benchmarks)', load: () => import('../control/simulate/command.js') },
   { name: 'token', summary: 'create bearer tokens and their hashes for token files', load: () => import('./token-command.js') },
 ];

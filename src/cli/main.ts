@@ -12,6 +12,8 @@ async function main(argv: string[]): Promise<number> {
     .description('Vigía — SRE platform for large fleets')
     .version('0.1.0')
     .exitOverride()
+    // Options after a subcommand belong to it (`vigia server hosts --data-dir X` is the hosts command's).
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)');
   const wanted = argv[2];
   const entries = SUBCOMMANDS.filter((s) => s.name === wanted);

@@ -48,9 +48,9 @@ test('vigia token new prints a token and a valid hash line with scopes; a bad sc
   const line = /^hash:\s+(.+)$/m.exec(res.stdout)![1]!;
   assert.deepEqual(parseTokenEntries(line)[0]!.scopes, ['read', 'actions']);
   assert.equal(parseTokenEntries(line)[0]!.name, 'ops');
-  const bad = vigia(['token', 'new', '--scopes', 'admin']);
+  const bad = vigia(['token', 'new', '--scopes', 'root']);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /unknown scope "admin"/);
+  assert.match(bad.stderr, /unknown scope "root"/);
 });
 
 test('output piped into a reader that stops early (| head) ends quietly', () => {

@@ -1,0 +1,172 @@
+/**
+ * `vigia server`: the fleet control plane (ingest, store, scheduled reports), and its operator
+ * commands `vigia server enroll | hosts | remove`, which talk to a running server (`--server URL`) or
+ * open the store directly (PostgreSQL, or the embedded store when no server holds it).
+ */
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { hashToken, newToken } from '../core/auth.js';
+import { HOST_NAME_RE } from '../core/contracts/host-report.js';
+import { VigiaError } from '../core/errors.js';
+import { callServer, serverTarget } from './client.js';
+import { DEFAULT_DATA_DIR, DEFAULT_SERVER_LISTEN, parseControlConfig, parseStoreLocation } from './config.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** `--database` / `--data-dir` / `--server` / `--token-file`, shared by the operator commands. */
+export function addStoreOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--server <url>', 'ask a running vigia server (needed while it holds the embedded store)').env('VIGIA_SERVER_URL'))
+    .addOption(new Option('--token-file <path>', 'file holding an operator token (with --server)').env('VIGIA_TOKEN_FILE'))
+    .addOption(new Option('--database <url>', 'PostgreSQL URL (postgres://user@host/db)').env('VIGIA_DATABASE_URL'))
+    .addOption(new Option('--data-dir <dir>', 'embedded store directory').default(DEFAULT_DATA_DIR).env('VIGIA_DATA_DIR'));
+}
+
+/** Open the store named by --database / --data-dir (migrated), for a CLI command. */
+export async function openStoreFromOptions(opts: Record<string, unknown>) {
+  const location = parseStoreLocation({ database: opts.database, dataDir: opts.dataDir });
+  const { openControlStore } = await import('./store/sql-store.js');
+  return openControlStore({ database: location.database, dataDir: location.dataDir });
+}
+
+function parseTags(list: readonly string[]): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const t of list) {
+    const m = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,256})$/.exec(t);
+    if (!m) throw new VigiaError('VIGIA_ERR_CONFIG', `--tag "${t.slice(0, 80)}" is not KEY=VALUE (key: a letter or _, then letters, digits, _ . -)`);
+    tags[m[1]!] = m[2]!;
+  }
+  return tags;
+}
+
+/** Attach `vigia server` and its operator subcommands to the program. */
+export function register(program: Command): void {
+  const server = program
+    .command('server')
+    .description('fleet control plane: ingest host reports (push and pull), store them, mail daily capacity and performance reports')
+    // `vigia server hosts --data-dir X`: options after a subcommand are the subcommand's, not the server's.
+    .enablePositionalOptions()
+    .addOption(new Option('--listen <host:port>', 'address to listen on').default(DEFAULT_SERVER_LISTEN).env('VIGIA_SERVER_LISTEN'))
+    .addOption(new Option('--database <url>', 'PostgreSQL URL; without it the embedded store (PGlite) in --data-dir is used').env('VIGIA_DATABASE_URL'))
+    .addOption(new Option('--data-dir <dir>', 'embedded store directory').default(DEFAULT_DATA_DIR).env('VIGIA_DATA_DIR'))
+    .addOption(new Option('--auth-token-file <path>', 'operator token hashes: sha256:<hex> [scopes=read|read,admin] [name=x] (vigia token new)').env('VIGIA_SERVER_AUTH_TOKEN_FILE'))
+    .addOption(new Option('--tls-cert <path>', 'serve HTTPS with this certificate (PEM); agents then report to https://').env('VIGIA_SERVER_TLS_CERT'))
+    .addOption(new Option('--tls-key <path>', 'private key of --tls-cert (PEM)').env('VIGIA_SERVER_TLS_KEY'))
+    .addOption(new Option('--tls-client-ca <path>', 'require client certificates signed by this CA (mTLS); tokens are still required').env('VIGIA_SERVER_TLS_CLIENT_CA'))
+    .addOption(new Option('--config <file>', 'YAML: report thresholds, schedules, recipients, SMTP (docs/control-plane.md)').env('VIGIA_SERVER_CONFIG'))
+    .addOption(new Option('--retention-days <n>', 'history kept online; older day partitions are dropped').default('90'))
+    .addOption(new Option('--pull-targets <file>', 'YAML/JSON list of agents and node_exporters to pull'))
+    .addOption(new Option('--pull-interval <seconds>', 'how often pulled targets are scraped').default('60'))
+    .addOption(new Option('--ingest-batch <n>', 'reports per database transaction at most').default('500'))
+    .addOption(new Option('--ingest-max-queued <n>', 'reports waiting for the database at most; beyond it 503 + Retry-After').default('20000'))
+    .addOption(new Option('--rate-limit <rate[/burst]>', 'operator API requests per second per token or address').default('20/40'))
+    .addOption(new Option('--host-rate-limit <rate[/burst]>', 'reports per second per host (above 1/interval only while a spool drains)').default('20/100'))
+    .addOption(new Option('--max-connections-per-address <n>', 'open connections per client address (raise behind a load balancer)').default('1024'))
+    .addOption(new Option('--request-timeout <ms>', 'a request must arrive whole within this').default('15000'))
+    .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').default('info').env('VIGIA_LOG_LEVEL'))
+    .addOption(new Option('--shutdown-timeout <ms>', 'hard deadline for draining on SIGTERM').default('15000'))
+    .action(async (opts: Record<string, unknown>) => {
+      const str = (k: string): string | undefined => (opts[k] === undefined ? undefined : String(opts[k]));
+      const config = parseControlConfig({
+        listen: String(opts.listen),
+        store: { database: str('database'), dataDir: String(opts.dataDir) },
+        authTokenFile: str('authTokenFile'),
+        tls: opts.tlsCert || opts.tlsKey || opts.tlsClientCa ? { cert: str('tlsCert') ?? '', key: str('tlsKey') ?? '', clientCa: str('tlsClientCa') } : undefined,
+        configFile: str('config'),
+        retentionDays: String(opts.retentionDays),
+        pullTargets: str('pullTargets'),
+        pullIntervalSeconds: String(opts.pullInterval),
+        ingestBatch: String(opts.ingestBatch),
+        ingestMaxQueued: String(opts.ingestMaxQueued),
+        rateLimit: String(opts.rateLimit),
+        hostRateLimit: String(opts.hostRateLimit),
+        maxConnectionsPerAddress: String(opts.maxConnectionsPerAddress),
+        requestTimeoutMs: String(opts.requestTimeout),
+        logLevel: opts.logLevel,
+        shutdownTimeoutMs: String(opts.shutdownTimeout),
+      });
+      const { runControlPlane } = await import('./run.js');
+      await runControlPlane(config);
+    });
+
+  addStoreOptions(
+    server
+      .command('enroll')
+      .description('enrol a host (or rotate its token): prints the host token once; only its hash is stored')
+      .requiredOption('--host <name>', 'host name, as the agent reports it (--host-name, default its hostname)')
+      .addOption(new Option('--tag <key=value>', 'operator tag, repeatable (e.g. --tag dc=mad1 --tag tier=db)').argParser(collect))
+      .addOption(new Option('--write-token-file <path>', 'write the token to this file (mode 0600) instead of stdout')),
+  ).action(async (opts: Record<string, unknown>) => {
+    const host = String(opts.host);
+    if (!HOST_NAME_RE.test(host)) throw new VigiaError('VIGIA_ERR_CONFIG', `--host "${host.slice(0, 80)}": letters, digits, . _ -, at most 253, starting with a letter or digit`);
+    const tags = parseTags((opts.tag as string[] | undefined) ?? []);
+    let token: string;
+    let created: boolean;
+    if (opts.server) {
+      const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
+      const r = JSON.parse((await callServer(target, 'POST', '/v1/hosts/enroll', { host, tags })).text) as { token: string; created: boolean };
+      ({ token, created } = r);
+    } else {
+      const store = await openStoreFromOptions(opts);
+      try {
+        token = newToken();
+        ({ created } = await store.enrollHost(host, hashToken(token), tags));
+      } finally {
+        await store.close();
+      }
+    }
+    if (opts.writeTokenFile) {
+      await writeFile(String(opts.writeTokenFile), `${token}\n`, { mode: 0o600 });
+      process.stderr.write(`${created ? 'enrolled' : 'rotated the token of'} ${host}; token written to ${String(opts.writeTokenFile)}\n`);
+    } else {
+      process.stdout.write(`${token}\n`);
+      process.stderr.write(`${created ? 'enrolled' : 'rotated the token of'} ${host}. Put the token above in a file readable only by the agent and run:\n  vigia agent --report-to <server url> --report-token-file <that file> --host-name ${host} ...\n`);
+    }
+  });
+
+  addStoreOptions(server.command('hosts').description('list enrolled hosts with last-seen time and freshness (JSON)')).action(async (opts: Record<string, unknown>) => {
+    if (opts.server) {
+      const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
+      process.stdout.write(`${(await callServer(target, 'GET', '/v1/hosts')).text}\n`);
+      return;
+    }
+    const store = await openStoreFromOptions(opts);
+    try {
+      process.stdout.write(`${JSON.stringify({ hosts: await store.hostStatuses() }, null, 2)}\n`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  addStoreOptions(server.command('remove').description('forget a host: its token stops working and its history is deleted').requiredOption('--host <name>', 'host name')).action(
+    async (opts: Record<string, unknown>) => {
+      const host = String(opts.host);
+      if (opts.server) {
+        const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
+        await callServer(target, 'DELETE', `/v1/hosts/${encodeURIComponent(host)}`);
+      } else {
+        const store = await openStoreFromOptions(opts);
+        try {
+          if (!(await store.removeHost(host))) throw new VigiaError('CONTROL_ERR_UNKNOWN_HOST', host.slice(0, 253));
+        } finally {
+          await store.close();
+        }
+      }
+      process.stderr.write(`removed ${host}\n`);
+    },
+  );
+
+  server.addHelpText(
+    'after',
+    `
+Examples:
+  vigia token new --scopes read,admin --name ops > ops.token        # operator token + hash line
+  vigia server --auth-token-file server.tokens                       # embedded store in ./data/control
+  vigia server --database postgres://vigia@db1/vigia --listen 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem
+  vigia server enroll --host db-0001 --server http://127.0.0.1:8443 --token-file ops.secret
+  vigia agent ... --report-to https://control.example:8443 --report-token-file /etc/vigia/report.token
+  vigia report capacity --server http://127.0.0.1:8443 --token-file ops.secret
+
+See docs/control-plane.md.`,
+  );
+}

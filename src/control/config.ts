@@ -1,0 +1,72 @@
+/** `vigia server` configuration: flags and VIGIA_SERVER_* env, parsed once with a schema and frozen. */
+import { z } from 'zod';
+import { listenField, parseConfig } from '../core/config.js';
+import { LOG_LEVELS } from '../core/log.js';
+import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
+
+/** Default listen address: loopback; exposing the control plane is an explicit decision. */
+export const DEFAULT_SERVER_LISTEN = '127.0.0.1:8443';
+/** Default embedded store directory (PGlite), relative to the working directory. */
+export const DEFAULT_DATA_DIR = 'data/control';
+
+const rateField = z.string().transform((text, ctx): RateLimitOptions => {
+  const r = parseRateLimit(text);
+  if (!r) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${text}" is not <requests per second>[/<burst>]` });
+    return z.NEVER;
+  }
+  return r;
+});
+
+/** Where the store lives: PostgreSQL by URL, else the embedded PGlite directory. */
+export const storeLocationSchema = z
+  .object({
+    database: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+    dataDir: z.string().min(1),
+  })
+  .strict();
+
+/** Where the store lives. */
+export type StoreLocation = z.output<typeof storeLocationSchema>;
+
+const schema = z
+  .object({
+    listen: listenField,
+    store: storeLocationSchema,
+    /** Operator tokens (scopes read, admin); without it only /healthz and host ingest answer. */
+    authTokenFile: z.string().min(1).optional(),
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1), clientCa: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    /** Reports, schedules, thresholds, SMTP (YAML); see docs/control-plane.md. */
+    configFile: z.string().min(1).optional(),
+    retentionDays: z.coerce.number().int().min(2).max(3650),
+    pullTargets: z.string().min(1).optional(),
+    pullIntervalSeconds: z.coerce.number().int().min(5).max(3600),
+    ingestBatch: z.coerce.number().int().min(1).max(10_000),
+    ingestMaxQueued: z.coerce.number().int().min(1).max(1_000_000),
+    rateLimit: rateField,
+    hostRateLimit: rateField,
+    maxConnectionsPerAddress: z.coerce.number().int().min(1).max(100_000),
+    requestTimeoutMs: z.coerce.number().int().min(100).max(120_000),
+    logLevel: z.enum(LOG_LEVELS),
+    shutdownTimeoutMs: z.coerce.number().int().min(100).max(600_000),
+  })
+  .strict();
+
+/** Parsed, frozen control-plane configuration. */
+export type ControlConfig = Readonly<z.output<typeof schema>>;
+
+/** Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG naming the field. */
+export function parseControlConfig(raw: Record<string, unknown>): ControlConfig {
+  return parseConfig(schema, raw);
+}
+
+/** Validate a store location (for CLI commands that open the store directly). */
+export function parseStoreLocation(raw: Record<string, unknown>): StoreLocation {
+  return parseConfig(storeLocationSchema, raw);
+}

@@ -1,0 +1,44 @@
+/**
+ * Pulling, wired into the control plane: scrape the targets of `--pull-targets` (agents' JSON API,
+ * plain node_exporters) and feed their reports through the same ingest queue as pushed ones. A target
+ * host not yet known is registered without a push token (it cannot push until enrolled); a host that
+ * both pushes and is pulled stays one host, and duplicates by sampled_at are ignored as usual.
+ */
+import { hashToken, newToken } from '../core/auth.js';
+import { parseHostReport } from '../core/contracts/host-report.js';
+import type { Logger } from '../core/log.js';
+import type { ControlMetrics } from './control-metrics.js';
+import type { IngestQueue } from './ingest-queue.js';
+import { createPullLoop } from './pull/pull-loop.js';
+import { loadPullTargets } from './pull/targets.js';
+import type { ControlStore, HostIdentity } from './store/control-store.js';
+
+/** Start pulling; resolves with the stop function (waits for in-flight scrapes). */
+export async function startPulling(deps: { file: string; intervalSeconds: number; store: ControlStore; queue: IngestQueue; metrics: ControlMetrics; log: Logger }): Promise<() => Promise<void>> {
+  const { store, queue, metrics, log } = deps;
+  const targets = loadPullTargets(deps.file);
+  const hosts = new Map<string, HostIdentity>();
+  for (const t of targets) {
+    // An unusable random token hash: pulled-only hosts have no push credential until enrolled.
+    const host = (await store.hostByName(t.host)) ?? (await store.enrollHost(t.host, hashToken(newToken()), t.tags)).host;
+    hosts.set(t.host, host);
+  }
+  const loop = createPullLoop({
+    targets,
+    intervalSeconds: deps.intervalSeconds,
+    onReport: async (name, report, kind) => {
+      const host = hosts.get(name)!;
+      const checked = parseHostReport(report);
+      if (!checked.ok) throw new Error(`pulled report does not match the contract: ${checked.problems.join('; ')}`);
+      const outcome = await queue.submit({ hostId: host.id, receivedAt: new Date(), source: kind === 'agent' ? 'pull-agent' : 'pull-node-exporter', report: checked.report });
+      metrics.pulls.inc({ kind, outcome });
+    },
+    onError: (name, err, kind) => {
+      metrics.pulls.inc({ kind, outcome: 'error' });
+      log.warn({ host: name, kind, err: err.message }, 'pull failed');
+    },
+  });
+  loop.start();
+  log.info({ targets: targets.length, intervalSeconds: deps.intervalSeconds }, 'pulling targets');
+  return () => loop.stop();
+}

@@ -1,0 +1,120 @@
+/**
+ * Builds, renders and mails the fleet reports from the store: one place used by the HTTP API
+ * (GET /v1/reports/*), the CLI (`vigia report`) and the schedules, so all three say the same thing.
+ */
+import type { Logger } from '../core/log.js';
+import type { ControlMetrics } from './control-metrics.js';
+import { buildCapacityReport, type CapacityReport } from './reports/capacity.js';
+import { composeCapacityEmail, composePerformanceEmail, sendEmail } from './reports/email.js';
+import { buildPerformanceReport, type PerformanceReport } from './reports/performance.js';
+import { renderCapacityCsv, renderCapacityHtml, renderCapacityJson, renderCapacityTable } from './reports/render-capacity.js';
+import { renderPerformanceCsv, renderPerformanceHtml, renderPerformanceJson, renderPerformanceTable } from './reports/render-performance.js';
+import { createReportSchedule, type ReportSchedule } from './reports/schedule.js';
+import type { RenderedReport, ReportFormat } from './server.js';
+import type { ServerSettings } from './server-settings.js';
+import type { ControlStore } from './store/control-store.js';
+import { VigiaError } from '../core/errors.js';
+
+/** What a mail run sent. */
+export interface MailResult {
+  readonly subject: string;
+  readonly recipients: readonly string[];
+}
+
+/** The report service; see the file comment. */
+export interface ReportService {
+  buildCapacity(): Promise<CapacityReport>;
+  buildPerformance(day: string): Promise<PerformanceReport>;
+  capacity(format: ReportFormat): Promise<RenderedReport>;
+  performance(day: string, format: ReportFormat): Promise<RenderedReport>;
+  mailCapacity(): Promise<MailResult>;
+  mailPerformance(day: string): Promise<MailResult>;
+  /** Start the configured schedules (none without SMTP); stop() waits for a running one. */
+  startSchedules(metrics?: ControlMetrics): { stop(): Promise<void> };
+}
+
+const TYPES: Record<ReportFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  table: 'text/plain; charset=utf-8',
+};
+
+/** Create the report service over a store and validated settings. */
+export function createReportService(deps: { store: ControlStore; settings: ServerSettings; log: Logger; now?: () => Date }): ReportService {
+  const { store, settings, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const policy = settings.policy;
+
+  const buildCapacity = async (): Promise<CapacityReport> => {
+    const t = now();
+    return buildCapacityReport(await store.capacityData(t, policy.trendWindowDays), policy, t);
+  };
+  const buildPerformance = async (day: string): Promise<PerformanceReport> => buildPerformanceReport(await store.performanceData(day), { policy, now: now() });
+
+  const mail = async (message: Parameters<typeof sendEmail>[1]): Promise<MailResult> => {
+    if (!settings.smtp) throw new VigiaError('VIGIA_ERR_CONFIG', 'no smtp section in --config: cannot mail reports');
+    if (policy.recipients.length === 0) throw new VigiaError('VIGIA_ERR_CONFIG', 'reports.recipients is empty');
+    await sendEmail(settings.smtp, message);
+    return { subject: String(message.subject ?? ''), recipients: policy.recipients };
+  };
+
+  const service: ReportService = {
+    buildCapacity,
+    buildPerformance,
+    async capacity(format) {
+      const r = await buildCapacity();
+      const body =
+        format === 'json' ? renderCapacityJson(r) : format === 'csv' ? renderCapacityCsv(r) : format === 'html' ? renderCapacityHtml(r, { maxRows: policy.htmlMaxRows }) : renderCapacityTable(r);
+      return { contentType: TYPES[format], body };
+    },
+    async performance(day, format) {
+      const r = await buildPerformance(day);
+      const body =
+        format === 'json' ? renderPerformanceJson(r) : format === 'csv' ? renderPerformanceCsv(r) : format === 'html' ? renderPerformanceHtml(r, { maxRows: policy.htmlMaxRows }) : renderPerformanceTable(r);
+      return { contentType: TYPES[format], body };
+    },
+    async mailCapacity() {
+      return mail(composeCapacityEmail(await buildCapacity(), policy));
+    },
+    async mailPerformance(day) {
+      return mail(composePerformanceEmail(await buildPerformance(day), policy));
+    },
+    startSchedules(metrics) {
+      if (!settings.smtp) {
+        log.info('no smtp in --config: scheduled reports are off (vigia report ... works on demand)');
+        return { stop: async () => undefined };
+      }
+      const started: ReportSchedule[] = [];
+      const entries = [
+        { name: 'capacity', setting: settings.capacitySchedule, run: () => service.mailCapacity() },
+        // The performance report of a morning run covers the whole previous UTC day.
+        { name: 'performance', setting: settings.performanceSchedule, run: () => service.mailPerformance(new Date(now().getTime() - 86_400_000).toISOString().slice(0, 10)) },
+      ];
+      for (const e of entries) {
+        if (!e.setting.enabled) continue;
+        const schedule = createReportSchedule({
+          cron: e.setting.cron,
+          timezone: settings.timezone,
+          log,
+          configPath: `schedule.${e.name}.cron`,
+          run: async () => {
+            try {
+              const sent = await e.run();
+              metrics?.reportRuns.inc({ report: e.name, outcome: 'sent' });
+              metrics?.reportLastSuccess.set({ report: e.name }, Date.now() / 1000);
+              log.info({ report: e.name, subject: sent.subject, recipients: sent.recipients.length }, 'report mailed');
+            } catch (err) {
+              metrics?.reportRuns.inc({ report: e.name, outcome: 'failed' });
+              throw err;
+            }
+          },
+        });
+        log.info({ report: e.name, cron: e.setting.cron, timezone: settings.timezone, next: schedule.nextRun()?.toISOString() }, 'report scheduled');
+        started.push(schedule);
+      }
+      return { stop: async () => void (await Promise.all(started.map((s) => s.stop()))) };
+    },
+  };
+  return service;
+}

@@ -1,0 +1,360 @@
+/**
+ * The control plane's HTTP API on node:http (the ingest route is the hot path: thousands of reports per
+ * second; node:http measured faster than a framework for it, see docs/control-plane.md). A factory
+ * that receives its dependencies; run.ts makes it listen.
+ *
+ * Two kinds of callers, never interchangeable:
+ * - hosts, with their own enrolled token, may only POST /v1/reports for themselves;
+ * - operators, with a token from the token file: `read` for fleet views, reports and /metrics,
+ *   `admin` for enrolling and removing hosts.
+ * /healthz is the only open route. Every client is rate limited, bodies and requests are bounded,
+ * errors are the catalog's JSON and never carry internals.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { hashToken, matchBearer, newToken, type Scope, type TokenEntry } from '../core/auth.js';
+import { HOST_NAME_RE, MAX_REPORT_BYTES, parseHostReport } from '../core/contracts/host-report.js';
+import { errorBody, VigiaError } from '../core/errors.js';
+import { addressKey, capConnectionsPerAddress, methodNotAllowed, parseSearch, readJsonBody, send, sendJson, validateQuery } from '../core/http.js';
+import type { Logger } from '../core/log.js';
+import { RateLimiter, type RateLimitOptions } from '../core/rate-limit.js';
+import type { HostAuth } from './host-auth.js';
+import type { ControlStore, IngestItem, IngestOutcome } from './store/control-store.js';
+
+/** How far a report's sampled_at may be ahead of the server clock before it is refused. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** A rendered report: what GET /v1/reports/* answers. */
+export interface RenderedReport {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** Formats the report endpoints (and CLI) render. */
+export const REPORT_FORMATS = ['json', 'csv', 'html', 'table'] as const;
+/** One of REPORT_FORMATS. */
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** What the API needs; run.ts wires the real ones, tests their own. */
+export interface ControlServerDeps {
+  /** Operator tokens (scopes read / admin) from the token file. */
+  readonly operatorTokens: readonly TokenEntry[];
+  readonly hostAuth: HostAuth;
+  readonly store: ControlStore;
+  /** Queue one validated report (the ingest queue); resolves once it is durable. */
+  readonly ingest: (item: IngestItem) => Promise<IngestOutcome>;
+  readonly capacityReport: (format: ReportFormat) => Promise<RenderedReport>;
+  readonly performanceReport: (day: string, format: ReportFormat) => Promise<RenderedReport>;
+  /** The whole /metrics exposition text. */
+  readonly metrics: () => Promise<string>;
+  readonly limits: ControlLimits;
+  readonly log: Logger;
+  /** Server clock (receive time, clock-skew checks). */
+  readonly now?: () => Date;
+  readonly onResponse?: (route: string, status: number, seconds: number) => void;
+  /** Counts each report by outcome (stored, duplicate, expired, or the error code). */
+  readonly onReport?: (outcome: string) => void;
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer; readonly ca?: Buffer };
+}
+
+/** Bounds on what one client can make the control plane do. */
+export interface ControlLimits {
+  /** Admin/read request bodies (reports have MAX_REPORT_BYTES). */
+  readonly bodyLimitBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  /** Per operator token or per address (unauthenticated). */
+  readonly rateLimit: RateLimitOptions;
+  /** Per host token: a host reports once a minute, faster only while draining its spool. */
+  readonly hostRateLimit: RateLimitOptions;
+  readonly maxConnections: number;
+  /** Behind a load balancer every connection comes from its address: raise this there. */
+  readonly maxConnectionsPerAddress: number;
+}
+
+/** Limits for a production control plane. */
+export const DEFAULT_CONTROL_LIMITS: ControlLimits = Object.freeze({
+  bodyLimitBytes: 16 * 1024,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 65_000,
+  rateLimit: Object.freeze({ perSecond: 20, burst: 40 }),
+  hostRateLimit: Object.freeze({ perSecond: 20, burst: 100 }),
+  maxConnections: 20_000,
+  maxConnectionsPerAddress: 1024,
+});
+
+/** The control plane's HTTP server, not yet listening. */
+export interface ControlServer {
+  readonly server: Server;
+  listen(host: string, port: number): Promise<AddressInfo>;
+  /** Stop accepting, let in-flight requests finish up to graceMs, then cut the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+interface Ctx {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly params: readonly string[];
+  readonly query: Record<string, string | string[]>;
+  readonly client: string;
+}
+
+interface Route {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly name: string;
+  readonly path: RegExp;
+  readonly scope: Scope;
+  readonly handler: (ctx: Ctx) => Promise<unknown>;
+}
+
+const SENT = Symbol('sent');
+const MAX_URL = 4096;
+const formatQuery = z.object({ format: z.enum(REPORT_FORMATS).default('json') }).strict();
+const performanceQuery = z
+  .object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional(), format: z.enum(REPORT_FORMATS).default('json') })
+  .strict();
+const noQuery = z.object({}).strict();
+const tagsSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/), z.string().max(256)).refine((t) => Object.keys(t).length <= 32, 'at most 32 tags');
+const enrollBody = z.object({ host: z.string().regex(HOST_NAME_RE, 'host name: letters, digits, . _ -, at most 253'), tags: tagsSchema.optional() }).strict();
+
+/** Build the control plane's HTTP server (not listening). */
+export function createControlServer(deps: ControlServerDeps): ControlServer {
+  const { limits, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const limiter = new RateLimiter(limits.rateLimit);
+  const hostLimiter = new RateLimiter(limits.hostRateLimit);
+  let closing = false;
+
+  const routes: Route[] = [
+    {
+      method: 'GET', name: '/v1/hosts', path: /^\/v1\/hosts$/, scope: 'read',
+      handler: async ({ query }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return { hosts: await deps.store.hostStatuses() };
+      },
+    },
+    {
+      method: 'POST', name: '/v1/hosts/enroll', path: /^\/v1\/hosts\/enroll$/, scope: 'admin',
+      handler: async ({ req, query, client }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const parsed = enrollBody.safeParse(await readJsonBody(req, limits.bodyLimitBytes));
+        if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
+        const token = newToken();
+        const { created, host } = await deps.store.enrollHost(parsed.data.host, hashToken(token), parsed.data.tags ?? {});
+        deps.hostAuth.invalidate();
+        log.info({ audit: true, client, host: host.name, created }, created ? 'host enrolled' : 'host token rotated');
+        return { host: host.name, token, created };
+      },
+    },
+    {
+      method: 'DELETE', name: '/v1/hosts/:name', path: /^\/v1\/hosts\/([^/]+)$/, scope: 'admin',
+      handler: async ({ params, query, client }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const name = params[0]!;
+        if (!HOST_NAME_RE.test(name) || !(await deps.store.removeHost(name))) throw new VigiaError('CONTROL_ERR_UNKNOWN_HOST', name.slice(0, 253));
+        deps.hostAuth.invalidate();
+        log.info({ audit: true, client, host: name }, 'host removed');
+        return { host: name, removed: true };
+      },
+    },
+    {
+      method: 'GET', name: '/v1/reports/capacity', path: /^\/v1\/reports\/capacity$/, scope: 'read',
+      handler: async ({ res, query }) => {
+        const q = validateQuery(formatQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const r = await deps.capacityReport(q.format);
+        send(res, 200, r.contentType, r.body);
+        return SENT;
+      },
+    },
+    {
+      method: 'GET', name: '/v1/reports/performance', path: /^\/v1\/reports\/performance$/, scope: 'read',
+      handler: async ({ res, query }) => {
+        const q = validateQuery(performanceQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const day = q.day ?? previousUtcDay(now());
+        if (!isValidDay(day)) throw new VigiaError('CONTROL_ERR_INVALID_DAY', day);
+        const r = await deps.performanceReport(day, q.format);
+        send(res, 200, r.contentType, r.body);
+        return SENT;
+      },
+    },
+    {
+      method: 'GET', name: '/metrics', path: /^\/metrics$/, scope: 'read',
+      handler: async ({ res, query }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await deps.metrics());
+        return SENT;
+      },
+    },
+  ];
+
+  /** POST /v1/reports: a host's own token, its own name, a valid report. */
+  const ingest = async (req: IncomingMessage, res: ServerResponse, address: string): Promise<void> => {
+    const host = await deps.hostAuth.authenticate(req.headers.authorization);
+    const decision = host ? hostLimiter.take(`host:${host.id}`) : limiter.take(`addr:${addressKey(address)}`);
+    if (!decision.allowed) {
+      res.setHeader('retry-after', String(decision.retryAfterSeconds));
+      throw new VigiaError('VIGIA_ERR_RATE_LIMITED');
+    }
+    if (!host) {
+      log.warn({ ip: address }, 'report without a valid host token');
+      throw new VigiaError('VIGIA_ERR_UNAUTHORIZED');
+    }
+    const body = await readJsonBody(req, MAX_REPORT_BYTES);
+    const parsed = parseHostReport(body);
+    if (!parsed.ok) throw new VigiaError('CONTROL_ERR_INVALID_REPORT', parsed.problems.join('; '));
+    const report = parsed.report;
+    if (report.host !== host.name) {
+      throw new VigiaError('CONTROL_ERR_HOST_MISMATCH', `the token belongs to "${host.name}", the report says "${report.host.slice(0, 253)}"`);
+    }
+    const receivedAt = now();
+    const aheadMs = Date.parse(report.sampled_at) - receivedAt.getTime();
+    if (aheadMs > MAX_CLOCK_SKEW_MS) {
+      const message = `sampled_at ${report.sampled_at} is ${Math.round(aheadMs / 1000)} s ahead of the control plane's clock`;
+      await deps.store.recordHostError(host.id, receivedAt, message).catch((err: unknown) => log.warn({ err }, 'could not record a host error'));
+      throw new VigiaError('CONTROL_ERR_CLOCK_SKEW', message);
+    }
+    const outcome = await deps.ingest({ hostId: host.id, receivedAt, source: 'push', report });
+    deps.onReport?.(outcome);
+    sendJson(res, 200, { outcome });
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const t0 = performance.now();
+    let routeName = 'unmatched';
+    res.once('finish', () => deps.onResponse?.(routeName, res.statusCode, (performance.now() - t0) / 1000));
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('x-content-type-options', 'nosniff');
+    const address = req.socket.remoteAddress ?? '?';
+    if (closing) {
+      res.setHeader('connection', 'close');
+      res.once('finish', () => server.closeIdleConnections());
+    }
+    try {
+      if (closing) throw new VigiaError('VIGIA_ERR_SHUTTING_DOWN');
+      const url = req.url ?? '/';
+      if (url.length > MAX_URL) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'URL too long');
+      const qAt = url.indexOf('?');
+      const rawPath = qAt === -1 ? url : url.slice(0, qAt);
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      if (rawPath === '/healthz') {
+        routeName = '/healthz';
+        if (method !== 'GET') throw methodNotAllowed(res, 'GET, HEAD');
+        return sendJson(res, 200, { status: 'ok' }, req.method === 'HEAD');
+      }
+      if (rawPath === '/v1/reports') {
+        routeName = '/v1/reports';
+        if (method !== 'POST') throw methodNotAllowed(res, 'POST');
+        await ingest(req, res, address);
+        return;
+      }
+      const entry = matchBearer(deps.operatorTokens, req.headers.authorization);
+      const decision = limiter.take(entry ? `token:${entry.name}` : `addr:${addressKey(address)}`);
+      if (!decision.allowed) {
+        res.setHeader('retry-after', String(decision.retryAfterSeconds));
+        throw new VigiaError('VIGIA_ERR_RATE_LIMITED');
+      }
+      if (!entry) {
+        log.warn({ ip: address, method: req.method, url: url.slice(0, 200) }, 'request without a valid operator token');
+        throw new VigiaError('VIGIA_ERR_UNAUTHORIZED');
+      }
+      let path: string;
+      try {
+        path = decodeURIComponent(rawPath);
+      } catch {
+        throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'malformed percent-encoding in the path');
+      }
+      const candidates = routes.filter((r) => r.path.test(path));
+      if (candidates.length === 0) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
+      const route = candidates.find((r) => r.method === method);
+      if (!route) throw methodNotAllowed(res, candidates.map((r) => (r.method === 'GET' ? 'GET, HEAD' : r.method)).join(', '));
+      routeName = route.name;
+      if (!entry.scopes.includes(route.scope)) {
+        log.warn({ client: entry.name, url: url.slice(0, 200), need: route.scope }, 'token lacks scope');
+        res.setHeader('www-authenticate', `Bearer error="insufficient_scope", scope="${route.scope}"`);
+        throw new VigiaError('VIGIA_ERR_FORBIDDEN', `this endpoint needs scope "${route.scope}"`);
+      }
+      const params = route.path.exec(path)!.slice(1);
+      const query = parseSearch(qAt === -1 ? '' : url.slice(qAt + 1));
+      const result = await route.handler({ req, res, params, query, client: entry.name });
+      if (result !== SENT) sendJson(res, 200, result, req.method === 'HEAD');
+    } catch (err) {
+      if (!(err instanceof VigiaError)) log.error({ err, url: req.url?.slice(0, 200) }, 'request failed');
+      else if (err.code === 'CONTROL_ERR_STORE_UNAVAILABLE') log.error({ err: err.cause ?? err }, 'database write failed');
+      if (routeName === '/v1/reports') deps.onReport?.(err instanceof VigiaError ? err.code : 'VIGIA_ERR_INTERNAL');
+      if (res.headersSent) return void res.destroy();
+      const { status, body, retryAfterSeconds } = errorBody(err);
+      if (retryAfterSeconds !== undefined && !res.hasHeader('retry-after')) res.setHeader('retry-after', String(retryAfterSeconds));
+      if (status === 401) res.setHeader('www-authenticate', 'Bearer');
+      // A refused body is never read to its end: close the connection rather than drain it.
+      const close = status === 413 || status === 415 || (req.method === 'POST' && !req.readableEnded);
+      send(res, status, 'application/json; charset=utf-8', body, false, close);
+    }
+  };
+
+  const timeouts = {
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.requestTimeoutMs / 2))),
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
+  const server: Server = deps.tls
+    ? createHttpsServer(
+        {
+          key: deps.tls.key,
+          cert: deps.tls.cert,
+          minVersion: 'TLSv1.2',
+          ...(deps.tls.ca ? { ca: deps.tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+          handshakeTimeout: limits.requestTimeoutMs,
+          ...timeouts,
+        },
+        onRequest,
+      )
+    : createHttpServer(timeouts, onRequest);
+  server.maxHeadersCount = 64;
+  server.headersTimeout = limits.requestTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  capConnectionsPerAddress(server, Boolean(deps.tls), limits.maxConnectionsPerAddress);
+  // `Expect: 100-continue` is answered by the handler's normal path (it reads the body only when allowed).
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers.authorization) res.writeContinue();
+    onRequest(req, res);
+  });
+
+  return {
+    server,
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: (graceMs = 5000) =>
+      new Promise((resolve) => {
+        closing = true;
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), graceMs).unref();
+      }),
+  };
+}
+
+/** The UTC day before `now`, YYYY-MM-DD (the default day of the performance report). */
+export function previousUtcDay(now: Date): string {
+  return new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Whether `day` is a real calendar day YYYY-MM-DD (2026-02-30 is not). */
+export function isValidDay(day: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return false;
+  const t = Date.parse(`${day}T00:00:00.000Z`);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === day;
+}
+
+function issues(error: z.ZodError): string[] {
+  return error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+}

@@ -1,0 +1,124 @@
+/** Run the built `vigia server` as a real process on a free loopback port, with fresh operator tokens. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashToken, newToken } from '../../src/core/auth.js';
+import { freePort, waitFor } from './ports.js';
+import { tempDir } from './tmp.js';
+import { VIGIA_BIN } from './turno-process.js';
+
+/** A running control plane. */
+export interface ControlProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Raw operator tokens (scope read; scope admin) and files holding them (for `--token-file`). */
+  readonly readToken: string;
+  readonly adminToken: string;
+  readonly adminTokenFile: string;
+  readonly readTokenFile: string;
+  /** Temp dir holding the token files (and the embedded store in `<dir>/data` unless --database/--data-dir is given). */
+  readonly dir: string;
+  readonly dataDir: string;
+  fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<{ status: number; body: any; text: string }>;
+  stderr(): string;
+  /** Send `signal` and wait for exit; the temp dir stays (see remove()). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Start it again with the same port, tokens and data. */
+  restart(): Promise<ControlProcess>;
+  /** Remove the temp dir (after stop). */
+  remove(): void;
+}
+
+/** Options of startControl. */
+export interface ControlProcessOptions {
+  readonly args?: readonly string[];
+  readonly port?: number;
+  /** Reuse this dir (tokens, data) instead of a new temp dir. */
+  readonly dir?: string;
+}
+
+/** Start `vigia server` with `args` (listen, operator token file and data dir are added unless given). */
+export async function startControl(options: ControlProcessOptions = {}): Promise<ControlProcess> {
+  if (!existsSync(VIGIA_BIN)) throw new Error(`${VIGIA_BIN} missing: run "npm run build" first (npm test does)`);
+  const args = options.args ?? [];
+  const port = options.port ?? (await freePort());
+  const tmp = options.dir ? { dir: options.dir, remove: () => spawnSync('rm', ['-rf', options.dir!]) } : tempDir('vigia-control-');
+  const dataDir = join(tmp.dir, 'data');
+  const adminTokenFile = join(tmp.dir, 'admin.token');
+  const readTokenFile = join(tmp.dir, 'read.token');
+  let adminToken: string;
+  let readToken: string;
+  if (options.dir && existsSync(adminTokenFile)) {
+    adminToken = readFileSync(adminTokenFile, 'utf8').trim();
+    readToken = readFileSync(readTokenFile, 'utf8').trim();
+  } else {
+    adminToken = newToken();
+    readToken = newToken();
+    writeFileSync(adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
+    writeFileSync(readTokenFile, `${readToken}\n`, { mode: 0o600 });
+    writeFileSync(join(tmp.dir, 'server.tokens'), `${hashToken(readToken)} name=reader\n${hashToken(adminToken)} scopes=read,admin name=ops\n`, { mode: 0o600 });
+  }
+  const extra: string[] = [];
+  if (!args.includes('--auth-token-file')) extra.push('--auth-token-file', join(tmp.dir, 'server.tokens'));
+  if (!args.includes('--listen')) extra.push('--listen', `127.0.0.1:${port}`);
+  if (!args.includes('--database') && !args.includes('--data-dir')) extra.push('--data-dir', dataDir);
+  const child = spawn(process.execPath, [VIGIA_BIN, 'server', '--log-level', 'warn', ...extra, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmp.dir });
+  let err = '';
+  child.stdout!.on('data', () => undefined);
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    `vigia server on ${port}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`vigia server exited with ${child.exitCode}: ${err}`);
+      try {
+        return (await fetch(`${url}/healthz`)).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    100,
+  );
+  const proc: ControlProcess = {
+    url,
+    port,
+    child,
+    readToken,
+    adminToken,
+    adminTokenFile,
+    readTokenFile,
+    dir: tmp.dir,
+    dataDir,
+    stderr: () => err,
+    fetch: async (path, init = {}) => {
+      const { token = readToken, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (token !== null) headers.set('authorization', `Bearer ${token}`);
+      const res = await fetch(url + path, { ...rest, headers, signal: AbortSignal.timeout(60_000) });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        /* keep the text */
+      }
+      return { status: res.status, body, text };
+    },
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    restart: () => startControl({ args, port, dir: tmp.dir }),
+    remove: () => void tmp.remove(),
+  };
+  return proc;
+}
+
+/** Run the vigia CLI to completion; returns exit status, stdout and stderr. */
+export function vigia(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [VIGIA_BIN, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', timeout: options.timeoutMs ?? 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
