@@ -6,7 +6,7 @@
  * Per store:
  *   seed        enrol the hosts and send --backfill-days of history (one report per host every
  *               --backfill-step seconds) as fast as the server takes it, so the trend has data
- *   saturation  every host reports as fast as the server takes it, --duration seconds, 64 connections:
+ *   saturation  every host reports as fast as the server takes it, --duration seconds, 512 connections:
  *               sustained stored reports/s (the baseline: GET /healthz/s of the same server with the
  *               same client and connections, the HTTP ceiling of this machine)
  *   nominal     every host reports once per 60 s, spread over the interval (10,000 hosts: ~167/s), for
@@ -18,7 +18,7 @@
  * core; capacity report for 10,000 hosts < 2 s. PGlite figures are informational.
  *
  * Flags: --hosts N (10000) --duration S (30) --nominal-seconds S (60) --backfill-days D (7)
- *        --backfill-step S (21600) --connections N (64) --stores postgres,pglite --quick
+ *        --backfill-step S (21600) --connections N (512) --stores postgres,pglite --quick
  *        (2,000 hosts, 10 s, nominal 30 s, backfill 2 days) --strict (exit 1 on a MISS)
  * One table on stdout, progress on stderr. Loopback only; every process and temp dir it creates is
  * removed on exit, on an exception, on Ctrl-C and on SIGTERM.
@@ -29,13 +29,15 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { hashToken, newToken } from '../src/core/auth.js';
 import { runSimulation, type SimulationSummary } from '../src/control/simulate/simulator.js';
+import { openControlStore } from '../src/control/store/sql-store.js';
+import { measureIngest } from '../src/control/store/store-contract.js';
 import { startPostgres, type TestPostgres } from '../test/support/postgres.js';
 import { freePort, waitFor } from '../test/support/ports.js';
 import { tempDir } from '../test/support/tmp.js';
 import { VIGIA_BIN } from '../test/support/turno-process.js';
 import { installCleanup } from './support/cleanup.js';
 import { intFlag, parseBenchArgs, progress } from './support/cli.js';
-import { procCpu, procMem } from './support/proc.js';
+import { hostCpu, procCpu, procMem, type HostCpu } from './support/proc.js';
 import { fmtFixed, fmtInt, fmtPct, fmtRatio, median, table, verdict } from './support/report.js';
 
 const { flags, duration: DURATION, connections: CONNECTIONS } = parseBenchArgs({
@@ -48,7 +50,8 @@ const { flags, duration: DURATION, connections: CONNECTIONS } = parseBenchArgs({
     'backfill-step': { type: 'string' },
     stores: { type: 'string' },
   },
-  connections: { default: 64, max: 1024 },
+  // Thousands of hosts means thousands of concurrent connections; 512 keeps the load generator sane.
+  connections: { default: 512, max: 4096 },
 });
 const QUICK = Boolean(flags.quick);
 const HOSTS = intFlag('hosts', flags.hosts, QUICK ? 2000 : 10_000, 200_000);
@@ -192,16 +195,29 @@ async function benchStore(store: 'postgres' | 'pglite'): Promise<void> {
     progress(`${store}: baseline GET /healthz for 5 s`);
     const healthz = await healthzRate(server.url, CONNECTIONS, 5);
 
-    // saturation
+    // saturation, with the machine's CPU split over the live phase: where the time goes
+    let split: { t: number; server: number; self: number; host: HostCpu } | undefined;
+    const sample = () => ({ t: performance.now(), server: procCpu(server.child.pid), self: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6, host: hostCpu() });
     const sat = await runSimulation({
       ...common, rate: 'max', durationSeconds: SATURATION_S, dyingFraction: 0,
-      onProgress: (p) => progress(`${store} saturation ${p.phase}: ${fmtInt(p.done)} (${fmtInt(p.ratePerSecond)}/s)`),
+      onProgress: (p) => {
+        if (p.phase === 'live' && !split) split = sample();
+        progress(`${store} saturation ${p.phase}: ${fmtInt(p.done)} (${fmtInt(p.ratePerSecond)}/s)`);
+      },
     });
+    const end = sample();
     // reportsPerSecond counts every answered request of the live phase; only stored ones count here.
     const satRps = sat.live.reportsPerSecond * (sat.live.stored / Math.max(sat.live.sent, 1));
     row(store, `saturation: stored reports/s (${CONNECTIONS} connections, ${SATURATION_S} s; p99 ${fmtFixed(sat.live.latencyMs.p99, 1)} ms; errors ${fmtInt(errorsOf(sat.live))})`, fmtInt(satRps), {
       baseline: `${fmtInt(healthz)} /healthz/s`, ratio: fmtRatio(satRps / healthz), target: store === 'postgres' ? `>= ${fmtInt(TARGET_RPS)}/s` : '',
     }, store === 'postgres' ? satRps >= TARGET_RPS : undefined);
+    if (split) {
+      const secs = (end.t - split.t) / 1000;
+      const hostPct = ((end.host.busy - split.host.busy) / (end.host.total - split.host.total)) * 100 * cpus().length;
+      const serverPct = ((end.server - split.server) / secs) * 100;
+      const selfPct = ((end.self - split.self) / secs) * 100;
+      row(store, 'saturation: CPU, % of one core: vigia server / load generator (this process) / the rest (database, kernel)', `${fmtPct(serverPct)} / ${fmtPct(selfPct)} / ${fmtPct(hostPct - serverPct - selfPct)}`, { baseline: `${fmtPct(hostPct)} of ${cpus().length * 100}` });
+    }
 
     // nominal
     let nomStart = 0;
@@ -241,6 +257,19 @@ async function benchStore(store: 'postgres' | 'pglite'): Promise<void> {
       target: store === 'postgres' ? `< ${TARGET_REPORT_S} s` : '',
     }, store === 'postgres' ? reportS < TARGET_REPORT_S : undefined);
     row(store, 'control-plane RSS after the runs, MB', fmtFixed(procMem(server.child.pid).rss, 0));
+
+    // the database alone: ControlStore.ingest in batches of 500 (3 devices, 2 disks each), one batch in
+    // flight, from this process, no HTTP: the ceiling the store sets (PGlite: an in-memory instance,
+    // since the server holds its directory)
+    progress(`${store}: store alone, 20 batches of 500`);
+    const direct = await openControlStore(store === 'postgres' ? { database: pg!.url } : {});
+    try {
+      await direct.maintainPartitions(new Date('2026-12-01T12:00:00Z'), 3650);
+      const m = await measureIngest(direct, 20, 500);
+      row(store, `store alone: reports/s written by ControlStore.ingest (batches of 500, median batch ${fmtFixed(m.medianBatchMs, 0)} ms)`, fmtInt(m.perSecond));
+    } finally {
+      await direct.close();
+    }
   } finally {
     await server.stop();
     await pg?.stop();

@@ -3,7 +3,7 @@
  * commands `vigia server enroll | hosts | remove`, which talk to a running server (`--server URL`) or
  * open the store directly (PostgreSQL, or the embedded store when no server holds it).
  */
-import { writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { hashToken, newToken } from '../core/auth.js';
 import { HOST_NAME_RE } from '../core/contracts/host-report.js';
@@ -27,6 +27,31 @@ export async function openStoreFromOptions(opts: Record<string, unknown>) {
   const location = parseStoreLocation({ database: opts.database, dataDir: opts.dataDir });
   const { openControlStore } = await import('./store/sql-store.js');
   return openControlStore({ database: location.database, dataDir: location.dataDir });
+}
+
+/**
+ * `vigia server --data-dir X enroll` would open ./data/control, not X (the server's own options are
+ * not the subcommand's): refuse it rather than enrol into the wrong store.
+ */
+function refuseParentStoreOptions(cmd: Command): void {
+  const parent = cmd.parent;
+  for (const [key, flag] of [['database', '--database'], ['dataDir', '--data-dir']] as const) {
+    if (parent?.getOptionValueSource(key) === 'cli') {
+      throw new VigiaError('VIGIA_ERR_CONFIG', `${flag} must come after "${cmd.name()}" (vigia server ${cmd.name()} ${flag} ...)`);
+    }
+  }
+}
+
+/** Write a secret to `path` with mode 0600 whatever was there (a new file, renamed over; links are replaced, not followed). */
+async function writeSecretFile(path: string, content: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  await writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 function parseTags(list: readonly string[]): Record<string, string> {
@@ -96,15 +121,18 @@ export function register(program: Command): void {
       .requiredOption('--host <name>', 'host name, as the agent reports it (--host-name, default its hostname)')
       .addOption(new Option('--tag <key=value>', 'operator tag, repeatable (e.g. --tag dc=mad1 --tag tier=db)').argParser(collect))
       .addOption(new Option('--write-token-file <path>', 'write the token to this file (mode 0600) instead of stdout')),
-  ).action(async (opts: Record<string, unknown>) => {
+  ).action(async (opts: Record<string, unknown>, cmd: Command) => {
+    refuseParentStoreOptions(cmd);
     const host = String(opts.host);
     if (!HOST_NAME_RE.test(host)) throw new VigiaError('VIGIA_ERR_CONFIG', `--host "${host.slice(0, 80)}": letters, digits, . _ -, at most 253, starting with a letter or digit`);
-    const tags = parseTags((opts.tag as string[] | undefined) ?? []);
+    const tagList = (opts.tag as string[] | undefined) ?? [];
+    // No --tag: a rotation keeps the tags the host has.
+    const tags = tagList.length > 0 ? parseTags(tagList) : undefined;
     let token: string;
     let created: boolean;
     if (opts.server) {
       const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
-      const r = JSON.parse((await callServer(target, 'POST', '/v1/hosts/enroll', { host, tags })).text) as { token: string; created: boolean };
+      const r = JSON.parse((await callServer(target, 'POST', '/v1/hosts/enroll', tags ? { host, tags } : { host })).text) as { token: string; created: boolean };
       ({ token, created } = r);
     } else {
       const store = await openStoreFromOptions(opts);
@@ -116,7 +144,7 @@ export function register(program: Command): void {
       }
     }
     if (opts.writeTokenFile) {
-      await writeFile(String(opts.writeTokenFile), `${token}\n`, { mode: 0o600 });
+      await writeSecretFile(String(opts.writeTokenFile), `${token}\n`);
       process.stderr.write(`${created ? 'enrolled' : 'rotated the token of'} ${host}; token written to ${String(opts.writeTokenFile)}\n`);
     } else {
       process.stdout.write(`${token}\n`);
@@ -124,7 +152,8 @@ export function register(program: Command): void {
     }
   });
 
-  addStoreOptions(server.command('hosts').description('list enrolled hosts with last-seen time and freshness (JSON)')).action(async (opts: Record<string, unknown>) => {
+  addStoreOptions(server.command('hosts').description('list enrolled hosts with last-seen time and freshness (JSON)')).action(async (opts: Record<string, unknown>, cmd: Command) => {
+    refuseParentStoreOptions(cmd);
     if (opts.server) {
       const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
       process.stdout.write(`${(await callServer(target, 'GET', '/v1/hosts')).text}\n`);
@@ -139,7 +168,8 @@ export function register(program: Command): void {
   });
 
   addStoreOptions(server.command('remove').description('forget a host: its token stops working and its history is deleted').requiredOption('--host <name>', 'host name')).action(
-    async (opts: Record<string, unknown>) => {
+    async (opts: Record<string, unknown>, cmd: Command) => {
+      refuseParentStoreOptions(cmd);
       const host = String(opts.host);
       if (opts.server) {
         const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);

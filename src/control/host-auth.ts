@@ -1,53 +1,104 @@
 /**
  * Host-token authentication for ingest. Each host has its own token (`vigia server enroll`); only its
- * SHA-256 is stored. Lookups are cached briefly so 10,000 hosts reporting every minute cost no extra
- * query per report, while a rotated or removed token stops working within `ttlMs`.
+ * SHA-256 is stored. A known token is cached for `ttlMs` (5 min: a host reporting every minute costs
+ * one query per five reports, and a token rotated or removed on another replica stops working there
+ * within that time; on this replica at once). Unknown tokens are remembered briefly in a separate,
+ * smaller table, so guessing can neither cost a query per attempt nor push real hosts out. Concurrent
+ * lookups of one token share one query.
  */
 import { hashToken } from '../core/auth.js';
 import type { ControlStore, HostIdentity } from './store/control-store.js';
 
 /** Cache bounds. */
 export interface HostAuthOptions {
-  /** How long a looked-up token stays valid without asking the store again, ms (default 60 s). */
+  /** How long a known token stays valid without asking the store again, ms (default 5 min). */
   readonly ttlMs: number;
-  /** How long an unknown token is remembered as unknown, ms (default 5 s): guessing costs no query each. */
+  /** How long an unknown token is remembered as unknown, ms (default 30 s). */
   readonly negativeTtlMs: number;
-  /** Entries at most (default 50,000); the oldest go first. */
+  /** Known tokens at most (default 200,000); the oldest go first. */
   readonly maxEntries: number;
+  /** Unknown tokens at most (default 10,000). */
+  readonly maxNegativeEntries: number;
   readonly now: () => number;
 }
+
+/** What a cache lookup says without asking the store. */
+export type CachedAuth = { readonly hit: true; readonly host: HostIdentity | undefined } | { readonly hit: false };
 
 /** Resolves `Authorization: Bearer <host token>` to the enrolled host. */
 export class HostAuth {
   private readonly store: ControlStore;
   private readonly opts: HostAuthOptions;
-  private readonly cache = new Map<string, { host: HostIdentity | undefined; until: number }>();
+  private readonly known = new Map<string, { host: HostIdentity; until: number }>();
+  private readonly unknown = new Map<string, number>();
+  private readonly inflight = new Map<string, Promise<HostIdentity | undefined>>();
+  /** Bumped by invalidate(): a lookup that started before must not cache its (maybe stale) answer. */
+  private generation = 0;
 
   constructor(store: ControlStore, opts: Partial<HostAuthOptions> = {}) {
     this.store = store;
-    this.opts = { ttlMs: 60_000, negativeTtlMs: 5_000, maxEntries: 50_000, now: Date.now, ...opts };
+    this.opts = { ttlMs: 300_000, negativeTtlMs: 30_000, maxEntries: 200_000, maxNegativeEntries: 10_000, now: Date.now, ...opts };
+  }
+
+  /** The cached answer for this header, if any (a malformed header is a cached "unknown"). */
+  cached(authorization: string | undefined): CachedAuth {
+    const hash = tokenHashOf(authorization);
+    if (hash === undefined) return { hit: true, host: undefined };
+    const now = this.opts.now();
+    const k = this.known.get(hash);
+    if (k && k.until > now) return { hit: true, host: k.host };
+    const u = this.unknown.get(hash);
+    if (u !== undefined && u > now) return { hit: true, host: undefined };
+    return { hit: false };
   }
 
   /** The host whose token the header carries, or undefined (missing, malformed or unknown token). */
   async authenticate(authorization: string | undefined): Promise<HostIdentity | undefined> {
-    if (!authorization || !/^bearer /i.test(authorization)) return undefined;
-    const token = authorization.slice(7).trim();
-    if (token.length < 16 || token.length > 512) return undefined;
-    // The store looks the hash up by equality in an index: no timing leak of the token itself, since
-    // an attacker cannot choose hash prefixes.
-    const hash = hashToken(token);
-    const now = this.opts.now();
-    const hit = this.cache.get(hash);
-    if (hit && hit.until > now) return hit.host;
-    const host = await this.store.hostByTokenHash(hash);
-    if (this.cache.size >= this.opts.maxEntries) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.delete(hash);
-    this.cache.set(hash, { host, until: now + (host ? this.opts.ttlMs : this.opts.negativeTtlMs) });
-    return host;
+    const c = this.cached(authorization);
+    if (c.hit) return c.host;
+    const hash = tokenHashOf(authorization)!;
+    const pending = this.inflight.get(hash);
+    if (pending) return pending;
+    const generation = this.generation;
+    const lookup = this.store.hostByTokenHash(hash);
+    this.inflight.set(hash, lookup);
+    try {
+      const host = await lookup;
+      if (generation === this.generation) this.remember(hash, host);
+      return host;
+    } finally {
+      if (this.inflight.get(hash) === lookup) this.inflight.delete(hash);
+    }
   }
 
-  /** Forget every cached lookup (after an enrolment or removal in this process). */
+  /** Forget every cached lookup (after an enrolment, rotation or removal in this process). */
   invalidate(): void {
-    this.cache.clear();
+    this.generation++;
+    this.known.clear();
+    this.unknown.clear();
+    this.inflight.clear();
   }
+
+  private remember(hash: string, host: HostIdentity | undefined): void {
+    const now = this.opts.now();
+    if (host) {
+      this.unknown.delete(hash);
+      this.known.delete(hash);
+      if (this.known.size >= this.opts.maxEntries) this.known.delete(this.known.keys().next().value!);
+      this.known.set(hash, { host, until: now + this.opts.ttlMs });
+    } else {
+      this.unknown.delete(hash);
+      if (this.unknown.size >= this.opts.maxNegativeEntries) this.unknown.delete(this.unknown.keys().next().value!);
+      this.unknown.set(hash, now + this.opts.negativeTtlMs);
+    }
+  }
+}
+
+function tokenHashOf(authorization: string | undefined): string | undefined {
+  if (!authorization || !/^bearer /i.test(authorization)) return undefined;
+  const token = authorization.slice(7).trim();
+  if (token.length < 16 || token.length > 512) return undefined;
+  // The store finds the hash by equality in an index; an attacker cannot choose hash prefixes, so
+  // the lookup's timing says nothing about the token.
+  return hashToken(token);
 }

@@ -5,6 +5,7 @@
  * the report is durable; a full queue refuses at once (503 + Retry-After) instead of growing without
  * bound, and a failed batch fails every request in it (the agents retry: ingest is idempotent).
  */
+import { sqlState } from '../core/db/database.js';
 import { VigiaError } from '../core/errors.js';
 import type { ControlStore, IngestItem, IngestOutcome } from './store/control-store.js';
 
@@ -12,16 +13,18 @@ import type { ControlStore, IngestItem, IngestOutcome } from './store/control-st
 export interface IngestQueueOptions {
   /** Reports per transaction at most (default 500). */
   readonly maxBatch: number;
-  /** Wait at most this long for a batch to fill, ms (default 20). */
+  /** Wait at most this long for a batch to fill, ms (default 50: at the nominal 170 reports/s of 10,000 hosts a batch holds ~8, and per-batch costs dominate smaller ones). */
   readonly maxWaitMs: number;
   /** Reports waiting at most (default 20,000); beyond it submit() throws CONTROL_ERR_OVERLOADED. */
   readonly maxQueued: number;
   /** Batches written at once (default 2: one commits while the next is sent). */
   readonly maxInFlight: number;
+  /** Body bytes waiting at most (default 256 MiB); beyond it submit() throws CONTROL_ERR_OVERLOADED. */
+  readonly maxQueuedBytes: number;
 }
 
 /** Defaults sized for one control plane in front of PostgreSQL on a small machine. */
-export const DEFAULT_INGEST_QUEUE: IngestQueueOptions = Object.freeze({ maxBatch: 500, maxWaitMs: 20, maxQueued: 20_000, maxInFlight: 2 });
+export const DEFAULT_INGEST_QUEUE: IngestQueueOptions = Object.freeze({ maxBatch: 500, maxWaitMs: 50, maxQueued: 20_000, maxInFlight: 2, maxQueuedBytes: 256 * 1024 * 1024 });
 
 /** What the queue tells its observer about each written batch. */
 export interface BatchObservation {
@@ -33,6 +36,7 @@ export interface BatchObservation {
 
 interface Pending {
   readonly item: IngestItem;
+  readonly bytes: number;
   readonly resolve: (o: IngestOutcome) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -43,6 +47,7 @@ export class IngestQueue {
   private readonly opts: IngestQueueOptions;
   private readonly onBatch: ((b: BatchObservation) => void) | undefined;
   private queue: Pending[] = [];
+  private queuedBytes = 0;
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly idleWaiters: (() => void)[] = [];
@@ -58,11 +63,14 @@ export class IngestQueue {
     return this.queue.length;
   }
 
-  /** Queue one report; resolves with its outcome once its batch committed. */
-  submit(item: IngestItem): Promise<IngestOutcome> {
-    if (this.queue.length >= this.opts.maxQueued) return Promise.reject(new VigiaError('CONTROL_ERR_OVERLOADED', `${this.queue.length} reports are waiting for the database`));
+  /** Queue one report (`bytes`: its size on the wire); resolves with its outcome once its batch committed. */
+  submit(item: IngestItem, bytes = 0): Promise<IngestOutcome> {
+    if (this.queue.length >= this.opts.maxQueued || this.queuedBytes + bytes > this.opts.maxQueuedBytes) {
+      return Promise.reject(new VigiaError('CONTROL_ERR_OVERLOADED', `${this.queue.length} reports are waiting for the database`));
+    }
     return new Promise<IngestOutcome>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, bytes, resolve, reject });
+      this.queuedBytes += bytes;
       this.schedule();
     });
   }
@@ -71,6 +79,14 @@ export class IngestQueue {
   drained(): Promise<void> {
     if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async writeOne(p: Pending): Promise<void> {
+    try {
+      p.resolve((await this.store.ingest([p.item]))[0]!);
+    } catch (err) {
+      p.reject(asIngestError(err));
+    }
   }
 
   private schedule(): void {
@@ -93,6 +109,7 @@ export class IngestQueue {
     }
     while (this.queue.length > 0 && this.inFlight < this.opts.maxInFlight) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
+      for (const p of batch) this.queuedBytes -= p.bytes;
       this.inFlight++;
       void this.write(batch);
     }
@@ -105,9 +122,14 @@ export class IngestQueue {
       batch.forEach((p, i) => p.resolve(outcomes[i]!));
       this.onBatch?.({ size: batch.length, seconds: (performance.now() - t0) / 1000, outcomes, error: null });
     } catch (err) {
-      const e = err instanceof VigiaError ? err : new VigiaError('CONTROL_ERR_STORE_UNAVAILABLE', undefined, { cause: err });
-      for (const p of batch) p.reject(e);
       this.onBatch?.({ size: batch.length, seconds: (performance.now() - t0) / 1000, outcomes: null, error: err });
+      if (batch.length > 1 && isDataError(err)) {
+        // One report the database cannot take must not fail its neighbours (nor, retried by its
+        // agent, every batch it lands in): write the batch report by report, refuse only the bad one.
+        for (const p of batch) await this.writeOne(p);
+      } else {
+        for (const p of batch) p.reject(asIngestError(err));
+      }
     } finally {
       this.inFlight--;
       // What queued while this batch was written has waited long enough: write it now.
@@ -115,4 +137,16 @@ export class IngestQueue {
       else if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
   }
+}
+
+/** SQLSTATE classes that blame the data (22 data exception, 23 constraint, 54 program limit), not the database. */
+function isDataError(err: unknown): boolean {
+  const state = sqlState(err) ?? sqlState((err as { cause?: unknown } | null)?.cause);
+  return state !== undefined && /^(22|23|54)/.test(state);
+}
+
+function asIngestError(err: unknown): VigiaError {
+  if (err instanceof VigiaError) return err;
+  if (isDataError(err)) return new VigiaError('CONTROL_ERR_INVALID_REPORT', `the database refused a value: ${String((err as Error).message ?? '').split('\n')[0]!.slice(0, 200)}`);
+  return new VigiaError('CONTROL_ERR_STORE_UNAVAILABLE', undefined, { cause: err });
 }

@@ -17,17 +17,18 @@ import type { ControlStore, HostIdentity } from './store/control-store.js';
 export async function startPulling(deps: { file: string; intervalSeconds: number; store: ControlStore; queue: IngestQueue; metrics: ControlMetrics; log: Logger }): Promise<() => Promise<void>> {
   const { store, queue, metrics, log } = deps;
   const targets = loadPullTargets(deps.file);
-  const hosts = new Map<string, HostIdentity>();
-  for (const t of targets) {
-    // An unusable random token hash: pulled-only hosts have no push credential until enrolled.
-    const host = (await store.hostByName(t.host)) ?? (await store.enrollHost(t.host, hashToken(newToken()), t.tags)).host;
-    hosts.set(t.host, host);
-  }
+  const tagsOf = new Map(targets.map((t) => [t.host, t.tags]));
+  // Looked up per report (one indexed query a minute per target): a host removed and re-enrolled
+  // meanwhile gets its new id. An unusable random token hash: a pulled-only host has no push
+  // credential until someone enrols it.
+  const resolve = async (name: string): Promise<HostIdentity> =>
+    (await store.hostByName(name)) ?? (await store.enrollHost(name, hashToken(newToken()), tagsOf.get(name) ?? {})).host;
+  for (const t of targets) await resolve(t.host);
   const loop = createPullLoop({
     targets,
     intervalSeconds: deps.intervalSeconds,
     onReport: async (name, report, kind) => {
-      const host = hosts.get(name)!;
+      const host = await resolve(name);
       const checked = parseHostReport(report);
       if (!checked.ok) throw new Error(`pulled report does not match the contract: ${checked.problems.join('; ')}`);
       const outcome = await queue.submit({ hostId: host.id, receivedAt: new Date(), source: kind === 'agent' ? 'pull-agent' : 'pull-node-exporter', report: checked.report });

@@ -41,14 +41,29 @@ const TYPES: Record<ReportFormat, string> = {
 };
 
 /** Create the report service over a store and validated settings. */
-export function createReportService(deps: { store: ControlStore; settings: ServerSettings; log: Logger; now?: () => Date }): ReportService {
+export function createReportService(deps: { store: ControlStore; settings: ServerSettings; log: Logger; now?: () => Date; cacheMs?: number }): ReportService {
   const { store, settings, log } = deps;
   const now = deps.now ?? (() => new Date());
   const policy = settings.policy;
+  const cacheMs = deps.cacheMs ?? 0;
+  // One build at a time, reused for cacheMs: a burst of report requests (40 from one read token)
+  // costs one build for 10,000 hosts, not 40 of them on the event loop that also answers ingest.
+  let building: Promise<CapacityReport> | undefined;
+  let cached: { report: CapacityReport; at: number } | undefined;
 
   const buildCapacity = async (): Promise<CapacityReport> => {
-    const t = now();
-    return buildCapacityReport(await store.capacityData(t, policy.trendWindowDays), policy, t);
+    if (cached && Date.now() - cached.at < cacheMs) return cached.report;
+    building ??= (async () => {
+      try {
+        const t = now();
+        const report = buildCapacityReport(await store.capacityData(t, policy.trendWindowDays), policy, t);
+        cached = { report, at: Date.now() };
+        return report;
+      } finally {
+        building = undefined;
+      }
+    })();
+    return building;
   };
   const buildPerformance = async (day: string): Promise<PerformanceReport> => buildPerformanceReport(await store.performanceData(day), { policy, now: now() });
 

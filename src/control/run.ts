@@ -81,7 +81,7 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
   life.defer('ingest queue', () => queue.drained());
 
   const hostAuth = new HostAuth(store);
-  const reports = createReportService({ store, settings, log });
+  const reports = createReportService({ store, settings, log, cacheMs: 30_000 });
 
   if (config.pullTargets) {
     const { startPulling } = await import('./pull-wiring.js');
@@ -96,7 +96,7 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
     operatorTokens: tokens,
     hostAuth,
     store,
-    ingest: (item) => queue.submit(item),
+    ingest: (item, bytes) => queue.submit(item, bytes),
     capacityReport: (format) => reports.capacity(format),
     performanceReport: (day, format) => reports.performance(day, format),
     metrics: async () => {

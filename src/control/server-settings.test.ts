@@ -43,6 +43,8 @@ test('a YAML settings file with recipients, schedule and SMTP', async () => {
     writeFileSync(file, 'reports: [unclosed\n');
     await assert.rejects(loadServerSettings(file), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /not valid YAML/.test(e.message));
     await assert.rejects(loadServerSettings(join(t.dir, 'missing.yaml')), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /ENOENT/.test(e.message));
+    writeFileSync(file, `reports:\n  recipients: [dba@example.com]\nsmtp:\n  url: smtp://127.0.0.1:2525\n  auth: { user: vigia, passFile: ${join(t.dir, 'no-such.pass')} }\n`);
+    await assert.rejects(loadServerSettings(file), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /smtp\.auth\.passFile: .*ENOENT/.test(e.message), 'a missing password file fails at start, not at send time');
   } finally {
     t.remove();
   }

@@ -17,7 +17,8 @@
  *   auth: { user: vigia, passFile: /etc/vigia/smtp.pass }
  * ```
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { deepFreeze } from '../core/config.js';
@@ -82,10 +83,26 @@ export async function loadServerSettings(path: string | undefined): Promise<Serv
   } catch (err) {
     throw new VigiaError('VIGIA_ERR_CONFIG', `--config ${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
+  let settings: ServerSettings;
   try {
-    return parseServerSettings(doc);
+    settings = parseServerSettings(doc);
   } catch (err) {
     if (err instanceof VigiaError) throw new VigiaError('VIGIA_ERR_CONFIG', `--config ${path}: ${err.message.replace(/^invalid configuration: /, '')}`);
     throw err;
   }
+  // The files are read again at each send (a rotated password needs no restart), but a wrong path
+  // must fail now, not at 07:00.
+  const files: [string, string | undefined][] = [
+    ['smtp.auth.passFile', settings.smtp?.auth?.passFile],
+    ['smtp.tls.caFile', settings.smtp?.tls.caFile],
+  ];
+  for (const [field, file] of files) {
+    if (file === undefined) continue;
+    try {
+      await access(file, constants.R_OK);
+    } catch (err) {
+      throw new VigiaError('VIGIA_ERR_CONFIG', `--config ${path}: ${field}: ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+  }
+  return settings;
 }

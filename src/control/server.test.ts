@@ -135,9 +135,17 @@ test('ingest refuses bad reports with a clear error and stores nothing', async (
   assert.equal(wrongType.status, 415);
   const huge = await call('POST', '/v1/reports', { token, raw: JSON.stringify({ pad: 'x'.repeat(300 * 1024) }) });
   assert.equal(huge.status, 413);
+  const nul = report('db-0002', '2026-12-01T07:00:03.000Z');
+  const nulBody = { ...nul, devices: [{ ...nul.devices[0]!, mountpoint: '/var/lib/my\u0000sql' }] };
+  const refusedNul = await call('POST', '/v1/reports', { token, body: nulBody });
+  assert.equal(refusedNul.status, 422, 'NUL would fail the database transaction of a whole batch');
+  const proto = JSON.stringify(report('db-0002', '2026-12-01T07:00:04.000Z')).replace('"tags":{"env":"test"}', '"tags":{"__proto__":"x"}');
+  const refusedProto = await call('POST', '/v1/reports', { token, raw: proto });
+  assert.equal(refusedProto.status, 422, 'a __proto__ tag key is refused by the schema');
   const future = await call('POST', '/v1/reports', { token, body: report('db-0002', '2026-12-01T08:00:00.000Z') });
   assert.equal(future.status, 422);
   assert.equal(future.json.error.code, 'CONTROL_ERR_CLOCK_SKEW');
+  assert.equal(future.headers.get('retry-after'), '3270', 'the agent keeps it and retries once our clock could accept it');
   const h = (await store.hostStatuses()).find((x) => x.host === 'db-0002')!;
   assert.equal(h.lastSeen, null, 'nothing was stored for db-0002');
   assert.match(h.lastError ?? '', /ahead of the control plane's clock/);
@@ -145,8 +153,11 @@ test('ingest refuses bad reports with a clear error and stores nothing', async (
 
 test('re-enrolling rotates the token and removing a host revokes it at once', async () => {
   const oldToken = await enroll('db-0003');
-  const newer = await enroll('db-0003');
+  const rotated = await call('POST', '/v1/hosts/enroll', { token: adminToken, body: { host: 'db-0003' } });
+  assert.equal(rotated.json.created, false);
+  const newer = rotated.json.token as string;
   assert.notEqual(oldToken, newer);
+  assert.deepEqual((await store.hostStatuses()).find((h) => h.host === 'db-0003')!.tags, { dc: 'mad1' }, 'a rotation without tags keeps the operator tags');
   assert.equal((await call('POST', '/v1/reports', { token: oldToken, body: report('db-0003', '2026-12-01T07:00:00.000Z') })).status, 401);
   assert.equal((await call('POST', '/v1/reports', { token: newer, body: report('db-0003', '2026-12-01T07:00:00.000Z') })).status, 200);
   assert.equal((await call('DELETE', '/v1/hosts/db-0003', { token: adminToken })).status, 200);

@@ -43,8 +43,8 @@ export interface ControlServerDeps {
   readonly operatorTokens: readonly TokenEntry[];
   readonly hostAuth: HostAuth;
   readonly store: ControlStore;
-  /** Queue one validated report (the ingest queue); resolves once it is durable. */
-  readonly ingest: (item: IngestItem) => Promise<IngestOutcome>;
+  /** Queue one validated report (the ingest queue) of `bytes` on the wire; resolves once it is durable. */
+  readonly ingest: (item: IngestItem, bytes: number) => Promise<IngestOutcome>;
   readonly capacityReport: (format: ReportFormat) => Promise<RenderedReport>;
   readonly performanceReport: (day: string, format: ReportFormat) => Promise<RenderedReport>;
   /** The whole /metrics exposition text. */
@@ -116,7 +116,7 @@ const performanceQuery = z
   .object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional(), format: z.enum(REPORT_FORMATS).default('json') })
   .strict();
 const noQuery = z.object({}).strict();
-const tagsSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/), z.string().max(256)).refine((t) => Object.keys(t).length <= 32, 'at most 32 tags');
+const tagsSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/), z.string().max(256).refine((v) => !v.includes('\u0000'), 'must not contain NUL')).refine((t) => Object.keys(t).length <= 32, 'at most 32 tags');
 const enrollBody = z.object({ host: z.string().regex(HOST_NAME_RE, 'host name: letters, digits, . _ -, at most 253'), tags: tagsSchema.optional() }).strict();
 
 /** Build the control plane's HTTP server (not listening). */
@@ -124,7 +124,8 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
   const { limits, log } = deps;
   const now = deps.now ?? (() => new Date());
   const limiter = new RateLimiter(limits.rateLimit);
-  const hostLimiter = new RateLimiter(limits.hostRateLimit);
+  // One bucket per host: sized for fleets of up to 200,000 hosts before buckets are recycled.
+  const hostLimiter = new RateLimiter({ ...limits.hostRateLimit, maxClients: 200_000 });
   let closing = false;
 
   const routes: Route[] = [
@@ -142,7 +143,8 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
         const parsed = enrollBody.safeParse(await readJsonBody(req, limits.bodyLimitBytes));
         if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
         const token = newToken();
-        const { created, host } = await deps.store.enrollHost(parsed.data.host, hashToken(token), parsed.data.tags ?? {});
+        // No tags given: a rotation keeps the operator's tags.
+        const { created, host } = await deps.store.enrollHost(parsed.data.host, hashToken(token), parsed.data.tags);
         deps.hostAuth.invalidate();
         log.info({ audit: true, client, host: host.name, created }, created ? 'host enrolled' : 'host token rotated');
         return { host: host.name, token, created };
@@ -191,17 +193,28 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
 
   /** POST /v1/reports: a host's own token, its own name, a valid report. */
   const ingest = async (req: IncomingMessage, res: ServerResponse, address: string): Promise<void> => {
-    const host = await deps.hostAuth.authenticate(req.headers.authorization);
-    const decision = host ? hostLimiter.take(`host:${host.id}`) : limiter.take(`addr:${addressKey(address)}`);
-    if (!decision.allowed) {
-      res.setHeader('retry-after', String(decision.retryAfterSeconds));
+    const refuse = (retryAfterSeconds: number): never => {
+      res.setHeader('retry-after', String(retryAfterSeconds));
       throw new VigiaError('VIGIA_ERR_RATE_LIMITED');
+    };
+    // A token not in the cache costs a database query: the caller's address pays for it first, so
+    // guessing tokens is rate limited before it reaches the database.
+    const cached = deps.hostAuth.cached(req.headers.authorization);
+    if (!cached.hit || !cached.host) {
+      const d = limiter.take(`addr:${addressKey(address)}`);
+      if (!d.allowed) refuse(d.retryAfterSeconds);
+    }
+    const host = cached.hit ? cached.host : await deps.hostAuth.authenticate(req.headers.authorization);
+    if (host) {
+      const d = hostLimiter.take(`host:${host.id}`);
+      if (!d.allowed) refuse(d.retryAfterSeconds);
     }
     if (!host) {
       log.warn({ ip: address }, 'report without a valid host token');
       throw new VigiaError('VIGIA_ERR_UNAUTHORIZED');
     }
-    const body = await readJsonBody(req, MAX_REPORT_BYTES);
+    // The host report schema is strict at every level and refuses `__proto__`-like tag keys.
+    const body = await readJsonBody(req, MAX_REPORT_BYTES, { guardPrototypeKeys: false });
     const parsed = parseHostReport(body);
     if (!parsed.ok) throw new VigiaError('CONTROL_ERR_INVALID_REPORT', parsed.problems.join('; '));
     const report = parsed.report;
@@ -213,9 +226,13 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
     if (aheadMs > MAX_CLOCK_SKEW_MS) {
       const message = `sampled_at ${report.sampled_at} is ${Math.round(aheadMs / 1000)} s ahead of the control plane's clock`;
       await deps.store.recordHostError(host.id, receivedAt, message).catch((err: unknown) => log.warn({ err }, 'could not record a host error'));
+      // The agent keeps such a report and tries again after Retry-After: it becomes acceptable once
+      // our clock catches up (or the host's is fixed), and ingest is idempotent.
+      res.setHeader('retry-after', String(Math.min(3600, Math.max(60, Math.ceil((aheadMs - MAX_CLOCK_SKEW_MS) / 1000)))));
       throw new VigiaError('CONTROL_ERR_CLOCK_SKEW', message);
     }
-    const outcome = await deps.ingest({ hostId: host.id, receivedAt, source: 'push', report });
+    const bytes = Number(req.headers['content-length'] ?? MAX_REPORT_BYTES) || MAX_REPORT_BYTES;
+    const outcome = await deps.ingest({ hostId: host.id, receivedAt, source: 'push', report }, bytes);
     deps.onReport?.(outcome);
     sendJson(res, 200, { outcome });
   };
@@ -285,7 +302,8 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
       if (routeName === '/v1/reports') deps.onReport?.(err instanceof VigiaError ? err.code : 'VIGIA_ERR_INTERNAL');
       if (res.headersSent) return void res.destroy();
       const { status, body, retryAfterSeconds } = errorBody(err);
-      if (retryAfterSeconds !== undefined && !res.hasHeader('retry-after')) res.setHeader('retry-after', String(retryAfterSeconds));
+      // Spread the retries of clients refused together (overload, database down) over twice the wait.
+      if (retryAfterSeconds !== undefined && !res.hasHeader('retry-after')) res.setHeader('retry-after', String(retryAfterSeconds + Math.floor(Math.random() * (retryAfterSeconds + 1))));
       if (status === 401) res.setHeader('www-authenticate', 'Bearer');
       // A refused body is never read to its end: close the connection rather than drain it.
       const close = status === 413 || status === 415 || (req.method === 'POST' && !req.readableEnded);

@@ -94,7 +94,7 @@ export function validateQuery<S extends z.ZodTypeAny>(schema: S, query: Record<s
  * limit is refused as soon as it is known (413), a content type other than JSON is 415, and keys that
  * could poison prototypes (`__proto__`, `constructor.prototype`) are refused (400).
  */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, limit: number, options: { guardPrototypeKeys?: boolean } = {}): Promise<unknown> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && !/^\d+$/.test(declared)) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'invalid Content-Length');
   if (declared !== undefined && Number(declared) > limit) throw new VigiaError('VIGIA_ERR_BODY_TOO_LARGE');
@@ -109,7 +109,11 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new VigiaError('VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE');
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'), (key, value: unknown) => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    // The reviver costs ~30 µs per 3 KB report; a caller whose schema is strict everywhere (unknown
+    // keys, `__proto__` included, are refused) may skip it.
+    if (options.guardPrototypeKeys === false) return JSON.parse(text);
+    return JSON.parse(text, (key, value: unknown) => {
       if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)) throw new SyntaxError('forbidden key');
       return value;
     });

@@ -2,11 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { requireBinary } from '../support/binaries.js';
 import { rewriteShippedConfig } from '../support/haproxy.js';
+import { tempDir } from '../support/tmp.js';
 
 const DEPLOY = new URL('../../deploy/turno/', import.meta.url).pathname;
 const read = (f: string): string => readFileSync(join(DEPLOY, f), 'utf8');
@@ -95,8 +96,12 @@ test('systemd unit: hardened, durable state directory, stops after the drain dea
   assert.match(text, /^LoadCredential=tokens:/m);
 });
 
-test('systemd units: systemd-analyze verify accepts both without a single warning', () => {
-  for (const unit of [join(DEPLOY, 'vigia-turno.service'), new URL('../../deploy/agent/vigia-agent.service', import.meta.url).pathname]) {
+test('systemd units: systemd-analyze verify accepts all three without a single warning', () => {
+  for (const unit of [
+    join(DEPLOY, 'vigia-turno.service'),
+    new URL('../../deploy/agent/vigia-agent.service', import.meta.url).pathname,
+    new URL('../../deploy/control/vigia-server.service', import.meta.url).pathname,
+  ]) {
     const r = spawnSync(requireBinary('systemd-analyze'), ['verify', unit], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr.trim(), '', `${unit}: ${r.stderr}`);
@@ -111,4 +116,34 @@ test('agent systemd unit: only the capabilities the agent needs, hardened, small
   assert.equal(/^CapabilityBoundingSet=(.*)$/m.exec(text)?.[1], 'CAP_SYS_PTRACE CAP_DAC_READ_SEARCH CAP_SETUID CAP_SETGID CAP_KILL');
   assert.match(text, /--auth-token-file %d\/tokens/);
   assert.match(text, /^LoadCredential=tokens:/m);
+});
+
+test('control plane: the HAProxy config for replicas is valid (with a test certificate), checks /healthz, balances by connections', () => {
+  const tmp = tempDir('vigia-deploy-');
+  try {
+    const pem = join(tmp.dir, 'control.pem');
+    const key = join(tmp.dir, 'key.pem');
+    const crt = join(tmp.dir, 'crt.pem');
+    const gen = spawnSync(requireBinary('openssl'), ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=control.test'], { encoding: 'utf8' });
+    assert.equal(gen.status, 0, gen.stderr);
+    writeFileSync(pem, readFileSync(crt, 'utf8') + readFileSync(key, 'utf8'));
+    const text = readFileSync(new URL('../../deploy/control/haproxy.cfg', import.meta.url), 'utf8');
+    assert.match(text, /option httpchk GET \/healthz/);
+    assert.match(text, /balance leastconn/);
+    const cfg = join(tmp.dir, 'haproxy.cfg');
+    writeFileSync(cfg, text.replace('/etc/haproxy/control.pem', pem));
+    const r = spawnSync(requireBinary('haproxy'), ['-c', '-f', cfg], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('control plane systemd unit: no capabilities, dynamic user, hardened, credentials for tokens and config', () => {
+  const text = readFileSync(new URL('../../deploy/control/vigia-server.service', import.meta.url), 'utf8');
+  for (const line of ['DynamicUser=yes', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'CapabilityBoundingSet=', 'SystemCallFilter=@system-service', 'StateDirectory=vigia-server']) {
+    assert.ok(text.split('\n').includes(line), line);
+  }
+  assert.match(text, /--auth-token-file %d\/tokens/);
+  assert.match(text, /--config %d\/config/);
 });

@@ -151,11 +151,14 @@ test('classification of answers, Retry-After and full-jitter backoff (pure)', ()
     [409, '{}', 'drop'],
     [413, '{"error":{"code":"CONTROL_ERR_TOO_LARGE","message":"x"}}', 'drop'],
     [415, '{}', 'drop'],
-    [422, '{"error":{"code":"CONTROL_ERR_CLOCK_SKEW","message":"sampled_at is 3 h ahead"}}', 'drop'],
+    [422, '{"error":{"code":"CONTROL_ERR_INVALID_REPORT","message":"devices.0.mountpoint: Required"}}', 'drop'],
+    [422, '{"error":{"code":"CONTROL_ERR_CLOCK_SKEW","message":"sampled_at is 3 h ahead"}}', 'retry'],
   ];
   for (const [status, body, kind] of cases) assert.equal(classifyResponse(status, undefined, body, now).kind, kind, `${status}`);
-  const skew = classifyResponse(422, undefined, cases.at(-1)![1], now);
-  assert.equal(skew.kind === 'drop' && skew.cause, 'HTTP 422 CONTROL_ERR_CLOCK_SKEW: sampled_at is 3 h ahead');
+  // A report from a clock ahead of ours becomes acceptable later: kept and retried after Retry-After.
+  const skew = classifyResponse(422, '600', cases.at(-1)![1], now);
+  assert.equal(skew.kind === 'retry' && skew.cause, 'HTTP 422 CONTROL_ERR_CLOCK_SKEW: sampled_at is 3 h ahead');
+  assert.equal(skew.kind === 'retry' && skew.retryAfterMs, 600_000);
   const r = classifyResponse(503, '7', '', now);
   assert.equal(r.kind === 'retry' && r.retryAfterMs, 7000);
   assert.equal(parseRetryAfter(new Date(now + 30_000).toUTCString(), now), 30_000);

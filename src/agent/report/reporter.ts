@@ -80,6 +80,8 @@ export function classifyResponse(status: number, retryAfter: string | undefined,
   }
   const cause = `HTTP ${status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
   if (status >= 200 && status < 300) return { kind: 'delivered', status, outcome: outcome || 'stored' };
+  // Our clock is ahead of the control plane's: the report becomes acceptable later, so keep it.
+  if (code === 'CONTROL_ERR_CLOCK_SKEW') return { kind: 'retry', status, cause, retryAfterMs: parseRetryAfter(retryAfter, nowMs) };
   if (status === 401 || status === 403) return { kind: 'auth', status, cause };
   if (status === 408 || status === 429 || status >= 500 || status < 400) return { kind: 'retry', status, cause, retryAfterMs: parseRetryAfter(retryAfter, nowMs) };
   return { kind: 'drop', status, cause };
@@ -293,7 +295,8 @@ export class Reporter {
       );
     } else {
       delay = backoffDelay(this.failures, this.o.backoffBaseMs, this.o.backoffCapMs, this.o.random());
-      if (r.retryAfterMs !== null) delay = Math.max(delay, Math.min(r.retryAfterMs, this.o.maxRetryAfterMs));
+      // Retry-After plus up to half of it again: agents refused together must not return together.
+      if (r.retryAfterMs !== null) delay = Math.max(delay, Math.min(r.retryAfterMs * (1 + this.o.random() / 2), this.o.maxRetryAfterMs));
       const fields = { cause: r.cause, failures: this.failures, retryInMs: Math.round(delay), backlog: this.o.spool.files, url: this.target.href };
       if (r.cause !== this.lastCause) this.o.log.warn(fields, 'cannot deliver reports to the control plane; spooling and retrying');
       else this.o.log.debug(fields, 'report delivery failed again');

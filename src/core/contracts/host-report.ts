@@ -23,13 +23,16 @@ export const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 const pct = z.number().finite().min(0).max(100);
 const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const rate = z.number().finite().min(0).max(1e15);
+/** Text PostgreSQL can store: no NUL (text and jsonb refuse it, failing a whole ingest batch). */
+const text = (min: number, max: number) => z.string().min(min).max(max).refine((v) => !v.includes('\u0000'), 'must not contain NUL');
 const shortText = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 /** One mounted filesystem (a trimmed DeviceInfo of the agent). Figures are null when statfs failed. */
 export const reportDeviceSchema = z
   .object({
-    mountpoint: z.string().min(1).max(4096).startsWith('/'),
-    device: z.string().min(1).max(4096),
+    // 1024: mountpoints are keys of btree indexes (a 2,700-byte row limit); real ones are far shorter.
+    mountpoint: text(1, 1024).refine((v) => v.startsWith('/'), 'must start with /'),
+    device: text(1, 1024),
     fstype: shortText(64),
     role: z.enum(['data', 'binlog', 'other']),
     read_only: z.boolean(),
@@ -41,7 +44,7 @@ export const reportDeviceSchema = z
     inodes_used: bytes.nullable(),
     inode_use_pct: pct.nullable(),
     /** Why the figures are null (e.g. `STATFS_TIMEOUT`), else null. */
-    error: z.string().max(512).nullable(),
+    error: text(0, 512).nullable(),
   })
   .strict();
 
@@ -91,9 +94,15 @@ export const hostReportSchema = z
     sampled_at: z.string().datetime({ offset: false, precision: 3 }),
     /** The agent's report interval, seconds; the control plane calls a host stale after N of them. */
     interval_seconds: z.number().int().min(1).max(86_400),
-    agent: z.object({ version: z.string().min(1).max(64) }).strict(),
+    agent: z.object({ version: text(1, 64) }).strict(),
     tags: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'tag key: letter or _, then letters, digits, _ . -, at most 64'), z.string().max(256))
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'tag key: letter or _, then letters, digits, _ . -, at most 64')
+          .refine((k) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype', 'reserved tag key'),
+        text(0, 256),
+      )
       .refine((t) => Object.keys(t).length <= MAX_REPORT_TAGS, `at most ${MAX_REPORT_TAGS} tags`),
     /** Null when the producer cannot tell (e.g. a node_exporter without the cpu collector). */
     system: reportSystemSchema.nullable(),

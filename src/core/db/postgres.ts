@@ -86,11 +86,32 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
     kind: 'postgres',
     query: q.query,
     exec: q.exec,
+    // Not sql.begin(): in postgres 3.4.9 it can send BEGIN without reserving the connection when the
+    // socket pushes back (porsager/postgres#823, #1189: UNSAFE_TRANSACTION, or worse, other queries
+    // running inside the open transaction). Under ingest load (big array parameters) we hit it. A
+    // connection reserved first cannot be handed to anyone else, so BEGIN/COMMIT on it are safe.
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      let conn: postgres.ReservedSql;
       try {
-        return (await sql.begin((tx) => fn(queryable(tx)))) as T;
+        conn = await sql.reserve();
       } catch (err) {
         throw mapError(err);
+      }
+      try {
+        await conn.unsafe('BEGIN');
+        let result: T;
+        try {
+          result = await fn(queryable(conn));
+        } catch (err) {
+          await conn.unsafe('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+        await conn.unsafe('COMMIT');
+        return result;
+      } catch (err) {
+        throw mapError(err);
+      } finally {
+        conn.release();
       }
     },
     async close(): Promise<void> {

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { hashToken } from '../core/auth.js';
+import { HostAuth } from './host-auth.js';
+import type { ControlStore, HostIdentity } from './store/control-store.js';
+
+/** A store of our own interface with one method: counts lookups and can hold them open. */
+function lookupStore(tokens: Map<string, HostIdentity>) {
+  let calls = 0;
+  let gate: Promise<void> = Promise.resolve();
+  const store = {
+    hostByTokenHash: async (hash: string) => {
+      calls++;
+      const snapshot = tokens.get(hash);
+      await gate;
+      return snapshot;
+    },
+  } as unknown as ControlStore;
+  return { store, calls: () => calls, hold: () => { let open!: () => void; gate = new Promise((r) => (open = r)); return open; } };
+}
+
+const TOKEN = 'a'.repeat(43);
+const HOST = { id: 1, name: 'db-1' };
+
+test('known tokens are cached for the TTL, unknown ones briefly, malformed ones never reach the store', async () => {
+  let now = 0;
+  const s = lookupStore(new Map([[hashToken(TOKEN), HOST]]));
+  const auth = new HostAuth(s.store, { now: () => now, ttlMs: 300_000, negativeTtlMs: 30_000 });
+  assert.deepEqual(await auth.authenticate(`Bearer ${TOKEN}`), HOST);
+  assert.deepEqual(await auth.authenticate(`bearer ${TOKEN}`), HOST);
+  assert.equal(s.calls(), 1);
+  now = 299_999;
+  await auth.authenticate(`Bearer ${TOKEN}`);
+  assert.equal(s.calls(), 1, 'still cached just before the TTL');
+  now = 300_001;
+  await auth.authenticate(`Bearer ${TOKEN}`);
+  assert.equal(s.calls(), 2, 'asked again after it');
+  assert.equal(await auth.authenticate(`Bearer ${'b'.repeat(43)}`), undefined);
+  assert.equal(await auth.authenticate(`Bearer ${'b'.repeat(43)}`), undefined);
+  assert.equal(s.calls(), 3, 'an unknown token is remembered');
+  for (const h of [undefined, '', 'Basic abc', 'Bearer short', `Bearer ${'x'.repeat(600)}`]) assert.equal(await auth.authenticate(h), undefined);
+  assert.equal(s.calls(), 3, 'malformed headers cost no query');
+  assert.deepEqual(auth.cached('Bearer short'), { hit: true, host: undefined });
+  assert.deepEqual(auth.cached(`Bearer ${'c'.repeat(43)}`), { hit: false });
+});
+
+test('concurrent lookups share one query; a lookup started before invalidate() is not cached', async () => {
+  const tokens = new Map([[hashToken(TOKEN), HOST]]);
+  const s = lookupStore(tokens);
+  const auth = new HostAuth(s.store);
+  const open = s.hold();
+  const a = auth.authenticate(`Bearer ${TOKEN}`);
+  const b = auth.authenticate(`Bearer ${TOKEN}`);
+  // The token is revoked (host removed) while the lookup is in flight.
+  tokens.delete(hashToken(TOKEN));
+  auth.invalidate();
+  open();
+  assert.deepEqual(await a, HOST);
+  assert.deepEqual(await b, HOST);
+  assert.equal(s.calls(), 1);
+  assert.equal(await auth.authenticate(`Bearer ${TOKEN}`), undefined, 'the stale answer was not cached: the revoked token fails at once');
+  assert.equal(s.calls(), 2);
+});
