@@ -122,3 +122,20 @@ test('policy: bad fields are named', () => {
   assert.deepEqual([p.thresholds.data.warningPct, p.thresholds.data.criticalPct, p.staleAfterIntervals, p.trendWindowDays, p.subjectPrefix], [80, 90, 3, 7, '[vigia]']);
   assert.ok(Object.isFrozen(p.thresholds));
 });
+
+test('a host that never reported is stale only after staleAfterIntervals default intervals since enrolment', () => {
+  const enrolledAgo = (ms: number) => host('x', { enrolledAt: new Date(NOW.getTime() - ms), lastSeen: null, lastSampledAt: null, intervalSeconds: null, source: null });
+  const cases: { name: string; agoMs: number; stale: boolean }[] = [
+    { name: 'just enrolled', agoMs: 1000, stale: false },
+    { name: 'at the limit (3 x 60 s)', agoMs: 180_000, stale: false },
+    { name: 'past the limit', agoMs: 181_000, stale: true },
+  ];
+  for (const c of cases) {
+    const r = buildCapacityReport({ now: NOW, windowStart: WSTART, hosts: [enrolledAgo(c.agoMs)], volumes: [] }, policy, NOW);
+    assert.equal(r.stale.length, c.stale ? 1 : 0, c.name);
+    assert.equal(r.totals.stale, c.stale ? 1 : 0, c.name);
+    assert.equal(r.totals.neverReported, c.stale ? 1 : 0, c.name);
+    assert.equal(r.totals.unknown, c.stale ? 0 : 1, `${c.name}: no figures yet`);
+    assert.equal(r.totals.critical + r.totals.warning + r.totals.unknown + r.totals.ok + r.totals.stale, r.totals.hosts, c.name);
+  }
+});

@@ -88,6 +88,10 @@ export function statusRank(s: CapacityStatus): number {
 
 function staleInfo(h: HostStatusRow, policy: ReportPolicy, nowMs: number): StaleHost | null {
   if (h.lastSeen === null) {
+    // A host just enrolled has had no chance to report yet: it is stale only once it has missed as
+    // many (default) intervals as a reporting host may.
+    const sinceEnrolMs = nowMs - h.enrolledAt.getTime();
+    if (sinceEnrolMs <= policy.staleAfterIntervals * policy.defaultIntervalSeconds * 1000) return null;
     return {
       host: h.host,
       lastSeen: null,
@@ -247,10 +251,13 @@ export function buildCapacityReport(data: CapacityData, policy: ReportPolicy, no
   for (const h of worst.keys()) known.add(h);
   totals.hosts = known.size;
   for (const s of staleList) if (s.neverReported) totals.neverReported++;
+  const neverReported = new Set<string>();
+  for (const h of data.hosts) if (h.lastSeen === null) neverReported.add(h.host);
   for (const h of known) {
     if (staleSet.has(h)) continue;
-    // A fresh host that has no volume rows yet has nothing to warn about.
-    totals[worst.get(h) ?? 'ok']++;
+    // A host with no volume rows yet has nothing to warn about; one just enrolled that never reported
+    // (not stale yet) has no figures at all: unknown, not ok.
+    totals[worst.get(h) ?? (neverReported.has(h) ? 'unknown' : 'ok')]++;
   }
   return {
     generatedAt: now.toISOString(),

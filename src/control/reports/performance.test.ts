@@ -47,11 +47,11 @@ test('ranking by pressure: table', () => {
   assert.equal(r.filesystems[0]!.hot, true);
 });
 
-test('fleet figures: avg and nearest-rank p95 of host averages', () => {
+test('fleet figures: avg and p95 (linear interpolation, as percentile_cont) of host averages', () => {
   const hosts = Array.from({ length: 100 }, (_, i) => ({ host: `h${i}`, ...calm, iowait: s(i + 1, i + 1) }));
   const r = buildPerformanceReport({ day: '2026-11-30', hosts, disks: [], filesystems: [], silentHosts: [] }, { policy, now: NOW });
   assert.equal(r.fleet.iowait.avg, 50.5);
-  assert.equal(r.fleet.iowait.p95, 95);
+  assert.ok(Math.abs(r.fleet.iowait.p95 - 95.05) < 1e-9, String(r.fleet.iowait.p95));
   assert.equal(r.fleet.hosts, 100);
 });
 
@@ -72,4 +72,27 @@ test('renderers: silent first, every host in the CSV, html escaped and capped', 
   const j = JSON.parse(renderPerformanceJson(r));
   assert.equal(j.v, 1);
   assert.equal(j.hosts.length, 997);
+});
+
+test('CPU busy is the store\'s p95 of user + system, not the sum of the two p95s', () => {
+  // user p95 50 + system p95 45 = 95 would be "hot"; the real busy p95 (they peak at different times) is 60.
+  const data: PerformanceData = { day: '2026-11-30', hosts: [{ host: 'h', ...calm, user: s(30, 50), system: s(10, 45), busy: s(40, 60, 70) }], disks: [], filesystems: [], silentHosts: [] };
+  const h = buildPerformanceReport(data, { policy, now: NOW }).hosts[0]!;
+  assert.equal(h.busyP95, 60);
+  assert.equal(h.busyAvg, 40);
+  assert.equal(h.busyP95Exact, true);
+  assert.equal(h.hot, false);
+});
+
+test('hosts without system figures are counted, listed and rendered as "no CPU data"', () => {
+  const data: PerformanceData = { day: '2026-11-30', hosts: [{ host: 'calm', ...calm }], disks: [], filesystems: [], silentHosts: ['gone'], hostsWithoutSystem: ['nx-b', 'nx-a'] };
+  const r = buildPerformanceReport(data, { policy, now: NOW });
+  assert.deepEqual({ hosts: r.fleet.hosts, reporting: r.fleet.reporting, withoutSystem: r.fleet.withoutSystem, silent: r.fleet.silent }, { hosts: 4, reporting: 3, withoutSystem: 2, silent: 1 });
+  assert.deepEqual(r.hostsWithoutSystem, ['nx-a', 'nx-b']);
+  assert.equal(r.summary, '[vigia] performance 2026-11-30: 4 hosts, 0 hot, 1 silent, 2 without CPU data');
+  assert.match(renderPerformanceTable(r), /NO CPU DATA \(2, reported without system figures\): nx-a, nx-b/);
+  const csv = parseCsv(renderPerformanceCsv(r));
+  assert.deepEqual(csv.slice(1).map((row) => [row[0], row[1]]), [['gone', 'silent'], ['nx-a', 'no_cpu_data'], ['nx-b', 'no_cpu_data'], ['calm', 'ok']]);
+  assert.match(renderPerformanceHtml(r), /Hosts without CPU data \(2\)/);
+  assert.deepEqual(JSON.parse(renderPerformanceJson(r)).hostsWithoutSystem, ['nx-a', 'nx-b']);
 });

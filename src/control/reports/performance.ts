@@ -30,9 +30,13 @@ export interface HostPerformance {
   readonly system: Stat3;
   readonly iowait: Stat3;
   readonly steal: Stat3;
-  /** user + system; the p95 is the sum of the two p95s (an upper bound: the store keeps no p95 of the sum). */
+  /**
+   * CPU busy (user + system per sample): the store's avg and p95 of the sum. Only for hand-built data
+   * without `busy` is the p95 the sum of the two p95s, an upper bound (`busyP95Exact` false).
+   */
   readonly busyAvg: number;
   readonly busyP95: number;
+  readonly busyP95Exact: boolean;
   readonly load1: Stat3;
   readonly memUsedPct: Stat3;
   /** The busiest device by p95 %util, and the slowest by p95 await. */
@@ -75,7 +79,10 @@ export interface FleetFigure {
 export interface FleetPerformance {
   /** Enrolled hosts: reporting + silent. */
   readonly hosts: number;
+  /** Hosts that sent reports, withoutSystem included. */
   readonly reporting: number;
+  /** Reporting hosts that sent no system figures at all (no CPU data; not ranked). */
+  readonly withoutSystem: number;
   readonly silent: number;
   readonly hot: number;
   readonly cpuBusy: FleetFigure;
@@ -94,6 +101,8 @@ export interface PerformanceReport {
   readonly fleet: FleetPerformance;
   /** Hosts that sent nothing that day (listed first in every rendering). */
   readonly silentHosts: readonly string[];
+  /** Hosts that reported without system figures (no CPU data), sorted; listed after the silent ones. */
+  readonly hostsWithoutSystem: readonly string[];
   /** Ranked by pressure, highest first. */
   readonly hosts: readonly HostPerformance[];
   /** Ranked by p95 %util, highest first. */
@@ -107,15 +116,17 @@ function fleetFigure(values: number[]): FleetFigure {
   let sum = 0;
   for (const v of values) sum += v;
   values.sort((a, b) => a - b);
-  // Nearest-rank p95, like the store's.
-  const p95 = values[Math.min(values.length - 1, Math.ceil(0.95 * values.length) - 1)]!;
+  // Linear interpolation between closest ranks, like the store's percentile_cont(0.95).
+  const pos = 0.95 * (values.length - 1);
+  const lo = Math.floor(pos);
+  const p95 = values[lo]! + (pos - lo) * ((values[Math.min(lo + 1, values.length - 1)]!) - values[lo]!);
   return { avg: sum / values.length, p95 };
 }
 
 /** The summary line, e.g. `[vigia] performance 2026-11-30: 10,000 hosts, 12 hot`. */
 export function performanceSummary(prefix: string, day: string, f: FleetPerformance): string {
   const p = prefix ? `${prefix} ` : '';
-  return `${p}performance ${day}: ${count(f.hosts)} hosts, ${count(f.hot)} hot${f.silent ? `, ${count(f.silent)} silent` : ''}`;
+  return `${p}performance ${day}: ${count(f.hosts)} hosts, ${count(f.hot)} hot${f.silent ? `, ${count(f.silent)} silent` : ''}${f.withoutSystem ? `, ${count(f.withoutSystem)} without CPU data` : ''}`;
 }
 
 /** Build the daily performance report; linear in rows plus sorts. `now` is passed in. */
@@ -154,8 +165,8 @@ export function buildPerformanceReport(data: PerformanceData, opts: PerformanceR
       if (!worstAwait || d.awaitMs.p95 > worstAwait.p95) worstAwait = { device: d.device, p95: d.awaitMs.p95 };
       utilAvgMax = Math.max(utilAvgMax, d.utilPct.avg);
     }
-    const busyAvg = Math.min(100, h.user.avg + h.system.avg);
-    const busyP95 = Math.min(100, h.user.p95 + h.system.p95);
+    const busyAvg = h.busy ? h.busy.avg : Math.min(100, h.user.avg + h.system.avg);
+    const busyP95 = h.busy ? h.busy.p95 : Math.min(100, h.user.p95 + h.system.p95);
     const figures: [PressureFigure, number, number, string][] = [
       ['cpu_busy', busyP95, th.cpuBusyPct, `CPU busy p95 ${busyP95.toFixed(1)}% >= ${th.cpuBusyPct}%`],
       ['iowait', h.iowait.p95, th.iowaitPct, `iowait p95 ${h.iowait.p95.toFixed(1)}% >= ${th.iowaitPct}%`],
@@ -181,7 +192,7 @@ export function buildPerformanceReport(data: PerformanceData, opts: PerformanceR
     iowaitAvgs.push(h.iowait.avg);
     stealAvgs.push(h.steal.avg);
     utilAvgs.push(utilAvgMax);
-    return { host: h.host, samples: h.samples, cpus: h.cpus, user: h.user, system: h.system, iowait: h.iowait, steal: h.steal, busyAvg, busyP95, load1: h.load1, memUsedPct: h.memUsedPct, worstUtil, worstAwait, pressure, pressureFigure, hot: pressure >= 1, reasons };
+    return { host: h.host, samples: h.samples, cpus: h.cpus, user: h.user, system: h.system, iowait: h.iowait, steal: h.steal, busyAvg, busyP95, busyP95Exact: h.busy !== undefined, load1: h.load1, memUsedPct: h.memUsedPct, worstUtil, worstAwait, pressure, pressureFigure, hot: pressure >= 1, reasons };
   });
   hosts.sort((a, b) => b.pressure - a.pressure || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
   disks.sort((a, b) => b.utilPct.p95 - a.utilPct.p95 || b.awaitMs.p95 - a.awaitMs.p95 || (a.host < b.host ? -1 : 1));
@@ -194,9 +205,11 @@ export function buildPerformanceReport(data: PerformanceData, opts: PerformanceR
   above.filesystem = fsHot.size;
   filesystems.sort((a, b) => (b.maxUsePct ?? -1) - (a.maxUsePct ?? -1) || (a.host < b.host ? -1 : 1));
   const silentHosts = [...data.silentHosts].sort();
+  const hostsWithoutSystem = [...(data.hostsWithoutSystem ?? [])].sort();
   const fleet: FleetPerformance = {
-    hosts: data.hosts.length + silentHosts.length,
-    reporting: data.hosts.length,
+    hosts: data.hosts.length + hostsWithoutSystem.length + silentHosts.length,
+    reporting: data.hosts.length + hostsWithoutSystem.length,
+    withoutSystem: hostsWithoutSystem.length,
     silent: silentHosts.length,
     hot: hosts.reduce((n, h) => n + (h.hot ? 1 : 0), 0),
     cpuBusy: fleetFigure(busyAvgs),
@@ -211,6 +224,7 @@ export function buildPerformanceReport(data: PerformanceData, opts: PerformanceR
     summary: performanceSummary(opts.policy.subjectPrefix, data.day, fleet),
     fleet,
     silentHosts,
+    hostsWithoutSystem,
     hosts,
     disks,
     filesystems,

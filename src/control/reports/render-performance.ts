@@ -1,6 +1,7 @@
 /**
  * Renderings of the daily performance report: terminal table, JSON, CSV and HTML email body.
- * Silent hosts come first in each, then hosts ranked by pressure (see performance.ts).
+ * Silent hosts come first in each, then hosts without CPU data, then hosts ranked by pressure (see
+ * performance.ts).
  */
 import type { HostPerformance, PerformanceReport } from './performance.js';
 import { alignTable, count, csvDocument, esc, humanBytes } from './format.js';
@@ -36,6 +37,7 @@ export function renderPerformanceTable(report: PerformanceReport, opts: Performa
   const f = report.fleet;
   const out: string[] = [report.summary, `generated ${report.generatedAt}`, ''];
   if (report.silentHosts.length) out.push(`SILENT HOSTS (${count(report.silentHosts.length)}): ${report.silentHosts.join(', ')}`, '');
+  if (report.hostsWithoutSystem.length) out.push(`NO CPU DATA (${count(report.hostsWithoutSystem.length)}, reported without system figures): ${report.hostsWithoutSystem.join(', ')}`, '');
   out.push('FLEET (average and p95 of host day averages, %)');
   out.push(
     alignTable(
@@ -75,11 +77,12 @@ export function renderPerformanceJson(report: PerformanceReport): string {
   return JSON.stringify({ v: 1, ...report }, null, 2);
 }
 
-/** CSV with one row per reporting host, ranked, then one row per silent host (status `silent`). */
+/** CSV: one row per silent host (status `silent`), per host without CPU data (`no_cpu_data`), then reporting hosts, ranked. */
 export function renderPerformanceCsv(report: PerformanceReport): string {
   const header = ['host', 'status', 'pressure', 'pressure_figure', 'samples', 'cpus', 'user_avg', 'user_p95', 'user_max', 'system_avg', 'system_p95', 'system_max', 'iowait_avg', 'iowait_p95', 'iowait_max', 'steal_avg', 'steal_p95', 'steal_max', 'busy_avg', 'busy_p95', 'worst_util_device', 'worst_util_p95', 'worst_await_device', 'worst_await_p95_ms', 'reasons'];
   const r4 = (n: number) => Math.round(n * 1e4) / 1e4;
   const rows: (string | number | null)[][] = report.silentHosts.map((h) => [h, 'silent', ...new Array<null>(header.length - 2).fill(null)]);
+  for (const h of report.hostsWithoutSystem) rows.push([h, 'no_cpu_data', ...new Array<null>(header.length - 2).fill(null)]);
   for (const h of report.hosts) {
     rows.push([
       h.host, h.hot ? 'hot' : 'ok', r4(h.pressure), h.pressureFigure, h.samples, h.cpus,
@@ -127,6 +130,9 @@ export function renderPerformanceHtml(report: PerformanceReport, opts: Performan
     `<p style="font-size:12px;color:#666666;margin:0 0 16px 0;">Day ${esc(report.day)} (UTC), generated ${esc(report.generatedAt)}. Hosts are ranked by pressure: the largest ratio of a p95 figure to its threshold; 1.0 or more is hot.</p>`,
     h2(`Silent hosts (${count(report.silentHosts.length)})`),
     report.silentHosts.length ? table(['Host'], report.silentHosts.map((h) => [h]), [false]) : '<p style="font-size:13px;">Every host sent samples.</p>',
+    ...(report.hostsWithoutSystem.length
+      ? [h2(`Hosts without CPU data (${count(report.hostsWithoutSystem.length)})`), '<p style="font-size:13px;">They reported, but without system figures (e.g. a node_exporter without the cpu collector), so they are not ranked.</p>', table(['Host'], report.hostsWithoutSystem.map((h) => [h]), [false])]
+      : []),
     h2('Fleet'),
     table(
       ['Figure', 'Avg of host avgs', 'P95 of host avgs', 'Hosts over threshold'],

@@ -91,6 +91,11 @@ export interface CapacityVolumeRow {
 /** Everything the capacity report is built from. */
 export interface CapacityData {
   readonly now: Date;
+  /**
+   * The x origin of every volume's `trend`: 00:00Z of the UTC day of now - windowDays. The store keeps
+   * per-day sums and adds whole days, so the trend covers [windowStart, now], up to a day more than
+   * windowDays; every point has x >= 0.
+   */
   readonly windowStart: Date;
   readonly hosts: readonly HostStatusRow[];
   readonly volumes: readonly CapacityVolumeRow[];
@@ -114,6 +119,12 @@ export interface PerformanceHostRow {
   readonly steal: Stat3;
   readonly load1: Stat3;
   readonly memUsedPct: Stat3;
+  /**
+   * CPU busy, user + system of each sample, then avg / p95 / max (the p95 of the sum, not the sum of
+   * the p95s). The store always sets it; optional only so hand-built data that predates it still
+   * type-checks (the report then falls back to an upper bound and says so).
+   */
+  readonly busy?: Stat3;
 }
 
 /** One block device of one host over a day. */
@@ -149,8 +160,14 @@ export interface PerformanceData {
   readonly hosts: readonly PerformanceHostRow[];
   readonly disks: readonly PerformanceDiskRow[];
   readonly filesystems: readonly PerformanceFilesystemRow[];
-  /** Enrolled hosts with no sample that day. */
+  /** Enrolled hosts with no report that day. */
   readonly silentHosts: readonly string[];
+  /**
+   * Hosts that reported that day, but never with system figures (`system: null`, e.g. a node_exporter
+   * without the cpu collector): not in `hosts`, not silent. hosts + hostsWithoutSystem + silentHosts
+   * is every host enrolled by the day's end. The store always sets it (optional for hand-built data).
+   */
+  readonly hostsWithoutSystem?: readonly string[];
 }
 
 /** What partition maintenance did. */
@@ -186,7 +203,10 @@ export interface ControlStore {
   recordHostError(hostId: number, at: Date, message: string): Promise<void>;
   /** Enrolled hosts with their freshness. */
   hostStatuses(): Promise<HostStatusRow[]>;
-  /** Latest figures and trend of every volume of every host, trend over [now - windowDays, now]. */
+  /**
+   * Latest figures and trend of every volume of every host. The trend sums whole UTC days, from the day
+   * of now - windowDays through today: x = seconds since `windowStart`, that first day's 00:00Z.
+   */
   capacityData(now: Date, windowDays: number): Promise<CapacityData>;
   /** Aggregates of one UTC day (YYYY-MM-DD). */
   performanceData(day: string): Promise<PerformanceData>;

@@ -445,13 +445,14 @@ export class SqlControlStore implements ControlStore {
   }
 
   async capacityData(now: Date, windowDays: number): Promise<CapacityData> {
-    const windowStart = new Date(now.getTime() - windowDays * DAY_MS);
-    const firstDay = utcDay(windowStart.getTime());
+    const firstDay = utcDay(now.getTime() - windowDays * DAY_MS);
     const lastDay = utcDay(now.getTime());
+    // The store keeps per-day sums and adds whole UTC days, so the points span [firstDay 00:00Z, now]:
+    // that is the window, and its start is the x origin (every x >= 0). Each day's sums (x relative to
+    // the day) are shifted by d = seconds from windowStart to the day's 00:00Z:
+    // sx' = sx + n d, sxx' = sxx + 2 d sx + n d^2, sxy' = sxy + d sy.
+    const windowStart = new Date(dayStartMs(firstDay));
     const hostsP = this.hostStatuses();
-    // Every UTC day overlapping the window counts whole (the store keeps per-day sums), so the first
-    // day may contribute points with x < 0. Each day's sums are shifted by its offset d (seconds from
-    // windowStart to the day's 00:00Z): sx' = sx + n d, sxx' = sxx + 2 d sx + n d^2, sxy' = sxy + d sy.
     // float8 here is IEEE double, i.e. exactly what shifting in JS would compute: d and n are
     // integers, so n d^2 (< 2^53 for a week of minutes) is exact, and every other term keeps double's
     // relative precision; the per-day sums stay small because x is relative to the day. numeric was
@@ -465,7 +466,7 @@ export class SqlControlStore implements ControlStore {
                 sum(sxx + 2 * d * sx + n * d * d) AS sxx,
                 sum(sxy + d * sy) AS sxy,
                 string_agg(concat_ws(',', day - $1::date, max_used, min_used, coalesce(max_use_pct, 0)), ';') AS daily
-           FROM (SELECT *, (day - $1::date) * 86400.0::float8 + $3::float8 AS d FROM device_daily WHERE day >= $1::date AND day <= $2::date) w
+           FROM (SELECT *, (day - $1::date) * 86400.0::float8 AS d FROM device_daily WHERE day >= $1::date AND day <= $2::date) w
           GROUP BY host_id, mountpoint
        )
        SELECT h.name, l.mountpoint, l.device, l.fstype, l.role, l.read_only, l.size_bytes, l.used_bytes, l.avail_bytes, l.use_pct, l.inode_use_pct, l.error,
@@ -473,8 +474,7 @@ export class SqlControlStore implements ControlStore {
          FROM latest_devices l
          JOIN hosts h ON h.id = l.host_id
          LEFT JOIN agg ON agg.host_id = l.host_id AND agg.mountpoint = l.mountpoint`,
-      // d for day D = (D - firstDay) days + (firstDay 00:00 - windowStart) seconds.
-      [firstDay, lastDay, String((dayStartMs(firstDay) - windowStart.getTime()) / 1000)],
+      [firstDay, lastDay],
     );
     const volumes: CapacityVolumeRow[] = rows.map((r) => {
       const n = toNumber(r.n);
@@ -517,7 +517,8 @@ export class SqlControlStore implements ControlStore {
         `SELECT h.name, s.* FROM (
            SELECT host_id, count(*) AS reports, count(cpu_user) AS samples, max(cpus) AS cpus,
                   ${stat3Sql('cpu_user', 'u')}, ${stat3Sql('cpu_system', 'sy')}, ${stat3Sql('cpu_iowait', 'io')}, ${stat3Sql('cpu_steal', 'st')},
-                  ${stat3Sql('load1', 'l1')}, ${stat3Sql('mem_used_pct', 'mu')}
+                  ${stat3Sql('load1', 'l1')}, ${stat3Sql('mem_used_pct', 'mu')},
+                  ${stat3Sql('cpu_user + cpu_system', 'b')}
              FROM system_samples WHERE sampled_at >= $1::timestamptz AND sampled_at < $2::timestamptz GROUP BY host_id
          ) s JOIN hosts h ON h.id = s.host_id ORDER BY h.name`,
         [from, to],
@@ -538,12 +539,16 @@ export class SqlControlStore implements ControlStore {
       ),
       this.#db.query<Row>(`SELECT name FROM hosts WHERE enrolled_at < $1::timestamptz ORDER BY name`, [to]),
     ]);
+    // samples counts reports with system figures; a host whose reports that day all had none
+    // (system: null) reported, so it is not silent, and is listed apart rather than dropped.
     const hosts: PerformanceHostRow[] = hostRows
       .filter((r) => num(r.samples) > 0)
       .map((r) => ({
         host: String(r.name), samples: num(r.samples), cpus: num(r.cpus),
         user: stat3(r, 'u'), system: stat3(r, 'sy'), iowait: stat3(r, 'io'), steal: stat3(r, 'st'), load1: stat3(r, 'l1'), memUsedPct: stat3(r, 'mu'),
+        busy: stat3(r, 'b'),
       }));
+    const hostsWithoutSystem = hostRows.filter((r) => num(r.samples) === 0).map((r) => String(r.name));
     const disks: PerformanceDiskRow[] = diskRows.map((r) => ({
       host: String(r.name), device: String(r.device), samples: num(r.samples),
       readBytesPerS: stat3(r, 'rb'), writeBytesPerS: stat3(r, 'wb'), readsPerS: stat3(r, 'r'), writesPerS: stat3(r, 'w'), awaitMs: stat3(r, 'a'), utilPct: stat3(r, 'ut'),
@@ -554,7 +559,7 @@ export class SqlControlStore implements ControlStore {
     }));
     const reported = new Set(hostRows.map((r) => String(r.name)));
     const silentHosts = allHosts.map((r) => String(r.name)).filter((n) => !reported.has(n));
-    return { day, hosts, disks, filesystems, silentHosts };
+    return { day, hosts, disks, filesystems, silentHosts, hostsWithoutSystem };
   }
 
   async maintainPartitions(now: Date, retentionDays: number): Promise<PartitionMaintenance> {

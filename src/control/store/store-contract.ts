@@ -294,6 +294,62 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       assert.deepEqual(empty.hosts, []);
     });
 
+    withStore('hosts whose reports have no system figures stay visible and are not silent; busy is the p95 of user + system', async ({ store }) => {
+      const cpu = (await store.enrollHost('cpu', 't1')).host;
+      const nocpu = (await store.enrollHost('nocpu', 't2')).host;
+      await store.enrollHost('quiet', 't3');
+      const items: IngestItem[] = [];
+      for (let v = 1; v <= 100; v++) {
+        // user and system move against each other: their sum is always 50, the sum of their p95s ~95.
+        const sys = testSystem(10, ['sda']);
+        items.push(item(cpu.id, testReport('cpu', T0 + v * MIN, { system: { ...sys, cpu: { ...sys.cpu, user_pct: v / 2, system_pct: 50 - v / 2, idle_pct: 50 - sys.cpu.iowait_pct } } })));
+        items.push(item(nocpu.id, testReport('nocpu', T0 + v * MIN, { system: null })));
+      }
+      await store.ingest(items);
+      const p = await store.performanceData('2026-12-01');
+      assert.deepEqual(p.hosts.map((h) => h.host), ['cpu']);
+      assert.deepEqual(p.hostsWithoutSystem, ['nocpu']);
+      assert.deepEqual(p.silentHosts, ['quiet']);
+      assert.equal(p.hosts.length + (p.hostsWithoutSystem?.length ?? 0) + p.silentHosts.length, 3, 'every enrolled host is counted once');
+      const b = p.hosts[0]!.busy!;
+      const close = (a: number, e: number): void => assert.ok(Math.abs(a - e) < 1e-9, `${a} vs ${e}`);
+      close(b.avg, 50);
+      close(b.p95, 50);
+      close(b.max, 50);
+      assert.ok(p.hosts[0]!.user.p95 + p.hosts[0]!.system.p95 > 90, 'the sum of p95s would have overstated it');
+    });
+
+    withStore('the trend window starts at 00:00Z of its first day: every point has x >= 0', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      const now = new Date(T0 + 12 * 3600_000); // 2026-12-01 12:00
+      const early = T0 - 7 * DAY + 3600_000; // 2026-11-24 01:00: before now - 7 d, same UTC day as it
+      await store.ingest([item(host.id, testReport('h', early, { devices: [testDevice('/data', 10 * GiB)] }))]);
+      const cap = await store.capacityData(now, 7);
+      assert.equal(cap.windowStart.toISOString(), '2026-11-24T00:00:00.000Z');
+      const t = cap.volumes[0]!.trend!;
+      assert.equal(t.n, 1);
+      assert.equal(t.sx, (early - cap.windowStart.getTime()) / 1000);
+      assert.ok(t.sx >= 0);
+    });
+
+    // The keys (host_id, mountpoint[, day]) are btree entries, at most 2704 bytes: what bounds a
+    // mountpoint is its UTF-8 size. 1024 chars of CJK are ~3 KB and fail the batch with 54000, so the
+    // wire limit must count bytes (1024 bytes here), not chars.
+    withStore('mountpoints and devices at the wire limit (1024 UTF-8 bytes) are stored', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      const ascii = '/' + 'm'.repeat(1023);
+      // Pseudo-random BMP letters (3 UTF-8 bytes each, barely compressible): 341 of them + '/' = 1024 bytes.
+      let seed = 1;
+      const wide = '/' + Array.from({ length: 341 }, () => String.fromCharCode(0x4e00 + ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 20000))).join('');
+      const out = await store.ingest([
+        item(host.id, testReport('h', T0, { devices: [testDevice(ascii, GiB, { device: 'd'.repeat(1024) })] })),
+        item(host.id, testReport('h', T0 + MIN, { devices: [testDevice(ascii, GiB), testDevice(wide, GiB, { device: wide })] })),
+      ]);
+      assert.deepEqual(out, ['stored', 'stored']);
+      const cap = await store.capacityData(new Date(T0 + 2 * MIN), 7);
+      assert.deepEqual(cap.volumes.map((v) => Buffer.byteLength(v.mountpoint)).sort(), [1024, 1024]);
+    });
+
     withStore('concurrent batches with shared hosts and shared reports', async ({ store }) => {
       const ids: number[] = [];
       for (let i = 0; i < 20; i++) ids.push((await store.enrollHost(`c-${i}`, `t-${i}`)).host.id);

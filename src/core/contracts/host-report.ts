@@ -30,9 +30,10 @@ const shortText = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7e
 /** One mounted filesystem (a trimmed DeviceInfo of the agent). Figures are null when statfs failed. */
 export const reportDeviceSchema = z
   .object({
-    // 1024: mountpoints are keys of btree indexes (a 2,700-byte row limit); real ones are far shorter.
-    mountpoint: text(1, 1024).refine((v) => v.startsWith('/'), 'must start with /'),
-    device: text(1, 1024),
+    // 1024 UTF-8 bytes: mountpoints are keys of btree indexes (a 2,704-byte row limit, and 1024
+    // characters of CJK text are ~3 KB); real ones are far shorter.
+    mountpoint: text(1, 1024).refine((v) => v.startsWith('/'), 'must start with /').refine((v) => Buffer.byteLength(v, 'utf8') <= 1024, 'at most 1024 bytes (UTF-8)'),
+    device: text(1, 1024).refine((v) => Buffer.byteLength(v, 'utf8') <= 1024, 'at most 1024 bytes (UTF-8)'),
     fstype: shortText(64),
     role: z.enum(['data', 'binlog', 'other']),
     read_only: z.boolean(),

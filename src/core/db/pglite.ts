@@ -1,9 +1,11 @@
 /**
  * Embedded PGlite behind the `Database` interface. PGlite is one in-process Postgres: two processes
  * opening the same data directory corrupt it, so a lock file `<dir>/vigia.lock` holding the owner's
- * pid guards it. A lock whose pid is dead is stale (a crash) and is taken over.
+ * pid guards it. A lock whose pid is dead is stale (a crash) and is taken over, as is one naming our
+ * own pid that this process did not take (a restarted container's PID 1).
  */
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { VigiaError } from '../errors.js';
@@ -19,6 +21,12 @@ export interface DirLock {
   release(): void;
 }
 
+// Lock files this process holds (real paths). A lock file naming our own pid that is not in here
+// was left by an earlier process that had the same pid (a container's PID 1 after a crash): stale.
+const HELD = new Set<string>();
+// An empty lock file younger than this may be one being written right now (O_EXCL create, then write).
+const EMPTY_LOCK_GRACE_MS = 10_000;
+
 function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
@@ -30,46 +38,118 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+function readLock(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Take a stale lock whose content we read as `seen` out of the way atomically: rename it to a name
+ * only we know, then look at what we actually moved. When it is still the stale lock, delete it;
+ * when another process took the lock over meanwhile (its fresh lock is what we moved), put it back
+ * without overwriting anything. Two processes that both saw the same dead pid can no longer delete
+ * each other's fresh lock: only one rename of the stale file succeeds.
+ */
+function moveStaleAside(path: string, seen: string, log?: Logger): void {
+  const aside = `${path}.stale-${process.pid}-${randomBytes(6).toString('hex')}`;
+  try {
+    renameSync(path, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else moved it: retry
+    throw err;
+  }
+  let moved: string | undefined;
+  try {
+    moved = readLock(aside);
+  } catch {
+    moved = undefined;
+  }
+  if (moved === seen) {
+    rmSync(aside, { force: true });
+    return;
+  }
+  // Not the file we judged stale: a fresh lock of another process. link() refuses to overwrite, so a
+  // lock created at `path` in between is never clobbered.
+  try {
+    linkSync(aside, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      // A third process created a lock in the instant `path` was empty: two processes now believe they
+      // hold it and nothing here can revoke either. Needs three starts within microseconds on a lock
+      // whose owner died; say so loudly rather than silently.
+      log?.error({ path, moved, aside }, 'embedded-store lock takeover collided with two other processes; stop one of them');
+    } else if (code === 'ENOENT') {
+      // nothing to put back
+    } else {
+      renameSync(aside, path); // a filesystem without hard links
+      return;
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
 /**
  * Take `<dir>/vigia.lock` exclusively (O_EXCL), writing our pid. Throws CONTROL_ERR_STORE_LOCKED when
- * a live process (this one included: a second open in-process corrupts just the same) holds it;
- * removes and retakes a lock whose pid is gone.
+ * a live process (this one included, when it already holds this directory: a second open in-process
+ * corrupts just the same) holds it; takes over a lock whose pid is gone, or that names our pid but was
+ * not taken by this process (left by an earlier process with the same pid, e.g. PID 1 in a container).
  */
 export function acquireDirLock(dir: string, log?: Logger): DirLock {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, PGLITE_LOCK_FILE);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return {
-        path,
-        release: () => {
-          try {
-            if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
-          } catch {
-            // already gone
-          }
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  const key = join(realpathSync(dir), PGLITE_LOCK_FILE);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (!HELD.has(key)) {
+      try {
+        const fd = openSync(path, 'wx', 0o600);
+        try {
+          writeSync(fd, `${process.pid}\n`);
+        } finally {
+          closeSync(fd);
+        }
+        HELD.add(key);
+        let released = false;
+        return {
+          path,
+          release: () => {
+            if (released) return;
+            released = true;
+            HELD.delete(key);
+            try {
+              if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+            } catch {
+              // already gone
+            }
+          },
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
     }
-    let text = '';
-    try {
-      text = readFileSync(path, 'utf8').trim();
-    } catch {
-      continue; // removed meanwhile: retry
-    }
+    const text = readLock(path);
+    if (text === undefined) continue; // removed meanwhile: retry
     const pid = Number(text);
-    if (text !== '' && pidAlive(pid)) {
+    const ours = pid === process.pid;
+    if ((ours && HELD.has(key)) || (!ours && text !== '' && pidAlive(pid))) {
       throw new VigiaError('CONTROL_ERR_STORE_LOCKED', `${path} held by pid ${pid}; use --server URL or stop it`);
     }
-    // An empty file may be a lock being written right now; only a named dead pid is surely stale.
-    if (text === '' && attempt === 0) continue;
+    if (text === '') {
+      // An empty file may be a lock being written right now; only an old one is surely stale.
+      let ageMs = 0;
+      try {
+        ageMs = Date.now() - statSync(path).mtimeMs;
+      } catch {
+        continue;
+      }
+      if (ageMs < EMPTY_LOCK_GRACE_MS) throw new VigiaError('CONTROL_ERR_STORE_LOCKED', `${path} is being taken by another process; retry`);
+    }
     log?.warn({ path, stalePid: text }, 'taking over a stale embedded-store lock');
-    rmSync(path, { force: true });
+    moveStaleAside(path, text, log);
   }
   throw new VigiaError('CONTROL_ERR_STORE_LOCKED', `${path}: could not take the lock`);
 }

@@ -98,10 +98,12 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
         throw mapError(err);
       }
       try {
-        await conn.unsafe('BEGIN');
+        // BEGIN is not awaited before fn's first statement: the two go out in one write (one round
+        // trip less per transaction); the connection runs them in order, and a failed BEGIN fails both.
+        const begun = conn.unsafe('BEGIN').execute();
         let result: T;
         try {
-          result = await fn(queryable(conn));
+          [, result] = await Promise.all([begun, fn(queryable(conn))]);
         } catch (err) {
           await conn.unsafe('ROLLBACK').catch(() => undefined);
           throw err;
