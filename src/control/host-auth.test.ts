@@ -61,3 +61,25 @@ test('concurrent lookups share one query; a lookup started before invalidate() i
   assert.equal(await auth.authenticate(`Bearer ${TOKEN}`), undefined, 'the stale answer was not cached: the revoked token fails at once');
   assert.equal(s.calls(), 2);
 });
+
+test('hostChanged: the old token of that host stops at once, the new one is known without a query, others stay cached', async () => {
+  const other = { id: 2, name: 'db-2' };
+  const OTHER = 'o'.repeat(43);
+  const NEW = 'n'.repeat(43);
+  const tokens = new Map([[hashToken(TOKEN), HOST], [hashToken(OTHER), other]]);
+  const s = lookupStore(tokens);
+  const auth = new HostAuth(s.store);
+  await auth.authenticate(`Bearer ${TOKEN}`);
+  await auth.authenticate(`Bearer ${OTHER}`);
+  assert.equal(s.calls(), 2);
+  tokens.delete(hashToken(TOKEN));
+  tokens.set(hashToken(NEW), HOST);
+  auth.hostChanged(HOST.id, hashToken(NEW), HOST);
+  assert.deepEqual(await auth.authenticate(`Bearer ${NEW}`), HOST);
+  assert.deepEqual(await auth.authenticate(`Bearer ${OTHER}`), other);
+  assert.equal(s.calls(), 2, 'the new token and the other host cost no query');
+  assert.equal(await auth.authenticate(`Bearer ${TOKEN}`), undefined, 'the rotated-out token is refused');
+  auth.hostChanged(HOST.id);
+  tokens.delete(hashToken(NEW));
+  assert.equal(await auth.authenticate(`Bearer ${NEW}`), undefined, 'removed: refused at once');
+});

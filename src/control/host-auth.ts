@@ -30,6 +30,8 @@ export class HostAuth {
   private readonly store: ControlStore;
   private readonly opts: HostAuthOptions;
   private readonly known = new Map<string, { host: HostIdentity; until: number }>();
+  /** host id -> its cached token hash, so one host's entry can be dropped without a scan. */
+  private readonly hashOfHost = new Map<number, string>();
   private readonly unknown = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<HostIdentity | undefined>>();
   /** Bumped by invalidate(): a lookup that started before must not cache its (maybe stale) answer. */
@@ -71,12 +73,30 @@ export class HostAuth {
     }
   }
 
-  /** Forget every cached lookup (after an enrolment, rotation or removal in this process). */
+  /** Forget every cached lookup. */
   invalidate(): void {
     this.generation++;
     this.known.clear();
+    this.hashOfHost.clear();
     this.unknown.clear();
     this.inflight.clear();
+  }
+
+  /**
+   * After an enrolment, rotation or removal of `hostId` in this process: its old token stops working at
+   * once (lookups in flight are not cached either), and `newTokenHash`, when given, is known without a
+   * query (a freshly enrolled host's first report costs no lookup).
+   */
+  hostChanged(hostId: number, newTokenHash?: string, host?: HostIdentity): void {
+    this.generation++;
+    this.inflight.clear();
+    const old = this.hashOfHost.get(hostId);
+    if (old !== undefined) this.known.delete(old);
+    this.hashOfHost.delete(hostId);
+    if (newTokenHash !== undefined && host) {
+      this.unknown.delete(newTokenHash);
+      this.remember(newTokenHash, host);
+    }
   }
 
   private remember(hash: string, host: HostIdentity | undefined): void {
@@ -84,7 +104,14 @@ export class HostAuth {
     if (host) {
       this.unknown.delete(hash);
       this.known.delete(hash);
-      if (this.known.size >= this.opts.maxEntries) this.known.delete(this.known.keys().next().value!);
+      if (this.known.size >= this.opts.maxEntries) {
+        const oldest = this.known.keys().next().value!;
+        this.hashOfHost.delete(this.known.get(oldest)!.host.id);
+        this.known.delete(oldest);
+      }
+      const previous = this.hashOfHost.get(host.id);
+      if (previous !== undefined && previous !== hash) this.known.delete(previous);
+      this.hashOfHost.set(host.id, hash);
       this.known.set(hash, { host, until: now + this.opts.ttlMs });
     } else {
       this.unknown.delete(hash);

@@ -143,9 +143,10 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
         const parsed = enrollBody.safeParse(await readJsonBody(req, limits.bodyLimitBytes));
         if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
         const token = newToken();
+        const tokenHash = hashToken(token);
         // No tags given: a rotation keeps the operator's tags.
-        const { created, host } = await deps.store.enrollHost(parsed.data.host, hashToken(token), parsed.data.tags);
-        deps.hostAuth.invalidate();
+        const { created, host } = await deps.store.enrollHost(parsed.data.host, tokenHash, parsed.data.tags);
+        deps.hostAuth.hostChanged(host.id, tokenHash, host);
         log.info({ audit: true, client, host: host.name, created }, created ? 'host enrolled' : 'host token rotated');
         return { host: host.name, token, created };
       },
@@ -155,8 +156,9 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
       handler: async ({ params, query, client }) => {
         validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
         const name = params[0]!;
-        if (!HOST_NAME_RE.test(name) || !(await deps.store.removeHost(name))) throw new VigiaError('CONTROL_ERR_UNKNOWN_HOST', name.slice(0, 253));
-        deps.hostAuth.invalidate();
+        const known = HOST_NAME_RE.test(name) ? await deps.store.hostByName(name) : undefined;
+        if (!known || !(await deps.store.removeHost(name))) throw new VigiaError('CONTROL_ERR_UNKNOWN_HOST', name.slice(0, 253));
+        deps.hostAuth.hostChanged(known.id);
         log.info({ audit: true, client, host: name }, 'host removed');
         return { host: name, removed: true };
       },

@@ -275,6 +275,9 @@ export class SqlControlStore implements ControlStore {
       }
     }
 
+    // The writes below depend on nothing but `stored`: they go out together (one round trip, run in
+    // this order by the connection) instead of one round trip each.
+    const writes: Promise<unknown>[] = [];
     if (stored.length > 0) {
       const disks = stored.flatMap((c) =>
         (c.item.report.system?.disks ?? []).map((d) => ({
@@ -282,15 +285,15 @@ export class SqlControlStore implements ControlStore {
         })),
       );
       if (disks.length > 0) {
-        await tx.query(
+        writes.push(tx.query(
           `INSERT INTO disk_samples (host_id, sampled_at, device, reads_per_s, writes_per_s, read_bytes_per_s, write_bytes_per_s, await_ms, util_pct)
            SELECT h, t, d, r, w, rb, wb, a, u FROM ${rowsFrom('h int, t timestamptz, d text, r float8, w float8, rb float8, wb float8, a float8, u float8', disks).from}`,
           rowsFrom('h int, t timestamptz, d text, r float8, w float8, rb float8, wb float8, a float8, u float8', disks).params,
-        );
+        ));
       }
       const daily = this.#dailyRows(stored);
       if (daily.length > 0) {
-        await tx.query(
+        writes.push(tx.query(
           `INSERT INTO device_daily AS d (host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at)
            SELECT host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at
              FROM ${rowsFrom('host_id int, mountpoint text, day date, device text, fstype text, role text, size_bytes bigint, n int, sx float8, sy float8, sxx float8, sxy float8, min_used bigint, max_used bigint, max_use_pct float8, first_used bigint, first_at timestamptz, last_used bigint, last_at timestamptz', daily).from}
@@ -308,7 +311,7 @@ export class SqlControlStore implements ControlStore {
              size_bytes = CASE WHEN excluded.last_at > d.last_at THEN excluded.size_bytes ELSE d.size_bytes END,
              last_at = greatest(d.last_at, excluded.last_at)`,
           rowsFrom('host_id int, mountpoint text, day date, device text, fstype text, role text, size_bytes bigint, n int, sx float8, sy float8, sxx float8, sxy float8, min_used bigint, max_used bigint, max_use_pct float8, first_used bigint, first_at timestamptz, last_used bigint, last_at timestamptz', daily).params,
-        );
+        ));
       }
     }
 
@@ -336,7 +339,7 @@ export class SqlControlStore implements ControlStore {
       };
     });
     if (hostRows.length > 0) {
-      await tx.query(
+      writes.push(tx.query(
         `UPDATE hosts h SET last_seen = greatest(h.last_seen, r.ls),
            last_sampled_at = CASE WHEN r.w THEN r.t ELSE h.last_sampled_at END,
            interval_seconds = CASE WHEN r.w THEN r.i ELSE h.interval_seconds END,
@@ -345,13 +348,15 @@ export class SqlControlStore implements ControlStore {
          FROM ${rowsFrom('id int, ls timestamptz, w boolean, t timestamptz, i int, s text, g jsonb', hostRows).from}
          WHERE h.id = r.id`,
         rowsFrom('id int, ls timestamptz, w boolean, t timestamptz, i int, s text, g jsonb', hostRows).params,
-      );
+      ));
     }
-    if (winners.length > 0) await this.#replaceLatest(tx, winners);
+    if (winners.length > 0) writes.push(...this.#replaceLatest(tx, winners));
+    await Promise.all(writes);
   }
 
-  /** Replace the latest figures of the hosts whose newest report is in this batch. */
-  async #replaceLatest(tx: Queryable, winners: readonly Candidate[]): Promise<void> {
+  /** The statements replacing the winners' latest state, issued in order (the caller awaits them). */
+  #replaceLatest(tx: Queryable, winners: readonly Candidate[]): Promise<unknown>[] {
+    const writes: Promise<unknown>[] = [];
     // Upsert the newest devices (HOT updates, no index churn), then drop the winner hosts' rows the
     // upsert did not touch: those mounts vanished from the newest report.
     const devices = winners.flatMap((c) =>
@@ -361,7 +366,7 @@ export class SqlControlStore implements ControlStore {
       })),
     );
     if (devices.length > 0) {
-      await tx.query(
+      writes.push(tx.query(
         `INSERT INTO latest_devices AS l (host_id, mountpoint, sampled_at, device, fstype, role, read_only, size_bytes, used_bytes, avail_bytes, use_pct, inodes_total, inodes_used, inode_use_pct, error)
          SELECT h, m, t, d, f, r, ro, sb, ub, ab, up, it, iu, ip, e
            FROM ${rowsFrom('h int, m text, t timestamptz, d text, f text, r text, ro boolean, sb bigint, ub bigint, ab bigint, up float8, it bigint, iu bigint, ip float8, e text', devices).from}
@@ -370,16 +375,16 @@ export class SqlControlStore implements ControlStore {
            read_only = excluded.read_only, size_bytes = excluded.size_bytes, used_bytes = excluded.used_bytes, avail_bytes = excluded.avail_bytes, use_pct = excluded.use_pct,
            inodes_total = excluded.inodes_total, inodes_used = excluded.inodes_used, inode_use_pct = excluded.inode_use_pct, error = excluded.error`,
         rowsFrom('h int, m text, t timestamptz, d text, f text, r text, ro boolean, sb bigint, ub bigint, ab bigint, up float8, it bigint, iu bigint, ip float8, e text', devices).params,
-      );
+      ));
     }
     const newest = winners.map((c) => ({ h: c.item.hostId, t: c.item.report.sampled_at, s: c.item.report.system !== null }));
-    await tx.query(
+    writes.push(tx.query(
       `WITH w AS (SELECT * FROM ${rowsFrom('h int, t timestamptz, s boolean', newest).from}),
             a AS (DELETE FROM latest_devices l USING w WHERE l.host_id = w.h AND l.sampled_at <> w.t RETURNING 1),
             b AS (DELETE FROM latest_system l USING w WHERE l.host_id = w.h AND NOT w.s RETURNING 1)
        SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) AS n`,
       rowsFrom('h int, t timestamptz, s boolean', newest).params,
-    );
+    ));
     const systems = winners.flatMap((c) => {
       const s = c.item.report.system;
       if (!s) return [];
@@ -389,7 +394,7 @@ export class SqlControlStore implements ControlStore {
       }];
     });
     if (systems.length > 0) {
-      await tx.query(
+      writes.push(tx.query(
         `INSERT INTO latest_system (host_id, sampled_at, cpu_user, cpu_system, cpu_iowait, cpu_steal, cpu_idle, cpus, load1, load5, load15, mem_total_bytes, mem_used_pct, swap_used_pct, uptime_seconds)
          SELECT h, t, u, sy, io, st, id, c, l1, l5, l15, mt, mu, sw, up
            FROM ${rowsFrom(SYSTEM_COLUMNS, systems).from}
@@ -398,8 +403,9 @@ export class SqlControlStore implements ControlStore {
            cpu_steal = excluded.cpu_steal, cpu_idle = excluded.cpu_idle, cpus = excluded.cpus, load1 = excluded.load1, load5 = excluded.load5, load15 = excluded.load15,
            mem_total_bytes = excluded.mem_total_bytes, mem_used_pct = excluded.mem_used_pct, swap_used_pct = excluded.swap_used_pct, uptime_seconds = excluded.uptime_seconds`,
         rowsFrom(SYSTEM_COLUMNS, systems).params,
-      );
+      ));
     }
+    return writes;
   }
 
   /** Per (host, mountpoint, day) sums of the stored reports, x relative to that day's 00:00Z. */
