@@ -8,8 +8,7 @@
  * that exist to run MySQL, and fastify with its schema compilers costs ~19 MB of it (measured: node
  * alone 39 MB RSS, node + fastify 58 MB) for nine routes that need none of its features.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { matchBearer, type Scope, type TokenEntry } from '../core/auth.js';
@@ -18,7 +17,7 @@ import type { Logger } from '../core/log.js';
 import type { ActionService } from './actions/action-service.js';
 import { findDeviceByMountpoint, findDeviceByName } from './device-lookup.js';
 import type { DeviceInfo } from './model.js';
-import { addressKey, capConnectionsPerAddress, methodNotAllowed, parseSearch, readJsonBody, send, sendJson, validateQuery } from '../core/http.js';
+import { addressKey, closeGracefully, createBoundedServer, listenOn, methodNotAllowed, parseSearch, readJsonBody, send, sendJson, validateQuery } from '../core/http.js';
 import { RateLimiter, type RateLimitOptions } from '../core/rate-limit.js';
 
 /** Query of GET /v1/processes. */
@@ -293,35 +292,13 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     }
   };
 
-  // Node checks request/header deadlines only every connectionsCheckingInterval (30 s by default), so a
-  // slow client could hold a socket far past the timeout: check at least every second.
-  const timeouts = {
-    requestTimeout: limits.requestTimeoutMs,
-    headersTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.requestTimeoutMs / 2))),
-  };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
-  const server: Server = deps.tls
-    ? createHttpsServer(
-        {
-          key: deps.tls.key,
-          cert: deps.tls.cert,
-          minVersion: 'TLSv1.2',
-          // Client certificates: required and verified when a CA is given (mTLS); the bearer token is still needed.
-          ...(deps.tls.ca ? { ca: deps.tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
-          // A silent TCP connection must not wait out Node's 120 s default before the request timeout applies.
-          handshakeTimeout: limits.requestTimeoutMs,
-          ...timeouts,
-        },
-        onRequest,
-      )
-    : createHttpServer(timeouts, onRequest);
-  server.maxHeadersCount = 64;
-  server.headersTimeout = limits.requestTimeoutMs;
-  server.maxConnections = limits.maxConnections ?? 1024;
   // A few hundred half-open sockets from one address must not lock everyone else out.
-  capConnectionsPerAddress(server, Boolean(deps.tls), limits.maxConnectionsPerAddress ?? 128);
+  const server = createBoundedServer(
+    { requestTimeoutMs: limits.requestTimeoutMs, keepAliveTimeoutMs: limits.keepAliveTimeoutMs, maxConnections: limits.maxConnections ?? 1024, maxConnectionsPerAddress: limits.maxConnectionsPerAddress ?? 128 },
+    deps.tls,
+    onRequest,
+  );
   // `Expect: 100-continue`: say "continue" only to a caller with a valid token; others get their 401
   // without being invited to send the body.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -331,22 +308,9 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
 
   return {
     server,
-    listen: (host, port) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      }),
-    close: (graceMs = 5000) =>
-      new Promise((resolve) => {
-        closing = true;
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // Requests still running after the grace (a client that keeps its socket busy) are cut off.
-        setTimeout(() => server.closeAllConnections(), graceMs).unref();
-      }),
+    listen: (host, port) => listenOn(server, host, port),
+    // Requests still running after the grace (a client that keeps its socket busy) are cut off.
+    close: (graceMs = 5000) => closeGracefully(server, graceMs, () => (closing = true)),
   };
 }
 

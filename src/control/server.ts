@@ -10,14 +10,13 @@
  * /healthz is the only open route. Every client is rate limited, bodies and requests are bounded,
  * errors are the catalog's JSON and never carry internals.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { hashToken, matchBearer, newToken, type Scope, type TokenEntry } from '../core/auth.js';
 import { HOST_NAME_RE, MAX_REPORT_BYTES, parseHostReport } from '../core/contracts/host-report.js';
 import { errorBody, VigiaError } from '../core/errors.js';
-import { addressKey, capConnectionsPerAddress, methodNotAllowed, parseSearch, readJsonBody, send, sendJson, validateQuery } from '../core/http.js';
+import { addressKey, closeGracefully, createBoundedServer, listenOn, methodNotAllowed, parseSearch, readJsonBody, send, sendJson, validateQuery } from '../core/http.js';
 import type { Logger } from '../core/log.js';
 import { RateLimiter, type RateLimitOptions } from '../core/rate-limit.js';
 import type { HostAuth } from './host-auth.js';
@@ -313,30 +312,12 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
     }
   };
 
-  const timeouts = {
-    requestTimeout: limits.requestTimeoutMs,
-    headersTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.requestTimeoutMs / 2))),
-  };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
-  const server: Server = deps.tls
-    ? createHttpsServer(
-        {
-          key: deps.tls.key,
-          cert: deps.tls.cert,
-          minVersion: 'TLSv1.2',
-          ...(deps.tls.ca ? { ca: deps.tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
-          handshakeTimeout: limits.requestTimeoutMs,
-          ...timeouts,
-        },
-        onRequest,
-      )
-    : createHttpServer(timeouts, onRequest);
-  server.maxHeadersCount = 64;
-  server.headersTimeout = limits.requestTimeoutMs;
-  server.maxConnections = limits.maxConnections;
-  capConnectionsPerAddress(server, Boolean(deps.tls), limits.maxConnectionsPerAddress);
+  const server = createBoundedServer(
+    { requestTimeoutMs: limits.requestTimeoutMs, keepAliveTimeoutMs: limits.keepAliveTimeoutMs, maxConnections: limits.maxConnections, maxConnectionsPerAddress: limits.maxConnectionsPerAddress },
+    deps.tls,
+    onRequest,
+  );
   // `Expect: 100-continue` is answered by the handler's normal path (it reads the body only when allowed).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (req.headers.authorization) res.writeContinue();
@@ -345,21 +326,9 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
 
   return {
     server,
-    listen: (host, port) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      }),
-    close: (graceMs = 5000) =>
-      new Promise((resolve) => {
-        closing = true;
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), graceMs).unref();
-      }),
+    listen: (host, port) => listenOn(server, host, port),
+    // Requests still running after the grace (a client that keeps its socket busy) are cut off.
+    close: (graceMs = 5000) => closeGracefully(server, graceMs, () => (closing = true)),
   };
 }
 

@@ -2,10 +2,83 @@
  * Small pieces every node:http API of Vigía shares (agent, control plane): bounded JSON bodies, strict
  * query parsing, whole answers with Content-Length, per-address connection caps and rate-limit keys.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import type { z } from 'zod';
 import { VigiaError, type ErrorCode } from './errors.js';
+
+/** TLS material of a server; with `ca`, client certificates are required and verified (mTLS). */
+export interface ServerTls {
+  readonly key: Buffer;
+  readonly cert: Buffer;
+  readonly ca?: Buffer;
+}
+
+/** Bounds every Vigía API server applies to its connections. */
+export interface ServerBounds {
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+}
+
+/**
+ * A node:http(s) server with Vigía's bounds: whole request within requestTimeoutMs (checked at least
+ * every second: Node checks only every 30 s by default, so a slow client could hold a socket far past
+ * the timeout), TLS 1.2+ with a handshake deadline (a silent TCP connection must not wait out Node's
+ * 120 s default), 64 headers, connection caps in all and per address.
+ */
+export function createBoundedServer(bounds: ServerBounds, tls: ServerTls | undefined, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const timeouts = {
+    requestTimeout: bounds.requestTimeoutMs,
+    headersTimeout: bounds.requestTimeoutMs,
+    keepAliveTimeout: bounds.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(bounds.requestTimeoutMs / 2))),
+  };
+  const server: Server = tls
+    ? createHttpsServer(
+        {
+          key: tls.key,
+          cert: tls.cert,
+          minVersion: 'TLSv1.2',
+          ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+          handshakeTimeout: bounds.requestTimeoutMs,
+          ...timeouts,
+        },
+        onRequest,
+      )
+    : createHttpServer(timeouts, onRequest);
+  server.maxHeadersCount = 64;
+  server.headersTimeout = bounds.requestTimeoutMs;
+  server.maxConnections = bounds.maxConnections;
+  capConnectionsPerAddress(server, Boolean(tls), bounds.maxConnectionsPerAddress);
+  return server;
+}
+
+/** Listen on host:port; resolves with the bound address (port 0 picks a free one). */
+export function listenOn(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/**
+ * Stop accepting, let in-flight requests finish (idle kept-alive connections close now), then cut
+ * whatever is still open after graceMs. `markClosing` runs first, so handlers answer 503 meanwhile.
+ */
+export function closeGracefully(server: Server, graceMs: number, markClosing: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    markClosing();
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), graceMs).unref();
+  });
+}
 
 /**
  * Drop connections beyond `max` open ones from one address (IPv6 by /64), so a few hundred half-open
