@@ -8,7 +8,8 @@
  * (src/agent/system-sampler.ts); they are restated here because roles never import each other.
  */
 import { z } from 'zod';
-import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, MAX_REPORT_DISKS, type HostReport, type ReportDevice, type ReportSystem } from '../../core/contracts/host-report.js';
+import { reportDevice, reportSystem } from '../../core/contracts/fit-report.js';
+import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, type HostReport, type ReportDevice, type ReportSystem } from '../../core/contracts/host-report.js';
 import type { RoleMatcher } from './role-rules.js';
 import { pullGet, PullError, type PullSource } from './source.js';
 import type { PullTarget } from './targets.js';
@@ -55,12 +56,6 @@ export type AgentDevice = z.infer<typeof agentDeviceSchema>;
 /** The agent's system view. */
 export type AgentSystem = z.infer<typeof agentSystemSchema>;
 
-const clampPct = (n: number): number => (Number.isFinite(n) ? Math.min(100, Math.max(0, n)) : 0);
-const clampNum = (n: number, max: number): number => (Number.isFinite(n) ? Math.min(max, Math.max(0, n)) : 0);
-const intOrNull = (n: number | null): number | null => (n === null || !Number.isFinite(n) || n < 0 ? null : Math.min(Number.MAX_SAFE_INTEGER, Math.round(n)));
-const pctOrNull = (n: number | null): number | null => (n === null || !Number.isFinite(n) ? null : clampPct(n));
-const shortText = (s: string, max: number): string => s.replace(/[^\x21-\x7e]/g, '_').slice(0, max) || '_';
-
 /** Everything about a host that is not in the agent's answers. */
 export interface AgentReportOptions {
   readonly host: string;
@@ -76,50 +71,7 @@ export interface AgentReportOptions {
 
 function toDevice(d: AgentDevice, roles: RoleMatcher | null): ReportDevice {
   const role = roles ? ([d.mountpoint, ...d.aliases.map((a) => a.mountpoint)].map(roles).find((r) => r !== 'other') ?? 'other') : d.role;
-  return {
-    mountpoint: d.mountpoint.slice(0, 4096),
-    device: (d.device || d.name || '?').slice(0, 4096),
-    fstype: shortText(d.fstype, 64),
-    role,
-    read_only: d.read_only,
-    size_bytes: intOrNull(d.size_bytes),
-    used_bytes: intOrNull(d.used_bytes),
-    avail_bytes: intOrNull(d.avail_bytes),
-    use_pct: pctOrNull(d.use_pct),
-    inodes_total: intOrNull(d.inodes_total),
-    inodes_used: intOrNull(d.inodes_used),
-    inode_use_pct: pctOrNull(d.inode_use_pct),
-    error: d.error ? `${d.error.code}: ${d.error.message}`.slice(0, 512) : null,
-  };
-}
-
-function toSystem(v: AgentSystem): ReportSystem {
-  return {
-    cpu: {
-      user_pct: clampPct(v.cpu.user_pct),
-      system_pct: clampPct(v.cpu.system_pct),
-      iowait_pct: clampPct(v.cpu.iowait_pct),
-      steal_pct: clampPct(v.cpu.steal_pct),
-      idle_pct: clampPct(v.cpu.idle_pct),
-      cpus: Math.min(65536, Math.max(1, Math.round(clampNum(v.cpu.cpus, 65536)))),
-    },
-    load1: clampNum(v.load.load1, 1e6),
-    load5: clampNum(v.load.load5, 1e6),
-    load15: clampNum(v.load.load15, 1e6),
-    mem_total_bytes: Math.round(clampNum(v.memory.total_bytes, Number.MAX_SAFE_INTEGER)),
-    mem_used_pct: clampPct(v.memory.used_pct),
-    swap_used_pct: clampPct(v.swap.used_pct),
-    uptime_seconds: clampNum(v.uptime_seconds, 1e10),
-    disks: v.disks.slice(0, MAX_REPORT_DISKS).map((d) => ({
-      device: shortText(d.device, 128),
-      reads_per_s: clampNum(d.reads_per_s, 1e15),
-      writes_per_s: clampNum(d.writes_per_s, 1e15),
-      read_bytes_per_s: clampNum(d.read_bytes_per_s, 1e15),
-      write_bytes_per_s: clampNum(d.write_bytes_per_s, 1e15),
-      await_ms: clampNum(d.await_ms, 1e15),
-      util_pct: clampPct(d.util_pct),
-    })),
-  };
+  return reportDevice(d, role);
 }
 
 /**
@@ -133,7 +85,7 @@ export function agentReport(devicesJson: unknown, systemJson: unknown | null, op
   if (systemJson !== null) {
     const sv = agentSystemSchema.safeParse(systemJson);
     if (!sv.success) throw new PullError(`/v1/system: unexpected answer: ${sv.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    system = toSystem(sv.data);
+    system = reportSystem(sv.data);
   }
   const devices = dv.data.devices.filter((d) => d.mountpoint.startsWith('/'));
   const rank = (d: AgentDevice): number => (d.role === 'other' ? 1 : 0);

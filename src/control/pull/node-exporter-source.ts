@@ -4,6 +4,7 @@
  * because CPU and disk figures are rates: deltas of node_exporter's counters between two scrapes, the
  * way the agent's sampler diffs /proc/stat and /proc/diskstats.
  */
+import { clampNum, clampPct, fitText, intOrNull as fitInt, shortText } from '../../core/contracts/fit-report.js';
 import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, MAX_REPORT_DISKS, type HostReport, type ReportDevice, type ReportDisk, type ReportSystem } from '../../core/contracts/host-report.js';
 import { groupByName, parsePromText, type PromSample } from '../../core/prom-text.js';
 import type { RoleMatcher } from './role-rules.js';
@@ -45,10 +46,8 @@ export interface NodeExporterReportOptions {
 const CPU_MODES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
-const clampPct = (n: number): number => (Number.isFinite(n) ? Math.min(100, Math.max(0, n)) : 0);
-const clampNum = (n: number, max: number): number => (Number.isFinite(n) ? Math.min(max, Math.max(0, n)) : 0);
-const intOrNull = (n: number | undefined): number | null => (n === undefined || !Number.isFinite(n) || n < 0 ? null : Math.min(Number.MAX_SAFE_INTEGER, Math.round(n)));
-const shortText = (s: string, max: number): string => s.replace(/[^\x21-\x7e]/g, '_').slice(0, max) || '_';
+/** A gauge that may be missing from the scrape, as a contract integer. */
+const intOrNull = (n: number | undefined): number | null => fitInt(n ?? null);
 /** A counter delta; a counter that went backwards (restart, wrap) counts as 0. */
 const delta = (cur: number | undefined, prev: number | undefined): number => {
   const d = (cur ?? 0) - (prev ?? 0);
@@ -98,8 +97,8 @@ function filesystems(by: Map<string, PromSample[]>, options: NodeExporterReportO
     const filesFree = failed ? null : intOrNull(m.v.files_free);
     const iused = files !== null && filesFree !== null ? Math.max(0, files - filesFree) : null;
     out.push({
-      mountpoint: m.mountpoint.slice(0, 4096),
-      device: (m.device || m.fstype || '?').slice(0, 4096),
+      mountpoint: fitText(m.mountpoint, 1024),
+      device: fitText(m.device || m.fstype || '?', 1024) || '?',
       fstype: shortText(m.fstype, 64),
       role,
       read_only: m.v.readonly === 1,
