@@ -3,6 +3,7 @@
  * existing node_exporter dashboards and alert rules work unchanged. Names, HELP texts, types and labels
  * are copied from node_exporter 1.5; number formatting is JavaScript's (Prometheus parses both).
  */
+import { parsePromValue } from '../core/prom-text.js';
 import type { DeviceInfo } from './model.js';
 import type { CpuTimes, ProcStat } from './collectors/proc-stat.js';
 import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, DISKSTATS_SECTOR_BYTES, type DiskStat } from './collectors/diskstats.js';
@@ -260,16 +261,6 @@ function parseLabelSet(text: string): Record<string, string> | null {
   return out;
 }
 
-/** A sample value as Prometheus reads it (Go's ParseFloat: NaN and Inf in any case); null when not a number. */
-function parseValue(s: string): number | null {
-  const l = s.toLowerCase();
-  if (l === 'nan') return NaN;
-  if (l === '+inf' || l === 'inf' || l === '+infinity' || l === 'infinity') return Infinity;
-  if (l === '-inf' || l === '-infinity') return -Infinity;
-  const n = Number(s);
-  return s.trim() !== '' && !Number.isNaN(n) ? n : null;
-}
-
 /**
  * Parses and checks a text exposition (0.0.4) (pure): every sample line parses, HELP/TYPE come before a
  * family's samples, at most one TYPE per family, no family split in two, no duplicate series. Returns the
@@ -325,7 +316,7 @@ export function parseExposition(text: string): { samples: ExpositionSample[]; er
     }
     const name = m[1]!;
     const labels = parseLabelSet(m[2] ?? '');
-    const value = parseValue(m[3]!);
+    const value = parsePromValue(m[3]!);
     if (labels === null || value === null) {
       errors.push(`${at}: unparsable sample: ${line}`);
       return;
