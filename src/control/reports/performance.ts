@@ -30,13 +30,9 @@ export interface HostPerformance {
   readonly system: Stat3;
   readonly iowait: Stat3;
   readonly steal: Stat3;
-  /**
-   * CPU busy (user + system per sample): the store's avg and p95 of the sum. Only for hand-built data
-   * without `busy` is the p95 the sum of the two p95s, an upper bound (`busyP95Exact` false).
-   */
+  /** CPU busy (user + system of each sample): the store's avg and p95 of the sum. */
   readonly busyAvg: number;
   readonly busyP95: number;
-  readonly busyP95Exact: boolean;
   readonly load1: Stat3;
   readonly memUsedPct: Stat3;
   /** The busiest device by p95 %util, and the slowest by p95 await. */
@@ -165,8 +161,8 @@ export function buildPerformanceReport(data: PerformanceData, opts: PerformanceR
       if (!worstAwait || d.awaitMs.p95 > worstAwait.p95) worstAwait = { device: d.device, p95: d.awaitMs.p95 };
       utilAvgMax = Math.max(utilAvgMax, d.utilPct.avg);
     }
-    const busyAvg = h.busy ? h.busy.avg : Math.min(100, h.user.avg + h.system.avg);
-    const busyP95 = h.busy ? h.busy.p95 : Math.min(100, h.user.p95 + h.system.p95);
+    const busyAvg = h.busy.avg;
+    const busyP95 = h.busy.p95;
     const figures: [PressureFigure, number, number, string][] = [
       ['cpu_busy', busyP95, th.cpuBusyPct, `CPU busy p95 ${busyP95.toFixed(1)}% >= ${th.cpuBusyPct}%`],
       ['iowait', h.iowait.p95, th.iowaitPct, `iowait p95 ${h.iowait.p95.toFixed(1)}% >= ${th.iowaitPct}%`],
@@ -192,7 +188,7 @@ export function buildPerformanceReport(data: PerformanceData, opts: PerformanceR
     iowaitAvgs.push(h.iowait.avg);
     stealAvgs.push(h.steal.avg);
     utilAvgs.push(utilAvgMax);
-    return { host: h.host, samples: h.samples, cpus: h.cpus, user: h.user, system: h.system, iowait: h.iowait, steal: h.steal, busyAvg, busyP95, busyP95Exact: h.busy !== undefined, load1: h.load1, memUsedPct: h.memUsedPct, worstUtil, worstAwait, pressure, pressureFigure, hot: pressure >= 1, reasons };
+    return { host: h.host, samples: h.samples, cpus: h.cpus, user: h.user, system: h.system, iowait: h.iowait, steal: h.steal, busyAvg, busyP95, load1: h.load1, memUsedPct: h.memUsedPct, worstUtil, worstAwait, pressure, pressureFigure, hot: pressure >= 1, reasons };
   });
   hosts.sort((a, b) => b.pressure - a.pressure || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
   disks.sort((a, b) => b.utilPct.p95 - a.utilPct.p95 || b.awaitMs.p95 - a.awaitMs.p95 || (a.host < b.host ? -1 : 1));
@@ -205,7 +201,7 @@ export function buildPerformanceReport(data: PerformanceData, opts: PerformanceR
   above.filesystem = fsHot.size;
   filesystems.sort((a, b) => (b.maxUsePct ?? -1) - (a.maxUsePct ?? -1) || (a.host < b.host ? -1 : 1));
   const silentHosts = [...data.silentHosts].sort();
-  const hostsWithoutSystem = [...(data.hostsWithoutSystem ?? [])].sort();
+  const hostsWithoutSystem = [...data.hostsWithoutSystem].sort();
   const fleet: FleetPerformance = {
     hosts: data.hosts.length + hostsWithoutSystem.length + silentHosts.length,
     reporting: data.hosts.length + hostsWithoutSystem.length,

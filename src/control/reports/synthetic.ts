@@ -133,6 +133,7 @@ export function syntheticPerformanceData(o: { hosts: number; day: string; hot?: 
       cpus: 32,
       user: stat(10 + rnd() * 20, 10),
       system: stat(3 + rnd() * 4, 3),
+      busy: stat(15 + rnd() * 20, 12),
       iowait: isHot ? stat(25 + rnd() * 10, 15) : stat(rnd() * 3, 2),
       steal: stat(rnd() * 0.5, 0.5),
       load1: stat(4 + rnd() * 4, 4),
@@ -154,5 +155,5 @@ export function syntheticPerformanceData(o: { hosts: number; day: string; hot?: 
     filesystems.push({ host, mountpoint: '/var/lib/mysql', device: '/dev/nvme0n1p1', fstype: 'xfs', role: 'data', sizeBytes: 4 * TIB, maxUsedBytes: 2 * TIB, maxUsePct: 50, growthBytes: 3 * GIB });
     filesystems.push({ host, mountpoint: '/', device: '/dev/sda1', fstype: 'ext4', role: 'other', sizeBytes: 50 * GIB, maxUsedBytes: 10 * GIB, maxUsePct: 20, growthBytes: 0 });
   }
-  return { day: o.day, hosts, disks, filesystems, silentHosts };
+  return { day: o.day, hosts, disks, filesystems, silentHosts, hostsWithoutSystem: [] };
 }

@@ -119,12 +119,8 @@ export interface PerformanceHostRow {
   readonly steal: Stat3;
   readonly load1: Stat3;
   readonly memUsedPct: Stat3;
-  /**
-   * CPU busy, user + system of each sample, then avg / p95 / max (the p95 of the sum, not the sum of
-   * the p95s). The store always sets it; optional only so hand-built data that predates it still
-   * type-checks (the report then falls back to an upper bound and says so).
-   */
-  readonly busy?: Stat3;
+  /** CPU busy, user + system of each sample, then avg / p95 / max (the p95 of the sum, not the sum of the p95s). */
+  readonly busy: Stat3;
 }
 
 /** One block device of one host over a day. */
@@ -167,7 +163,7 @@ export interface PerformanceData {
    * without the cpu collector): not in `hosts`, not silent. hosts + hostsWithoutSystem + silentHosts
    * is every host enrolled by the day's end. The store always sets it (optional for hand-built data).
    */
-  readonly hostsWithoutSystem?: readonly string[];
+  readonly hostsWithoutSystem: readonly string[];
 }
 
 /** What partition maintenance did. */

@@ -310,8 +310,8 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       assert.deepEqual(p.hosts.map((h) => h.host), ['cpu']);
       assert.deepEqual(p.hostsWithoutSystem, ['nocpu']);
       assert.deepEqual(p.silentHosts, ['quiet']);
-      assert.equal(p.hosts.length + (p.hostsWithoutSystem?.length ?? 0) + p.silentHosts.length, 3, 'every enrolled host is counted once');
-      const b = p.hosts[0]!.busy!;
+      assert.equal(p.hosts.length + p.hostsWithoutSystem.length + p.silentHosts.length, 3, 'every enrolled host is counted once');
+      const b = p.hosts[0]!.busy;
       const close = (a: number, e: number): void => assert.ok(Math.abs(a - e) < 1e-9, `${a} vs ${e}`);
       close(b.avg, 50);
       close(b.p95, 50);
