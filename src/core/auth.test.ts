@@ -44,4 +44,5 @@ test('token entry errors name the line and the bad field', () => {
   assert.throws(() => parseTokenEntries(`${h} name=a\n${hashToken(newToken())} name=a\n`), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /line 2: name "a" is used twice/.test(e.message));
   assert.deepEqual(parseTokenEntries(`${h} scopes=actions\n`)[0]!.scopes, ['read', 'actions'], 'actions implies read');
   assert.deepEqual(parseTokenEntries(`${h} scopes=admin\n`)[0]!.scopes, ['read', 'admin'], 'admin implies read');
+  assert.deepEqual(parseTokenEntries(`${h} scopes=run\n`)[0]!.scopes, ['read', 'run'], 'run implies read, and only read');
 });

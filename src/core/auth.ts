@@ -20,10 +20,12 @@ export function newToken(): string {
 }
 
 /**
- * What a token may do. `read`: every GET API; `actions`: run agent actions; `admin`: change the
- * control plane's state (enrol and remove hosts).
+ * What a token may do. `read`: every GET API; `actions`: run agent actions (agent API); `run`: dispatch
+ * fleet runs through the control plane; `admin`: change the control plane's state (enrol and remove
+ * hosts, publish bundles, steer rollouts). `admin` does not imply `run`: running commands on the
+ * fleet is granted on its own.
  */
-export type Scope = 'read' | 'actions' | 'admin';
+export type Scope = 'read' | 'actions' | 'run' | 'admin';
 
 /** The scopes a line without `scopes=` gets: read only (least privilege). */
 export const DEFAULT_SCOPES: readonly Scope[] = Object.freeze(['read']);
@@ -36,7 +38,7 @@ export interface TokenEntry {
   readonly name: string;
 }
 
-const SCOPES: readonly string[] = ['read', 'actions', 'admin'];
+const SCOPES: readonly string[] = ['read', 'actions', 'run', 'admin'];
 
 /**
  * Parse a token file: one `sha256:<64 hex> [scopes=read,actions] [name=<label>]` per line; `#` comments
@@ -62,8 +64,8 @@ export function parseTokenEntries(text: string): TokenEntry[] {
         const list = kv[2]!.split(',');
         const bad = list.find((s) => !SCOPES.includes(s));
         if (bad !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', `token file line ${i + 1}: unknown scope "${bad.slice(0, 40)}" (scopes: ${SCOPES.join(', ')})`);
-        // `actions` and `admin` imply `read`: a token that may start a run may also read the run it started.
-        scopes = Object.freeze([...new Set(list.includes('actions') || list.includes('admin') ? ['read', ...list] : list)] as Scope[]);
+        // `actions`, `run` and `admin` imply `read`: a token that may start a run may also read the run it started.
+        scopes = Object.freeze([...new Set(list.some((s) => s !== 'read') ? ['read', ...list] : list)] as Scope[]);
       }
     }
     if (entries.some((e) => e.hash.toString('hex') === m[1])) throw new VigiaError('VIGIA_ERR_CONFIG', `token file line ${i + 1}: the same token hash appears twice`);

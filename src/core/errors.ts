@@ -49,6 +49,14 @@ export const ERROR_CATALOG = {
   CONTROL_ERR_INVALID_DAY: { status: 400, message: 'invalid day (expected YYYY-MM-DD)' },
   CONTROL_ERR_EMAIL_FAILED: { status: 502, message: 'email could not be delivered' },
   CONTROL_ERR_OVERLOADED: { status: 503, message: 'ingest queue full; retry later', retryAfterSeconds: 2 },
+  BUNDLE_ERR_INVALID: { status: 422, message: 'the bundle is invalid' },
+  BUNDLE_ERR_SIGNATURE: { status: 422, message: 'the release signature does not verify' },
+  BUNDLE_ERR_REJECTED: { status: 409, message: 'the release was refused' },
+  CONTROL_ERR_RELEASE_CONFLICT: { status: 409, message: 'release number already taken; publish again' },
+  CONTROL_ERR_ROLLOUT_STATE: { status: 409, message: 'the rollout cannot do that in its current state' },
+  CONTROL_ERR_NO_ROLLOUT: { status: 404, message: 'no such rollout' },
+  CONTROL_ERR_UNKNOWN_RUN: { status: 404, message: 'no such fleet run' },
+  CONTROL_ERR_NO_TARGETS: { status: 422, message: 'the selection matches no enrolled host' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code from the catalog. */

@@ -86,6 +86,30 @@ export const reportSystemSchema = z
   })
   .strict();
 
+/** Most check results one report may carry (a manifest declares at most 200 checks). */
+export const MAX_REPORT_CHECKS = 200;
+
+/** The latest result of one check (Nagios plugin convention). */
+export const reportCheckSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/),
+    state: z.enum(['OK', 'WARNING', 'CRITICAL', 'UNKNOWN']),
+    /** First line of the plugin's output (perfdata included), at most 1024 bytes. */
+    output: text(0, 1024),
+    /** When the check finished (host clock). */
+    at: z.string().datetime({ offset: false }),
+    duration_ms: z.number().int().min(0).max(3_600_000),
+  })
+  .strict();
+
+/** Check results of the bundle release the host runs. */
+export const reportChecksSchema = z
+  .object({
+    release: z.number().int().min(1),
+    results: z.array(reportCheckSchema).max(MAX_REPORT_CHECKS),
+  })
+  .strict();
+
 /** A whole report. `sampled_at` (host clock) identifies it: the same host and sampled_at twice is a replay. */
 export const hostReportSchema = z
   .object({
@@ -108,11 +132,17 @@ export const hostReportSchema = z
     /** Null when the producer cannot tell (e.g. a node_exporter without the cpu collector). */
     system: reportSystemSchema.nullable(),
     devices: z.array(reportDeviceSchema).max(MAX_REPORT_DEVICES),
+    /** Latest result of each check of the installed bundle (absent: no bundle, or an older agent). */
+    checks: reportChecksSchema.optional(),
   })
   .strict();
 
 /** One host report as sent on the wire. */
 export type HostReport = z.infer<typeof hostReportSchema>;
+/** The check results part of a report. */
+export type ReportChecks = z.infer<typeof reportChecksSchema>;
+/** One check result in a report. */
+export type ReportCheck = z.infer<typeof reportCheckSchema>;
 /** One mounted filesystem in a report. */
 export type ReportDevice = z.infer<typeof reportDeviceSchema>;
 /** One block device's I/O rates in a report. */
