@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { DEFAULT_AGENT_LISTEN, DEFAULT_SPOOL_DIR, parseAgentConfig } from './config.js';
+import { DEFAULT_AGENT_LISTEN, DEFAULT_BUNDLE_DIR, DEFAULT_SPOOL_DIR, parseAgentConfig } from './config.js';
 import { DEFAULT_SPOOL_MAX_BYTES } from './report/spool.js';
 
 /** Where the shipped actions live relative to the built CLI (dist/agent/command.js -> deploy/agent/actions). */
@@ -11,7 +11,7 @@ const SHIPPED_ACTIONS = fileURLToPath(new URL('../../deploy/agent/actions', impo
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Flags that only mean something with --report-to: giving any of them turns the report section on (and its checks). */
-const REPORT_FLAGS = ['reportTo', 'reportTokenFile', 'reportInterval', 'reportJitter', 'spoolDir', 'spoolMaxBytes', 'hostName', 'tag', 'reportCa'] as const;
+const REPORT_FLAGS = ['reportTo', 'reportTokenFile', 'reportInterval', 'reportJitter', 'spoolDir', 'spoolMaxBytes', 'hostName', 'tag', 'reportCa', 'bundleDir', 'bundleKey'] as const;
 
 /** Attach `vigia agent` to the program. */
 export function register(program: Command): void {
@@ -55,6 +55,8 @@ export function register(program: Command): void {
     .addOption(new Option('--spool-max-bytes <bytes>', 'bound of the spool; when full the oldest reports are dropped').default(String(DEFAULT_SPOOL_MAX_BYTES)))
     .addOption(new Option('--host-name <name>', 'host name in reports; must match the name the token was enrolled for (default: os.hostname())').env('VIGIA_AGENT_HOST_NAME'))
     .addOption(new Option('--tag <key=value>', 'tag carried by every report, repeatable: --tag dc=mad1 --tag tier=gold').argParser(collect))
+    .addOption(new Option('--bundle-dir <dir>', 'check-bundle releases are installed here (with --report-to: the agent long-polls the control plane for bundles and fleet-run tasks)').default(DEFAULT_BUNDLE_DIR))
+    .addOption(new Option('--bundle-key <file>', 'trust check bundles signed by this ed25519 public key (PEM, from "vigia bundle keygen"); repeatable; without it every bundle is refused').argParser(collect))
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const rootfs = String(opts['path.rootfs']);
       const str = (k: string): string | undefined => (opts[k] === undefined ? undefined : String(opts[k]));
@@ -96,6 +98,8 @@ export function register(program: Command): void {
               hostName: str('hostName') ?? hostname(),
               tags: (opts.tag as string[] | undefined) ?? [],
               ca: str('reportCa'),
+              bundleDir: String(opts.bundleDir),
+              bundleKeys: (opts.bundleKey as string[] | undefined) ?? [],
             }
           : undefined,
       });

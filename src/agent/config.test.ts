@@ -57,6 +57,8 @@ const report = {
   spoolMaxBytes: String(64 * 1024 * 1024),
   hostName: 'db-042.example',
   tags: ['dc=mad1', 'tier=gold', 'empty='],
+  bundleDir: '/var/lib/vigia-agent/bundles',
+  bundleKeys: ['/etc/vigia/bundle.pub'],
 };
 
 test('reporting flags parse into a frozen report section; absent means off', () => {
@@ -68,6 +70,7 @@ test('reporting flags parse into a frozen report section; absent means off', () 
   assert.deepEqual(c.report!.tags, { dc: 'mad1', tier: 'gold', empty: '' });
   assert.ok(Object.isFrozen(c.report) && Object.isFrozen(c.report!.tags));
   assert.ok(!('minIntervalSeconds' in c.report!));
+  assert.deepEqual([c.report!.bundleDir, c.report!.bundleKeys], ['/var/lib/vigia-agent/bundles', ['/etc/vigia/bundle.pub']]);
   // tests (never a flag) may go below 10 s
   assert.equal(parseAgentConfig({ ...base, report: { ...report, intervalSeconds: '1', minIntervalSeconds: 1 } }).report!.intervalMs, 1000);
 });
@@ -84,6 +87,7 @@ test('bad reporting flags stop the agent with the flag named', () => {
     [{ intervalSeconds: '1m' }, /report\.intervalSeconds: --report-interval must be a number/],
     [{ jitter: '2' }, /report\.jitter: --report-jitter must be 0\.\.0\.5/],
     [{ spoolDir: 'spool' }, /report\.spoolDir: --spool-dir must be an absolute path/],
+    [{ bundleDir: 'bundles' }, /report\.bundleDir: --bundle-dir must be an absolute path/],
     [{ spoolMaxBytes: '1000' }, /report\.spoolMaxBytes: --spool-max-bytes must be at least 1 MiB/],
     [{ hostName: 'db 1' }, /report\.hostName: --host-name must be/],
     [{ hostName: '-db' }, /--host-name/],

@@ -8,6 +8,8 @@ import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
 
 /** Default `--spool-dir`: undelivered host reports, kept across restarts. */
 export const DEFAULT_SPOOL_DIR = '/var/lib/vigia-agent/spool';
+/** Default `--bundle-dir`: installed check-bundle releases (state.json, current, releases/). */
+export const DEFAULT_BUNDLE_DIR = '/var/lib/vigia-agent/bundles';
 
 /** Default listen address: loopback, like every Vigía server; exposing it is an explicit decision. */
 export const DEFAULT_AGENT_LISTEN = '127.0.0.1:9110';
@@ -79,6 +81,10 @@ const reportSchema = z
     hostName: z.string().regex(HOST_NAME_RE, '--host-name must be 1-253 letters, digits, . _ - starting with a letter or digit (os.hostname() did not qualify: pass --host-name)'),
     tags: tagList,
     ca: z.string().min(1).optional(),
+    /** Where check-bundle releases are installed. */
+    bundleDir: absolutePath('--bundle-dir'),
+    /** ed25519 public keys (PEM files) whose bundle signatures this host trusts; none: every release is refused. */
+    bundleKeys: z.array(z.string().min(1)).max(16),
   })
   .strict()
   .superRefine((r, ctx) => {

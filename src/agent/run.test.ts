@@ -25,7 +25,7 @@ function config(dir: string, to: string) {
     listen: '127.0.0.1:0', authTokenFile: '/x', roots, filter: {}, statfsTimeoutMs: '1000', roles: [],
     mysql: { detect: false, socket: '/s', user: 'vigia' }, actionsDir: null, actionsUser: 'nobody', auditLog: '/a',
     rateLimit: '20/40', requestTimeoutMs: '10000', sampleIntervalMs: '10000', logLevel: 'silent', shutdownTimeoutMs: '10000',
-    report: { to, tokenFile: join(dir, 'token'), intervalSeconds: '60', jitter: '0.1', spoolDir: join(dir, 'spool'), spoolMaxBytes: String(8 << 20), hostName: 'db-042', tags: ['dc=mad1'] },
+    report: { to, tokenFile: join(dir, 'token'), intervalSeconds: '60', jitter: '0.1', spoolDir: join(dir, 'spool'), spoolMaxBytes: String(8 << 20), hostName: 'db-042', tags: ['dc=mad1'], bundleDir: join(dir, 'bundles'), bundleKeys: [] },
   }).report!;
 }
 

@@ -4,7 +4,7 @@
  * the statfs workers in reverse order.
  */
 import { writeSync } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseTokenEntries } from '../core/auth.js';
 import { VigiaError } from '../core/errors.js';
@@ -34,6 +34,9 @@ import { readUptime } from './collectors/uptime.js';
 import { buildHostReport, IntervalBaseline } from './report/build-report.js';
 import { Reporter, type ReporterOptions } from './report/reporter.js';
 import { openSpool } from './report/spool.js';
+import { createFleetClient, type FleetClient } from './bundle/fleet-client.js';
+import { unreachableAncestor } from './bundle/reachable.js';
+import type { ReportChecks } from '../core/contracts/host-report.js';
 
 /** How often the local MySQL is asked again for its datadir and binlog paths. */
 const MYSQL_REFRESH_MS = 5 * 60_000;
@@ -113,8 +116,31 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
   // Set up before listening so a bad token file or spool directory stops the agent at start; started
   // after, and never waiting for the control plane.
   let reporter: Reporter | null = null;
+  let fleet: FleetClient | null = null;
   if (config.report) {
-    reporter = await createReporter(config.report, { log, roots, devices, sampler, metrics: own });
+    const rc = config.report;
+    const runAs = process.getuid?.() === 0 ? await lookupUser(config.actionsUser) : undefined;
+    const trustedKeys = await Promise.all(rc.bundleKeys.map((f) => readConfigFile(f, '--bundle-key')));
+    // 0755: checks run as --actions-user and must reach their scripts; integrity comes from the
+    // directory being the agent's own and not writable by others (the contents are not secret).
+    await mkdir(rc.bundleDir, { recursive: true, mode: 0o755 })
+      .then(() => chmod(rc.bundleDir, 0o755))
+      .catch((err: unknown) => {
+        throw new VigiaError('VIGIA_ERR_CONFIG', `--bundle-dir: cannot use ${rc.bundleDir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+      });
+    if (runAs) {
+      const blocked = await unreachableAncestor(rc.bundleDir, runAs);
+      if (blocked) throw new VigiaError('VIGIA_ERR_CONFIG', `--bundle-dir ${rc.bundleDir}: checks run as ${config.actionsUser}, who cannot enter ${blocked}; make it searchable (chmod o+x ${blocked}, or StateDirectoryMode=0755) or choose another --bundle-dir`);
+    }
+    const fleetToken = (await readConfigFile(rc.tokenFile, '--report-token-file')).trim();
+    const ca = rc.ca ? Buffer.from(await readConfigFile(rc.ca, '--report-ca')) : undefined;
+    fleet = createFleetClient({
+      url: rc.to, token: fleetToken, ...(ca ? { ca } : {}), bundleDir: rc.bundleDir, trustedKeys, hostTags: rc.tags, actions,
+      ...(runAs ? { runAs: { uid: runAs.uid, gid: runAs.gid } } : {}), log: log.child({ component: 'fleet' }),
+      onChecksReady: () => reporter?.reportSoon(500),
+    });
+    const f = fleet;
+    reporter = await createReporter(config.report, { log, roots, devices, sampler, metrics: own, checks: () => f.checks() });
     const r = reporter;
     reportStats = () => ({ ...r.spoolStats(), lastSuccessSeconds: r.lastSuccessAt === null ? null : r.lastSuccessAt / 1000 });
   }
@@ -159,6 +185,11 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
     await runningActions?.close();
     await closed;
   });
+  if (fleet) {
+    const f = fleet;
+    await f.start();
+    life.defer('fleet client', () => f.stop());
+  }
   if (reporter) {
     const r = reporter;
     r.start();
@@ -188,7 +219,7 @@ async function agentVersion(): Promise<string> {
  */
 export async function createReporter(
   rc: NonNullable<AgentConfig['report']>,
-  deps: { log: Logger; roots: AgentConfig['roots']; devices: () => Promise<readonly DeviceInfo[]>; sampler: SystemSampler; metrics: AgentMetrics },
+  deps: { log: Logger; roots: AgentConfig['roots']; devices: () => Promise<readonly DeviceInfo[]>; sampler: SystemSampler; metrics: AgentMetrics; checks?: () => ReportChecks | undefined },
   overrides: Partial<ReporterOptions> = {},
 ): Promise<Reporter> {
   const token = (await readConfigFile(rc.tokenFile, '--report-token-file')).trim();
@@ -220,7 +251,8 @@ export async function createReporter(
   const collect = async (): Promise<HostReport> => {
     const sampledAtMs = Date.now();
     const [devices, system] = await Promise.all([deps.devices(), systemView()]);
-    return buildHostReport({ identity, devices, system, sampledAtMs });
+    const checks = deps.checks?.();
+    return buildHostReport({ identity, devices, system, sampledAtMs, ...(checks ? { checks } : {}) });
   };
   return new Reporter({
     url: rc.to,

@@ -5,7 +5,7 @@
  * clamped or cut here, because a report the server answers 422 is a report lost.
  */
 import { reportDevice, reportSystem } from '../../core/contracts/fit-report.js';
-import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, type HostReport, type ReportDevice, type ReportSystem } from '../../core/contracts/host-report.js';
+import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, type HostReport, type ReportChecks, type ReportDevice, type ReportSystem } from '../../core/contracts/host-report.js';
 import type { DeviceInfo } from '../model.js';
 import type { SystemSnapshot, SystemView } from '../system-sampler.js';
 
@@ -26,6 +26,8 @@ export interface ReportInput {
   readonly system: SystemView | null;
   /** When the figures were taken, ms since the epoch (host clock); identifies the report. */
   readonly sampledAtMs: number;
+  /** Latest results of the installed bundle's checks; absent without a bundle. */
+  readonly checks?: ReportChecks;
 }
 
 /** One DeviceInfo as a report device (see core/contracts/fit-report.ts). */
@@ -50,6 +52,7 @@ export function buildHostReport(input: ReportInput): HostReport {
     tags: { ...input.identity.tags },
     system: input.system ? toReportSystem(input.system) : null,
     devices: devices.map(toReportDevice),
+    ...(input.checks ? { checks: input.checks } : {}),
   };
 }
 

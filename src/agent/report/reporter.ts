@@ -152,6 +152,17 @@ export class Reporter {
     this.loopDone = this.loop().catch((err: unknown) => this.o.log.error({ err }, 'report loop failed; reporting stopped'));
   }
 
+  /**
+   * Send the next report within `delayMs` instead of at its turn (e.g. the first check results of a
+   * newly installed bundle, which a rollout's health gate is waiting for). The rhythm then resumes.
+   */
+  reportSoon(delayMs = 1000): void {
+    const at = this.o.clock() + delayMs;
+    if (at >= this.nextReportAt) return;
+    this.nextReportAt = at;
+    this.wake?.();
+  }
+
   /** What the spool holds now (metrics). */
   spoolStats(): { spoolFiles: number; spoolBytes: number } {
     return { spoolFiles: this.o.spool.files, spoolBytes: this.o.spool.bytes };
