@@ -80,6 +80,7 @@ export function register(program: Command): void {
     .addOption(new Option('--tls-client-ca <path>', 'require client certificates signed by this CA (mTLS); tokens are still required').env('VIGIA_SERVER_TLS_CLIENT_CA'))
     .addOption(new Option('--config <file>', 'YAML: report thresholds, schedules, recipients, SMTP (docs/control-plane.md)').env('VIGIA_SERVER_CONFIG'))
     .addOption(new Option('--retention-days <n>', 'history kept online; older day partitions are dropped').default('90'))
+    .addOption(new Option('--bundle-public-key <file>', 'accept check bundles signed by this ed25519 public key (PEM, vigia bundle keygen); repeatable').argParser(collectKeys).env('VIGIA_BUNDLE_PUBLIC_KEY'))
     .addOption(new Option('--pull-targets <file>', 'YAML/JSON list of agents and node_exporters to pull'))
     .addOption(new Option('--pull-interval <seconds>', 'how often pulled targets are scraped').default('60'))
     .addOption(new Option('--ingest-batch <n>', 'reports per database transaction at most').default('500'))
@@ -100,6 +101,7 @@ export function register(program: Command): void {
         configFile: str('config'),
         retentionDays: String(opts.retentionDays),
         pullTargets: str('pullTargets'),
+        bundlePublicKeys: Array.isArray(opts.bundlePublicKey) ? opts.bundlePublicKey : opts.bundlePublicKey ? [String(opts.bundlePublicKey)] : [],
         pullIntervalSeconds: String(opts.pullInterval),
         ingestBatch: String(opts.ingestBatch),
         ingestMaxQueued: String(opts.ingestMaxQueued),
@@ -167,6 +169,33 @@ export function register(program: Command): void {
     }
   });
 
+  addStoreOptions(
+    server
+      .command('audit')
+      .description('who changed the fleet: bundle publishes, rollout steps, fleet runs (newest first)')
+      .addOption(new Option('--limit <n>', 'lines at most').default('100'))
+      .addOption(new Option('--json', 'a JSON array instead of one line per entry')),
+  ).action(async (opts: Record<string, unknown>, cmd: Command) => {
+    refuseParentStoreOptions(cmd);
+    const limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new VigiaError('VIGIA_ERR_CONFIG', '--limit: 1-10000');
+    let lines: Array<{ at: string | Date; actor: string; action: string; detail: Record<string, unknown> }>;
+    if (opts.server) {
+      const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
+      lines = (JSON.parse((await callServer(target, 'GET', `/v1/audit?limit=${limit}`)).text) as { lines: typeof lines }).lines;
+    } else {
+      const store = await openStoreFromOptions(opts);
+      try {
+        const { FleetStore } = await import('./store/fleet-store.js');
+        lines = await new FleetStore(store.database).auditLines(limit);
+      } finally {
+        await store.close();
+      }
+    }
+    if (opts.json) process.stdout.write(`${JSON.stringify(lines)}\n`);
+    else for (const l of lines) process.stdout.write(`${new Date(l.at).toISOString()}  ${l.actor}  ${l.action}  ${JSON.stringify(l.detail)}\n`);
+  });
+
   addStoreOptions(server.command('remove').description('forget a host: its token stops working and its history is deleted').requiredOption('--host <name>', 'host name')).action(
     async (opts: Record<string, unknown>, cmd: Command) => {
       refuseParentStoreOptions(cmd);
@@ -199,4 +228,8 @@ Examples:
 
 See docs/control-plane.md.`,
   );
+}
+
+function collectKeys(value: string, previous: unknown): string[] {
+  return [...(Array.isArray(previous) ? (previous as string[]) : []), value];
 }

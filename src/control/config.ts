@@ -46,6 +46,8 @@ const schema = z
     configFile: z.string().min(1).optional(),
     retentionDays: z.coerce.number().int().min(2).max(3650),
     pullTargets: z.string().min(1).optional(),
+    /** Public keys (PEM files) whose bundle signatures the control plane accepts (vigia bundle keygen). */
+    bundlePublicKeys: z.array(z.string().min(1)).max(16).default([]),
     pullIntervalSeconds: z.coerce.number().int().min(5).max(3600),
     ingestBatch: z.coerce.number().int().min(1).max(10_000),
     ingestMaxQueued: z.coerce.number().int().min(1).max(1_000_000),

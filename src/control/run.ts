@@ -9,7 +9,12 @@ import { VigiaError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createRegistry } from '../core/metrics.js';
+import { createAgentChannel } from './agent-channel.js';
+import { createBundleService } from './bundles/bundle-service.js';
 import type { ControlConfig } from './config.js';
+import { createRunService } from './fleet-runs/run-service.js';
+import { createRolloutService } from './rollouts/rollout-service.js';
+import { FleetStore } from './store/fleet-store.js';
 import { ControlMetrics } from './control-metrics.js';
 import { HostAuth } from './host-auth.js';
 import { IngestQueue } from './ingest-queue.js';
@@ -92,6 +97,21 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
   const schedules = reports.startSchedules(metrics);
   life.defer('report schedules', () => schedules.stop());
 
+  // Fleet changes: released after the HTTP server (registered before it), so parked polls are
+  // answered first and pending host states reach the database.
+  const fleetStore = new FleetStore(store.database);
+  const channel = createAgentChannel();
+  const rollouts = createRolloutService({ store: fleetStore, channel, log });
+  await rollouts.load();
+  rollouts.start();
+  life.defer('rollouts', () => rollouts.close());
+  const trustedKeys = await Promise.all(config.bundlePublicKeys.map((f) => readConfigFile(f, '--bundle-public-key')));
+  const bundles = createBundleService({ store: fleetStore, rollouts, trustedKeys, log });
+  const runs = createRunService({ store: fleetStore, channel, log });
+  await runs.resume();
+  life.defer('fleet runs', () => runs.close());
+  life.defer('agent polls', () => channel.close());
+
   const server = createControlServer({
     operatorTokens: tokens,
     hostAuth,
@@ -117,6 +137,7 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
       metrics.httpSeconds.observe({ route }, seconds);
     },
     onReport: (outcome) => metrics.reports.inc({ outcome }),
+    fleet: { channel, rollouts, bundles, runs },
   });
   const address = await server.listen(config.listen.host, config.listen.port);
   life.defer('http server', () => server.close(Math.min(10_000, config.shutdownTimeoutMs / 2)));

@@ -19,7 +19,12 @@ import { errorBody, VigiaError } from '../core/errors.js';
 import { addressKey, closeGracefully, createBoundedServer, listenOn, methodNotAllowed, parseSearch, readJsonBody, send, sendJson, validateQuery } from '../core/http.js';
 import type { Logger } from '../core/log.js';
 import { RateLimiter, type RateLimitOptions } from '../core/rate-limit.js';
+import { bundleStatusSchema, MAX_POLL_WAIT_SECONDS, pollQuerySchema, taskResultSchema } from '../core/contracts/agent-poll.js';
+import type { AgentChannel } from './agent-channel.js';
+import { publishBodySchema, type BundleService } from './bundles/bundle-service.js';
+import { startRunSchema, type RunService } from './fleet-runs/run-service.js';
 import type { HostAuth } from './host-auth.js';
+import type { RolloutService } from './rollouts/rollout-service.js';
 import type { ControlStore, IngestItem, IngestOutcome } from './store/control-store.js';
 
 /** How far a report's sampled_at may be ahead of the server clock before it is refused. */
@@ -56,7 +61,20 @@ export interface ControlServerDeps {
   /** Counts each report by outcome (stored, duplicate, expired, or the error code). */
   readonly onReport?: (outcome: string) => void;
   readonly tls?: { readonly key: Buffer; readonly cert: Buffer; readonly ca?: Buffer };
+  /** Fleet changes (bundles, rollouts, fleet runs); absent: those routes answer 404. */
+  readonly fleet?: FleetApi;
 }
+
+/** The services behind the fleet-change routes. */
+export interface FleetApi {
+  readonly channel: AgentChannel;
+  readonly rollouts: RolloutService;
+  readonly bundles: BundleService;
+  readonly runs: RunService;
+}
+
+/** Most bytes of a publish request (a 16 MiB archive in base64 plus the envelopes). */
+export const MAX_PUBLISH_BYTES = 23 * 1024 * 1024;
 
 /** Bounds on what one client can make the control plane do. */
 export interface ControlLimits {
@@ -115,6 +133,10 @@ const performanceQuery = z
   .object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional(), format: z.enum(REPORT_FORMATS).default('json') })
   .strict();
 const noQuery = z.object({}).strict();
+const resultsQuery = z.object({ after: z.coerce.number().int().min(0).max(1e9).default(0), wait: z.coerce.number().int().min(0).max(30).default(0) }).strict();
+const auditQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(100) }).strict();
+const taskPath = /^\/v1\/agent\/tasks\/([0-9]{1,12}-[0-9]{1,12})\/result$/;
+const archivePath = /^\/v1\/agent\/bundles\/([0-9a-f]{64})$/;
 const tagsSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/), z.string().max(256).refine((v) => !v.includes('\u0000'), 'must not contain NUL')).refine((t) => Object.keys(t).length <= 32, 'at most 32 tags');
 const enrollBody = z.object({ host: z.string().regex(HOST_NAME_RE, 'host name: letters, digits, . _ -, at most 253'), tags: tagsSchema.optional() }).strict();
 
@@ -158,6 +180,7 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
         const known = HOST_NAME_RE.test(name) ? await deps.store.hostByName(name) : undefined;
         if (!known || !(await deps.store.removeHost(name))) throw new VigiaError('CONTROL_ERR_UNKNOWN_HOST', name.slice(0, 253));
         deps.hostAuth.hostChanged(known.id);
+        deps.fleet?.rollouts.onHostRemoved(known.id);
         log.info({ audit: true, client, host: name }, 'host removed');
         return { host: name, removed: true };
       },
@@ -192,8 +215,115 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
     },
   ];
 
-  /** POST /v1/reports: a host's own token, its own name, a valid report. */
-  const ingest = async (req: IncomingMessage, res: ServerResponse, address: string): Promise<void> => {
+  const fleet = deps.fleet;
+  if (fleet) {
+    const body = async <T>(req: IncomingMessage, schema: z.ZodType<T, z.ZodTypeDef, unknown>, limit: number): Promise<T> => {
+      const parsed = schema.safeParse((await readJsonBody(req, limit)) ?? {});
+      if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
+      return parsed.data;
+    };
+    const runId = (p: string): number => Number(p);
+    routes.push(
+      {
+        method: 'GET', name: '/v1/bundles', path: /^\/v1\/bundles$/, scope: 'read',
+        handler: async ({ query }) => {
+          validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          return fleet.bundles.index();
+        },
+      },
+      {
+        method: 'POST', name: '/v1/bundles', path: /^\/v1\/bundles$/, scope: 'admin',
+        handler: async ({ req, query, client }) => {
+          validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          return fleet.bundles.publish(await body(req, publishBodySchema, MAX_PUBLISH_BYTES), client);
+        },
+      },
+      {
+        method: 'GET', name: '/v1/rollouts/current', path: /^\/v1\/rollouts\/current$/, scope: 'read',
+        handler: async ({ query }) => {
+          validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          const view = fleet.rollouts.view();
+          if (!view) throw new VigiaError('CONTROL_ERR_NO_ROLLOUT', 'nothing was published yet');
+          return view;
+        },
+      },
+      ...(['pause', 'resume', 'rollback'] as const).map((step): Route => ({
+        method: 'POST', name: `/v1/rollouts/current/${step}`, path: new RegExp(`^/v1/rollouts/current/${step}$`), scope: 'admin',
+        handler: async ({ query, client }) => {
+          validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          return fleet.rollouts[step](client);
+        },
+      })),
+      {
+        method: 'GET', name: '/v1/drift', path: /^\/v1\/drift$/, scope: 'read',
+        handler: async ({ query }) => {
+          validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          return { rollout: fleet.rollouts.view() ?? null, releases: fleet.rollouts.drift() };
+        },
+      },
+      {
+        method: 'GET', name: '/v1/audit', path: /^\/v1\/audit$/, scope: 'read',
+        handler: async ({ query }) => {
+          const q = validateQuery(auditQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          return { lines: await fleet.rollouts.store.auditLines(q.limit) };
+        },
+      },
+      {
+        method: 'GET', name: '/v1/checks', path: /^\/v1\/checks$/, scope: 'read',
+        handler: async ({ query }) => {
+          validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          return { hosts: await fleet.rollouts.store.latestChecks() };
+        },
+      },
+      {
+        method: 'POST', name: '/v1/runs', path: /^\/v1\/runs$/, scope: 'run',
+        handler: async ({ req, query, client }) => {
+          validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          return fleet.runs.start(await body(req, startRunSchema, limits.bodyLimitBytes), client);
+        },
+      },
+      {
+        method: 'GET', name: '/v1/runs', path: /^\/v1\/runs$/, scope: 'read',
+        handler: async ({ query }) => {
+          validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          return { runs: await fleet.runs.list() };
+        },
+      },
+      {
+        method: 'GET', name: '/v1/runs/:id', path: /^\/v1\/runs\/([0-9]{1,9})$/, scope: 'read',
+        handler: async ({ params, query }) => {
+          validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          return fleet.runs.view(runId(params[0]!));
+        },
+      },
+      {
+        method: 'GET', name: '/v1/runs/:id/results', path: /^\/v1\/runs\/([0-9]{1,9})\/results$/, scope: 'read',
+        handler: async ({ req, params, query }) => {
+          const q = validateQuery(resultsQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          const abort = new AbortController();
+          req.socket.once('close', () => abort.abort());
+          return fleet.runs.results(runId(params[0]!), q.after, q.wait * 1000, abort.signal);
+        },
+      },
+      {
+        method: 'GET', name: '/v1/runs/:id/hosts', path: /^\/v1\/runs\/([0-9]{1,9})\/hosts$/, scope: 'read',
+        handler: async ({ params, query }) => {
+          validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          return { hosts: await fleet.runs.hosts(runId(params[0]!)) };
+        },
+      },
+      {
+        method: 'POST', name: '/v1/runs/:id/cancel', path: /^\/v1\/runs\/([0-9]{1,9})\/cancel$/, scope: 'run',
+        handler: async ({ params, query, client }) => {
+          validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          return fleet.runs.cancel(runId(params[0]!), client);
+        },
+      },
+    );
+  }
+
+  /** A host's own token (cached), rate limited per address before a database lookup and per host after. */
+  const authenticateHost = async (req: IncomingMessage, res: ServerResponse, address: string) => {
     const refuse = (retryAfterSeconds: number): never => {
       res.setHeader('retry-after', String(retryAfterSeconds));
       throw new VigiaError('VIGIA_ERR_RATE_LIMITED');
@@ -211,9 +341,81 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
       if (!d.allowed) refuse(d.retryAfterSeconds);
     }
     if (!host) {
-      log.warn({ ip: address }, 'report without a valid host token');
+      log.warn({ ip: address, url: req.url?.slice(0, 200) }, 'request without a valid host token');
       throw new VigiaError('VIGIA_ERR_UNAUTHORIZED');
     }
+    return host;
+  };
+
+  /** /v1/agent/*: what a host asks for itself (host token). */
+  const agentRoute = async (req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, method: string | undefined, address: string): Promise<string> => {
+    if (!fleet) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
+    if (path === '/v1/agent/poll') {
+      if (method !== 'GET') throw methodNotAllowed(res, 'GET');
+      const host = await authenticateHost(req, res, address);
+      const q = validateQuery(pollQuerySchema, parseSearch(rawQuery), 'VIGIA_ERR_BAD_REQUEST');
+      fleet.rollouts.onPoll(host.id, host.name, q.release, q.sha256);
+      const seen = req.headers['if-none-match'];
+      const abort = new AbortController();
+      const onClose = (): void => abort.abort();
+      res.once('close', onClose);
+      try {
+        for (let waited = false; ; waited = true) {
+          const desired = fleet.rollouts.desiredFor(host.id, host.name);
+          const etag = `"r${desired?.release ?? 0}"`;
+          const tasks = fleet.channel.takeTasks(host.id);
+          if (tasks.length > 0 || seen !== etag) {
+            res.setHeader('etag', etag);
+            sendJson(res, 200, { desired, tasks });
+            return '/v1/agent/poll';
+          }
+          if (waited || q.wait === 0 || closing || abort.signal.aborted) break;
+          // Park until something changes for this host, the wait runs out, or the client leaves.
+          await fleet.channel.wait(host.id, Math.min(q.wait, MAX_POLL_WAIT_SECONDS) * 1000, abort.signal);
+          if (abort.signal.aborted) return '/v1/agent/poll';
+        }
+        res.setHeader('etag', seen ?? '"r0"');
+        res.writeHead(304).end();
+        return '/v1/agent/poll';
+      } finally {
+        res.off('close', onClose);
+      }
+    }
+    if (path === '/v1/agent/bundle-status') {
+      if (method !== 'POST') throw methodNotAllowed(res, 'POST');
+      const host = await authenticateHost(req, res, address);
+      const parsed = bundleStatusSchema.safeParse(await readJsonBody(req, limits.bodyLimitBytes));
+      if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
+      fleet.rollouts.onStatus(host.id, host.name, parsed.data);
+      sendJson(res, 200, { recorded: true });
+      return '/v1/agent/bundle-status';
+    }
+    const archive = archivePath.exec(path);
+    if (archive) {
+      if (method !== 'GET') throw methodNotAllowed(res, 'GET, HEAD');
+      await authenticateHost(req, res, address);
+      const bytes = await fleet.bundles.archive(archive[1]!);
+      if (!bytes) throw new VigiaError('VIGIA_ERR_NOT_FOUND', 'no such bundle archive');
+      res.setHeader('etag', `"${archive[1]}"`);
+      send(res, 200, 'application/json', bytes, req.method === 'HEAD');
+      return '/v1/agent/bundles/:sha256';
+    }
+    const task = taskPath.exec(path);
+    if (task) {
+      if (method !== 'POST') throw methodNotAllowed(res, 'POST');
+      const host = await authenticateHost(req, res, address);
+      const parsed = taskResultSchema.safeParse(await readJsonBody(req, limits.bodyLimitBytes));
+      if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
+      const accepted = await fleet.runs.onResult(host.id, task[1]!, parsed.data);
+      sendJson(res, 200, { accepted });
+      return '/v1/agent/tasks/:id/result';
+    }
+    throw new VigiaError('VIGIA_ERR_NOT_FOUND');
+  };
+
+  /** POST /v1/reports: a host's own token, its own name, a valid report. */
+  const ingest = async (req: IncomingMessage, res: ServerResponse, address: string): Promise<void> => {
+    const host = await authenticateHost(req, res, address);
     // The host report schema is strict at every level and refuses `__proto__`-like tag keys.
     const body = await readJsonBody(req, MAX_REPORT_BYTES, { guardPrototypeKeys: false });
     const parsed = parseHostReport(body);
@@ -231,6 +433,10 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
       // our clock catches up (or the host's is fixed), and ingest is idempotent.
       res.setHeader('retry-after', String(Math.min(3600, Math.max(60, Math.ceil((aheadMs - MAX_CLOCK_SKEW_MS) / 1000)))));
       throw new VigiaError('CONTROL_ERR_CLOCK_SKEW', message);
+    }
+    if (report.checks) {
+      const failing = report.checks.results.filter((r) => r.state === 'CRITICAL' || r.state === 'UNKNOWN').length;
+      fleet?.rollouts.onChecks(host.id, report.checks.release, report.checks.results.length, failing);
     }
     const bytes = Number(req.headers['content-length'] ?? MAX_REPORT_BYTES) || MAX_REPORT_BYTES;
     const outcome = await deps.ingest({ hostId: host.id, receivedAt, source: 'push', report }, bytes);
@@ -260,6 +466,11 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
         routeName = '/healthz';
         if (method !== 'GET') throw methodNotAllowed(res, 'GET, HEAD');
         return sendJson(res, 200, { status: 'ok' }, req.method === 'HEAD');
+      }
+      if (rawPath.startsWith('/v1/agent/')) {
+        routeName = '/v1/agent';
+        routeName = await agentRoute(req, res, rawPath, qAt === -1 ? '' : url.slice(qAt + 1), method, address);
+        return;
       }
       if (rawPath === '/v1/reports') {
         routeName = '/v1/reports';

@@ -153,6 +153,11 @@ export class SqlControlStore implements ControlStore {
     await migrate(this.#db, MIGRATIONS, this.#log);
   }
 
+  /** The database under this store, for the other stores of the same schema (fleet changes). */
+  get database(): Database {
+    return this.#db;
+  }
+
   async enrollHost(name: string, tokenHash: string, tags?: Readonly<Record<string, string>>): Promise<{ created: boolean; host: HostIdentity }> {
     // xmax = 0 only on a freshly inserted row: tells insert from rotate in one statement.
     const rows = await this.#db.query<Row>(
@@ -405,6 +410,25 @@ export class SqlControlStore implements ControlStore {
         rowsFrom(SYSTEM_COLUMNS, systems).params,
       ));
     }
+    // Check results of the newest report: one row per host, replaced; a newest report without
+    // checks (the bundle was removed, or an older agent) clears the host's row.
+    const checks = winners.flatMap((c) => {
+      const k = c.item.report.checks;
+      if (!k) return [];
+      const failing = k.results.filter((r) => r.state === 'CRITICAL' || r.state === 'UNKNOWN').length;
+      return [{ h: c.item.hostId, r: k.release, t: c.item.report.sampled_at, n: k.results.length, f: failing, j: JSON.stringify(k.results) }];
+    });
+    if (checks.length > 0) {
+      writes.push(tx.query(
+        `INSERT INTO latest_checks AS l (host_id, release, sampled_at, total, failing, results)
+         SELECT h, r, t, n, f, j::jsonb FROM ${rowsFrom('h int, r int, t timestamptz, n int, f int, j text', checks).from}
+          ORDER BY h
+         ON CONFLICT (host_id) DO UPDATE SET release = excluded.release, sampled_at = excluded.sampled_at, total = excluded.total, failing = excluded.failing, results = excluded.results`,
+        rowsFrom('h int, r int, t timestamptz, n int, f int, j text', checks).params,
+      ));
+    }
+    const noChecks = winners.filter((c) => !c.item.report.checks).map((c) => c.item.hostId);
+    if (noChecks.length > 0) writes.push(tx.query(`DELETE FROM latest_checks WHERE host_id = ANY($1::text::int[])`, [`{${noChecks.join(',')}}`]));
     return writes;
   }
 
@@ -665,7 +689,7 @@ export interface OpenControlStoreOptions {
 }
 
 /** Open the store the options name, apply pending migrations, and return it (closed again on failure). */
-export async function openControlStore(opts: OpenControlStoreOptions): Promise<ControlStore> {
+export async function openControlStore(opts: OpenControlStoreOptions): Promise<SqlControlStore> {
   const db = opts.database
     ? openPostgres(opts.database, { max: opts.poolMax, log: opts.log })
     : await openPglite(opts.dataDir, { log: opts.log });

@@ -1,6 +1,10 @@
 /** The control plane's migrations, in order. Append only: a shipped migration never changes. */
 import type { Migration } from '../../../core/db/migrate.js';
 import { MIGRATION_0001_INITIAL } from './0001-initial.js';
+import { MIGRATION_0002_FLEET_CHANGES } from './0002-fleet-changes.js';
 
 /** Every control-plane migration, version 1..n. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: MIGRATION_0001_INITIAL }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: MIGRATION_0001_INITIAL },
+  { version: 2, name: 'fleet-changes', sql: MIGRATION_0002_FLEET_CHANGES },
+];

@@ -1,0 +1,369 @@
+/**
+ * Fleet runs on the control plane: select the targets, drive the dispatcher (engine.ts) with real
+ * time, hand tasks to the agents' long-polls, collect their results, stream them to the operator
+ * and write every step to the database (per-host outcomes in batches, the run and its audit lines).
+ *
+ * Delivery is at most once: a task is handed to a host once; a host whose result does not come back
+ * within the per-host timeout counts as timed out (an error). After a control-plane restart, hosts
+ * that were in flight are marked `interrupted` (never re-run: the action may not be idempotent) and
+ * the run goes on with the hosts still pending.
+ */
+import { z } from 'zod';
+import type { AgentTask, TaskResult } from '../../core/contracts/agent-poll.js';
+import { VigiaError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import type { AgentChannel } from '../agent-channel.js';
+import type { FleetRunRow, FleetRunState, FleetStore, RunHostRow, RunHostState, RunHostUpdate, TargetHost } from '../store/fleet-store.js';
+import { createRunEngine, type HostOutcome, type RunCounts, type RunEngine } from './engine.js';
+import { matchesWhere, parseLimit, resolveLimit, type ParamValue } from './selector.js';
+
+/** POST /v1/runs body. */
+export const startRunSchema = z
+  .object({
+    action: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'an action name: lower-case letters, digits, _ -'),
+    params: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/), z.union([z.string().max(4096), z.number().finite(), z.boolean()])).default({}),
+    where: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/), z.string().min(1).max(256)).default({}),
+    all: z.boolean().default(false),
+    concurrency: z.string().max(16).default('10'),
+    max_errors: z.string().max(16).default('0'),
+    ramp_up: z.boolean().default(false),
+    timeout_ms: z.number().int().min(1000).max(3_600_000).default(600_000),
+    dry_run: z.boolean().default(false),
+  })
+  .strict()
+  .refine((b) => Object.keys(b.where).length <= 16, 'at most 16 where pairs')
+  .refine((b) => Object.keys(b.params).length <= 32, 'at most 32 params');
+
+/** A run request. */
+export type StartRun = z.output<typeof startRunSchema>;
+
+/** One streamed result. */
+export interface RunResultLine {
+  readonly seq: number;
+  readonly host: string;
+  readonly state: RunHostState;
+  readonly exit_code: number | null;
+  readonly duration_ms: number | null;
+  readonly output: string;
+}
+
+/** `GET /v1/runs/:id`. */
+export interface RunView {
+  readonly id: number;
+  readonly action: string;
+  readonly params: Readonly<Record<string, ParamValue>>;
+  readonly selector: Readonly<Record<string, unknown>>;
+  readonly state: FleetRunState;
+  readonly concurrency: number;
+  readonly max_errors: number;
+  readonly counts: RunCounts;
+  readonly created_by: string;
+  readonly created_at: string;
+  readonly finished_at: string | null;
+}
+
+/** Dependencies. */
+export interface RunServiceDeps {
+  readonly store: FleetStore;
+  readonly channel: AgentChannel;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** How often per-host outcomes are written (ms); default 200. */
+  readonly flushMs?: number;
+  readonly onDispatch?: (n: number) => void;
+}
+
+/** The run service. */
+export interface RunService {
+  /** Resume runs a previous process left unfinished. */
+  resume(): Promise<void>;
+  start(req: StartRun, actor: string): Promise<{ run: RunView | null; targets: number; dry_run: boolean; hosts?: string[] }>;
+  onResult(hostId: number, taskId: string, result: TaskResult): Promise<boolean>;
+  view(id: number): Promise<RunView>;
+  /** Results after `after` (a count of lines already seen), waiting up to waitMs for new ones. */
+  results(id: number, after: number, waitMs: number, signal?: AbortSignal): Promise<{ results: RunResultLine[]; next: number; done: boolean }>;
+  hosts(id: number): Promise<RunHostRow[]>;
+  list(): Promise<RunView[]>;
+  cancel(id: number, actor: string): Promise<RunView>;
+  close(): Promise<void>;
+}
+
+interface ActiveRun {
+  row: FleetRunRow;
+  readonly engine: RunEngine;
+  readonly names: Map<number, string>;
+  readonly tasks: Map<number, AgentTask>;
+  readonly started: Map<number, Date>;
+  readonly lines: RunResultLine[];
+  readonly dirty: Map<number, RunHostUpdate>;
+  waiters: Array<() => void>;
+  finishing: boolean;
+  readonly preCounts: { interrupted: number };
+}
+
+const zeroCounts = (targets: number): RunCounts => ({ targets, pending: 0, inFlight: 0, succeeded: 0, failed: 0, timedOut: 0, rejected: 0, notDispatched: 0, errors: 0, maxErrors: 0 });
+
+/** Build the service. */
+export function createRunService(deps: RunServiceDeps): RunService {
+  const { store, channel, log } = deps;
+  const now = deps.now ?? Date.now;
+  const active = new Map<number, ActiveRun>();
+  /** Runs finished by this process, kept for their result streams (the newest 20). */
+  const recent = new Map<number, ActiveRun>();
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> | undefined;
+
+  const viewOf = (row: FleetRunRow, counts: RunCounts): RunView => ({
+    id: row.id, action: row.action, params: row.params, selector: row.selector, state: row.state, concurrency: row.concurrency, max_errors: row.maxErrors,
+    counts, created_by: row.createdBy, created_at: row.createdAt.toISOString(), finished_at: row.finishedAt?.toISOString() ?? null,
+  });
+
+  const notify = (run: ActiveRun): void => {
+    const w = run.waiters;
+    run.waiters = [];
+    for (const fn of w) fn();
+  };
+
+  const record = (run: ActiveRun, hostId: number, state: RunHostState, result?: TaskResult): void => {
+    const startedAt = run.started.get(hostId) ?? null;
+    const finishedAt = state === 'in_flight' || state === 'pending' ? null : new Date(now());
+    const u: RunHostUpdate = {
+      hostId, state, startedAt, finishedAt, exitCode: result?.exit_code ?? null,
+      durationMs: result?.duration_ms ?? (startedAt && finishedAt ? finishedAt.getTime() - startedAt.getTime() : null), output: result?.output ?? '',
+    };
+    run.dirty.set(hostId, u);
+    if (state !== 'in_flight' && state !== 'pending') {
+      run.lines.push({ seq: run.lines.length + 1, host: run.names.get(hostId) ?? String(hostId), state, exit_code: u.exitCode, duration_ms: u.durationMs, output: u.output });
+      notify(run);
+    }
+  };
+
+  const dispatch = (run: ActiveRun): void => {
+    const ids = run.engine.next();
+    for (const id of ids) {
+      const task: AgentTask = { id: `${run.row.id}-${id}`, run_id: run.row.id, action: run.row.action, params: { ...run.row.params }, timeout_ms: run.row.timeoutMs };
+      run.tasks.set(id, task);
+      run.started.set(id, new Date(now()));
+      record(run, id, 'in_flight');
+      channel.pushTask(id, task);
+    }
+    if (ids.length > 0) deps.onDispatch?.(ids.length);
+  };
+
+  const finalize = async (run: ActiveRun): Promise<void> => {
+    if (run.finishing) return;
+    run.finishing = true;
+    const st = run.engine.state();
+    // Hosts never dispatched because the run stopped.
+    for (const [id, s] of run.engine.outcomes()) if (s === 'not_dispatched') record(run, id, 'not_dispatched');
+    await flushRun(run);
+    const counts = run.engine.counts();
+    const final: FleetRunState = st === 'succeeded' || st === 'failed' || st === 'cancelled' ? st : 'failed';
+    await store.finishRun(run.row.id, final, 'run-service', { ...counts, interrupted: run.preCounts.interrupted });
+    run.row = { ...run.row, state: final, finishedAt: new Date(now()) };
+    log.info({ audit: true, run: run.row.id, action: run.row.action, state: final, ...counts }, 'fleet run finished');
+    active.delete(run.row.id);
+    recent.set(run.row.id, run);
+    if (recent.size > 20) recent.delete(recent.keys().next().value!);
+    notify(run);
+  };
+
+  const flushRun = async (run: ActiveRun): Promise<void> => {
+    if (run.dirty.size === 0) return;
+    const updates = [...run.dirty.values()];
+    run.dirty.clear();
+    await store.saveRunHosts(run.row.id, updates);
+  };
+
+  const step = async (): Promise<void> => {
+    for (const run of [...active.values()]) {
+      if (run.finishing) continue;
+      for (const id of run.engine.expire()) {
+        const t = run.tasks.get(id);
+        if (t) channel.dropTask(id, t.id);
+        record(run, id, 'timed_out', { status: 'timed_out', exit_code: null, duration_ms: run.row.timeoutMs, output: `no result within ${Math.round(run.row.timeoutMs / 1000)} s` });
+      }
+      dispatch(run);
+      const st = run.engine.state();
+      if (st === 'stopping' && run.row.state !== 'stopping') {
+        run.row = { ...run.row, state: 'stopping' };
+        await store.setRunState(run.row.id, 'stopping');
+      }
+      if (st === 'succeeded' || st === 'failed' || st === 'cancelled') await finalize(run);
+    }
+  };
+
+  const ensureTimer = (): void => {
+    if (timer) return;
+    timer = setInterval(() => {
+      if (flushing) return;
+      flushing = (async () => {
+        try {
+          await step();
+          for (const run of active.values()) await flushRun(run);
+        } catch (err) {
+          log.error({ err }, 'fleet run step failed');
+        } finally {
+          flushing = undefined;
+        }
+      })();
+    }, deps.flushMs ?? 200);
+    timer.unref();
+  };
+
+  const activate = (row: FleetRunRow, targets: ReadonlyArray<{ id: number; name: string }>, alreadyDone?: Map<number, HostOutcome>, interrupted = 0): ActiveRun => {
+    const hostIds = targets.map((t) => t.id);
+    const concurrency = row.concurrency;
+    const engine = createRunEngine({ hosts: hostIds, concurrency, maxErrors: row.maxErrors, rampUp: row.rampUp, timeoutMs: row.timeoutMs, now, alreadyDone });
+    const run: ActiveRun = {
+      row, engine, names: new Map(targets.map((t) => [t.id, t.name])), tasks: new Map(), started: new Map(), lines: [], dirty: new Map(), waiters: [], finishing: false,
+      preCounts: { interrupted },
+    };
+    active.set(row.id, run);
+    ensureTimer();
+    dispatch(run);
+    return run;
+  };
+
+  const select = (hosts: readonly TargetHost[], req: StartRun): TargetHost[] => {
+    if (Object.keys(req.where).length === 0 && !req.all) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'no --where given: a run on the whole fleet needs --all spelled out');
+    return hosts.filter((h) => matchesWhere(req.where, { name: h.name, tags: h.tags }));
+  };
+
+  return {
+    async resume() {
+      for (const row of await store.unfinishedRuns()) {
+        const rows = await store.runHosts(row.id);
+        const done = new Map<number, HostOutcome>();
+        const updates: RunHostUpdate[] = [];
+        let interrupted = 0;
+        for (const h of rows) {
+          if (h.state === 'succeeded' || h.state === 'failed' || h.state === 'timed_out' || h.state === 'rejected') done.set(h.hostId, h.state);
+          else if (h.state === 'in_flight' || h.state === 'interrupted') {
+            // Counted as an error (the outcome is unknown) and never run again.
+            done.set(h.hostId, 'timed_out');
+            interrupted++;
+            if (h.state === 'in_flight') updates.push({ hostId: h.hostId, state: 'interrupted', startedAt: h.startedAt, finishedAt: new Date(now()), exitCode: null, durationMs: null, output: 'the control plane restarted while this host was running the action; it was not run again' });
+          }
+        }
+        await store.saveRunHosts(row.id, updates);
+        log.warn({ run: row.id, interrupted, done: done.size, targets: rows.length }, 'resuming a fleet run after a restart');
+        await store.audit('run-service', 'run.resume', { run: row.id, interrupted, done: done.size });
+        const run = activate(row, rows.map((h) => ({ id: h.hostId, name: h.host })), done, interrupted);
+        if (row.state === 'stopping') run.engine.cancel();
+      }
+    },
+
+    async start(req, actor) {
+      const hosts = await store.targetHosts();
+      const targets = select(hosts, req);
+      if (targets.length === 0) throw new VigiaError('CONTROL_ERR_NO_TARGETS', JSON.stringify(req.where).slice(0, 300));
+      const concurrency = resolveLimit(parseLimit(req.concurrency, '--concurrency', { min: 1 }), targets.length, { minOne: true });
+      const maxErrors = resolveLimit(parseLimit(req.max_errors, '--max-errors'), targets.length, { minOne: false });
+      if (req.dry_run) {
+        await store.audit(actor, 'run.dry_run', { action: req.action, params: req.params, selector: req.where, targets: targets.length, concurrency, max_errors: maxErrors });
+        return { run: null, targets: targets.length, dry_run: true, hosts: targets.slice(0, 1000).map((t) => t.name) };
+      }
+      const row = await store.createRun(
+        { action: req.action, params: req.params, selector: req.all && Object.keys(req.where).length === 0 ? { all: true } : req.where, concurrency, maxErrors, rampUp: req.ramp_up, timeoutMs: req.timeout_ms, createdBy: actor },
+        targets,
+      );
+      log.info({ audit: true, actor, run: row.id, action: req.action, params: req.params, where: req.where, targets: targets.length, concurrency, max_errors: maxErrors }, 'fleet run started');
+      const run = activate(row, targets);
+      return { run: viewOf(run.row, run.engine.counts()), targets: targets.length, dry_run: false };
+    },
+
+    async onResult(hostId, taskId, result) {
+      const runId = Number(taskId.split('-')[0]);
+      const run = active.get(runId);
+      if (!run || run.tasks.get(hostId)?.id !== taskId) return false;
+      const outcome: HostOutcome = result.status;
+      if (!run.engine.complete(hostId, outcome)) return false;
+      record(run, hostId, outcome, result);
+      dispatch(run);
+      return true;
+    },
+
+    async view(id) {
+      const run = active.get(id) ?? recent.get(id);
+      if (run) return viewOf(run.row, run.engine.counts());
+      const row = await store.run(id);
+      if (!row) throw new VigiaError('CONTROL_ERR_UNKNOWN_RUN', String(id));
+      const rows = await store.runHosts(id);
+      const c: Record<keyof RunCounts, number> = { ...zeroCounts(rows.length), maxErrors: row.maxErrors };
+      const tally = (k: keyof RunCounts): void => void c[k]++;
+      for (const h of rows) {
+        if (h.state === 'succeeded') tally('succeeded');
+        else if (h.state === 'failed') tally('failed');
+        else if (h.state === 'timed_out' || h.state === 'interrupted') tally('timedOut');
+        else if (h.state === 'rejected') tally('rejected');
+        else if (h.state === 'not_dispatched') tally('notDispatched');
+        else if (h.state === 'in_flight') tally('inFlight');
+        else tally('pending');
+      }
+      c.errors = c.failed + c.timedOut + c.rejected;
+      return viewOf(row, c);
+    },
+
+    async results(id, after, waitMs, signal) {
+      const run = active.get(id) ?? recent.get(id);
+      if (!run) {
+        const row = await store.run(id);
+        if (!row) throw new VigiaError('CONTROL_ERR_UNKNOWN_RUN', String(id));
+        const rows = (await store.runHosts(id)).filter((h) => h.state !== 'pending' && h.state !== 'in_flight');
+        rows.sort((a, b) => (a.finishedAt?.getTime() ?? 0) - (b.finishedAt?.getTime() ?? 0) || a.seq - b.seq);
+        const lines = rows.map((h, i) => ({ seq: i + 1, host: h.host, state: h.state, exit_code: h.exitCode, duration_ms: h.durationMs, output: h.output }));
+        return { results: lines.slice(after, after + 1000), next: Math.min(lines.length, after + 1000), done: after + 1000 >= lines.length && row.state !== 'running' && row.state !== 'stopping' };
+      }
+      if (run.lines.length <= after && waitMs > 0 && active.has(id)) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, waitMs);
+          const done = (): void => {
+            clearTimeout(t);
+            resolve();
+          };
+          run.waiters.push(done);
+          signal?.addEventListener('abort', done, { once: true });
+        });
+      }
+      const lines = run.lines.slice(after, after + 1000);
+      return { results: lines, next: after + lines.length, done: !active.has(id) && after + lines.length >= run.lines.length };
+    },
+
+    hosts: (id) => store.runHosts(id),
+
+    async list() {
+      const rows = await store.runs(20);
+      return Promise.all(rows.map((r) => this.view(r.id)));
+    },
+
+    async cancel(id, actor) {
+      const run = active.get(id);
+      if (!run) {
+        if (!(await store.run(id))) throw new VigiaError('CONTROL_ERR_UNKNOWN_RUN', String(id));
+        throw new VigiaError('CONTROL_ERR_ROLLOUT_STATE', `run ${id} has already finished`);
+      }
+      run.engine.cancel();
+      // Tasks not yet picked up by their host are withdrawn; the rest finish.
+      for (const [hostId, task] of run.tasks) {
+        if (channel.dropTask(hostId, task.id)) {
+          run.engine.complete(hostId, 'rejected');
+          record(run, hostId, 'rejected', { status: 'rejected', exit_code: null, duration_ms: 0, output: 'cancelled before the host picked it up' });
+        }
+      }
+      await store.audit(actor, 'run.cancel', { run: id });
+      log.info({ audit: true, actor, run: id }, 'fleet run cancelled');
+      return viewOf(run.row, run.engine.counts());
+    },
+
+    async close() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await flushing;
+      for (const run of active.values()) {
+        await flushRun(run).catch((err: unknown) => log.error({ err, run: run.row.id }, 'could not write fleet-run state at close'));
+        notify(run);
+      }
+    },
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * The rollout service and the bundle service together on the embedded store, with simulated hosts
+ * (the agent's side is played by the test): waves in order, the health gate, rollback to the
+ * pre-signed release, operator steps, publish refusals, and a restart that resumes where it stood.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { ENVELOPE_FORMAT, generateSigningKeyPair, keyId, MANIFEST_FILE, packArchive, signRelease, type SignedRelease } from '../../core/contracts/bundle.js';
+import type { Database } from '../../core/db/database.js';
+import { openPglite } from '../../core/db/pglite.js';
+import { isVigiaError } from '../../core/errors.js';
+import { silentLogger } from '../../core/log.js';
+import { createAgentChannel } from '../agent-channel.js';
+import { createBundleService, type PublishBody } from '../bundles/bundle-service.js';
+import { FleetStore } from '../store/fleet-store.js';
+import { SqlControlStore } from '../store/sql-store.js';
+import { createRolloutService, type RolloutService } from './rollout-service.js';
+
+let shared: Database | undefined;
+after(() => shared?.close());
+
+const keys = generateSigningKeyPair();
+const otherKeys = generateSigningKeyPair();
+
+function archive(marker: string): { bytes: Buffer; sha256: string } {
+  const manifest = { apiVersion: 'vigia/v1', kind: 'CheckBundle', name: 'fleet', checks: [{ name: 'c', command: 'bin/c.sh' }] };
+  return packArchive(manifest, [
+    { path: MANIFEST_FILE, executable: false, data: Buffer.from(JSON.stringify(manifest)) },
+    { path: 'bin/c.sh', executable: true, data: Buffer.from(`#!/bin/sh\necho ${marker}\n`) },
+  ]);
+}
+
+function sign(release: number, a: { bytes: Buffer; sha256: string }, over: { reverts?: number; key?: string; pub?: string; expiresAt?: Date } = {}): SignedRelease {
+  const now = new Date();
+  return signRelease(
+    {
+      format: ENVELOPE_FORMAT, bundle: 'fleet', release, sha256: a.sha256, size: a.bytes.length, created_at: now.toISOString(),
+      expires_at: (over.expiresAt ?? new Date(now.getTime() + 86_400_000)).toISOString(), key_id: keyId(over.pub ?? keys.publicKeyPem),
+      ...(over.reverts ? { reverts: over.reverts } : {}),
+    },
+    over.key ?? keys.privateKeyPem,
+  );
+}
+
+interface World {
+  store: SqlControlStore;
+  fleet: FleetStore;
+  hosts: Array<{ id: number; name: string }>;
+  make(): Promise<{ rollouts: RolloutService; bundles: ReturnType<typeof createBundleService> }>;
+}
+
+async function world(n: number): Promise<World> {
+  shared ??= await openPglite('memory://');
+  const db = shared;
+  await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+  const handle: Database = { kind: db.kind, query: (t, p) => db.query(t, p), exec: (t) => db.exec(t), transaction: (fn) => db.transaction(fn), close: async () => {} };
+  const store = new SqlControlStore(handle);
+  await store.migrate();
+  const hosts = [];
+  for (let i = 0; i < n; i++) hosts.push((await store.enrollHost(`h${String(i).padStart(3, '0')}`, `tok${i}`)).host);
+  const fleet = new FleetStore(handle);
+  return {
+    store, fleet, hosts,
+    make: async () => {
+      const rollouts = createRolloutService({ store: fleet, channel: createAgentChannel(), log: silentLogger() });
+      await rollouts.load();
+      const bundles = createBundleService({ store: fleet, rollouts, trustedKeys: [keys.publicKeyPem], log: silentLogger() });
+      return { rollouts, bundles };
+    },
+  };
+}
+
+/** Every host polls once: those offered another release "install" it (and report checks). */
+function pollAll(w: World, r: RolloutService, applied: Map<number, { release: number; sha: string }>, checksFailing: (release: number) => number, shaOf: Map<number, string>): number {
+  let moved = 0;
+  for (const h of w.hosts) {
+    const cur = applied.get(h.id) ?? { release: 0, sha: '' };
+    r.onPoll(h.id, h.name, cur.release, cur.sha);
+    const want = r.desiredFor(h.id, h.name);
+    if (want && want.release !== cur.release) {
+      const sha = shaOf.get(want.release)!;
+      applied.set(h.id, { release: want.release, sha });
+      r.onStatus(h.id, h.name, { release: want.release, sha256: sha, status: 'installed', error: null });
+      r.onPoll(h.id, h.name, want.release, sha);
+      r.onChecks(h.id, want.release, 1, checksFailing(want.release));
+      moved++;
+    }
+  }
+  return moved;
+}
+
+const body = (release: SignedRelease, a: { bytes: Buffer }, over: Partial<PublishBody> = {}): PublishBody => ({
+  release, archive: a.bytes.toString('base64'), rollout: { soak_ms: 0, auto_rollback: true }, ...over,
+});
+
+describe('rollouts', () => {
+  it('moves 200 hosts wave by wave (1 %, 10 %, 100 %) and completes; a bad next release is stopped at the canary and rolled back', async () => {
+    const w = await world(200);
+    const { rollouts, bundles } = await w.make();
+    const a1 = archive('one');
+    const shaOf = new Map<number, string>();
+    const applied = new Map<number, { release: number; sha: string }>();
+    const r1 = await bundles.publish(body(sign(1, a1), a1), 'ops');
+    shaOf.set(1, a1.sha256);
+    assert.deepEqual(r1, { release: 1, revert: null, rollout: 1 });
+    const perStep: number[] = [];
+    for (let i = 0; i < 10 && rollouts.view()!.state === 'running'; i++) {
+      perStep.push(pollAll(w, rollouts, applied, () => 0, shaOf));
+      await rollouts.tick();
+    }
+    assert.equal(rollouts.view()!.state, 'completed');
+    // 1 % of 200 = 2 hosts, then up to 10 % = 20 (18 more), then the other 180.
+    assert.deepEqual(perStep.filter((n) => n > 0), [2, 18, 180]);
+
+    // Release 2 makes its check fail: the canary wave fails and is rolled back to release 3 (= content of 1).
+    const a2 = archive('two');
+    const idx = await bundles.index();
+    assert.deepEqual(idx.current, { release: 1, sha256: a1.sha256, size: a1.bytes.length });
+    await assert.rejects(bundles.publish(body(sign(2, a2), a2), 'ops'), (e) => isVigiaError(e, 'BUNDLE_ERR_INVALID') && /pre-signed revert/.test(e.message));
+    await assert.rejects(bundles.publish(body(sign(2, a2), a2, { revert: sign(3, a2, { reverts: 2 }) }), 'ops'), (e) => isVigiaError(e, 'BUNDLE_ERR_INVALID') && /content of release 1/.test(e.message));
+    await assert.rejects(bundles.publish(body(sign(5, a2), a2, { revert: sign(6, a1, { reverts: 5 }) }), 'ops'), (e) => isVigiaError(e, 'CONTROL_ERR_RELEASE_CONFLICT'));
+    await assert.rejects(bundles.publish(body(sign(2, a2, { key: otherKeys.privateKeyPem, pub: otherKeys.publicKeyPem }), a2), 'ops'), (e) => isVigiaError(e, 'BUNDLE_ERR_SIGNATURE'));
+    await assert.rejects(bundles.publish(body(sign(2, a1), a2, { revert: sign(3, a1, { reverts: 2 }) }), 'ops'), (e) => isVigiaError(e, 'BUNDLE_ERR_INVALID') && /does not match/.test(e.message));
+    const r2 = await bundles.publish(body(sign(2, a2), a2, { revert: sign(3, a1, { reverts: 2 }) }), 'ops');
+    shaOf.set(2, a2.sha256);
+    shaOf.set(3, a1.sha256);
+    assert.deepEqual(r2, { release: 2, revert: 3, rollout: 2 });
+    await assert.rejects(bundles.publish(body(sign(4, a1), a1, { revert: sign(5, a1, { reverts: 4 }) }), 'ops'), (e) => isVigiaError(e, 'CONTROL_ERR_ROLLOUT_STATE'));
+    const everOn2 = new Set<number>();
+    for (let i = 0; i < 10 && !['rolled_back', 'paused', 'completed'].includes(rollouts.view()!.state); i++) {
+      pollAll(w, rollouts, applied, (rel) => (rel === 2 ? 1 : 0), shaOf);
+      for (const [id, a] of applied) if (a.release === 2) everOn2.add(id);
+      await rollouts.tick();
+    }
+    const v = rollouts.view()!;
+    assert.equal(v.state, 'rolled_back', v.reason);
+    assert.equal(everOn2.size, 2, 'only the 2 canary hosts ever ran release 2');
+    const releases = new Map<number, number>();
+    for (const a of applied.values()) releases.set(a.release, (releases.get(a.release) ?? 0) + 1);
+    assert.deepEqual(Object.fromEntries(releases), { 1: 198, 3: 2 }, 'the canaries run the pre-signed rollback; the rest never moved');
+    const audit = (await w.fleet.auditLines(100)).map((l) => l.action);
+    assert.ok(audit.includes('rollout.fail') && audit.includes('rollout.rolled_back'), audit.join(','));
+    // The fleet settled on release 3 (content of 1): the next publish starts from it.
+    assert.deepEqual((await bundles.index()).current?.release, 3);
+    await rollouts.close();
+  });
+
+  it('pause, resume and rollback by the operator; illegal steps are refused; a restart resumes without moving hosts that already moved', async () => {
+    const w = await world(50);
+    let { rollouts, bundles } = await w.make();
+    await assert.rejects(rollouts.pause('ops'), (e) => isVigiaError(e, 'CONTROL_ERR_NO_ROLLOUT'));
+    const a1 = archive('one');
+    const shaOf = new Map<number, string>([[1, a1.sha256]]);
+    const applied = new Map<number, { release: number; sha: string }>();
+    await bundles.publish(body(sign(1, a1), a1, { rollout: { soak_ms: 0, waves: [10, 50, 100] } }), 'ops');
+    await rollouts.pause('ops');
+    assert.equal(rollouts.view()!.state, 'paused');
+    // Paused: the first wave (5 hosts) may still be offered what it was offered, nothing advances.
+    pollAll(w, rollouts, applied, () => 0, shaOf);
+    await rollouts.tick();
+    assert.equal(rollouts.view()!.currentWave, 0);
+    assert.equal(applied.size, 5);
+    await rollouts.resume('ops');
+    await rollouts.tick();
+    assert.equal(rollouts.view()!.currentWave, 1, 'resumed: the settled first wave advances');
+    pollAll(w, rollouts, applied, () => 0, shaOf);
+    assert.equal(applied.size, 25);
+    // Restart: a new service over the same database (the hosts' next reports bring their check results).
+    await rollouts.close();
+    ({ rollouts, bundles } = await w.make());
+    for (const [id, a] of applied) rollouts.onChecks(id, a.release, 1, 0);
+    assert.equal(rollouts.view()!.currentWave, 1);
+    for (const h of w.hosts) {
+      const want = rollouts.desiredFor(h.id, h.name);
+      assert.equal(want?.release ?? null, applied.has(h.id) ? 1 : null, `${h.name} keeps its desired release across the restart`);
+    }
+    assert.equal(pollAll(w, rollouts, applied, () => 0, shaOf), 0, 'no host is moved again by the restart');
+    await rollouts.tick();
+    pollAll(w, rollouts, applied, () => 0, shaOf);
+    await rollouts.tick();
+    assert.equal(rollouts.view()!.state, 'completed');
+    await assert.rejects(rollouts.resume('ops'), (e) => isVigiaError(e, 'CONTROL_ERR_ROLLOUT_STATE'));
+    await assert.rejects(rollouts.rollback('ops'), (e) => isVigiaError(e, 'CONTROL_ERR_ROLLOUT_STATE'));
+    // A first release has nothing to roll back to: a failing wave pauses.
+    await rollouts.close();
+  });
+
+  it('drift names hosts that did not move and why; silent hosts hold a wave, install failures fail it', async () => {
+    const w = await world(20);
+    const { rollouts, bundles } = await w.make();
+    const a1 = archive('one');
+    await bundles.publish(body(sign(1, a1), a1, { rollout: { soak_ms: 0, waves: [50, 100], max_failure_rate: 0.2 } }), 'ops');
+    // Wave 1 = 10 hosts: 2 refuse (20 % = the threshold: tolerated), 1 never polls (stuck, 10 %), 7 install.
+    const wave = w.hosts.filter((h) => rollouts.desiredFor(h.id, h.name) !== null);
+    assert.equal(wave.length, 10);
+    wave.forEach((h, i) => {
+      if (i === 9) return;
+      if (i < 2) return rollouts.onStatus(h.id, h.name, { release: 1, sha256: a1.sha256, status: 'rejected', error: 'release 1 expired' });
+      rollouts.onPoll(h.id, h.name, 1, a1.sha256);
+      rollouts.onChecks(h.id, 1, 1, 0);
+    });
+    const stuck = rollouts.drift().flatMap((d) => d.stuck);
+    assert.ok(stuck.some((s) => /not installed: rejected: release 1 expired/.test(s.reason)), JSON.stringify(stuck));
+    assert.ok(stuck.some((s) => s.reason === 'never polled'), JSON.stringify(stuck));
+    await rollouts.tick();
+    assert.equal(rollouts.view()!.currentWave, 1, 'wave 1 settled within the thresholds and advanced');
+    // Wave 2: the other 10 hosts are silent: 11 of 20 stuck (55 % > 20 %) holds the rollout.
+    await rollouts.tick();
+    let v = rollouts.view()!;
+    assert.equal(v.state, 'running');
+    assert.equal(v.currentWave, 1);
+    assert.match(v.reason, /holding.*11 of 20/, v.reason);
+    // Three wave-2 hosts fail to install: 5 of 20 (25 % > 20 %): the wave fails; a first release
+    // has nothing to roll back to, so it pauses.
+    w.hosts.filter((h) => !wave.includes(h)).slice(0, 3).forEach((h) => rollouts.onStatus(h.id, h.name, { release: 1, sha256: a1.sha256, status: 'failed', error: 'ENOSPC' }));
+    await rollouts.tick();
+    v = rollouts.view()!;
+    assert.equal(v.state, 'paused');
+    assert.match(v.reason, /install/);
+    await rollouts.close();
+  });
+});
