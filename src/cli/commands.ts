@@ -17,6 +17,9 @@ export const SUBCOMMANDS: readonly SubcommandEntry[] = [
   { name: 'agent', summary: 'per-host agent API: devices, system, processes, /metrics, allow-listed actions', load: () => import('../agent/command.js') },
   { name: 'server', summary: 'fleet control plane: host reports in, capacity and performance reports out (enroll, hosts, remove)', load: () => import('../control/command.js') },
   { name: 'report', summary: 'fleet reports now: capacity (days until full, stale hosts), performance (daily summary)', load: () => import('../control/report-command.js') },
+  { name: 'bundle', summary: 'signed check bundles: keygen, publish (starts a rollout in waves), list', load: () => import('../control/bundles/bundle-command.js') },
+  { name: 'rollout', summary: 'the current bundle rollout: status --watch, pause, resume, rollback, drift', load: () => import('../control/rollouts/rollout-command.js') },
+  { name: 'run', summary: 'run an agent action on many hosts: --where, --concurrency, --max-errors (like SSM Run Command)', load: () => import('../control/fleet-runs/run-command.js') },
   { name: 'simulate', summary: 'synthetic fleet: thousands of agents reporting to a control plane (tests, benchmarks)', load: () => import('../control/simulate/command.js') },
   { name: 'token', summary: 'create bearer tokens and their hashes for token files', load: () => import('./token-command.js') },
 ];

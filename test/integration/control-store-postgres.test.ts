@@ -9,6 +9,8 @@ import { openPostgres } from '../../src/core/db/postgres.js';
 import { isVigiaError } from '../../src/core/errors.js';
 import { SqlControlStore, openControlStore } from '../../src/control/store/sql-store.js';
 import { measureIngest, runStoreContract, testReport } from '../../src/control/store/store-contract.js';
+import { runFleetStoreContract } from '../../src/control/store/fleet-store-contract.js';
+import { FleetStore } from '../../src/control/store/fleet-store.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 
 let pg: TestPostgres;
@@ -31,6 +33,14 @@ runStoreContract('postgres', async () => {
   const store = new SqlControlStore(db);
   await store.migrate();
   return { store, cleanup: () => store.close(), exec: (sql) => db.exec(sql) };
+});
+
+runFleetStoreContract('postgres', async () => {
+  const url = await freshUrl();
+  const db = openPostgres(url, { max: 8 });
+  const store = new SqlControlStore(db);
+  await store.migrate();
+  return { store, fleet: new FleetStore(db), cleanup: () => store.close() };
 });
 
 test('several replicas migrating and creating partitions at once', async () => {

@@ -1,6 +1,6 @@
 /** Run the built `vigia agent` binary as a real process on a free loopback port, with fresh tokens. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashToken, newToken } from '../../src/core/auth.js';
 import { freePort, waitFor } from './ports.js';
@@ -38,6 +38,12 @@ export async function startAgent(args: readonly string[] = [], options: { env?: 
   if (!args.includes('--auth-token-file')) extra.push('--auth-token-file', tokenFile);
   if (!args.includes('--audit-log')) extra.push('--audit-log', join(tmp.dir, 'audit.log'));
   if (!args.includes('--listen')) extra.push('--listen', `127.0.0.1:${port}`);
+  // A reporting agent also installs check bundles: never into the machine's /var/lib. Its checks run
+  // as nobody, who must be able to enter the temp dir (mkdtemp makes it 0700).
+  if (args.includes('--report-to') && !args.includes('--bundle-dir')) {
+    extra.push('--bundle-dir', join(tmp.dir, 'bundles'));
+    chmodSync(tmp.dir, 0o755);
+  }
   const child = spawn(process.execPath, [VIGIA_BIN, 'agent', '--log-level', 'warn', ...extra, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },

@@ -17,6 +17,9 @@ export interface ControlProcess {
   readonly adminToken: string;
   readonly adminTokenFile: string;
   readonly readTokenFile: string;
+  /** A token with scope run (fleet runs) and its file. */
+  readonly runToken: string;
+  readonly runTokenFile: string;
   /** Temp dir holding the token files (and the embedded store in `<dir>/data` unless --database/--data-dir is given). */
   readonly dir: string;
   readonly dataDir: string;
@@ -47,17 +50,22 @@ export async function startControl(options: ControlProcessOptions = {}): Promise
   const dataDir = join(tmp.dir, 'data');
   const adminTokenFile = join(tmp.dir, 'admin.token');
   const readTokenFile = join(tmp.dir, 'read.token');
+  const runTokenFile = join(tmp.dir, 'run.token');
   let adminToken: string;
   let readToken: string;
+  let runToken: string;
   if (options.dir && existsSync(adminTokenFile)) {
     adminToken = readFileSync(adminTokenFile, 'utf8').trim();
     readToken = readFileSync(readTokenFile, 'utf8').trim();
+    runToken = readFileSync(runTokenFile, 'utf8').trim();
   } else {
     adminToken = newToken();
     readToken = newToken();
+    runToken = newToken();
     writeFileSync(adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
     writeFileSync(readTokenFile, `${readToken}\n`, { mode: 0o600 });
-    writeFileSync(join(tmp.dir, 'server.tokens'), `${hashToken(readToken)} name=reader\n${hashToken(adminToken)} scopes=read,admin name=ops\n`, { mode: 0o600 });
+    writeFileSync(runTokenFile, `${runToken}\n`, { mode: 0o600 });
+    writeFileSync(join(tmp.dir, 'server.tokens'), `${hashToken(readToken)} name=reader\n${hashToken(adminToken)} scopes=read,admin name=ops\n${hashToken(runToken)} scopes=run name=runner\n`, { mode: 0o600 });
   }
   const extra: string[] = [];
   if (!args.includes('--auth-token-file')) extra.push('--auth-token-file', join(tmp.dir, 'server.tokens'));
@@ -90,6 +98,8 @@ export async function startControl(options: ControlProcessOptions = {}): Promise
     adminToken,
     adminTokenFile,
     readTokenFile,
+    runToken,
+    runTokenFile,
     dir: tmp.dir,
     dataDir,
     stderr: () => err,

@@ -1,0 +1,481 @@
+/**
+ * N simulated agents in one process, each with its own enrolled host token, each running the fleet
+ * long-poll loop of the real agent (src/agent/bundle/fleet-client.ts) against a control plane:
+ *
+ *   GET /v1/agent/poll?release=R&sha256=S&wait=W   If-None-Match: the ETag of the last 200
+ *   200 with a new desired release: verifyRelease (real ed25519), GET /v1/agent/bundles/<sha> (every
+ *       host downloads, nothing is shared between hosts), sha256 of the bytes, POST
+ *       /v1/agent/bundle-status installed, then one POST /v1/reports carrying check results for the
+ *       release (what a real agent sends once its fresh checks ran; the rollout gate waits for it).
+ *       Nothing is extracted to disk.
+ *   200 with tasks: POST /v1/agent/tasks/:id/result succeeded at once.
+ *   304: next poll after random() * jitterMs (the agent's jitter), or, with pollIntervalSeconds,
+ *       at the host's next slot (a plain short poll: wait=0 every interval).
+ *
+ * All hosts share one keep-alive http.Agent (node:http, not fetch) whose pool holds one socket per
+ * parked poll plus a few for downloads and posts: 10,000 hosts need ~10,000 file descriptors here and
+ * on the server, not 20,000 (a per-host agent would open a second socket per host for its POSTs).
+ *
+ * Latency statistics (ms, from a log histogram within ~1 %), see PollStats:
+ * - atOnce: response time of polls the server must answer without holding them (wait=0, or the
+ *   first poll of a host, sent without If-None-Match);
+ * - heldOvershoot: for a held poll answered 304, the time beyond the requested wait
+ *   (elapsed - wait*1000, floored at 0): the cost of the hold itself (timer + answer + network);
+ *   304s that came back well before the wait (a wake with nothing new for the host) are counted in
+ *   `early304` instead;
+ * - deliveries: when each host's poll brought it each new desired release (epoch ms), so a caller that
+ *   knows when the change happened (a publish, a wave) can compute time-to-answer after a change.
+ * Loops are bounded: they run until stop() (or the signal), and every request has a timeout.
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import { pollResponseSchema, type AgentTask } from '../../core/contracts/agent-poll.js';
+import { createPublicKey } from 'node:crypto';
+import { ENVELOPE_FORMAT, keyId, MANIFEST_FILE, packArchive, signRelease, verifyRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
+import { createFleetModel, type FleetModel } from './fleet-model.js';
+import type { LatencySummary } from './simulator.js';
+
+/** Options of enrollPollAgents. */
+export interface PollAgentsOptions {
+  /** Control-plane base URL, http: only (loopback benchmarks and tests). */
+  readonly url: string;
+  /** Operator token with scope admin (enrolment). */
+  readonly adminToken: string;
+  readonly hosts: number;
+  /** Public keys (PEM) the simulated agents trust. */
+  readonly trustedKeys: readonly string[];
+  /** Host name prefix (default `sim`): names are `<prefix>-00001` ... */
+  readonly prefix?: string;
+  readonly seed?: number;
+  /** Enrolments in flight at once (default 64). */
+  readonly enrollConcurrency?: number;
+  /** After installing, send one host report with check results (default true; the rollout gate needs it). */
+  readonly reportChecks?: boolean;
+  readonly random?: () => number;
+}
+
+/** How the poll loops run (start()). */
+export interface PollLoopOptions {
+  /** Seconds the server may hold a poll (default 55, like agents); 0: a plain short poll. */
+  readonly pollWaitSeconds?: number;
+  /** After a 304, wait random() * jitterMs before the next poll (default 1000, like agents). */
+  readonly jitterMs?: number;
+  /**
+   * Poll every this many seconds instead (each host at its own offset in the interval): the plain
+   * short-poll design. 0 (default): poll again right after an answer (plus jitter), like the agent.
+   */
+  readonly pollIntervalSeconds?: number;
+  /** Spread the hosts' first polls evenly over this many ms (default 0: all at once). */
+  readonly startSpreadMs?: number;
+}
+
+/** Poll outcome counters and latencies since the last resetStats(). */
+export interface PollStats {
+  polls: number;
+  status200: number;
+  status304: number;
+  /** 304s of held polls that came back more than 1 s before the wait ran out (woken, nothing new). */
+  early304: number;
+  /** Other statuses (`"429"`) and failures (`network`, `bad_answer`). */
+  errors: Record<string, number>;
+  downloads: number;
+  downloadBytes: number;
+  installed: number;
+  /** Releases refused (bad signature, sha256 mismatch). */
+  refused: number;
+  reports: number;
+  tasksAnswered: number;
+  atOnce: LatencySummary;
+  heldOvershoot: LatencySummary;
+  /** Polls parked at the server right now (sent with wait > 0 and not answered yet). */
+  parked: number;
+}
+
+/** The simulated fleet. */
+export interface PollAgents {
+  /** Hosts enrolled (those that failed to enrol are left out). */
+  readonly enrolled: number;
+  readonly enrollErrors: Readonly<Record<string, number>>;
+  /** Start every host's poll loop (throws if running). */
+  start(options?: PollLoopOptions): void;
+  /** Stop the loops: parked polls are cut, in-flight work settles; the hosts keep their state. */
+  stopLoops(): Promise<void>;
+  stats(): PollStats;
+  resetStats(): void;
+  /** Hosts that have completed their first poll since start(). */
+  firstPollsDone(): number;
+  /** How many hosts run release `n` (installed and reported). */
+  running(n: number): number;
+  /** Epoch ms at which each host's poll brought release `n` (one entry per host that got it). */
+  deliveries(n: number): readonly number[];
+  /** Stop loops and close every socket. */
+  close(): Promise<void>;
+}
+
+interface HostState {
+  readonly index: number;
+  readonly name: string;
+  readonly token: string;
+  release: number;
+  sha256: string;
+  etag: string;
+}
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const POLL_SLACK_MS = 15_000;
+const MAX_DOWNLOAD = 17 * 1024 * 1024;
+
+/** Enrol `hosts` hosts through POST /v1/hosts/enroll; resolves once done, loops not started. */
+export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents> {
+  const base = new URL(o.url);
+  if (base.protocol !== 'http:') throw new RangeError(`url must be http:, got ${base.protocol}`);
+  if (!Number.isInteger(o.hosts) || o.hosts < 1 || o.hosts > 100_000) throw new RangeError(`hosts must be an integer from 1 to 100000, got ${o.hosts}`);
+  const random = o.random ?? Math.random;
+  const prefix = base.pathname.replace(/\/+$/, '');
+  // One socket per parked poll plus room for downloads, status posts and results.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: o.hosts + 512, maxFreeSockets: o.hosts + 512, scheduling: 'lifo' });
+  const model: FleetModel = createFleetModel({ hosts: o.hosts, seed: o.seed ?? 1, dyingFraction: 0, prefix: o.prefix, anchorMs: Date.now() });
+  const reportChecks = o.reportChecks ?? true;
+
+  const request = (method: 'GET' | 'POST', path: string, token: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000, onReq?: (r: http.ClientRequest) => void): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = http.request(
+        {
+          hostname: base.hostname, port: base.port || undefined, path: prefix + path, method, agent, timeout: timeoutMs,
+          headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > MAX_DOWNLOAD) req.destroy(new Error('answer too large'));
+            else chunks.push(c);
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('error', reject);
+      onReq?.(req);
+      req.end(payload);
+    });
+
+  // Enrolment.
+  const hosts: HostState[] = [];
+  const enrollErrors: Record<string, number> = {};
+  let next = 0;
+  const enrollOne = async (i: number): Promise<void> => {
+    const name = model.hostName(i);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let key: string;
+      try {
+        const a = await request('POST', '/v1/hosts/enroll', o.adminToken, { host: name, tags: model.profile(i).tags });
+        if (a.status === 200) {
+          const token = (JSON.parse(a.body.toString('utf8')) as { token?: unknown }).token;
+          if (typeof token === 'string' && token) {
+            hosts.push({ index: i, name, token, release: 0, sha256: '', etag: '' });
+            return;
+          }
+          key = 'bad_answer';
+        } else key = String(a.status);
+      } catch {
+        key = 'network';
+      }
+      if (key !== '429' && key !== '503') {
+        enrollErrors[key] = (enrollErrors[key] ?? 0) + 1;
+        return;
+      }
+      await sleep(500 * (attempt + 1));
+    }
+    enrollErrors.retries_exhausted = (enrollErrors.retries_exhausted ?? 0) + 1;
+  };
+  await Promise.all(Array.from({ length: Math.min(o.enrollConcurrency ?? 64, o.hosts) }, async () => {
+    while (next < o.hosts) await enrollOne(next++);
+  }));
+  hosts.sort((a, b) => a.index - b.index);
+
+  // Statistics.
+  let atOnce = new LatencyHistogram();
+  let overshoot = new LatencyHistogram();
+  let counters = newCounters();
+  const delivered = new Map<number, number[]>();
+  const runningCount = new Map<number, number>();
+  let parked = 0;
+  let firstDone = 0;
+
+  // Loops.
+  let running = false;
+  let stopping = false;
+  let loops: Promise<void>[] = [];
+  const inflight = new Set<http.ClientRequest>();
+  const sleepers = new Set<() => void>();
+  const pending = new Set<Promise<void>>();
+  const track = (p: Promise<void>): void => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+  const nap = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (stopping || ms <= 0) return resolve();
+      const wake = (): void => {
+        clearTimeout(t);
+        sleepers.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      sleepers.add(wake);
+    });
+  const err = (key: string): void => void (counters.errors[key] = (counters.errors[key] ?? 0) + 1);
+
+  const setRunning = (h: HostState, release: number, sha256: string): void => {
+    if (h.release > 0) runningCount.set(h.release, (runningCount.get(h.release) ?? 1) - 1);
+    h.release = release;
+    h.sha256 = sha256;
+    runningCount.set(release, (runningCount.get(release) ?? 0) + 1);
+  };
+
+  const install = async (h: HostState, desired: { release: number; signed: { envelope: string; signature: string } }): Promise<void> => {
+    let envelope;
+    try {
+      envelope = verifyRelease(desired.signed, o.trustedKeys);
+    } catch (e) {
+      counters.refused++;
+      await request('POST', '/v1/agent/bundle-status', h.token, { release: desired.release, sha256: '0'.repeat(64), status: 'rejected', error: String(e instanceof Error ? e.message : e).slice(0, 1024) }).catch(() => err('network'));
+      return;
+    }
+    if (envelope.release <= h.release && envelope.sha256 === h.sha256) return;
+    const a = await request('GET', `/v1/agent/bundles/${envelope.sha256}`, h.token, undefined, {}, 60_000);
+    counters.downloads++;
+    counters.downloadBytes += a.body.length;
+    const ok = a.status === 200 && a.body.length === envelope.size && createHash('sha256').update(a.body).digest('hex') === envelope.sha256;
+    if (!ok) {
+      counters.refused++;
+      await request('POST', '/v1/agent/bundle-status', h.token, { release: envelope.release, sha256: envelope.sha256, status: 'failed', error: `archive download answered ${a.status} or its sha256 differs` });
+      return;
+    }
+    const st = await request('POST', '/v1/agent/bundle-status', h.token, { release: envelope.release, sha256: envelope.sha256, status: 'installed', error: null });
+    if (st.status !== 200) return err(`status_${st.status}`);
+    setRunning(h, envelope.release, envelope.sha256);
+    counters.installed++;
+    if (reportChecks) {
+      const now = Date.now();
+      const report = { ...model.reportAt(h.index, now), checks: { release: envelope.release, results: [{ name: 'sim', state: 'OK' as const, output: 'OK', at: new Date(now).toISOString(), duration_ms: 0 }] } };
+      const r = await request('POST', '/v1/reports', h.token, report);
+      if (r.status === 200) counters.reports++;
+      else err(`report_${r.status}`);
+    }
+  };
+
+  const answerTask = async (h: HostState, task: AgentTask): Promise<void> => {
+    for (let attempt = 0; attempt < 5 && !stopping; attempt++) {
+      try {
+        const r = await request('POST', `/v1/agent/tasks/${task.id}/result`, h.token, { status: 'succeeded', exit_code: 0, duration_ms: 0, output: '' });
+        if (r.status === 200) {
+          counters.tasksAnswered++;
+          return;
+        }
+        err(`task_${r.status}`);
+        if (r.status !== 429 && r.status < 500) return;
+      } catch {
+        err('network');
+      }
+      await nap(200 * 2 ** attempt * random());
+    }
+  };
+
+  const hostLoop = async (h: HostState, lo: Required<PollLoopOptions>, offsetMs: number): Promise<void> => {
+    const intervalMs = lo.pollIntervalSeconds * 1000;
+    const t0 = Date.now();
+    await nap(offsetMs);
+    let first = true;
+    let failures = 0;
+    for (let k = 1; !stopping; k++) {
+      let delay = 0;
+      const held = lo.pollWaitSeconds > 0 && h.etag !== '';
+      const q = `release=${h.release}&sha256=${h.sha256}&wait=${lo.pollWaitSeconds}`;
+      const started = performance.now();
+      let req: http.ClientRequest | undefined;
+      if (held) parked++;
+      try {
+        counters.polls++;
+        const a = await request('GET', `/v1/agent/poll?${q}`, h.token, undefined, h.etag ? { 'if-none-match': h.etag } : {}, lo.pollWaitSeconds * 1000 + POLL_SLACK_MS, (r) => {
+          req = r;
+          inflight.add(r);
+        });
+        const ms = performance.now() - started;
+        if (!held) atOnce.add(ms);
+        if (a.status === 200) {
+          counters.status200++;
+          failures = 0;
+          const parsed = pollResponseSchema.safeParse(JSON.parse(a.body.toString('utf8')));
+          if (!parsed.success) throw new Error('bad_answer');
+          for (const task of parsed.data.tasks) track(answerTask(h, task));
+          const d = parsed.data.desired;
+          if (d && d.release !== h.release) {
+            const list = delivered.get(d.release) ?? [];
+            list.push(Date.now());
+            delivered.set(d.release, list);
+            await install(h, d);
+          }
+          h.etag = String(a.headers.etag ?? '');
+        } else if (a.status === 304) {
+          counters.status304++;
+          failures = 0;
+          if (held) {
+            const over = ms - lo.pollWaitSeconds * 1000;
+            if (over < -1000) counters.early304++;
+            else overshoot.add(Math.max(0, over));
+          }
+          delay = random() * lo.jitterMs;
+        } else {
+          err(String(a.status));
+          failures++;
+          const ra = Number(a.headers['retry-after']);
+          delay = Number.isFinite(ra) && ra > 0 ? ra * 1000 : Math.min(30_000, 500 * 2 ** failures) * random();
+        }
+      } catch (e) {
+        if (stopping) break;
+        err(e instanceof Error && e.message === 'bad_answer' ? 'bad_answer' : 'network');
+        failures++;
+        delay = Math.min(30_000, 500 * 2 ** failures) * random();
+      } finally {
+        if (held) parked--;
+        if (req) inflight.delete(req);
+        if (first) {
+          first = false;
+          firstDone++;
+        }
+      }
+      if (intervalMs > 0) delay = Math.max(delay, t0 + offsetMs + k * intervalMs - Date.now());
+      if (delay > 0) await nap(delay);
+    }
+  };
+
+  const stopLoops = async (): Promise<void> => {
+    if (!running) return;
+    stopping = true;
+    for (const wake of [...sleepers]) wake();
+    for (const r of [...inflight]) r.destroy();
+    await Promise.allSettled(loops);
+    await Promise.allSettled([...pending]);
+    loops = [];
+    running = false;
+    stopping = false;
+  };
+
+  return {
+    enrolled: hosts.length,
+    enrollErrors,
+    start(options = {}) {
+      if (running) throw new Error('poll loops are running already');
+      running = true;
+      firstDone = 0;
+      const lo: Required<PollLoopOptions> = {
+        pollWaitSeconds: options.pollWaitSeconds ?? 55,
+        jitterMs: options.jitterMs ?? 1000,
+        pollIntervalSeconds: options.pollIntervalSeconds ?? 0,
+        startSpreadMs: options.startSpreadMs ?? 0,
+      };
+      if (!Number.isInteger(lo.pollWaitSeconds) || lo.pollWaitSeconds < 0 || lo.pollWaitSeconds > 60) throw new RangeError('pollWaitSeconds must be an integer from 0 to 60');
+      loops = hosts.map((h, j) => hostLoop(h, lo, Math.floor((j / hosts.length) * lo.startSpreadMs)));
+    },
+    stopLoops,
+    stats: () => ({ ...structuredClone(counters), atOnce: atOnce.summary(), heldOvershoot: overshoot.summary(), parked }),
+    resetStats() {
+      counters = newCounters();
+      atOnce = new LatencyHistogram();
+      overshoot = new LatencyHistogram();
+    },
+    firstPollsDone: () => firstDone,
+    running: (n) => runningCount.get(n) ?? 0,
+    deliveries: (n) => delivered.get(n) ?? [],
+    async close() {
+      await stopLoops();
+      agent.destroy();
+    },
+  };
+}
+
+/** Log-bucketed latency histogram (the simulator's, which it does not export; same buckets). */
+class LatencyHistogram {
+  private readonly buckets = new Map<number, number>();
+  private count = 0;
+  private max = 0;
+
+  add(ms: number): void {
+    const b = Math.ceil(Math.log(Math.max(ms, 0.001) / 0.001) / Math.log(1.01));
+    this.buckets.set(b, (this.buckets.get(b) ?? 0) + 1);
+    this.count++;
+    if (ms > this.max) this.max = ms;
+  }
+
+  summary(): LatencySummary {
+    const keys = [...this.buckets.keys()].sort((a, b) => a - b);
+    const max = Math.round(this.max * 1000) / 1000;
+    const at = (q: number): number => {
+      if (this.count === 0) return 0;
+      const rank = Math.ceil(q * this.count);
+      let seen = 0;
+      for (const k of keys) {
+        seen += this.buckets.get(k)!;
+        if (seen >= rank) return Math.min(max, Math.round(0.001 * 1.01 ** k * 1000) / 1000);
+      }
+      return max;
+    };
+    return { count: this.count, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max };
+  }
+}
+
+/** Rollout settings of a publish (POST /v1/bundles `rollout`). */
+export interface PublishRollout {
+  readonly waves?: readonly number[];
+  readonly soak_ms?: number;
+  readonly wave_timeout_ms?: number;
+  readonly max_failure_rate?: number;
+  readonly auto_rollback?: boolean;
+}
+
+/**
+ * Publish a one-check bundle (`vigia-checks.yaml` + `check.sh`, `salt` makes its content unique) the
+ * way `vigia bundle publish` does: GET /v1/bundles for the numbers, sign the release and (when the
+ * fleet settled on one) its rollback with `privateKeyPem`, POST /v1/bundles. Resolves to the release
+ * number; throws with the server's answer on anything but 200.
+ */
+export async function publishSimBundle(url: string, adminToken: string, privateKeyPem: string, rollout: PublishRollout, salt = String(Date.now())): Promise<{ release: number; sha256: string; size: number }> {
+  const auth = { authorization: `Bearer ${adminToken}` };
+  const manifest = { apiVersion: 'vigia/v1', kind: 'CheckBundle', name: 'sim', checks: [{ name: 'sim', command: 'check.sh' }] };
+  const packed = packArchive(manifest, [
+    { path: MANIFEST_FILE, executable: false, data: Buffer.from(JSON.stringify(manifest)) },
+    { path: 'check.sh', executable: true, data: Buffer.from(`#!/bin/sh\n# ${salt}\necho OK\n`) },
+  ]);
+  const ir = await fetch(`${url}/v1/bundles`, { headers: auth });
+  if (!ir.ok) throw new Error(`GET /v1/bundles answered ${ir.status}: ${(await ir.text()).slice(0, 300)}`);
+  const index = (await ir.json()) as { latest: number; current: { release: number; sha256: string; size: number } | null };
+  const publicKeyPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+  const now = new Date();
+  const base = { format: ENVELOPE_FORMAT, bundle: 'sim', created_at: now.toISOString(), expires_at: new Date(now.getTime() + 86_400_000).toISOString(), key_id: keyId(publicKeyPem) } as const;
+  const release: ReleaseEnvelope = { ...base, release: index.latest + 1, sha256: packed.sha256, size: packed.bytes.length };
+  const revert = index.current ? signRelease({ ...base, release: index.latest + 2, sha256: index.current.sha256, size: index.current.size, reverts: release.release }, privateKeyPem) : undefined;
+  const res = await fetch(`${url}/v1/bundles`, {
+    method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ release: signRelease(release, privateKeyPem), ...(revert ? { revert } : {}), archive: packed.bytes.toString('base64'), rollout }),
+  });
+  if (!res.ok) throw new Error(`POST /v1/bundles answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  return { release: release.release, sha256: packed.sha256, size: packed.bytes.length };
+}
+
+function newCounters(): Omit<PollStats, 'atOnce' | 'heldOvershoot' | 'parked'> {
+  return { polls: 0, status200: 0, status304: 0, early304: 0, errors: {}, downloads: 0, downloadBytes: 0, installed: 0, refused: 0, reports: 0, tasksAnswered: 0 };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
