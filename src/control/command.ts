@@ -80,6 +80,7 @@ export function register(program: Command): void {
     .addOption(new Option('--tls-client-ca <path>', 'require client certificates signed by this CA (mTLS); tokens are still required').env('VIGIA_SERVER_TLS_CLIENT_CA'))
     .addOption(new Option('--config <file>', 'YAML: report thresholds, schedules, recipients, SMTP (docs/control-plane.md)').env('VIGIA_SERVER_CONFIG'))
     .addOption(new Option('--retention-days <n>', 'history kept online; older day partitions are dropped').default('90'))
+    .addOption(new Option('--no-fleet', 'serve reports only: no agent long-polls, bundles, rollouts or fleet runs (ingest replicas; exactly one process per database drives fleet changes)'))
     .addOption(new Option('--bundle-public-key <file>', 'accept check bundles signed by this ed25519 public key (PEM, vigia bundle keygen); repeatable').argParser(collectKeys).env('VIGIA_BUNDLE_PUBLIC_KEY'))
     .addOption(new Option('--pull-targets <file>', 'YAML/JSON list of agents and node_exporters to pull'))
     .addOption(new Option('--pull-interval <seconds>', 'how often pulled targets are scraped').default('60'))
@@ -101,6 +102,7 @@ export function register(program: Command): void {
         configFile: str('config'),
         retentionDays: String(opts.retentionDays),
         pullTargets: str('pullTargets'),
+        fleet: opts.fleet !== false,
         bundlePublicKeys: Array.isArray(opts.bundlePublicKey) ? opts.bundlePublicKey : opts.bundlePublicKey ? [String(opts.bundlePublicKey)] : [],
         pullIntervalSeconds: String(opts.pullInterval),
         ingestBatch: String(opts.ingestBatch),

@@ -46,6 +46,11 @@ const schema = z
     configFile: z.string().min(1).optional(),
     retentionDays: z.coerce.number().int().min(2).max(3650),
     pullTargets: z.string().min(1).optional(),
+    /**
+     * Whether this process drives fleet changes (agent long-polls, bundles, rollouts, fleet runs). Exactly
+     * one process per database may: others serve reports only (--no-fleet).
+     */
+    fleet: z.boolean().default(true),
     /** Public keys (PEM files) whose bundle signatures the control plane accepts (vigia bundle keygen). */
     bundlePublicKeys: z.array(z.string().min(1)).max(16).default([]),
     pullIntervalSeconds: z.coerce.number().int().min(5).max(3600),

@@ -20,7 +20,7 @@ import { HostAuth } from './host-auth.js';
 import { IngestQueue } from './ingest-queue.js';
 import { loadServerSettings } from './server-settings.js';
 import { createReportService } from './report-service.js';
-import { createControlServer, DEFAULT_CONTROL_LIMITS } from './server.js';
+import { createControlServer, DEFAULT_CONTROL_LIMITS, type FleetApi } from './server.js';
 import type { ControlStore } from './store/control-store.js';
 import { openControlStore } from './store/sql-store.js';
 
@@ -97,20 +97,26 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
   const schedules = reports.startSchedules(metrics);
   life.defer('report schedules', () => schedules.stop());
 
-  // Fleet changes: released after the HTTP server (registered before it), so parked polls are
-  // answered first and pending host states reach the database.
-  const fleetStore = new FleetStore(store.database);
-  const channel = createAgentChannel();
-  const rollouts = createRolloutService({ store: fleetStore, channel, log });
-  await rollouts.load();
-  rollouts.start();
-  life.defer('rollouts', () => rollouts.close());
-  const trustedKeys = await Promise.all(config.bundlePublicKeys.map((f) => readConfigFile(f, '--bundle-public-key')));
-  const bundles = createBundleService({ store: fleetStore, rollouts, trustedKeys, log });
-  const runs = createRunService({ store: fleetStore, channel, log });
-  await runs.resume();
-  life.defer('fleet runs', () => runs.close());
-  life.defer('agent polls', () => channel.close());
+  // Fleet changes (one process per database): released after the HTTP server (registered before
+  // it), so parked polls are answered first and pending host states reach the database.
+  let fleet: FleetApi | undefined;
+  if (config.fleet) {
+    const fleetStore = new FleetStore(store.database);
+    const channel = createAgentChannel();
+    const rollouts = createRolloutService({ store: fleetStore, channel, log });
+    await rollouts.load();
+    rollouts.start();
+    life.defer('rollouts', () => rollouts.close());
+    const trustedKeys = await Promise.all(config.bundlePublicKeys.map((f) => readConfigFile(f, '--bundle-public-key')));
+    const bundles = createBundleService({ store: fleetStore, rollouts, trustedKeys, log });
+    const runs = createRunService({ store: fleetStore, channel, log });
+    await runs.resume();
+    life.defer('fleet runs', () => runs.close());
+    life.defer('agent polls', () => channel.close());
+    fleet = { channel, rollouts, bundles, runs };
+  } else {
+    log.info('--no-fleet: this process serves reports only (agent polls, bundles, rollouts and fleet runs answer 404)');
+  }
 
   const server = createControlServer({
     operatorTokens: tokens,
@@ -137,7 +143,7 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
       metrics.httpSeconds.observe({ route }, seconds);
     },
     onReport: (outcome) => metrics.reports.inc({ outcome }),
-    fleet: { channel, rollouts, bundles, runs },
+    ...(fleet ? { fleet } : {}),
   });
   const address = await server.listen(config.listen.host, config.listen.port);
   life.defer('http server', () => server.close(Math.min(10_000, config.shutdownTimeoutMs / 2)));

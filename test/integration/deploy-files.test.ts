@@ -130,6 +130,12 @@ test('control plane: the HAProxy config for replicas is valid (with a test certi
     const text = readFileSync(new URL('../../deploy/control/haproxy.cfg', import.meta.url), 'utf8');
     assert.match(text, /option httpchk GET \/healthz/);
     assert.match(text, /balance leastconn/);
+    // Fleet changes go to the one process that drives them, and parked long-polls (up to 60 s; the
+    // agent waits 70 s) are not cut by the proxy.
+    assert.match(text, /use_backend vigia_fleet if fleet_change/);
+    const fleetBackend = /backend vigia_fleet\n([\s\S]*?)(?:\n\S|$)/.exec(text)?.[1] ?? '';
+    assert.equal((fleetBackend.match(/^\s*server /gm) ?? []).length, 1, 'exactly one fleet server');
+    for (const t of ['client', 'server']) assert.ok(Number(new RegExp(`timeout ${t} (\\d+)s`).exec(text)?.[1]) > 70, `timeout ${t} > 70 s`);
     const cfg = join(tmp.dir, 'haproxy.cfg');
     writeFileSync(cfg, text.replace('/etc/haproxy/control.pem', pem));
     const r = spawnSync(requireBinary('haproxy'), ['-c', '-f', cfg], { encoding: 'utf8' });

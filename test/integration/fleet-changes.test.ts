@@ -205,6 +205,15 @@ test('a fleet run stops dispatching once errors exceed --max-errors; dispatches 
   const admin = vigia(['run', 'probe', '--all', '--param', 'label=x', '--server', control.url, '--token-file', control.adminTokenFile]);
   assert.match(admin.stderr, /403/, 'admin does not imply run');
 
+  // The server refuses a fleet-wide run without --all too, and a host token is no operator token.
+  const raw = await control.fetch('/v1/runs', { method: 'POST', token: control.runToken, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'probe', params: { label: 'x' } }) });
+  assert.equal(raw.status, 400);
+  assert.match(raw.body.error.message, /--all/);
+  const hostToken = readFileSync(join(work.dir, 'fleet-a.token'), 'utf8').trim();
+  for (const path of ['/v1/runs', '/v1/rollouts/current', '/v1/audit']) assert.equal((await control.fetch(path, { token: hostToken })).status, 401, path);
+  const asHost = await control.fetch('/v1/runs', { method: 'POST', token: hostToken, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'probe', all: true }) });
+  assert.equal(asHost.status, 401);
+
   const dry = vigia(['run', 'probe', '--where', 'role=db', '--param', 'label=x', '--dry-run', '--server', control.url, '--token-file', control.runTokenFile]);
   assert.equal(dry.status, 0, dry.stderr);
   assert.match(dry.stdout, /would run on 3 hosts/);

@@ -23,6 +23,11 @@ import { assignWaves, waveForNewHost } from './waves.js';
 export const STALE_POLL_MS = 3 * 60_000;
 /** How often the rollout is judged and host states are written. */
 export const TICK_MS = 250;
+/**
+ * How often check summaries are re-read from the database during a rollout: reports may reach
+ * another (--no-fleet) replica, whose ingest stores them but cannot tell this process.
+ */
+export const CHECKS_REFRESH_MS = 5000;
 
 /** The seed that orders hosts into a release's waves (hash of seed and host name). */
 export function rolloutSeed(release: number): string {
@@ -152,6 +157,17 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
   let lastGate: WaveGateResult | undefined;
+  let checksReadAt = 0;
+
+  const refreshChecks = async (): Promise<void> => {
+    for (const c of await store.checkSummaries()) {
+      const h = hosts.get(c.hostId);
+      if (!h) continue;
+      h.checksRelease = c.release;
+      h.checksTotal = c.total;
+      h.checksFailing = c.failing;
+    }
+  };
 
   const hostState = (id: number, name: string): HostState => {
     let h = hosts.get(id);
@@ -325,6 +341,11 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
     ticking = (async () => {
       try {
         await flush();
+        const t = now().getTime();
+        if (rollout && (rollout.state === 'running' || rollout.state === 'rolling_back') && t - checksReadAt >= CHECKS_REFRESH_MS) {
+          checksReadAt = t;
+          await refreshChecks();
+        }
         await judge();
       } finally {
         ticking = undefined;

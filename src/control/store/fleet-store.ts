@@ -361,6 +361,12 @@ export class FleetStore {
     );
   }
 
+  /** Per host: the release and failing/total counts of its newest check results. */
+  async checkSummaries(): Promise<Array<{ hostId: number; release: number; total: number; failing: number }>> {
+    const rows = await this.#db.query<Row>(`SELECT host_id, release, total, failing FROM latest_checks`);
+    return rows.map((r) => ({ hostId: num(r.host_id), release: num(r.release), total: num(r.total), failing: num(r.failing) }));
+  }
+
   /** The newest check results of every host that reported some, hosts with failing checks first. */
   async latestChecks(): Promise<Array<{ host: string; release: number; sampledAt: Date; total: number; failing: number; results: unknown[] }>> {
     const rows = await this.#db.query<Row>(
