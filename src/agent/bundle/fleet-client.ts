@@ -74,6 +74,8 @@ export function createFleetClient(opts: FleetClientOptions): FleetClient {
   let inFlight: http.ClientRequest | undefined;
   /** ETag of the last desired release we acted on (installed or refused): not downloaded again. */
   let seenEtag = '';
+  /** Why state.json could not be read; every offer is refused while set. */
+  let stateProblem: string | null = null;
   const tasksRunning = new Set<Promise<void>>();
   let wakeSleep: (() => void) | undefined;
 
@@ -114,7 +116,15 @@ export function createFleetClient(opts: FleetClientOptions): FleetClient {
       log.error({ release: state.release, err: err instanceof Error ? err.message : String(err) }, 'installed release has no readable manifest; its checks do not run');
       return;
     }
-    const expected = prepareChecks({ bundleDir: dir, checks: manifest.checks, hostTags: opts.hostTags, runAs: opts.runAs }).length;
+    let expected: number;
+    try {
+      expected = prepareChecks({ bundleDir: dir, checks: manifest.checks, hostTags: opts.hostTags, runAs: opts.runAs }).length;
+    } catch (err) {
+      // Publish and install validate the manifest, so this is a release the agent cannot run: say so
+      // and keep polling (the fix, or the rollback, arrives the same way).
+      log.error({ release: state.release, err: err instanceof Error ? err.message : String(err) }, 'the installed release\'s checks cannot run');
+      return;
+    }
     let first = fresh;
     runner = createCheckRunner({
       bundleDir: dir, release: state.release, checks: manifest.checks, hostTags: opts.hostTags, runAs: opts.runAs,
@@ -141,7 +151,8 @@ export function createFleetClient(opts: FleetClientOptions): FleetClient {
     }
   };
 
-  const consider = async (desired: NonNullable<PollResponse['desired']>): Promise<void> => {
+  /** Act on an offered release: 'done' (installed, already, or refused for good) or 'retry' (a transient failure). */
+  const consider = async (desired: NonNullable<PollResponse['desired']>): Promise<'done' | 'retry'> => {
     const signed: SignedRelease = desired.signed;
     let envelope;
     try {
@@ -150,14 +161,18 @@ export function createFleetClient(opts: FleetClientOptions): FleetClient {
       const reason = err instanceof Error ? err.message : String(err);
       log.error({ release: desired.release, reason }, 'release refused: signature');
       await report({ release: desired.release, sha256: '0'.repeat(64), status: 'rejected', error: reason.slice(0, 1024) });
-      return;
+      return 'done';
+    }
+    if (stateProblem) {
+      await report({ release: envelope.release, sha256: envelope.sha256, status: 'rejected', error: stateProblem.slice(0, 1024) });
+      return 'done';
     }
     const decision = decideOffer(envelope, installed, new Date());
-    if (decision.action === 'already') return;
+    if (decision.action === 'already') return 'done';
     if (decision.action === 'reject') {
       log.error({ release: envelope.release, reason: decision.reason }, 'release refused');
       await report({ release: envelope.release, sha256: envelope.sha256, status: 'rejected', error: decision.reason.slice(0, 1024) });
-      return;
+      return 'done';
     }
     try {
       const res = await request('GET', `/v1/agent/bundles/${envelope.sha256}`, undefined, {}, 60_000, MAX_ARCHIVE_DOWNLOAD);
@@ -167,11 +182,14 @@ export function createFleetClient(opts: FleetClientOptions): FleetClient {
       log.info({ release: state.release, sha256: state.sha256 }, 'bundle release installed');
       await report({ release: state.release, sha256: state.sha256, status: 'installed', error: null });
       await startChecks(state, true);
+      return 'done';
     } catch (err) {
       const rejected = err instanceof VigiaError && (err.code === 'BUNDLE_ERR_REJECTED' || err.code === 'BUNDLE_ERR_SIGNATURE' || err.code === 'BUNDLE_ERR_INVALID');
       const reason = err instanceof Error ? err.message : String(err);
-      log.error({ release: envelope.release, reason }, rejected ? 'release refused' : 'release install failed');
+      log.error({ release: envelope.release, reason }, rejected ? 'release refused' : 'release install failed; retrying');
       await report({ release: envelope.release, sha256: envelope.sha256, status: rejected ? 'rejected' : 'failed', error: reason.slice(0, 1024) });
+      // A refusal is final for this offer; a failure (download, disk) is tried again after a backoff.
+      return rejected ? 'done' : 'retry';
     }
   };
 
@@ -233,9 +251,15 @@ export function createFleetClient(opts: FleetClientOptions): FleetClient {
             const p = runTask(task).finally(() => tasksRunning.delete(p));
             tasksRunning.add(p);
           }
-          if (parsed.data.desired && parsed.data.desired.release !== installed?.release) await consider(parsed.data.desired);
-          seenEtag = String(res.headers.etag ?? '');
-          failures = 0;
+          let outcome: 'done' | 'retry' = 'done';
+          if (parsed.data.desired && parsed.data.desired.release !== installed?.release) outcome = await consider(parsed.data.desired);
+          if (outcome === 'done') {
+            seenEtag = String(res.headers.etag ?? '');
+            failures = 0;
+          } else {
+            failures++;
+            delay = Math.min(300_000, 5000 * 2 ** Math.min(failures, 6)) * (0.5 + random() / 2);
+          }
         } else if (res.status === 304) {
           failures = 0;
           // Spread the fleet's polls: a little jitter before the next one.
@@ -259,7 +283,14 @@ export function createFleetClient(opts: FleetClientOptions): FleetClient {
 
   return {
     async start() {
-      installed = await readInstalled(opts.bundleDir);
+      try {
+        installed = await readInstalled(opts.bundleDir);
+      } catch (err) {
+        // Forgetting what runs would drop downgrade protection: refuse every offer until an operator
+        // looks, but keep the agent (and its polls, reports, API) up.
+        stateProblem = `${err instanceof Error ? err.message : String(err)}`;
+        log.error({ err: stateProblem }, 'bundle state unreadable: every release is refused until it is fixed');
+      }
       if (installed) await startChecks(installed, false);
       loop = pollLoop();
     },

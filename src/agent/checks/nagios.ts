@@ -3,7 +3,7 @@
  * one-line output, how `{name}` placeholders in a check's args are filled, and which checks of a
  * bundle a host runs. No I/O here; check-runner.ts does the spawning.
  */
-import type { CheckSpec } from '../../core/contracts/bundle.js';
+import { PLACEHOLDER_RE, type CheckSpec } from '../../core/contracts/bundle.js';
 import type { ReportCheck } from '../../core/contracts/host-report.js';
 import { VigiaError } from '../../core/errors.js';
 import type { ProcessResult } from '../actions/runner.js';
@@ -60,9 +60,6 @@ export function stateFromExit(result: CheckExit, timeoutMs?: number): { state: C
   if (state === undefined) return unknown(`exit code ${result.exitCode}`);
   return { state, output: plugin };
 }
-
-/** A `{name}` placeholder; names use the thresholds' key alphabet, so other braces stay literal. */
-const PLACEHOLDER_RE = /\{([a-z][a-z0-9_]{0,31})\}/g;
 
 /**
  * Replace every `{key}` placeholder in `args` with `thresholds[key]`, in one pass (a value that

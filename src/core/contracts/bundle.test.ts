@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { isVigiaError } from '../errors.js';
 import {
   ARCHIVE_FORMAT, ENVELOPE_FORMAT, MANIFEST_FILE, MAX_ARCHIVE_BYTES, MAX_BUNDLE_FILES,
-  canonicalJson, generateSigningKeyPair, keyId, packArchive, parseArchive, sha256Hex, signRelease, verifyRelease,
+  canonicalJson, generateSigningKeyPair, keyId, packArchive, parseArchive, parseManifest, sha256Hex, signRelease, verifyRelease,
 } from './bundle.js';
 import type { BundleFile, ReleaseEnvelope } from './bundle.js';
 
@@ -129,5 +129,13 @@ describe('signing', () => {
   it('signRelease refuses a key_id that is not the signing key and an invalid envelope', () => {
     assert.throws(() => signRelease(envelope, other.privateKeyPem), fails(/is not the signing key/));
     assert.throws(() => signRelease({ ...envelope, sha256: 'x' }, keys.privateKeyPem), invalid(/envelope: sha256/));
+  });
+});
+
+describe('manifest placeholders', () => {
+  it('refuses an args placeholder with no threshold (it would stop every agent\'s check runner)', () => {
+    const m = { apiVersion: 'vigia/v1', kind: 'CheckBundle', name: 'b', checks: [{ name: 'c', command: '/bin/true', args: ['-w', '{warnng}', '{print $1}'], thresholds: { warning: 1 } }] };
+    assert.throws(() => parseManifest(m), (e) => isVigiaError(e, 'BUNDLE_ERR_INVALID') && /checks\.0\.args\.1: unknown placeholder \{warnng\} \(thresholds: warning\)/.test(e.message));
+    assert.equal(parseManifest({ ...m, checks: [{ ...m.checks[0]!, args: ['-w', '{warning}', '{print $1}'] }] }).checks[0]!.args[2], '{print $1}');
   });
 });

@@ -40,6 +40,9 @@ const TAG_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 /** A file path inside a bundle: relative, `/`-separated, no `.`/`..` segments, printable. */
 export const BUNDLE_PATH_RE = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]{0,254}$/;
 
+/** A `{name}` placeholder in a check's args (the names thresholds may have); anything else is literal. */
+export const PLACEHOLDER_RE = /\{([a-z][a-z0-9_]{0,31})\}/g;
+
 /** A duration written `500ms`, `30s`, `5m`, `2h`; parsed to milliseconds. */
 export const durationSchema = z
   .string()
@@ -91,6 +94,12 @@ export const manifestSchema = z
     m.checks.forEach((c, i) => {
       if (seen.has(c.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['checks', i, 'name'], message: `check "${c.name}" is declared twice` });
       seen.add(c.name);
+      // An unknown placeholder would stop the agent's check runner: refuse it at publish (and install).
+      c.args.forEach((arg, j) => {
+        for (const m of arg.matchAll(PLACEHOLDER_RE)) {
+          if (!Object.prototype.hasOwnProperty.call(c.thresholds, m[1]!)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['checks', i, 'args', j], message: `unknown placeholder {${m[1]}} (thresholds: ${Object.keys(c.thresholds).join(', ') || 'none'})` });
+        }
+      });
     });
   });
 
