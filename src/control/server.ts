@@ -298,11 +298,18 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
       },
       {
         method: 'GET', name: '/v1/runs/:id/results', path: /^\/v1\/runs\/([0-9]{1,9})\/results$/, scope: 'read',
-        handler: async ({ req, params, query }) => {
+        handler: async ({ res, params, query }) => {
           const q = validateQuery(resultsQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+          // A client that goes away ends the wait. The listener is on the response (not the
+          // keep-alive socket, where one per request would pile up) and is removed afterwards.
           const abort = new AbortController();
-          req.socket.once('close', () => abort.abort());
-          return fleet.runs.results(runId(params[0]!), q.after, q.wait * 1000, abort.signal);
+          const onClose = (): void => abort.abort();
+          res.once('close', onClose);
+          try {
+            return await fleet.runs.results(runId(params[0]!), q.after, q.wait * 1000, abort.signal);
+          } finally {
+            res.off('close', onClose);
+          }
         },
       },
       {

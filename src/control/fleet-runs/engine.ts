@@ -92,6 +92,8 @@ export interface RunEngine {
   counts(): RunCounts;
   /** Status of every target, in host order. */
   outcomes(): Map<number, HostStatus>;
+  /** The status of one host (undefined when it is not a target). */
+  statusOf(hostId: number): HostStatus | undefined;
   /** The current window size (concurrency, or the ramp-up window). */
   window(): number;
   /** The earliest time (ms) at which `expire` will time a host out, or undefined when nothing is in flight. */
@@ -211,6 +213,10 @@ export function createRunEngine(opts: RunEngineOptions): RunEngine {
       const out = new Map<number, HostStatus>();
       for (const [id, s] of status) out.set(id, stopped && s === 'pending' ? 'not_dispatched' : s);
       return out;
+    },
+    statusOf(hostId) {
+      const s = status.get(hostId);
+      return stopReason !== undefined && s === 'pending' ? 'not_dispatched' : s;
     },
     window: () => win,
     nextDeadline() {

@@ -12,7 +12,7 @@ import { silentLogger } from '../../core/log.js';
 import { createAgentChannel, type AgentChannel } from '../agent-channel.js';
 import { FleetStore } from '../store/fleet-store.js';
 import { SqlControlStore } from '../store/sql-store.js';
-import { createRunService, type StartRun } from './run-service.js';
+import { createRunService, type RunService, type StartRun } from './run-service.js';
 
 let shared: Database | undefined;
 after(() => shared?.close());
@@ -33,8 +33,9 @@ const req = (over: Partial<StartRun> = {}): StartRun => ({
   action: 'probe', params: { label: 'x' }, where: {}, all: true, concurrency: '2', max_errors: '0', ramp_up: false, timeout_ms: 60_000, dry_run: false, ...over,
 });
 
-/** The task ids queued for every host right now (taken: as the hosts' polls would). */
-function take(channel: AgentChannel, hostIds: readonly number[]): Map<number, string> {
+/** The task ids queued for every host once the service has written and handed out its dispatches (taken: as the hosts' polls would). */
+async function take(runs: RunService, channel: AgentChannel, hostIds: readonly number[]): Promise<Map<number, string>> {
+  await runs.settled();
   const out = new Map<number, string>();
   for (const id of hostIds) for (const t of channel.takeTasks(id)) out.set(id, t.id);
   return out;
@@ -56,21 +57,21 @@ describe('fleet runs', () => {
 
     const started = await runs.start(req({ max_errors: '1' }), 'runner');
     const runId = started.run!.id;
-    let tasks = take(channel, ids);
+    let tasks = await take(runs, channel, ids);
     assert.deepEqual([...tasks.keys()], [ids[0], ids[1]], 'two in flight, in name order');
     // A result for h0's task posted with h1's identity is refused; h0's own is taken.
     assert.equal(await runs.onResult(ids[1]!, tasks.get(ids[0]!)!, ok), false);
     assert.equal(await runs.onResult(ids[0]!, tasks.get(ids[0]!)!, ok), true);
     assert.equal(await runs.onResult(ids[0]!, tasks.get(ids[0]!)!, ok), false, 'a second result for the same task is ignored');
-    tasks = take(channel, ids);
+    tasks = await take(runs, channel, ids);
     assert.deepEqual([...tasks.keys()], [ids[2]], 'the window slid by one');
     await runs.onResult(ids[1]!, `${runId}-${ids[1]}`, bad);
     await runs.onResult(ids[2]!, tasks.get(ids[2]!)!, bad);
     // Two errors > max-errors 1: nothing more is dispatched.
-    const after2 = take(channel, ids);
+    const after2 = await take(runs, channel, ids);
     assert.ok(after2.size <= 1, 'at most the host dispatched before the second error');
     for (const [id, t] of after2) await runs.onResult(id, t, ok);
-    assert.equal(take(channel, ids).size, 0);
+    assert.equal((await take(runs, channel, ids)).size, 0);
     const page = await runs.results(runId, 0, 2000);
     assert.ok(page.results.length >= 3);
     await waitUntil(async () => (await runs.view(runId)).state !== 'running' && (await runs.view(runId)).state !== 'stopping');
@@ -93,15 +94,15 @@ describe('fleet runs', () => {
     const first = createRunService({ store: fleet, channel: channel1, log: silentLogger(), flushMs: 20 });
     const started = await first.start(req({ concurrency: '2', max_errors: '5' }), 'runner');
     const runId = started.run!.id;
-    const t1 = take(channel1, ids);
+    const t1 = await take(first, channel1, ids);
     await first.onResult(ids[0]!, t1.get(ids[0]!)!, ok);
-    take(channel1, ids); // h2 now in flight too, with h1
+    await take(first, channel1, ids); // h2 now in flight too, with h1
     await first.close();
 
     const channel2 = createAgentChannel();
     const second = createRunService({ store: fleet, channel: channel2, log: silentLogger(), flushMs: 20 });
     await second.resume();
-    const t2 = take(channel2, ids);
+    const t2 = await take(second, channel2, ids);
     assert.deepEqual([...t2.keys()], [ids[3], ids[4]], 'only the hosts never dispatched');
     // The interrupted host answers late (it did run): its task belongs to no live dispatch.
     assert.equal(await second.onResult(ids[1]!, `${runId}-${ids[1]}`, ok), false);
@@ -120,6 +121,7 @@ describe('fleet runs', () => {
     const runs = createRunService({ store: fleet, channel, log: silentLogger(), flushMs: 20 });
     const started = await runs.start(req({ concurrency: '2', max_errors: '4' }), 'runner');
     const runId = started.run!.id;
+    await runs.settled();
     const picked = channel.takeTasks(ids[0]!);
     assert.equal(picked.length, 1, 'h0 picked its task; h1 did not yet');
     await runs.cancel(runId, 'runner');
@@ -130,6 +132,32 @@ describe('fleet runs', () => {
     assert.deepEqual([v.counts.succeeded, v.counts.notDispatched], [1, 2]);
     await assert.rejects(runs.cancel(runId, 'runner'), (e) => isVigiaError(e, 'CONTROL_ERR_ROLLOUT_STATE'));
     await assert.rejects(runs.view(9999), (e) => isVigiaError(e, 'CONTROL_ERR_UNKNOWN_RUN'));
+    await runs.close();
+  });
+
+  it('a task reaches its host only once its in_flight row is written; a failed write loses nothing and is retried', async () => {
+    const { fleet, hosts } = await world(2);
+    const ids = hosts.map((h) => h.id);
+    let failWrites = 2;
+    const save = fleet.saveRunHosts.bind(fleet);
+    fleet.saveRunHosts = async (runId, updates) => {
+      if (failWrites > 0 && updates.length > 0) {
+        failWrites--;
+        throw new Error('database unavailable');
+      }
+      return save(runId, updates);
+    };
+    const channel = createAgentChannel();
+    const runs = createRunService({ store: fleet, channel, log: silentLogger(), flushMs: 20 });
+    const runId = (await runs.start(req({ concurrency: '2' }), 'runner')).run!.id;
+    await runs.settled();
+    assert.equal(channel.hasTasks(ids[0]!), false, 'not handed out while its row could not be written');
+    assert.deepEqual((await fleet.runHosts(runId)).map((h) => h.state), ['pending', 'pending']);
+    await waitUntil(async () => channel.hasTasks(ids[0]!) && channel.hasTasks(ids[1]!));
+    assert.deepEqual((await fleet.runHosts(runId)).map((h) => h.state), ['in_flight', 'in_flight'], 'on disk before the hosts have them');
+    for (const id of ids) for (const t of channel.takeTasks(id)) await runs.onResult(id, t.id, ok);
+    await waitUntil(async () => (await fleet.run(runId))?.state === 'succeeded');
+    assert.deepEqual((await fleet.runHosts(runId)).map((h) => h.state), ['succeeded', 'succeeded']);
     await runs.close();
   });
 });

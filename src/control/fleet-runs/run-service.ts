@@ -85,6 +85,8 @@ export interface RunService {
   hosts(id: number): Promise<RunHostRow[]>;
   list(): Promise<RunView[]>;
   cancel(id: number, actor: string): Promise<RunView>;
+  /** Resolves once every dispatch so far is written and handed to the channel (for tests and shutdown). */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,10 +98,20 @@ interface ActiveRun {
   readonly started: Map<number, Date>;
   readonly lines: RunResultLine[];
   readonly dirty: Map<number, RunHostUpdate>;
+  /** Tasks dispatched but not yet handed to their host: they go out once their in_flight row is written. */
+  readonly toPush: Map<number, AgentTask>;
+  /** The run's database writes, one after the other. */
+  writeChain: Promise<void>;
   waiters: Array<() => void>;
   finishing: boolean;
+  flushQueued: boolean;
+  /** The never-dispatched hosts have been recorded (once, even if finalize is retried). */
+  stopRecorded: boolean;
   readonly preCounts: { interrupted: number };
 }
+
+/** Finished runs kept in memory (each holds up to one result line per host). */
+const RECENT_RUNS = 3;
 
 const zeroCounts = (targets: number): RunCounts => ({ targets, pending: 0, inFlight: 0, succeeded: 0, failed: 0, timedOut: 0, rejected: 0, notDispatched: 0, errors: 0, maxErrors: 0 });
 
@@ -108,7 +120,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
   const { store, channel, log } = deps;
   const now = deps.now ?? Date.now;
   const active = new Map<number, ActiveRun>();
-  /** Runs finished by this process, kept for their result streams (the newest 20). */
+  /** Runs finished by this process, kept in memory for their result streams (older ones are read from the database). */
   const recent = new Map<number, ActiveRun>();
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
@@ -133,6 +145,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
     };
     run.dirty.set(hostId, u);
     if (state !== 'in_flight' && state !== 'pending') {
+      run.toPush.delete(hostId);
       run.lines.push({ seq: run.lines.length + 1, host: run.names.get(hostId) ?? String(hostId), state, exit_code: u.exitCode, duration_ms: u.durationMs, output: u.output });
       notify(run);
     }
@@ -145,9 +158,47 @@ export function createRunService(deps: RunServiceDeps): RunService {
       run.tasks.set(id, task);
       run.started.set(id, new Date(now()));
       record(run, id, 'in_flight');
-      channel.pushTask(id, task);
+      run.toPush.set(id, task);
     }
-    if (ids.length > 0) deps.onDispatch?.(ids.length);
+    if (ids.length > 0) {
+      deps.onDispatch?.(ids.length);
+      flushSoon(run);
+    }
+  };
+
+  /**
+   * Write the run's pending rows, then hand the tasks whose in_flight row is now on disk to their
+   * hosts. A task never reaches a host before the database knows it is in flight, so a restart marks
+   * it interrupted instead of running it a second time. Writes of one run are serialized.
+   */
+  const flushRun = (run: ActiveRun): Promise<void> => {
+    const next = run.writeChain.then(async () => {
+      if (run.dirty.size === 0 && run.toPush.size === 0) return;
+      const updates = [...run.dirty.values()];
+      const push = [...run.toPush];
+      run.dirty.clear();
+      run.toPush.clear();
+      try {
+        if (updates.length > 0) await store.saveRunHosts(run.row.id, updates);
+      } catch (err) {
+        // Nothing is lost: the rows go back (unless a newer state replaced them) and the tasks wait.
+        for (const u of updates) if (!run.dirty.has(u.hostId)) run.dirty.set(u.hostId, u);
+        for (const [id, t] of push) if (run.tasks.get(id) === t && run.engine.statusOf(id) === 'in_flight') run.toPush.set(id, t);
+        throw err;
+      }
+      for (const [id, t] of push) if (run.tasks.get(id) === t && run.engine.statusOf(id) === 'in_flight') channel.pushTask(id, t);
+    });
+    run.writeChain = next.catch(() => {});
+    return next;
+  };
+
+  const flushSoon = (run: ActiveRun): void => {
+    if (run.flushQueued) return;
+    run.flushQueued = true;
+    setImmediate(() => {
+      run.flushQueued = false;
+      flushRun(run).catch((err: unknown) => log.error({ err, run: run.row.id }, 'could not write fleet-run state; retrying'));
+    });
   };
 
   const finalize = async (run: ActiveRun): Promise<void> => {
@@ -155,24 +206,26 @@ export function createRunService(deps: RunServiceDeps): RunService {
     run.finishing = true;
     const st = run.engine.state();
     // Hosts never dispatched because the run stopped.
-    for (const [id, s] of run.engine.outcomes()) if (s === 'not_dispatched') record(run, id, 'not_dispatched');
-    await flushRun(run);
+    if (!run.stopRecorded) {
+      run.stopRecorded = true;
+      for (const [id, s] of run.engine.outcomes()) if (s === 'not_dispatched') record(run, id, 'not_dispatched');
+    }
     const counts = run.engine.counts();
     const final: FleetRunState = st === 'succeeded' || st === 'failed' || st === 'cancelled' ? st : 'failed';
-    await store.finishRun(run.row.id, final, 'run-service', { ...counts, interrupted: run.preCounts.interrupted });
+    try {
+      await flushRun(run);
+      await store.finishRun(run.row.id, final, 'run-service', { ...counts, interrupted: run.preCounts.interrupted });
+    } catch (err) {
+      // The next step tries again; the run stays active (and resumable) until its end is on disk.
+      run.finishing = false;
+      throw err;
+    }
     run.row = { ...run.row, state: final, finishedAt: new Date(now()) };
     log.info({ audit: true, run: run.row.id, action: run.row.action, state: final, ...counts }, 'fleet run finished');
     active.delete(run.row.id);
     recent.set(run.row.id, run);
-    if (recent.size > 20) recent.delete(recent.keys().next().value!);
+    if (recent.size > RECENT_RUNS) recent.delete(recent.keys().next().value!);
     notify(run);
-  };
-
-  const flushRun = async (run: ActiveRun): Promise<void> => {
-    if (run.dirty.size === 0) return;
-    const updates = [...run.dirty.values()];
-    run.dirty.clear();
-    await store.saveRunHosts(run.row.id, updates);
   };
 
   const step = async (): Promise<void> => {
@@ -211,14 +264,16 @@ export function createRunService(deps: RunServiceDeps): RunService {
     timer.unref();
   };
 
-  const activate = (row: FleetRunRow, targets: ReadonlyArray<{ id: number; name: string }>, alreadyDone?: Map<number, HostOutcome>, interrupted = 0): ActiveRun => {
+  const activate = (row: FleetRunRow, targets: ReadonlyArray<{ id: number; name: string }>, alreadyDone?: Map<number, HostOutcome>, interrupted = 0, cancelled = false): ActiveRun => {
     const hostIds = targets.map((t) => t.id);
     const concurrency = row.concurrency;
     const engine = createRunEngine({ hosts: hostIds, concurrency, maxErrors: row.maxErrors, rampUp: row.rampUp, timeoutMs: row.timeoutMs, now, alreadyDone });
     const run: ActiveRun = {
-      row, engine, names: new Map(targets.map((t) => [t.id, t.name])), tasks: new Map(), started: new Map(), lines: [], dirty: new Map(), waiters: [], finishing: false,
-      preCounts: { interrupted },
+      row, engine, names: new Map(targets.map((t) => [t.id, t.name])), tasks: new Map(), started: new Map(), lines: [], dirty: new Map(), toPush: new Map(),
+      writeChain: Promise.resolve(), waiters: [], finishing: false, flushQueued: false, stopRecorded: false, preCounts: { interrupted },
     };
+    // A run that was stopping when the process died dispatches nothing more.
+    if (cancelled) engine.cancel();
     active.set(row.id, run);
     ensureTimer();
     dispatch(run);
@@ -249,8 +304,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
         await store.saveRunHosts(row.id, updates);
         log.warn({ run: row.id, interrupted, done: done.size, targets: rows.length }, 'resuming a fleet run after a restart');
         await store.audit('run-service', 'run.resume', { run: row.id, interrupted, done: done.size });
-        const run = activate(row, rows.map((h) => ({ id: h.hostId, name: h.host })), done, interrupted);
-        if (row.state === 'stopping') run.engine.cancel();
+        activate(row, rows.map((h) => ({ id: h.hostId, name: h.host })), done, interrupted, row.state === 'stopping');
       }
     },
 
@@ -346,7 +400,8 @@ export function createRunService(deps: RunServiceDeps): RunService {
       run.engine.cancel();
       // Tasks not yet picked up by their host are withdrawn; the rest finish.
       for (const [hostId, task] of run.tasks) {
-        if (channel.dropTask(hostId, task.id)) {
+        if (run.engine.statusOf(hostId) !== 'in_flight') continue;
+        if (run.toPush.get(hostId) === task || channel.dropTask(hostId, task.id)) {
           run.engine.complete(hostId, 'rejected');
           record(run, hostId, 'rejected', { status: 'rejected', exit_code: null, duration_ms: 0, output: 'cancelled before the host picked it up' });
         }
@@ -354,6 +409,11 @@ export function createRunService(deps: RunServiceDeps): RunService {
       await store.audit(actor, 'run.cancel', { run: id });
       log.info({ audit: true, actor, run: id }, 'fleet run cancelled');
       return viewOf(run.row, run.engine.counts());
+    },
+
+    async settled() {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const run of [...active.values(), ...recent.values()]) await run.writeChain;
     },
 
     async close() {
