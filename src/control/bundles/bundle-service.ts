@@ -77,13 +77,23 @@ export interface BundleService {
   archive(sha256: string): Promise<Buffer | undefined>;
 }
 
+/** Archives kept in memory (each at most MAX_ARCHIVE_BYTES). */
+const ARCHIVE_CACHE = 8;
+
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** Build the bundle service. */
 export function createBundleService(deps: BundleServiceDeps): BundleService {
   const { store, rollouts, log } = deps;
   const now = deps.now ?? (() => new Date());
+  /** Archives by sha256, the most recently used last (at most ARCHIVE_CACHE entries). */
   const cache = new Map<string, Buffer>();
+  const loads = new Map<string, Promise<Buffer | undefined>>();
+  const remember = (sha256: string, bytes: Buffer): void => {
+    cache.delete(sha256);
+    cache.set(sha256, bytes);
+    while (cache.size > ARCHIVE_CACHE) cache.delete(cache.keys().next().value!);
+  };
 
   const settled = async (): Promise<{ release: number; sha256: string; size: number } | null> => {
     const latest = await store.latestRollout();
@@ -104,7 +114,7 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
     }
   };
 
-  return {
+  const service: BundleService = {
     async index() {
       const [latest, current, last, rows] = await Promise.all([store.latestReleaseNumber(), settled(), store.latestRollout(), store.releases(20)]);
       return {
@@ -115,71 +125,85 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
       };
     },
 
-    async publish(body, actor) {
-      const archive = Buffer.from(body.archive, 'base64');
-      const env = verify(body.release, 'release');
-      if (env.reverts !== undefined) throw new VigiaError('BUNDLE_ERR_INVALID', 'the release must not be a revert');
-      if (archive.length !== env.size || sha(archive) !== env.sha256) throw new VigiaError('BUNDLE_ERR_INVALID', 'the archive does not match the signed sha256/size');
-      parseArchive(archive);
-      const t = now();
-      if (Date.parse(env.expires_at) <= t.getTime()) throw new VigiaError('BUNDLE_ERR_INVALID', `the release expired at ${env.expires_at}`);
-      const index = await this.index();
-      if (index.rolloutInProgress) throw new VigiaError('CONTROL_ERR_ROLLOUT_STATE', 'a rollout is in progress: let it complete, or roll it back, before publishing');
-      if (env.release !== index.latest + 1) throw new VigiaError('CONTROL_ERR_RELEASE_CONFLICT', `signed as release ${env.release}, the next free number is ${index.latest + 1}`);
-      const current = index.current;
-      let revertEnv: ReleaseEnvelope | undefined;
-      if (current) {
-        if (!body.revert) throw new VigiaError('BUNDLE_ERR_INVALID', `a release after ${current.release} needs its pre-signed revert (release ${env.release + 1}, content of ${current.release})`);
-        revertEnv = verify(body.revert, 'revert');
-        if (revertEnv.release !== env.release + 1 || revertEnv.reverts !== env.release || revertEnv.sha256 !== current.sha256 || revertEnv.size !== current.size || revertEnv.bundle !== env.bundle) {
-          throw new VigiaError('BUNDLE_ERR_INVALID', `the revert must be release ${env.release + 1}, reverting ${env.release}, with the content of release ${current.release} (${current.sha256.slice(0, 12)})`);
-        }
-      } else if (body.revert) {
-        throw new VigiaError('BUNDLE_ERR_INVALID', 'the first release has nothing to revert to');
-      }
-      const o = body.rollout;
-      const settings: RolloutSettings = {
-        waves: o.waves ? validateWaves(o.waves) : DEFAULT_ROLLOUT_SETTINGS.waves,
-        soakMs: o.soak_ms ?? DEFAULT_ROLLOUT_SETTINGS.soakMs,
-        waveTimeoutMs: o.wave_timeout_ms ?? DEFAULT_ROLLOUT_SETTINGS.waveTimeoutMs,
-        maxFailureRate: o.max_failure_rate ?? DEFAULT_ROLLOUT_SETTINGS.maxFailureRate,
-        autoRollback: o.auto_rollback ?? DEFAULT_ROLLOUT_SETTINGS.autoRollback,
-      };
-      const rowOf = (e: ReleaseEnvelope, s: PublishBody['release']): Omit<ReleaseRow, 'publishedAt'> => ({
-        release: e.release, bundle: e.bundle, sha256: e.sha256, size: e.size, envelope: s.envelope, signature: s.signature,
-        reverts: e.reverts ?? null, createdAt: new Date(e.created_at), expiresAt: new Date(e.expires_at), publishedBy: actor,
-      });
-      const releases = [rowOf(env, body.release), ...(revertEnv && body.revert ? [rowOf(revertEnv, body.revert)] : [])];
-      const seed = rolloutSeed(env.release);
-      const plan = await rollouts.planHostWaves(seed, settings);
-      const rollout = await store.publish({
-        releases,
-        archives: [{ sha256: env.sha256, bytes: archive }],
-        rollout: {
-          release: env.release, previousRelease: current?.release ?? null, revertRelease: revertEnv?.release ?? null, waves: settings.waves,
-          waveStartedAt: t, soakMs: settings.soakMs, waveTimeoutMs: settings.waveTimeoutMs, maxFailureRate: settings.maxFailureRate,
-          autoRollback: settings.autoRollback, baselineHosts: plan.baseline.hosts, baselineFailing: plan.baseline.failing, createdBy: actor,
-        },
-        hostWaves: plan.hostWaves,
-        audit: { actor, detail: { release: env.release, revert: revertEnv?.release ?? null, sha256: env.sha256, bundle: env.bundle, key_id: env.key_id, waves: settings.waves, soak_ms: settings.soakMs } },
-      });
-      cache.set(env.sha256, archive);
-      const stored = await Promise.all(releases.map((r) => store.release(r.release)));
-      const prev = current ? await store.release(current.release) : undefined;
-      rollouts.adopt(rollout, plan.hostWaves, [...stored.filter((r): r is ReleaseRow => r !== undefined), ...(prev ? [prev] : [])]);
-      log.info({ audit: true, actor, release: env.release, sha256: env.sha256, rollout: rollout.id, waves: settings.waves }, 'bundle published');
-      return { release: env.release, revert: revertEnv?.release ?? null, rollout: rollout.id };
+    publish(body, actor) {
+      // One publish at a time, and never while the tick judges or an operator steps the rollout.
+      return rollouts.exclusive(() => publishNow(body, actor));
     },
 
     async archive(sha256) {
       const hit = cache.get(sha256);
       if (hit) return hit;
-      const bytes = await store.archive(sha256);
-      if (bytes) {
-        if (cache.size >= 8) cache.delete(cache.keys().next().value!);
-        cache.set(sha256, bytes);
+      // Single flight: a wave of agents asking for the same new archive costs one database read.
+      let loading = loads.get(sha256);
+      if (!loading) {
+        loading = store.archive(sha256).finally(() => loads.delete(sha256));
+        loads.set(sha256, loading);
       }
+      const bytes = await loading;
+      if (bytes) remember(sha256, bytes);
       return bytes;
     },
   };
+
+  async function publishNow(body: PublishBody, actor: string): Promise<{ release: number; revert: number | null; rollout: number }> {
+    const archive = Buffer.from(body.archive, 'base64');
+    const env = verify(body.release, 'release');
+    if (env.reverts !== undefined) throw new VigiaError('BUNDLE_ERR_INVALID', 'the release must not be a revert');
+    if (archive.length !== env.size || sha(archive) !== env.sha256) throw new VigiaError('BUNDLE_ERR_INVALID', 'the archive does not match the signed sha256/size');
+    parseArchive(archive);
+    const t = now();
+    if (Date.parse(env.expires_at) <= t.getTime()) throw new VigiaError('BUNDLE_ERR_INVALID', `the release expired at ${env.expires_at}`);
+    const index = await service.index();
+    if (index.rolloutInProgress) throw new VigiaError('CONTROL_ERR_ROLLOUT_STATE', 'a rollout is in progress: let it complete, or roll it back, before publishing');
+    if (env.release !== index.latest + 1) throw new VigiaError('CONTROL_ERR_RELEASE_CONFLICT', `signed as release ${env.release}, the next free number is ${index.latest + 1}`);
+    const current = index.current;
+    let revertEnv: ReleaseEnvelope | undefined;
+    if (current) {
+      if (!body.revert) throw new VigiaError('BUNDLE_ERR_INVALID', `a release after ${current.release} needs its pre-signed revert (release ${env.release + 1}, content of ${current.release})`);
+      revertEnv = verify(body.revert, 'revert');
+      if (revertEnv.release !== env.release + 1 || revertEnv.reverts !== env.release || revertEnv.sha256 !== current.sha256 || revertEnv.size !== current.size || revertEnv.bundle !== env.bundle) {
+        throw new VigiaError('BUNDLE_ERR_INVALID', `the revert must be release ${env.release + 1}, reverting ${env.release}, with the content of release ${current.release} (${current.sha256.slice(0, 12)})`);
+      }
+      // A revert that expires first would be refused by the agents exactly when it is needed.
+      if (Date.parse(revertEnv.expires_at) < Date.parse(env.expires_at)) {
+        throw new VigiaError('BUNDLE_ERR_INVALID', `the revert expires at ${revertEnv.expires_at}, before the release it reverts (${env.expires_at}): sign both with the same expiry`);
+      }
+    } else if (body.revert) {
+      throw new VigiaError('BUNDLE_ERR_INVALID', 'the first release has nothing to revert to');
+    }
+    const o = body.rollout;
+    const settings: RolloutSettings = {
+      waves: o.waves ? validateWaves(o.waves) : DEFAULT_ROLLOUT_SETTINGS.waves,
+      soakMs: o.soak_ms ?? DEFAULT_ROLLOUT_SETTINGS.soakMs,
+      waveTimeoutMs: o.wave_timeout_ms ?? DEFAULT_ROLLOUT_SETTINGS.waveTimeoutMs,
+      maxFailureRate: o.max_failure_rate ?? DEFAULT_ROLLOUT_SETTINGS.maxFailureRate,
+      autoRollback: o.auto_rollback ?? DEFAULT_ROLLOUT_SETTINGS.autoRollback,
+    };
+    const rowOf = (e: ReleaseEnvelope, s: PublishBody['release']): Omit<ReleaseRow, 'publishedAt'> => ({
+      release: e.release, bundle: e.bundle, sha256: e.sha256, size: e.size, envelope: s.envelope, signature: s.signature,
+      reverts: e.reverts ?? null, createdAt: new Date(e.created_at), expiresAt: new Date(e.expires_at), publishedBy: actor,
+    });
+    const releases = [rowOf(env, body.release), ...(revertEnv && body.revert ? [rowOf(revertEnv, body.revert)] : [])];
+    const seed = rolloutSeed(env.release);
+    const plan = await rollouts.planHostWaves(seed, settings);
+    const rollout = await store.publish({
+      releases,
+      archives: [{ sha256: env.sha256, bytes: archive }],
+      rollout: {
+        release: env.release, previousRelease: current?.release ?? null, revertRelease: revertEnv?.release ?? null, waves: settings.waves,
+        waveStartedAt: t, soakMs: settings.soakMs, waveTimeoutMs: settings.waveTimeoutMs, maxFailureRate: settings.maxFailureRate,
+        autoRollback: settings.autoRollback, baselineHosts: plan.baseline.hosts, baselineFailing: plan.baseline.failing, createdBy: actor,
+      },
+      hostWaves: plan.hostWaves,
+      audit: { actor, detail: { release: env.release, revert: revertEnv?.release ?? null, sha256: env.sha256, bundle: env.bundle, key_id: env.key_id, waves: settings.waves, soak_ms: settings.soakMs } },
+    });
+    remember(env.sha256, archive);
+    const stored = await Promise.all(releases.map((r) => store.release(r.release)));
+    const prev = current ? await store.release(current.release) : undefined;
+    rollouts.adopt(rollout, plan.hostWaves, [...stored.filter((r): r is ReleaseRow => r !== undefined), ...(prev ? [prev] : [])]);
+    log.info({ audit: true, actor, release: env.release, sha256: env.sha256, rollout: rollout.id, waves: settings.waves }, 'bundle published');
+    return { release: env.release, revert: revertEnv?.release ?? null, rollout: rollout.id };
+  }
+
+  return service;
 }

@@ -46,7 +46,7 @@ interface World {
   store: SqlControlStore;
   fleet: FleetStore;
   hosts: Array<{ id: number; name: string }>;
-  make(): Promise<{ rollouts: RolloutService; bundles: ReturnType<typeof createBundleService> }>;
+  make(now?: () => Date): Promise<{ rollouts: RolloutService; bundles: ReturnType<typeof createBundleService> }>;
 }
 
 async function world(n: number): Promise<World> {
@@ -61,8 +61,8 @@ async function world(n: number): Promise<World> {
   const fleet = new FleetStore(handle);
   return {
     store, fleet, hosts,
-    make: async () => {
-      const rollouts = createRolloutService({ store: fleet, channel: createAgentChannel(), log: silentLogger() });
+    make: async (now) => {
+      const rollouts = createRolloutService({ store: fleet, channel: createAgentChannel(), log: silentLogger(), now });
       await rollouts.load();
       const bundles = createBundleService({ store: fleet, rollouts, trustedKeys: [keys.publicKeyPem], log: silentLogger() });
       return { rollouts, bundles };
@@ -217,6 +217,53 @@ describe('rollouts', () => {
     v = rollouts.view()!;
     assert.equal(v.state, 'paused');
     assert.match(v.reason, /install/);
+    await rollouts.close();
+  });
+  it('operator steps wait for the judgement in progress; a revert that expires before its release is refused; a host removed elsewhere stops holding a wave', async () => {
+    const w = await world(10);
+    let skew = 0;
+    const { rollouts, bundles } = await w.make(() => new Date(Date.now() + skew));
+    const a1 = archive('one');
+    const a2 = archive('two');
+    const shaOf = new Map<number, string>([[1, a1.sha256], [2, a2.sha256], [3, a1.sha256]]);
+    const applied = new Map<number, { release: number; sha: string }>();
+    await bundles.publish(body(sign(1, a1), a1, { rollout: { soak_ms: 0, waves: [100] } }), 'ops');
+    pollAll(w, rollouts, applied, () => 0, shaOf);
+    await rollouts.tick();
+    assert.equal(rollouts.view()!.state, 'completed');
+
+    const soon = new Date(Date.now() + 3_600_000);
+    await assert.rejects(
+      bundles.publish(body(sign(2, a2), a2, { revert: sign(3, a1, { reverts: 2, expiresAt: soon }) }), 'ops'),
+      (e) => isVigiaError(e, 'BUNDLE_ERR_INVALID') && /revert expires at .* before the release/.test(e.message),
+    );
+    await bundles.publish(body(sign(2, a2), a2, { revert: sign(3, a1, { reverts: 2 }), rollout: { soak_ms: 0, waves: [50, 100] } }), 'ops');
+    pollAll(w, rollouts, applied, () => 0, shaOf);
+    // Slow rollout writes widen the window in which a tick's advance and a pause could interleave.
+    const update = w.fleet.updateRollout.bind(w.fleet);
+    w.fleet.updateRollout = async (...args) => {
+      await new Promise((r) => setTimeout(r, 30));
+      return update(...args);
+    };
+    await Promise.all([rollouts.tick(), rollouts.pause('ops')]);
+    const stored = (await w.fleet.latestRollout())!;
+    assert.equal(stored.state, 'paused', 'the pause came after the advance, not lost under it');
+    assert.equal(rollouts.view()!.state, stored.state, 'memory and database agree');
+    assert.equal(rollouts.view()!.currentWave, stored.currentWave);
+    w.fleet.updateRollout = update;
+
+    // A wave-2 host is removed through another replica: the next check refresh forgets it.
+    await rollouts.resume('ops');
+    const gone = w.hosts.find((h) => rollouts.desiredFor(h.id, h.name)?.release === 2 && applied.get(h.id)?.release !== 2)!;
+    assert.ok(gone, 'a host of the second wave that has not moved yet');
+    assert.equal(await w.store.removeHost(gone.name), true);
+    w.hosts = w.hosts.filter((h) => h !== gone);
+    pollAll(w, rollouts, applied, () => 0, shaOf);
+    skew = 60_000; // past the check refresh interval
+    await rollouts.tick();
+    assert.ok(!rollouts.drift().some((d) => d.stuck.some((x) => x.host === gone.name)), 'the removed host is not reported stuck');
+    await rollouts.tick();
+    assert.equal(rollouts.view()!.state, 'completed', rollouts.view()!.reason);
     await rollouts.close();
   });
 });

@@ -138,6 +138,11 @@ export interface RolloutService {
   drift(): DriftRow[];
   /** The store (for read-only views such as the latest check results). */
   readonly store: FleetStore;
+  /**
+   * Run fn alone among the steps that change the rollout (the tick's judgement, pause, resume,
+   * rollback, a publish adopting a new rollout), so none acts on a rollout another just replaced.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Judge now (tests, and the tick). */
   tick(): Promise<void>;
   /** Stop ticking and write what is pending. */
@@ -158,15 +163,34 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
   let ticking: Promise<void> | undefined;
   let lastGate: WaveGateResult | undefined;
   let checksReadAt = 0;
+  let lock: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = lock.then(fn);
+    lock = run.catch(() => {});
+    return run;
+  };
 
+  /** Re-read check summaries, and forget hosts removed through another replica (they would hold a wave as stuck). */
   const refreshChecks = async (): Promise<void> => {
+    const before = [...hosts.keys()];
+    const enrolled = new Set<number>();
     for (const c of await store.checkSummaries()) {
+      enrolled.add(c.hostId);
       const h = hosts.get(c.hostId);
-      if (!h) continue;
+      if (!h || c.release === null) continue;
       h.checksRelease = c.release;
       h.checksTotal = c.total;
       h.checksFailing = c.failing;
     }
+    // Only hosts known before the read: one that enrolled during it is not in the answer yet.
+    for (const id of before) if (!enrolled.has(id)) forget(id);
+  };
+
+  const forget = (id: number): void => {
+    hosts.delete(id);
+    waves.delete(id);
+    dirty.delete(id);
+    newHostWaves.delete(id);
   };
 
   const hostState = (id: number, name: string): HostState => {
@@ -260,7 +284,9 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
     const r = rollout!;
     const before = { state: r.state, currentWave: r.currentWave };
     const state = transition(r.state, event);
-    rollout = await store.updateRollout(r.id, { state, reason, ...extra }, { actor, action: `rollout.${event.type}`, detail: { release: r.release, from: before.state, to: state, wave: extra.currentWave ?? r.currentWave, reason } });
+    // The wave timeout counts from when hosts were asked to move: a rollback or a resume asks anew.
+    const restart = (state === 'rolling_back' && before.state !== 'rolling_back') || event.type === 'resume' ? { waveStartedAt: now() } : {};
+    rollout = await store.updateRollout(r.id, { state, reason, ...restart, ...extra }, { actor, action: `rollout.${event.type}`, detail: { release: r.release, from: before.state, to: state, wave: extra.currentWave ?? r.currentWave, reason } });
     log.info({ audit: true, actor, rollout: r.id, from: before.state, to: state, wave: rollout.currentWave, reason }, 'rollout step');
     deps.onTransition?.(state);
     wakeChanged(before.currentWave);
@@ -338,7 +364,7 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
 
   const tick = async (): Promise<void> => {
     if (ticking) return ticking;
-    ticking = (async () => {
+    ticking = exclusive(async () => {
       try {
         await flush();
         const t = now().getTime();
@@ -350,7 +376,7 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
       } finally {
         ticking = undefined;
       }
-    })();
+    });
     return ticking;
   };
 
@@ -444,12 +470,7 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
       h.checksTotal = total;
       h.checksFailing = failing;
     },
-    onHostRemoved(id) {
-      hosts.delete(id);
-      waves.delete(id);
-      dirty.delete(id);
-      newHostWaves.delete(id);
-    },
+    onHostRemoved: forget,
     async planHostWaves(seed, settings) {
       const all = [...hosts.values()];
       const byName = assignWaves(all.map((h) => h.name), settings.waves, seed);
@@ -471,21 +492,25 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
       lastGate = undefined;
       channel.wake();
     },
-    async pause(actor) {
-      requireRollout();
-      await applyEvent({ type: 'pause' }, actor, `paused by ${actor}`);
-      return viewOf(rollout!);
-    },
-    async resume(actor) {
-      requireRollout();
-      await applyEvent({ type: 'resume' }, actor, `resumed by ${actor}`, { settledAt: null });
-      return viewOf(rollout!);
-    },
-    async rollback(actor) {
-      const r = requireRollout();
-      await applyEvent({ type: 'rollback', hasRevert: r.revertRelease !== null }, actor, `rollback requested by ${actor}`);
-      return viewOf(rollout!);
-    },
+    pause: (actor) =>
+      exclusive(async () => {
+        requireRollout();
+        await applyEvent({ type: 'pause' }, actor, `paused by ${actor}`);
+        return viewOf(rollout!);
+      }),
+    resume: (actor) =>
+      exclusive(async () => {
+        requireRollout();
+        await applyEvent({ type: 'resume' }, actor, `resumed by ${actor}`, { settledAt: null });
+        return viewOf(rollout!);
+      }),
+    rollback: (actor) =>
+      exclusive(async () => {
+        const r = requireRollout();
+        await applyEvent({ type: 'rollback', hasRevert: r.revertRelease !== null }, actor, `rollback requested by ${actor}`);
+        return viewOf(rollout!);
+      }),
+    exclusive,
     view: () => (rollout ? viewOf(rollout) : undefined),
     store,
     drift() {

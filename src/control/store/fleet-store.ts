@@ -275,7 +275,8 @@ export class FleetStore {
     for (let i = 0; i < rows.length; i += 5000) {
       const chunk = rows.slice(i, i + 5000);
       const src = bulk('h int, w int', chunk);
-      await q.query(`INSERT INTO rollout_hosts (rollout_id, host_id, wave) SELECT ${rolloutId}, h, w FROM ${src.from} ON CONFLICT DO NOTHING`, src.params);
+      // A host removed meanwhile has no hosts row: the join drops it instead of failing the batch.
+      await q.query(`INSERT INTO rollout_hosts (rollout_id, host_id, wave) SELECT ${rolloutId}, r.h, r.w FROM ${src.from} JOIN hosts ON hosts.id = r.h ON CONFLICT DO NOTHING`, src.params);
     }
   }
 
@@ -361,10 +362,13 @@ export class FleetStore {
     );
   }
 
-  /** Per host: the release and failing/total counts of its newest check results. */
-  async checkSummaries(): Promise<Array<{ hostId: number; release: number; total: number; failing: number }>> {
-    const rows = await this.#db.query<Row>(`SELECT host_id, release, total, failing FROM latest_checks`);
-    return rows.map((r) => ({ hostId: num(r.host_id), release: num(r.release), total: num(r.total), failing: num(r.failing) }));
+  /**
+   * Every enrolled host with the release and failing/total counts of its newest check results
+   * (release null when it reported none); a host missing here was removed.
+   */
+  async checkSummaries(): Promise<Array<{ hostId: number; release: number | null; total: number; failing: number }>> {
+    const rows = await this.#db.query<Row>(`SELECT h.id AS host_id, c.release, c.total, c.failing FROM hosts h LEFT JOIN latest_checks c ON c.host_id = h.id`);
+    return rows.map((r) => ({ hostId: num(r.host_id), release: r.release === null ? null : num(r.release), total: r.total === null ? 0 : num(r.total), failing: r.failing === null ? 0 : num(r.failing) }));
   }
 
   /** The newest check results of every host that reported some, hosts with failing checks first. */
