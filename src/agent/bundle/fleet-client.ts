@@ -43,6 +43,8 @@ export interface FleetClientOptions {
   /** Called when fresh check results should reach the control plane soon. */
   readonly onChecksReady?: () => void;
   readonly random?: () => number;
+  /** First backoff after a failed poll or install, doubled per failure up to 5 min (default 5000 ms). */
+  readonly retryBaseMs?: number;
 }
 
 /** The running client. */
@@ -67,6 +69,7 @@ export function createFleetClient(opts: FleetClientOptions): FleetClient {
   const prefix = base.pathname.replace(/\/+$/, '');
   const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets: 4, ...(opts.ca ? { ca: opts.ca } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
   const waitSeconds = opts.pollWaitSeconds ?? 55;
+  const retryBaseMs = opts.retryBaseMs ?? 5000;
   let installed: InstalledState | null = null;
   let runner: CheckRunner | null = null;
   let stopping = false;
@@ -258,7 +261,7 @@ export function createFleetClient(opts: FleetClientOptions): FleetClient {
             failures = 0;
           } else {
             failures++;
-            delay = Math.min(300_000, 5000 * 2 ** Math.min(failures, 6)) * (0.5 + random() / 2);
+            delay = Math.min(300_000, retryBaseMs * 2 ** Math.min(failures, 6)) * (0.5 + random() / 2);
           }
         } else if (res.status === 304) {
           failures = 0;
