@@ -490,7 +490,10 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
       waves = new Map(hostWaves);
       newHostWaves.clear();
       lastGate = undefined;
-      channel.wake();
+      // Only the first wave's desired release changed; the rest keep theirs until their wave opens.
+      const first: number[] = [];
+      for (const [id, w] of waves) if (w === 0) first.push(id);
+      channel.wake(first);
     },
     pause: (actor) =>
       exclusive(async () => {
