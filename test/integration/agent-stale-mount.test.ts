@@ -180,10 +180,14 @@ describe('agent: a hung FUSE mount', { skip: !canMountFuse && 'needs root and /d
 
   it('keeps the event loop and libuv pool free while more workers than libuv threads are stuck', async () => {
     const n = Number(process.env['UV_THREADPOOL_SIZE'] ?? 4);
-    const wide = createStatfsPool({ timeoutMs: 300, workers: n + 1 });
+    // One path per worker, so n + 1 workers start at once; a deadline long enough for worker threads
+    // to boot on a loaded machine (a worker that has not started its path is not stuck, and a
+    // short deadline turned this test into a measure of thread start-up time).
+    const wide = createStatfsPool({ timeoutMs: 3000, workers: n + 1, minBatchPerWorker: 1 });
     pools.push(wide);
     const calls = Array.from({ length: n + 1 }, () => wide.statfs(mntHung).catch((e: unknown) => e));
-    await sleep(50);
+    await until(() => wide.stats().busy === n + 1, 5000, 'every worker to take a call');
+    await sleep(500);
     const t0 = Date.now();
     // Raced against a timer so that a blocked libuv pool fails the test instead of hanging it.
     const read = await Promise.race([readFile(path.join(base, 'src-ok', 'f'), 'utf8'), sleep(1000).then(() => 'blocked')]);
