@@ -180,9 +180,10 @@ export interface ControlStore {
   migrate(): Promise<void>;
   /**
    * Enrol a host (or rotate its token when it exists): store only the token hash. Returns whether the
-   * host was new. Tags are the operator's; report tags are merged over them at ingest.
+   * host was new. Tags are the operator's; report tags are merged over them at ingest. `now` is the
+   * enrolment time of a new host (a rotation keeps the first one).
    */
-  enrollHost(name: string, tokenHash: string, tags?: Readonly<Record<string, string>>): Promise<{ created: boolean; host: HostIdentity }>;
+  enrollHost(name: string, tokenHash: string, tags?: Readonly<Record<string, string>>, now?: Date): Promise<{ created: boolean; host: HostIdentity }>;
   /** Forget a host and everything about it. Returns false when unknown. */
   removeHost(name: string): Promise<boolean>;
   /** The host a token hash belongs to, or undefined. */

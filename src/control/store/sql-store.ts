@@ -158,14 +158,14 @@ export class SqlControlStore implements ControlStore {
     return this.#db;
   }
 
-  async enrollHost(name: string, tokenHash: string, tags?: Readonly<Record<string, string>>): Promise<{ created: boolean; host: HostIdentity }> {
+  async enrollHost(name: string, tokenHash: string, tags?: Readonly<Record<string, string>>, now = new Date()): Promise<{ created: boolean; host: HostIdentity }> {
     // xmax = 0 only on a freshly inserted row: tells insert from rotate in one statement.
     const rows = await this.#db.query<Row>(
-      `INSERT INTO hosts (name, token_hash, tags) VALUES ($1, $2, coalesce($3::text::jsonb, '{}'::jsonb))
+      `INSERT INTO hosts (name, token_hash, tags, enrolled_at) VALUES ($1, $2, coalesce($3::text::jsonb, '{}'::jsonb), $4::timestamptz)
        ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash,
          tags = CASE WHEN $3::text IS NULL THEN hosts.tags ELSE excluded.tags END
        RETURNING id, name, (xmax = 0) AS created`,
-      [name, tokenHash, tags === undefined ? null : json(tags)],
+      [name, tokenHash, tags === undefined ? null : json(tags), now.toISOString()],
     );
     const r = rows[0]!;
     return { created: r.created === true, host: { id: num(r.id), name: String(r.name) } };

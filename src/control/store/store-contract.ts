@@ -262,13 +262,16 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     });
 
     withStore('performance aggregates: avg, p95, max, disks, filesystems, silent hosts', async ({ store }) => {
-      const { host } = await store.enrollHost('busy', 't1');
-      await store.enrollHost('quiet', 't2');
+      // Enrolled the day before: the wall clock must not decide which hosts count as silent.
+      const { host } = await store.enrollHost('busy', 't1', undefined, new Date(T0 - DAY));
+      await store.enrollHost('quiet', 't2', undefined, new Date(T0 - DAY));
+      await store.enrollHost('later', 't3', undefined, new Date(T0 + DAY + MIN));
       const items: IngestItem[] = [];
       for (let v = 1; v <= 100; v++) items.push(item(host.id, testReport('busy', T0 + (101 - v) * 10 * MIN, { system: testSystem(v, ['sda']), devices: [testDevice('/data', v * GiB)] })));
       await store.ingest(items);
       const p = await store.performanceData('2026-12-01');
-      assert.deepEqual(p.silentHosts, ['quiet']);
+      assert.deepEqual(p.silentHosts, ['quiet'], 'a host enrolled after the day is not silent that day');
+      assert.deepEqual((await store.performanceData('2026-12-02')).silentHosts, ['busy', 'later', 'quiet']);
       const h = p.hosts[0]!;
       assert.equal(h.host, 'busy');
       assert.equal(h.samples, 100);
@@ -295,9 +298,10 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     });
 
     withStore('hosts whose reports have no system figures stay visible and are not silent; busy is the p95 of user + system', async ({ store }) => {
-      const cpu = (await store.enrollHost('cpu', 't1')).host;
-      const nocpu = (await store.enrollHost('nocpu', 't2')).host;
-      await store.enrollHost('quiet', 't3');
+      const before = new Date(T0 - DAY);
+      const cpu = (await store.enrollHost('cpu', 't1', undefined, before)).host;
+      const nocpu = (await store.enrollHost('nocpu', 't2', undefined, before)).host;
+      await store.enrollHost('quiet', 't3', undefined, before);
       const items: IngestItem[] = [];
       for (let v = 1; v <= 100; v++) {
         // user and system move against each other: their sum is always 50, the sum of their p95s ~95.
