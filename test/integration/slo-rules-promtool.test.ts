@@ -1,0 +1,141 @@
+/**
+ * `vigia slo rules` output against Prometheus itself: promtool accepts the rules, and promtool's
+ * rule unit tests show the burn-rate alerts fire on a burning SLO (page and ticket, with the labels
+ * and annotations an on-call sees) and stay quiet on a healthy one.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { requireBinary } from '../support/binaries.js';
+import { tempDir } from '../support/tmp.js';
+import { VIGIA_BIN } from '../support/turno-process.js';
+
+const SPEC = new URL('../../src/slo/alerts/fixtures/turno-slos.sloth.yml', import.meta.url).pathname;
+const tmp = tempDir('vigia-slo-rules-');
+after(() => tmp.remove());
+
+const vigia = (args: string[]) => spawnSync(process.execPath, [VIGIA_BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+const promtool = (...args: string[]) => {
+  const r = spawnSync(requireBinary('promtool'), args, { encoding: 'utf8', timeout: 60_000, cwd: tmp.dir });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+};
+
+const F1 = { owner: 'sre', sloth_id: 'turno-requests-availability', sloth_service: 'turno', sloth_slo: 'requests-availability' };
+
+test('vigia slo rules writes rules promtool accepts (30d and 28d)', () => {
+  for (const period of ['30d', '28d']) {
+    const out = join(tmp.dir, `rules-${period}.yml`);
+    const r = vigia(['slo', 'rules', '--spec', SPEC, '--period', period, '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /33 rules in 6 groups for 2 SLOs/);
+    const check = promtool('check', 'rules', out);
+    assert.equal(check.status, 0, check.out);
+    assert.match(check.out, /SUCCESS: 33 rules found/);
+  }
+});
+
+test('promtool test rules: the page and ticket alerts fire on a 10 % error rate; nothing fires on a healthy service', () => {
+  const rules = join(tmp.dir, 'rules-30d.yml');
+  const annotations = (sev: string) => ({
+    runbook: 'https://example.org/runbooks/turno',
+    summary: 'turno requests-availability SLO error budget burn rate is over expected.',
+    title: `(${sev}) turno requests-availability SLO error budget burn rate is too fast.`,
+  });
+  const tests = {
+    rule_files: [rules],
+    evaluation_interval: '1m',
+    tests: [
+      {
+        // 10 % of requests fail for 2 h: 100 × the budget rate of a 99.9 % SLO.
+        interval: '1m',
+        input_series: [
+          { series: 'turno_http_requests_total{code="200"}', values: '0+900x120' },
+          { series: 'turno_http_requests_total{code="500"}', values: '0+100x120' },
+          { series: 'turno_redis_fast_ratio', values: '1x120' },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '65m',
+            alertname: 'TurnoAvailability',
+            exp_alerts: [
+              { exp_labels: { ...F1, severity: 'critical', sloth_severity: 'page', team: 'sre' }, exp_annotations: annotations('page') },
+              { exp_labels: { ...F1, severity: 'warning', sloth_severity: 'ticket', team: 'sre' }, exp_annotations: annotations('ticket') },
+            ],
+          },
+          { eval_time: '65m', alertname: 'TurnoRedisLatency', exp_alerts: [] },
+        ],
+        promql_expr_test: [
+          // promtool compares floats exactly: round() to the precision that matters (it drops the name).
+          // The burn rate keeps the 5m window label of its numerator, as Sloth's rule does.
+          { expr: 'round(slo:sli_error:ratio_rate5m{sloth_slo="requests-availability"}, 0.0001)', eval_time: '65m', exp_samples: [{ labels: `{owner="sre",sloth_id="turno-requests-availability",sloth_service="turno",sloth_slo="requests-availability",sloth_window="5m"}`, value: 0.1 }] },
+          { expr: 'round(slo:current_burn_rate:ratio{sloth_slo="requests-availability"}, 0.01)', eval_time: '65m', exp_samples: [{ labels: `{owner="sre",sloth_id="turno-requests-availability",sloth_service="turno",sloth_slo="requests-availability",sloth_window="5m"}`, value: 100 }] },
+        ],
+      },
+      {
+        // 0.01 % errors (a tenth of the budget rate) and fast Redis: no alert.
+        interval: '1m',
+        input_series: [
+          { series: 'turno_http_requests_total{code="200"}', values: '0+9999x300' },
+          { series: 'turno_http_requests_total{code="500"}', values: '0+1x300' },
+          { series: 'turno_redis_fast_ratio', values: '0.99x300' },
+        ],
+        alert_rule_test: [
+          { eval_time: '4h', alertname: 'TurnoAvailability', exp_alerts: [] },
+          { eval_time: '4h', alertname: 'TurnoRedisLatency', exp_alerts: [] },
+        ],
+      },
+      {
+        // Redis answers fast only half the time (50 % errors against a 95 % SLO): the ticket fires, no page exists.
+        interval: '1m',
+        input_series: [
+          { series: 'turno_http_requests_total{code="200"}', values: '0+1000x300' },
+          { series: 'turno_http_requests_total{code="500"}', values: '0x300' },
+          { series: 'turno_redis_fast_ratio', values: '0.5x300' },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '3h',
+            alertname: 'TurnoRedisLatency',
+            exp_alerts: [
+              {
+                exp_labels: { component: 'redis', owner: 'sre', sloth_id: 'turno-redis-latency', sloth_service: 'turno', sloth_slo: 'redis-latency', severity: 'warning', sloth_severity: 'ticket' },
+                exp_annotations: {
+                  summary: 'turno redis-latency SLO error budget burn rate is over expected.',
+                  title: '(ticket) turno redis-latency SLO error budget burn rate is too fast.',
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const file = join(tmp.dir, 'slo.test.yml');
+  writeFileSync(file, JSON.stringify(tests, null, 2));
+  const r = promtool('test', 'rules', file);
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.out, /SUCCESS/);
+
+  // The test can fail: expecting the page alert on the healthy service is caught.
+  const wrong = structuredClone(tests);
+  wrong.tests[1]!.alert_rule_test[0] = tests.tests[0]!.alert_rule_test[0]! as any;
+  writeFileSync(file, JSON.stringify(wrong, null, 2));
+  const bad = promtool('test', 'rules', file);
+  assert.notEqual(bad.status, 0, bad.out);
+});
+
+test('vigia slo rules refuses a bad spec with the field named, and nothing is written', () => {
+  const spec = join(tmp.dir, 'bad.yml');
+  writeFileSync(spec, 'version: prometheus/v1\nservice: svc\nslos:\n  - name: avail\n    objective: 100\n    sli: {raw: {error_ratio_query: "rate(e[{{.window}}])"}}\n    alerting: {name: A}\n');
+  const out = join(tmp.dir, 'never.yml');
+  const r = vigia(['slo', 'rules', '--spec', spec, '--out', out]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /slos\[0\]\.objective: 100 % leaves no error budget/);
+  assert.equal(spawnSync('test', ['-e', out]).status, 1, 'no output file');
+  writeFileSync(spec, 'version: prometheus/v1\nservice: svc\nslos:\n  - name: avail\n    objective: 99\n    sloo: 1\n    sli: {raw: {error_ratio_query: "rate(e[{{.window}}])"}}\n');
+  const unknown = vigia(['slo', 'rules', '--spec', spec]);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /slos\[0\]: unknown field "sloo"/);
+});
