@@ -5,6 +5,16 @@
  *       Prometheus recording and multi-window multi-burn-rate alert rules, semantically identical to
  *       Sloth's for the same spec and period. Warnings (alert tiers that can never fire, suspicious
  *       objectives) go to stderr; the rules to stdout or --out (written atomically).
+ *
+ *   vigia slo report --spec DIR... (--period 2025 | --last 365d) [--format text|markdown|html|json] [--out FILE]
+ *       Did we meet our objectives, and what do we fix? Per SLO: measured value, objective, margin,
+ *       error budget (ratio and natural units), burn rate, months, recommendations; DORA; data hygiene.
+ *
+ *   vigia slo check --spec DIR...      validate specs (OpenSLO v1, Sloth prometheus/v1) without reading data
+ *
+ *   vigia slo demo [--dir DIR] [--seed N] [--format ...]
+ *       A seeded, realistic year of deploys, outages and tickets with specs for four objectives, and
+ *       the report over it.
  */
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,9 +25,24 @@ import { rulesYaml } from './alerts/rules-yaml.js';
 import { generateSlothRules, type AlertExprStyle } from './alerts/sloth-rules.js';
 import { parseDuration } from './spec/duration.js';
 import { parseSlothSpec, type RuleSlo } from './spec/sloth-spec.js';
+import { parseLast, parsePeriod } from './report/period.js';
+import { loadCheckedSpecs, makeReport, renderReport, type ReportFormat } from './report/run-report.js';
+import { formatProblems } from './spec/load-specs.js';
 
 /** Version printed in `sloth_slo_info{sloth_version}`. */
 const GENERATOR_VERSION = 'vigia';
+
+/** Write `text` to `path` atomically (temp file + rename). */
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text, { mode: 0o644 });
+  await rename(tmp, path);
+}
+
+const FORMATS: readonly ReportFormat[] = ['text', 'markdown', 'html', 'json'];
+const progress = (quiet: boolean) => (msg: string): void => {
+  if (!quiet) process.stderr.write(`slo: ${msg}\n`);
+};
 
 async function readText(path: string, what: string): Promise<string> {
   try {
@@ -50,7 +75,73 @@ function parseLabels(pairs: readonly string[]): Record<string, string> {
 
 /** Attach `vigia slo` to the program. */
 export function register(program: Command): void {
-  const slo = program.command('slo').description('service level objectives: Prometheus SLO rules (Sloth-compatible)');
+  const slo = program.command('slo').description('service level objectives: reports (SLIs, SLOs, error budgets, DORA) and Prometheus SLO rules');
+
+  slo
+    .command('report')
+    .description('did we meet our objectives, and what do we fix? Evaluates SLO specs (OpenSLO v1, Sloth) against their data over a period')
+    .requiredOption('--spec <path...>', 'spec files or directories (*.yaml: OpenSLO v1 SLO/SLI/DataSource, Sloth prometheus/v1)')
+    .addOption(new Option('--period <period>', 'a year (2025), quarter (2025-Q3), month (2025-03) or range (2025-01-01..2025-07-01)').conflicts('last'))
+    .addOption(new Option('--last <duration>', 'the last N before now (365d, 12w)'))
+    .addOption(new Option('--tz <zone>', 'time zone the period and its months are cut in').default('UTC'))
+    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('text'))
+    .addOption(new Option('--out <file>', 'write the report here (atomically) instead of stdout'))
+    .addOption(new Option('--title <text>', 'report title').default('Service level review'))
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts: { spec: string[]; period?: string; last?: string; tz: string; format: ReportFormat; out?: string; title: string; quiet: boolean }) => {
+      if (!opts.period && !opts.last) throw new VigiaError('VIGIA_ERR_CONFIG', 'give --period (2025, 2025-Q3, 2025-03) or --last (365d)');
+      const now = Date.now();
+      const period = opts.period ? parsePeriod(opts.period, opts.tz) : parseLast(opts.last!, now, opts.tz);
+      const report = await makeReport({ specPaths: opts.spec, period, now, env: process.env, title: opts.title, onProgress: progress(opts.quiet) });
+      for (const w of report.specWarnings) process.stderr.write(`warning: ${w.where}: ${w.message}\n`);
+      const text = renderReport(report, opts.format);
+      if (opts.out) {
+        await writeAtomic(opts.out, text);
+        progress(opts.quiet)(`wrote ${opts.out}`);
+      } else process.stdout.write(text);
+      const missed = report.entries.filter((e) => e.met === false).length;
+      progress(opts.quiet)(`${report.entries.length} objective(s), ${missed} not met`);
+    });
+
+  slo
+    .command('check')
+    .description('validate SLO specs (OpenSLO v1, Sloth prometheus/v1) without reading any data')
+    .requiredOption('--spec <path...>', 'spec files or directories')
+    .action(async (opts: { spec: string[] }) => {
+      const set = await loadCheckedSpecs(opts.spec, process.env);
+      const warnings = set.problems.filter((p) => p.severity === 'warning');
+      if (warnings.length > 0) process.stderr.write(`${formatProblems(warnings)}\n`);
+      process.stdout.write(`${set.slos.length} SLO(s), ${set.dataSources.length} data source(s): ok${warnings.length > 0 ? ` (${warnings.length} warning(s))` : ''}\n`);
+    });
+
+  slo
+    .command('demo')
+    .description('generate a seeded, realistic year (2025) of deploys, outages and tickets with four objectives, and print the report over it')
+    .addOption(new Option('--dir <dir>', 'write the CSV files and specs here (kept) instead of a temporary directory'))
+    .addOption(new Option('--seed <n>', 'random seed (same seed, same data)').default('2025'))
+    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('text'))
+    .addOption(new Option('--out <file>', 'write the report here (atomically) instead of stdout'))
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts: { dir?: string; seed: string; format: ReportFormat; out?: string; quiet: boolean }) => {
+      const seed = Number(opts.seed);
+      if (!Number.isSafeInteger(seed) || seed < 0) throw new VigiaError('VIGIA_ERR_CONFIG', `--seed: "${opts.seed.slice(0, 20)}" is not a non-negative integer`);
+      const { mkdtemp, rm } = await import('node:fs/promises');
+      const { tmpdir } = await import('node:os');
+      const { writeDemo } = await import('./demo/generate.js');
+      const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'vigia-slo-demo-')));
+      try {
+        const say = progress(opts.quiet);
+        await writeDemo(dir, { seed });
+        say(`demo data and specs in ${dir}${opts.dir ? '' : ' (temporary; --dir DIR keeps them)'}`);
+        const report = await makeReport({ specPaths: [dir], period: parsePeriod('2025', 'UTC'), now: Date.now(), env: {}, title: 'Demo platform: service level review', onProgress: say });
+        const text = renderReport(report, opts.format);
+        if (opts.out) await writeAtomic(opts.out, text);
+        else process.stdout.write(text);
+      } finally {
+        if (!opts.dir) await rm(dir, { recursive: true, force: true });
+      }
+    });
+
 
   slo
     .command('rules')
@@ -83,9 +174,7 @@ export function register(program: Command): void {
         'DO NOT EDIT: change the spec and generate again.',
       ]);
       if (opts.out) {
-        const tmp = `${opts.out}.tmp-${process.pid}`;
-        await writeFile(tmp, text, { mode: 0o644 });
-        await rename(tmp, opts.out);
+        await writeAtomic(opts.out, text);
         const n = out.groups.reduce((a, g) => a + g.rules.length, 0);
         process.stderr.write(`${opts.out}: ${n} rules in ${out.groups.length} groups for ${slos.length} SLOs\n`);
       } else {

@@ -1,0 +1,56 @@
+/**
+ * The report period from `--period 2025 | 2025-Q3 | 2025-03 | 2025-01-01..2025-07-01` or
+ * `--last 365d` (ending at `now`), in a time zone. Pure: the clock is a parameter.
+ */
+import { VigiaError } from '../../core/errors.js';
+import { zonedInstant } from '../budget/time-window.js';
+import { parseDuration } from '../spec/duration.js';
+import type { ReportPeriod } from '../evaluate/evaluate.js';
+
+const MAX_SPAN_MS = 5 * 366 * 86_400_000;
+
+/** Parse `--period`. */
+export function parsePeriod(text: string, timeZone: string): ReportPeriod {
+  const t = text.trim();
+  let m = /^(\d{4})$/.exec(t);
+  if (m) {
+    const y = Number(m[1]);
+    return { from: zonedInstant(y, 1, 1, 0, 0, 0, timeZone), to: zonedInstant(y + 1, 1, 1, 0, 0, 0, timeZone), label: t, timeZone };
+  }
+  m = /^(\d{4})-Q([1-4])$/i.exec(t);
+  if (m) {
+    const y = Number(m[1]);
+    const q = Number(m[2]);
+    return { from: zonedInstant(y, 3 * q - 2, 1, 0, 0, 0, timeZone), to: zonedInstant(y, 3 * q + 1, 1, 0, 0, 0, timeZone), label: `${y}-Q${q}`, timeZone };
+  }
+  m = /^(\d{4})-(\d{2})$/.exec(t);
+  if (m && Number(m[2]) >= 1 && Number(m[2]) <= 12) {
+    const y = Number(m[1]);
+    const mo = Number(m[2]);
+    return { from: zonedInstant(y, mo, 1, 0, 0, 0, timeZone), to: zonedInstant(y, mo + 1, 1, 0, 0, 0, timeZone), label: t, timeZone };
+  }
+  m = /^(\d{4})-(\d{2})-(\d{2})\.\.(\d{4})-(\d{2})-(\d{2})$/.exec(t);
+  if (m) {
+    const from = zonedInstant(Number(m[1]), Number(m[2]), Number(m[3]), 0, 0, 0, timeZone);
+    const to = zonedInstant(Number(m[4]), Number(m[5]), Number(m[6]), 0, 0, 0, timeZone);
+    return checked({ from, to, label: t, timeZone }, '--period');
+  }
+  throw new VigiaError('VIGIA_ERR_CONFIG', `--period: "${t.slice(0, 40)}" is not a year (2025), a quarter (2025-Q3), a month (2025-03) or a range (2025-01-01..2025-07-01)`);
+}
+
+/** Parse `--last 365d` ending at `now`. */
+export function parseLast(text: string, now: number, timeZone: string): ReportPeriod {
+  let ms: number;
+  try {
+    ms = parseDuration(text.trim(), '--last');
+  } catch {
+    throw new VigiaError('VIGIA_ERR_CONFIG', `--last: "${text.slice(0, 40)}" is not a duration such as 30d, 12w or 365d`);
+  }
+  return checked({ from: now - ms, to: now, label: `last ${text.trim()}`, timeZone }, '--last');
+}
+
+function checked(p: ReportPeriod, flag: string): ReportPeriod {
+  if (!(p.to > p.from)) throw new VigiaError('VIGIA_ERR_CONFIG', `${flag}: the period is empty`);
+  if (p.to - p.from > MAX_SPAN_MS) throw new VigiaError('VIGIA_ERR_CONFIG', `${flag}: periods are limited to 5 years`);
+  return p;
+}
