@@ -51,8 +51,8 @@ test('promtool test rules: the page and ticket alerts fire on a 10 % error rate;
         // 10 % of requests fail for 2 h: 100 × the budget rate of a 99.9 % SLO.
         interval: '1m',
         input_series: [
-          { series: 'turno_http_requests_total{code="200"}', values: '0+900x120' },
-          { series: 'turno_http_requests_total{code="500"}', values: '0+100x120' },
+          { series: 'vigia_turno_requests_total{route="turno",code="200"}', values: '0+900x120' },
+          { series: 'vigia_turno_requests_total{route="turno",code="500"}', values: '0+100x120' },
           { series: 'turno_redis_fast_ratio', values: '1x120' },
         ],
         alert_rule_test: [
@@ -77,8 +77,8 @@ test('promtool test rules: the page and ticket alerts fire on a 10 % error rate;
         // 0.01 % errors (a tenth of the budget rate) and fast Redis: no alert.
         interval: '1m',
         input_series: [
-          { series: 'turno_http_requests_total{code="200"}', values: '0+9999x300' },
-          { series: 'turno_http_requests_total{code="500"}', values: '0+1x300' },
+          { series: 'vigia_turno_requests_total{route="turno",code="200"}', values: '0+9999x300' },
+          { series: 'vigia_turno_requests_total{route="turno",code="500"}', values: '0+1x300' },
           { series: 'turno_redis_fast_ratio', values: '0.99x300' },
         ],
         alert_rule_test: [
@@ -90,8 +90,8 @@ test('promtool test rules: the page and ticket alerts fire on a 10 % error rate;
         // Redis answers fast only half the time (50 % errors against a 95 % SLO): the ticket fires, no page exists.
         interval: '1m',
         input_series: [
-          { series: 'turno_http_requests_total{code="200"}', values: '0+1000x300' },
-          { series: 'turno_http_requests_total{code="500"}', values: '0x300' },
+          { series: 'vigia_turno_requests_total{route="turno",code="200"}', values: '0+1000x300' },
+          { series: 'vigia_turno_requests_total{route="turno",code="500"}', values: '0x300' },
           { series: 'turno_redis_fast_ratio', values: '0.5x300' },
         ],
         alert_rule_test: [
