@@ -77,6 +77,11 @@ before(async () => {
       for (const r of rows) await s.unsafe(`INSERT INTO ${t} (${cols}) VALUES (${r.map((_, i) => `$${i + 1}`).join(', ')})`, nullIfEmpty(r));
     }
     for (const v of requestValues(data.requests)) await s.unsafe('INSERT INTO requests (time, status) VALUES ($1::timestamptz, $2)', v);
+    // The usual schema (timestamptz + smallint) takes the native path: same rows, bad statuses as NULL.
+    await s.unsafe('CREATE TABLE requests_typed (time timestamptz, status smallint)');
+    for (const [time, status] of requestValues(data.requests)) {
+      await s.unsafe('INSERT INTO requests_typed (time, status) VALUES ($1::timestamptz, $2)', [time, status !== null && /^\s*\d{1,4}\s*$/.test(status) ? Number(status) : null]);
+    }
     // A password-protected user for the wrong-password test (the test server trusts everyone else).
     await s.unsafe("CREATE ROLE slo_pw LOGIN PASSWORD 'right-pw-4711'");
   } finally {
@@ -134,6 +139,21 @@ describe('readSqlDataset against PostgreSQL and MariaDB', () => {
       assert.deepEqual(fromSql.hygiene.find((h) => h.table === 'tickets' && h.kind === 'duplicate_row')?.examples, ['INC002']);
       assert.deepEqual(fromSql.hygiene.find((h) => h.table === 'deploys' && h.kind === 'duplicate_row')?.examples, ['D1']);
     });
+
+    if (kind === 'postgres') {
+      it('postgres: a timestamptz + integer requests table (native date_bin path) folds to the same series', async () => {
+        const typed = await readSqlDataset({ kind, name: 'records', url: pgUrl, tables: { requests: 'requests_typed' }, columns }, window);
+        const generic = await readSqlDataset({ kind, name: 'records', url: pgUrl, tables: { requests: 'requests' }, columns }, window);
+        assert.ok(typed.requests && typed.requests.rows > 0);
+        assert.deepEqual(typed.requests, generic.requests);
+        assert.deepEqual(withoutExamples(typed), withoutExamples(generic));
+        // A window that does not start on a minute: buckets are aligned on its start, as the CSV reader does.
+        const shifted = { from: window.from + 30_000, to: window.to };
+        const fromCsv = await readCsvDataset({ kind: 'csv', name: 'records', files: { requests: csvFiles.requests! }, columns }, shifted);
+        const fromTyped = await readSqlDataset({ kind, name: 'records', url: pgUrl, tables: { requests: 'requests_typed' }, columns }, shifted);
+        assert.deepEqual(fromTyped.requests, fromCsv.requests);
+      });
+    }
 
     it(`${kind}: a missing column or table is reported and the table left out`, async () => {
       const ds = await readSqlDataset({
