@@ -57,6 +57,7 @@ export const ERROR_CATALOG = {
   CONTROL_ERR_NO_ROLLOUT: { status: 404, message: 'no such rollout' },
   CONTROL_ERR_UNKNOWN_RUN: { status: 404, message: 'no such fleet run' },
   CONTROL_ERR_NO_TARGETS: { status: 422, message: 'the selection matches no enrolled host' },
+  SLO_ERR_SOURCE_UNAVAILABLE: { status: 502, message: 'an SLO data source could not be read' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code from the catalog. */

@@ -172,7 +172,7 @@ describe('readSqlDataset against PostgreSQL and MariaDB', () => {
     it(`${kind}: a wrong password is a clear error without the password`, async () => {
       const url = kind === 'postgres' ? `postgres://slo_pw:wrong-pw-1234@127.0.0.1:${pg!.port}/slo` : `mysql://slo:wrong-pw-1234@127.0.0.1:${maria!.port}/slo`;
       await assert.rejects(readSqlDataset({ kind, name: 'records', url, tables, columns }, window, { connectTimeoutMs: 5000 }), (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'VIGIA_ERR_CONFIG');
+        assert.equal(err.code, 'SLO_ERR_SOURCE_UNAVAILABLE');
         assert.match(err.message, /cannot connect: .*(password authentication failed|Access denied)/);
         assert.match(err.message, /:\*\*\*@127\.0\.0\.1/);
         assert.doesNotMatch(err.message + String(err.stack) + JSON.stringify(err), /wrong-pw-1234/);

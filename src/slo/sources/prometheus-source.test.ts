@@ -287,7 +287,8 @@ test('errors: status error answers carry errorType and error, with the DataSourc
   await assert.rejects(
     readPrometheusSeries(source(prom.url), BAD_SLI, { from: FROM, to: FROM + 30 * MIN }),
     (err: Error) => {
-      assert.match(err.message, /^Prometheus DataSource "prom" \(http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query_range\): totalQuery "sum\(increase\(vigia_turno_requests_total\[5m\]\)\)" from 2025-03-01T00:05:00\.000Z to 2025-03-01T00:30:00\.000Z: HTTP 422: execution: many-to-many matching not allowed$/);
+      assert.ok(isVigiaError(err, 'SLO_ERR_SOURCE_UNAVAILABLE'), String(err));
+      assert.match(err.message, /^an SLO data source could not be read: Prometheus DataSource "prom" \(http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query_range\): totalQuery "sum\(increase\(vigia_turno_requests_total\[5m\]\)\)" from 2025-03-01T00:05:00\.000Z to 2025-03-01T00:30:00\.000Z: HTTP 422: execution: many-to-many matching not allowed$/);
       return true;
     },
   );

@@ -175,7 +175,7 @@ export async function readPrometheusSeries(
       const answer = await queryRange(http, q.role, rendered, c, stepMs);
       for (const w of answer.warnings) warnings.push(`${where}: ${q.role}: Prometheus warns: ${w}`);
       if (q.role === 'errorRatioQuery' && answer.result.length > 1) {
-        throw new Error(`${where}: errorRatioQuery returned ${answer.result.length} series (${iso(c.startMs)} to ${iso(c.endMs)}); a ratio cannot be summed: aggregate it to one series, e.g. sum(...) / sum(...)`);
+        throw new VigiaError('VIGIA_ERR_CONFIG', `${where}: errorRatioQuery returned ${answer.result.length} series (${iso(c.startMs)} to ${iso(c.endMs)}); a ratio cannot be summed: aggregate it to one series, e.g. sum(...) / sum(...)`);
       }
       foldMatrix(answer.result, window.from, stepMs, c, acc);
       opts.onProgress?.({ done: ++done, total });
@@ -444,19 +444,19 @@ async function queryRange(http: HttpContext, role: QueryRole, query: string, chu
     statusText = res.statusText;
     text = await readCapped(res, http.maxBodyBytes, what);
   } catch (err) {
-    if (err instanceof BodyTooLarge) throw new Error(err.message);
-    if (isTimeout(err, signal)) throw new Error(`${what}: no complete answer within ${http.timeoutMs} ms (timeout)`, { cause: err });
-    throw new Error(`${what}: request failed: ${describeNetworkError(err)}`, { cause: err });
+    if (err instanceof BodyTooLarge) throw new VigiaError('SLO_ERR_SOURCE_UNAVAILABLE', err.message);
+    if (isTimeout(err, signal)) throw new VigiaError('SLO_ERR_SOURCE_UNAVAILABLE', `${what}: no complete answer within ${http.timeoutMs} ms (timeout)`, { cause: err });
+    throw new VigiaError('SLO_ERR_SOURCE_UNAVAILABLE', `${what}: request failed: ${describeNetworkError(err)}`, { cause: err });
   }
   if (status < 200 || status > 299) {
     const promErr = promError(text);
-    if (promErr) throw new Error(`${what}: HTTP ${status}: ${promErr}`);
-    throw new Error(`${what}: HTTP ${status} ${statusText}${text.trim() ? `: ${snippet(text)}` : ''}`);
+    if (promErr) throw new VigiaError('SLO_ERR_SOURCE_UNAVAILABLE', `${what}: HTTP ${status}: ${promErr}`);
+    throw new VigiaError('SLO_ERR_SOURCE_UNAVAILABLE', `${what}: HTTP ${status} ${statusText}${text.trim() ? `: ${snippet(text)}` : ''}`);
   }
   try {
     return parseQueryRangeAnswer(text);
   } catch (err) {
-    throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
+    throw new VigiaError('SLO_ERR_SOURCE_UNAVAILABLE', `${what}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -358,7 +358,7 @@ export async function readSqlDataset(spec: SqlSpec, window: ReportWindow, opts: 
   try {
     d = spec.kind === 'postgres' ? await postgresDriver(spec.url, connectMs, queryMs) : await mysqlDriver(spec.url, connectMs, queryMs);
   } catch (err) {
-    throw new VigiaError('VIGIA_ERR_CONFIG', `${where}: cannot connect: ${describeError(spec, err)}`);
+    throw new VigiaError('SLO_ERR_SOURCE_UNAVAILABLE', `${where}: cannot connect: ${describeError(spec, err)}`);
   }
   const log = new HygieneLog();
   const parser = (): ReturnType<typeof createTimestampParser> => createTimestampParser('UTC');
@@ -372,7 +372,7 @@ export async function readSqlDataset(spec: SqlSpec, window: ReportWindow, opts: 
     if (t.requests !== undefined) out.requests = await readRequests(d, spec, window, log, opts);
   } catch (err) {
     if (err instanceof VigiaError) throw err;
-    throw new VigiaError('VIGIA_ERR_CONFIG', `${where}: query failed: ${describeError(spec, err)}`);
+    throw new VigiaError('SLO_ERR_SOURCE_UNAVAILABLE', `${where}: query failed: ${describeError(spec, err)}`);
   } finally {
     await d.close().catch(() => {});
   }
