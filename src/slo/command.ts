@@ -25,6 +25,7 @@ import { rulesYaml } from './alerts/rules-yaml.js';
 import { generateSlothRules, type AlertExprStyle } from './alerts/sloth-rules.js';
 import { parseDuration } from './spec/duration.js';
 import { parseSlothSpec, type RuleSlo } from './spec/sloth-spec.js';
+import { openSloRuleSlos } from './alerts/openslo-rules.js';
 import { parseLast, parsePeriod } from './report/period.js';
 import { loadCheckedSpecs, makeReport, renderReport, type ReportFormat } from './report/run-report.js';
 import { formatProblems } from './spec/load-specs.js';
@@ -43,6 +44,26 @@ const FORMATS: readonly ReportFormat[] = ['text', 'markdown', 'html', 'json'];
 const progress = (quiet: boolean) => (msg: string): void => {
   if (!quiet) process.stderr.write(`slo: ${msg}\n`);
 };
+
+/** Spec files of the paths (directories: their *.yaml/*.yml), split into Sloth specs and the others. */
+async function classifySpecFiles(paths: readonly string[]): Promise<{ sloth: string[]; other: string[] }> {
+  const { stat } = await import('node:fs/promises');
+  const files: string[] = [];
+  for (const p of paths) {
+    let isDir: boolean;
+    try {
+      isDir = (await stat(p)).isDirectory();
+    } catch (err) {
+      throw new VigiaError('VIGIA_ERR_CONFIG', `--spec ${p}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+    if (isDir) files.push(...(await readdir(p)).filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => join(p, n)));
+    else files.push(p);
+  }
+  const sloth: string[] = [];
+  const other: string[] = [];
+  for (const f of files) (/^version:\s*["']?prometheus\/v1["']?\s*$/m.test(await readText(f, '--spec')) ? sloth : other).push(f);
+  return { sloth, other };
+}
 
 async function readText(path: string, what: string): Promise<string> {
   try {
@@ -145,8 +166,8 @@ export function register(program: Command): void {
 
   slo
     .command('rules')
-    .description('Prometheus recording and multi-window multi-burn-rate alert rules for SLO specs (Sloth prometheus/v1), semantically identical to Sloth\'s')
-    .requiredOption('--spec <file...>', 'SLO spec files (Sloth prometheus/v1 YAML)')
+    .description('Prometheus recording and multi-window multi-burn-rate alert rules for SLO specs (Sloth prometheus/v1; OpenSLO v1 SLOs over Prometheus, mapped as Sloth maps OpenSLO), semantically identical to Sloth\'s')
+    .requiredOption('--spec <path...>', 'spec files or directories (Sloth prometheus/v1; OpenSLO v1 with Prometheus SLIs)')
     .addOption(new Option('--period <duration>', 'SLO period the budgets and alerts are computed for (30d and 28d built in; others need --alert-windows)').default('30d'))
     .addOption(new Option('--alert-windows <dir>', 'directory of Sloth AlertWindows files (replaces the built-in 30d/28d windows)'))
     .addOption(new Option('--extra-label <name=value...>', 'label added to every recording rule').default([]))
@@ -157,20 +178,38 @@ export function register(program: Command): void {
       if (periodMs < 86_400_000) process.stderr.write(`warning: --period ${opts.period} is shorter than a day; SLO periods are usually 28d or 30d (a month is 30d here, not 1m)\n`);
       const windows = opts.alertWindows ? await loadWindows(opts.alertWindows) : undefined;
       const slos: RuleSlo[] = [];
+      const openSlos: RuleSlo[] = [];
       const warnings: string[] = [];
-      for (const file of opts.spec) {
+      const add = (list: RuleSlo[], s: RuleSlo, file: string): void => {
+        if ([...slos, ...openSlos].some((x) => x.id === s.id)) throw new VigiaError('VIGIA_ERR_CONFIG', `${file}: SLO ${s.id} is also defined in another spec file`);
+        list.push(s);
+      };
+      const { sloth, other } = await classifySpecFiles(opts.spec);
+      for (const file of sloth) {
         const parsed = parseSlothSpec(await readText(file, '--spec'), file);
-        for (const s of parsed.slos) {
-          if (slos.some((x) => x.id === s.id)) throw new VigiaError('VIGIA_ERR_CONFIG', `${file}: SLO ${s.id} is also defined in another spec file`);
-          slos.push(s);
-        }
+        for (const s of parsed.slos) add(slos, s, file);
         warnings.push(...parsed.warnings);
       }
-      const out = generateSlothRules(slos, { periodMs, windows, extraLabels: parseLabels(opts.extraLabel), alertStyle: opts.alertStyle, generatorVersion: GENERATOR_VERSION });
+      if (other.length > 0) {
+        const set = await loadCheckedSpecs(other, process.env);
+        warnings.push(...set.problems.filter((p) => p.severity === 'warning').map((p) => `${p.where}: ${p.message}`));
+        for (const def of set.slos) {
+          const r = openSloRuleSlos(def);
+          if ('skipped' in r) warnings.push(r.skipped);
+          else for (const s of r.slos) add(openSlos, s, def.source);
+        }
+      }
+      if (slos.length + openSlos.length === 0) throw new VigiaError('VIGIA_ERR_CONFIG', `no Prometheus SLO in ${opts.spec.join(', ')}`);
+      const common = { periodMs, windows, extraLabels: parseLabels(opts.extraLabel), alertStyle: opts.alertStyle, generatorVersion: GENERATOR_VERSION };
+      const fromSloth = generateSlothRules(slos, common);
+      const fromOpen = generateSlothRules(openSlos, { ...common, specFormat: 'openslo/v1' });
+      if (openSlos.length > 0) warnings.push(`${openSlos.length} OpenSLO objective(s): recording rules only; page and ticket alerts are off, as Sloth does for OpenSLO (write a Sloth spec to alert)`);
+      const out = { groups: [...fromSloth.groups, ...fromOpen.groups], warnings: [...fromSloth.warnings, ...fromOpen.warnings] };
       warnings.push(...out.warnings);
+      slos.push(...openSlos);
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const text = rulesYaml(out.groups, [
-        `Generated by vigia slo rules from ${opts.spec.join(', ')} (period ${opts.period}); Sloth prometheus/v1 compatible.`,
+        `Generated by vigia slo rules from ${opts.spec.join(', ')} (period ${opts.period}); Sloth compatible.`,
         'DO NOT EDIT: change the spec and generate again.',
       ]);
       if (opts.out) {

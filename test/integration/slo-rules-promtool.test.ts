@@ -126,6 +126,46 @@ test('promtool test rules: the page and ticket alerts fire on a 10 % error rate;
   assert.notEqual(bad.status, 0, bad.out);
 });
 
+test('vigia slo rules takes OpenSLO SLOs over Prometheus (mapped as Sloth maps OpenSLO); promtool accepts them and their error ratio is right', () => {
+  const spec = join(tmp.dir, 'openslo.yaml');
+  writeFileSync(spec, [
+    'apiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: prom}\nspec: {type: Prometheus, connectionDetails: {url: "http://127.0.0.1:9090"}}',
+    'apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: turno-good}\nspec:\n  service: turno\n  budgetingMethod: Occurrences\n  timeWindow: [{duration: 30d, isRolling: true}]\n'
+      + '  indicator:\n    metadata: {name: good-turno}\n    spec:\n      ratioMetric:\n        counter: true\n'
+      + '        good: {metricSource: {metricSourceRef: prom, type: Prometheus, spec: {query: \'sum(rate(vigia_turno_requests_total{route="turno",code!~"5.."}[{{.window}}]))\'}}}\n'
+      + '        total: {metricSource: {metricSourceRef: prom, type: Prometheus, spec: {query: \'sum(rate(vigia_turno_requests_total{route="turno"}[{{.window}}]))\'}}}\n'
+      + '  objectives: [{displayName: good answers, target: 0.999}]',
+  ].join('\n---\n'));
+  const out = join(tmp.dir, 'openslo-rules.yml');
+  const r = vigia(['slo', 'rules', '--spec', spec, '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /recording rules only; page and ticket alerts are off, as Sloth does for OpenSLO/);
+  assert.match(r.stderr, /15 rules in 2 groups for 1 SLOs/);
+  const check = promtool('check', 'rules', out);
+  assert.equal(check.status, 0, check.out);
+  const file = join(tmp.dir, 'openslo.test.yml');
+  writeFileSync(file, JSON.stringify({
+    rule_files: [out],
+    evaluation_interval: '1m',
+    tests: [{
+      interval: '1m',
+      input_series: [
+        { series: 'vigia_turno_requests_total{route="turno",code="200"}', values: '0+900x120' },
+        { series: 'vigia_turno_requests_total{route="turno",code="503"}', values: '0+100x120' },
+      ],
+      promql_expr_test: [{
+        expr: 'round(slo:sli_error:ratio_rate5m{sloth_id="turno-turno-good-0"}, 0.0001)', eval_time: '65m',
+        exp_samples: [{ labels: '{sloth_id="turno-turno-good-0",sloth_service="turno",sloth_slo="turno-good-0",sloth_window="5m"}', value: 0.1 }],
+      }, {
+        expr: 'sloth_slo_info{sloth_id="turno-turno-good-0"}', eval_time: '1m',
+        exp_samples: [{ labels: 'sloth_slo_info{sloth_id="turno-turno-good-0",sloth_mode="cli-gen-prom",sloth_objective="99.9",sloth_service="turno",sloth_slo="turno-good-0",sloth_spec="openslo/v1",sloth_version="vigia"}', value: 1 }],
+      }],
+    }],
+  }));
+  const t = promtool('test', 'rules', file);
+  assert.equal(t.status, 0, t.out);
+});
+
 test('vigia slo rules refuses a bad spec with the field named, and nothing is written', () => {
   const spec = join(tmp.dir, 'bad.yml');
   writeFileSync(spec, 'version: prometheus/v1\nservice: svc\nslos:\n  - name: avail\n    objective: 100\n    sli: {raw: {error_ratio_query: "rate(e[{{.window}}])"}}\n    alerting: {name: A}\n');
