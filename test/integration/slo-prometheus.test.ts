@@ -228,3 +228,29 @@ test('the real 11,000-point limit: one 12,000-point request is refused, the chun
   assert.equal(sum(got.errorRatio.errorRatio), 0);
   assert.deepEqual(got.warnings, []);
 });
+
+test('vigia slo report over the Prometheus source: the SLO value is the backfilled bad/total, with the gap as coverage', { timeout: 60_000 }, async () => {
+  const { makeReport } = await import('../../src/slo/report/run-report.js');
+  const spec = join(tmp.dir, 'turno-slo.yaml');
+  writeFileSync(spec, [
+    `apiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: prom}\nspec: {type: Prometheus, connectionDetails: {url: "${source.url}", step: 5m}}`,
+    'apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: turno-answers}\nspec:\n  service: turno\n  budgetingMethod: Occurrences\n  timeWindow: [{duration: 30d, isRolling: true}]\n'
+      + '  indicator:\n    metadata: {name: turno-5xx}\n    spec:\n      ratioMetric:\n        counter: true\n'
+      + `        bad: {metricSource: {metricSourceRef: prom, type: Prometheus, spec: {query: '${Q_BAD}'}}}\n`
+      + `        total: {metricSource: {metricSourceRef: prom, type: Prometheus, spec: {query: '${Q_TOTAL}'}}}\n`
+      + '  objectives: [{displayName: answers without 5xx, target: 0.99}]',
+  ].join('\n---\n'));
+  const period = { from, to: from + WINDOW_MIN * MIN, label: 'six hours', timeZone: 'UTC' };
+  const report = await makeReport({ specPaths: [spec], period, now: Date.now(), env: {} });
+  assert.equal(report.entries.length, 1);
+  const e = report.entries[0]!;
+  const bad = sum(expected.bad);
+  const total = sum(expected.total);
+  close(e.value!, 1 - bad / total, 'SLI = 1 - bad/total over the window');
+  close(e.natural.consumed, bad, 'failed requests');
+  assert.equal(e.met, 1 - bad / total >= 0.99);
+  assert.equal(e.unit, '%');
+  // The scrape gap is in the coverage and in the SLO's notes, not silently counted as good time.
+  assert.equal(e.coverage, (STEPS - 2) / STEPS);
+  assert.ok(e.notes.some((n) => n.includes('no data for 2 of 72 steps')), e.notes.join('\n'));
+});

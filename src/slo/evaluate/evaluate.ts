@@ -28,6 +28,10 @@ export interface SliData {
   readonly outages?: readonly OutageRow[];
   /** Requests (records) or Prometheus good/bad events per step. */
   readonly requests?: RequestSeries;
+  /** Share of the period the source had data for (Prometheus steps with data); absent: from the events. */
+  readonly coverage?: number;
+  /** What the source said about its data (gaps, missing series), shown with the SLO. */
+  readonly sourceNotes?: readonly string[];
   /** Prometheus raw SLI: error ratio per step, `present` marks steps with data. */
   readonly errorRatio?: { readonly startMs: number; readonly stepMs: number; readonly errorRatio: Float64Array; readonly present: Uint8Array };
 }
@@ -250,6 +254,7 @@ function evaluateObjective(slo: SloDefinition, o: ObjectiveSpec, data: SliData, 
   const whole = counts(w.start, w.end);
   const budget = budgetFor(slo, o, whole, counts, w);
   const value = budget.sli;
+  notes.push(...(data.sourceNotes ?? []));
   const monthly = months.map((m) => {
     const c = counts(m.start, m.end);
     const bad = c.total - c.good;
@@ -271,7 +276,7 @@ function evaluateObjective(slo: SloDefinition, o: ObjectiveSpec, data: SliData, 
     valueBudget: null,
     exhaustedAt: overTime.exhaustedAt,
     recentBurnRate: recent.total > 0 ? (1 - recent.good / recent.total) / (1 - o.target) : null,
-    events: whole.total * perUnit, coverage: budget.coverage, pending, monthly, budgetOverTime: overTime.points, drivers, notes,
+    events: whole.total * perUnit, coverage: data.coverage ?? budget.coverage, pending, monthly, budgetOverTime: overTime.points, drivers, notes,
   };
 }
 

@@ -60,7 +60,8 @@ export async function readData(set: SpecSet, period: ReportPeriod, onProgress: (
       onProgress(`querying Prometheus ${src.name} for ${slo.name}`);
       const got = await readPrometheusSeries(src, slo.sli, window);
       // Each Prometheus SLO has its own series: keyed by SLO, not by source.
-      out.set(`${src.name}\u0000${slo.name}`, 'series' in got ? { requests: got.series } : { errorRatio: got.errorRatio });
+      const notes = { coverage: got.coverage, sourceNotes: got.warnings };
+      out.set(`${src.name}\u0000${slo.name}`, 'series' in got ? { requests: got.series, ...notes } : { errorRatio: got.errorRatio, ...notes });
       continue;
     }
     if (out.has(src.name)) continue;
