@@ -49,7 +49,7 @@ export function findDrivers(events: readonly ValueEvent[], o: JudgeOptions): Dri
   const minGroup = Math.max(3, Math.ceil(n * 0.01));
   const dims = new Set<string>();
   for (const e of events) for (const k of Object.keys(e.attrs)) dims.add(k);
-  const found: Array<Driver & { excess: number }> = [];
+  const found: Array<{ dim: string; value: string; group: ValueEvent[]; bad: number; restRate: number; excess: number }> = [];
   for (const dim of dims) {
     const groups = new Map<string, ValueEvent[]>();
     for (const e of events) {
@@ -64,21 +64,23 @@ export function findDrivers(events: readonly ValueEvent[], o: JudgeOptions): Dri
       if (g.length < minGroup || g.length === n) continue;
       const bad = g.filter((e) => !good(e)).length;
       const restN = n - g.length;
-      const restBad = totalBad - bad;
-      const restRate = restN > 0 ? restBad / restN : 0;
+      const restRate = restN > 0 ? (totalBad - bad) / restN : 0;
       const excess = bad - g.length * restRate;
       const lift = bad / g.length / (totalBad / n);
       if (excess <= 0 || lift < 1.2) continue;
-      const rest = events.filter((e) => e.attrs[dim] !== value);
-      const whatIf = o.statistic ? summarize(rest.map((e) => e.value))[o.statistic] : restN > 0 ? 1 - restRate : null;
-      const whatIfMet = whatIf === null ? null : o.statistic ? compare(whatIf, o.op, o.threshold) : whatIf >= (o.target ?? 0);
-      found.push({
-        dimension: dim, value, events: g.length, eventShare: g.length / n, badShare: bad / totalBad,
-        statistic: summarize(g.map((e) => e.value))[o.statistic ?? 'mean'], statisticLabel: `${o.statistic ?? 'mean'} ${o.unit}`,
-        whatIf, whatIfMet, excess,
-      });
+      found.push({ dim, value, group: g, bad, restRate, excess });
     }
   }
-  found.sort((a, b) => b.excess - a.excess || (a.dimension + a.value < b.dimension + b.value ? -1 : 1));
-  return found.slice(0, MAX_DRIVERS).map(({ excess: _excess, ...d }) => d);
+  found.sort((a, b) => b.excess - a.excess || (a.dim + a.value < b.dim + b.value ? -1 : 1));
+  // The what-if (a statistic of all the other events) only for the drivers shown.
+  return found.slice(0, MAX_DRIVERS).map((f) => {
+    const rest = events.filter((e) => e.attrs[f.dim] !== f.value);
+    const whatIf = o.statistic ? summarize(rest.map((e) => e.value))[o.statistic] : rest.length > 0 ? 1 - f.restRate : null;
+    const whatIfMet = whatIf === null ? null : o.statistic ? compare(whatIf, o.op, o.threshold) : o.target === undefined ? null : whatIf >= o.target;
+    return {
+      dimension: f.dim, value: f.value, events: f.group.length, eventShare: f.group.length / n, badShare: f.bad / totalBad,
+      statistic: summarize(f.group.map((e) => e.value))[o.statistic ?? 'mean'], statisticLabel: `${o.statistic ?? 'mean'} ${o.unit}`,
+      whatIf, whatIfMet,
+    };
+  });
 }

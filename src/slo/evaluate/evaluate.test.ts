@@ -192,3 +192,82 @@ test('months of a period in its time zone; the monthly table adds up to the peri
   assert.deepEqual(r!.monthly.map((m) => m.bad), [0, 60, 0]);
   close(r!.monthly.reduce((a, m) => a + m.events, 0), r!.events, 'months add up');
 });
+
+test('objectives judged by p90 or with op gte have no budget that contradicts the verdict; lt reads right', () => {
+  const tickets: TicketRow[] = [];
+  for (let i = 0; i < 10; i++) tickets.push(ticket(i, i < 8 ? 'app' : 'net', (i + 1) * 10)); // 10, 20, ..., 100 h
+  const p90 = evaluateSlo(slo({ kind: 'threshold', event: 'ticket_resolution_hours' }, { target: 0.95, op: 'lte', threshold: 100, statistic: 'p90' }), { tickets }, JAN)[0]!;
+  close(p90.value, 91, 'p90 of 10..100 (linear interpolation)');
+  assert.equal(p90.met, true);
+  close(p90.margin, 9, 'margin');
+  assert.equal(p90.budgetBasis, 'none');
+  assert.equal(p90.budgetLeft, null);
+  assert.equal(p90.burnRate, null);
+  assert.equal(p90.exhaustedOn, null);
+  assert.deepEqual(p90.budgetOverTime, []);
+  assert.ok(p90.monthly.every((m) => m.budgetShare === null));
+  // Without a statistic: the share of good events against the target, and the what-if judged against it too.
+  const share = evaluateSlo(slo({ kind: 'threshold', event: 'ticket_resolution_hours' }, { target: 0.9, op: 'lt', threshold: 36 }), { tickets }, JAN)[0]!;
+  close(share.value, 0.3, 'three of ten under 36 h');
+  assert.equal(share.natural.unit, 'tickets ≥ 36 h');
+  assert.equal(share.thresholdLabel, '< 36 h');
+  // The what-if of a share objective is judged against the target: half of the rest over 36 h is not "met".
+  const mixed: TicketRow[] = [];
+  for (let i = 0; i < 20; i++) mixed.push(ticket(i, 'app', i % 2 === 0 ? 10 : 50));
+  for (let i = 20; i < 30; i++) mixed.push(ticket(i, 'net', 50));
+  const m = evaluateSlo(slo({ kind: 'threshold', event: 'ticket_resolution_hours' }, { target: 0.9, op: 'lt', threshold: 36 }), { tickets: mixed }, JAN)[0]!;
+  const net = m.drivers.find((d) => d.dimension === 'assignment group');
+  assert.equal(net?.value, 'net');
+  close(net!.whatIf, 0.5, 'the app tickets alone: half within 36 h');
+  assert.equal(net!.whatIfMet, false);
+});
+
+test('the exhaustion day is the day the spend passed the budget, in the period\'s zone', () => {
+  // 99 % of January: 446.4 min allowed. 300 min down on Jan 10 (UTC), 200 on Jan 20 from 23:30 UTC.
+  const outages = [
+    { down: T('2025-01-10T00:00:00Z'), up: T('2025-01-10T05:00:00Z'), code: '503' },
+    { down: T('2025-01-20T23:30:00Z'), up: T('2025-01-21T02:50:00Z'), code: '503' },
+  ];
+  const utc = evaluateSlo(slo({ kind: 'availability', countClientErrors: false }, { target: 0.99 }), { outages }, JAN)[0]!;
+  // By the end of Jan 20 (UTC): 300 + 30 = 330 < 446.4; Jan 21 adds 170 -> 500: ran out on Jan 21.
+  assert.equal(utc.exhaustedOn, '2025-01-21');
+  assert.equal(new Date(utc.exhaustedAt!).toISOString(), '2025-01-21T00:00:00.000Z');
+  // In Madrid (UTC+1) the 23:30 UTC start is already Jan 21 local: 300 + 200 by the end of Jan 21 local.
+  const madrid: ReportPeriod = { from: T('2024-12-31T23:00:00Z'), to: T('2025-01-31T23:00:00Z'), label: '2025-01', timeZone: 'Europe/Madrid' };
+  const m = evaluateSlo(slo({ kind: 'availability', countClientErrors: false }, { target: 0.99 }), { outages }, madrid)[0]!;
+  assert.equal(m.exhaustedOn, '2025-01-21');
+  assert.equal(new Date(m.exhaustedAt!).toISOString(), '2025-01-20T23:00:00.000Z');
+  assert.equal(m.budgetOverTime.length, 31);
+});
+
+test('availability with no outage log, or a log that ends before the period, is no data, not 100 %', () => {
+  const def = slo({ kind: 'availability', countClientErrors: false }, { target: 0.99 });
+  const none = evaluateSlo(def, {}, JAN)[0]!;
+  assert.equal(none.state, 'no_data');
+  assert.equal(none.value, null);
+  const old = evaluateSlo(def, { outages: [{ down: T('2024-03-01T00:00:00Z'), up: T('2024-03-01T01:00:00Z'), code: '503' }] }, JAN)[0]!;
+  assert.equal(old.state, 'no_data');
+  assert.equal(old.met, null);
+  assert.equal(old.coverage, 0);
+  assert.ok(old.notes.some((n) => n.includes('no outage record in or around the period')));
+});
+
+test('time slices: budget, natural units, months and the curve all count slices', () => {
+  // 1-hour slices of January (744); a slice is bad below 99 % up. Outages: 30 min on Jan 2 (one bad
+  // slice), 3 h on Jan 5 (three bad slices).
+  const outages = [
+    { down: T('2025-01-02T10:00:00Z'), up: T('2025-01-02T10:30:00Z'), code: '503' },
+    { down: T('2025-01-05T00:00:00Z'), up: T('2025-01-05T03:00:00Z'), code: '503' },
+  ];
+  const def = slo({ kind: 'availability', countClientErrors: false }, { target: 0.99, timeSliceTarget: 0.99, timeSliceWindowMs: H }, 'Timeslices');
+  const r = evaluateSlo(def, { outages }, JAN)[0]!;
+  close(r.value, 1 - 4 / 744, 'good slices');
+  assert.equal(r.budget.unit, 'slices');
+  close(r.natural.allowed, 0.01 * 744 * 60, 'minutes of bad slices allowed');
+  close(r.natural.consumed, 4 * 60, 'four bad hours');
+  close(r.budgetLeft, 1 - 4 / 7.44, 'left');
+  close(r.monthly[0]!.value, 1 - 4 / 744, 'the month in slices');
+  close(r.monthly[0]!.budgetShare, 4 / 7.44, 'month share in slices');
+  close(r.budgetOverTime.at(-1)!.remainingRatio, 1 - 4 / 7.44, 'the curve ends where the budget does');
+  assert.match(r.objectiveLabel, /of 60-minute slices \(a slice is good at ≥ 99 %\)/);
+});

@@ -5,7 +5,8 @@
  */
 import { doraMetrics, type DoraMetrics } from '../dora/dora.js';
 import { evaluateSlo, type ReportPeriod, type SliData, type SloResult } from '../evaluate/evaluate.js';
-import type { Dataset, HygieneFinding, SloDefinition, SpecProblem } from '../model.js';
+import type { Dataset, HygieneFinding, OutageRow, SloDefinition, SpecProblem } from '../model.js';
+import { isClientError } from '../sli/intervals.js';
 import { recommendations } from './recommend.js';
 
 /** One evaluated objective with its recommendations. */
@@ -33,6 +34,25 @@ export interface ReportInputs {
   readonly specWarnings?: readonly SpecProblem[];
 }
 
+/**
+ * Outages as DORA incidents: client errors (4xx) left out, and overlapping records (two monitors
+ * logging one outage) merged, so one outage is restored once. An open record keeps its incident open.
+ */
+export function restoreIncidents(outages: readonly OutageRow[]): Array<{ openedAt: number; closedAt: number | null }> {
+  const spans = outages.filter((o) => !isClientError(o.code)).map((o) => ({ s: o.down, e: o.up ?? Infinity })).sort((a, b) => a.s - b.s);
+  const out: Array<{ openedAt: number; closedAt: number | null }> = [];
+  let cur: { s: number; e: number } | null = null;
+  for (const x of spans) {
+    if (cur && x.s <= cur.e) cur.e = Math.max(cur.e, x.e);
+    else {
+      if (cur) out.push({ openedAt: cur.s, closedAt: cur.e === Infinity ? null : cur.e });
+      cur = { ...x };
+    }
+  }
+  if (cur) out.push({ openedAt: cur.s, closedAt: cur.e === Infinity ? null : cur.e });
+  return out;
+}
+
 /** Build the report. */
 export function buildReport(inputs: ReportInputs, period: ReportPeriod, now: number, title = 'Service level review'): SloReport {
   const entries: ReportEntry[] = [];
@@ -51,7 +71,7 @@ export function buildReport(inputs: ReportInputs, period: ReportPeriod, now: num
     const outages = [...inputs.data.values()].find((d) => d.outages && d.outages.length > 0)?.outages;
     const tickets = [...inputs.data.values()].find((d) => d.tickets && d.tickets.length > 0)?.tickets;
     const incidents = outages
-      ? outages.filter((o) => inPeriod(o.down)).map((o) => ({ openedAt: o.down, closedAt: o.up }))
+      ? restoreIncidents(outages.filter((o) => inPeriod(o.down)))
       : (tickets ?? []).filter((t) => inPeriod(t.openedAt)).map((t) => ({ openedAt: t.openedAt, closedAt: t.closedAt }));
     doraRestoreFrom = outages ? 'outages' : tickets ? 'tickets' : null;
     dora = doraMetrics(deploys, incidents, period.to - period.from);

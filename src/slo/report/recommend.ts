@@ -22,30 +22,39 @@ export function recommendations(r: SloResult): string[] {
     out.push(`No data for "${r.displayName}" in the period: check the data source and its column mapping before judging it.`);
     return out;
   }
-  for (const d of r.drivers.slice(0, 3)) {
-    const whatIf = d.whatIf === null ? '' : `; ${d.dimension === 'error code' || d.dimension === 'status code' ? 'without it' : 'had it performed like the rest'}, the figure would be ${formatValue(r, d.whatIf)}${d.whatIfMet === null ? '' : d.whatIfMet ? ' (met)' : ' (still not met)'}`;
-    if (d.dimension === 'error code') {
-      out.push(`Error code ${d.value} caused ${pct(d.badShare, 0)} of the downtime (${num(d.statistic ?? 0, 0)} min in ${d.events} outage record(s))${whatIf}. Start the fixes there.`);
-    } else if (d.dimension === 'status code') {
-      out.push(`Status ${d.value} makes ${pct(d.badShare, 0)} of the failed requests${whatIf}.`);
-    } else {
-      const share = d.eventShare === null ? '' : ` (${pct(d.eventShare, 0)} of the ${r.eventNoun})`;
-      // "Gaps starting on Fri", "Assignment group "Network L2"".
-      const who = d.dimension.startsWith('gaps') ? `${cap(d.dimension)} ${d.value}` : `${cap(d.dimension)} "${d.value}"`;
-      const unit = r.unit === '%' ? r : { unit: d.statisticLabel.split(' ').slice(1).join(' ') || r.unit };
-      out.push(`${who}${share}: ${pct(d.badShare, 0)} of the ${r.natural.unit}, ${d.statisticLabel.split(' ')[0]} ${formatValue(unit, d.statistic)}${whatIf}.`);
+  // Drivers matter when the objective was missed or nearly so; for a comfortable pass they are noise.
+  const tight = r.met === false || (r.budgetLeft !== null && r.budgetLeft < 0.25) || (r.budgetBasis === 'none' && r.margin !== null && r.margin <= 0);
+  if (tight) {
+    for (const d of r.drivers.slice(0, 3)) {
+      const byCode = d.dimension === 'error code' || d.dimension === 'status code';
+      const whatIf = d.whatIf === null ? '' : `; ${byCode ? 'without it' : 'had it performed like the rest'}, the figure would be ${formatValue(r, d.whatIf)}${d.whatIfMet === null ? '' : d.whatIfMet ? ' (met)' : ' (still not met)'}`;
+      if (d.dimension === 'error code') {
+        out.push(`Error code ${d.value} caused ${pct(d.badShare, 0)} of the downtime (${num(d.statistic ?? 0, 0)} min in ${d.events} outage record(s))${whatIf}. Start the fixes there.`);
+      } else if (byCode) {
+        out.push(`Status ${d.value} makes ${pct(d.badShare, 0)} of the failed requests${whatIf}.`);
+      } else {
+        const share = d.eventShare === null ? '' : ` (${pct(d.eventShare, 0)} of the ${r.eventNoun})`;
+        // "Gaps starting on Fri", "Assignment group "Network L2"".
+        const who = d.dimension.startsWith('gaps') ? `${cap(d.dimension)} ${d.value}` : `${cap(d.dimension)} "${d.value}"`;
+        const [stat, ...unitWords] = d.statisticLabel.split(' ');
+        out.push(`${who}${share} ${d.dimension.startsWith('gaps') ? 'hold' : 'holds'} ${pct(d.badShare, 0)} of all ${r.natural.unit}, ${stat} ${formatValue({ unit: unitWords.join(' ') }, d.statistic)}${whatIf}.`);
+      }
     }
   }
-  const worst = [...r.monthly].filter((m) => m.budgetShare !== null && m.budgetShare > 0).sort((a, b) => (b.budgetShare ?? 0) - (a.budgetShare ?? 0));
-  if (r.met === false && worst.length >= 2) {
-    const top = worst.slice(0, 2);
-    const share = top.reduce((a, m) => a + (m.budgetShare ?? 0), 0);
-    out.push(`${top.map((m) => m.month).join(' and ')} spent ${pct(share, 0)} of the period's error budget: review what happened then (postmortems, changes, load).`);
+  // Months that spent clearly more than their share (their events' share of the period).
+  const totalEvents = r.monthly.reduce((a, m) => a + m.events, 0);
+  const heavy = r.monthly
+    .filter((m) => m.budgetShare !== null && totalEvents > 0 && m.events > 0 && m.budgetShare > 1.5 * (m.events / totalEvents) * Math.max(1, 1 - (r.budgetLeft ?? 0)))
+    .sort((a, b) => (b.budgetShare ?? 0) - (a.budgetShare ?? 0))
+    .slice(0, 2);
+  if (r.met === false && heavy.length > 0) {
+    const share = heavy.reduce((a, m) => a + (m.budgetShare ?? 0), 0);
+    out.push(`${heavy.map((m) => m.month).join(' and ')} spent ${pct(share, 0)} of the period's error budget, far more than ${heavy.length > 1 ? 'their' : 'its'} share: review what happened then (postmortems, changes, load).`);
   }
-  if (r.met === true && r.margin !== null && r.budgetLeft !== null && r.budgetLeft > 0.5 && r.drivers.length === 0) {
+  if (r.met === true && r.budgetBasis !== 'none' && r.budgetLeft !== null && r.budgetLeft > 0.5 && r.coverage >= 0.99) {
     out.push('Met with more than half of the budget left: the objective may be looser than users need; consider tightening it or spending the budget on faster change.');
   }
-  if (r.exhaustedAt !== null) out.push(`The error budget ran out on ${new Date(r.exhaustedAt).toISOString().slice(0, 10)}: agree in advance what slows down (feature freeze, reliability work) when it does.`);
+  if (r.exhaustedOn !== null) out.push(`The error budget ran out on ${r.exhaustedOn}: agree in advance what slows down (feature freeze, reliability work) when it does.`);
   return out;
 }
 

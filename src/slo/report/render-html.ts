@@ -26,33 +26,43 @@ export function budgetChart(e: ReportEntry): string {
 <title>Error budget remaining: ${(last * 100).toFixed(0)} % at the end</title>
 ${ticks.map((t) => `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="${t === 0 ? 'zero' : 'grid'}"/><text x="${PAD.l - 4}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${(t * 100).toFixed(0)}%</text>`).join('\n')}
 <path d="${path}" class="${last < 0 ? 'line bad' : 'line'}"/>
-<text x="${PAD.l}" y="${H - 6}">${esc(new Date(pts[0]!.at).toISOString().slice(0, 10))}</text><text x="${W - PAD.r}" y="${H - 6}" text-anchor="end">${esc(new Date(pts[pts.length - 1]!.at).toISOString().slice(0, 10))}</text>
+<text x="${PAD.l}" y="${H - 6}">${esc(e.monthly[0]?.month ?? '')}</text><text x="${W - PAD.r}" y="${H - 6}" text-anchor="end">${esc(e.monthly[e.monthly.length - 1]?.month ?? '')}</text>
 </svg>`;
 }
 
-/** Monthly compliance bars against the target line. */
+/**
+ * Monthly bars against the objective: compliance against the target for ratio objectives, the
+ * month's statistic against the threshold for statistic objectives. A bar is red when its month
+ * missed (the same verdict as the table).
+ */
 export function monthlyChart(e: ReportEntry): string {
   const months = e.monthly;
   if (months.length === 0) return '';
-  const vals = months.map((m) => m.compliance);
+  const byStat = e.statistic !== 'ratio';
+  const vals = months.map((m) => (byStat ? m.value : m.compliance));
   const present = vals.filter((v): v is number => v !== null);
-  const lo = Math.max(0, Math.min(e.objective.target, ...present) - 0.02);
-  const y = (v: number): number => PAD.t + ((H - PAD.t - PAD.b) * (1 - v)) / (1 - lo || 1);
+  const line = byStat ? (e.objective.threshold ?? 0) : e.objective.target;
+  const hi = byStat ? Math.max(line, ...present) * 1.1 || 1 : 1;
+  const lo = byStat ? 0 : Math.max(0, Math.min(line, ...present) - 0.02);
+  const y = (v: number): number => PAD.t + ((H - PAD.t - PAD.b) * (hi - v)) / (hi - lo || 1);
   const bw = (W - PAD.l - PAD.r) / months.length;
+  const fmt = (v: number): string => (byStat ? `${Number(v.toFixed(2))}${e.unit === 'h' ? ' h' : ` ${e.unit}`}` : `${(v * 100).toFixed(2)} %`);
   const bars = months
     .map((m, i) => {
-      if (m.compliance === null) return '';
-      const top = y(m.compliance);
-      const cls = m.compliance >= e.objective.target ? 'bar' : 'bar bad';
-      return `<rect x="${(PAD.l + i * bw + 2).toFixed(1)}" y="${top.toFixed(1)}" width="${(bw - 4).toFixed(1)}" height="${(H - PAD.b - top).toFixed(1)}" class="${cls}"><title>${esc(m.month)}: ${(m.compliance * 100).toFixed(2)} %</title></rect><text x="${(PAD.l + i * bw + bw / 2).toFixed(1)}" y="${H - 8}" text-anchor="middle">${esc(m.month.slice(5))}</text>`;
+      const v = vals[i];
+      if (v === null || v === undefined) return '';
+      const top = Math.min(y(v), H - PAD.b);
+      const cls = m.met === false ? 'bar bad' : 'bar';
+      return `<rect x="${(PAD.l + i * bw + 2).toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(0, bw - 4).toFixed(1)}" height="${Math.max(0, H - PAD.b - top).toFixed(1)}" class="${cls}"><title>${esc(m.month)}: ${esc(fmt(v))}</title></rect><text x="${(PAD.l + i * bw + bw / 2).toFixed(1)}" y="${H - 8}" text-anchor="middle">${esc(m.month.slice(5))}</text>`;
     })
     .join('\n');
-  const ty = y(e.objective.target);
-  return `<svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="monthly compliance against the target">
-<title>Monthly compliance; target ${(e.objective.target * 100).toFixed(2)} %</title>
-<text x="${PAD.l - 4}" y="${(y(1) + 4).toFixed(1)}" text-anchor="end">100%</text><text x="${PAD.l - 4}" y="${(H - PAD.b).toFixed(1)}" text-anchor="end">${(lo * 100).toFixed(0)}%</text>
+  const ty = y(line);
+  const what = byStat ? `monthly ${e.statistic} against the threshold` : 'monthly compliance against the target';
+  return `<svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${what}">
+<title>${esc(what[0]!.toUpperCase() + what.slice(1))}: ${esc(fmt(line))}</title>
+<text x="${PAD.l - 4}" y="${(y(hi) + 4).toFixed(1)}" text-anchor="end">${esc(fmt(hi))}</text><text x="${PAD.l - 4}" y="${(H - PAD.b).toFixed(1)}" text-anchor="end">${esc(fmt(lo))}</text>
 ${bars}
-<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" class="target"/><text x="${W - PAD.r}" y="${(ty - 3).toFixed(1)}" text-anchor="end">target ${(e.objective.target * 100).toFixed(1)}%</text>
+<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" class="target"/><text x="${W - PAD.r}" y="${(ty - 3).toFixed(1)}" text-anchor="end">${byStat ? 'threshold' : 'target'} ${esc(fmt(line))}</text>
 </svg>`;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The report as JSON for other tools: times as ISO strings next to epoch ms, every number as
- * measured (no rounding), "no data" as null. Stable field names: they are an interface.
+ * The report as JSON for other tools: times as ISO strings, every number as measured (no
+ * rounding), "no data" as null. Stable field names (optional objective fields are null, never
+ * missing): they are an interface.
  */
 import type { SloReport } from './build-report.js';
 
@@ -15,6 +16,10 @@ export function renderJson(r: SloReport): string {
       generatedAt: iso(r.generatedAt),
       slos: r.entries.map((e) => ({
         ...e,
+        objective: {
+          displayName: e.objective.displayName, target: e.objective.target, op: e.objective.op ?? null, threshold: e.objective.threshold ?? null,
+          statistic: e.objective.statistic ?? null, timeSliceTarget: e.objective.timeSliceTarget ?? null, timeSliceWindowMs: e.objective.timeSliceWindowMs ?? null,
+        },
         exhaustedAt: iso(e.exhaustedAt),
         monthly: e.monthly.map((m) => ({ ...m, from: iso(m.from), to: iso(m.to) })),
         budgetOverTime: e.budgetOverTime.map((p) => ({ at: iso(p.at), remainingRatio: p.remainingRatio })),

@@ -5,13 +5,13 @@
 import type { DoraBand } from '../dora/dora.js';
 import type { SloReport, ReportEntry } from './build-report.js';
 import { formatValue } from './recommend.js';
+import { dayLabel } from '../evaluate/evaluate.js';
 
 type Block = { kind: 'charts'; entry: ReportEntry } | { kind: 'heading'; level: 1 | 2 | 3; text: string } | { kind: 'para'; text: string } | { kind: 'list'; items: string[] } | { kind: 'table'; head: string[]; rows: string[][]; align?: Array<'l' | 'r'> };
 
 const pct = (r: number | null, d = 1): string => (r === null ? '–' : `${(r * 100).toFixed(d)} %`);
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const num = (x: number | null, d = 2): string => (x === null ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-const day = (t: number): string => new Date(t).toISOString().slice(0, 10);
 
 /** "met", "NOT MET", "no data". */
 export const verdict = (met: boolean | null): string => (met === null ? 'no data' : met ? 'met' : 'NOT MET');
@@ -46,14 +46,18 @@ function entryBlocks(e: ReportEntry): Block[] {
     `SLI: ${e.sliLabel}; ${int(e.events)} ${e.unit === '%' && e.sliKind === 'availability' ? 'minutes' : 'events'} measured, coverage ${pct(e.coverage, 0)}; budgeting ${e.budget.unit === 'slices' ? `time slices of ${(e.budget.sliceMs ?? 0) / 60_000} min` : 'occurrences'}`,
     `Measured: ${measured(e)}; objective ${e.objectiveLabel}; ${verdict(e.met)}${e.margin === null ? '' : ` (margin ${marginText(e)})`}`,
   ];
-  const ranOut = e.exhaustedAt === null ? '' : `; ran out on ${day(e.exhaustedAt)}`;
+  const ranOut = e.exhaustedOn === null ? '' : `; ran out on ${e.exhaustedOn}`;
   const eventBudget = `allowed ${num(e.natural.allowed, 1)} ${e.natural.unit}, consumed ${num(e.natural.consumed, 1)}, remaining ${num(e.natural.remaining, 1)} (${pct(e.budget.remainingRatio, 0)})`;
+  const within = e.thresholdLabel === null ? '' : `Share within the threshold: ${pct(e.compliance)} of ${e.eventNoun} ${e.thresholdLabel} (target ${pct(e.objective.target, 0)}): ${eventBudget}`;
   if (e.budgetBasis === 'values' && e.valueBudget) {
     const v = e.valueBudget;
     lines.push(`Error budget (${e.objectiveLabel}: the ${e.eventNoun}' ${v.unit} may add up to ${num(e.objective.threshold ?? 0)} × ${int(e.events)}): allowed ${num(v.allowed, 0)} ${v.unit}, spent ${num(v.consumed, 0)}, left ${num(v.remaining, 0)} (${pct(e.budgetLeft, 0)}); burn rate ${num(e.burnRate)}, last 30 days ${num(e.recentBurnRate)}${ranOut}`);
-    lines.push(`Share within the threshold: ${pct(e.compliance)} of ${e.eventNoun} ${e.natural.unit.replace(/^\S+ \S+/, (m) => m.split(' ')[1] === '>' ? '≤' : m.split(' ')[1] === '<' ? '≥' : m)} (target ${pct(e.objective.target, 0)}): ${eventBudget}`);
+    lines.push(within);
+  } else if (e.budgetBasis === 'none') {
+    lines.push(`No error budget for a ${e.statistic} objective: the verdict is the ${e.statistic} against the threshold. For information: ${within.charAt(0).toLowerCase()}${within.slice(1)}`);
   } else {
     lines.push(`Error budget (target ${pct(e.objective.target, 2)}): ${eventBudget}; burn rate ${num(e.burnRate)}, last 30 days ${num(e.recentBurnRate)}${ranOut}`);
+    if (within) lines.push(within.replace(/: allowed .*$/, ''));
   }
   b.push({ kind: 'list', items: lines });
   b.push({
@@ -122,7 +126,7 @@ function blocks(r: SloReport): Block[] {
   const missed = r.entries.filter((e) => e.met === false).length;
   const noData = r.entries.length - met - missed;
   return [
-    { kind: 'heading', level: 1, text: `${r.title}: ${r.period.label} (${day(r.period.from)} to ${day(r.period.to)}, ${r.period.timeZone})` },
+    { kind: 'heading', level: 1, text: `${r.title}: ${r.period.label} (${dayLabel(r.period.from, r.period.timeZone)} to ${dayLabel(r.period.to, r.period.timeZone)}, ${r.period.timeZone})` },
     { kind: 'para', text: `${r.entries.length} objective(s): ${met} met, ${missed} not met${noData > 0 ? `, ${noData} without data` : ''}.` },
     summaryTable(r),
     ...r.entries.flatMap(entryBlocks),

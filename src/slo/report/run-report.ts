@@ -82,13 +82,16 @@ export async function makeReport(opts: {
   onProgress?: (msg: string) => void;
 }): Promise<SloReport> {
   const progress = opts.onProgress ?? (() => {});
+  // Time that has not happened yet is not "up": a period reaching past now ends now.
+  if (opts.period.from >= opts.now) throw new VigiaError('VIGIA_ERR_CONFIG', `the period ${opts.period.label} has not started yet`);
+  const period = opts.period.to > opts.now ? { ...opts.period, to: opts.now, label: `${opts.period.label} (to date)` } : opts.period;
   const set = await loadCheckedSpecs(opts.specPaths, opts.env);
-  const data = await readData(set, opts.period, progress);
+  const data = await readData(set, period, progress);
   // Prometheus SLOs read their own series: give each a private source name.
   const slos = set.slos.map((s) => {
     const src = sourceOf(s, set.dataSources);
     return src?.kind === 'prometheus' ? { ...s, dataSource: `${src.name}\u0000${s.name}` } : { ...s, dataSource: src?.name };
   });
-  progress(`evaluating ${slos.length} SLO(s) over ${opts.period.label}`);
-  return buildReport({ slos, data, specWarnings: set.problems.filter((p) => p.severity === 'warning') }, opts.period, opts.now, opts.title);
+  progress(`evaluating ${slos.length} SLO(s) over ${period.label}`);
+  return buildReport({ slos, data, specWarnings: set.problems.filter((p) => p.severity === 'warning') }, period, opts.now, opts.title);
 }

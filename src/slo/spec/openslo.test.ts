@@ -101,39 +101,44 @@ const cases: readonly Case[] = [
   // Budgeting methods and time slices.
   {
     name: 'Timeslices needs timeSliceWindow and timeSliceTarget',
-    docs: [csv(), slo((d) => (d.spec.budgetingMethod = 'Timeslices'))],
+    docs: [csv(), ratioSlo((d) => (d.spec.budgetingMethod = 'Timeslices'))],
     problems: [
       E(`${obj0}.timeSliceWindow`, 'is required with Timeslices budgeting (the length of a slice, e.g. 5m)'),
       E(`${obj0}.timeSliceTarget`, 'is required with Timeslices budgeting (the share of good events that makes a slice good, e.g. 0.95)'),
     ],
   },
-  { name: 'RatioTimeslices needs timeSliceWindow', docs: [csv(), slo((d) => (d.spec.budgetingMethod = 'RatioTimeslices'))], problems: [E(`${obj0}.timeSliceWindow`, 'is required with RatioTimeslices budgeting (the length of a slice, e.g. 5m)')] },
+  { name: 'RatioTimeslices needs timeSliceWindow', docs: [csv(), ratioSlo((d) => (d.spec.budgetingMethod = 'RatioTimeslices'))], problems: [E(`${obj0}.timeSliceWindow`, 'is required with RatioTimeslices budgeting (the length of a slice, e.g. 5m)')] },
   {
     name: 'RatioTimeslices ignores timeSliceTarget',
-    docs: [csv(), slo((d) => Object.assign(d, { spec: { ...d.spec, budgetingMethod: 'RatioTimeslices', objectives: [{ op: 'lte', value: 3.5, target: 0.9, timeSliceWindow: '1h', timeSliceTarget: 0.9 }] } }))],
+    docs: [csv(), ratioSlo((d) => Object.assign(d, { spec: { ...d.spec, budgetingMethod: 'RatioTimeslices', objectives: [{ target: 0.9, timeSliceWindow: '1h', timeSliceTarget: 0.9 }] } }))],
     problems: [W(`${obj0}.timeSliceTarget`, "RatioTimeslices averages the slices' ratios and uses no slice target; ignored")],
     slos: 1,
   },
   { name: 'Occurrences ignores time slices', docs: [csv(), slo((d) => (d.spec.objectives[0].timeSliceWindow = '5m'))], problems: [W(`${obj0}.timeSliceWindow`, 'only Timeslices and RatioTimeslices budgeting use time slices; ignored with Occurrences')], slos: 1 },
   {
     name: 'timeSliceTarget out of range',
-    docs: [csv(), slo((d) => ((d.spec.budgetingMethod = 'Timeslices'), Object.assign(d.spec.objectives[0], { timeSliceWindow: '5m', timeSliceTarget: 0 })))],
+    docs: [csv(), ratioSlo((d) => ((d.spec.budgetingMethod = 'Timeslices'), Object.assign(d.spec.objectives[0], { timeSliceWindow: '5m', timeSliceTarget: 0 })))],
     problems: [E(`${obj0}.timeSliceTarget`, '0 is not a ratio in (0, 1]')],
   },
   {
     name: 'timeSliceWindow not a duration',
-    docs: [csv(), slo((d) => ((d.spec.budgetingMethod = 'RatioTimeslices'), (d.spec.objectives[0].timeSliceWindow = 'soon')))],
+    docs: [csv(), ratioSlo((d) => ((d.spec.budgetingMethod = 'RatioTimeslices'), (d.spec.objectives[0].timeSliceWindow = 'soon')))],
     problems: [E(`${obj0}.timeSliceWindow`, '"soon" is not a duration such as 1m, 5m or 1h')],
   },
   {
     name: 'timeSliceWindow fractional minutes',
-    docs: [csv(), slo((d) => ((d.spec.budgetingMethod = 'RatioTimeslices'), (d.spec.objectives[0].timeSliceWindow = 2.5)))],
+    docs: [csv(), ratioSlo((d) => ((d.spec.budgetingMethod = 'RatioTimeslices'), (d.spec.objectives[0].timeSliceWindow = 2.5)))],
     problems: [E(`${obj0}.timeSliceWindow`, '2.5 is not a positive whole number of minutes')],
   },
   {
     name: 'timeSliceWindow as long as the window',
-    docs: [csv(), slo((d) => ((d.spec.budgetingMethod = 'RatioTimeslices'), (d.spec.timeWindow[0].duration = '1d'), (d.spec.objectives[0].timeSliceWindow = '2d')))],
+    docs: [csv(), ratioSlo((d) => ((d.spec.budgetingMethod = 'RatioTimeslices'), (d.spec.timeWindow[0].duration = '1d'), (d.spec.objectives[0].timeSliceWindow = '2d')))],
     problems: [E(`${obj0}.timeSliceWindow`, 'a slice of 2d is not shorter than the 1d window')],
+  },
+  {
+    name: 'a threshold SLI over records cannot be budgeted in time slices',
+    docs: [csv(), slo((d) => ((d.spec.budgetingMethod = 'Timeslices'), Object.assign(d.spec.objectives[0], { timeSliceWindow: '5m', timeSliceTarget: 0.9 })))],
+    problems: [E('t.yaml#2: spec.budgetingMethod', 'Timeslices needs a ratio SLI over time (requests, availability, Prometheus); a threshold SLI over records is budgeted per event: use Occurrences')],
   },
   { name: 'unknown budgeting method', docs: [csv(), slo((d) => (d.spec.budgetingMethod = 'Events'))], problems: [E('t.yaml#2: spec.budgetingMethod', 'unknown budgeting method "Events"; one of Occurrences, Timeslices, RatioTimeslices')] },
 

@@ -726,6 +726,10 @@ function buildSlo(s: PendingSlo, ctx: Context, slis: ReadonlyMap<string, Resolve
   });
 
   const isThreshold = sli?.sli.kind === 'threshold';
+  if (isThreshold && (budgeting === 'Timeslices' || budgeting === 'RatioTimeslices')) {
+    // A ticket or a deploy gap is an event, not a slice of time: slicing it would count time with no event.
+    p.error(at(source, 'spec.budgetingMethod'), `${budgeting} needs a ratio SLI over time (requests, availability, Prometheus); a threshold SLI over records is budgeted per event: use Occurrences`);
+  }
   const sloDisplay = s.displayName ?? s.name;
   const objectives: ObjectiveSpec[] = [];
   spec.objectives.forEach((o, i) => {
