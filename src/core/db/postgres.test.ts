@@ -6,7 +6,7 @@ import { sqlState, toNumber } from './database.js';
 test('redactUrl hides the password and keeps the rest', () => {
   assert.equal(redactUrl('postgres://vigia:s3cret@db.example:5432/vigia?sslmode=require'), 'postgres://vigia:***@db.example:5432/vigia?sslmode=require');
   assert.equal(redactUrl('postgres://vigia@db/vigia'), 'postgres://vigia@db/vigia');
-  assert.equal(redactUrl('not a url'), 'postgres://(unparseable url)');
+  assert.equal(redactUrl('not a url'), '(unparseable url)');
 });
 
 test('toNumber and sqlState read driver values', () => {

@@ -28,14 +28,14 @@ const UNAVAILABLE_CODES = new Set([
   '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
 ]);
 
-/** The URL with its password replaced by `***`, for logs and error details. */
+/** A database URL (PostgreSQL, MySQL) with its password replaced by `***`, for logs and error details. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return 'postgres://(unparseable url)';
+    return '(unparseable url)';
   }
 }
 

@@ -17,6 +17,7 @@
  */
 import postgres from 'postgres';
 import { createConnection, type Connection } from 'mysql2/promise';
+import { redactUrl } from '../../core/db/postgres.js';
 import { VigiaError } from '../../core/errors.js';
 import type { DataSourceSpec, Dataset, DeployRow, OutageRow, RequestSeries, TableName, TicketRow } from '../model.js';
 import {
@@ -52,16 +53,6 @@ export function quoteIdentifier(name: string, dialect: 'postgres' | 'mysql', wha
   return identifierParts(name, what).map((p) => `${q}${p}${q}`).join('.');
 }
 
-/** The URL with its password masked (or a placeholder when it does not parse). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-}
 
 /** The minimal driver the source needs; one per dialect. */
 interface Driver {
