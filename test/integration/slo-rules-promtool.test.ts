@@ -53,7 +53,9 @@ test('promtool test rules: the page and ticket alerts fire on a 10 % error rate;
         input_series: [
           { series: 'vigia_turno_requests_total{route="turno",code="200"}', values: '0+900x120' },
           { series: 'vigia_turno_requests_total{route="turno",code="500"}', values: '0+100x120' },
-          { series: 'turno_redis_fast_ratio', values: '1x120' },
+          // Every answer within 25 ms.
+          { series: 'vigia_turno_request_duration_seconds_bucket{route="turno",le="0.025"}', values: '0+1000x120' },
+          { series: 'vigia_turno_request_duration_seconds_count{route="turno"}', values: '0+1000x120' },
         ],
         alert_rule_test: [
           {
@@ -64,7 +66,7 @@ test('promtool test rules: the page and ticket alerts fire on a 10 % error rate;
               { exp_labels: { ...F1, severity: 'warning', sloth_severity: 'ticket', team: 'sre' }, exp_annotations: annotations('ticket') },
             ],
           },
-          { eval_time: '65m', alertname: 'TurnoRedisLatency', exp_alerts: [] },
+          { eval_time: '65m', alertname: 'TurnoLatency', exp_alerts: [] },
         ],
         promql_expr_test: [
           // promtool compares floats exactly: round() to the precision that matters (it drops the name).
@@ -74,36 +76,38 @@ test('promtool test rules: the page and ticket alerts fire on a 10 % error rate;
         ],
       },
       {
-        // 0.01 % errors (a tenth of the budget rate) and fast Redis: no alert.
+        // 0.01 % errors (a tenth of the budget rate) and 1 % of answers over 25 ms (a fifth of 5 %): no alert.
         interval: '1m',
         input_series: [
           { series: 'vigia_turno_requests_total{route="turno",code="200"}', values: '0+9999x300' },
           { series: 'vigia_turno_requests_total{route="turno",code="500"}', values: '0+1x300' },
-          { series: 'turno_redis_fast_ratio', values: '0.99x300' },
+          { series: 'vigia_turno_request_duration_seconds_bucket{route="turno",le="0.025"}', values: '0+9900x300' },
+          { series: 'vigia_turno_request_duration_seconds_count{route="turno"}', values: '0+10000x300' },
         ],
         alert_rule_test: [
           { eval_time: '4h', alertname: 'TurnoAvailability', exp_alerts: [] },
-          { eval_time: '4h', alertname: 'TurnoRedisLatency', exp_alerts: [] },
+          { eval_time: '4h', alertname: 'TurnoLatency', exp_alerts: [] },
         ],
       },
       {
-        // Redis answers fast only half the time (50 % errors against a 95 % SLO): the ticket fires, no page exists.
+        // Half the answers take over 25 ms (50 % errors against a 95 % SLO): the ticket fires, no page exists.
         interval: '1m',
         input_series: [
           { series: 'vigia_turno_requests_total{route="turno",code="200"}', values: '0+1000x300' },
           { series: 'vigia_turno_requests_total{route="turno",code="500"}', values: '0x300' },
-          { series: 'turno_redis_fast_ratio', values: '0.5x300' },
+          { series: 'vigia_turno_request_duration_seconds_bucket{route="turno",le="0.025"}', values: '0+500x300' },
+          { series: 'vigia_turno_request_duration_seconds_count{route="turno"}', values: '0+1000x300' },
         ],
         alert_rule_test: [
           {
             eval_time: '3h',
-            alertname: 'TurnoRedisLatency',
+            alertname: 'TurnoLatency',
             exp_alerts: [
               {
-                exp_labels: { component: 'redis', owner: 'sre', sloth_id: 'turno-redis-latency', sloth_service: 'turno', sloth_slo: 'redis-latency', severity: 'warning', sloth_severity: 'ticket' },
+                exp_labels: { component: 'http', owner: 'sre', sloth_id: 'turno-latency', sloth_service: 'turno', sloth_slo: 'latency', severity: 'warning', sloth_severity: 'ticket' },
                 exp_annotations: {
-                  summary: 'turno redis-latency SLO error budget burn rate is over expected.',
-                  title: '(ticket) turno redis-latency SLO error budget burn rate is too fast.',
+                  summary: 'turno latency SLO error budget burn rate is over expected.',
+                  title: '(ticket) turno latency SLO error budget burn rate is too fast.',
                 },
               },
             ],
