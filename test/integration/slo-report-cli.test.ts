@@ -82,6 +82,14 @@ test('the demo is reproducible; report, check and every format work on the files
   // A quarter: three months, values of that quarter only.
   const q = JSON.parse(vigia(['slo', 'report', '--spec', a, '--period', '2025-Q1', '--format', 'json', '--quiet']).stdout) as { slos: JsonSlo[] };
   assert.ok(q.slos.every((s) => s.monthly.length === 3));
+  // A month alone counts what the year counts for that month: the gap from January's last deploy
+  // ends in February, so a February report reads a little of January.
+  const year = JSON.parse(vigia(['slo', 'report', '--spec', a, '--period', '2025', '--format', 'json', '--quiet']).stdout) as { slos: Array<{ name: string; events: number; monthly: Array<{ month: string; events: number }> }> };
+  const feb = JSON.parse(vigia(['slo', 'report', '--spec', a, '--period', '2025-02', '--format', 'json', '--quiet']).stdout) as { slos: Array<{ name: string; events: number }> };
+  for (const name of ['deploy-frequency', 'failures-per-deploy']) {
+    const y = year.slos.find((s) => s.name === name)!.monthly.find((m) => m.month === '2025-02')!;
+    assert.equal(feb.slos.find((s) => s.name === name)!.events, y.events, name);
+  }
 });
 
 test('bad specs and periods are refused with the field named; warnings do not stop the work', () => {

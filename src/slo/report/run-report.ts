@@ -16,6 +16,9 @@ import { renderHtml } from './render-html.js';
 import { renderJson } from './render-json.js';
 import { renderMarkdown, renderText } from './render-text.js';
 
+/** How far before the period the records are read (see readData). */
+const LOOKBACK_MS = 35 * 86_400_000;
+
 /** Output formats. */
 export type ReportFormat = 'text' | 'markdown' | 'html' | 'json';
 
@@ -51,7 +54,10 @@ function sourceOf(slo: SloDefinition, sources: readonly DataSourceSpec[]): DataS
 /** Read every source the SLOs use over the period. */
 export async function readData(set: SpecSet, period: ReportPeriod, onProgress: (msg: string) => void): Promise<Map<string, SliData & { hygiene?: SliData extends never ? never : import('../model.js').HygieneFinding[] }>> {
   const out = new Map<string, SliData & { hygiene?: import('../model.js').HygieneFinding[] }>();
-  const window = { from: period.from, to: period.to };
+  // Read a little before the period: the gap from the last deploy before it, and a feature's failures
+  // before its first success in it, belong to events inside the period. Events are judged by their
+  // own moment, so nothing before the period is counted in it.
+  const window = { from: period.from - LOOKBACK_MS, to: period.to };
   for (const slo of set.slos) {
     const src = sourceOf(slo, set.dataSources);
     if (!src) throw new VigiaError('VIGIA_ERR_CONFIG', `${slo.source}: SLO ${slo.name} names no data source${slo.dataSource ? ` (${slo.dataSource} is not defined)` : ''}`);
