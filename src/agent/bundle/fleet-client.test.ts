@@ -92,6 +92,8 @@ test('a release whose download failed is fetched again after the backoff and ins
   const c = await client(control.url);
   try {
     await waitFor('installed', () => c.installed()?.release === 1);
+    // The install is reported after it lands: wait for the report, not only the install.
+    await waitFor('the install reported', () => control.seen.statuses.length >= 3);
     assert.equal(control.seen.downloads, 3, 'two failed downloads, then the good one');
     assert.deepEqual(control.seen.statuses, ['failed', 'failed', 'installed']);
   } finally {
