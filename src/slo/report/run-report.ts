@@ -54,9 +54,10 @@ function sourceOf(slo: SloDefinition, sources: readonly DataSourceSpec[]): DataS
 /** Read every source the SLOs use over the period. */
 export async function readData(set: SpecSet, period: ReportPeriod, onProgress: (msg: string) => void): Promise<Map<string, SliData & { hygiene?: SliData extends never ? never : import('../model.js').HygieneFinding[] }>> {
   const out = new Map<string, SliData & { hygiene?: import('../model.js').HygieneFinding[] }>();
-  // Read a little before the period: the gap from the last deploy before it, and a feature's failures
-  // before its first success in it, belong to events inside the period. Events are judged by their
-  // own moment, so nothing before the period is counted in it.
+  // Read records a little before the period: the gap from the last deploy before it, and a feature's
+  // failures before its first success in it, belong to events inside the period. Events are judged by
+  // their own moment, so nothing before the period is counted in it. Prometheus (time series, no
+  // events across the edge) is read over the period itself.
   const window = { from: period.from - LOOKBACK_MS, to: period.to };
   for (const slo of set.slos) {
     const src = sourceOf(slo, set.dataSources);
@@ -64,7 +65,7 @@ export async function readData(set: SpecSet, period: ReportPeriod, onProgress: (
     if (src.kind === 'prometheus') {
       if (slo.sli.kind !== 'prometheus-ratio' && slo.sli.kind !== 'prometheus-raw') throw new VigiaError('VIGIA_ERR_CONFIG', `${slo.source}: SLO ${slo.name} reads Prometheus source ${src.name} but its SLI is ${slo.sli.kind}`);
       onProgress(`querying Prometheus ${src.name} for ${slo.name}`);
-      const got = await readPrometheusSeries(src, slo.sli, window);
+      const got = await readPrometheusSeries(src, slo.sli, { from: period.from, to: period.to });
       // Each Prometheus SLO has its own series: keyed by SLO, not by source.
       const notes = { coverage: got.coverage, sourceNotes: got.warnings };
       out.set(`${src.name}\u0000${slo.name}`, 'series' in got ? { requests: got.series, ...notes } : { errorRatio: got.errorRatio, ...notes });
