@@ -373,7 +373,8 @@ test('stop() abandons a hung request at the deadline and spools its report; it d
     const t = Date.now();
     await r.stop(200);
     const took = Date.now() - t;
-    assert.ok(took < 1000, `stop took ${took} ms`);
+    // The request would hang for its 60 s timeout: stop(200) returns long before that.
+    assert.ok(took < 5000, `stop took ${took} ms`);
     assert.equal(spool.files, 1, 'the undelivered report is kept for the next run');
   } finally {
     await rx.close();
