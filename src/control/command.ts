@@ -3,8 +3,8 @@
  * commands `vigia server enroll | hosts | remove`, which talk to a running server (`--server URL`) or
  * open the store directly (PostgreSQL, or the embedded store when no server holds it).
  */
-import { rename, rm, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { hashToken, newToken } from '../core/auth.js';
 import { HOST_NAME_RE } from '../core/contracts/host-report.js';
 import { VigiaError } from '../core/errors.js';
@@ -42,17 +42,6 @@ function refuseParentStoreOptions(cmd: Command): void {
   }
 }
 
-/** Write a secret to `path` with mode 0600 whatever was there (a new file, renamed over; links are replaced, not followed). */
-async function writeSecretFile(path: string, content: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  await writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 function parseTags(list: readonly string[]): Record<string, string> {
   const tags: Record<string, string> = {};
@@ -148,7 +137,7 @@ export function register(program: Command): void {
       }
     }
     if (opts.writeTokenFile) {
-      await writeSecretFile(String(opts.writeTokenFile), `${token}\n`);
+      await writeFileAtomic(String(opts.writeTokenFile), `${token}\n`, 0o600);
       process.stderr.write(`${created ? 'enrolled' : 'rotated the token of'} ${host}; token written to ${String(opts.writeTokenFile)}\n`);
     } else {
       process.stdout.write(`${token}\n`);

@@ -8,8 +8,9 @@
  *
  * `generateDemo` is pure (no I/O, no clock, no Math.random); `writeDemo` is the only I/O.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../core/atomic-file.js';
 import { Random, deriveSeed } from './random.js';
 
 /** Seed used when none is given; the calibration (two met, two missed) is checked for it by the tests. */
@@ -715,11 +716,6 @@ ${window}
 ${threshold('ticket-resolution', 'Errors answered within 1.5 days', 'mean', 'Hours from opening to closing of each closed incident ticket.', 'ticket-resolution', 'ticket_resolution_hours', 'resolution <= 36 h', 36, 0.9)}`;
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text, 'utf8');
-  await rename(tmp, path);
-}
 
 /**
  * Writes deploys.csv, outages.csv, tickets.csv and slos.yaml into `dir` (created if missing), each
@@ -735,9 +731,9 @@ export async function writeDemo(dir: string, opts: DemoOptions = {}): Promise<De
     outages: join(dir, 'outages.csv'),
     tickets: join(dir, 'tickets.csv'),
   };
-  await writeAtomically(paths.deploys, toCsv(data.deploys));
-  await writeAtomically(paths.outages, toCsv(data.outages));
-  await writeAtomically(paths.tickets, toCsv(data.tickets));
-  await writeAtomically(paths.spec, demoSpecYaml(opts));
+  await writeFileAtomic(paths.deploys, toCsv(data.deploys));
+  await writeFileAtomic(paths.outages, toCsv(data.outages));
+  await writeFileAtomic(paths.tickets, toCsv(data.tickets));
+  await writeFileAtomic(paths.spec, demoSpecYaml(opts));
   return paths;
 }
