@@ -3,6 +3,7 @@
  * data, a binlog and a root volume each, some of them critical, warning, stale or never reported.
  */
 import type { CapacityData, CapacityVolumeRow, DailyExtremes, HostStatusRow, PerformanceData, PerformanceDiskRow, PerformanceFilesystemRow, PerformanceHostRow, Stat3 } from '../store/control-store.js';
+import { mulberry32 } from '../../core/random.js';
 import { sumsOf } from './regression.js';
 
 /** How many hosts of each kind the synthetic fleet has (the rest are healthy). */
@@ -17,16 +18,7 @@ export interface SyntheticFleetOptions {
 }
 
 /** A small seeded PRNG (mulberry32) so every run builds the same fleet. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 /** Host name of synthetic host i (`db-00042`). */
 export function syntheticHostName(i: number): string {

@@ -4,18 +4,10 @@
  * distributions the generator needs. The same seed always yields the same sequence on every
  * platform: only 32-bit integer arithmetic and IEEE doubles, never Math.random or the clock.
  */
+import { mulberry32 } from '../../core/random.js';
 
-/** One mulberry32 step function over a 32-bit state: each call returns a uniform double in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (core/random.ts): each call returns a uniform double in [0, 1). */
+export { mulberry32 };
 
 /**
  * Derives an independent 32-bit seed from a seed and a label (FNV-1a over the seed's bytes and the

@@ -1,0 +1,17 @@
+/**
+ * mulberry32: a tiny seeded pseudo-random generator (32-bit state, period 2^32) for reproducible
+ * synthetic data and test orders; never for anything secret. Only 32-bit integer arithmetic, so the
+ * same seed gives the same sequence on every platform.
+ */
+
+/** A step function over a 32-bit state: each call returns a uniform double in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
