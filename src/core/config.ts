@@ -6,6 +6,11 @@
 import { z } from 'zod';
 import { VigiaError } from './errors.js';
 
+/** A frozen copy of the process environment: taken once at a command's edge and passed down. */
+export function environment(): Readonly<Record<string, string | undefined>> {
+  return Object.freeze({ ...process.env });
+}
+
 /** Parse `raw` with `schema`; throws VIGIA_ERR_CONFIG naming every bad field path. Result is frozen. */
 export function parseConfig<S extends z.ZodTypeAny>(schema: S, raw: unknown): Readonly<z.output<S>> {
   const result = schema.safeParse(raw);

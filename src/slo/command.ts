@@ -16,38 +16,60 @@
  *       A seeded, realistic year of deploys, outages and tickets with specs for four objectives, and
  *       the report over it.
  */
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { environment } from '../core/config.js';
 import { VigiaError } from '../core/errors.js';
 import { windowsCatalog, type PeriodWindows } from './alerts/alert-windows.js';
+import { openSloRuleSlos } from './alerts/openslo-rules.js';
 import { rulesYaml } from './alerts/rules-yaml.js';
 import { generateSlothRules, type AlertExprStyle } from './alerts/sloth-rules.js';
-import { parseDuration } from './spec/duration.js';
-import { parseSlothSpec, type RuleSlo } from './spec/sloth-spec.js';
-import { openSloRuleSlos } from './alerts/openslo-rules.js';
+import type { SloReport } from './report/build-report.js';
 import { parseLast, parsePeriod } from './report/period.js';
 import { loadCheckedSpecs, makeReport, renderReport, type ReportFormat } from './report/run-report.js';
+import { parseDuration } from './spec/duration.js';
 import { formatProblems } from './spec/load-specs.js';
+import { parseSlothSpec, type RuleSlo } from './spec/sloth-spec.js';
 
 /** Version printed in `sloth_slo_info{sloth_version}`. */
 const GENERATOR_VERSION = 'vigia';
-
-/** Write `text` to `path` atomically (temp file + rename). */
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text, { mode: 0o644 });
-  await rename(tmp, path);
-}
 
 const FORMATS: readonly ReportFormat[] = ['text', 'markdown', 'html', 'json'];
 const progress = (quiet: boolean) => (msg: string): void => {
   if (!quiet) process.stderr.write(`slo: ${msg}\n`);
 };
 
+/** The output flags `report` and `demo` share. */
+interface OutputOptions {
+  readonly format: ReportFormat;
+  readonly out?: string;
+  readonly quiet: boolean;
+}
+
+function withOutputOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('text'))
+    .addOption(new Option('--out <file>', 'write the report here (atomically) instead of stdout'))
+    .option('--quiet', 'no progress on stderr', false);
+}
+
+/** Spec warnings to stderr, the report to stdout or --out, then the verdict count as progress. */
+async function emitReport(report: SloReport, opts: OutputOptions): Promise<void> {
+  const say = progress(opts.quiet);
+  for (const w of report.specWarnings) process.stderr.write(`warning: ${w.where}: ${w.message}\n`);
+  const text = renderReport(report, opts.format);
+  if (opts.out) {
+    await writeFileAtomic(opts.out, text);
+    say(`wrote ${opts.out}`);
+  } else process.stdout.write(text);
+  say(`${report.entries.length} objective(s), ${report.entries.filter((e) => e.met === false).length} not met`);
+}
+
 /** Spec files of the paths (directories: their *.yaml/*.yml), split into Sloth specs and the others. */
 async function classifySpecFiles(paths: readonly string[]): Promise<{ sloth: string[]; other: string[] }> {
-  const { stat } = await import('node:fs/promises');
   const files: string[] = [];
   for (const p of paths) {
     let isDir: boolean;
@@ -98,30 +120,18 @@ function parseLabels(pairs: readonly string[]): Record<string, string> {
 export function register(program: Command): void {
   const slo = program.command('slo').description('service level objectives: reports (SLIs, SLOs, error budgets, DORA) and Prometheus SLO rules');
 
-  slo
-    .command('report')
+  withOutputOptions(slo.command('report'))
     .description('did we meet our objectives, and what do we fix? Evaluates SLO specs (OpenSLO v1, Sloth) against their data over a period')
     .requiredOption('--spec <path...>', 'spec files or directories (*.yaml: OpenSLO v1 SLO/SLI/DataSource, Sloth prometheus/v1)')
     .addOption(new Option('--period <period>', 'a year (2025), quarter (2025-Q3), month (2025-03) or range (2025-01-01..2025-07-01)').conflicts('last'))
     .addOption(new Option('--last <duration>', 'the last N before now (365d, 12w)'))
     .addOption(new Option('--tz <zone>', 'time zone the period and its months are cut in').default('UTC'))
-    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('text'))
-    .addOption(new Option('--out <file>', 'write the report here (atomically) instead of stdout'))
     .addOption(new Option('--title <text>', 'report title').default('Service level review'))
-    .option('--quiet', 'no progress on stderr', false)
-    .action(async (opts: { spec: string[]; period?: string; last?: string; tz: string; format: ReportFormat; out?: string; title: string; quiet: boolean }) => {
+    .action(async (opts: OutputOptions & { spec: string[]; period?: string; last?: string; tz: string; title: string }) => {
       if (!opts.period && !opts.last) throw new VigiaError('VIGIA_ERR_CONFIG', 'give --period (2025, 2025-Q3, 2025-03) or --last (365d)');
       const now = Date.now();
       const period = opts.period ? parsePeriod(opts.period, opts.tz) : parseLast(opts.last!, now, opts.tz);
-      const report = await makeReport({ specPaths: opts.spec, period, now, env: process.env, title: opts.title, onProgress: progress(opts.quiet) });
-      for (const w of report.specWarnings) process.stderr.write(`warning: ${w.where}: ${w.message}\n`);
-      const text = renderReport(report, opts.format);
-      if (opts.out) {
-        await writeAtomic(opts.out, text);
-        progress(opts.quiet)(`wrote ${opts.out}`);
-      } else process.stdout.write(text);
-      const missed = report.entries.filter((e) => e.met === false).length;
-      progress(opts.quiet)(`${report.entries.length} objective(s), ${missed} not met`);
+      await emitReport(await makeReport({ specPaths: opts.spec, period, now, env: environment(), title: opts.title, onProgress: progress(opts.quiet) }), opts);
     });
 
   slo
@@ -129,25 +139,20 @@ export function register(program: Command): void {
     .description('validate SLO specs (OpenSLO v1, Sloth prometheus/v1) without reading any data')
     .requiredOption('--spec <path...>', 'spec files or directories')
     .action(async (opts: { spec: string[] }) => {
-      const set = await loadCheckedSpecs(opts.spec, process.env);
+      const set = await loadCheckedSpecs(opts.spec, environment());
       const warnings = set.problems.filter((p) => p.severity === 'warning');
       if (warnings.length > 0) process.stderr.write(`${formatProblems(warnings)}\n`);
       process.stdout.write(`${set.slos.length} SLO(s), ${set.dataSources.length} data source(s): ok${warnings.length > 0 ? ` (${warnings.length} warning(s))` : ''}\n`);
     });
 
-  slo
-    .command('demo')
+  withOutputOptions(slo.command('demo'))
     .description('generate a seeded, realistic year (2025) of deploys, outages and tickets with four objectives, and print the report over it')
     .addOption(new Option('--dir <dir>', 'write the CSV files and specs here (kept) instead of a temporary directory'))
     .addOption(new Option('--seed <n>', 'random seed (same seed, same data)').default('2025'))
-    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('text'))
-    .addOption(new Option('--out <file>', 'write the report here (atomically) instead of stdout'))
-    .option('--quiet', 'no progress on stderr', false)
-    .action(async (opts: { dir?: string; seed: string; format: ReportFormat; out?: string; quiet: boolean }) => {
+    .action(async (opts: OutputOptions & { dir?: string; seed: string }) => {
       const seed = Number(opts.seed);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new VigiaError('VIGIA_ERR_CONFIG', `--seed: "${opts.seed.slice(0, 20)}" is not a non-negative integer`);
-      const { mkdtemp, rm } = await import('node:fs/promises');
-      const { tmpdir } = await import('node:os');
+      // Loaded on demand: the generator is only for the demo.
       const { writeDemo } = await import('./demo/generate.js');
       const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'vigia-slo-demo-')));
       try {
@@ -155,14 +160,11 @@ export function register(program: Command): void {
         await writeDemo(dir, { seed });
         say(`demo data and specs in ${dir}${opts.dir ? '' : ' (temporary; --dir DIR keeps them)'}`);
         const report = await makeReport({ specPaths: [dir], period: parsePeriod('2025', 'UTC'), now: Date.now(), env: {}, title: 'Demo platform: service level review', onProgress: say });
-        const text = renderReport(report, opts.format);
-        if (opts.out) await writeAtomic(opts.out, text);
-        else process.stdout.write(text);
+        await emitReport(report, opts);
       } finally {
         if (!opts.dir) await rm(dir, { recursive: true, force: true });
       }
     });
-
 
   slo
     .command('rules')
@@ -191,7 +193,7 @@ export function register(program: Command): void {
         warnings.push(...parsed.warnings);
       }
       if (other.length > 0) {
-        const set = await loadCheckedSpecs(other, process.env);
+        const set = await loadCheckedSpecs(other, environment());
         warnings.push(...set.problems.filter((p) => p.severity === 'warning').map((p) => `${p.where}: ${p.message}`));
         for (const def of set.slos) {
           const r = openSloRuleSlos(def);
@@ -213,7 +215,7 @@ export function register(program: Command): void {
         'DO NOT EDIT: change the spec and generate again.',
       ]);
       if (opts.out) {
-        await writeAtomic(opts.out, text);
+        await writeFileAtomic(opts.out, text);
         const n = out.groups.reduce((a, g) => a + g.rules.length, 0);
         process.stderr.write(`${opts.out}: ${n} rules in ${out.groups.length} groups for ${slos.length} SLOs\n`);
       } else {
