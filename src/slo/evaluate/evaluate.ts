@@ -7,7 +7,7 @@
  */
 import { evaluateBudget, type BudgetInput, type BudgetResult, type Counts } from '../budget/budget.js';
 import { calendarWindows, parseWallTime, wallClock, type TimeWindow } from '../budget/time-window.js';
-import { THRESHOLD_UNITS, type ObjectiveSpec, type OutageRow, type RequestSeries, type SloDefinition, type ThresholdEvent } from '../model.js';
+import { THRESHOLD_UNITS, type DeployRow, type ObjectiveSpec, type OutageRow, type TicketRow, type RequestSeries, type SloDefinition, type ThresholdEvent } from '../model.js';
 import { compare, thresholdEvents, type ValueEvent } from '../sli/events.js';
 import { availability, isClientError } from '../sli/intervals.js';
 import { summarize, type StatisticName } from '../sli/stats.js';
@@ -23,8 +23,8 @@ export interface ReportPeriod {
 
 /** What an SLI reads; the evaluator picks what its kind needs. */
 export interface SliData {
-  readonly deploys?: import('../model.js').Dataset['deploys'];
-  readonly tickets?: import('../model.js').Dataset['tickets'];
+  readonly deploys?: readonly DeployRow[];
+  readonly tickets?: readonly TicketRow[];
   readonly outages?: readonly OutageRow[];
   /** Requests (records) or Prometheus good/bad events per step. */
   readonly requests?: RequestSeries;

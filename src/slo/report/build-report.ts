@@ -5,7 +5,7 @@
  */
 import { doraMetrics, type DoraMetrics } from '../dora/dora.js';
 import { evaluateSlo, type ReportPeriod, type SliData, type SloResult } from '../evaluate/evaluate.js';
-import type { Dataset, HygieneFinding, OutageRow, SloDefinition, SpecProblem } from '../model.js';
+import type { HygieneFinding, OutageRow, SloDefinition, SpecProblem } from '../model.js';
 import { isClientError } from '../sli/intervals.js';
 import { recommendations } from './recommend.js';
 
@@ -25,10 +25,13 @@ export interface SloReport {
   readonly specWarnings: readonly SpecProblem[];
 }
 
+/** One data source's data as the report reads it: what the SLIs need, and what was found wrong in it. */
+export type SourceData = SliData & { readonly hygiene?: readonly HygieneFinding[] };
+
 /** What the report reads: per data-source name, its data. */
 export interface ReportInputs {
   readonly slos: readonly SloDefinition[];
-  readonly data: ReadonlyMap<string, SliData & { readonly hygiene?: Dataset['hygiene'] }>;
+  readonly data: ReadonlyMap<string, SourceData>;
   /** Data for SLOs without a named data source (the only one). */
   readonly defaultSource?: string;
   readonly specWarnings?: readonly SpecProblem[];

@@ -4,14 +4,13 @@
  * and render it. Progress goes to `onProgress`; spec errors stop before any data is read.
  */
 import { VigiaError } from '../../core/errors.js';
-import type { SliData } from '../evaluate/evaluate.js';
 import type { ReportPeriod } from '../evaluate/evaluate.js';
 import type { DataSourceSpec, SloDefinition, SpecSet } from '../model.js';
 import { readCsvDataset } from '../sources/csv-source.js';
 import { readPrometheusSeries } from '../sources/prometheus-source.js';
 import { readSqlDataset } from '../sources/sql-source.js';
 import { formatProblems, loadSpecs } from '../spec/load-specs.js';
-import { buildReport, type SloReport } from './build-report.js';
+import { buildReport, type SloReport, type SourceData } from './build-report.js';
 import { renderHtml } from './render-html.js';
 import { renderJson } from './render-json.js';
 import { renderMarkdown, renderText } from './render-text.js';
@@ -52,8 +51,8 @@ function sourceOf(slo: SloDefinition, sources: readonly DataSourceSpec[]): DataS
 }
 
 /** Read every source the SLOs use over the period. */
-export async function readData(set: SpecSet, period: ReportPeriod, onProgress: (msg: string) => void): Promise<Map<string, SliData & { hygiene?: SliData extends never ? never : import('../model.js').HygieneFinding[] }>> {
-  const out = new Map<string, SliData & { hygiene?: import('../model.js').HygieneFinding[] }>();
+export async function readData(set: SpecSet, period: ReportPeriod, onProgress: (msg: string) => void): Promise<Map<string, SourceData>> {
+  const out = new Map<string, SourceData>();
   // Read records a little before the period: the gap from the last deploy before it, and a feature's
   // failures before its first success in it, belong to events inside the period. Events are judged by
   // their own moment, so nothing before the period is counted in it. Prometheus (time series, no
@@ -74,7 +73,7 @@ export async function readData(set: SpecSet, period: ReportPeriod, onProgress: (
     if (out.has(src.name)) continue;
     onProgress(`reading ${src.kind} source ${src.name}`);
     const ds = src.kind === 'csv' ? await readCsvDataset(src, window, { onProgress }) : await readSqlDataset(src, window, { onProgress });
-    out.set(src.name, { deploys: ds.deploys, tickets: ds.tickets, outages: ds.outages, requests: ds.requests, hygiene: [...ds.hygiene] });
+    out.set(src.name, { deploys: ds.deploys, tickets: ds.tickets, outages: ds.outages, requests: ds.requests, hygiene: ds.hygiene });
   }
   return out;
 }
