@@ -182,23 +182,30 @@ export interface InflateLimits {
  * before anything is parsed; another encoding is 415. Without `inflate` the encoding is not looked at.
  */
 export async function readJsonBody(req: IncomingMessage, limit: number, options: { guardPrototypeKeys?: boolean; inflate?: InflateLimits } = {}): Promise<unknown> {
-  const text = await readTextBody(req, limit, options.inflate);
-  if (text === undefined) return undefined;
+  return (await readJsonBodySized(req, limit, options)).value;
+}
+
+/** readJsonBody, also saying how many bytes the JSON text had (inflated): for callers that account memory. */
+export async function readJsonBodySized(req: IncomingMessage, limit: number, options: { guardPrototypeKeys?: boolean; inflate?: InflateLimits } = {}): Promise<{ value: unknown; bytes: number }> {
+  const body = await readBodyBytes(req, limit, options.inflate);
+  if (body === undefined) return { value: undefined, bytes: 0 };
   try {
+    const text = body.toString('utf8');
     // The reviver costs ~30 µs per 3 KB report; a caller whose schema is strict everywhere (unknown
     // keys, `__proto__` included, are refused) may skip it.
-    if (options.guardPrototypeKeys === false) return JSON.parse(text);
-    return JSON.parse(text, (key, value: unknown) => {
-      if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)) throw new SyntaxError('forbidden key');
-      return value;
+    if (options.guardPrototypeKeys === false) return { value: JSON.parse(text), bytes: body.length };
+    const value: unknown = JSON.parse(text, (key, v: unknown) => {
+      if (key === '__proto__' || (key === 'constructor' && v !== null && typeof v === 'object' && 'prototype' in v)) throw new SyntaxError('forbidden key');
+      return v;
     });
+    return { value, bytes: body.length };
   } catch {
     throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'the body is not valid JSON');
   }
 }
 
-/** The body as text (see readJsonBody for the bounds), or undefined when empty. */
-async function readTextBody(req: IncomingMessage, limit: number, inflate: InflateLimits | undefined): Promise<string | undefined> {
+/** The body's bytes, inflated (see readJsonBody for the bounds), or undefined when empty. */
+async function readBodyBytes(req: IncomingMessage, limit: number, inflate: InflateLimits | undefined): Promise<Buffer | undefined> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && !/^\d+$/.test(declared)) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'invalid Content-Length');
   if (declared !== undefined && Number(declared) > limit) throw new VigiaError('VIGIA_ERR_BODY_TOO_LARGE');
@@ -211,7 +218,7 @@ async function readTextBody(req: IncomingMessage, limit: number, inflate: Inflat
   const body = gzip ? await inflateBody(req, limit, inflate) : await readBytes(req, limit);
   if (body.length === 0) return undefined;
   if (type !== 'application/json') throw new VigiaError('VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE');
-  return body.toString('utf8');
+  return body;
 }
 
 async function readBytes(req: IncomingMessage, limit: number): Promise<Buffer> {
