@@ -1,23 +1,23 @@
 /**
- * The agent's HTTP API on node:http. A factory that receives its dependencies; run.ts makes it listen.
- * Every route but /healthz needs a bearer token with the route's scope; every client is rate limited;
- * bodies, requests and answers are bounded; errors are the catalog's JSON and never carry a stack trace
- * or a path.
+ * The agent's HTTP API: its routes on the shared request pipeline (src/core/http-pipeline.ts). A factory
+ * that receives its dependencies; run.ts makes it listen. Every route but /healthz needs a bearer token
+ * with the route's scope; every client is rate limited; bodies, requests and answers are bounded; errors
+ * are the catalog's JSON and never carry a stack trace or a path.
  *
  * Why not fastify (the default choice for APIs here): the agent's budget is 80 MB resident on hosts
  * that exist to run MySQL, and fastify with its schema compilers costs ~19 MB of it (measured: node
  * alone 39 MB RSS, node + fastify 58 MB) for nine routes that need none of its features.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { matchBearer, type Scope, type TokenEntry } from '../core/auth.js';
-import { errorBody, VigiaError } from '../core/errors.js';
+import type { TokenEntry } from '../core/auth.js';
+import { VigiaError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { ActionService } from './actions/action-service.js';
 import { findDeviceByMountpoint, findDeviceByName } from './device-lookup.js';
 import type { DeviceInfo } from './model.js';
-import { addressKey, closeGracefully, createBoundedServer, listenOn, methodNotAllowed, parseSearch, readJsonBody, send, sendJson, validateQuery } from '../core/http.js';
+import { readJsonBody, send, sendJson, validateQuery } from '../core/http.js';
+import { bearerTokenAuthenticator, createPipelineServer, SENT, type PipelineServer, type Route, type TokenPrincipal } from '../core/http-pipeline.js';
 import { RateLimiter, type RateLimitOptions } from '../core/rate-limit.js';
 
 /** Query of GET /v1/processes. */
@@ -83,37 +83,8 @@ export const DEFAULT_LIMITS: AgentLimits = Object.freeze({
   maxConnectionsPerAddress: 128,
 });
 
-/** The agent's HTTP server, not yet listening. */
-export interface AgentServer {
-  readonly server: Server;
-  /** Listen; resolves with the bound address (port 0 picks a free one). */
-  listen(host: string, port: number): Promise<AddressInfo>;
-  /**
-   * Stop accepting, answer 503 with `Connection: close` to requests on kept-alive connections, wait for
-   * in-flight ones up to `graceMs` (default 5 s), then close every connection.
-   */
-  close(graceMs?: number): Promise<void>;
-}
-
-/** One request as handlers see it. */
-interface Ctx {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly params: readonly string[];
-  readonly query: Record<string, string | string[]>;
-  readonly client: string;
-}
-
-type Handler = (ctx: Ctx) => Promise<unknown>;
-
-interface Route {
-  readonly method: 'GET' | 'POST';
-  /** Stable name for metrics (the pattern as documented). */
-  readonly name: string;
-  readonly path: RegExp;
-  readonly scope: Scope;
-  readonly handler: Handler;
-}
+/** The agent's HTTP server, not yet listening (see PipelineServer: listen, close with a grace). */
+export type AgentServer = PipelineServer;
 
 const processQuery = z
   .object({
@@ -126,22 +97,17 @@ const deviceQuery = z.object({ mountpoint: z.string().min(1).max(4096).optional(
 const noQuery = z.object({}).strict();
 const actionQuery = z.object({ async: z.enum(['true', 'false', '1', '0']).optional() }).strict();
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const MAX_URL = 4096;
-
-/** A JSON answer (the handler's return value) or a raw one the handler already sent. */
-const SENT = Symbol('sent');
 
 /** Build the agent's HTTP server (not listening). */
 export function createAgentServer(deps: AgentServerDeps): AgentServer {
   const { limits, log } = deps;
   const limiter = new RateLimiter(limits.rateLimit, deps.now);
-  let closing = false;
   /** Requests whose refusal, if any, the action service audits itself. */
   const reachedActionService = new WeakSet<IncomingMessage>();
   /** The JSON of the last device list: concurrent requests share one collection, so one serialisation. */
   let devicesJson: { list: readonly DeviceInfo[]; body: Buffer } | undefined;
 
-  const routes: Route[] = [
+  const routes: Route<TokenPrincipal>[] = [
     {
       method: 'GET', name: '/v1/devices', path: /^\/v1\/devices$/, scope: 'read',
       handler: async ({ req, res, query }) => {
@@ -197,12 +163,12 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     },
     {
       method: 'POST', name: '/v1/actions/:name', path: /^\/v1\/actions\/([^/]+)$/, scope: 'actions',
-      handler: async ({ req, res, params, query, client }) => {
+      handler: async ({ req, res, params, query, principal }) => {
         const q = parseQuery(actionQuery, query);
         const body = await readJsonBody(req, limits.bodyLimitBytes);
         if (!deps.actions) throw new VigiaError('AGENT_ERR_UNKNOWN_ACTION', 'actions are disabled on this agent');
         reachedActionService.add(req);
-        const run = await deps.actions.start(params[0]!, body ?? {}, client, { wait: !(q.async === 'true' || q.async === '1') });
+        const run = await deps.actions.start(params[0]!, body ?? {}, principal.name, { wait: !(q.async === 'true' || q.async === '1') });
         if (run.status === 'running') {
           res.setHeader('location', `/v1/actions/runs/${run.id}`);
           sendJson(res, 202, run);
@@ -213,105 +179,30 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     },
   ];
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const t0 = performance.now();
-    let routeName = 'unmatched';
-    res.once('finish', () => deps.onResponse?.(routeName, res.statusCode, (performance.now() - t0) / 1000));
-    res.setHeader('cache-control', 'no-store');
-    res.setHeader('x-content-type-options', 'nosniff');
-    const address = req.socket.remoteAddress ?? '?';
-    const actionCall = req.method === 'POST' ? /^\/v1\/actions\/([^/?]{1,200})(?:\?|$)/.exec(req.url ?? '')?.[1] : undefined;
-    let client: string | null = null;
-    if (closing) {
-      // Draining: no keep-alive, so clients reconnect to a live instance and shutdown is not held up.
-      res.setHeader('connection', 'close');
-      res.once('finish', () => server.closeIdleConnections());
-    }
-    try {
-      if (closing) throw new VigiaError('VIGIA_ERR_SHUTTING_DOWN');
-      const url = req.url ?? '/';
-      const qAt = url.indexOf('?');
-      const rawPath = qAt === -1 ? url : url.slice(0, qAt);
-      const method = req.method === 'HEAD' ? 'GET' : req.method;
-      if (rawPath === '/healthz') {
-        routeName = '/healthz';
-        if (method !== 'GET') throw methodNotAllowed(res, 'GET, HEAD');
-        return sendJson(res, 200, { status: 'ok' }, req.method === 'HEAD');
-      }
-      const entry = matchBearer(deps.tokens, req.headers.authorization);
-      // Refused requests are limited by address, so guessing tokens is as slow as any other flood.
-      const decision = limiter.take(entry ? `token:${entry.name}` : `addr:${addressKey(address)}`);
-      if (!decision.allowed) {
-        res.setHeader('retry-after', String(decision.retryAfterSeconds));
-        throw new VigiaError('VIGIA_ERR_RATE_LIMITED');
-      }
-      if (!entry) {
-        log.warn({ ip: address, method: req.method, url: url.slice(0, 200) }, 'request without a valid token');
-        throw new VigiaError('VIGIA_ERR_UNAUTHORIZED');
-      }
-      client = entry.name;
-      if (url.length > MAX_URL) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'URL too long');
-      let path: string;
-      try {
-        path = decodeURIComponent(rawPath);
-      } catch {
-        throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'malformed percent-encoding in the path');
-      }
-      const candidates = routes.filter((r) => r.path.test(path));
-      if (candidates.length === 0) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
-      const route = candidates.find((r) => r.method === method);
-      if (!route) throw methodNotAllowed(res, candidates.map((r) => (r.method === 'GET' ? 'GET, HEAD' : r.method)).join(', '));
-      routeName = route.name;
-      if (!entry.scopes.includes(route.scope)) {
-        log.warn({ client: entry.name, url: url.slice(0, 200), need: route.scope }, 'token lacks scope');
-        res.setHeader('www-authenticate', `Bearer error="insufficient_scope", scope="${route.scope}"`);
-        throw new VigiaError('VIGIA_ERR_FORBIDDEN', `this endpoint needs scope "${route.scope}"`);
-      }
-      const params = route.path.exec(path)!.slice(1);
-      const query = parseSearch(qAt === -1 ? '' : url.slice(qAt + 1));
-      const result = await route.handler({ req, res, params, query, client: entry.name });
-      if (result !== SENT) sendJson(res, 200, result, req.method === 'HEAD');
-    } catch (err) {
-      if (!(err instanceof VigiaError)) log.error({ err, url: req.url?.slice(0, 200) }, 'request failed');
-      if (res.headersSent) return void res.destroy();
-      const { status, body, retryAfterSeconds } = errorBody(err);
-      if (actionCall !== undefined && !reachedActionService.has(req)) {
+  return createPipelineServer(
+    // A few hundred half-open sockets from one address must not lock everyone else out.
+    { requestTimeoutMs: limits.requestTimeoutMs, keepAliveTimeoutMs: limits.keepAliveTimeoutMs, maxConnections: limits.maxConnections ?? 1024, maxConnectionsPerAddress: limits.maxConnectionsPerAddress ?? 128 },
+    deps.tls,
+    {
+      // One audience: every route needs a token from the token file (refused ones are limited by address).
+      mounts: [{ name: 'api', owns: () => true, authenticate: bearerTokenAuthenticator(deps.tokens, limiter), credential: 'bearer', routes }],
+      log,
+      ...(deps.onResponse ? { onResponse: deps.onResponse } : {}),
+      onFailure: ({ req, principal, address, status, code }) => {
+        // Every refused action call reaches the audit log: here when the HTTP layer refused it before
+        // the action service saw it (that one audits its own refusals).
+        const actionCall = req.method === 'POST' ? /^\/v1\/actions\/([^/?]{1,200})(?:\?|$)/.exec(req.url ?? '')?.[1] : undefined;
+        if (actionCall === undefined || reachedActionService.has(req)) return;
         let action = actionCall;
         try {
           action = decodeURIComponent(actionCall);
         } catch {
           /* keep it encoded */
         }
-        deps.onActionRefused?.({ action, client, address, status, code: err instanceof VigiaError ? err.code : 'VIGIA_ERR_INTERNAL' });
-      }
-      if (retryAfterSeconds !== undefined && !res.hasHeader('retry-after')) res.setHeader('retry-after', String(retryAfterSeconds));
-      if (status === 401) res.setHeader('www-authenticate', 'Bearer');
-      // After a refused body (413, 415, 400 on JSON) the rest of it is never read: close the connection.
-      const close = status === 413 || status === 415 || (req.method === 'POST' && !req.readableEnded);
-      send(res, status, 'application/json; charset=utf-8', body, false, close);
-    }
-  };
-
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
-  // A few hundred half-open sockets from one address must not lock everyone else out.
-  const server = createBoundedServer(
-    { requestTimeoutMs: limits.requestTimeoutMs, keepAliveTimeoutMs: limits.keepAliveTimeoutMs, maxConnections: limits.maxConnections ?? 1024, maxConnectionsPerAddress: limits.maxConnectionsPerAddress ?? 128 },
-    deps.tls,
-    onRequest,
+        deps.onActionRefused?.({ action, client: principal?.name ?? null, address, status, code });
+      },
+    },
   );
-  // `Expect: 100-continue`: say "continue" only to a caller with a valid token; others get their 401
-  // without being invited to send the body.
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (matchBearer(deps.tokens, req.headers.authorization)) res.writeContinue();
-    onRequest(req, res);
-  });
-
-  return {
-    server,
-    listen: (host, port) => listenOn(server, host, port),
-    // Requests still running after the grace (a client that keeps its socket busy) are cut off.
-    close: (graceMs = 5000) => closeGracefully(server, graceMs, () => (closing = true)),
-  };
 }
 
 function parseQuery<S extends z.ZodTypeAny>(schema: S, query: Record<string, string | string[]>): z.output<S> {

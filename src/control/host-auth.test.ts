@@ -83,3 +83,30 @@ test('hostChanged: the old token of that host stops at once, the new one is know
   tokens.delete(hashToken(NEW));
   assert.equal(await auth.authenticate(`Bearer ${NEW}`), undefined, 'removed: refused at once');
 });
+
+test('host names resolve through the same cache: known and unknown names are remembered, enrolment and removal drop them', async () => {
+  let now = 0;
+  let calls = 0;
+  const byName = new Map<string, HostIdentity>([['db-1', HOST]]);
+  const store = { hostByName: async (name: string) => (calls++, byName.get(name)) } as unknown as ControlStore;
+  const auth = new HostAuth(store, { now: () => now, ttlMs: 300_000, negativeTtlMs: 30_000 });
+  assert.deepEqual(await auth.byName('db-1'), HOST);
+  assert.deepEqual(await auth.byName('db-1'), HOST);
+  assert.equal(await auth.byName('db-2'), undefined);
+  assert.equal(await auth.byName('db-2'), undefined);
+  assert.equal(calls, 2, 'one query per name');
+  const db2 = { id: 2, name: 'db-2' };
+  byName.set('db-2', db2);
+  auth.hostChanged(db2.id, hashToken('x'.repeat(43)), db2);
+  assert.deepEqual(await auth.byName('db-2'), db2, 'an enrolment forgets that the name was unknown');
+  byName.delete('db-1');
+  auth.hostChanged(HOST.id);
+  assert.equal(await auth.byName('db-1'), undefined, 'a removal forgets the name at once');
+  now = 29_999;
+  const before = calls;
+  await auth.byName('db-1');
+  assert.equal(calls, before, 'still remembered as unknown');
+  now = 30_001;
+  await auth.byName('db-1');
+  assert.equal(calls, before + 1);
+});

@@ -4,7 +4,8 @@
  * one query per five reports, and a token rotated or removed on another replica stops working there
  * within that time; on this replica at once). Unknown tokens are remembered briefly in a separate,
  * smaller table, so guessing can neither cost a query per attempt nor push real hosts out. Concurrent
- * lookups of one token share one query.
+ * lookups of one token share one query. Host names are resolved to hosts the same way (for relays that
+ * post reports of many hosts with one operator token), with the same lifetimes and invalidation.
  */
 import { hashToken } from '../core/auth.js';
 import type { ControlStore, HostIdentity } from './store/control-store.js';
@@ -34,6 +35,10 @@ export class HostAuth {
   private readonly hashOfHost = new Map<number, string>();
   private readonly unknown = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<HostIdentity | undefined>>();
+  /** Host name -> the host (or undefined: no such host) until a time; `nameOfHost` drops one by id. */
+  private readonly names = new Map<string, { host: HostIdentity | undefined; until: number }>();
+  private readonly nameOfHost = new Map<number, string>();
+  private readonly inflightNames = new Map<string, Promise<HostIdentity | undefined>>();
   /** Bumped by invalidate(): a lookup that started before must not cache its (maybe stale) answer. */
   private generation = 0;
 
@@ -73,6 +78,24 @@ export class HostAuth {
     }
   }
 
+  /** The enrolled host named `name`, or undefined; cached like tokens (known: ttlMs, unknown: negativeTtlMs). */
+  async byName(name: string): Promise<HostIdentity | undefined> {
+    const c = this.names.get(name);
+    if (c && c.until > this.opts.now()) return c.host;
+    const pending = this.inflightNames.get(name);
+    if (pending) return pending;
+    const generation = this.generation;
+    const lookup = this.store.hostByName(name);
+    this.inflightNames.set(name, lookup);
+    try {
+      const host = await lookup;
+      if (generation === this.generation) this.rememberName(name, host);
+      return host;
+    } finally {
+      if (this.inflightNames.get(name) === lookup) this.inflightNames.delete(name);
+    }
+  }
+
   /** Forget every cached lookup. */
   invalidate(): void {
     this.generation++;
@@ -80,6 +103,9 @@ export class HostAuth {
     this.hashOfHost.clear();
     this.unknown.clear();
     this.inflight.clear();
+    this.names.clear();
+    this.nameOfHost.clear();
+    this.inflightNames.clear();
   }
 
   /**
@@ -90,9 +116,15 @@ export class HostAuth {
   hostChanged(hostId: number, newTokenHash?: string, host?: HostIdentity): void {
     this.generation++;
     this.inflight.clear();
+    this.inflightNames.clear();
     const old = this.hashOfHost.get(hostId);
     if (old !== undefined) this.known.delete(old);
     this.hashOfHost.delete(hostId);
+    const name = this.nameOfHost.get(hostId);
+    if (name !== undefined) this.names.delete(name);
+    this.nameOfHost.delete(hostId);
+    // A name looked up before its host was enrolled is remembered as unknown: not any more.
+    if (host) this.names.delete(host.name);
     if (newTokenHash !== undefined && host) {
       this.unknown.delete(newTokenHash);
       this.remember(newTokenHash, host);
@@ -118,6 +150,18 @@ export class HostAuth {
       if (this.unknown.size >= this.opts.maxNegativeEntries) this.unknown.delete(this.unknown.keys().next().value!);
       this.unknown.set(hash, now + this.opts.negativeTtlMs);
     }
+  }
+
+  private rememberName(name: string, host: HostIdentity | undefined): void {
+    this.names.delete(name);
+    if (this.names.size >= this.opts.maxEntries) {
+      const oldest = this.names.keys().next().value!;
+      const id = this.names.get(oldest)!.host?.id;
+      if (id !== undefined) this.nameOfHost.delete(id);
+      this.names.delete(oldest);
+    }
+    if (host) this.nameOfHost.set(host.id, name);
+    this.names.set(name, { host, until: this.opts.now() + (host ? this.opts.ttlMs : this.opts.negativeTtlMs) });
   }
 }
 

@@ -113,7 +113,7 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
     await runs.resume();
     life.defer('fleet runs', () => runs.close());
     life.defer('agent polls', () => channel.close());
-    fleet = { channel, rollouts, bundles, runs };
+    fleet = { channel, rollouts, bundles, runs, audit: (limit) => fleetStore.auditLines(limit), checks: () => fleetStore.latestChecks() };
   } else {
     log.info('--no-fleet: this process serves reports only (agent polls, bundles, rollouts and fleet runs answer 404)');
   }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { pino } from 'pino';
 import { hashToken, newToken, parseTokenEntries } from '../core/auth.js';
 import type { HostReport } from '../core/contracts/host-report.js';
-import { silentLogger } from '../core/log.js';
 import { HostAuth } from './host-auth.js';
 import { IngestQueue } from './ingest-queue.js';
 import { createControlServer, DEFAULT_CONTROL_LIMITS, isValidDay, previousUtcDay, type ControlServer } from './server.js';
@@ -11,6 +13,9 @@ import { openControlStore } from './store/sql-store.js';
 
 const readToken = newToken();
 const adminToken = newToken();
+const ingestToken = newToken();
+const logLines: Record<string, unknown>[] = [];
+const log = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
 const NOW = new Date('2026-12-01T07:00:30.000Z');
 let store: ControlStore;
 let server: ControlServer;
@@ -37,12 +42,13 @@ function report(host: string, sampledAt: string, usedBytes = 40e9): HostReport {
   };
 }
 
-async function call(method: string, path: string, opts: { token?: string | null; body?: unknown; raw?: string; type?: string } = {}) {
+async function call(method: string, path: string, opts: { token?: string | null; body?: unknown; raw?: string | Buffer; type?: string; encoding?: string; base?: string } = {}) {
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   if (body !== undefined) headers['content-type'] = opts.type ?? 'application/json';
-  const res = await fetch(`${base}${path}`, { method, headers, body });
+  if (opts.encoding) headers['content-encoding'] = opts.encoding;
+  const res = await fetch(`${opts.base ?? base}${path}`, { method, headers, body: typeof body === 'object' ? new Uint8Array(body) : body });
   const text = await res.text();
   let json: any;
   try {
@@ -63,7 +69,7 @@ before(async () => {
   store = await openControlStore({ retentionDays: 90 });
   await store.maintainPartitions(NOW, 90);
   const queue = new IngestQueue(store, { maxWaitMs: 5 });
-  const tokens = parseTokenEntries(`${hashToken(readToken)} name=reader\n${hashToken(adminToken)} scopes=admin name=ops\n`);
+  const tokens = parseTokenEntries(`${hashToken(readToken)} name=reader\n${hashToken(adminToken)} scopes=admin name=ops\n${hashToken(ingestToken)} scopes=ingest name=relay\n`);
   server = createControlServer({
     operatorTokens: tokens,
     hostAuth: new HostAuth(store),
@@ -73,7 +79,7 @@ before(async () => {
     performanceReport: async (day, format) => ({ contentType: 'application/json', body: JSON.stringify({ day, format }) }),
     metrics: async () => 'vigia_control_test 1\n',
     limits: { ...DEFAULT_CONTROL_LIMITS, bodyLimitBytes: 4096, rateLimit: { perSecond: 1000, burst: 1000 } },
-    log: silentLogger(),
+    log,
     now: () => clock,
     onReport: (o) => outcomes.push(o),
   });
@@ -183,3 +189,180 @@ test('100 hosts reporting at once are batched and all stored', async () => {
   const cap = await store.capacityData(NOW, 7);
   assert.equal(cap.volumes.filter((v) => v.host.startsWith('web-')).length, 100);
 });
+
+/** The hosts' latest state, by name. */
+async function seen(host: string) {
+  return (await store.hostStatuses()).find((h) => h.host === host);
+}
+
+test('v2: a host posts a batch (plain or gzip); each report gets its own result, in order', async () => {
+  const token = await enroll('v2-host');
+  const batch = {
+    reports: [
+      report('v2-host', '2026-12-01T07:00:00.000Z'),
+      report('db-0001', '2026-12-01T07:00:00.000Z'),
+      { ...report('v2-host', '2026-12-01T07:00:01.000Z'), devices: 'no' },
+      report('v2-host', '2026-12-01T07:00:00.000Z'),
+    ],
+  };
+  const plain = await call('POST', '/v2/reports', { token, body: batch });
+  assert.equal(plain.status, 200, plain.text);
+  assert.deepEqual(plain.json.results.map((r: any) => r.outcome ?? r.error.code), ['stored', 'CONTROL_ERR_HOST_MISMATCH', 'CONTROL_ERR_INVALID_REPORT', 'duplicate']);
+  assert.match(plain.json.results[2].error.message, /devices/);
+  const gz = gzipSync(JSON.stringify({ reports: [report('v2-host', '2026-12-01T07:00:02.000Z'), report('v2-host', '2026-12-01T07:00:03.000Z')] }));
+  const zipped = await call('POST', '/v2/reports', { token, raw: gz, encoding: 'gzip' });
+  assert.equal(zipped.status, 200, zipped.text);
+  assert.deepEqual(zipped.json.results, [{ outcome: 'stored' }, { outcome: 'stored' }]);
+  assert.equal((await seen('v2-host'))!.lastSampledAt!.toISOString(), '2026-12-01T07:00:03.000Z');
+  assert.equal((await call('POST', '/v1/reports', { token, body: report('v2-host', '2026-12-01T07:00:04.000Z') })).json.outcome, 'stored', 'v1 still works');
+  const brotli = await call('POST', '/v2/reports', { token, raw: gz, encoding: 'br' });
+  assert.equal(brotli.status, 415);
+});
+
+test('v2: a batch refused as a whole stores nothing: a gzip bomb, a ratio over the bound, too many reports, bad JSON, a bare array', async () => {
+  const token = await enroll('v2-bomb');
+  const valid = JSON.stringify(report('v2-bomb', '2026-12-01T07:00:00.000Z'));
+  // 64 MiB of spaces inside a valid batch: ~65 KB on the wire, cut off while inflating.
+  const bomb = gzipSync(Buffer.concat([Buffer.from(`{"reports":[${valid}`), Buffer.alloc(64 * 1024 * 1024, 0x20), Buffer.from(']}')]));
+  const refused = await call('POST', '/v2/reports', { token, raw: bomb, encoding: 'gzip' });
+  assert.equal(refused.status, 413);
+  assert.equal(refused.json.error.code, 'VIGIA_ERR_BODY_TOO_LARGE');
+  // 2 MiB of spaces: under the inflated-size bound, but ~1,000 times its compressed size.
+  const dense = gzipSync(Buffer.concat([Buffer.from(`{"reports":[${valid}`), Buffer.alloc(2 * 1024 * 1024, 0x20), Buffer.from(']}')]));
+  const ratio = await call('POST', '/v2/reports', { token, raw: dense, encoding: 'gzip' });
+  assert.equal(ratio.status, 413);
+  assert.match(ratio.json.error.message, /inflates more than 100 times/);
+  const many = { reports: Array.from({ length: 101 }, (_, i) => report('v2-bomb', new Date(Date.parse('2026-12-01T06:00:00.000Z') + i * 1000).toISOString())) };
+  const tooMany = await call('POST', '/v2/reports', { token, body: many });
+  assert.equal(tooMany.status, 413);
+  assert.match(tooMany.json.error.message, /at most 100 reports/);
+  assert.equal((await call('POST', '/v2/reports', { token, raw: `{"reports":[${valid}` })).status, 400);
+  assert.equal((await call('POST', '/v2/reports', { token, raw: `[${valid}]` })).status, 400);
+  assert.equal((await call('POST', '/v2/reports', { token, body: { reports: [] } })).status, 400);
+  assert.equal((await call('POST', '/v2/reports', { token, raw: gzipSync('{"reports":'), encoding: 'gzip' })).status, 400);
+  assert.equal((await seen('v2-bomb'))!.lastSeen, null, 'nothing was stored');
+});
+
+test('v2: a relay with scope ingest posts for any enrolled host; read and admin tokens cannot, and ingest reads nothing', async () => {
+  await enroll('relay-a');
+  await enroll('relay-b');
+  const r = await call('POST', '/v2/reports', {
+    token: ingestToken,
+    raw: gzipSync(JSON.stringify({ reports: [report('relay-a', '2026-12-01T07:00:00.000Z'), report('no-such-host', '2026-12-01T07:00:00.000Z'), report('relay-b', '2026-12-01T07:00:00.000Z')] })),
+    encoding: 'gzip',
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.results.map((x: any) => x.outcome ?? x.error.code), ['stored', 'CONTROL_ERR_UNKNOWN_HOST', 'stored']);
+  assert.ok((await seen('relay-a'))!.lastSeen && (await seen('relay-b'))!.lastSeen);
+  for (const token of [readToken, adminToken]) {
+    const refused = await call('POST', '/v2/reports', { token, body: { reports: [report('relay-a', '2026-12-01T07:01:00.000Z')] } });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.get('www-authenticate'), 'Bearer error="insufficient_scope", scope="ingest"');
+  }
+  assert.equal((await call('GET', '/v1/hosts', { token: ingestToken })).status, 403, 'ingest does not imply read');
+  assert.equal((await call('POST', '/v1/reports', { token: ingestToken, body: report('relay-a', '2026-12-01T07:02:00.000Z') })).status, 401, 'v1 takes host tokens only');
+  assert.equal((await call('POST', '/v2/reports', { token: 'not-a-token-at-all', body: { reports: [] } })).status, 401);
+});
+
+test('v2: a batch cannot make one host report faster than v1 would (its host bucket pays per report)', async () => {
+  await enroll('relay-busy');
+  const t0 = Date.parse('2026-12-01T05:00:00.000Z');
+  const reports = Array.from({ length: 101 }, (_, i) => report('relay-busy', new Date(t0 + i * 1000).toISOString()));
+  const r = await call('POST', '/v2/reports', { token: ingestToken, body: { reports } });
+  assert.equal(r.status, 200, r.text);
+  const codes = r.json.results.map((x: any) => x.outcome ?? x.error.code);
+  assert.equal(codes.filter((c: string) => c === 'stored').length, 100, 'the burst of the host bucket (100)');
+  assert.equal(codes[100], 'VIGIA_ERR_RATE_LIMITED');
+  assert.ok(Number(r.headers.get('retry-after')) >= 1, 'the client is told when to send the refused ones again');
+});
+
+test('bulk enrolment: up to 1,000 hosts in one request, one audit line each; the single form is unchanged', async () => {
+  const r = await call('POST', '/v1/hosts/enroll', { token: adminToken, body: { hosts: [{ host: 'bulk-1', tags: { dc: 'mad1' } }, { host: 'bulk-2' }, { host: 'db-0001' }] } });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.hosts.map((h: any) => [h.host, h.created]), [['bulk-1', true], ['bulk-2', true], ['db-0001', false]]);
+  const audit = logLines.filter((l) => l.audit === true && ['bulk-1', 'bulk-2', 'db-0001'].includes(l.host as string) && l.client === 'ops');
+  assert.deepEqual(audit.slice(-3).map((l) => l.msg), ['host enrolled', 'host enrolled', 'host token rotated']);
+  const token = r.json.hosts[0].token as string;
+  assert.equal((await call('POST', '/v1/reports', { token, body: report('bulk-1', '2026-12-01T07:00:00.000Z') })).status, 200, 'the new token works at once');
+  assert.equal((await seen('bulk-1'))!.tags.dc, 'mad1');
+  const twice = await call('POST', '/v1/hosts/enroll', { token: adminToken, body: { hosts: [{ host: 'bulk-3' }, { host: 'bulk-3' }] } });
+  assert.equal(twice.status, 400);
+  assert.match(twice.json.error.message, /named twice/);
+  const tooMany = await call('POST', '/v1/hosts/enroll', { token: adminToken, body: { hosts: Array.from({ length: 1001 }, (_, i) => ({ host: `bulk-x${i}` })) } });
+  assert.equal(tooMany.status, 400);
+  assert.equal((await call('POST', '/v1/hosts/enroll', { token: adminToken, body: { hosts: [] } })).status, 400);
+  assert.equal(await seen('bulk-3'), undefined, 'a refused batch enrols nothing');
+  assert.equal((await call('POST', '/v1/hosts/enroll', { token: readToken, body: { hosts: [{ host: 'bulk-4' }] } })).status, 403);
+});
+
+test('a follower forwards fleet routes once authenticated and scope-checked, body unread; operator reads and ingest stay local', async () => {
+  const forwarded: { method: string; url: string; body: string }[] = [];
+  const forwardToLeader = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    assert.equal(req.readableEnded, false, 'the body was not read before the hook');
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    forwarded.push({ method: req.method!, url: req.url!, body: Buffer.concat(chunks).toString('utf8') });
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"from":"leader"}');
+  };
+  const tokens = parseTokenEntries(`${hashToken(readToken)} name=reader\n${hashToken(adminToken)} scopes=admin name=ops\n${hashToken(ingestToken)} scopes=ingest name=relay\n`);
+  const follower = createControlServer({
+    operatorTokens: tokens,
+    hostAuth: new HostAuth(store),
+    store,
+    ingest: (item) => store.ingest([item]).then((o) => o[0]!),
+    capacityReport: async () => ({ contentType: 'application/json', body: '{}' }),
+    performanceReport: async () => ({ contentType: 'application/json', body: '{}' }),
+    metrics: async () => '',
+    limits: { ...DEFAULT_CONTROL_LIMITS, rateLimit: { perSecond: 1000, burst: 1000 } },
+    log: silent(),
+    now: () => clock,
+    forwardToLeader,
+  });
+  const a = await follower.listen('127.0.0.1', 0);
+  const fb = `http://127.0.0.1:${a.port}`;
+  try {
+    const host = await enroll('follower-host');
+    const leader = async (method: string, path: string, opts: Parameters<typeof call>[2]) => {
+      const n = forwarded.length;
+      const r = await call(method, path, { ...opts, base: fb });
+      return { ...r, forwarded: forwarded.length > n };
+    };
+    // Reaches the leader: fleet routes, for the right credential and scope.
+    const poll = await leader('GET', '/v1/agent/poll?wait=0', { token: host });
+    assert.deepEqual([poll.status, poll.json, poll.forwarded], [200, { from: 'leader' }, true]);
+    assert.equal((await leader('GET', '/v1/bundles', { token: readToken })).forwarded, true);
+    assert.equal((await leader('GET', '/v1/audit?limit=5', { token: readToken })).forwarded, true);
+    assert.equal((await leader('GET', '/v1/checks', { token: readToken })).forwarded, true);
+    assert.equal((await leader('POST', '/v1/rollouts/current/pause', { token: adminToken })).forwarded, true);
+    const status = await leader('POST', '/v1/agent/bundle-status', { token: host, body: { release: 1 } });
+    assert.equal(status.forwarded, true);
+    assert.equal(forwarded.at(-1)!.body, '{"release":1}', 'the body reached the leader untouched');
+    // Refused here: no credential, wrong credential, missing scope, unknown path, wrong method.
+    for (const [method, path, token, code] of [
+      ['GET', '/v1/agent/poll', null, 401],
+      ['GET', '/v1/agent/poll', readToken, 401],
+      ['GET', '/v1/bundles', host, 401],
+      ['POST', '/v1/bundles', readToken, 403],
+      ['POST', '/v1/runs', adminToken, 403],
+      ['GET', '/v1/agent/nope', host, 404],
+      ['DELETE', '/v1/drift', readToken, 405],
+    ] as const) {
+      const r = await leader(method, path, { token });
+      assert.deepEqual([r.status, r.forwarded], [code, false], `${method} ${path}`);
+    }
+    // Served here: operator reads, enrolment, ingest (v1 and v2).
+    const before = forwarded.length;
+    assert.equal((await leader('GET', '/v1/hosts', { token: readToken })).status, 200);
+    assert.equal((await leader('POST', '/v1/reports', { token: host, body: report('follower-host', '2026-12-01T07:00:00.000Z') })).json.outcome, 'stored');
+    assert.equal((await leader('POST', '/v2/reports', { token: ingestToken, body: { reports: [report('follower-host', '2026-12-01T07:00:01.000Z')] } })).json.results[0].outcome, 'stored');
+    assert.equal((await leader('GET', '/v1/reports/capacity', { token: readToken })).status, 200);
+    assert.equal((await leader('POST', '/v1/hosts/enroll', { token: adminToken, body: { host: 'follower-2' } })).status, 200);
+    assert.equal(forwarded.length, before, 'none of those reached the leader');
+  } finally {
+    await follower.close(100);
+  }
+});
+
+function silent() {
+  return pino({ level: 'silent' });
+}

@@ -22,10 +22,12 @@ export function newToken(): string {
 /**
  * What a token may do. `read`: every GET API; `actions`: run agent actions (agent API); `run`: dispatch
  * fleet runs through the control plane; `admin`: change the control plane's state (enrol and remove
- * hosts, publish bundles, steer rollouts). `admin` does not imply `run`: running commands on the
- * fleet is granted on its own.
+ * hosts, publish bundles, steer rollouts); `ingest`: post report batches for any enrolled host
+ * (`POST /v2/reports`: a relay such as the simulator or a puller). `admin` does not imply `run`:
+ * running commands on the fleet is granted on its own. `ingest` neither implies nor is implied by any
+ * other scope: a relay's token reads nothing, and an operator's token writes no reports.
  */
-export type Scope = 'read' | 'actions' | 'run' | 'admin';
+export type Scope = 'read' | 'actions' | 'run' | 'admin' | 'ingest';
 
 /** The scopes a line without `scopes=` gets: read only (least privilege). */
 export const DEFAULT_SCOPES: readonly Scope[] = Object.freeze(['read']);
@@ -38,7 +40,9 @@ export interface TokenEntry {
   readonly name: string;
 }
 
-const SCOPES: readonly string[] = ['read', 'actions', 'run', 'admin'];
+const SCOPES: readonly string[] = ['read', 'actions', 'run', 'admin', 'ingest'];
+/** Scopes that imply `read` (whoever may start a run may read the run it started). */
+const IMPLY_READ: readonly string[] = ['actions', 'run', 'admin'];
 
 /**
  * Parse a token file: one `sha256:<64 hex> [scopes=read,actions] [name=<label>]` per line; `#` comments
@@ -65,7 +69,7 @@ export function parseTokenEntries(text: string): TokenEntry[] {
         const bad = list.find((s) => !SCOPES.includes(s));
         if (bad !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', `token file line ${i + 1}: unknown scope "${bad.slice(0, 40)}" (scopes: ${SCOPES.join(', ')})`);
         // `actions`, `run` and `admin` imply `read`: a token that may start a run may also read the run it started.
-        scopes = Object.freeze([...new Set(list.some((s) => s !== 'read') ? ['read', ...list] : list)] as Scope[]);
+        scopes = Object.freeze([...new Set(list.some((s) => IMPLY_READ.includes(s)) ? ['read', ...list] : list)] as Scope[]);
       }
     }
     if (entries.some((e) => e.hash.toString('hex') === m[1])) throw new VigiaError('VIGIA_ERR_CONFIG', `token file line ${i + 1}: the same token hash appears twice`);

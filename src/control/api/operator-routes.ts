@@ -1,0 +1,240 @@
+/**
+ * Operator routes: everything an operator token (--auth-token-file) may do, by scope. `read`: fleet
+ * views, reports, /metrics; `admin`: enrol and remove hosts, publish bundles, steer rollouts; `run`:
+ * fleet runs. The fleet-change routes (bundles, rollouts, drift, checks, audit, runs) are `leader`
+ * routes: a follower process authenticates and scope-checks them, then forwards them to the leader.
+ */
+import { z } from 'zod';
+import { hashToken, newToken } from '../../core/auth.js';
+import { HOST_NAME_RE } from '../../core/contracts/host-report.js';
+import { VigiaError } from '../../core/errors.js';
+import { readJsonBody, send, validateQuery } from '../../core/http.js';
+import { SENT, type Authenticate, type Mount, type Route } from '../../core/http-pipeline.js';
+import { publishBodySchema } from '../bundles/bundle-service.js';
+import { startRunSchema } from '../fleet-runs/run-service.js';
+import type { ControlServerDeps, FleetApi } from '../server.js';
+import { isValidDay, issues, jsonBody, noQuery, previousUtcDay, REPORT_FORMATS, type OperatorPrincipal } from './shared.js';
+
+/** Most bytes of a publish request (a 16 MiB archive in base64 plus the envelopes). */
+export const MAX_PUBLISH_BYTES = 23 * 1024 * 1024;
+/** Most hosts one bulk enrolment may name. */
+export const MAX_BULK_ENROLL_HOSTS = 1000;
+/** Most bytes of an enrolment request (1,000 hosts with a few tags each fit in ~200 KB). */
+export const MAX_ENROLL_BYTES = 2 * 1024 * 1024;
+
+const formatQuery = z.object({ format: z.enum(REPORT_FORMATS).default('json') }).strict();
+const performanceQuery = z
+  .object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional(), format: z.enum(REPORT_FORMATS).default('json') })
+  .strict();
+const resultsQuery = z.object({ after: z.coerce.number().int().min(0).max(1e9).default(0), wait: z.coerce.number().int().min(0).max(30).default(0) }).strict();
+const auditQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(100) }).strict();
+const tagsSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/), z.string().max(256).refine((v) => !v.includes('\u0000'), 'must not contain NUL')).refine((t) => Object.keys(t).length <= 32, 'at most 32 tags');
+const enrollHost = z.object({ host: z.string().regex(HOST_NAME_RE, 'host name: letters, digits, . _ -, at most 253'), tags: tagsSchema.optional() }).strict();
+const bulkEnroll = z
+  .object({ hosts: z.array(enrollHost).min(1).max(MAX_BULK_ENROLL_HOSTS) })
+  .strict()
+  .refine((b) => new Set(b.hosts.map((h) => h.host)).size === b.hosts.length, 'a host is named twice');
+
+/** The operator mount: owns every path no other mount owns; operator tokens only. */
+export function operatorMount(deps: ControlServerDeps, authenticate: Authenticate<OperatorPrincipal>, now: () => Date): Mount<OperatorPrincipal> {
+  const { log } = deps;
+  /** Enrol (or rotate) one host; its new token is known to this process's cache at once. */
+  const enroll = async (entry: z.infer<typeof enrollHost>, client: string) => {
+    const token = newToken();
+    const tokenHash = hashToken(token);
+    // No tags given: a rotation keeps the operator's tags.
+    const { created, host } = await deps.store.enrollHost(entry.host, tokenHash, entry.tags);
+    deps.hostAuth.hostChanged(host.id, tokenHash, host);
+    log.info({ audit: true, client, host: host.name, created }, created ? 'host enrolled' : 'host token rotated');
+    return { host: host.name, token, created };
+  };
+  const routes: Route<OperatorPrincipal>[] = [
+    {
+      method: 'GET', name: '/v1/hosts', path: /^\/v1\/hosts$/, scope: 'read',
+      handler: async ({ query }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return { hosts: await deps.store.hostStatuses() };
+      },
+    },
+    {
+      // `{"host","tags"?}` enrols one host; `{"hosts":[...]}` up to 1,000, one audit line each. Hosts are
+      // enrolled one after the other: when one fails the earlier ones are enrolled but their tokens are
+      // not answered; sending the batch again rotates them (the unanswered tokens were never used).
+      method: 'POST', name: '/v1/hosts/enroll', path: /^\/v1\/hosts\/enroll$/, scope: 'admin',
+      handler: async ({ req, query, principal }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const body = await readJsonBody(req, MAX_ENROLL_BYTES);
+        if (body !== null && typeof body === 'object' && 'hosts' in body) {
+          const parsed = bulkEnroll.safeParse(body);
+          if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
+          const hosts = [];
+          for (const entry of parsed.data.hosts) hosts.push(await enroll(entry, principal.name));
+          return { hosts };
+        }
+        const parsed = enrollHost.safeParse(body);
+        if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
+        return enroll(parsed.data, principal.name);
+      },
+    },
+    {
+      method: 'DELETE', name: '/v1/hosts/:name', path: /^\/v1\/hosts\/([^/]+)$/, scope: 'admin',
+      handler: async ({ params, query, principal }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const name = params[0]!;
+        const known = HOST_NAME_RE.test(name) ? await deps.store.hostByName(name) : undefined;
+        if (!known || !(await deps.store.removeHost(name))) throw new VigiaError('CONTROL_ERR_UNKNOWN_HOST', name.slice(0, 253));
+        deps.hostAuth.hostChanged(known.id);
+        deps.fleet?.rollouts.onHostRemoved(known.id);
+        log.info({ audit: true, client: principal.name, host: name }, 'host removed');
+        return { host: name, removed: true };
+      },
+    },
+    {
+      method: 'GET', name: '/v1/reports/capacity', path: /^\/v1\/reports\/capacity$/, scope: 'read',
+      handler: async ({ res, query }) => {
+        const q = validateQuery(formatQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const r = await deps.capacityReport(q.format);
+        send(res, 200, r.contentType, r.body);
+        return SENT;
+      },
+    },
+    {
+      method: 'GET', name: '/v1/reports/performance', path: /^\/v1\/reports\/performance$/, scope: 'read',
+      handler: async ({ res, query }) => {
+        const q = validateQuery(performanceQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const day = q.day ?? previousUtcDay(now());
+        if (!isValidDay(day)) throw new VigiaError('CONTROL_ERR_INVALID_DAY', day);
+        const r = await deps.performanceReport(day, q.format);
+        send(res, 200, r.contentType, r.body);
+        return SENT;
+      },
+    },
+    {
+      method: 'GET', name: '/metrics', path: /^\/metrics$/, scope: 'read',
+      handler: async ({ res, query }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await deps.metrics());
+        return SENT;
+      },
+    },
+  ];
+  // Fleet routes exist where fleet changes are served here or forwarded to the leader; elsewhere
+  // (--no-fleet) they are unknown paths (404).
+  if (deps.fleet || deps.forwardToLeader) routes.push(...fleetRoutes(deps));
+  return { name: 'operator', owns: () => true, authenticate, credential: 'operator', routes };
+}
+
+/** The fleet-change routes; their handlers run in the leader (or the only process). */
+function fleetRoutes(deps: ControlServerDeps): Route<OperatorPrincipal>[] {
+  const fleet = (): FleetApi => {
+    if (!deps.fleet) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
+    return deps.fleet;
+  };
+  const runId = (p: string): number => Number(p);
+  const routes: Omit<Route<OperatorPrincipal>, 'leader'>[] = [
+    {
+      method: 'GET', name: '/v1/bundles', path: /^\/v1\/bundles$/, scope: 'read',
+      handler: async ({ query }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return fleet().bundles.index();
+      },
+    },
+    {
+      method: 'POST', name: '/v1/bundles', path: /^\/v1\/bundles$/, scope: 'admin',
+      handler: async ({ req, query, principal }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return fleet().bundles.publish(await jsonBody(req, publishBodySchema, MAX_PUBLISH_BYTES), principal.name);
+      },
+    },
+    {
+      method: 'GET', name: '/v1/rollouts/current', path: /^\/v1\/rollouts\/current$/, scope: 'read',
+      handler: async ({ query }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const view = fleet().rollouts.view();
+        if (!view) throw new VigiaError('CONTROL_ERR_NO_ROLLOUT', 'nothing was published yet');
+        return view;
+      },
+    },
+    ...(['pause', 'resume', 'rollback'] as const).map((step): Route<OperatorPrincipal> => ({
+      method: 'POST', name: `/v1/rollouts/current/${step}`, path: new RegExp(`^/v1/rollouts/current/${step}$`), scope: 'admin',
+      handler: async ({ query, principal }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return fleet().rollouts[step](principal.name);
+      },
+    })),
+    {
+      method: 'GET', name: '/v1/drift', path: /^\/v1\/drift$/, scope: 'read',
+      handler: async ({ query }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const f = fleet();
+        return { rollout: f.rollouts.view() ?? null, releases: f.rollouts.drift() };
+      },
+    },
+    {
+      method: 'GET', name: '/v1/audit', path: /^\/v1\/audit$/, scope: 'read',
+      handler: async ({ query }) => {
+        const q = validateQuery(auditQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return { lines: await fleet().audit(q.limit) };
+      },
+    },
+    {
+      method: 'GET', name: '/v1/checks', path: /^\/v1\/checks$/, scope: 'read',
+      handler: async ({ query }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return { hosts: await fleet().checks() };
+      },
+    },
+    {
+      method: 'POST', name: '/v1/runs', path: /^\/v1\/runs$/, scope: 'run',
+      handler: async ({ req, query, principal }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return fleet().runs.start(await jsonBody(req, startRunSchema, deps.limits.bodyLimitBytes), principal.name);
+      },
+    },
+    {
+      method: 'GET', name: '/v1/runs', path: /^\/v1\/runs$/, scope: 'read',
+      handler: async ({ query }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return { runs: await fleet().runs.list() };
+      },
+    },
+    {
+      method: 'GET', name: '/v1/runs/:id', path: /^\/v1\/runs\/([0-9]{1,9})$/, scope: 'read',
+      handler: async ({ params, query }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return fleet().runs.view(runId(params[0]!));
+      },
+    },
+    {
+      method: 'GET', name: '/v1/runs/:id/results', path: /^\/v1\/runs\/([0-9]{1,9})\/results$/, scope: 'read',
+      handler: async ({ res, params, query }) => {
+        const q = validateQuery(resultsQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        // A client that goes away ends the wait. The listener is on the response (not the
+        // keep-alive socket, where one per request would pile up) and is removed afterwards.
+        const abort = new AbortController();
+        const onClose = (): void => abort.abort();
+        res.once('close', onClose);
+        try {
+          return await fleet().runs.results(runId(params[0]!), q.after, q.wait * 1000, abort.signal);
+        } finally {
+          res.off('close', onClose);
+        }
+      },
+    },
+    {
+      method: 'GET', name: '/v1/runs/:id/hosts', path: /^\/v1\/runs\/([0-9]{1,9})\/hosts$/, scope: 'read',
+      handler: async ({ params, query }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return { hosts: await fleet().runs.hosts(runId(params[0]!)) };
+      },
+    },
+    {
+      method: 'POST', name: '/v1/runs/:id/cancel', path: /^\/v1\/runs\/([0-9]{1,9})\/cancel$/, scope: 'run',
+      handler: async ({ params, query, principal }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        return fleet().runs.cancel(runId(params[0]!), principal.name);
+      },
+    },
+  ];
+  return routes.map((r) => ({ ...r, leader: true }));
+}

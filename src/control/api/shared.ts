@@ -1,0 +1,99 @@
+/**
+ * What the control plane's route files share: the principals of its two kinds of credential, their
+ * authenticators, and small validation helpers. Route files (one per audience: operator-routes.ts,
+ * agent-routes.ts, ingest-routes.ts; later the web console's and the log collector's) export a Mount
+ * for the request pipeline (src/core/http-pipeline.ts), and server.ts composes them.
+ */
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { matchBearer, type TokenEntry } from '../../core/auth.js';
+import { VigiaError } from '../../core/errors.js';
+import { addressKey, readJsonBody } from '../../core/http.js';
+import { bearerTokenAuthenticator, rateLimited, type Authenticate, type Principal, type TokenPrincipal } from '../../core/http-pipeline.js';
+import type { RateLimiter } from '../../core/rate-limit.js';
+import type { HostAuth } from '../host-auth.js';
+import type { HostIdentity } from '../store/control-store.js';
+
+/** Formats the report endpoints (and CLI) render. */
+export const REPORT_FORMATS = ['json', 'csv', 'html', 'table'] as const;
+/** One of REPORT_FORMATS. */
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** How far a report's sampled_at may be ahead of the server clock before it is refused. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** An enrolled host, by its own token: authorised by identity (it acts only on its own host). */
+export interface HostPrincipal extends Principal {
+  readonly kind: 'host';
+  readonly host: HostIdentity;
+}
+
+/** An operator token from --auth-token-file, with its scopes. */
+export interface OperatorPrincipal extends TokenPrincipal {
+  readonly kind: 'operator';
+}
+
+/** Whoever the control plane's authenticators let in. */
+export type ControlPrincipal = HostPrincipal | OperatorPrincipal;
+
+/** The rate limiters of the control plane: per operator token or address, and per host. */
+export interface ControlLimiters {
+  readonly limiter: RateLimiter;
+  readonly hostLimiter: RateLimiter;
+}
+
+/** Operator tokens; refused requests are charged to their address. */
+export function operatorAuthenticator(tokens: readonly TokenEntry[], limiters: ControlLimiters): Authenticate<OperatorPrincipal> {
+  return bearerTokenAuthenticator(tokens, limiters.limiter, 'operator') as Authenticate<OperatorPrincipal>;
+}
+
+/**
+ * A host's own token (cached), rate limited per address before a database lookup (so guessing tokens
+ * is limited before it reaches the database) and per host after.
+ */
+export function hostAuthenticator(hostAuth: HostAuth, limiters: ControlLimiters): Authenticate<HostPrincipal> {
+  return async (req, res, address) => {
+    const cached = hostAuth.cached(req.headers.authorization);
+    if (!cached.hit || !cached.host) {
+      const d = limiters.limiter.take(`addr:${addressKey(address)}`);
+      if (!d.allowed) throw rateLimited(res, d.retryAfterSeconds);
+    }
+    const host = cached.hit ? cached.host : await hostAuth.authenticate(req.headers.authorization);
+    if (!host) return undefined;
+    const d = limiters.hostLimiter.take(`host:${host.id}`);
+    if (!d.allowed) throw rateLimited(res, d.retryAfterSeconds);
+    return { kind: 'host', name: host.name, host };
+  };
+}
+
+/** An operator token when the header holds one (no address charge for trying), else a host token. */
+export function operatorOrHostAuthenticator(tokens: readonly TokenEntry[], operator: Authenticate<OperatorPrincipal>, host: Authenticate<HostPrincipal>): Authenticate<ControlPrincipal> {
+  return (req, res, address) => (matchBearer(tokens, req.headers.authorization) ? operator(req, res, address) : host(req, res, address));
+}
+
+/** A query without parameters. */
+export const noQuery = z.object({}).strict();
+
+/** Up to five schema problems, each naming its field path. */
+export function issues(error: z.ZodError): string[] {
+  return error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+}
+
+/** Read a JSON body of at most `limit` bytes and validate it (no body: `{}`); 400 naming the fields. */
+export async function jsonBody<T>(req: IncomingMessage, schema: z.ZodType<T, z.ZodTypeDef, unknown>, limit: number): Promise<T> {
+  const parsed = schema.safeParse((await readJsonBody(req, limit)) ?? {});
+  if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
+  return parsed.data;
+}
+
+/** The UTC day before `now`, YYYY-MM-DD (the default day of the performance report). */
+export function previousUtcDay(now: Date): string {
+  return new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Whether `day` is a real calendar day YYYY-MM-DD (2026-02-30 is not). */
+export function isValidDay(day: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return false;
+  const t = Date.parse(`${day}T00:00:00.000Z`);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === day;
+}
