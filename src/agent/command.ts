@@ -2,6 +2,8 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
+import { VigiaError } from '../core/errors.js';
+import { COLLECTORS, isCollectorName, unknownCollectorMessage } from './collectors/registry.js';
 import { DEFAULT_AGENT_LISTEN, DEFAULT_BUNDLE_DIR, DEFAULT_SPOOL_DIR, parseAgentConfig } from './config.js';
 import { DEFAULT_SPOOL_MAX_BYTES } from './report/spool.js';
 
@@ -13,10 +15,34 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 /** Flags that only mean something with --report-to: giving any of them turns the report section on (and its checks). */
 const REPORT_FLAGS = ['reportTo', 'reportTokenFile', 'reportInterval', 'reportJitter', 'spoolDir', 'spoolMaxBytes', 'hostName', 'tag', 'reportCa', 'bundleDir', 'bundleKey'] as const;
 
+/**
+ * The agent's command: a `--collector.<name>` / `--no-collector.<name>` naming no collector is a config
+ * error that lists the collectors, instead of commander's generic "unknown option".
+ */
+class AgentCommand extends Command {
+  unknownOption(flag: string): never {
+    const m = /^--(?:no-)?collector\.([^=]*)/.exec(flag);
+    const name = m?.[1];
+    // `--collector.filesystem.foo` is a typo in a known collector's option: commander's message (with its suggestion) fits that.
+    if (name !== undefined && !isCollectorName(name.split('.')[0] ?? '')) throw new VigiaError('VIGIA_ERR_CONFIG', unknownCollectorMessage(flag.split('=')[0]!, name));
+    return (Command.prototype as unknown as { unknownOption(flag: string): never }).unknownOption.call(this, flag);
+  }
+}
+
+/** `--collector.<name>` and `--no-collector.<name>` for every collector of the registry, with node_exporter's wording. */
+function collectorOptions(): Option[] {
+  return COLLECTORS.flatMap((c) => [
+    new Option(`--collector.${c.name}`, `enable the ${c.name} collector: ${c.description} (default: ${c.defaultEnabled ? 'enabled' : 'disabled'})`),
+    new Option(`--no-collector.${c.name}`, `disable the ${c.name} collector`),
+  ]);
+}
+
 /** Attach `vigia agent` to the program. */
 export function register(program: Command): void {
-  const agent = program
-    .command('agent')
+  const agent = new AgentCommand('agent');
+  agent.copyInheritedSettings(program);
+  program.addCommand(agent);
+  agent
     .description('per-host agent: device usage, system health, top processes, node_exporter-compatible /metrics, allow-listed actions')
     .addOption(new Option('--listen <host:port>', 'address to listen on').default(DEFAULT_AGENT_LISTEN).env('VIGIA_AGENT_LISTEN'))
     .addOption(new Option('--auth-token-file <path>', 'token hashes with scopes, one per line: sha256:<hex> [scopes=read,actions] [name=x] (vigia token new)').env('VIGIA_AGENT_AUTH_TOKEN_FILE'))
@@ -31,6 +57,9 @@ export function register(program: Command): void {
     .addOption(new Option('--collector.filesystem.fs-types-exclude <regexp>', "filesystem types to leave out (default: node_exporter's)"))
     .addOption(new Option('--collector.filesystem.mount-points-include <regexp>', 'only these mountpoints'))
     .addOption(new Option('--collector.filesystem.fs-types-include <regexp>', 'only these filesystem types'))
+    .addOption(new Option('--collector.disable-defaults', 'start with every collector disabled; --collector.<name> turns one on'));
+  for (const o of collectorOptions()) agent.addOption(o);
+  agent
     .addOption(new Option('--statfs-timeout <ms>', 'deadline for statfs of one mount; a mount that misses it is skipped until it answers').default('1000'))
     .addOption(new Option('--role <role=path>', 'volume role by mountpoint or device, repeatable: data=/var/lib/mysql binlog=/var/log/mysql').argParser(collect))
     .addOption(new Option('--no-mysql-detect', 'do not ask the local MySQL/MariaDB for its datadir and log_bin paths'))
@@ -56,56 +85,60 @@ export function register(program: Command): void {
     .addOption(new Option('--host-name <name>', 'host name in reports; must match the name the token was enrolled for (default: os.hostname())').env('VIGIA_AGENT_HOST_NAME'))
     .addOption(new Option('--tag <key=value>', 'tag carried by every report, repeatable: --tag dc=mad1 --tag tier=gold').argParser(collect))
     .addOption(new Option('--bundle-dir <dir>', 'check-bundle releases are installed here (with --report-to: the agent long-polls the control plane for bundles and fleet-run tasks)').default(DEFAULT_BUNDLE_DIR))
-    .addOption(new Option('--bundle-key <file>', 'trust check bundles signed by this ed25519 public key (PEM, from "vigia bundle keygen"); repeatable; without it every bundle is refused').argParser(collect))
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const rootfs = String(opts['path.rootfs']);
-      const str = (k: string): string | undefined => (opts[k] === undefined ? undefined : String(opts[k]));
-      const config = parseAgentConfig({
-        listen: String(opts.listen),
-        authTokenFile: str('authTokenFile'),
-        tls: opts.tlsCert || opts.tlsKey || opts.tlsClientCa ? { cert: str('tlsCert') ?? '', key: str('tlsKey') ?? '', clientCa: str('tlsClientCa') } : undefined,
-        roots: {
-          rootfs,
-          procfs: String(opts['path.procfs']),
-          sysfs: String(opts['path.sysfs']),
-          udevData: str('path.udev.data') ?? `${rootfs.replace(/\/$/, '')}/run/udev/data`,
-        },
-        filter: {
-          mountPointsExclude: str('collector.filesystem.mountPointsExclude'),
-          fsTypesExclude: str('collector.filesystem.fsTypesExclude'),
-          mountPointsInclude: str('collector.filesystem.mountPointsInclude'),
-          fsTypesInclude: str('collector.filesystem.fsTypesInclude'),
-        },
-        statfsTimeoutMs: String(opts.statfsTimeout),
-        roles: (opts.role as string[] | undefined) ?? [],
-        mysql: { detect: opts.mysqlDetect !== false, socket: String(opts.mysqlSocket), user: String(opts.mysqlUser), passwordFile: str('mysqlPasswordFile') },
-        actionsDir: opts.actions === false ? null : String(opts.actionsDir),
-        actionsUser: String(opts.actionsUser),
-        auditLog: String(opts.auditLog),
-        rateLimit: String(opts.rateLimit),
-        requestTimeoutMs: String(opts.requestTimeout),
-        sampleIntervalMs: String(opts.sampleInterval),
-        logLevel: opts.logLevel,
-        shutdownTimeoutMs: String(opts.shutdownTimeout),
-        report: REPORT_FLAGS.some((k) => ['cli', 'env'].includes(cmd.getOptionValueSource(k) ?? ''))
-          ? {
-              to: str('reportTo'),
-              tokenFile: str('reportTokenFile'),
-              intervalSeconds: String(opts.reportInterval),
-              jitter: String(opts.reportJitter),
-              spoolDir: String(opts.spoolDir),
-              spoolMaxBytes: String(opts.spoolMaxBytes),
-              hostName: str('hostName') ?? hostname(),
-              tags: (opts.tag as string[] | undefined) ?? [],
-              ca: str('reportCa'),
-              bundleDir: String(opts.bundleDir),
-              bundleKeys: (opts.bundleKey as string[] | undefined) ?? [],
-            }
-          : undefined,
-      });
-      const { runAgent } = await import('./run.js');
-      await runAgent(config);
+    .addOption(new Option('--bundle-key <file>', 'trust check bundles signed by this ed25519 public key (PEM, from "vigia bundle keygen"); repeatable; without it every bundle is refused').argParser(collect));
+  agent.action(async (opts: Record<string, unknown>, cmd: Command) => {
+    const rootfs = String(opts['path.rootfs']);
+    const str = (k: string): string | undefined => (opts[k] === undefined ? undefined : String(opts[k]));
+    const config = parseAgentConfig({
+      listen: String(opts.listen),
+      authTokenFile: str('authTokenFile'),
+      tls: opts.tlsCert || opts.tlsKey || opts.tlsClientCa ? { cert: str('tlsCert') ?? '', key: str('tlsKey') ?? '', clientCa: str('tlsClientCa') } : undefined,
+      roots: {
+        rootfs,
+        procfs: String(opts['path.procfs']),
+        sysfs: String(opts['path.sysfs']),
+        udevData: str('path.udev.data') ?? `${rootfs.replace(/\/$/, '')}/run/udev/data`,
+      },
+      filter: {
+        mountPointsExclude: str('collector.filesystem.mountPointsExclude'),
+        fsTypesExclude: str('collector.filesystem.fsTypesExclude'),
+        mountPointsInclude: str('collector.filesystem.mountPointsInclude'),
+        fsTypesInclude: str('collector.filesystem.fsTypesInclude'),
+      },
+      statfsTimeoutMs: String(opts.statfsTimeout),
+      collectors: {
+        disableDefaults: opts['collector.disableDefaults'] === true,
+        set: Object.fromEntries(COLLECTORS.filter((c) => typeof opts[`collector.${c.name}`] === 'boolean').map((c) => [c.name, opts[`collector.${c.name}`] as boolean])),
+      },
+      roles: (opts.role as string[] | undefined) ?? [],
+      mysql: { detect: opts.mysqlDetect !== false, socket: String(opts.mysqlSocket), user: String(opts.mysqlUser), passwordFile: str('mysqlPasswordFile') },
+      actionsDir: opts.actions === false ? null : String(opts.actionsDir),
+      actionsUser: String(opts.actionsUser),
+      auditLog: String(opts.auditLog),
+      rateLimit: String(opts.rateLimit),
+      requestTimeoutMs: String(opts.requestTimeout),
+      sampleIntervalMs: String(opts.sampleInterval),
+      logLevel: opts.logLevel,
+      shutdownTimeoutMs: String(opts.shutdownTimeout),
+      report: REPORT_FLAGS.some((k) => ['cli', 'env'].includes(cmd.getOptionValueSource(k) ?? ''))
+        ? {
+            to: str('reportTo'),
+            tokenFile: str('reportTokenFile'),
+            intervalSeconds: String(opts.reportInterval),
+            jitter: String(opts.reportJitter),
+            spoolDir: String(opts.spoolDir),
+            spoolMaxBytes: String(opts.spoolMaxBytes),
+            hostName: str('hostName') ?? hostname(),
+            tags: (opts.tag as string[] | undefined) ?? [],
+            ca: str('reportCa'),
+            bundleDir: String(opts.bundleDir),
+            bundleKeys: (opts.bundleKey as string[] | undefined) ?? [],
+          }
+        : undefined,
     });
+    const { runAgent } = await import('./run.js');
+    await runAgent(config);
+  });
   agent.addHelpText(
     'after',
     `

@@ -101,3 +101,34 @@ test('bad reporting flags stop the agent with the flag named', () => {
     assert.throws(() => parseAgentConfig({ ...base, report: { ...report, ...over } }), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && re.test(e.message), JSON.stringify(over));
   }
 });
+
+test('collectors: every one by default; --no-collector.<name> and --collector.disable-defaults select them in registry order', () => {
+  assert.deepEqual(parseAgentConfig(base).collectors, ['cpu', 'diskstats', 'filesystem', 'loadavg', 'meminfo', 'stat', 'uptime']);
+  assert.deepEqual(parseAgentConfig({ ...base, collectors: { disableDefaults: false, set: { filesystem: false } } }).collectors, ['cpu', 'diskstats', 'loadavg', 'meminfo', 'stat', 'uptime']);
+  assert.deepEqual(parseAgentConfig({ ...base, collectors: { disableDefaults: true, set: { meminfo: true, cpu: true } } }).collectors, ['cpu', 'meminfo']);
+});
+
+test('collectors: an unknown name stops the agent naming the flag and listing the collectors', () => {
+  assert.throws(
+    () => parseAgentConfig({ ...base, collectors: { disableDefaults: false, set: { netdev: false } } }),
+    (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /--collector\.netdev: unknown collector "netdev" \(collectors: cpu, diskstats, filesystem, loadavg, meminfo, stat, uptime\)/.test(e.message),
+  );
+});
+
+test('vigia agent --collector.<unknown> / --no-collector.<unknown> is a config error listing the collectors, before anything starts', async () => {
+  const { Command } = await import('commander');
+  const { register } = await import('./command.js');
+  for (const flag of ['--collector.netdev', '--no-collector.cpus', '--collector.cpus=1']) {
+    const program = new Command('vigia').exitOverride().enablePositionalOptions();
+    register(program);
+    await assert.rejects(
+      program.parseAsync(['node', 'vigia', 'agent', flag]),
+      (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && e.message.includes(`${flag.split('=')[0]}: unknown collector`) && /\(collectors: cpu, .*uptime\)/.test(e.message),
+      flag,
+    );
+  }
+  // A typo in a known collector's own option keeps commander's message (with its suggestion).
+  const program = new Command('vigia').exitOverride().enablePositionalOptions().configureOutput({ writeErr: () => undefined });
+  register(program);
+  await assert.rejects(program.parseAsync(['node', 'vigia', 'agent', '--collector.filesystem.mount-point-exclude', 'x']), (e: Error & { code?: string }) => e.code === 'commander.unknownOption');
+});

@@ -5,6 +5,7 @@ import { HOST_NAME_RE, MAX_REPORT_TAGS } from '../core/contracts/host-report.js'
 import { listenField, parseConfig } from '../core/config.js';
 import { LOG_LEVELS } from '../core/log.js';
 import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
+import { resolveCollectors, unknownCollectorMessage, type CollectorName } from './collectors/registry.js';
 
 /** Default `--spool-dir`: undelivered host reports, kept across restarts. */
 export const DEFAULT_SPOOL_DIR = '/var/lib/vigia-agent/spool';
@@ -93,6 +94,23 @@ const reportSchema = z
   })
   .transform(({ minIntervalSeconds: _min, ...r }) => ({ ...r, intervalMs: r.intervalSeconds * 1000 }));
 
+/**
+ * `--collector.<name>` / `--no-collector.<name>` / `--collector.disable-defaults` (collectors/registry.ts):
+ * becomes the enabled collectors in registry order; absent, every collector on by default.
+ */
+const collectorsField = z
+  .object({ disableDefaults: z.boolean(), set: z.record(z.boolean()) })
+  .strict()
+  .transform((sel, ctx): readonly CollectorName[] => {
+    const r = resolveCollectors(sel);
+    if (!r.ok) {
+      for (const name of r.unknown) ctx.addIssue({ code: z.ZodIssueCode.custom, message: unknownCollectorMessage(`--collector.${name.slice(0, 64)}`, name) });
+      return z.NEVER;
+    }
+    return r.enabled;
+  })
+  .default({ disableDefaults: false, set: {} });
+
 const schema = z
   .object({
     listen: listenField,
@@ -111,6 +129,7 @@ const schema = z
       })
       .strict(),
     statfsTimeoutMs: z.coerce.number().int().min(10).max(60_000),
+    collectors: collectorsField,
     roles: z.array(roleRule).max(64),
     mysql: z
       .object({

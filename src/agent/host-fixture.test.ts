@@ -74,7 +74,7 @@ async function collect(): Promise<{ devices: DeviceInfo[]; metrics: string; stat
   const diskUdev = await readDiskUdevProperties(roots, diskstats);
   // the collector names of run.ts's /metrics, in its (sorted) order; durations fixed so the golden is stable
   const collectors = ['cpu', 'diskstats', 'filesystem', 'loadavg', 'meminfo'].map((name) => ({ name, success: true, durationSeconds: 0 }));
-  const metrics = renderNodeMetrics({ devices, stat, diskstats, diskUdev, meminfo, loadavg, collectors });
+  const metrics = renderNodeMetrics({ devices, cpu: stat, stat, diskstats, diskUdev, meminfo, loadavg, collectors });
   return { devices, metrics, statfsCalls: statfs.calls.sort() };
 }
 

@@ -11,6 +11,7 @@ import { readProcStat } from './collectors/proc-stat.js';
 import { readDiskUdevProperties, readDiskstats } from './collectors/diskstats.js';
 import { readMeminfo } from './collectors/meminfo.js';
 import { readLoadavg } from './collectors/loadavg.js';
+import { COLLECTOR_NAMES, metricsCollectors, type CollectorName } from './collectors/registry.js';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/host-a', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('./node-metrics.golden.prom', import.meta.url));
@@ -57,20 +58,16 @@ const UDEV = new Map<string, Record<string, string>>([
   ['253:1', { DM_NAME: 'vg_mysql-binlog', DM_UUID: 'LVM-def', DM_VG_NAME: 'vg_mysql', DM_LV_NAME: 'binlog', ID_FS_TYPE: 'ext4', ID_FS_USAGE: 'filesystem', ID_FS_UUID: '9a1c-22', ID_FS_VERSION: '1.0' }],
 ]);
 
+const DURATIONS: Partial<Record<CollectorName, number>> = { cpu: 0.0002, diskstats: 0.00015, filesystem: 2.001, loadavg: 0.00002, meminfo: 0.0001, stat: 0.00008 };
+
 async function fixtureInput(): Promise<NodeMetricsInput> {
   const [stat, diskstats, meminfo, loadavg] = await Promise.all([
     readProcStat(fixtureRoots), readDiskstats(fixtureRoots), readMeminfo(fixtureRoots), readLoadavg(fixtureRoots),
   ]);
   return {
-    devices: DEVICES, stat, diskstats, diskUdev: UDEV, meminfo, loadavg,
-    collectors: [
-      { name: 'cpu', success: true, durationSeconds: 0.0002 },
-      { name: 'diskstats', success: true, durationSeconds: 0.00015 },
-      { name: 'filesystem', success: false, durationSeconds: 2.001 },
-      { name: 'loadavg', success: true, durationSeconds: 0.00002 },
-      { name: 'meminfo', success: true, durationSeconds: 0.0001 },
-      { name: 'stat', success: true, durationSeconds: 0.00008 },
-    ],
+    devices: DEVICES, cpu: stat, stat, diskstats, diskUdev: UDEV, meminfo, loadavg,
+    // one scrape line per registry collector with metrics; durations fixed so the golden is stable
+    collectors: metricsCollectors(COLLECTOR_NAMES).map((name) => ({ name, success: name !== 'filesystem', durationSeconds: DURATIONS[name] ?? 0 })),
   };
 }
 
@@ -244,7 +241,7 @@ test('every node_cpu/node_disk/node_memory/stat/load series of the real node_exp
     scrape(url, Date.now() + 5000), readProcStat(realRoots), readDiskstats(realRoots), readMeminfo(realRoots), readLoadavg(realRoots),
   ]);
   const diskUdev = await readDiskUdevProperties(realRoots, diskstats);
-  const ours = renderNodeMetrics({ devices: [], stat, diskstats, diskUdev, meminfo, loadavg, collectors: [] });
+  const ours = renderNodeMetrics({ devices: [], cpu: stat, stat, diskstats, diskUdev, meminfo, loadavg, collectors: [] });
   assert.deepEqual(parseExposition(ours).errors, []);
   const key = (s: { name: string; labels: Record<string, string> }): string => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
   const pick = (text: string): Map<string, { name: string; value: number }> =>

@@ -10,9 +10,16 @@ import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, DISKSTATS_SECTOR_BYTES, type DiskStat
 import { isMeminfoCount } from './collectors/meminfo.js';
 import type { LoadAvg } from './collectors/loadavg.js';
 
-/** Everything one /metrics answer is rendered from. Absent inputs (a failed collector) emit no series. */
+/**
+ * Everything one /metrics answer is rendered from, one key per collector of collectors/registry.ts.
+ * Absent inputs (a disabled or failed collector) emit no series.
+ */
 export interface NodeMetricsInput {
-  devices: readonly DeviceInfo[];
+  /** The filesystem collector's devices. */
+  devices?: readonly DeviceInfo[];
+  /** The cpu collector's read of /proc/stat: node_cpu_*. */
+  cpu?: ProcStat;
+  /** The stat collector's read of /proc/stat: boot time, context switches, interrupts, forks, procs. */
   stat?: ProcStat;
   diskstats?: readonly DiskStat[];
   /** udev properties per block device, keyed `major:minor` (see readDiskUdevProperties). */
@@ -218,11 +225,9 @@ function addFilesystems(x: Exposition, devices: readonly DeviceInfo[]): void {
  */
 export function renderNodeMetrics(input: NodeMetricsInput): string {
   const x = new Exposition();
-  addFilesystems(x, input.devices);
-  if (input.stat) {
-    addCpu(x, input.stat);
-    addStat(x, input.stat);
-  }
+  if (input.devices) addFilesystems(x, input.devices);
+  if (input.cpu) addCpu(x, input.cpu);
+  if (input.stat) addStat(x, input.stat);
   if (input.diskstats) addDisks(x, input, input.diskstats);
   if (input.meminfo) addMeminfo(x, input.meminfo);
   if (input.loadavg) {

@@ -13,24 +13,22 @@ import { createLogger, type Logger } from '../core/log.js';
 import { createActionService, type ActionService } from './actions/action-service.js';
 import { openAuditLog, type AuditLog } from './actions/audit.js';
 import { lookupUser } from './actions/registry.js';
-import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, readDiskstats, readDiskUdevProperties, type DiskStat } from './collectors/diskstats.js';
+import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, readDiskUdevProperties, type DiskStat } from './collectors/diskstats.js';
 import { parseFilesystemFilter } from './collectors/filesystem-filter.js';
 import { createDeviceCollector, StaleMounts } from './collectors/filesystems.js';
-import { readLoadavg } from './collectors/loadavg.js';
-import { readMeminfo } from './collectors/meminfo.js';
-import { readProcStat } from './collectors/proc-stat.js';
 import { ProcessSampler } from './collectors/processes.js';
+import { COLLECTOR_NAMES, metricsCollectors, runCollectors, type CollectSources, type CollectorName } from './collectors/registry.js';
 import { createStatfsPool, type StatfsPool } from './collectors/statfs-pool.js';
 import type { AgentConfig } from './config.js';
 import type { DeviceInfo } from './model.js';
 import { probeMysqlPaths } from './mysql-probe.js';
 import type { MysqlPaths } from './roles.js';
-import { renderNodeMetrics, type NodeMetricsInput } from './node-metrics.js';
+import { renderNodeMetrics } from './node-metrics.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { createAgentServer } from './server.js';
-import { computeSystemView, SystemSampler, type SystemView } from './system-sampler.js';
+import { computeSystemAnswer, reportableSystem, systemCollectors, SystemSampler, type SystemSnapshot } from './system-sampler.js';
 import type { HostReport } from '../core/contracts/host-report.js';
-import { readUptime } from './collectors/uptime.js';
+import type { SystemFigures } from '../core/contracts/fit-report.js';
 import { buildHostReport, IntervalBaseline } from './report/build-report.js';
 import { Reporter, type ReporterOptions } from './report/reporter.js';
 import { openSpool } from './report/spool.js';
@@ -88,9 +86,14 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
   life.defer('mysql detection', () => mysql.stop());
   const collector = createDeviceCollector();
   life.defer('device collector', () => collector.close());
-  const devices = coalesce(() => collector.collect({ roots, filter, statfs, roleRules: config.roles, mysqlPaths: mysql.current() }, stale));
+  const enabled = config.collectors;
+  log.info({ collectors: enabled }, 'collectors enabled');
+  // Without the filesystem collector nothing is stat'ed: /v1/devices, node_filesystem_* and the report's devices are empty.
+  const devices = enabled.includes('filesystem')
+    ? coalesce(() => collector.collect({ roots, filter, statfs, roleRules: config.roles, mysqlPaths: mysql.current() }, stale))
+    : async (): Promise<readonly DeviceInfo[]> => [];
 
-  const sampler = new SystemSampler({ roots, intervalMs: config.sampleIntervalMs });
+  const sampler = new SystemSampler({ roots, intervalMs: config.sampleIntervalMs, collectors: enabled, log: log.child({ component: 'system' }) });
   sampler.start();
   life.defer('system sampler', () => sampler.stop());
   const processes = new ProcessSampler({ roots });
@@ -140,12 +143,12 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
       onChecksReady: () => reporter?.reportSoon(500),
     });
     const f = fleet;
-    reporter = await createReporter(config.report, { log, roots, devices, sampler, metrics: own, checks: () => f.checks() });
+    reporter = await createReporter(config.report, { log, roots, devices, sampler, metrics: own, collectors: enabled, checks: () => f.checks() });
     const r = reporter;
     reportStats = () => ({ ...r.spoolStats(), lastSuccessSeconds: r.lastSuccessAt === null ? null : r.lastSuccessAt / 1000 });
   }
   const udev = udevCache(roots);
-  const metrics = async (): Promise<string> => (await nodeMetrics(() => devices(), roots, udev)) + own.render();
+  const metrics = async (): Promise<string> => (await scrapeNodeMetrics(enabled, { roots, devices }, { log, udev })) + own.render();
 
   const app = createAgentServer({
     tokens,
@@ -219,7 +222,16 @@ async function agentVersion(): Promise<string> {
  */
 export async function createReporter(
   rc: NonNullable<AgentConfig['report']>,
-  deps: { log: Logger; roots: AgentConfig['roots']; devices: () => Promise<readonly DeviceInfo[]>; sampler: SystemSampler; metrics: AgentMetrics; checks?: () => ReportChecks | undefined },
+  deps: {
+    log: Logger;
+    roots: AgentConfig['roots'];
+    devices: () => Promise<readonly DeviceInfo[]>;
+    sampler: SystemSampler;
+    metrics: AgentMetrics;
+    /** The enabled collectors (default all). */
+    collectors?: readonly CollectorName[];
+    checks?: () => ReportChecks | undefined;
+  },
   overrides: Partial<ReporterOptions> = {},
 ): Promise<Reporter> {
   const token = (await readConfigFile(rc.tokenFile, '--report-token-file')).trim();
@@ -236,13 +248,16 @@ export async function createReporter(
   const identity = { host: rc.hostName, tags: rc.tags, agentVersion: await agentVersion(), intervalSeconds: rc.intervalSeconds };
   const baseline = new IntervalBaseline();
   const { roots } = deps;
-  const systemView = async (): Promise<SystemView | null> => {
+  const enabled = systemCollectors(deps.collectors ?? COLLECTOR_NAMES);
+  const systemView = async (): Promise<SystemFigures | null> => {
     try {
-      const [stat, diskstats, meminfo, loadavg, uptime] = await Promise.all([readProcStat(roots), readDiskstats(roots), readMeminfo(roots), readLoadavg(roots), readUptime(roots)]);
-      const cur = { at: Date.now(), stat, diskstats };
+      // A failing collector is logged by runCollectors and leaves its part out; see reportableSystem.
+      const { collected } = await runCollectors(enabled, { roots }, { log: deps.log.child({ component: 'reporter' }) });
+      const stat = collected.cpu ?? collected.stat;
+      const cur: SystemSnapshot = { at: Date.now(), ...(stat ? { stat } : {}), ...(collected.diskstats ? { diskstats: [...collected.diskstats] } : {}) };
       const prev = baseline.next(cur);
       // The first report has no previous one to diff against: the sampler's last window stands in.
-      return prev ? computeSystemView(prev, cur, meminfo, loadavg, uptime) : await deps.sampler.view();
+      return reportableSystem(prev ? computeSystemAnswer(prev, cur, collected, enabled) : await deps.sampler.view());
     } catch (err) {
       deps.log.warn({ err }, 'system figures unavailable for the host report');
       return null;
@@ -297,43 +312,31 @@ function udevCache(roots: AgentConfig['roots']): (diskstats: readonly DiskStat[]
   };
 }
 
-/** Collect everything node_exporter's filesystem, cpu, stat, diskstats, meminfo and loadavg collectors would, timing each. */
-async function nodeMetrics(
-  devices: () => Promise<readonly DeviceInfo[]>,
-  roots: AgentConfig['roots'],
-  udev: (diskstats: readonly DiskStat[]) => Promise<Map<string, Record<string, string>>>,
-): Promise<string> {
-  const collectors: NodeMetricsInput['collectors'][number][] = [];
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
-    const t0 = performance.now();
-    try {
-      const v = await fn();
-      collectors.push({ name, success: true, durationSeconds: (performance.now() - t0) / 1000 });
-      return v;
-    } catch {
-      collectors.push({ name, success: false, durationSeconds: (performance.now() - t0) / 1000 });
-      return undefined;
-    }
-  };
-  const [devs, stat, diskstats, meminfo, loadavg] = await Promise.all([
-    timed('filesystem', devices),
-    timed('cpu', () => readProcStat(roots)),
-    timed('diskstats', () => readDiskstats(roots)),
-    timed('meminfo', () => readMeminfo(roots)),
-    timed('loadavg', () => readLoadavg(roots)),
-  ]);
-  // node_exporter's cpu and stat collectors both read /proc/stat; we read it once and report both.
-  const cpu = collectors.find((c) => c.name === 'cpu');
-  if (cpu) collectors.push({ ...cpu, name: 'stat' });
-  const diskUdev = diskstats ? await udev(diskstats) : undefined;
+/** Options of scrapeNodeMetrics. */
+export interface ScrapeOptions {
+  /** Where a failing collector is logged (name and error). */
+  readonly log?: Logger;
+  /** udev properties of the disks (cached by the caller); default: read every scrape. */
+  readonly udev?: (diskstats: readonly DiskStat[]) => Promise<ReadonlyMap<string, Readonly<Record<string, string>>>>;
+}
+
+/**
+ * One `/metrics` scrape of the node_exporter-compatible part: runs the enabled collectors that have
+ * metrics (collectors/registry.ts) and renders what they yielded, with one node_scrape_collector_* pair
+ * per collector run. A collector that fails is logged and gets success 0; the others still answer.
+ */
+export async function scrapeNodeMetrics(enabled: readonly CollectorName[], sources: CollectSources, opts: ScrapeOptions = {}): Promise<string> {
+  const { collected: c, results } = await runCollectors(metricsCollectors(enabled), sources, opts.log ? { log: opts.log } : {});
+  const diskUdev = c.diskstats ? await (opts.udev ?? ((d) => readDiskUdevProperties(sources.roots, d)))(c.diskstats) : undefined;
   return renderNodeMetrics({
-    devices: devs ?? [],
-    ...(stat ? { stat } : {}),
-    ...(diskstats ? { diskstats } : {}),
+    ...(c.filesystem ? { devices: c.filesystem } : {}),
+    ...(c.cpu ? { cpu: c.cpu } : {}),
+    ...(c.stat ? { stat: c.stat } : {}),
+    ...(c.diskstats ? { diskstats: c.diskstats } : {}),
     ...(diskUdev ? { diskUdev } : {}),
-    ...(meminfo ? { meminfo } : {}),
-    ...(loadavg ? { loadavg } : {}),
-    collectors: collectors.sort((a, b) => a.name.localeCompare(b.name)),
+    ...(c.meminfo ? { meminfo: c.meminfo } : {}),
+    ...(c.loadavg ? { loadavg: c.loadavg } : {}),
+    collectors: results,
   });
 }
 

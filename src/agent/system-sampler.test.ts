@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { SystemSampler, computeSystemView, type SystemSnapshot } from './system-sampler.js';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Logger } from '../core/log.js';
+import { COLLECTOR_NAMES, COLLECTORS } from './collectors/registry.js';
+import { SystemSampler, computeSystemAnswer, computeSystemView, isCompleteSystemView, reportableSystem, type SystemAnswer, type SystemSnapshot, type SystemView } from './system-sampler.js';
 import type { CpuTimes, ProcStat } from './collectors/proc-stat.js';
 import type { DiskStat } from './collectors/diskstats.js';
 
@@ -21,6 +27,12 @@ const snap = (at: number, s: ProcStat, diskstats: DiskStat[] = []): SystemSnapsh
 const MEM = { MemTotal: 1000, MemAvailable: 250, MemFree: 100, Buffers: 50, Cached: 100, SwapTotal: 400, SwapFree: 300 };
 const LOAD = { load1: 1, load5: 2, load15: 3 };
 const UP = { uptimeSeconds: 99 };
+
+/** The answer, asserted to have every section (every collector on and answering). */
+function complete(a: SystemAnswer): SystemView {
+  assert.ok(isCompleteSystemView(a), `sections: ${Object.keys(a).join(', ')}`);
+  return a;
+}
 
 const cpuCases: { name: string; prev: Partial<CpuTimes>; cur: Partial<CpuTimes>; want: Record<string, number> }[] = [
   {
@@ -109,7 +121,7 @@ test('SystemSampler.view with one snapshot takes a second one >= 250 ms later', 
   const s = new SystemSampler({ roots, intervalMs: 60_000 });
   s.start();
   const t0 = Date.now();
-  const v = await s.view();
+  const v = complete(await s.view());
   s.stop();
   assert.ok(Date.now() - t0 >= 240);
   assert.ok(v.interval_seconds >= 0.24 && v.interval_seconds < 5, String(v.interval_seconds));
@@ -117,7 +129,7 @@ test('SystemSampler.view with one snapshot takes a second one >= 250 ms later', 
   assert.equal(v.cpu.idle_pct, 100); // the fixture does not change
   assert.deepEqual(v.disks.map((d) => d.device), ['sda', 'sdb', 'dm-0', 'dm-1', 'nvme0n1', 'sr0']);
   assert.equal(v.memory.total_bytes, 32780260 * 1024);
-  assert.equal(s.latest()?.stat.bootTimeSeconds, 1764489600);
+  assert.equal(s.latest()?.stat?.bootTimeSeconds, 1764489600);
 });
 
 test('SystemSampler uses its clock and the timer keeps sampling', async () => {
@@ -133,7 +145,7 @@ test('SystemSampler uses its clock and the timer keeps sampling', async () => {
 
 test('SystemSampler on the real /proc gives sane numbers', async () => {
   const s = new SystemSampler({ roots: { rootfs: '/', procfs: '/proc', sysfs: '/sys', udevData: '/run/udev/data' } });
-  const v = await s.view();
+  const v = complete(await s.view());
   const sum = v.cpu.user_pct + v.cpu.system_pct + v.cpu.idle_pct + v.cpu.iowait_pct + v.cpu.steal_pct + v.cpu.nice_pct + v.cpu.irq_pct + v.cpu.softirq_pct;
   assert.ok(Math.abs(sum - 100) < 0.5 || sum === 100, `cpu shares sum to ${sum}`);
   assert.ok(v.memory.total_bytes > 0 && v.memory.used_pct >= 0 && v.memory.used_pct <= 100);
@@ -144,4 +156,58 @@ test('SystemSampler: concurrent first views share one warm-up and get a real int
   const sampler = new SystemSampler({ roots: { rootfs: '/', procfs: '/proc', sysfs: '/sys', udevData: '/run/udev/data' }, firstGapMs: 300 });
   const views = await Promise.all([sampler.view(), sampler.view(), sampler.view()]);
   for (const v of views) assert.ok(v.interval_seconds >= 0.25, `interval ${v.interval_seconds}`);
+});
+
+// --- collectors (collectors/registry.ts): each /v1/system section comes from one collector -----------------
+
+const FULL = computeSystemAnswer(snap(0, stat({}), [disk('sda', {})]), snap(1000, stat({ user: 1 }), [disk('sda', {})]), { meminfo: MEM, loadavg: LOAD, uptime: UP });
+for (const c of COLLECTORS.filter((x) => x.contributes.system.length > 0)) {
+  test(`computeSystemAnswer without the ${c.name} collector leaves out ${c.contributes.system.join(', ')} and nothing else`, () => {
+    const a = computeSystemAnswer(snap(0, stat({}), [disk('sda', {})]), snap(1000, stat({ user: 1 }), [disk('sda', {})]), { meminfo: MEM, loadavg: LOAD, uptime: UP }, COLLECTOR_NAMES.filter((n) => n !== c.name));
+    assert.deepEqual(Object.keys(a).sort(), Object.keys(FULL).filter((k) => !c.contributes.system.includes(k)).sort());
+    assert.equal(isCompleteSystemView(a), false);
+  });
+}
+
+test('computeSystemAnswer with every collector is the complete view, in the documented key order', () => {
+  assert.ok(isCompleteSystemView(FULL));
+  assert.deepEqual(Object.keys(FULL), ['interval_seconds', 'cpu', 'load', 'memory', 'swap', 'disks', 'uptime_seconds', 'boot_time_seconds']);
+});
+
+test('reportableSystem: the report needs cpu, load, memory, swap and uptime; without diskstats it lists no disks', () => {
+  assert.deepEqual(reportableSystem(FULL)?.disks.map((d) => d.device), ['sda']);
+  const { disks: _d, boot_time_seconds: _b, ...noDisks } = FULL;
+  assert.deepEqual(reportableSystem(noDisks)?.disks, []);
+  for (const key of ['cpu', 'load', 'memory', 'swap', 'uptime_seconds'] as const) {
+    const { [key]: _gone, ...rest } = FULL;
+    assert.equal(reportableSystem(rest), null, key);
+  }
+});
+
+test('SystemSampler: a disabled collector is not read and its section is absent', async () => {
+  const s = new SystemSampler({ roots, collectors: COLLECTOR_NAMES.filter((n) => n !== 'diskstats' && n !== 'meminfo') });
+  const v = await s.view();
+  assert.equal(v.disks, undefined);
+  assert.equal(v.memory, undefined);
+  assert.equal(v.swap, undefined);
+  assert.equal(v.cpu?.cpus, 2);
+  assert.equal(s.latest()?.diskstats, undefined, 'diskstats never read');
+});
+
+test('SystemSampler: a failing collector is logged by name and its section left out; the others still answer', async () => {
+  const procfs = mkdtempSync(join(tmpdir(), 'vigia-sampler-'));
+  try {
+    for (const f of ['stat', 'diskstats', 'loadavg', 'uptime']) copyFileSync(join(roots.procfs, f), join(procfs, f));
+    const lines: { collector?: string; msg?: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (t: string) => void lines.push(JSON.parse(t) as { collector?: string; msg?: string }) }) as unknown as Logger;
+    const v = await new SystemSampler({ roots: { ...roots, procfs }, log }).view();
+    assert.equal(v.memory, undefined);
+    assert.equal(v.swap, undefined);
+    assert.equal(v.cpu?.cpus, 2);
+    assert.deepEqual(v.load, { load1: 2.31, load5: 1.87, load15: 1.52 });
+    assert.deepEqual(lines.map((l) => l.collector), ['meminfo']);
+    assert.match(lines[0]!.msg!, /^collector meminfo failed: ENOENT/);
+  } finally {
+    rmSync(procfs, { recursive: true, force: true });
+  }
 });

@@ -1,19 +1,29 @@
 /**
  * Turns cumulative kernel counters (/proc/stat, /proc/diskstats) into rates over an interval, the way
- * top and iostat -x do, plus current memory, swap, load and uptime.
+ * top and iostat -x do, plus current memory, swap, load and uptime. Each section comes from one
+ * collector of collectors/registry.ts; a disabled or failed collector leaves its section out.
  */
+import type { SystemFigures } from '../core/contracts/fit-report.js';
+import type { Logger } from '../core/log.js';
 import type { HostRoots } from './model.js';
-import { readProcStat, type CpuTimes, type ProcStat } from './collectors/proc-stat.js';
-import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, DISKSTATS_SECTOR_BYTES, readDiskstats, type DiskStat } from './collectors/diskstats.js';
-import { readMeminfo } from './collectors/meminfo.js';
-import { readLoadavg, type LoadAvg } from './collectors/loadavg.js';
-import { readUptime, type Uptime } from './collectors/uptime.js';
+import type { CpuTimes, ProcStat } from './collectors/proc-stat.js';
+import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, DISKSTATS_SECTOR_BYTES, type DiskStat } from './collectors/diskstats.js';
+import type { LoadAvg } from './collectors/loadavg.js';
+import type { Uptime } from './collectors/uptime.js';
+import { COLLECTOR_NAMES, collectorSpec, runCollectors, type CollectorName } from './collectors/registry.js';
 
-/** Counters read at one instant (`at`, ms from the sampler's clock). */
+/** Counters read at one instant (`at`, ms from the sampler's clock); a field is absent when its collector is off or failed. */
 export interface SystemSnapshot {
   at: number;
-  stat: ProcStat;
-  diskstats: DiskStat[];
+  stat?: ProcStat;
+  diskstats?: DiskStat[];
+}
+
+/** Current values read fresh for a view (not rates); absent when their collector is off or failed. */
+export interface SystemReadings {
+  readonly meminfo?: Readonly<Record<string, number>>;
+  readonly loadavg?: LoadAvg;
+  readonly uptime?: Uptime;
 }
 
 /** Rates of one block device over the interval (iostat -x's r/s, w/s, rkB/s, wkB/s, await, %util). */
@@ -96,10 +106,101 @@ function cpuView(prev: CpuTimes, cur: CpuTimes, cpus: number): SystemView['cpu']
   };
 }
 
+/** `GET /v1/system`'s answer: the SystemView sections whose collectors are enabled and answered. */
+export type SystemAnswer = Pick<SystemView, 'interval_seconds'> & Partial<Omit<SystemView, 'interval_seconds'>>;
+
+/** The collectors whose counters are snapshotted (rates need two reads); the others are read per view. */
+export const COUNTER_COLLECTORS: readonly CollectorName[] = ['cpu', 'diskstats', 'stat'];
+
+/** The collectors of `enabled` that contribute to `GET /v1/system` (registry order). */
+export function systemCollectors(enabled: readonly CollectorName[]): CollectorName[] {
+  return enabled.filter((n) => collectorSpec(n).contributes.system.length > 0);
+}
+
 /**
- * Computes the view between two snapshots (pure). Disks are those of `cur` that are not excluded by
- * `diskExclude` (default: node_exporter's diskstats exclude), in file order; a disk absent from `prev`
- * has zero rates. Memory: MemAvailable, falling back to MemFree+Buffers+Cached on kernels without it.
+ * Computes the answer between two snapshots (pure). A section is present when its collector is in
+ * `enabled` and its inputs are there (cpu: both snapshots' stat; disks: cur's diskstats; ...). Disks are
+ * those of `cur` not excluded by `diskExclude` (default: node_exporter's diskstats exclude), in file
+ * order; a disk absent from `prev` has zero rates. Memory: MemAvailable, falling back to
+ * MemFree+Buffers+Cached on kernels without it.
+ */
+export function computeSystemAnswer(
+  prev: SystemSnapshot,
+  cur: SystemSnapshot,
+  readings: SystemReadings,
+  enabled: readonly CollectorName[] = COLLECTOR_NAMES,
+  diskExclude: RegExp = DEFAULT_DISKSTATS_DEVICE_EXCLUDE,
+): SystemAnswer {
+  const on = new Set(enabled);
+  const ms = cur.at - prev.at;
+  const seconds = ms > 0 ? ms / 1000 : 0;
+  const perS = (n: number): number => (seconds > 0 ? round2(n / seconds) : 0);
+  const out: { -readonly [K in keyof SystemAnswer]: SystemAnswer[K] } = { interval_seconds: round2(seconds) };
+  if (on.has('cpu') && prev.stat && cur.stat) out.cpu = cpuView(prev.stat.total, cur.stat.total, cur.stat.cpus.length);
+  const { meminfo, loadavg, uptime } = readings;
+  if (on.has('loadavg') && loadavg) out.load = { load1: loadavg.load1, load5: loadavg.load5, load15: loadavg.load15 };
+  if (on.has('meminfo') && meminfo) {
+    const m = (k: string): number => meminfo[k] ?? 0;
+    const total = m('MemTotal');
+    const available = meminfo.MemAvailable ?? m('MemFree') + m('Buffers') + m('Cached');
+    const used = Math.max(0, total - available);
+    const swapTotal = m('SwapTotal');
+    const swapFree = m('SwapFree');
+    const swapUsed = Math.max(0, swapTotal - swapFree);
+    out.memory = {
+      total_bytes: total,
+      available_bytes: available,
+      used_bytes: used,
+      used_pct: pct(used, total),
+      free_bytes: m('MemFree'),
+      buffers_bytes: m('Buffers'),
+      cached_bytes: m('Cached'),
+    };
+    out.swap = { total_bytes: swapTotal, free_bytes: swapFree, used_bytes: swapUsed, used_pct: pct(swapUsed, swapTotal) };
+  }
+  if (on.has('diskstats') && cur.diskstats) {
+    const before = new Map((prev.diskstats ?? []).map((d) => [d.device, d]));
+    out.disks = cur.diskstats
+      .filter((d) => !diskExclude.test(d.device))
+      .map((d) => {
+        const p = before.get(d.device) ?? d;
+        const ios = delta(d.readsCompleted, p.readsCompleted) + delta(d.writesCompleted, p.writesCompleted);
+        const ioMs = delta(d.readTimeMs, p.readTimeMs) + delta(d.writeTimeMs, p.writeTimeMs);
+        return {
+          device: d.device,
+          reads_per_s: perS(delta(d.readsCompleted, p.readsCompleted)),
+          writes_per_s: perS(delta(d.writesCompleted, p.writesCompleted)),
+          read_bytes_per_s: perS(delta(d.sectorsRead, p.sectorsRead) * DISKSTATS_SECTOR_BYTES),
+          write_bytes_per_s: perS(delta(d.sectorsWritten, p.sectorsWritten) * DISKSTATS_SECTOR_BYTES),
+          await_ms: ios > 0 ? round2(ioMs / ios) : 0,
+          util_pct: ms > 0 ? Math.min(100, round2((delta(d.ioTimeMs, p.ioTimeMs) / ms) * 100)) : 0,
+          in_flight: d.ioInProgress,
+        };
+      });
+  }
+  if (on.has('uptime') && uptime) out.uptime_seconds = uptime.uptimeSeconds;
+  if (on.has('stat') && cur.stat) out.boot_time_seconds = cur.stat.bootTimeSeconds;
+  return out;
+}
+
+/** True when every section is there (every system collector enabled and answering). */
+export function isCompleteSystemView(a: SystemAnswer): a is SystemView {
+  return a.cpu !== undefined && a.load !== undefined && a.memory !== undefined && a.swap !== undefined && a.disks !== undefined && a.uptime_seconds !== undefined && a.boot_time_seconds !== undefined;
+}
+
+/**
+ * The figures the host report's `system` section is made of, or null when the answer lacks one the
+ * contract requires (cpu, load, memory, swap, uptime: the contract has no partial system section).
+ * Without the diskstats collector the report lists no disks.
+ */
+export function reportableSystem(a: SystemAnswer): SystemFigures | null {
+  if (!a.cpu || !a.load || !a.memory || !a.swap || a.uptime_seconds === undefined) return null;
+  return { cpu: a.cpu, load: a.load, memory: a.memory, swap: a.swap, uptime_seconds: a.uptime_seconds, disks: a.disks ?? [] };
+}
+
+/**
+ * Computes the whole view between two snapshots (pure), every collector on: see computeSystemAnswer.
+ * Throws when a snapshot lacks its counters.
  */
 export function computeSystemView(
   prev: SystemSnapshot,
@@ -109,52 +210,9 @@ export function computeSystemView(
   uptime: Uptime,
   diskExclude: RegExp = DEFAULT_DISKSTATS_DEVICE_EXCLUDE,
 ): SystemView {
-  const ms = cur.at - prev.at;
-  const seconds = ms > 0 ? ms / 1000 : 0;
-  const perS = (n: number): number => (seconds > 0 ? round2(n / seconds) : 0);
-  const before = new Map(prev.diskstats.map((d) => [d.device, d]));
-  const disks: DiskView[] = cur.diskstats
-    .filter((d) => !diskExclude.test(d.device))
-    .map((d) => {
-      const p = before.get(d.device) ?? d;
-      const ios = delta(d.readsCompleted, p.readsCompleted) + delta(d.writesCompleted, p.writesCompleted);
-      const ioMs = delta(d.readTimeMs, p.readTimeMs) + delta(d.writeTimeMs, p.writeTimeMs);
-      return {
-        device: d.device,
-        reads_per_s: perS(delta(d.readsCompleted, p.readsCompleted)),
-        writes_per_s: perS(delta(d.writesCompleted, p.writesCompleted)),
-        read_bytes_per_s: perS(delta(d.sectorsRead, p.sectorsRead) * DISKSTATS_SECTOR_BYTES),
-        write_bytes_per_s: perS(delta(d.sectorsWritten, p.sectorsWritten) * DISKSTATS_SECTOR_BYTES),
-        await_ms: ios > 0 ? round2(ioMs / ios) : 0,
-        util_pct: ms > 0 ? Math.min(100, round2((delta(d.ioTimeMs, p.ioTimeMs) / ms) * 100)) : 0,
-        in_flight: d.ioInProgress,
-      };
-    });
-  const m = (k: string): number => meminfo[k] ?? 0;
-  const total = m('MemTotal');
-  const available = meminfo.MemAvailable ?? m('MemFree') + m('Buffers') + m('Cached');
-  const used = Math.max(0, total - available);
-  const swapTotal = m('SwapTotal');
-  const swapFree = m('SwapFree');
-  const swapUsed = Math.max(0, swapTotal - swapFree);
-  return {
-    interval_seconds: round2(seconds),
-    cpu: cpuView(prev.stat.total, cur.stat.total, cur.stat.cpus.length),
-    load: { load1: loadavg.load1, load5: loadavg.load5, load15: loadavg.load15 },
-    memory: {
-      total_bytes: total,
-      available_bytes: available,
-      used_bytes: used,
-      used_pct: pct(used, total),
-      free_bytes: m('MemFree'),
-      buffers_bytes: m('Buffers'),
-      cached_bytes: m('Cached'),
-    },
-    swap: { total_bytes: swapTotal, free_bytes: swapFree, used_bytes: swapUsed, used_pct: pct(swapUsed, swapTotal) },
-    disks,
-    uptime_seconds: uptime.uptimeSeconds,
-    boot_time_seconds: cur.stat.bootTimeSeconds,
-  };
+  const a = computeSystemAnswer(prev, cur, { meminfo, loadavg, uptime }, COLLECTOR_NAMES, diskExclude);
+  if (!isCompleteSystemView(a)) throw new Error('computeSystemView needs both snapshots with stat and diskstats');
+  return a;
 }
 
 /** Options of a SystemSampler. */
@@ -168,11 +226,16 @@ export interface SystemSamplerOptions {
   firstGapMs?: number;
   /** Devices left out of `disks` (default node_exporter's diskstats exclude). */
   diskExclude?: RegExp;
+  /** The enabled collectors (default all); only those that feed `/v1/system` are read. */
+  collectors?: readonly CollectorName[];
+  /** Where a failing collector is logged (name and error); default nowhere. */
+  log?: Logger;
 }
 
 /**
- * Snapshots /proc/stat and /proc/diskstats every intervalMs on an unref'd timer and serves rates over the
- * last two snapshots. Memory, load and uptime are read fresh on each view().
+ * Snapshots the counters (cpu, stat, diskstats collectors) every intervalMs on an unref'd timer and serves
+ * rates over the last two snapshots. Memory, load and uptime are read fresh on each view(). A collector
+ * that fails is logged and its section left out; the others still answer.
  */
 export class SystemSampler {
   private readonly roots: HostRoots;
@@ -180,6 +243,10 @@ export class SystemSampler {
   private readonly clock: () => number;
   private readonly firstGapMs: number;
   private readonly diskExclude: RegExp;
+  private readonly enabled: readonly CollectorName[];
+  private readonly counters: readonly CollectorName[];
+  private readonly readings: readonly CollectorName[];
+  private readonly log: Logger | undefined;
   private prev: SystemSnapshot | undefined;
   private cur: SystemSnapshot | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -192,6 +259,10 @@ export class SystemSampler {
     this.clock = opts.clock ?? Date.now;
     this.firstGapMs = Math.max(250, opts.firstGapMs ?? 250);
     this.diskExclude = opts.diskExclude ?? DEFAULT_DISKSTATS_DEVICE_EXCLUDE;
+    this.enabled = systemCollectors(opts.collectors ?? COLLECTOR_NAMES);
+    this.counters = this.enabled.filter((n) => COUNTER_COLLECTORS.includes(n));
+    this.readings = this.enabled.filter((n) => !COUNTER_COLLECTORS.includes(n));
+    this.log = opts.log;
   }
 
   /** Takes a first snapshot now and then one every intervalMs; the timer does not keep the process alive. */
@@ -217,8 +288,9 @@ export class SystemSampler {
   snapshot(): Promise<SystemSnapshot> {
     this.pending ??= (async () => {
       try {
-        const [stat, diskstats] = await Promise.all([readProcStat(this.roots), readDiskstats(this.roots)]);
-        const snap: SystemSnapshot = { at: this.clock(), stat, diskstats };
+        const { collected } = await runCollectors(this.counters, { roots: this.roots }, this.log ? { log: this.log } : {});
+        const stat = collected.cpu ?? collected.stat;
+        const snap: SystemSnapshot = { at: this.clock(), ...(stat ? { stat } : {}), ...(collected.diskstats ? { diskstats: [...collected.diskstats] } : {}) };
         this.prev = this.cur;
         this.cur = snap;
         return snap;
@@ -230,7 +302,7 @@ export class SystemSampler {
   }
 
   /** Rates over the last two snapshots; with fewer than two, takes them (firstGapMs apart) first. */
-  async view(): Promise<SystemView> {
+  async view(): Promise<SystemAnswer> {
     // Concurrent first callers share one pair of snapshots; each taking its own second snapshot would
     // leave the last two microseconds apart (a zero-length interval).
     if (!this.prev) {
@@ -243,7 +315,7 @@ export class SystemSampler {
       });
       await this.warmup;
     }
-    const [meminfo, loadavg, uptime] = await Promise.all([readMeminfo(this.roots), readLoadavg(this.roots), readUptime(this.roots)]);
-    return computeSystemView(this.prev!, this.cur!, meminfo, loadavg, uptime, this.diskExclude);
+    const { collected } = await runCollectors(this.readings, { roots: this.roots }, this.log ? { log: this.log } : {});
+    return computeSystemAnswer(this.prev!, this.cur!, collected, this.enabled, this.diskExclude);
   }
 }

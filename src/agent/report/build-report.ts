@@ -7,7 +7,8 @@
 import { reportDevice, reportSystem } from '../../core/contracts/fit-report.js';
 import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, type HostReport, type ReportChecks, type ReportDevice, type ReportSystem } from '../../core/contracts/host-report.js';
 import type { DeviceInfo } from '../model.js';
-import type { SystemSnapshot, SystemView } from '../system-sampler.js';
+import type { SystemFigures } from '../../core/contracts/fit-report.js';
+import type { SystemSnapshot } from '../system-sampler.js';
 
 /** Who is reporting: fixed for the life of the process. */
 export interface ReportIdentity {
@@ -19,11 +20,14 @@ export interface ReportIdentity {
   readonly intervalSeconds: number;
 }
 
-/** Everything one report is made of. `system` is null when the counters could not be read. */
+/**
+ * Everything one report is made of. `system` is null when the counters could not be read, or a collector
+ * the contract's system section needs is off (see reportableSystem in system-sampler.ts).
+ */
 export interface ReportInput {
   readonly identity: ReportIdentity;
   readonly devices: readonly DeviceInfo[];
-  readonly system: SystemView | null;
+  readonly system: SystemFigures | null;
   /** When the figures were taken, ms since the epoch (host clock); identifies the report. */
   readonly sampledAtMs: number;
   /** Latest results of the installed bundle's checks; absent without a bundle. */
@@ -33,8 +37,8 @@ export interface ReportInput {
 /** One DeviceInfo as a report device (see core/contracts/fit-report.ts). */
 export const toReportDevice = (d: DeviceInfo): ReportDevice => reportDevice(d);
 
-/** A SystemView as the report's `system` section. */
-export const toReportSystem = (v: SystemView): ReportSystem => reportSystem(v);
+/** The agent's system figures (a SystemView, or the part of it the report uses) as the report's `system` section. */
+export const toReportSystem = (v: SystemFigures): ReportSystem => reportSystem(v);
 
 /**
  * The host report for one interval. Data and binlog volumes come first when there are more devices than
