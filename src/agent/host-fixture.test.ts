@@ -1,7 +1,8 @@
 /**
  * The whole collection pipeline against the fixture host tree test/fixtures/host-a: mountinfo, sysfs,
  * udev, /proc/{stat,diskstats,meminfo,loadavg} and statfs answers from statfs.json, through
- * collectDevices and renderNodeMetrics, compared byte for byte with two goldens:
+ * collectDevices and the agent's /metrics scrape over every registry collector (scrapeNodeMetrics),
+ * compared byte for byte with two goldens:
  * devices.golden.json (the /v1/devices answer) and metrics.golden.prom (the node_* exposition).
  * UPDATE_GOLDEN=1 rewrites both. Collector durations are 0 so the output does not depend on timing.
  *
@@ -14,13 +15,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { DeviceInfo, HostRoots } from './model.js';
-import { parseExposition, renderNodeMetrics } from './node-metrics.js';
-import { readDiskUdevProperties, readDiskstats } from './collectors/diskstats.js';
+import { parseExposition } from './node-metrics.js';
+import { scrapeNodeMetrics } from './run.js';
+import { COLLECTOR_NAMES } from './collectors/registry.js';
 import { DEFAULT_FILESYSTEM_FILTER } from './collectors/filesystem-filter.js';
 import { collectDevices, type RoleRule } from './collectors/filesystems.js';
-import { readLoadavg } from './collectors/loadavg.js';
-import { readMeminfo } from './collectors/meminfo.js';
-import { readProcStat } from './collectors/proc-stat.js';
 import { StatfsError, type StatfsRunner, type StatfsValues } from './collectors/statfs-pool.js';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/host-a', import.meta.url));
@@ -64,17 +63,9 @@ function fixtureStatfs(): StatfsRunner & { calls: string[] } {
 
 async function collect(): Promise<{ devices: DeviceInfo[]; metrics: string; statfsCalls: string[] }> {
   const statfs = fixtureStatfs();
-  const [devices, stat, diskstats, meminfo, loadavg] = await Promise.all([
-    collectDevices({ roots, filter: DEFAULT_FILESYSTEM_FILTER, statfs, roleRules: ROLE_RULES }),
-    readProcStat(roots),
-    readDiskstats(roots),
-    readMeminfo(roots),
-    readLoadavg(roots),
-  ]);
-  const diskUdev = await readDiskUdevProperties(roots, diskstats);
-  // the collector names of run.ts's /metrics, in its (sorted) order; durations fixed so the golden is stable
-  const collectors = ['cpu', 'diskstats', 'filesystem', 'loadavg', 'meminfo'].map((name) => ({ name, success: true, durationSeconds: 0 }));
-  const metrics = renderNodeMetrics({ devices, cpu: stat, stat, diskstats, diskUdev, meminfo, loadavg, collectors });
+  const devices = await collectDevices({ roots, filter: DEFAULT_FILESYSTEM_FILTER, statfs, roleRules: ROLE_RULES });
+  // run.ts's /metrics path over every collector of the registry; durations pinned to 0 so the golden is stable
+  const metrics = await scrapeNodeMetrics(COLLECTOR_NAMES, { roots, devices: async () => devices }, { now: () => 0 });
   return { devices, metrics, statfsCalls: statfs.calls.sort() };
 }
 

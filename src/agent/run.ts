@@ -316,6 +316,8 @@ function udevCache(roots: AgentConfig['roots']): (diskstats: readonly DiskStat[]
 export interface ScrapeOptions {
   /** Where a failing collector is logged (name and error). */
   readonly log?: Logger;
+  /** Milliseconds, monotonic, for the collectors' durations (tests pin it); default performance.now. */
+  readonly now?: () => number;
   /** udev properties of the disks (cached by the caller); default: read every scrape. */
   readonly udev?: (diskstats: readonly DiskStat[]) => Promise<ReadonlyMap<string, Readonly<Record<string, string>>>>;
 }
@@ -326,7 +328,7 @@ export interface ScrapeOptions {
  * per collector run. A collector that fails is logged and gets success 0; the others still answer.
  */
 export async function scrapeNodeMetrics(enabled: readonly CollectorName[], sources: CollectSources, opts: ScrapeOptions = {}): Promise<string> {
-  const { collected: c, results } = await runCollectors(metricsCollectors(enabled), sources, opts.log ? { log: opts.log } : {});
+  const { collected: c, results } = await runCollectors(metricsCollectors(enabled), sources, { ...(opts.log ? { log: opts.log } : {}), ...(opts.now ? { now: opts.now } : {}) });
   const diskUdev = c.diskstats ? await (opts.udev ?? ((d) => readDiskUdevProperties(sources.roots, d)))(c.diskstats) : undefined;
   return renderNodeMetrics({
     ...(c.filesystem ? { devices: c.filesystem } : {}),
