@@ -93,7 +93,7 @@ export interface RolloutService {
 export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
   const { store, channel, log } = deps;
   const now = deps.now ?? (() => new Date());
-  /** What the service knows; each value is replaced, never changed in place (see model.ts). */
+  /** What the service knows. Host records are replaced on each event, never changed in place (see model.ts). */
   const mem = {
     hosts: new Map<number, HostRecord>(),
     releases: new Map<number, ReleaseRow>(),
