@@ -145,6 +145,11 @@ test('judgeRollout: enrolled hosts that never polled hold the rollout; an empty 
   assert.ok(done.kind === 'gate' && done.step?.event.type === 'complete');
   assert.match(done.step!.reason, /^completed with no host: no enrolled host was counted when release 5 was published, so it was installed nowhere/);
   assert.doesNotMatch(done.step!.reason, /0 of 0 hosts applied/);
+  // Every host stuck and a threshold of 100 %: it completes, and says nothing was installed.
+  const lax = { ...r, maxFailureRate: 1 };
+  const allStuck = judgeRollout(lax, tallyRollout(lax, fresh, new Map(fresh.map((h) => [h.id, 0])), RELEASES, T0 + t), T0 + t);
+  assert.ok(allStuck.kind === 'gate' && allStuck.step?.event.type === 'complete');
+  assert.equal(allStuck.step!.reason, 'completed without installing release 5 anywhere: 0 of 4 hosts applied (4 stuck, 4 of them never polled, 0 failed); they get it when they poll');
   const v = rolloutView({ ...r, state: 'completed', reason: done.step!.reason }, empty, done.gate, 'fleet');
   assert.equal(v.empty, true);
   assert.deepEqual(v.hosts, { counted: 0, neverPolled: 0 });

@@ -323,8 +323,9 @@ export type Judgement =
  * Judge rollout `r` from its tally at time `t` (ms). Rolling back: finished once every host that had
  * moved runs the revert again, failed, or is stuck. Running: the wave is settled when every host of
  * waves <= current applied, failed or is stuck; the gate (gate.ts) decides; an advance opens the next
- * wave now. A rollout that completes without counting a single host says so in its reason: it
- * installed nothing anywhere, which is not the success "0 of 0 hosts applied" reads as.
+ * wave now. A rollout that completes without counting a single host, or without any host applying
+ * it, says so in its reason: it installed nothing anywhere, which is not the success "healthy: 0 of
+ * 0 hosts applied" reads as.
  */
 export function judgeRollout(r: RolloutRow, s: RolloutTally, t: number): Judgement {
   const settled = s.applied + s.failed + s.stuck >= s.hostsInWave;
@@ -345,15 +346,25 @@ export function judgeRollout(r: RolloutRow, s: RolloutTally, t: number): Judgeme
   if (gate.verdict === 'advance') {
     step = { event: { type: 'advance' }, reason: gate.reason, extra: { currentWave: r.currentWave + 1, waveStartedAt: new Date(t), settledAt: null } };
   } else if (gate.verdict === 'complete') {
-    step = { event: { type: 'complete' }, reason: s.coverage.counted === 0 ? emptyReason(r) : gate.reason, extra: {} };
+    step = { event: { type: 'complete' }, reason: completionReason(r, s) ?? gate.reason, extra: {} };
   } else if (gate.verdict === 'fail') {
     step = { event: { type: 'fail', autoRollback: r.autoRollback, hasRevert: r.revertRelease !== null }, reason: gate.reason, extra: {} };
   }
   return { kind: 'gate', settledAt, settledChanged, gate, step };
 }
 
-function emptyReason(r: RolloutRow): string {
-  return `completed with no host: no enrolled host was counted when release ${r.release} was published, so it was installed nowhere; hosts that enrol from now on get it at their first poll`;
+/**
+ * The reason of a completion that installed nothing, which the gate's "healthy: 0 of N hosts
+ * applied" would pass off as a success: no host counted at all, or every counted host stuck (a
+ * maxFailureRate of 1 lets that complete). Undefined when some host applied the release.
+ */
+function completionReason(r: RolloutRow, s: RolloutTally): string | undefined {
+  if (s.coverage.counted === 0) {
+    return `completed with no host: no enrolled host was counted when release ${r.release} was published, so it was installed nowhere; hosts that enrol from now on get it at their first poll`;
+  }
+  if (s.applied > 0) return undefined;
+  const never = s.coverage.neverPolled > 0 ? `, ${s.coverage.neverPolled} of them never polled` : '';
+  return `completed without installing release ${r.release} anywhere: 0 of ${s.hostsInWave} hosts applied (${s.stuck} stuck${never}, ${s.failed} failed); they get it when they poll`;
 }
 
 /**

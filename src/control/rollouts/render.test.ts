@@ -66,6 +66,9 @@ test('renderRolloutStatus: variants', () => {
   assert.match(first, /started 2026-12-01 08:00 /);
   assert.doesNotMatch(first, ANSI_RE);
 
+  const none = renderRolloutStatus({ ...view, state: 'completed', hosts: { counted: 11_100, neverPolled: 11_100 }, perWave: view.perWave.map((w) => ({ ...w, applied: 0, failed: 0, stuck: w.hosts })) });
+  assert.match(none.split('\n')[0]!, /completed \(nothing applied\)$/);
+  assert.match(renderRolloutStatus({ ...view, state: 'completed' }).split('\n')[0]!, / completed$/, 'a completion some host applied is plain');
   const colored = renderRolloutStatus(view, { color: true });
   assert.match(colored, /\u001b\[36mrunning\u001b\[0m/);
   assert.match(colored, /\u001b\[31m2 failed\u001b\[0m/);
@@ -119,6 +122,9 @@ test('renderRolloutStatus: hosts that never polled, and an empty rollout, are sa
   assert.equal(empty[0], 'rollout 42  bundle db-checks  release 4 -> 5  completed (no host)');
   assert.equal(empty[2], 'hosts: none counted: no enrolled host when it was published, so it was installed nowhere');
   assert.ok(!empty.some((l) => /^rollout .* completed$/.test(l)), 'never a bare "completed"');
+  const none = renderRolloutStatus({ ...view, state: 'completed', hosts: { counted: 11_100, neverPolled: 11_100 }, perWave: view.perWave.map((w) => ({ ...w, applied: 0, failed: 0, stuck: w.hosts })) });
+  assert.match(none.split('\n')[0]!, /completed \(nothing applied\)$/);
+  assert.match(renderRolloutStatus({ ...view, state: 'completed' }).split('\n')[0]!, / completed$/, 'a completion some host applied is plain');
   const colored = renderRolloutStatus({ ...view, state: 'completed', hosts: { counted: 0, neverPolled: 0 } }, { color: true });
   assert.match(colored.split('\n')[0]!, /\u001b\[33mcompleted \(no host\)\u001b\[0m$/, 'yellow, not the green of a success');
 });

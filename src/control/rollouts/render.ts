@@ -142,7 +142,7 @@ export function progressBar(p: { hosts: number; applied: number; failed: number;
 
 /**
  * The status of one rollout: a header (id, bundle, releases, state; `(no host)` after the state of a
- * rollout that counts no host), the reason, a hosts line when enrolled hosts never polled or none was
+ * rollout that counts no host, `(nothing applied)` after a completion no host applied), the reason, a hosts line when enrolled hosts never polled or none was
  * counted, one line per wave
  * (`wave 2  10 %  1,000 hosts  [####....]  640 applied  2 failed  0 stuck  <- current`), the rates
  * the gate compared, and the times. Waves are shown 1-based.
@@ -152,10 +152,12 @@ export function renderRolloutStatus(view: RolloutStatusView, opts: RenderOptions
   const width = opts.barWidth ?? 20;
   const paint = (p: Paint, s: string): string => (color ? `\u001b[${ANSI[p]}m${s}\u001b[0m` : s);
   const empty = view.hosts !== undefined && view.hosts.counted === 0;
-  // An empty rollout "completes" without installing anything: the state never reads as a plain success.
-  const state = `${view.state.replace('_', ' ')}${empty ? ' (no host)' : ''}`;
+  const nothingApplied = !empty && view.state === 'completed' && view.perWave.every((w) => w.applied === 0);
+  // A rollout that "completes" without installing anything never reads as a plain success.
+  const note = empty ? ' (no host)' : nothingApplied ? ' (nothing applied)' : '';
+  const state = `${view.state.replace('_', ' ')}${note}`;
   const out = [
-    `rollout ${safe(String(view.id))}  bundle ${safe(view.bundle)}  release ${rel(view.previousRelease)} -> ${view.release}  ${paint(empty ? 'yellow' : STATE_COLOR[view.state], state)}`,
+    `rollout ${safe(String(view.id))}  bundle ${safe(view.bundle)}  release ${rel(view.previousRelease)} -> ${view.release}  ${paint(note ? 'yellow' : STATE_COLOR[view.state], state)}`,
   ];
   if (view.reason) out.push(`reason: ${safe(view.reason)}`);
   if (empty) out.push(paint('yellow', 'hosts: none counted: no enrolled host when it was published, so it was installed nowhere'));
