@@ -44,7 +44,10 @@ export interface RolloutServiceDeps {
   readonly onTransition?: (state: RolloutStateName) => void;
 }
 
-/** The rollout service. */
+/**
+ * The rollout service. It does not hand out its store: read-only views that are not the rollout's
+ * (the audit log, the latest check results) are read from the FleetStore by whoever serves them.
+ */
 export interface RolloutService {
   /** Load state from the database (at start). */
   load(): Promise<void>;
@@ -76,8 +79,6 @@ export interface RolloutService {
   view(): RolloutView | undefined;
   /** Which release runs where, and which hosts are stuck and why. */
   drift(): DriftRow[];
-  /** The store (for read-only views such as the latest check results). */
-  readonly store: FleetStore;
   /**
    * Run fn alone among the steps that change the rollout (the tick's judgement, pause, resume,
    * rollback, a publish adopting a new rollout), so none acts on a rollout another just replaced.
@@ -295,7 +296,6 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
     rollback: (actor) => operatorStep(actor, (r) => ({ event: { type: 'rollback', hasRevert: r.revertRelease !== null }, reason: `rollback requested by ${actor}`, extra: {} })),
     exclusive,
     view: () => (mem.rollout ? viewOf(mem.rollout) : undefined),
-    store,
     drift() {
       const r = mem.rollout;
       if (r) for (const h of mem.hosts.values()) waveOf(h);
