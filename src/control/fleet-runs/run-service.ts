@@ -7,15 +7,24 @@
  * within the per-host timeout counts as timed out (an error). After a control-plane restart, hosts
  * that were in flight are marked `interrupted` (never re-run: the action may not be idempotent) and
  * the run goes on with the hosts still pending.
+ *
+ * This file is the I/O shell: the timer, the store, the channel and the result streams. Which hosts
+ * a request targets, the rows and lines an outcome becomes, what a restart does with a dead process's
+ * rows and the views of stored runs are pure functions in run-state.ts; dispatch is engine.ts.
  */
 import { z } from 'zod';
 import type { AgentTask, TaskResult } from '../../core/contracts/agent-poll.js';
 import { VigiaError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { AgentChannel } from '../agent-channel.js';
-import type { FleetRunRow, FleetRunState, FleetStore, RunHostRow, RunHostState, RunHostUpdate, TargetHost } from '../store/fleet-store.js';
-import { createRunEngine, type HostOutcome, type RunCounts, type RunEngine } from './engine.js';
-import { matchesWhere, parseLimit, resolveLimit, type ParamValue } from './selector.js';
+import type { FleetRunRow, FleetStore, RunHostRow, RunHostState, RunHostUpdate } from '../store/fleet-store.js';
+import { createRunEngine, type HostOutcome, type RunEngine } from './engine.js';
+import {
+  CANCELLED_RESULT, countsOfRows, finalRunState, hostUpdate, isFinishedHostState, planLimits, RESULT_PAGE, resultLine, resultsOfRows, resumePlan, runIdOfTask,
+  runView, selectTargets, taskFor, timedOutResult, type RunResultLine, type RunView,
+} from './run-state.js';
+
+export type { RunResultLine, RunView } from './run-state.js';
 
 /** POST /v1/runs body. */
 export const startRunSchema = z
@@ -36,31 +45,6 @@ export const startRunSchema = z
 
 /** A run request. */
 export type StartRun = z.output<typeof startRunSchema>;
-
-/** One streamed result. */
-export interface RunResultLine {
-  readonly seq: number;
-  readonly host: string;
-  readonly state: RunHostState;
-  readonly exit_code: number | null;
-  readonly duration_ms: number | null;
-  readonly output: string;
-}
-
-/** `GET /v1/runs/:id`. */
-export interface RunView {
-  readonly id: number;
-  readonly action: string;
-  readonly params: Readonly<Record<string, ParamValue>>;
-  readonly selector: Readonly<Record<string, unknown>>;
-  readonly state: FleetRunState;
-  readonly concurrency: number;
-  readonly max_errors: number;
-  readonly counts: RunCounts;
-  readonly created_by: string;
-  readonly created_at: string;
-  readonly finished_at: string | null;
-}
 
 /** Dependencies. */
 export interface RunServiceDeps {
@@ -113,8 +97,6 @@ interface ActiveRun {
 /** Finished runs kept in memory (each holds up to one result line per host). */
 const RECENT_RUNS = 3;
 
-const zeroCounts = (targets: number): RunCounts => ({ targets, pending: 0, inFlight: 0, succeeded: 0, failed: 0, timedOut: 0, rejected: 0, notDispatched: 0, errors: 0, maxErrors: 0 });
-
 /** Build the service. */
 export function createRunService(deps: RunServiceDeps): RunService {
   const { store, channel, log } = deps;
@@ -125,10 +107,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
 
-  const viewOf = (row: FleetRunRow, counts: RunCounts): RunView => ({
-    id: row.id, action: row.action, params: row.params, selector: row.selector, state: row.state, concurrency: row.concurrency, max_errors: row.maxErrors,
-    counts, created_by: row.createdBy, created_at: row.createdAt.toISOString(), finished_at: row.finishedAt?.toISOString() ?? null,
-  });
+  const viewOf = (run: ActiveRun): RunView => runView(run.row, run.engine.counts());
 
   const notify = (run: ActiveRun): void => {
     const w = run.waiters;
@@ -137,16 +116,11 @@ export function createRunService(deps: RunServiceDeps): RunService {
   };
 
   const record = (run: ActiveRun, hostId: number, state: RunHostState, result?: TaskResult): void => {
-    const startedAt = run.started.get(hostId) ?? null;
-    const finishedAt = state === 'in_flight' || state === 'pending' ? null : new Date(now());
-    const u: RunHostUpdate = {
-      hostId, state, startedAt, finishedAt, exitCode: result?.exit_code ?? null,
-      durationMs: result?.duration_ms ?? (startedAt && finishedAt ? finishedAt.getTime() - startedAt.getTime() : null), output: result?.output ?? '',
-    };
+    const u = hostUpdate(hostId, state, run.started.get(hostId) ?? null, now(), result);
     run.dirty.set(hostId, u);
-    if (state !== 'in_flight' && state !== 'pending') {
+    if (isFinishedHostState(state)) {
       run.toPush.delete(hostId);
-      run.lines.push({ seq: run.lines.length + 1, host: run.names.get(hostId) ?? String(hostId), state, exit_code: u.exitCode, duration_ms: u.durationMs, output: u.output });
+      run.lines.push(resultLine(run.lines.length + 1, run.names.get(hostId) ?? String(hostId), u));
       notify(run);
     }
   };
@@ -154,7 +128,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
   const dispatch = (run: ActiveRun): void => {
     const ids = run.engine.next();
     for (const id of ids) {
-      const task: AgentTask = { id: `${run.row.id}-${id}`, run_id: run.row.id, action: run.row.action, params: { ...run.row.params }, timeout_ms: run.row.timeoutMs };
+      const task = taskFor(run.row, id);
       run.tasks.set(id, task);
       run.started.set(id, new Date(now()));
       record(run, id, 'in_flight');
@@ -211,7 +185,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
       for (const [id, s] of run.engine.outcomes()) if (s === 'not_dispatched') record(run, id, 'not_dispatched');
     }
     const counts = run.engine.counts();
-    const final: FleetRunState = st === 'succeeded' || st === 'failed' || st === 'cancelled' ? st : 'failed';
+    const final = finalRunState(st);
     try {
       await flushRun(run);
       await store.finishRun(run.row.id, final, 'run-service', { ...counts, interrupted: run.preCounts.interrupted });
@@ -234,7 +208,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
       for (const id of run.engine.expire()) {
         const t = run.tasks.get(id);
         if (t) channel.dropTask(id, t.id);
-        record(run, id, 'timed_out', { status: 'timed_out', exit_code: null, duration_ms: run.row.timeoutMs, output: `no result within ${Math.round(run.row.timeoutMs / 1000)} s` });
+        record(run, id, 'timed_out', timedOutResult(run.row.timeoutMs));
       }
       dispatch(run);
       const st = run.engine.state();
@@ -280,27 +254,11 @@ export function createRunService(deps: RunServiceDeps): RunService {
     return run;
   };
 
-  const select = (hosts: readonly TargetHost[], req: StartRun): TargetHost[] => {
-    if (Object.keys(req.where).length === 0 && !req.all) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'no --where given: a run on the whole fleet needs --all spelled out');
-    return hosts.filter((h) => matchesWhere(req.where, { name: h.name, tags: h.tags }));
-  };
-
   return {
     async resume() {
       for (const row of await store.unfinishedRuns()) {
         const rows = await store.runHosts(row.id);
-        const done = new Map<number, HostOutcome>();
-        const updates: RunHostUpdate[] = [];
-        let interrupted = 0;
-        for (const h of rows) {
-          if (h.state === 'succeeded' || h.state === 'failed' || h.state === 'timed_out' || h.state === 'rejected') done.set(h.hostId, h.state);
-          else if (h.state === 'in_flight' || h.state === 'interrupted') {
-            // Counted as an error (the outcome is unknown) and never run again.
-            done.set(h.hostId, 'timed_out');
-            interrupted++;
-            if (h.state === 'in_flight') updates.push({ hostId: h.hostId, state: 'interrupted', startedAt: h.startedAt, finishedAt: new Date(now()), exitCode: null, durationMs: null, output: 'the control plane restarted while this host was running the action; it was not run again' });
-          }
-        }
+        const { done, interrupted, updates } = resumePlan(rows, now());
         await store.saveRunHosts(row.id, updates);
         log.warn({ run: row.id, interrupted, done: done.size, targets: rows.length }, 'resuming a fleet run after a restart');
         await store.audit('run-service', 'run.resume', { run: row.id, interrupted, done: done.size });
@@ -309,27 +267,23 @@ export function createRunService(deps: RunServiceDeps): RunService {
     },
 
     async start(req, actor) {
-      const hosts = await store.targetHosts();
-      const targets = select(hosts, req);
-      if (targets.length === 0) throw new VigiaError('CONTROL_ERR_NO_TARGETS', JSON.stringify(req.where).slice(0, 300));
-      const concurrency = resolveLimit(parseLimit(req.concurrency, '--concurrency', { min: 1 }), targets.length, { minOne: true });
-      const maxErrors = resolveLimit(parseLimit(req.max_errors, '--max-errors'), targets.length, { minOne: false });
+      const targets = selectTargets(await store.targetHosts(), req);
+      const { concurrency, maxErrors, selector } = planLimits(req, targets.length);
       if (req.dry_run) {
         await store.audit(actor, 'run.dry_run', { action: req.action, params: req.params, selector: req.where, targets: targets.length, concurrency, max_errors: maxErrors });
         return { run: null, targets: targets.length, dry_run: true, hosts: targets.slice(0, 1000).map((t) => t.name) };
       }
       const row = await store.createRun(
-        { action: req.action, params: req.params, selector: req.all && Object.keys(req.where).length === 0 ? { all: true } : req.where, concurrency, maxErrors, rampUp: req.ramp_up, timeoutMs: req.timeout_ms, createdBy: actor },
+        { action: req.action, params: req.params, selector, concurrency, maxErrors, rampUp: req.ramp_up, timeoutMs: req.timeout_ms, createdBy: actor },
         targets,
       );
       log.info({ audit: true, actor, run: row.id, action: req.action, params: req.params, where: req.where, targets: targets.length, concurrency, max_errors: maxErrors }, 'fleet run started');
       const run = activate(row, targets);
-      return { run: viewOf(run.row, run.engine.counts()), targets: targets.length, dry_run: false };
+      return { run: viewOf(run), targets: targets.length, dry_run: false };
     },
 
     async onResult(hostId, taskId, result) {
-      const runId = Number(taskId.split('-')[0]);
-      const run = active.get(runId);
+      const run = active.get(runIdOfTask(taskId));
       if (!run || run.tasks.get(hostId)?.id !== taskId) return false;
       const outcome: HostOutcome = result.status;
       if (!run.engine.complete(hostId, outcome)) return false;
@@ -340,23 +294,10 @@ export function createRunService(deps: RunServiceDeps): RunService {
 
     async view(id) {
       const run = active.get(id) ?? recent.get(id);
-      if (run) return viewOf(run.row, run.engine.counts());
+      if (run) return viewOf(run);
       const row = await store.run(id);
       if (!row) throw new VigiaError('CONTROL_ERR_UNKNOWN_RUN', String(id));
-      const rows = await store.runHosts(id);
-      const c: Record<keyof RunCounts, number> = { ...zeroCounts(rows.length), maxErrors: row.maxErrors };
-      const tally = (k: keyof RunCounts): void => void c[k]++;
-      for (const h of rows) {
-        if (h.state === 'succeeded') tally('succeeded');
-        else if (h.state === 'failed') tally('failed');
-        else if (h.state === 'timed_out' || h.state === 'interrupted') tally('timedOut');
-        else if (h.state === 'rejected') tally('rejected');
-        else if (h.state === 'not_dispatched') tally('notDispatched');
-        else if (h.state === 'in_flight') tally('inFlight');
-        else tally('pending');
-      }
-      c.errors = c.failed + c.timedOut + c.rejected;
-      return viewOf(row, c);
+      return runView(row, countsOfRows(await store.runHosts(id), row.maxErrors));
     },
 
     async results(id, after, waitMs, signal) {
@@ -364,10 +305,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
       if (!run) {
         const row = await store.run(id);
         if (!row) throw new VigiaError('CONTROL_ERR_UNKNOWN_RUN', String(id));
-        const rows = (await store.runHosts(id)).filter((h) => h.state !== 'pending' && h.state !== 'in_flight');
-        rows.sort((a, b) => (a.finishedAt?.getTime() ?? 0) - (b.finishedAt?.getTime() ?? 0) || a.seq - b.seq);
-        const lines = rows.map((h, i) => ({ seq: i + 1, host: h.host, state: h.state, exit_code: h.exitCode, duration_ms: h.durationMs, output: h.output }));
-        return { results: lines.slice(after, after + 1000), next: Math.min(lines.length, after + 1000), done: after + 1000 >= lines.length && row.state !== 'running' && row.state !== 'stopping' };
+        return resultsOfRows(row, await store.runHosts(id), after);
       }
       if (run.lines.length <= after && waitMs > 0 && active.has(id)) {
         await new Promise<void>((resolve) => {
@@ -380,7 +318,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
           signal?.addEventListener('abort', done, { once: true });
         });
       }
-      const lines = run.lines.slice(after, after + 1000);
+      const lines = run.lines.slice(after, after + RESULT_PAGE);
       return { results: lines, next: after + lines.length, done: !active.has(id) && after + lines.length >= run.lines.length };
     },
 
@@ -403,12 +341,12 @@ export function createRunService(deps: RunServiceDeps): RunService {
         if (run.engine.statusOf(hostId) !== 'in_flight') continue;
         if (run.toPush.get(hostId) === task || channel.dropTask(hostId, task.id)) {
           run.engine.complete(hostId, 'rejected');
-          record(run, hostId, 'rejected', { status: 'rejected', exit_code: null, duration_ms: 0, output: 'cancelled before the host picked it up' });
+          record(run, hostId, 'rejected', CANCELLED_RESULT);
         }
       }
       await store.audit(actor, 'run.cancel', { run: id });
       log.info({ audit: true, actor, run: id }, 'fleet run cancelled');
-      return viewOf(run.row, run.engine.counts());
+      return viewOf(run);
     },
 
     async settled() {

@@ -66,6 +66,9 @@ test('renderRolloutStatus: variants', () => {
   assert.match(first, /started 2026-12-01 08:00 /);
   assert.doesNotMatch(first, ANSI_RE);
 
+  const none = renderRolloutStatus({ ...view, state: 'completed', hosts: { counted: 11_100, neverPolled: 11_100 }, perWave: view.perWave.map((w) => ({ ...w, applied: 0, failed: 0, stuck: w.hosts })) });
+  assert.match(none.split('\n')[0]!, /completed \(nothing applied\)$/);
+  assert.match(renderRolloutStatus({ ...view, state: 'completed' }).split('\n')[0]!, / completed$/, 'a completion some host applied is plain');
   const colored = renderRolloutStatus(view, { color: true });
   assert.match(colored, /\u001b\[36mrunning\u001b\[0m/);
   assert.match(colored, /\u001b\[31m2 failed\u001b\[0m/);
@@ -105,4 +108,23 @@ test('renderDrift: releases and stuck hosts', () => {
 
   assert.equal(renderDrift([{ release: 5, hosts: 10, stuck: [] }]), 'release  hosts  stuck\n5           10      0\ntotal       10      0\n\nno stuck hosts\n');
   assert.equal(renderDrift([]), 'release  hosts  stuck\ntotal        0      0\n\nno stuck hosts\n');
+});
+
+test('renderRolloutStatus: hosts that never polled, and an empty rollout, are said', () => {
+  const polled = renderRolloutStatus({ ...view, hosts: { counted: 11_100, neverPolled: 0 } });
+  assert.equal(polled, renderRolloutStatus(view), 'nothing to say when every counted host polled');
+  const silent = renderRolloutStatus({ ...view, hosts: { counted: 11_100, neverPolled: 1200 } }).split('\n');
+  assert.equal(silent[2], 'hosts: 1,200 of 11,100 enrolled hosts never polled: they count as stuck once their wave opens (see rollout drift)');
+  const empty = renderRolloutStatus({
+    ...view, state: 'completed', currentWave: 2, hosts: { counted: 0, neverPolled: 0 }, reason: 'completed with no host: no enrolled host was counted',
+    perWave: view.perWave.map((w) => ({ ...w, hosts: 0, applied: 0, failed: 0 })),
+  }).split('\n');
+  assert.equal(empty[0], 'rollout 42  bundle db-checks  release 4 -> 5  completed (no host)');
+  assert.equal(empty[2], 'hosts: none counted: no enrolled host when it was published, so it was installed nowhere');
+  assert.ok(!empty.some((l) => /^rollout .* completed$/.test(l)), 'never a bare "completed"');
+  const none = renderRolloutStatus({ ...view, state: 'completed', hosts: { counted: 11_100, neverPolled: 11_100 }, perWave: view.perWave.map((w) => ({ ...w, applied: 0, failed: 0, stuck: w.hosts })) });
+  assert.match(none.split('\n')[0]!, /completed \(nothing applied\)$/);
+  assert.match(renderRolloutStatus({ ...view, state: 'completed' }).split('\n')[0]!, / completed$/, 'a completion some host applied is plain');
+  const colored = renderRolloutStatus({ ...view, state: 'completed', hosts: { counted: 0, neverPolled: 0 } }, { color: true });
+  assert.match(colored.split('\n')[0]!, /\u001b\[33mcompleted \(no host\)\u001b\[0m$/, 'yellow, not the green of a success');
 });

@@ -35,6 +35,11 @@ export interface RolloutStatusView {
   readonly updatedAt: number | string;
   /** The last gate or operator reason; empty for none. */
   readonly reason: string;
+  /**
+   * Which enrolled hosts the counts cover (model.ts RolloutHostCoverage); absent in the answer of a
+   * control plane older than this field, which is then not mentioned.
+   */
+  readonly hosts?: { readonly counted: number; readonly neverPolled: number };
 }
 
 /** A host that did not converge, and why (`install failed: signature`, `not polled for 12 min`). */
@@ -136,7 +141,9 @@ export function progressBar(p: { hosts: number; applied: number; failed: number;
 }
 
 /**
- * The status of one rollout: a header (id, bundle, releases, state), the reason, one line per wave
+ * The status of one rollout: a header (id, bundle, releases, state; `(no host)` after the state of a
+ * rollout that counts no host, `(nothing applied)` after a completion no host applied), the reason, a hosts line when enrolled hosts never polled or none was
+ * counted, one line per wave
  * (`wave 2  10 %  1,000 hosts  [####....]  640 applied  2 failed  0 stuck  <- current`), the rates
  * the gate compared, and the times. Waves are shown 1-based.
  */
@@ -144,11 +151,19 @@ export function renderRolloutStatus(view: RolloutStatusView, opts: RenderOptions
   const color = opts.color === true;
   const width = opts.barWidth ?? 20;
   const paint = (p: Paint, s: string): string => (color ? `\u001b[${ANSI[p]}m${s}\u001b[0m` : s);
-  const state = view.state.replace('_', ' ');
+  const empty = view.hosts !== undefined && view.hosts.counted === 0;
+  const nothingApplied = !empty && view.state === 'completed' && view.perWave.every((w) => w.applied === 0);
+  // A rollout that "completes" without installing anything never reads as a plain success.
+  const note = empty ? ' (no host)' : nothingApplied ? ' (nothing applied)' : '';
+  const state = `${view.state.replace('_', ' ')}${note}`;
   const out = [
-    `rollout ${safe(String(view.id))}  bundle ${safe(view.bundle)}  release ${rel(view.previousRelease)} -> ${view.release}  ${paint(STATE_COLOR[view.state], state)}`,
+    `rollout ${safe(String(view.id))}  bundle ${safe(view.bundle)}  release ${rel(view.previousRelease)} -> ${view.release}  ${paint(note ? 'yellow' : STATE_COLOR[view.state], state)}`,
   ];
   if (view.reason) out.push(`reason: ${safe(view.reason)}`);
+  if (empty) out.push(paint('yellow', 'hosts: none counted: no enrolled host when it was published, so it was installed nowhere'));
+  else if (view.hosts && view.hosts.neverPolled > 0) {
+    out.push(paint('yellow', `hosts: ${count(view.hosts.neverPolled)} of ${count(view.hosts.counted)} enrolled hosts never polled: they count as stuck once their wave opens (see rollout drift)`));
+  }
   const active = view.state === 'running' || view.state === 'paused';
   const rows: Cell[][] = view.perWave.map((w) => [
     { text: `wave ${w.wave + 1}` },

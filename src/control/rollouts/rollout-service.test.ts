@@ -266,4 +266,41 @@ describe('rollouts', () => {
     assert.equal(rollouts.view()!.state, 'completed', rollouts.view()!.reason);
     await rollouts.close();
   });
+
+  it('counts hosts enrolled after it started that never polled (the rollout holds for them, never "0 of 0"); an empty fleet completes saying it installed nothing', async () => {
+    const w = await world(0);
+    const { rollouts, bundles } = await w.make();
+    // Hosts enrolled through the API (or another worker) after the service loaded, not polled yet.
+    for (let i = 0; i < 6; i++) w.hosts.push((await w.store.enrollHost(`late${i}`, `late-tok${i}`)).host);
+    const a1 = archive('one');
+    await bundles.publish(body(sign(1, a1), a1, { rollout: { soak_ms: 0, waves: [100] } }), 'ops');
+    await rollouts.tick();
+    let v = rollouts.view()!;
+    assert.equal(v.state, 'running', v.reason);
+    assert.deepEqual(v.hosts, { counted: 6, neverPolled: 6 });
+    assert.equal(v.empty, false);
+    assert.match(v.reason, /holding: 6 of 6 hosts stuck/);
+    assert.equal(rollouts.drift().flatMap((d) => d.stuck).filter((s) => s.reason === 'never polled').length, 6);
+    // They poll: the rollout goes on and completes over all six.
+    const applied = new Map<number, { release: number; sha: string }>();
+    pollAll(w, rollouts, applied, () => 0, new Map([[1, a1.sha256]]));
+    await rollouts.tick();
+    await rollouts.tick();
+    v = rollouts.view()!;
+    assert.equal(v.state, 'completed', v.reason);
+    assert.deepEqual([v.perWave[0]!.applied, v.hosts.neverPolled], [6, 0]);
+    await rollouts.close();
+
+    // No host enrolled at all: the rollout completes, and says it covered nobody.
+    const e = await world(0);
+    const empty = await e.make();
+    await empty.bundles.publish(body(sign(1, a1), a1, { rollout: { soak_ms: 0 } }), 'ops');
+    for (let i = 0; i < 3; i++) await empty.rollouts.tick();
+    v = empty.rollouts.view()!;
+    assert.equal(v.state, 'completed');
+    assert.equal(v.empty, true);
+    assert.match(v.reason, /^completed with no host/);
+    assert.doesNotMatch(v.reason, /0 of 0 hosts applied/);
+    await empty.rollouts.close();
+  });
 });

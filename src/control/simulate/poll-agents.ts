@@ -26,6 +26,7 @@
  * - deliveries: when each host's poll brought it each new desired release (epoch ms), so a caller that
  *   knows when the change happened (a publish, a wave) can compute time-to-answer after a change.
  * Loops are bounded: they run until stop() (or the signal), and every request has a timeout.
+ * What an answer means for a loop (counters, waits, backoff) is pure, in poll-agents-state.ts.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -33,6 +34,7 @@ import { pollResponseSchema, type AgentTask } from '../../core/contracts/agent-p
 import { createPublicKey } from 'node:crypto';
 import { ENVELOPE_FORMAT, keyId, MANIFEST_FILE, packArchive, signRelease, verifyRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
 import { createFleetModel, type FleetModel } from './fleet-model.js';
+import { LatencyHistogram, moveRunning, newCounters, pollAnswerStep, slotDelay } from './poll-agents-state.js';
 import type { LatencySummary } from './simulator.js';
 
 /** Options of enrollPollAgents. */
@@ -207,7 +209,7 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
   let overshoot = new LatencyHistogram();
   let counters = newCounters();
   const delivered = new Map<number, number[]>();
-  const runningCount = new Map<number, number>();
+  let runningCount = new Map<number, number>();
   let parked = 0;
   let firstDone = 0;
 
@@ -236,10 +238,9 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
   const err = (key: string): void => void (counters.errors[key] = (counters.errors[key] ?? 0) + 1);
 
   const setRunning = (h: HostState, release: number, sha256: string): void => {
-    if (h.release > 0) runningCount.set(h.release, (runningCount.get(h.release) ?? 1) - 1);
+    runningCount = moveRunning(runningCount, h.release, release);
     h.release = release;
     h.sha256 = sha256;
-    runningCount.set(release, (runningCount.get(release) ?? 0) + 1);
   };
 
   const install = async (h: HostState, desired: { release: number; signed: { envelope: string; signature: string } }): Promise<void> => {
@@ -312,9 +313,12 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
         });
         const ms = performance.now() - started;
         if (!held) atOnce.add(ms);
-        if (a.status === 200) {
+        const step = pollAnswerStep({ status: a.status, retryAfter: a.headers['retry-after'], held, elapsedMs: ms, waitSeconds: lo.pollWaitSeconds, jitterMs: lo.jitterMs, failures, random });
+        const o = step.outcome;
+        failures = step.failures;
+        delay = step.delayMs;
+        if (o.kind === '200') {
           counters.status200++;
-          failures = 0;
           const parsed = pollResponseSchema.safeParse(JSON.parse(a.body.toString('utf8')));
           if (!parsed.success) throw new Error('bad_answer');
           for (const task of parsed.data.tasks) track(answerTask(h, task));
@@ -326,26 +330,19 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
             await install(h, d);
           }
           h.etag = String(a.headers.etag ?? '');
-        } else if (a.status === 304) {
-          counters.status304++;
-          failures = 0;
-          if (held) {
-            const over = ms - lo.pollWaitSeconds * 1000;
-            if (over < -1000) counters.early304++;
-            else overshoot.add(Math.max(0, over));
-          }
-          delay = random() * lo.jitterMs;
+        } else if (o.kind === 'error') {
+          err(o.key);
         } else {
-          err(String(a.status));
-          failures++;
-          const ra = Number(a.headers['retry-after']);
-          delay = Number.isFinite(ra) && ra > 0 ? ra * 1000 : Math.min(30_000, 500 * 2 ** failures) * random();
+          counters.status304++;
+          if (o.kind === 'early304') counters.early304++;
+          else if (o.overshootMs !== undefined) overshoot.add(o.overshootMs);
         }
       } catch (e) {
         if (stopping) break;
-        err(e instanceof Error && e.message === 'bad_answer' ? 'bad_answer' : 'network');
-        failures++;
-        delay = Math.min(30_000, 500 * 2 ** failures) * random();
+        const step = pollAnswerStep({ status: undefined, error: e instanceof Error && e.message === 'bad_answer' ? 'bad_answer' : 'network', held, elapsedMs: 0, waitSeconds: lo.pollWaitSeconds, jitterMs: lo.jitterMs, failures, random });
+        if (step.outcome.kind === 'error') err(step.outcome.key);
+        failures = step.failures;
+        delay = step.delayMs;
       } finally {
         if (held) parked--;
         if (req) inflight.delete(req);
@@ -354,7 +351,7 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
           firstDone++;
         }
       }
-      if (intervalMs > 0) delay = Math.max(delay, t0 + offsetMs + k * intervalMs - Date.now());
+      delay = slotDelay(delay, { t0, offsetMs, k, intervalMs, now: Date.now() });
       if (delay > 0) await nap(delay);
     }
   };
@@ -404,36 +401,6 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
   };
 }
 
-/** Log-bucketed latency histogram (the simulator's, which it does not export; same buckets). */
-class LatencyHistogram {
-  private readonly buckets = new Map<number, number>();
-  private count = 0;
-  private max = 0;
-
-  add(ms: number): void {
-    const b = Math.ceil(Math.log(Math.max(ms, 0.001) / 0.001) / Math.log(1.01));
-    this.buckets.set(b, (this.buckets.get(b) ?? 0) + 1);
-    this.count++;
-    if (ms > this.max) this.max = ms;
-  }
-
-  summary(): LatencySummary {
-    const keys = [...this.buckets.keys()].sort((a, b) => a - b);
-    const max = Math.round(this.max * 1000) / 1000;
-    const at = (q: number): number => {
-      if (this.count === 0) return 0;
-      const rank = Math.ceil(q * this.count);
-      let seen = 0;
-      for (const k of keys) {
-        seen += this.buckets.get(k)!;
-        if (seen >= rank) return Math.min(max, Math.round(0.001 * 1.01 ** k * 1000) / 1000);
-      }
-      return max;
-    };
-    return { count: this.count, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max };
-  }
-}
-
 /** Rollout settings of a publish (POST /v1/bundles `rollout`). */
 export interface PublishRollout {
   readonly waves?: readonly number[];
@@ -470,10 +437,6 @@ export async function publishSimBundle(url: string, adminToken: string, privateK
   });
   if (!res.ok) throw new Error(`POST /v1/bundles answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
   return { release: release.release, sha256: packed.sha256, size: packed.bytes.length };
-}
-
-function newCounters(): Omit<PollStats, 'atOnce' | 'heldOvershoot' | 'parked'> {
-  return { polls: 0, status200: 0, status304: 0, early304: 0, errors: {}, downloads: 0, downloadBytes: 0, installed: 0, refused: 0, reports: 0, tasksAnswered: 0 };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -366,9 +366,9 @@ export class FleetStore {
    * Every enrolled host with the release and failing/total counts of its newest check results
    * (release null when it reported none); a host missing here was removed.
    */
-  async checkSummaries(): Promise<Array<{ hostId: number; release: number | null; total: number; failing: number }>> {
-    const rows = await this.#db.query<Row>(`SELECT h.id AS host_id, c.release, c.total, c.failing FROM hosts h LEFT JOIN latest_checks c ON c.host_id = h.id`);
-    return rows.map((r) => ({ hostId: num(r.host_id), release: r.release === null ? null : num(r.release), total: r.total === null ? 0 : num(r.total), failing: r.failing === null ? 0 : num(r.failing) }));
+  async checkSummaries(): Promise<Array<{ hostId: number; host: string; release: number | null; total: number; failing: number }>> {
+    const rows = await this.#db.query<Row>(`SELECT h.id AS host_id, h.name, c.release, c.total, c.failing FROM hosts h LEFT JOIN latest_checks c ON c.host_id = h.id`);
+    return rows.map((r) => ({ hostId: num(r.host_id), host: String(r.name), release: r.release === null ? null : num(r.release), total: r.total === null ? 0 : num(r.total), failing: r.failing === null ? 0 : num(r.failing) }));
   }
 
   /** The newest check results of every host that reported some, hosts with failing checks first. */
