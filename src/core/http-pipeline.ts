@@ -23,8 +23,8 @@
  *
  * Why node:http and not fastify (the guide's default): the agent's budget is 80 MB resident on hosts that
  * exist to run MySQL, and fastify cost ~19 MB of it (measured when the agent API was built: node alone
- * 39 MB RSS, node + fastify 58 MB; see the header of src/agent/server.ts and docs/agent.md); this
- * pipeline is ~300 lines with no dependency, and the control plane's hot path (ingest) needs none of
+ * 39 MB RSS, node + fastify 58 MB; docs/agent-performance.md, "What limits it, and what was done"); this
+ * pipeline is one file with no dependency, and the control plane's hot path (ingest) needs none of
  * fastify's features either. Not measured: fastify's throughput on the ingest route.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
