@@ -62,10 +62,9 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
     deps.fleet?.rollouts.onChecks(host.id, report.checks.release, report.checks.results.length, failing);
   };
 
-  const v1: Route<ControlPrincipal> = {
+  const v1: Route<HostPrincipal> = {
     method: 'POST', name: '/v1/reports', path: /^\/v1\/reports$/,
-    handler: async ({ req, res, principal }) => {
-      const { host } = principal as HostPrincipal;
+    handler: async ({ req, res, principal: { host } }) => {
       // The host report schema is strict at every level and refuses `__proto__`-like tag keys.
       const body = await readJsonBody(req, MAX_REPORT_BYTES, { guardPrototypeKeys: false });
       const parsed = parseHostReport(body);
@@ -93,6 +92,7 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
     handler: async ({ req, res, query, principal }) => {
       validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
       const relay = principal.kind === 'operator';
+      const sender = principal.kind === 'host' ? principal.host : undefined;
       const max = relay ? MAX_RELAY_BATCH_REPORTS : MAX_HOST_BATCH_REPORTS;
       const { value, bytes } = await readJsonBodySized(req, MAX_BATCH_BODY_BYTES, {
         guardPrototypeKeys: false,
@@ -121,12 +121,12 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
           continue;
         }
         const report = p.report;
-        const host = relay ? hosts.get(report.host) : (principal as HostPrincipal).host;
+        const host = sender ?? hosts.get(report.host);
         if (!host) {
           fail(i, new VigiaError('CONTROL_ERR_UNKNOWN_HOST', report.host.slice(0, 253)));
           continue;
         }
-        if (!relay && report.host !== host.name) {
+        if (sender && report.host !== sender.name) {
           fail(i, new VigiaError('CONTROL_ERR_HOST_MISMATCH', `the token belongs to "${host.name}", the report says "${report.host.slice(0, 253)}"`));
           continue;
         }
@@ -167,7 +167,7 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
     },
   };
 
-  return { name: 'ingest', owns: (path) => path === '/v1/reports' || path === '/v2/reports', authenticate: env.host as Authenticate<ControlPrincipal>, credential: 'host', order: 'match-first', routes: [v1, v2] };
+  return { name: 'ingest', owns: (path) => path === '/v1/reports' || path === '/v2/reports', authenticate: env.host, credential: 'host', order: 'match-first', routes: [v1, v2] };
 }
 
 /** The reports of a batch body; the whole batch is refused (400) when it is not `{"reports":[...]}` with 1 or more. */
