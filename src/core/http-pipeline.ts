@@ -149,6 +149,7 @@ export interface PipelineServer {
    * for in-flight ones up to `graceMs` (default 5 s), then close every connection.
    */
   close(graceMs?: number): Promise<void>;
+  /** True once close() was called (long waits end, new requests get 503). */
   isClosing(): boolean;
 }
 
