@@ -185,7 +185,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     deps.tls,
     {
       // One audience: every route needs a token from the token file (refused ones are limited by address).
-      mounts: [{ name: 'api', owns: () => true, authenticate: bearerTokenAuthenticator(deps.tokens, limiter), credential: 'bearer', routes }],
+      mounts: [{ name: 'api', owns: () => true, authenticate: bearerTokenAuthenticator(deps.tokens, limiter, 'token'), credential: 'bearer', routes }],
       log,
       ...(deps.onResponse ? { onResponse: deps.onResponse } : {}),
       onFailure: ({ req, principal, address, status, code }) => {

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { hashToken, newToken, parseTokenEntries } from '../core/auth.js';
+import { VigiaError } from '../core/errors.js';
 import type { HostReport } from '../core/contracts/host-report.js';
 import { HostAuth } from './host-auth.js';
 import { IngestQueue } from './ingest-queue.js';
@@ -360,6 +361,38 @@ test('a follower forwards fleet routes once authenticated and scope-checked, bod
     assert.equal(forwarded.length, before, 'none of those reached the leader');
   } finally {
     await follower.close(100);
+  }
+});
+
+test('v2: reports the queue refuses get their own retryable error and the answer a Retry-After; the others are stored', async () => {
+  let n = 0;
+  const tokens = parseTokenEntries(`${hashToken(ingestToken)} scopes=ingest name=relay\n`);
+  const busy = createControlServer({
+    operatorTokens: tokens,
+    hostAuth: new HostAuth(store),
+    store,
+    ingest: async (item) => {
+      if (n++ % 2 === 1) throw new VigiaError('CONTROL_ERR_OVERLOADED', 'test');
+      return (await store.ingest([item]))[0]!;
+    },
+    capacityReport: async () => ({ contentType: 'application/json', body: '{}' }),
+    performanceReport: async () => ({ contentType: 'application/json', body: '{}' }),
+    metrics: async () => '',
+    limits: DEFAULT_CONTROL_LIMITS,
+    log: silent(),
+    now: () => clock,
+  });
+  const a = await busy.listen('127.0.0.1', 0);
+  try {
+    await enroll('busy-1');
+    const reports = [0, 1, 2, 3].map((i) => report('busy-1', `2026-12-01T07:00:0${i}.000Z`));
+    const r = await call('POST', '/v2/reports', { token: ingestToken, body: { reports }, base: `http://127.0.0.1:${a.port}` });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.results.map((x: any) => x.outcome ?? x.error.code), ['stored', 'CONTROL_ERR_OVERLOADED', 'stored', 'CONTROL_ERR_OVERLOADED']);
+    const wait = Number(r.headers.get('retry-after'));
+    assert.ok(wait >= 2 && wait <= 4, `Retry-After ${wait}: the code's 2 s, spread up to twice`);
+  } finally {
+    await busy.close(100);
   }
 });
 

@@ -23,8 +23,8 @@
  *
  * Why node:http and not fastify (the guide's default): the agent's budget is 80 MB resident on hosts that
  * exist to run MySQL, and fastify cost ~19 MB of it (measured when the agent API was built: node alone
- * 39 MB RSS, node + fastify 58 MB; see the header of src/agent/server.ts and docs/agent.md); this
- * pipeline is ~300 lines with no dependency, and the control plane's hot path (ingest) needs none of
+ * 39 MB RSS, node + fastify 58 MB; docs/agent-performance.md, "What limits it, and what was done"); this
+ * pipeline is one file with no dependency, and the control plane's hot path (ingest) needs none of
  * fastify's features either. Not measured: fastify's throughput on the ingest route.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -88,7 +88,8 @@ export interface Route<P extends Principal = Principal> {
   readonly authenticate?: Authenticate<P>;
   /** Served by the leader process only: in a follower, the pipeline hands the request to `forwardToLeader`. */
   readonly leader?: boolean;
-  readonly handler: (ctx: RouteContext<P>) => Promise<unknown>;
+  /** Method syntax on purpose: a mount of host routes is a Mount of any Principal (the pipeline hands each route only what its authenticator made). */
+  handler(ctx: RouteContext<P>): Promise<unknown>;
 }
 
 /** The routes of one audience, behind one authenticator. */
@@ -119,7 +120,8 @@ export interface RequestFailure {
 
 /** How a pipeline behaves. */
 export interface PipelineOptions {
-  readonly mounts: readonly Mount<any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any -- each mount has its own principal type
+  /** First mount that owns a path answers it. */
+  readonly mounts: readonly Mount[];
   readonly log: Logger;
   /** Observes each answered request (route name, status, seconds). */
   readonly onResponse?: (route: string, status: number, seconds: number) => void;
@@ -147,6 +149,7 @@ export interface PipelineServer {
    * for in-flight ones up to `graceMs` (default 5 s), then close every connection.
    */
   close(graceMs?: number): Promise<void>;
+  /** True once close() was called (long waits end, new requests get 503). */
   isClosing(): boolean;
 }
 
@@ -170,7 +173,7 @@ export interface TokenPrincipal extends Principal {
  * request takes one token from the limiter's bucket `token:<name>`, or `addr:<address>` when it carries
  * no valid token, before it is refused: guessing tokens is as slow as any other flood.
  */
-export function bearerTokenAuthenticator(tokens: readonly TokenEntry[], limiter: RateLimiter, kind = 'operator'): Authenticate<TokenPrincipal> {
+export function bearerTokenAuthenticator<K extends string>(tokens: readonly TokenEntry[], limiter: RateLimiter, kind: K): Authenticate<TokenPrincipal & { readonly kind: K }> {
   return (req, res, address) => {
     const entry = matchBearer(tokens, req.headers.authorization);
     const d = limiter.take(entry ? `token:${entry.name}` : `addr:${addressKey(address)}`);
@@ -251,7 +254,7 @@ export function createPipeline(options: PipelineOptions, isClosing: () => boolea
       } catch {
         throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'malformed percent-encoding in the path');
       }
-      const candidates = (mount.routes as readonly Route<Principal>[]).filter((r) => r.path.test(path));
+      const candidates = mount.routes.filter((r) => r.path.test(path));
       if (candidates.length === 0) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
       const route = candidates.find((r) => r.method === method);
       if (!route) throw methodNotAllowed(res, candidates.map((r) => (r.method === 'GET' ? 'GET, HEAD' : r.method)).join(', '));

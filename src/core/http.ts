@@ -5,7 +5,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { createGunzip } from 'node:zlib';
 import type { z } from 'zod';
 import { VigiaError, type ErrorCode } from './errors.js';
 
@@ -236,9 +235,11 @@ async function readBytes(req: IncomingMessage, limit: number): Promise<Buffer> {
  * Inflate a gzip body as it arrives, counting bytes on both sides: the compressed side is bounded by
  * `limit`, the inflated side by `inflate.maxBytes` and by `maxRatio` times what came in so far. Over any
  * bound the inflater and the request stream are abandoned at once (413): a bomb costs at most one
- * zlib chunk (16 KiB) past the bound, never its whole inflated size.
+ * zlib chunk (16 KiB) past the bound, never its whole inflated size. node:zlib is loaded on first use:
+ * the agent, which never inflates, does not pay for it.
  */
-function inflateBody(req: IncomingMessage, limit: number, inflate: InflateLimits): Promise<Buffer> {
+async function inflateBody(req: IncomingMessage, limit: number, inflate: InflateLimits): Promise<Buffer> {
+  const { createGunzip } = await import('node:zlib');
   return new Promise<Buffer>((resolve, reject) => {
     const gunzip = createGunzip();
     const chunks: Buffer[] = [];

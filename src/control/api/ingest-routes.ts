@@ -23,7 +23,7 @@ import { readJsonBody, readJsonBodySized, validateQuery } from '../../core/http.
 import type { Authenticate, Mount, Route } from '../../core/http-pipeline.js';
 import type { RateLimiter } from '../../core/rate-limit.js';
 import type { ControlServerDeps } from '../server.js';
-import type { HostIdentity, IngestOutcome } from '../store/control-store.js';
+import type { HostIdentity, IngestItem, IngestOutcome } from '../store/control-store.js';
 import { MAX_CLOCK_SKEW_MS, noQuery, type ControlPrincipal, type HostPrincipal } from './shared.js';
 
 /** Inflated bytes under which a batch's compression ratio is not checked. */
@@ -62,10 +62,9 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
     deps.fleet?.rollouts.onChecks(host.id, report.checks.release, report.checks.results.length, failing);
   };
 
-  const v1: Route<ControlPrincipal> = {
+  const v1: Route<HostPrincipal> = {
     method: 'POST', name: '/v1/reports', path: /^\/v1\/reports$/,
-    handler: async ({ req, res, principal }) => {
-      const { host } = principal as HostPrincipal;
+    handler: async ({ req, res, principal: { host } }) => {
       // The host report schema is strict at every level and refuses `__proto__`-like tag keys.
       const body = await readJsonBody(req, MAX_REPORT_BYTES, { guardPrototypeKeys: false });
       const parsed = parseHostReport(body);
@@ -93,6 +92,7 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
     handler: async ({ req, res, query, principal }) => {
       validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
       const relay = principal.kind === 'operator';
+      const sender = principal.kind === 'host' ? principal.host : undefined;
       const max = relay ? MAX_RELAY_BATCH_REPORTS : MAX_HOST_BATCH_REPORTS;
       const { value, bytes } = await readJsonBodySized(req, MAX_BATCH_BODY_BYTES, {
         guardPrototypeKeys: false,
@@ -112,8 +112,9 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
       const names = relay ? [...new Set(parsed.flatMap((p) => (p.ok ? [p.report.host] : [])))] : [];
       const hosts = new Map<string, HostIdentity | undefined>(await Promise.all(names.map(async (n) => [n, await deps.hostAuth.byName(n)] as const)));
       let free = relay ? 0 : 1; // a host's request already paid for its first report
-      let retryAfter = 0;
-      const pending: Promise<void>[] = [];
+      let retryAfter = 0; // the hosts' rate limits: exact
+      let overloadRetry = 0; // the queue's or the database's: spread (below)
+      const accepted: { index: number; item: IngestItem }[] = [];
       for (let i = 0; i < items.length; i++) {
         const p = parsed[i]!;
         if (!p.ok) {
@@ -121,12 +122,12 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
           continue;
         }
         const report = p.report;
-        const host = relay ? hosts.get(report.host) : (principal as HostPrincipal).host;
+        const host = sender ?? hosts.get(report.host);
         if (!host) {
           fail(i, new VigiaError('CONTROL_ERR_UNKNOWN_HOST', report.host.slice(0, 253)));
           continue;
         }
-        if (!relay && report.host !== host.name) {
+        if (sender && report.host !== sender.name) {
           fail(i, new VigiaError('CONTROL_ERR_HOST_MISMATCH', `the token belongs to "${host.name}", the report says "${report.host.slice(0, 253)}"`));
           continue;
         }
@@ -145,29 +146,35 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
           }
         }
         onChecks(host, report);
-        pending.push(
-          deps.ingest({ hostId: host.id, receivedAt, source: 'push', report }, itemBytes).then(
+        accepted.push({ index: i, item: { hostId: host.id, receivedAt, source: 'push', report } });
+      }
+      // Every report validated: the valid ones go to the ingest queue together (it batches them into
+      // its transactions), each answered with its own outcome.
+      await Promise.all(
+        accepted.map(({ index, item }) =>
+          deps.ingest(item, itemBytes).then(
             (outcome: IngestOutcome) => {
-              results[i] = { outcome };
+              results[index] = { outcome };
               deps.onReport?.(outcome);
             },
             (err: unknown) => {
               if (!(err instanceof VigiaError)) log.error({ err }, 'a batched report failed');
               else if (err.code === 'CONTROL_ERR_STORE_UNAVAILABLE') log.error({ err: err.cause ?? err }, 'database write failed');
               const e = err instanceof VigiaError ? err : new VigiaError('VIGIA_ERR_INTERNAL');
-              if (e.retryAfterSeconds !== undefined) retryAfter = Math.max(retryAfter, e.retryAfterSeconds);
-              fail(i, e);
+              if (e.retryAfterSeconds !== undefined) overloadRetry = Math.max(overloadRetry, e.retryAfterSeconds);
+              fail(index, e);
             },
           ),
-        );
-      }
-      await Promise.all(pending);
-      if (retryAfter > 0) res.setHeader('retry-after', String(retryAfter));
+        ),
+      );
+      // Reports refused for overload come back spread over twice the wait, like v1's refusals.
+      const spread = overloadRetry > 0 ? overloadRetry + Math.floor(Math.random() * (overloadRetry + 1)) : 0;
+      if (Math.max(retryAfter, spread) > 0) res.setHeader('retry-after', String(Math.max(retryAfter, spread)));
       return { results };
     },
   };
 
-  return { name: 'ingest', owns: (path) => path === '/v1/reports' || path === '/v2/reports', authenticate: env.host as Authenticate<ControlPrincipal>, credential: 'host', order: 'match-first', routes: [v1, v2] };
+  return { name: 'ingest', owns: (path) => path === '/v1/reports' || path === '/v2/reports', authenticate: env.host, credential: 'host', order: 'match-first', routes: [v1, v2] };
 }
 
 /** The reports of a batch body; the whole batch is refused (400) when it is not `{"reports":[...]}` with 1 or more. */

@@ -44,7 +44,7 @@ export interface ControlLimiters {
 
 /** Operator tokens; refused requests are charged to their address. */
 export function operatorAuthenticator(tokens: readonly TokenEntry[], limiters: ControlLimiters): Authenticate<OperatorPrincipal> {
-  return bearerTokenAuthenticator(tokens, limiters.limiter, 'operator') as Authenticate<OperatorPrincipal>;
+  return bearerTokenAuthenticator(tokens, limiters.limiter, 'operator');
 }
 
 /**
