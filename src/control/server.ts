@@ -63,6 +63,12 @@ export interface ControlServerDeps {
   readonly tls?: { readonly key: Buffer; readonly cert: Buffer; readonly ca?: Buffer };
   /** Fleet changes (bundles, rollouts, fleet runs); absent: those routes answer 404. */
   readonly fleet?: FleetApi;
+  /**
+   * PLACEHOLDER (workers branch; the pipeline's hook replaces it): in a follower worker (no `fleet`),
+   * fleet routes are authenticated and scope-checked here, then streamed to the leader by this
+   * function (control/leader-forward.ts). The body has not been read when it is called.
+   */
+  readonly forwardToLeader?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 /** The services behind the fleet-change routes. */
@@ -216,7 +222,13 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
   ];
 
   const fleet = deps.fleet;
-  if (fleet) {
+  const forward = fleet ? undefined : deps.forwardToLeader;
+  const firstFleetRoute = routes.length;
+  // A follower registers the same fleet routes (for matching, 405 and scopes) with a handler that
+  // forwards; their own handlers never run there, so the FleetApi they close over is never touched.
+  const routeFleet = fleet ?? (forward ? ({} as FleetApi) : undefined);
+  if (routeFleet) {
+    const fleet = routeFleet;
     const body = async <T>(req: IncomingMessage, schema: z.ZodType<T, z.ZodTypeDef, unknown>, limit: number): Promise<T> => {
       const parsed = schema.safeParse((await readJsonBody(req, limit)) ?? {});
       if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
@@ -329,6 +341,12 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
     );
   }
 
+  if (forward) {
+    for (let i = firstFleetRoute; i < routes.length; i++) {
+      routes[i] = { ...routes[i]!, handler: async ({ req, res }) => (await forward(req, res), SENT) };
+    }
+  }
+
   /** A host's own token (cached), rate limited per address before a database lookup and per host after. */
   const authenticateHost = async (req: IncomingMessage, res: ServerResponse, address: string) => {
     const refuse = (retryAfterSeconds: number): never => {
@@ -356,7 +374,12 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
 
   /** /v1/agent/*: what a host asks for itself (host token). */
   const agentRoute = async (req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, method: string | undefined, address: string): Promise<string> => {
-    if (!fleet) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
+    if (!fleet) {
+      if (!forward) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
+      await authenticateHost(req, res, address);
+      await forward(req, res);
+      return '/v1/agent (forwarded)';
+    }
     if (path === '/v1/agent/poll') {
       if (method !== 'GET') throw methodNotAllowed(res, 'GET');
       const host = await authenticateHost(req, res, address);

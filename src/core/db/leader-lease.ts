@@ -154,9 +154,10 @@ export function createLeaderLease(options: LeaderLeaseOptions): LeaderLease {
           await q(`SELECT pg_advisory_unlock($1::bigint)`, [options.key]).catch(() => undefined);
           throw err;
         }
-        if (closing) return;
         leader = true;
         knownAddress = options.address;
+        // Won while closing: close() (waiting for this tick) clears the row and gives the lock back.
+        if (closing) return;
         log?.info({ lease: options.lease, address: options.address }, 'leader lease acquired');
         for (const fn of acquiredFns.splice(0)) fn();
         return;
