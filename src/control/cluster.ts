@@ -12,9 +12,19 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../core/log.js';
+import { HostAuth, type HostAuthOptions } from './host-auth.js';
+import type { ControlStore, HostIdentity } from './store/control-store.js';
 
 const METRICS_REQUEST = 'vigia:control:metrics-request';
 const METRICS_REPLY = 'vigia:control:metrics-reply';
+const HOST_CHANGED = 'vigia:control:host-changed';
+
+interface HostChangedMessage {
+  readonly type: typeof HOST_CHANGED;
+  readonly hostId: number;
+  readonly tokenHash?: string;
+  readonly host?: HostIdentity;
+}
 
 /** Exit code of a worker that lost the leader lease and stepped down (replaced at once, not a crash). */
 export const EXIT_LEASE_LOST = 3;
@@ -44,6 +54,11 @@ export function runPrimary(options: PrimaryOptions): Promise<void> {
   const fork = (): void => {
     const w = cluster.fork();
     w.on('message', (msg: { type?: string; seq?: number }) => {
+      if (msg?.type === HOST_CHANGED) {
+        // An enrolment, rotation or removal in one worker: every other worker drops its cached token.
+        for (const other of Object.values(cluster.workers ?? {})) if (other && other !== w) sendQuietly(other, msg);
+        return;
+      }
       if (msg?.type !== METRICS_REQUEST) return;
       aggregator.clusterMetrics().then(
         (text) => sendQuietly(w, { type: METRICS_REPLY, seq: msg.seq, text }),
@@ -141,4 +156,33 @@ export function clusterMetrics(registry: Registry, timeoutMs = 5000): () => Prom
       });
       process.send?.({ type: METRICS_REQUEST, seq: id });
     });
+}
+
+/**
+ * In a worker: host-token authentication whose changes (enrolment, rotation, removal) reach every
+ * other worker of this server through the primary, so a removed host's token stops working in all of
+ * them at once, as in a single process (not only after the cache's time to live). `onRemoved` runs
+ * for a removal made here or in another worker (the leader tells its rollout service).
+ */
+export class ClusterHostAuth extends HostAuth {
+  constructor(
+    store: ControlStore,
+    private readonly onRemoved: (hostId: number) => void,
+    opts: Partial<HostAuthOptions> = {},
+  ) {
+    super(store, opts);
+    process.on('message', (msg: HostChangedMessage) => {
+      if (msg?.type !== HOST_CHANGED || typeof msg.hostId !== 'number') return;
+      super.hostChanged(msg.hostId, msg.tokenHash, msg.host);
+      if (msg.tokenHash === undefined) this.onRemoved(msg.hostId);
+    });
+  }
+
+  override hostChanged(hostId: number, newTokenHash?: string, host?: HostIdentity): void {
+    super.hostChanged(hostId, newTokenHash, host);
+    const msg: HostChangedMessage = { type: HOST_CHANGED, hostId, ...(newTokenHash !== undefined ? { tokenHash: newTokenHash } : {}), ...(host ? { host: { id: host.id, name: host.name } } : {}) };
+    process.send?.(msg);
+    // Without a new token it was a removal (enrolments and rotations always bring one).
+    if (newTokenHash === undefined) this.onRemoved(hostId);
+  }
 }

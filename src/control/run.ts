@@ -24,7 +24,7 @@ import { createLogger, type Logger } from '../core/log.js';
 import { createRegistry } from '../core/metrics.js';
 import { createAgentChannel } from './agent-channel.js';
 import { createBundleService } from './bundles/bundle-service.js';
-import { clusterMetrics, EXIT_LEASE_LOST, runPrimary } from './cluster.js';
+import { ClusterHostAuth, clusterMetrics, EXIT_LEASE_LOST, runPrimary } from './cluster.js';
 import type { ControlConfig } from './config.js';
 import { createRunService } from './fleet-runs/run-service.js';
 import { createLeaderForwarder } from './leader-forward.js';
@@ -187,7 +187,9 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
   // Registered before the HTTP server, so it is released after it: queued reports reach the database.
   life.defer('ingest queue', () => queue.drained());
 
-  const hostAuth = new HostAuth(store);
+  // With --workers, token changes reach every worker, and removals the leader's rollout service.
+  let leaderFleet: FleetApi | undefined;
+  const hostAuth = clustered ? new ClusterHostAuth(store, (hostId) => leaderFleet?.rollouts.onHostRemoved(hostId)) : new HostAuth(store);
   const reports = createReportService({ store, settings: files.settings, log, cacheMs: 30_000 });
   const leaderCtx: LeaderContext = { config, files, store, queue, metrics, reports, log, life };
 
@@ -257,7 +259,9 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
     process.exit(EXIT_LEASE_LOST);
   });
   lease.onAcquired(() => {
-    void becomeLeader(lease, leaderCtx, baseDeps, internal).catch((err: unknown) => {
+    void becomeLeader(lease, leaderCtx, baseDeps, internal).then((fleet) => {
+      leaderFleet = fleet;
+    }, (err: unknown) => {
       log.error({ err }, 'could not start the leader\'s duties: exiting so the primary replaces this worker (the lease is released with the process)');
       process.exit(1);
     });
@@ -324,10 +328,10 @@ async function listenInternal(log: Logger): Promise<InternalListener> {
  * Won the lease: wait until an old leader that lost its session must have noticed (it exits on its
  * next renewal at the latest), then start the leader's duties and serve forwarded requests.
  */
-async function becomeLeader(lease: LeaderLease, ctx: LeaderContext, baseDeps: ControlServerDeps, internal: InternalListener): Promise<void> {
+async function becomeLeader(lease: LeaderLease, ctx: LeaderContext, baseDeps: ControlServerDeps, internal: InternalListener): Promise<FleetApi | undefined> {
   const { log, life, config } = ctx;
   await new Promise((r) => setTimeout(r, lease.takeoverDelayMs()));
-  if (!lease.isLeader || life.isClosing) return;
+  if (!lease.isLeader || life.isClosing) return undefined;
   const fleet = await startLeaderDuties(ctx);
   // Only followers on this host reach it (loopback), after authenticating and rate-limiting each
   // request themselves: every forwarded request comes from 127.0.0.1, so the per-address caps would
@@ -341,6 +345,7 @@ async function becomeLeader(lease: LeaderLease, ctx: LeaderContext, baseDeps: Co
   internal.serve(server);
   life.defer('leader http server', () => server.close(Math.min(10_000, config.shutdownTimeoutMs / 2)));
   log.info({ address: internal.address }, 'this worker leads: fleet changes, schedules, pulls and partition maintenance run here');
+  return fleet;
 }
 
 async function maintain(store: ControlStore, retentionDays: number, metrics: ControlMetrics, log: Logger): Promise<void> {

@@ -90,6 +90,13 @@ test('--workers 2: one leader by lease, fleet routes through any worker, a kille
       assert.equal(poll.status, 200, poll.body);
       assert.ok('desired' in JSON.parse(poll.body));
     }
+    // A removed host's token stops working in every worker at once (each had it cached above).
+    const removable = await proc.fetch('/v1/hosts/enroll', { method: 'POST', token: proc.adminToken, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ host: 'db-2' }) });
+    const removableToken = (removable.body as { token: string }).token;
+    for (let i = 0; i < 4; i++) assert.equal((await get(proc, '/v1/agent/poll?release=0&wait=0', removableToken)).status, 200);
+    assert.equal((await proc.fetch('/v1/hosts/db-2', { method: 'DELETE', token: proc.adminToken })).status, 200);
+    for (let i = 0; i < 4; i++) assert.equal((await get(proc, '/v1/agent/poll?release=0&wait=0', removableToken)).status, 401);
+
     // /metrics is the sum over the workers: one leader.
     const metrics = await waitFor('aggregated metrics', async () => {
       const m = await get(proc, '/metrics', proc.readToken);
