@@ -45,8 +45,12 @@ const MAINTENANCE_MS = 60 * 60_000;
 const HOST_GAUGE_MS = 60_000;
 /** Advisory lock key of the control plane's leader lease (a constant shared by every vigia build; the migration lock is ...001). */
 export const CONTROL_LEADER_LOCK_KEY = 7_310_420_002;
-/** The lease's row in `control_leader`. */
-const LEASE_NAME = 'control';
+/**
+ * Key of the lease among `--no-fleet` workers: they elect their own leader for schedules, pulls and
+ * maintenance (as a single --no-fleet replica runs them), and must never win the fleet lease, whose
+ * holder is the one process that drives fleet changes.
+ */
+export const CONTROL_REPORTS_LEADER_LOCK_KEY = 7_310_420_003;
 
 /** Run the control plane until SIGINT/SIGTERM. With --workers N (in the primary) resolves once the workers are forked. */
 export async function runControlPlane(config: ControlConfig): Promise<void> {
@@ -240,12 +244,13 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
   // A worker: contend for the lease; every worker forwards fleet routes to whoever holds it.
   const internal = await listenInternal(log);
   life.defer('internal listener', () => internal.close());
+  const host = hostname();
   const lease = createLeaderLease({
     url: config.store.database!,
-    key: CONTROL_LEADER_LOCK_KEY,
+    key: config.fleet ? CONTROL_LEADER_LOCK_KEY : CONTROL_REPORTS_LEADER_LOCK_KEY,
     table: 'control_leader',
-    lease: LEASE_NAME,
-    holder: `${hostname()}/${process.pid}`,
+    lease: config.fleet ? 'control' : 'control-reports',
+    holder: `${host}/${process.pid}`,
     address: internal.address,
     log,
   });
@@ -266,7 +271,15 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
       process.exit(1);
     });
   });
-  const forwarder = createLeaderForwarder({ leaderAddress: () => lease.leaderAddress(), timeoutMs: config.requestTimeoutMs, maxWaitSeconds: MAX_POLL_WAIT_SECONDS, log });
+  // The internal address is loopback: only a leader on this host can be reached (a leader on another
+  // host, a second `--workers` server on the same database, answers 503 here until the HA work adds a
+  // TLS internal address).
+  const forwarder = createLeaderForwarder({
+    leaderAddress: () => (lease.leaderHolder()?.startsWith(`${host}/`) ? lease.leaderAddress() : undefined),
+    timeoutMs: config.requestTimeoutMs,
+    maxWaitSeconds: MAX_POLL_WAIT_SECONDS,
+    log,
+  });
   life.defer('leader forwarder', () => forwarder.close());
   await listenPublic(createControlServer({ ...baseDeps, ...(config.fleet ? { forwardToLeader: forwarder.forward } : {}) }), config, log, life, store.kind);
   lease.start();

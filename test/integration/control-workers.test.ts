@@ -141,6 +141,30 @@ test('--workers 2: one leader by lease, fleet routes through any worker, a kille
   }
 });
 
+test('--workers 2 --no-fleet: the workers elect a reports-only leader on their own lease; fleet routes answer 404', async () => {
+  const url = await pg.createDatabase('workers_no_fleet');
+  const proc = await startControl({ args: ['--workers', '2', '--database', url, '--no-fleet'] });
+  try {
+    const postgres = (await import('postgres')).default;
+    const c = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const row = await waitFor('a reports leader', async () => (await c.unsafe(`SELECT lease, holder FROM control_leader`))[0], 20_000, 100);
+      assert.equal(row.lease, 'control-reports');
+    } finally {
+      await c.end();
+    }
+    for (let i = 0; i < 4; i++) {
+      assert.equal((await get(proc, '/v1/drift', proc.readToken)).status, 404);
+      assert.equal((await get(proc, '/v1/reports/capacity', proc.readToken)).status, 200);
+    }
+    assert.equal(await proc.stop('SIGTERM'), 0, proc.stderr());
+  } finally {
+    await proc.stop('SIGKILL');
+    for (const p of workerPids(proc)) process.kill(p, 'SIGKILL');
+    proc.remove();
+  }
+});
+
 test('--workers 2 with the embedded store is refused in one line naming --workers and --database', () => {
   const r = vigia(['server', '--workers', '2', '--data-dir', '/nonexistent/vigia-workers-test'], { timeoutMs: 30_000 });
   assert.equal(r.status, 2, r.stderr);

@@ -61,6 +61,7 @@ test('two contenders: exactly one leads, the other finds its address; killing it
     assert.equal(await leader.tick(), true);
     assert.equal(await follower.tick(), false);
     assert.equal(follower.leaderAddress(), `http://127.0.0.1:1/${leaderName}`);
+    assert.equal(follower.leaderHolder(), leaderName);
     assert.deepEqual(await row(url), { holder: leaderName, address: `http://127.0.0.1:1/${leaderName}` });
 
     const lost = new Promise<string>((resolve) => leader.onLost(resolve));

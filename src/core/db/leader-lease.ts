@@ -59,6 +59,8 @@ export interface LeaderLease {
   onLost(fn: (reason: string) => void): void;
   /** The leader's advertised address as last read (this contender's own while it leads); undefined when none is alive. */
   leaderAddress(): string | undefined;
+  /** Who advertised that address (its `holder`), read together with it; undefined when none is alive. */
+  leaderHolder(): string | undefined;
   /** How long a new holder should wait before acting, so an old holder that lost its session has noticed. */
   takeoverDelayMs(): number;
   /** Stop ticking; when leading, clear the row and release the lock; close the connection. Idempotent. */
@@ -79,6 +81,7 @@ export function createLeaderLease(options: LeaderLeaseOptions): LeaderLease {
   let closing = false;
   let backendPid: number | undefined;
   let knownAddress: string | undefined;
+  let knownHolder: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<boolean> | undefined;
   const acquiredFns: Array<() => void> = [];
@@ -103,6 +106,7 @@ export function createLeaderLease(options: LeaderLeaseOptions): LeaderLease {
     leader = false;
     lost = true;
     knownAddress = undefined;
+    knownHolder = undefined;
     log?.error({ lease: options.lease, reason }, 'leader lease lost');
     for (const fn of lostFns.splice(0)) fn(reason);
   };
@@ -156,17 +160,19 @@ export function createLeaderLease(options: LeaderLeaseOptions): LeaderLease {
         }
         leader = true;
         knownAddress = options.address;
+        knownHolder = options.holder;
         // Won while closing: close() (waiting for this tick) clears the row and gives the lock back.
         if (closing) return;
         log?.info({ lease: options.lease, address: options.address }, 'leader lease acquired');
         for (const fn of acquiredFns.splice(0)) fn();
         return;
       }
-      const rows = await q<{ address: string }>(
-        `SELECT address FROM ${options.table} WHERE lease = $1 AND heartbeat_at > now() - $2::bigint * interval '1 millisecond'`,
+      const rows = await q<{ address: string; holder: string }>(
+        `SELECT address, holder FROM ${options.table} WHERE lease = $1 AND heartbeat_at > now() - $2::bigint * interval '1 millisecond'`,
         [options.lease, staleAfterMs],
       );
       knownAddress = rows[0]?.address;
+      knownHolder = rows[0]?.holder;
     } catch (err) {
       // Not leading: nothing to give up. Keep the last known address; the forwarder copes if it is gone.
       log?.warn({ lease: options.lease, err: (err as Error).message }, 'leader lease: could not contend; will retry');
@@ -208,6 +214,7 @@ export function createLeaderLease(options: LeaderLeaseOptions): LeaderLease {
     onAcquired: (fn) => void acquiredFns.push(fn),
     onLost: (fn) => void lostFns.push(fn),
     leaderAddress: () => knownAddress,
+    leaderHolder: () => knownHolder,
     takeoverDelayMs: () => intervalMs + queryTimeoutMs,
     close: async () => {
       if (closing) return;
