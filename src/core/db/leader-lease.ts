@@ -84,6 +84,8 @@ export function createLeaderLease(options: LeaderLeaseOptions): LeaderLease {
   let knownHolder: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<boolean> | undefined;
+  /** Whether the last attempt to contend failed (an outage is logged once, not every interval). */
+  let contendFailing = false;
   const acquiredFns: Array<() => void> = [];
   const lostFns: Array<(reason: string) => void> = [];
 
@@ -173,9 +175,12 @@ export function createLeaderLease(options: LeaderLeaseOptions): LeaderLease {
       );
       knownAddress = rows[0]?.address;
       knownHolder = rows[0]?.holder;
+      if (contendFailing) log?.info({ lease: options.lease }, 'leader lease: contending again');
+      contendFailing = false;
     } catch (err) {
       // Not leading: nothing to give up. Keep the last known address; the forwarder copes if it is gone.
-      log?.warn({ lease: options.lease, err: (err as Error).message }, 'leader lease: could not contend; will retry');
+      if (!contendFailing) log?.warn({ lease: options.lease, err: (err as Error).message }, 'leader lease: could not contend; retrying every interval');
+      contendFailing = true;
     }
   };
 
