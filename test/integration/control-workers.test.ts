@@ -2,7 +2,8 @@
  * `vigia server --workers 2` (the built binary) on a real PostgreSQL: workers share the port, exactly
  * one holds the leader lease and advertises its internal address, fleet routes answer through any
  * worker (forwarded to the leader), a leader killed with SIGKILL is replaced and another worker
- * leads, SIGTERM drains them all and gives the lease back; the embedded store refuses --workers.
+ * leads, a leader whose lease session is cut steps down, SIGTERM drains them all and gives the lease
+ * back; the embedded store refuses --workers.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,7 +64,7 @@ function workerPids(proc: ControlProcess): number[] {
   return processesMentioning(proc.dir, proc.child.pid).filter((p) => p !== proc.child.pid);
 }
 
-test('--workers 2: one leader by lease, fleet routes through any worker, a killed leader is replaced, SIGTERM drains', async (t) => {
+test('--workers 2: one leader by lease, fleet routes through any worker, a killed leader is replaced, a cut lease steps down, SIGTERM drains', async (t) => {
   const url = await pg.createDatabase('workers_main');
   const proc = await startControl({ args: ['--workers', '2', '--database', url, '--shutdown-timeout', '10000'] });
   try {
@@ -120,6 +121,22 @@ test('--workers 2: one leader by lease, fleet routes through any worker, a kille
     assert.ok(workerPids(proc).includes(second.pid));
     await waitFor('fleet routes again', async () => (await get(proc, '/v1/agent/poll?release=0&wait=0', hostToken)).status === 200, 20_000, 100);
     assert.match(proc.stderr(), /worker died; starting a new one/);
+
+    // A leader whose lease session is cut (it is alive, but no longer holds the lock) steps down by
+    // exiting; the primary replaces it at once and a leader exists again.
+    const terminated = await pg.sql(
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_locks WHERE locktype = 'advisory' AND granted
+         AND ((classid::bigint << 32) | objid::bigint) = ${CONTROL_LEADER_LOCK_KEY}`,
+    );
+    assert.equal(terminated.length, 1);
+    await waitFor('the leader to step down', () => /lost the leader lease and stepped down/.test(proc.stderr()), 10_000, 50);
+    const third = await waitFor('a leader after the step-down', async () => {
+      const r = await leaderRow(url);
+      return r && r.pid !== second.pid ? r : undefined;
+    }, 20_000, 100);
+    assert.equal(third.locks, 1);
+    await waitFor('two workers again', () => workerPids(proc).length === 2 && workerPids(proc).includes(third.pid), 20_000, 100);
+    await waitFor('fleet routes after the step-down', async () => (await get(proc, '/v1/drift', proc.readToken)).status === 200, 20_000, 100);
 
     // SIGTERM: every worker drains, the primary exits 0, the lease is given back.
     const pids = workerPids(proc);
