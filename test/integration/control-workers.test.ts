@@ -106,6 +106,7 @@ test('--workers 2: one leader by lease, fleet routes through any worker, a kille
     assert.match(metrics, /^vigia_control_leader 1$/m);
 
     // Kill the leader: the primary replaces it and the other worker (or the new one) takes over.
+    const killedAt = Date.now();
     process.kill(first.pid, 'SIGKILL');
     await waitFor('the primary to see the death', () => /worker died; starting a new one/.test(proc.stderr()), 10_000, 20);
     // Meanwhile the surviving worker still serves reports.
@@ -120,6 +121,7 @@ test('--workers 2: one leader by lease, fleet routes through any worker, a kille
     await waitFor('a replacement worker', () => workerPids(proc).length === 2, 20_000, 100);
     assert.ok(workerPids(proc).includes(second.pid));
     await waitFor('fleet routes again', async () => (await get(proc, '/v1/agent/poll?release=0&wait=0', hostToken)).status === 200, 20_000, 100);
+    t.diagnostic(`SIGKILL of the leader to fleet routes answering again: ${Date.now() - killedAt} ms`);
     assert.match(proc.stderr(), /worker died; starting a new one/);
 
     // A leader whose lease session is cut (it is alive, but no longer holds the lock) steps down by
