@@ -3,6 +3,7 @@
  * commands `vigia server enroll | hosts | remove`, which talk to a running server (`--server URL`) or
  * open the store directly (PostgreSQL, or the embedded store when no server holds it).
  */
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { hashToken, newToken } from '../core/auth.js';
@@ -81,6 +82,7 @@ export function register(program: Command): void {
     .addOption(new Option('--request-timeout <ms>', 'a request must arrive whole within this').default('15000'))
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').default('info').env('VIGIA_LOG_LEVEL'))
     .addOption(new Option('--shutdown-timeout <ms>', 'hard deadline for draining on SIGTERM').default('15000'))
+    .addOption(new Option('--workers <n|auto>', 'processes sharing the port (auto: one per core); one leads fleet changes, schedules and pulls; >1 needs --database').default('1').env('VIGIA_SERVER_WORKERS'))
     .action(async (opts: Record<string, unknown>) => {
       const str = (k: string): string | undefined => (opts[k] === undefined ? undefined : String(opts[k]));
       const config = parseControlConfig({
@@ -102,6 +104,7 @@ export function register(program: Command): void {
         requestTimeoutMs: String(opts.requestTimeout),
         logLevel: opts.logLevel,
         shutdownTimeoutMs: String(opts.shutdownTimeout),
+        workers: opts.workers === 'auto' ? String(availableParallelism()) : String(opts.workers),
       });
       const { runControlPlane } = await import('./run.js');
       await runControlPlane(config);
@@ -213,6 +216,7 @@ Examples:
   vigia token new --scopes read,admin --name ops > ops.token        # operator token + hash line
   vigia server --auth-token-file server.tokens                       # embedded store in ./data/control
   vigia server --database postgres://vigia@db1/vigia --listen 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem
+  vigia server --database postgres://vigia@db1/vigia --workers auto  # one process per core, one of them leads
   vigia server enroll --host db-0001 --server http://127.0.0.1:8443 --token-file ops.secret
   vigia agent ... --report-to https://control.example:8443 --report-token-file /etc/vigia/report.token
   vigia report capacity --server http://127.0.0.1:8443 --token-file ops.secret

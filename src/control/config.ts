@@ -62,8 +62,24 @@ const schema = z
     requestTimeoutMs: z.coerce.number().int().min(100).max(120_000),
     logLevel: z.enum(LOG_LEVELS),
     shutdownTimeoutMs: z.coerce.number().int().min(100).max(600_000),
+    /**
+     * Processes sharing the listening socket (node:cluster); one of them, chosen by a PostgreSQL lease,
+     * leads (fleet changes, schedules, pulls, partition maintenance). `auto` is resolved to the core
+     * count at the CLI edge.
+     */
+    workers: z.coerce.number().int().min(1).max(256).default(1),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // PGlite is one process holding its data directory: workers could not share it.
+    if (c.workers > 1 && !c.store.database) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['workers'],
+        message: `--workers ${c.workers} needs --database postgres://...: the embedded store (--data-dir) is single-process; use --workers 1 or PostgreSQL`,
+      });
+    }
+  });
 
 /** Parsed, frozen control-plane configuration. */
 export type ControlConfig = Readonly<z.output<typeof schema>>;

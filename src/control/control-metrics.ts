@@ -15,6 +15,7 @@ export class ControlMetrics {
   readonly reportLastSuccess: Gauge<'report'>;
   readonly pulls: Counter<'kind' | 'outcome'>;
   readonly partitionsDropped: Counter;
+  readonly leader: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -30,5 +31,6 @@ export class ControlMetrics {
     this.reportLastSuccess = new Gauge({ name: 'vigia_control_report_last_success_timestamp_seconds', help: 'When each scheduled report was last mailed successfully.', labelNames: ['report'], registers });
     this.pulls = new Counter({ name: 'vigia_control_pulls_total', help: 'Pulls of agents and node_exporters, by kind and outcome.', labelNames: ['kind', 'outcome'], registers });
     this.partitionsDropped = new Counter({ name: 'vigia_control_partitions_dropped_total', help: 'History partitions dropped by retention.', registers });
+    this.leader = new Gauge({ name: 'vigia_control_leader', help: 'Whether this process leads (fleet changes, schedules, pulls); summed over --workers it is the number of leaders, which should be 1.', registers });
   }
 }

@@ -2,25 +2,40 @@
  * Wires `vigia server` together: store (migrated), partition maintenance, ingest queue, host auth,
  * pull loop, report schedules and the HTTP API, each registered on the release stack so SIGTERM stops
  * accepting, drains queued reports into the database, then closes it.
+ *
+ * One process (`--workers 1`, the default) does everything. With `--workers N` the primary
+ * (cluster.ts) forks N workers sharing the port; every worker serves ingest and operator reads, and
+ * the one holding the PostgreSQL leader lease also runs the leader's duties (fleet changes, report
+ * schedules, pulls, partition maintenance, the host gauge) behind an internal loopback listener, to
+ * which every worker forwards the fleet routes (leader-forward.ts). See "Many cores" in
+ * docs/control-plane.md.
  */
+import cluster from 'node:cluster';
 import { readFile, stat } from 'node:fs/promises';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { parseTokenEntries, type TokenEntry } from '../core/auth.js';
-import { VigiaError } from '../core/errors.js';
+import { MAX_POLL_WAIT_SECONDS } from '../core/contracts/agent-poll.js';
+import { createLeaderLease, type LeaderLease } from '../core/db/leader-lease.js';
+import { errorBody, VigiaError } from '../core/errors.js';
+import type { ServerTls } from '../core/http.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createRegistry } from '../core/metrics.js';
 import { createAgentChannel } from './agent-channel.js';
 import { createBundleService } from './bundles/bundle-service.js';
+import { ClusterHostAuth, clusterMetrics, EXIT_LEASE_LOST, runPrimary } from './cluster.js';
 import type { ControlConfig } from './config.js';
 import { createRunService } from './fleet-runs/run-service.js';
+import { createLeaderForwarder } from './leader-forward.js';
 import { createRolloutService } from './rollouts/rollout-service.js';
 import { FleetStore } from './store/fleet-store.js';
 import { ControlMetrics } from './control-metrics.js';
 import { HostAuth } from './host-auth.js';
 import { IngestQueue } from './ingest-queue.js';
-import { loadServerSettings } from './server-settings.js';
-import { createReportService } from './report-service.js';
-import { createControlServer, DEFAULT_CONTROL_LIMITS, type FleetApi } from './server.js';
+import { loadServerSettings, type ServerSettings } from './server-settings.js';
+import { createReportService, type ReportService } from './report-service.js';
+import { createControlServer, DEFAULT_CONTROL_LIMITS, type ControlServer, type ControlServerDeps, type FleetApi } from './server.js';
 import type { ControlStore } from './store/control-store.js';
 import { openControlStore } from './store/sql-store.js';
 
@@ -28,25 +43,53 @@ import { openControlStore } from './store/sql-store.js';
 const MAINTENANCE_MS = 60 * 60_000;
 /** How often the fresh/stale host gauge is recomputed. */
 const HOST_GAUGE_MS = 60_000;
+/** Advisory lock key of the control plane's leader lease (a constant shared by every vigia build; the migration lock is ...001). */
+export const CONTROL_LEADER_LOCK_KEY = 7_310_420_002;
+/**
+ * Key of the lease among `--no-fleet` workers: they elect their own leader for schedules, pulls and
+ * maintenance (as a single --no-fleet replica runs them), and must never win the fleet lease, whose
+ * holder is the one process that drives fleet changes.
+ */
+export const CONTROL_REPORTS_LEADER_LOCK_KEY = 7_310_420_003;
 
-/** Run the control plane until SIGINT/SIGTERM. */
+/** Run the control plane until SIGINT/SIGTERM. With --workers N (in the primary) resolves once the workers are forked. */
 export async function runControlPlane(config: ControlConfig): Promise<void> {
-  const log = createLogger(config.logLevel, { role: 'server' });
+  const clustered = config.workers > 1;
+  const log = createLogger(config.logLevel, { role: 'server', ...(cluster.isWorker ? { worker: cluster.worker?.id } : {}) });
+  if (clustered && cluster.isPrimary) {
+    // Fail the start here, once, rather than crash-looping N workers: unreadable files, bad settings,
+    // an unreachable database or a schema from a newer vigia (the store migrates, then closes).
+    await readStartupFiles(config, log, true);
+    const store = await openControlStore({ database: config.store.database, dataDir: config.store.dataDir, retentionDays: config.retentionDays, log });
+    await store.close();
+    return runPrimary({ workers: config.workers, shutdownTimeoutMs: config.shutdownTimeoutMs, log, exit: (code) => process.exit(code) });
+  }
   const life = new Lifecycle(log);
-  life.handleSignals((code) => process.exit(code), config.shutdownTimeoutMs);
+  // A worker ignores a second signal: the terminal's SIGINT and the primary's SIGTERM arrive together.
+  life.handleSignals((code) => process.exit(code), config.shutdownTimeoutMs, !cluster.isWorker);
   try {
-    await startControlPlane(config, log, life);
+    await startControlPlane(config, log, life, clustered);
   } catch (err) {
     await life.shutdown();
     throw err;
   }
 }
 
-async function startControlPlane(config: ControlConfig, log: Logger, life: Lifecycle): Promise<void> {
+/** What every process reads before serving (the primary reads it too, to fail early). */
+interface StartupFiles {
+  readonly settings: ServerSettings;
+  readonly tokens: TokenEntry[];
+  readonly tls: ServerTls | undefined;
+  readonly trustedKeys: string[];
+}
+
+async function readStartupFiles(config: ControlConfig, log: Logger, warn: boolean): Promise<StartupFiles> {
   const settings = await loadServerSettings(config.configFile);
   const tokens: TokenEntry[] = config.authTokenFile ? parseTokenEntries(await readConfigFile(config.authTokenFile, '--auth-token-file')) : [];
-  if (config.authTokenFile) await warnIfReadableByOthers(config.authTokenFile, log);
-  else log.warn('no --auth-token-file: the operator API (hosts, enrolment, reports, /metrics) refuses every request; hosts can still report');
+  if (warn) {
+    if (config.authTokenFile) await warnIfReadableByOthers(config.authTokenFile, log);
+    else log.warn('no --auth-token-file: the operator API (hosts, enrolment, reports, /metrics) refuses every request; hosts can still report');
+  }
   const tls = config.tls
     ? {
         cert: Buffer.from(await readConfigFile(config.tls.cert, '--tls-cert')),
@@ -54,9 +97,82 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
         ...(config.tls.clientCa ? { ca: Buffer.from(await readConfigFile(config.tls.clientCa, '--tls-client-ca')) } : {}),
       }
     : undefined;
-  if (!tls && config.listen.host !== '127.0.0.1' && config.listen.host !== '::1' && config.listen.host !== 'localhost') {
+  if (warn && !tls && config.listen.host !== '127.0.0.1' && config.listen.host !== '::1' && config.listen.host !== 'localhost') {
     log.warn({ listen: `${config.listen.host}:${config.listen.port}` }, 'listening beyond loopback without TLS: host tokens cross the network in clear text (use --tls-cert/--tls-key or a TLS-terminating load balancer)');
   }
+  const trustedKeys = await Promise.all(config.bundlePublicKeys.map((f) => readConfigFile(f, '--bundle-public-key')));
+  if (config.pullTargets) {
+    // Parsed here too so a bad file fails the start, not the leader's duties later.
+    const { loadPullTargets } = await import('./pull/targets.js');
+    loadPullTargets(config.pullTargets);
+  }
+  return { settings, tokens, tls, trustedKeys };
+}
+
+/** Everything the leader's duties need from the process that runs them. */
+interface LeaderContext {
+  readonly config: ControlConfig;
+  readonly files: StartupFiles;
+  readonly store: Awaited<ReturnType<typeof openControlStore>>;
+  readonly queue: IngestQueue;
+  readonly metrics: ControlMetrics;
+  readonly reports: ReportService;
+  readonly log: Logger;
+  readonly life: Lifecycle;
+}
+
+/**
+ * Start what only the leader runs: partition maintenance, the host gauge, the pull loop, report
+ * schedules and (unless --no-fleet) fleet changes. Each is registered on the release stack. Resolves
+ * with the fleet services for the HTTP server (undefined with --no-fleet).
+ */
+async function startLeaderDuties(ctx: LeaderContext): Promise<FleetApi | undefined> {
+  const { config, store, metrics, log, life } = ctx;
+  metrics.leader.set(1);
+  await maintain(store, config.retentionDays, metrics, log);
+  const maintenance = setInterval(() => void maintain(store, config.retentionDays, metrics, log), MAINTENANCE_MS);
+  maintenance.unref();
+  life.defer('partition maintenance', () => clearInterval(maintenance));
+
+  const hostGauge = setInterval(() => void refreshHostGauge(store, ctx.files.settings.policy.staleAfterIntervals, metrics, log), HOST_GAUGE_MS);
+  hostGauge.unref();
+  life.defer('host gauge', () => clearInterval(hostGauge));
+  void refreshHostGauge(store, ctx.files.settings.policy.staleAfterIntervals, metrics, log);
+
+  if (config.pullTargets) {
+    const { startPulling } = await import('./pull-wiring.js');
+    const stop = await startPulling({ file: config.pullTargets, intervalSeconds: config.pullIntervalSeconds, store, queue: ctx.queue, metrics, log });
+    life.defer('pull loop', stop);
+  }
+
+  const schedules = ctx.reports.startSchedules(metrics);
+  life.defer('report schedules', () => schedules.stop());
+
+  // Fleet changes (one process per database: the leader). The HTTP server that serves them is
+  // registered after them, so it is released first: parked polls are answered, then the services
+  // close and pending host states reach the database.
+  if (!config.fleet) {
+    log.info('--no-fleet: this process serves reports only (agent polls, bundles, rollouts and fleet runs answer 404)');
+    return undefined;
+  }
+  const fleetStore = new FleetStore(store.database);
+  const channel = createAgentChannel();
+  const rollouts = createRolloutService({ store: fleetStore, channel, log });
+  await rollouts.load();
+  rollouts.start();
+  life.defer('rollouts', () => rollouts.close());
+  const bundles = createBundleService({ store: fleetStore, rollouts, trustedKeys: ctx.files.trustedKeys, log });
+  const runs = createRunService({ store: fleetStore, channel, log });
+  await runs.resume();
+  life.defer('fleet runs', () => runs.close());
+  life.defer('agent polls', () => channel.close());
+  return { channel, rollouts, bundles, runs, audit: (limit) => fleetStore.auditLines(limit), checks: () => fleetStore.latestChecks() };
+}
+
+async function startControlPlane(config: ControlConfig, log: Logger, life: Lifecycle, clustered: boolean): Promise<void> {
+  // In a worker the primary already warned about the files; N copies of each warning help nobody.
+  const files = await readStartupFiles(config, log, !clustered);
+  const { tokens, tls } = files;
 
   const store = await openControlStore({ database: config.store.database, dataDir: config.store.dataDir, retentionDays: config.retentionDays, log });
   life.defer('store', () => store.close());
@@ -64,16 +180,6 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
 
   const registry = createRegistry();
   const metrics = new ControlMetrics(registry);
-  await maintain(store, config.retentionDays, metrics, log);
-  const maintenance = setInterval(() => void maintain(store, config.retentionDays, metrics, log), MAINTENANCE_MS);
-  maintenance.unref();
-  life.defer('partition maintenance', () => clearInterval(maintenance));
-
-  const hostGauge = setInterval(() => void refreshHostGauge(store, settings.policy.staleAfterIntervals, metrics, log), HOST_GAUGE_MS);
-  hostGauge.unref();
-  life.defer('host gauge', () => clearInterval(hostGauge));
-  void refreshHostGauge(store, settings.policy.staleAfterIntervals, metrics, log);
-
   const queue = new IngestQueue(store, { maxBatch: config.ingestBatch, maxQueued: config.ingestMaxQueued }, (b) => {
     metrics.batchSeconds.observe(b.seconds);
     metrics.batchSize.observe(b.size);
@@ -85,40 +191,22 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
   // Registered before the HTTP server, so it is released after it: queued reports reach the database.
   life.defer('ingest queue', () => queue.drained());
 
-  const hostAuth = new HostAuth(store);
-  const reports = createReportService({ store, settings, log, cacheMs: 30_000 });
+  // With --workers, token changes reach every worker, and removals the leader's rollout service.
+  let leaderFleet: FleetApi | undefined;
+  const hostAuth = clustered ? new ClusterHostAuth(store, (hostId) => leaderFleet?.rollouts.onHostRemoved(hostId)) : new HostAuth(store);
+  const reports = createReportService({ store, settings: files.settings, log, cacheMs: 30_000 });
+  const leaderCtx: LeaderContext = { config, files, store, queue, metrics, reports, log, life };
 
-  if (config.pullTargets) {
-    const { startPulling } = await import('./pull-wiring.js');
-    const stop = await startPulling({ file: config.pullTargets, intervalSeconds: config.pullIntervalSeconds, store, queue, metrics, log });
-    life.defer('pull loop', stop);
+  // /metrics: this process's figures, or with --workers the sum over every worker (asked of the primary,
+  // which asks each worker; each worker's queue length is refreshed every second for that).
+  let metricsText: () => Promise<string> = () => registry.metrics();
+  if (clustered) {
+    metricsText = clusterMetrics(registry);
+    const queueGauge = setInterval(() => metrics.queueLength.set(queue.queued), 1000);
+    queueGauge.unref();
+    life.defer('queue gauge', () => clearInterval(queueGauge));
   }
-
-  const schedules = reports.startSchedules(metrics);
-  life.defer('report schedules', () => schedules.stop());
-
-  // Fleet changes (one process per database): released after the HTTP server (registered before
-  // it), so parked polls are answered first and pending host states reach the database.
-  let fleet: FleetApi | undefined;
-  if (config.fleet) {
-    const fleetStore = new FleetStore(store.database);
-    const channel = createAgentChannel();
-    const rollouts = createRolloutService({ store: fleetStore, channel, log });
-    await rollouts.load();
-    rollouts.start();
-    life.defer('rollouts', () => rollouts.close());
-    const trustedKeys = await Promise.all(config.bundlePublicKeys.map((f) => readConfigFile(f, '--bundle-public-key')));
-    const bundles = createBundleService({ store: fleetStore, rollouts, trustedKeys, log });
-    const runs = createRunService({ store: fleetStore, channel, log });
-    await runs.resume();
-    life.defer('fleet runs', () => runs.close());
-    life.defer('agent polls', () => channel.close());
-    fleet = { channel, rollouts, bundles, runs, audit: (limit) => fleetStore.auditLines(limit), checks: () => fleetStore.latestChecks() };
-  } else {
-    log.info('--no-fleet: this process serves reports only (agent polls, bundles, rollouts and fleet runs answer 404)');
-  }
-
-  const server = createControlServer({
+  const baseDeps: ControlServerDeps = {
     operatorTokens: tokens,
     hostAuth,
     store,
@@ -127,7 +215,7 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
     performanceReport: (day, format) => reports.performance(day, format),
     metrics: async () => {
       metrics.queueLength.set(queue.queued);
-      return registry.metrics();
+      return metricsText();
     },
     limits: {
       ...DEFAULT_CONTROL_LIMITS,
@@ -143,11 +231,134 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
       metrics.httpSeconds.observe({ route }, seconds);
     },
     onReport: (outcome) => metrics.reports.inc({ outcome }),
-    ...(fleet ? { fleet } : {}),
+  };
+
+  if (!clustered) {
+    // One process: it is the leader by construction (one process per database drives fleet changes;
+    // replicas run --no-fleet).
+    const fleet = await startLeaderDuties(leaderCtx);
+    await listenPublic(createControlServer({ ...baseDeps, ...(fleet ? { fleet } : {}) }), config, log, life, store.kind);
+    return;
+  }
+
+  // A worker: contend for the lease; every worker forwards fleet routes to whoever holds it.
+  const internal = await listenInternal(log);
+  life.defer('internal listener', () => internal.close());
+  const host = hostname();
+  const lease = createLeaderLease({
+    url: config.store.database!,
+    key: config.fleet ? CONTROL_LEADER_LOCK_KEY : CONTROL_REPORTS_LEADER_LOCK_KEY,
+    table: 'control_leader',
+    lease: config.fleet ? 'control' : 'control-reports',
+    holder: `${host}/${process.pid}`,
+    address: internal.address,
+    log,
   });
+  // Registered before the HTTP server and the leader's duties, so released after them.
+  life.defer('leader lease', () => lease.close());
+  lease.onLost((reason) => {
+    // Simplest safe step-down: leave at once (no further fleet writes from here); the primary starts
+    // a fresh worker, which contends again as a follower. In-flight requests on this worker are cut;
+    // agents and clients retry.
+    log.error({ reason }, 'lost the leader lease: exiting so the primary replaces this worker');
+    process.exit(EXIT_LEASE_LOST);
+  });
+  lease.onAcquired(() => {
+    void becomeLeader(lease, leaderCtx, baseDeps, internal).then((fleet) => {
+      leaderFleet = fleet;
+    }, (err: unknown) => {
+      log.error({ err }, 'could not start the leader\'s duties: exiting so the primary replaces this worker (the lease is released with the process)');
+      process.exit(1);
+    });
+  });
+  // The internal address is loopback: only a leader on this host can be reached (a leader on another
+  // host, a second `--workers` server on the same database, answers 503 here until the HA work adds a
+  // TLS internal address).
+  const forwarder = createLeaderForwarder({
+    leaderAddress: () => (lease.leaderHolder()?.startsWith(`${host}/`) ? lease.leaderAddress() : undefined),
+    timeoutMs: config.requestTimeoutMs,
+    maxWaitSeconds: MAX_POLL_WAIT_SECONDS,
+    log,
+  });
+  life.defer('leader forwarder', () => forwarder.close());
+  await listenPublic(createControlServer({ ...baseDeps, ...(config.fleet ? { forwardToLeader: forwarder.forward } : {}) }), config, log, life, store.kind);
+  lease.start();
+}
+
+async function listenPublic(server: ControlServer, config: ControlConfig, log: Logger, life: Lifecycle, storeKind: string): Promise<void> {
   const address = await server.listen(config.listen.host, config.listen.port);
   life.defer('http server', () => server.close(Math.min(10_000, config.shutdownTimeoutMs / 2)));
-  log.info({ address: `${address.address}:${address.port}`, tls: Boolean(tls), store: store.kind }, `vigia server listening on ${tls ? 'https' : 'http'}://${address.address}:${address.port}`);
+  const scheme = config.tls ? 'https' : 'http';
+  log.info({ address: `${address.address}:${address.port}`, tls: Boolean(config.tls), store: storeKind, workers: config.workers }, `vigia server listening on ${scheme}://${address.address}:${address.port}`);
+}
+
+/** The loopback listener followers forward to: connections go to the leader's HTTP server once there is one. */
+interface InternalListener {
+  /** http://127.0.0.1:PORT */
+  readonly address: string;
+  /** Hand connections to `server` from now on. */
+  serve(server: ControlServer): void;
+  close(): Promise<void>;
+}
+
+async function listenInternal(log: Logger): Promise<InternalListener> {
+  let target: ControlServer | undefined;
+  const notLeader = errorBody(new VigiaError('CONTROL_ERR_NO_LEADER', 'this worker does not lead (yet)'));
+  const refusal = `HTTP/1.1 ${notLeader.status} Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\nretry-after: ${notLeader.retryAfterSeconds ?? 1}\r\ncontent-length: ${Buffer.byteLength(notLeader.body)}\r\nconnection: close\r\n\r\n${notLeader.body}`;
+  const sockets = new Set<Socket>();
+  const net: NetServer = createNetServer((socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    if (target) target.server.emit('connection', socket);
+    else socket.end(refusal);
+  });
+  // exclusive: a worker's own port, not one the cluster primary shares among all workers.
+  await new Promise<void>((resolve, reject) => {
+    net.once('error', reject);
+    net.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+      net.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (net.address() as { port: number }).port;
+  log.debug({ port }, 'internal listener for forwarded fleet requests');
+  return {
+    address: `http://127.0.0.1:${port}`,
+    serve: (server) => {
+      target = server;
+    },
+    // Released after the leader's HTTP server drained: whatever is still open (followers' kept-alive
+    // connections) is cut rather than waited for.
+    close: () =>
+      new Promise<void>((resolve) => {
+        net.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+/**
+ * Won the lease: wait until an old leader that lost its session must have noticed (it exits on its
+ * next renewal at the latest), then start the leader's duties and serve forwarded requests.
+ */
+async function becomeLeader(lease: LeaderLease, ctx: LeaderContext, baseDeps: ControlServerDeps, internal: InternalListener): Promise<FleetApi | undefined> {
+  const { log, life, config } = ctx;
+  await new Promise((r) => setTimeout(r, lease.takeoverDelayMs()));
+  if (!lease.isLeader || life.isClosing) return undefined;
+  const fleet = await startLeaderDuties(ctx);
+  // Only followers on this host reach it (loopback), after authenticating and rate-limiting each
+  // request themselves: every forwarded request comes from 127.0.0.1, so the per-address caps would
+  // throttle the whole fleet as one client. Host rate limits still apply here (per host).
+  const server = createControlServer({
+    ...baseDeps,
+    tls: undefined,
+    limits: { ...baseDeps.limits, rateLimit: { ...baseDeps.limits.rateLimit, perSecond: 1e9, burst: 1e9 }, maxConnectionsPerAddress: baseDeps.limits.maxConnections },
+    ...(fleet ? { fleet } : {}),
+  });
+  internal.serve(server);
+  life.defer('leader http server', () => server.close(Math.min(10_000, config.shutdownTimeoutMs / 2)));
+  log.info({ address: internal.address }, 'this worker leads: fleet changes, schedules, pulls and partition maintenance run here');
+  return fleet;
 }
 
 async function maintain(store: ControlStore, retentionDays: number, metrics: ControlMetrics, log: Logger): Promise<void> {

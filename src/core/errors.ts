@@ -58,6 +58,7 @@ export const ERROR_CATALOG = {
   CONTROL_ERR_UNKNOWN_RUN: { status: 404, message: 'no such fleet run' },
   CONTROL_ERR_NO_TARGETS: { status: 422, message: 'the selection matches no enrolled host' },
   SLO_ERR_SOURCE_UNAVAILABLE: { status: 502, message: 'an SLO data source could not be read' },
+  CONTROL_ERR_NO_LEADER: { status: 503, message: 'no control-plane leader is reachable; retry shortly', retryAfterSeconds: 2 },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code from the catalog. */
