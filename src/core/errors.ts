@@ -58,6 +58,8 @@ export const ERROR_CATALOG = {
   CONTROL_ERR_UNKNOWN_RUN: { status: 404, message: 'no such fleet run' },
   CONTROL_ERR_NO_TARGETS: { status: 422, message: 'the selection matches no enrolled host' },
   SLO_ERR_SOURCE_UNAVAILABLE: { status: 502, message: 'an SLO data source could not be read' },
+  VIGIA_ERR_UNREACHABLE: { status: 502, message: 'cannot reach the server' },
+  VIGIA_ERR_BAD_ANSWER: { status: 502, message: 'the server answered something this client does not understand' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code from the catalog. */

@@ -4,10 +4,12 @@
  * full verdict as JSON) and sets process.exitCode = 1 on any violation. Options are parsed here, at
  * the edge; the load client and verifier load lazily in the action.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { z } from 'zod';
+import { probeServer } from '../../core/client-errors.js';
 import { parseConfig } from '../../core/config.js';
 import { VigiaError } from '../../core/errors.js';
 
@@ -112,7 +114,10 @@ export function registerCheck(turno: Command): void {
       `
 Outcomes: 200 with a valid body is ok; 4xx is rejected (consumed nothing); 5xx, timeouts, resets and
 unparseable answers are unknown (may have consumed a number, so each may explain one gap).
-Exit status: 0 PASS, 1 a violation (or no request succeeded), 2 bad arguments.
+A first request on a probe id of its own checks that the service answers; when it cannot be reached
+or refuses that request, the command stops there (one line, status 2).
+Exit status: 0 PASS, 1 a violation (or no request succeeded), 2 bad arguments, or the service
+unreachable or refusing.
 
 Examples:
   vigia turno check --url http://127.0.0.1:7017 --ids 10 --clients 50 --requests 20000
@@ -131,6 +136,11 @@ Examples:
         progress: Boolean(opts.progress),
       });
       const token = await loadToken(config.tokenFile, process.env.VIGIA_TOKEN);
+      // One request on a probe id of its own before the load: a service that cannot be reached, or
+      // that refuses every request (bad token, store down), ends with one catalogued line and status 2
+      // instead of a FAIL verdict over thousands of identical failures. The probe id is not one of the
+      // checked ids, so the number it takes leaves no gap in the history.
+      await probeServer(config.url, `/turno/check-probe-${randomBytes(4).toString('hex')}`, token, config.timeout);
       const [{ runLoad }, { verifyHistory, verdictPasses, formatVerdict, describeViolations }] = await Promise.all([import('./load-client.js'), import('./history.js')]);
 
       const durationMs = config.duration === undefined ? undefined : config.duration * 1000;
