@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { z } from 'zod';
 import { probeServer } from '../../core/client-errors.js';
-import { parseConfig } from '../../core/config.js';
+import { optionNames, parseConfig, type ConfigNames } from '../../core/config.js';
 import { VigiaError } from '../../core/errors.js';
 
 /** Default target: a local turno on its default port. */
@@ -71,9 +71,9 @@ const schema = z
 /** Parsed, frozen `turno check` options. */
 export type CheckConfig = Readonly<z.output<typeof schema>>;
 
-/** Validate raw `turno check` options (strings as given on the command line). Throws VIGIA_ERR_CONFIG naming the field. */
-export function parseCheckConfig(raw: Record<string, unknown>): CheckConfig {
-  return parseConfig(schema, raw);
+/** Validate raw `turno check` options (strings as given on the command line). Throws VIGIA_ERR_CONFIG naming each field by `names` (the flags typed). */
+export function parseCheckConfig(raw: Record<string, unknown>, names: ConfigNames = {}): CheckConfig {
+  return parseConfig(schema, raw, names);
 }
 
 /**
@@ -123,7 +123,7 @@ Examples:
   vigia turno check --url http://127.0.0.1:7017 --ids 10 --clients 50 --requests 20000
   VIGIA_TOKEN=... vigia turno check --url https://turno.example:7017 --duration 60 --json`,
     )
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = parseCheckConfig({
         url: opts.url,
         ids: opts.ids,
@@ -134,7 +134,7 @@ Examples:
         tokenFile: opts.tokenFile,
         json: Boolean(opts.json),
         progress: Boolean(opts.progress),
-      });
+      }, optionNames(cmd));
       const token = await loadToken(config.tokenFile, process.env.VIGIA_TOKEN);
       // One request on a probe id of its own before the load: a service that cannot be reached, or
       // that refuses every request (bad token, store down), ends with one catalogued line and status 2
@@ -192,9 +192,9 @@ async function loadToken(tokenFile: string | undefined, envToken: string | undef
     try {
       text = await readFile(tokenFile, 'utf8');
     } catch (err) {
-      throw new VigiaError('VIGIA_ERR_CONFIG', `tokenFile: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+      throw new VigiaError('VIGIA_ERR_CONFIG', `--token-file ${tokenFile}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
     }
-    return parseClientToken(text, `tokenFile ${tokenFile}`);
+    return parseClientToken(text, `--token-file ${tokenFile}`);
   }
   if (envToken !== undefined && envToken !== '') return parseClientToken(envToken, 'VIGIA_TOKEN');
   return undefined;
