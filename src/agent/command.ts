@@ -2,7 +2,8 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { DEFAULT_AGENT_LISTEN, DEFAULT_BUNDLE_DIR, DEFAULT_SPOOL_DIR, parseAgentConfig } from './config.js';
+import { optionNames } from '../core/config.js';
+import { AGENT_OPTION_RENAMES, DEFAULT_AGENT_LISTEN, DEFAULT_BUNDLE_DIR, DEFAULT_SPOOL_DIR, parseAgentConfig } from './config.js';
 import { DEFAULT_SPOOL_MAX_BYTES } from './report/spool.js';
 
 /** Where the shipped actions live relative to the built CLI (dist/agent/command.js -> deploy/agent/actions). */
@@ -102,7 +103,7 @@ export function register(program: Command): void {
               bundleKeys: (opts.bundleKey as string[] | undefined) ?? [],
             }
           : undefined,
-      });
+      }, optionNames(cmd, AGENT_OPTION_RENAMES));
       const { runAgent } = await import('./run.js');
       await runAgent(config);
     });

@@ -17,7 +17,9 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride()
     // Options after a subcommand belong to it (`vigia server hosts --data-dir X` is the hosts command's).
     .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)');
+    // A usage error (unknown option, bad choice, missing argument) is a configuration error like any
+    // other: one catalogued line. Subcommands inherit this output setting.
+    .configureOutput({ outputError: (text, write) => write(`vigia: VIGIA_ERR_CONFIG: invalid configuration: ${text.trim().replace(/^error: /, '')} (see --help)\n`) });
   const wanted = argv[2];
   const entries = SUBCOMMANDS.filter((s) => s.name === wanted);
   if (entries.length === 0) {

@@ -39,7 +39,9 @@ function describeIssue(issue: z.ZodIssue, raw: unknown, names: ConfigNames): str
   let label: string | undefined;
   for (let n = path.length; n > 0 && label === undefined; n--) {
     const name = names[path.slice(0, n).join('.')];
-    if (name !== undefined) label = path.length > n ? `${name} ${path.slice(n).join('.')}` : name;
+    // A list index after a flag (`--role` given twice) says nothing the value in the message does not.
+    const rest = path.slice(n).filter((k) => !/^\d+$/.test(k));
+    if (name !== undefined) label = rest.length ? `${name} ${rest.join('.')}` : name;
   }
   label ??= path.length ? path.join('.') : '(root)';
   const message = issueMessage(issue, valueAt(raw, issue.path));

@@ -116,6 +116,15 @@ function parseLabels(pairs: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** `--tz` must be an IANA zone; said here so the error names the flag, not a window computation. */
+function checkTimeZone(tz: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+  } catch {
+    throw new VigiaError('VIGIA_ERR_CONFIG', `--tz: unknown time zone ${JSON.stringify(tz.slice(0, 60))}: use an IANA name such as UTC or Europe/Madrid`);
+  }
+}
+
 /** Attach `vigia slo` to the program. */
 export function register(program: Command): void {
   const slo = program.command('slo').description('service level objectives: reports (SLIs, SLOs, error budgets, DORA) and Prometheus SLO rules');
@@ -129,6 +138,7 @@ export function register(program: Command): void {
     .addOption(new Option('--title <text>', 'report title').default('Service level review'))
     .action(async (opts: OutputOptions & { spec: string[]; period?: string; last?: string; tz: string; title: string }) => {
       if (!opts.period && !opts.last) throw new VigiaError('VIGIA_ERR_CONFIG', 'give --period (2025, 2025-Q3, 2025-03) or --last (365d)');
+      checkTimeZone(opts.tz);
       const now = Date.now();
       const period = opts.period ? parsePeriod(opts.period, opts.tz) : parseLast(opts.last!, now, opts.tz);
       await emitReport(await makeReport({ specPaths: opts.spec, period, now, env: environment(), title: opts.title, onProgress: progress(opts.quiet) }), opts);
@@ -177,6 +187,7 @@ export function register(program: Command): void {
     .addOption(new Option('--out <file>', 'write the rules here (atomically) instead of stdout'))
     .action(async (opts: { spec: string[]; period: string; alertWindows?: string; extraLabel: string[]; alertStyle: AlertExprStyle; out?: string }) => {
       const periodMs = parseDuration(opts.period, '--period');
+      const extraLabels = parseLabels(opts.extraLabel);
       if (periodMs < 86_400_000) process.stderr.write(`warning: --period ${opts.period} is shorter than a day; SLO periods are usually 28d or 30d (a month is 30d here, not 1m)\n`);
       const windows = opts.alertWindows ? await loadWindows(opts.alertWindows) : undefined;
       const slos: RuleSlo[] = [];
@@ -202,7 +213,7 @@ export function register(program: Command): void {
         }
       }
       if (slos.length + openSlos.length === 0) throw new VigiaError('VIGIA_ERR_CONFIG', `no Prometheus SLO in ${opts.spec.join(', ')}`);
-      const common = { periodMs, windows, extraLabels: parseLabels(opts.extraLabel), alertStyle: opts.alertStyle, generatorVersion: GENERATOR_VERSION };
+      const common = { periodMs, windows, extraLabels, alertStyle: opts.alertStyle, generatorVersion: GENERATOR_VERSION };
       const fromSloth = generateSlothRules(slos, common);
       const fromOpen = generateSlothRules(openSlos, { ...common, specFormat: 'openslo/v1' });
       if (openSlos.length > 0) warnings.push(`${openSlos.length} OpenSLO objective(s): recording rules only; page and ticket alerts are off, as Sloth does for OpenSLO (write a Sloth spec to alert)`);

@@ -141,6 +141,7 @@ test('an unknown host name and a TLS handshake with a plain-HTTP server are VIGI
 
 test('a usage error (missing required option) is exit 2 as well', async () => {
   const r = await vigia(['server', 'enroll', '--server', errorUrl, '--token-file', token]);
-  assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /required option '--host <name>'/);
+  assertOneLine(r, ['server', 'enroll'], /^vigia: VIGIA_ERR_CONFIG: invalid configuration: required option '--host <name>' not specified \(see --help\)$/);
+  const choice = await vigia(['slo', 'rules', '--spec', work.dir, '--alert-style', 'sideways']);
+  assertOneLine(choice, ['slo', 'rules'], /VIGIA_ERR_CONFIG: invalid configuration: option '--alert-style <style>' argument 'sideways' is invalid/);
 });
