@@ -20,6 +20,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { parseAllDocuments } from 'yaml';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { environment } from '../core/config.js';
 import { VigiaError } from '../core/errors.js';
@@ -32,7 +33,7 @@ import { parseLast, parsePeriod } from './report/period.js';
 import { loadCheckedSpecs, makeReport, renderReport, type ReportFormat } from './report/run-report.js';
 import { parseDuration } from './spec/duration.js';
 import { formatProblems } from './spec/load-specs.js';
-import { parseSlothSpec, type RuleSlo } from './spec/sloth-spec.js';
+import { parseSlothSpec, slothFormatOf, type RuleSlo } from './spec/sloth-spec.js';
 
 /** Version printed in `sloth_slo_info{sloth_version}`. */
 const GENERATOR_VERSION = 'vigia';
@@ -83,7 +84,15 @@ async function classifySpecFiles(paths: readonly string[]): Promise<{ sloth: str
   }
   const sloth: string[] = [];
   const other: string[] = [];
-  for (const f of files) (/^version:\s*["']?prometheus\/v1["']?\s*$/m.test(await readText(f, '--spec')) ? sloth : other).push(f);
+  for (const f of files) {
+    // By document: a file of Sloth forms only (any of the three Sloth reads) is Sloth's; a file
+    // with a YAML error goes there too, so its message comes from the Sloth parser with the line.
+    const docs = parseAllDocuments(await readText(f, '--spec'));
+    const list = (Array.isArray(docs) ? docs : [docs]).filter((d) => d.errors.length > 0 || (d.toJS() !== null && d.toJS() !== undefined));
+    const kinds = list.map((d) => d.errors.length > 0 || slothFormatOf(d.toJS()) !== undefined);
+    if (kinds.some(Boolean) && !kinds.every(Boolean)) throw new VigiaError('VIGIA_ERR_CONFIG', `--spec ${f}: mixes Sloth specs with other documents; put OpenSLO v1 documents in files of their own`);
+    (kinds.length > 0 && kinds.every(Boolean) ? sloth : other).push(f);
+  }
   return { sloth, other };
 }
 
@@ -146,7 +155,7 @@ export function register(program: Command): void {
 
   slo
     .command('check')
-    .description('validate SLO specs (OpenSLO v1, Sloth prometheus/v1) without reading any data')
+    .description('validate SLO specs (OpenSLO v1; Sloth prometheus/v1, sloth.slok.dev/v1 PrometheusServiceLevel, OpenSLO v1alpha) without reading any data')
     .requiredOption('--spec <path...>', 'spec files or directories')
     .action(async (opts: { spec: string[] }) => {
       const set = await loadCheckedSpecs(opts.spec, environment());
@@ -179,11 +188,11 @@ export function register(program: Command): void {
   slo
     .command('rules')
     .description('Prometheus recording and multi-window multi-burn-rate alert rules for SLO specs (Sloth prometheus/v1; OpenSLO v1 SLOs over Prometheus, mapped as Sloth maps OpenSLO), semantically identical to Sloth\'s')
-    .requiredOption('--spec <path...>', 'spec files or directories (Sloth prometheus/v1; OpenSLO v1 with Prometheus SLIs)')
+    .requiredOption('--spec <path...>', 'spec files or directories (what Sloth reads: prometheus/v1, sloth.slok.dev/v1 PrometheusServiceLevel, OpenSLO v1alpha; and OpenSLO v1 with Prometheus SLIs)')
     .addOption(new Option('--period <duration>', 'SLO period the budgets and alerts are computed for (30d and 28d built in; others need --alert-windows)').default('30d'))
     .addOption(new Option('--alert-windows <dir>', 'directory of Sloth AlertWindows files (replaces the built-in 30d/28d windows)'))
     .addOption(new Option('--extra-label <name=value...>', 'label added to every recording rule').default([]))
-    .addOption(new Option('--alert-style <style>', 'alert expression shape: max-without (Sloth main) or ignoring (Sloth v0.11-v0.12)').choices(['max-without', 'ignoring']).default('max-without'))
+    .addOption(new Option('--alert-style <style>', 'alert expression shape: max-without (Sloth v0.11.0 and later) or ignoring (Sloth v0.1.0-v0.10.0)').choices(['max-without', 'ignoring']).default('max-without'))
     .addOption(new Option('--out <file>', 'write the rules here (atomically) instead of stdout'))
     .action(async (opts: { spec: string[]; period: string; alertWindows?: string; extraLabel: string[]; alertStyle: AlertExprStyle; out?: string }) => {
       const periodMs = parseDuration(opts.period, '--period');
@@ -194,7 +203,7 @@ export function register(program: Command): void {
       const openSlos: RuleSlo[] = [];
       const warnings: string[] = [];
       const add = (list: RuleSlo[], s: RuleSlo, file: string): void => {
-        if ([...slos, ...openSlos].some((x) => x.id === s.id)) throw new VigiaError('VIGIA_ERR_CONFIG', `${file}: SLO ${s.id} is also defined in another spec file`);
+        if ([...slos, ...openSlos].some((x) => x.id === s.id)) throw new VigiaError('VIGIA_ERR_CONFIG', `${file}: SLO ${s.id} (service ${s.service}, name ${s.name}) is also defined in another spec file`);
         list.push(s);
       };
       const { sloth, other } = await classifySpecFiles(opts.spec);
