@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { VigiaError } from '../core/errors.js';
 import { COLLECTORS, isCollectorName, unknownCollectorMessage } from './collectors/registry.js';
-import { DEFAULT_AGENT_LISTEN, DEFAULT_BUNDLE_DIR, DEFAULT_SPOOL_DIR, parseAgentConfig } from './config.js';
+import { optionNames } from '../core/config.js';
+import { AGENT_OPTION_RENAMES, DEFAULT_AGENT_LISTEN, DEFAULT_BUNDLE_DIR, DEFAULT_SPOOL_DIR, parseAgentConfig } from './config.js';
 import { DEFAULT_SPOOL_MAX_BYTES } from './report/spool.js';
 
 /** Where the shipped actions live relative to the built CLI (dist/agent/command.js -> deploy/agent/actions). */
@@ -135,7 +136,7 @@ export function register(program: Command): void {
             bundleKeys: (opts.bundleKey as string[] | undefined) ?? [],
           }
         : undefined,
-    });
+    }, optionNames(cmd, AGENT_OPTION_RENAMES));
     const { runAgent } = await import('./run.js');
     await runAgent(config);
   });

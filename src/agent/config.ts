@@ -2,7 +2,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { HOST_NAME_RE, MAX_REPORT_TAGS } from '../core/contracts/host-report.js';
-import { listenField, parseConfig } from '../core/config.js';
+import { listenField, parseConfig, type ConfigNames } from '../core/config.js';
 import { LOG_LEVELS } from '../core/log.js';
 import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
 import { resolveCollectors, unknownCollectorMessage, type CollectorName } from './collectors/registry.js';
@@ -161,7 +161,42 @@ const schema = z
 /** Parsed, frozen agent configuration. */
 export type AgentConfig = Readonly<z.output<typeof schema>>;
 
-/** Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG naming the field. */
-export function parseAgentConfig(raw: Record<string, unknown>): AgentConfig {
-  return parseConfig(schema, raw);
+/** Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG naming each field by `names` (the flag or env variable typed). */
+export function parseAgentConfig(raw: Record<string, unknown>, names: ConfigNames = {}): AgentConfig {
+  return parseConfig(schema, raw, names);
 }
+
+/** Schema paths -> the commander attribute of the flag that sets them, where the names differ (for optionNames). */
+export const AGENT_OPTION_RENAMES: Readonly<Record<string, string>> = {
+  'tls.cert': 'tlsCert',
+  'tls.key': 'tlsKey',
+  'tls.clientCa': 'tlsClientCa',
+  'roots.rootfs': 'path.rootfs',
+  'roots.procfs': 'path.procfs',
+  'roots.sysfs': 'path.sysfs',
+  'roots.udevData': 'path.udev.data',
+  'filter.mountPointsExclude': 'collector.filesystem.mountPointsExclude',
+  'filter.fsTypesExclude': 'collector.filesystem.fsTypesExclude',
+  'filter.mountPointsInclude': 'collector.filesystem.mountPointsInclude',
+  'filter.fsTypesInclude': 'collector.filesystem.fsTypesInclude',
+  statfsTimeoutMs: 'statfsTimeout',
+  roles: 'role',
+  'mysql.detect': 'mysqlDetect',
+  'mysql.socket': 'mysqlSocket',
+  'mysql.user': 'mysqlUser',
+  'mysql.passwordFile': 'mysqlPasswordFile',
+  requestTimeoutMs: 'requestTimeout',
+  sampleIntervalMs: 'sampleInterval',
+  shutdownTimeoutMs: 'shutdownTimeout',
+  'report.to': 'reportTo',
+  'report.tokenFile': 'reportTokenFile',
+  'report.intervalSeconds': 'reportInterval',
+  'report.jitter': 'reportJitter',
+  'report.spoolDir': 'spoolDir',
+  'report.spoolMaxBytes': 'spoolMaxBytes',
+  'report.hostName': 'hostName',
+  'report.tags': 'tag',
+  'report.ca': 'reportCa',
+  'report.bundleDir': 'bundleDir',
+  'report.bundleKeys': 'bundleKey',
+};

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
- * `vigia` entry point: argv -> subcommand. The only place that calls process.exit; subcommands set
- * process.exitCode for a verdict, or throw a VigiaError, which is printed as `code: message`.
+ * `vigia` entry point: argv -> subcommand. Subcommands set process.exitCode for a verdict, or throw a
+ * VigiaError, which is printed here as one line `vigia: code: message` with exit status 2. Besides
+ * this file, only the servers' signal handlers (turno/run.ts, agent/run.ts, control/run.ts) and
+ * `vigia run`'s second Ctrl-C call process.exit: they must leave at once.
  */
 import { Command, CommanderError } from 'commander';
+import { oneLine, transportError } from '../core/client-errors.js';
 import { isVigiaError } from '../core/errors.js';
 import { SUBCOMMANDS } from './commands.js';
 
@@ -14,7 +17,9 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride()
     // Options after a subcommand belong to it (`vigia server hosts --data-dir X` is the hosts command's).
     .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)');
+    // A usage error (unknown option, bad choice, missing argument) is a configuration error like any
+    // other: one catalogued line. Subcommands inherit this output setting.
+    .configureOutput({ outputError: (text, write) => write(`vigia: VIGIA_ERR_CONFIG: invalid configuration: ${text.trim().replace(/^error: /, '')} (see --help)\n`) });
   const wanted = argv[2];
   const entries = SUBCOMMANDS.filter((s) => s.name === wanted);
   if (entries.length === 0) {
@@ -24,11 +29,26 @@ async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // Help and --version exit 0; a usage error (unknown option, missing argument) is status 2, as
+    // every other error the user can fix by changing what they typed.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
   // Commands report their outcome through process.exitCode (a verdict, not an abrupt exit).
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+/**
+ * The one line printed for an error that reached the edge, and the exit status. A transport failure
+ * that a client forgot to map is still shown as VIGIA_ERR_UNREACHABLE (the class, not each caller);
+ * anything else uncatalogued is a bug: one line too, the stack only with VIGIA_DEBUG=1.
+ */
+function describe(err: unknown, debug: boolean): { line: string; status: number } {
+  const mapped = transportError(err, 'the server');
+  if (isVigiaError(mapped)) return { line: `vigia: ${mapped.code}: ${oneLine(mapped.message)}\n`, status: 2 };
+  const message = err instanceof Error ? err.message : String(err);
+  const stack = debug && err instanceof Error && err.stack ? `\n${err.stack}` : ' (VIGIA_DEBUG=1 shows the stack trace)';
+  return { line: `vigia: VIGIA_ERR_INTERNAL: unexpected error: ${oneLine(message)}${stack}\n`, status: 1 };
 }
 
 // `vigia ... | head`: the reader went away; that is the end of the output, not a crash.
@@ -42,11 +62,8 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (isVigiaError(err)) {
-      process.stderr.write(`vigia: ${err.code}: ${err.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`vigia: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
+    const { line, status } = describe(err, process.env.VIGIA_DEBUG === '1');
+    process.stderr.write(line);
+    process.exit(status);
   },
 );

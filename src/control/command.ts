@@ -8,9 +8,10 @@ import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { hashToken, newToken } from '../core/auth.js';
 import { HOST_NAME_RE } from '../core/contracts/host-report.js';
+import { optionNames } from '../core/config.js';
 import { VigiaError } from '../core/errors.js';
 import { callServer, serverTarget } from './client.js';
-import { DEFAULT_DATA_DIR, DEFAULT_SERVER_LISTEN, parseControlConfig, parseStoreLocation } from './config.js';
+import { CONTROL_OPTION_RENAMES, DEFAULT_DATA_DIR, DEFAULT_SERVER_LISTEN, parseControlConfig, parseStoreLocation } from './config.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -83,7 +84,7 @@ export function register(program: Command): void {
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').default('info').env('VIGIA_LOG_LEVEL'))
     .addOption(new Option('--shutdown-timeout <ms>', 'hard deadline for draining on SIGTERM').default('15000'))
     .addOption(new Option('--workers <n|auto>', 'processes sharing the port (auto: one per core); one leads fleet changes, schedules and pulls; >1 needs --database').default('1').env('VIGIA_SERVER_WORKERS'))
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const str = (k: string): string | undefined => (opts[k] === undefined ? undefined : String(opts[k]));
       const config = parseControlConfig({
         listen: String(opts.listen),
@@ -105,7 +106,7 @@ export function register(program: Command): void {
         logLevel: opts.logLevel,
         shutdownTimeoutMs: String(opts.shutdownTimeout),
         workers: opts.workers === 'auto' ? String(availableParallelism()) : String(opts.workers),
-      });
+      }, optionNames(cmd, CONTROL_OPTION_RENAMES));
       const { runControlPlane } = await import('./run.js');
       await runControlPlane(config);
     });

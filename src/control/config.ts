@@ -1,6 +1,6 @@
 /** `vigia server` configuration: flags and VIGIA_SERVER_* env, parsed once with a schema and frozen. */
 import { z } from 'zod';
-import { listenField, parseConfig } from '../core/config.js';
+import { listenField, parseConfig, type ConfigNames } from '../core/config.js';
 import { LOG_LEVELS } from '../core/log.js';
 import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
 
@@ -84,12 +84,26 @@ const schema = z
 /** Parsed, frozen control-plane configuration. */
 export type ControlConfig = Readonly<z.output<typeof schema>>;
 
-/** Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG naming the field. */
-export function parseControlConfig(raw: Record<string, unknown>): ControlConfig {
-  return parseConfig(schema, raw);
+/** Schema paths -> the commander attribute of the flag that sets them, where the names differ (for optionNames). */
+export const CONTROL_OPTION_RENAMES: Readonly<Record<string, string>> = {
+  'store.database': 'database',
+  'store.dataDir': 'dataDir',
+  'tls.cert': 'tlsCert',
+  'tls.key': 'tlsKey',
+  'tls.clientCa': 'tlsClientCa',
+  configFile: 'config',
+  bundlePublicKeys: 'bundlePublicKey',
+  pullIntervalSeconds: 'pullInterval',
+  requestTimeoutMs: 'requestTimeout',
+  shutdownTimeoutMs: 'shutdownTimeout',
+};
+
+/** Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG naming each field by `names` (the flag or env variable typed). */
+export function parseControlConfig(raw: Record<string, unknown>, names: ConfigNames = {}): ControlConfig {
+  return parseConfig(schema, raw, names);
 }
 
-/** Validate a store location (for CLI commands that open the store directly). */
-export function parseStoreLocation(raw: Record<string, unknown>): StoreLocation {
-  return parseConfig(storeLocationSchema, raw);
+/** Validate a store location (for CLI commands that open the store directly); errors name --database / --data-dir. */
+export function parseStoreLocation(raw: Record<string, unknown>, names: ConfigNames = { database: '--database', dataDir: '--data-dir' }): StoreLocation {
+  return parseConfig(storeLocationSchema, raw, names);
 }

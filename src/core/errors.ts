@@ -59,6 +59,8 @@ export const ERROR_CATALOG = {
   CONTROL_ERR_NO_TARGETS: { status: 422, message: 'the selection matches no enrolled host' },
   SLO_ERR_SOURCE_UNAVAILABLE: { status: 502, message: 'an SLO data source could not be read' },
   CONTROL_ERR_NO_LEADER: { status: 503, message: 'no control-plane leader is reachable; retry shortly', retryAfterSeconds: 2 },
+  VIGIA_ERR_UNREACHABLE: { status: 502, message: 'cannot reach the server' },
+  VIGIA_ERR_BAD_ANSWER: { status: 502, message: 'the server answered something this client does not understand' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code from the catalog. */

@@ -20,6 +20,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { parseAllDocuments } from 'yaml';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { environment } from '../core/config.js';
 import { VigiaError } from '../core/errors.js';
@@ -32,7 +33,7 @@ import { parseLast, parsePeriod } from './report/period.js';
 import { loadCheckedSpecs, makeReport, renderReport, type ReportFormat } from './report/run-report.js';
 import { parseDuration } from './spec/duration.js';
 import { formatProblems } from './spec/load-specs.js';
-import { parseSlothSpec, type RuleSlo } from './spec/sloth-spec.js';
+import { parseSlothSpec, slothFormatOf, type RuleSlo } from './spec/sloth-spec.js';
 
 /** Version printed in `sloth_slo_info{sloth_version}`. */
 const GENERATOR_VERSION = 'vigia';
@@ -83,7 +84,15 @@ async function classifySpecFiles(paths: readonly string[]): Promise<{ sloth: str
   }
   const sloth: string[] = [];
   const other: string[] = [];
-  for (const f of files) (/^version:\s*["']?prometheus\/v1["']?\s*$/m.test(await readText(f, '--spec')) ? sloth : other).push(f);
+  for (const f of files) {
+    // By document: a file of Sloth forms only (any of the three Sloth reads) is Sloth's; a file
+    // with a YAML error goes there too, so its message comes from the Sloth parser with the line.
+    const docs = parseAllDocuments(await readText(f, '--spec'));
+    const list = (Array.isArray(docs) ? docs : [docs]).filter((d) => d.errors.length > 0 || (d.toJS() !== null && d.toJS() !== undefined));
+    const kinds = list.map((d) => d.errors.length > 0 || slothFormatOf(d.toJS()) !== undefined);
+    if (kinds.some(Boolean) && !kinds.every(Boolean)) throw new VigiaError('VIGIA_ERR_CONFIG', `--spec ${f}: mixes Sloth specs with other documents; put OpenSLO v1 documents in files of their own`);
+    (kinds.length > 0 && kinds.every(Boolean) ? sloth : other).push(f);
+  }
   return { sloth, other };
 }
 
@@ -116,6 +125,15 @@ function parseLabels(pairs: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** `--tz` must be an IANA zone; said here so the error names the flag, not a window computation. */
+function checkTimeZone(tz: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+  } catch {
+    throw new VigiaError('VIGIA_ERR_CONFIG', `--tz: unknown time zone ${JSON.stringify(tz.slice(0, 60))}: use an IANA name such as UTC or Europe/Madrid`);
+  }
+}
+
 /** Attach `vigia slo` to the program. */
 export function register(program: Command): void {
   const slo = program.command('slo').description('service level objectives: reports (SLIs, SLOs, error budgets, DORA) and Prometheus SLO rules');
@@ -129,6 +147,7 @@ export function register(program: Command): void {
     .addOption(new Option('--title <text>', 'report title').default('Service level review'))
     .action(async (opts: OutputOptions & { spec: string[]; period?: string; last?: string; tz: string; title: string }) => {
       if (!opts.period && !opts.last) throw new VigiaError('VIGIA_ERR_CONFIG', 'give --period (2025, 2025-Q3, 2025-03) or --last (365d)');
+      checkTimeZone(opts.tz);
       const now = Date.now();
       const period = opts.period ? parsePeriod(opts.period, opts.tz) : parseLast(opts.last!, now, opts.tz);
       await emitReport(await makeReport({ specPaths: opts.spec, period, now, env: environment(), title: opts.title, onProgress: progress(opts.quiet) }), opts);
@@ -136,7 +155,7 @@ export function register(program: Command): void {
 
   slo
     .command('check')
-    .description('validate SLO specs (OpenSLO v1, Sloth prometheus/v1) without reading any data')
+    .description('validate SLO specs (OpenSLO v1; Sloth prometheus/v1, sloth.slok.dev/v1 PrometheusServiceLevel, OpenSLO v1alpha) without reading any data')
     .requiredOption('--spec <path...>', 'spec files or directories')
     .action(async (opts: { spec: string[] }) => {
       const set = await loadCheckedSpecs(opts.spec, environment());
@@ -169,21 +188,22 @@ export function register(program: Command): void {
   slo
     .command('rules')
     .description('Prometheus recording and multi-window multi-burn-rate alert rules for SLO specs (Sloth prometheus/v1; OpenSLO v1 SLOs over Prometheus, mapped as Sloth maps OpenSLO), semantically identical to Sloth\'s')
-    .requiredOption('--spec <path...>', 'spec files or directories (Sloth prometheus/v1; OpenSLO v1 with Prometheus SLIs)')
+    .requiredOption('--spec <path...>', 'spec files or directories (what Sloth reads: prometheus/v1, sloth.slok.dev/v1 PrometheusServiceLevel, OpenSLO v1alpha; and OpenSLO v1 with Prometheus SLIs)')
     .addOption(new Option('--period <duration>', 'SLO period the budgets and alerts are computed for (30d and 28d built in; others need --alert-windows)').default('30d'))
     .addOption(new Option('--alert-windows <dir>', 'directory of Sloth AlertWindows files (replaces the built-in 30d/28d windows)'))
     .addOption(new Option('--extra-label <name=value...>', 'label added to every recording rule').default([]))
-    .addOption(new Option('--alert-style <style>', 'alert expression shape: max-without (Sloth main) or ignoring (Sloth v0.11-v0.12)').choices(['max-without', 'ignoring']).default('max-without'))
+    .addOption(new Option('--alert-style <style>', 'alert expression shape: max-without (Sloth v0.11.0 and later) or ignoring (Sloth v0.1.0-v0.10.0)').choices(['max-without', 'ignoring']).default('max-without'))
     .addOption(new Option('--out <file>', 'write the rules here (atomically) instead of stdout'))
     .action(async (opts: { spec: string[]; period: string; alertWindows?: string; extraLabel: string[]; alertStyle: AlertExprStyle; out?: string }) => {
       const periodMs = parseDuration(opts.period, '--period');
+      const extraLabels = parseLabels(opts.extraLabel);
       if (periodMs < 86_400_000) process.stderr.write(`warning: --period ${opts.period} is shorter than a day; SLO periods are usually 28d or 30d (a month is 30d here, not 1m)\n`);
       const windows = opts.alertWindows ? await loadWindows(opts.alertWindows) : undefined;
       const slos: RuleSlo[] = [];
       const openSlos: RuleSlo[] = [];
       const warnings: string[] = [];
       const add = (list: RuleSlo[], s: RuleSlo, file: string): void => {
-        if ([...slos, ...openSlos].some((x) => x.id === s.id)) throw new VigiaError('VIGIA_ERR_CONFIG', `${file}: SLO ${s.id} is also defined in another spec file`);
+        if ([...slos, ...openSlos].some((x) => x.id === s.id)) throw new VigiaError('VIGIA_ERR_CONFIG', `${file}: SLO ${s.id} (service ${s.service}, name ${s.name}) is also defined in another spec file`);
         list.push(s);
       };
       const { sloth, other } = await classifySpecFiles(opts.spec);
@@ -202,7 +222,7 @@ export function register(program: Command): void {
         }
       }
       if (slos.length + openSlos.length === 0) throw new VigiaError('VIGIA_ERR_CONFIG', `no Prometheus SLO in ${opts.spec.join(', ')}`);
-      const common = { periodMs, windows, extraLabels: parseLabels(opts.extraLabel), alertStyle: opts.alertStyle, generatorVersion: GENERATOR_VERSION };
+      const common = { periodMs, windows, extraLabels, alertStyle: opts.alertStyle, generatorVersion: GENERATOR_VERSION };
       const fromSloth = generateSlothRules(slos, common);
       const fromOpen = generateSlothRules(openSlos, { ...common, specFormat: 'openslo/v1' });
       if (openSlos.length > 0) warnings.push(`${openSlos.length} OpenSLO objective(s): recording rules only; page and ticket alerts are off, as Sloth does for OpenSLO (write a Sloth spec to alert)`);

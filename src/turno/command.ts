@@ -2,7 +2,8 @@
 import { Command, Option } from 'commander';
 import { tracingFromEnv } from '../core/tracing.js';
 import { registerCheck } from './check/check-command.js';
-import { DEFAULT_LISTEN, DEFAULT_STORE, parseTurnoConfig } from './config.js';
+import { optionNames } from '../core/config.js';
+import { DEFAULT_LISTEN, DEFAULT_STORE, TURNO_OPTION_RENAMES, parseTurnoConfig } from './config.js';
 
 /** Attach `vigia turno` and its subcommands to the program. */
 export function register(program: Command): void {
@@ -20,7 +21,7 @@ export function register(program: Command): void {
     .addOption(new Option('--insecure-no-auth', 'allow serving without authentication on a non-loopback address').default(false))
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').default('info').env('VIGIA_LOG_LEVEL'))
     .addOption(new Option('--shutdown-timeout <ms>', 'hard deadline for draining on SIGTERM').default('10000'))
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = parseTurnoConfig({
         listen: String(opts.listen),
         store: String(opts.store),
@@ -30,7 +31,7 @@ export function register(program: Command): void {
         logLevel: opts.logLevel,
         shutdownTimeoutMs: String(opts.shutdownTimeout),
         tracing: tracingFromEnv(process.env, 'vigia-turno'),
-      });
+      }, optionNames(cmd, TURNO_OPTION_RENAMES));
       const { runTurno } = await import('./run.js');
       await runTurno(config);
     });

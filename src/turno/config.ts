@@ -1,7 +1,7 @@
 /** `vigia turno` configuration: flags and VIGIA_TURNO_* env, parsed once with a schema and frozen. */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { listenField, parseConfig } from '../core/config.js';
+import { listenField, parseConfig, type ConfigNames } from '../core/config.js';
 import { LOG_LEVELS } from '../core/log.js';
 import { storeUrlProblem } from './stores/open-store.js';
 
@@ -44,9 +44,15 @@ const schema = z
 /** Parsed, frozen turno configuration. */
 export type TurnoConfig = Readonly<z.output<typeof schema>>;
 
-/** Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG naming the field. */
-export function parseTurnoConfig(raw: Record<string, unknown>): TurnoConfig {
-  return parseConfig(schema, raw);
+/** Schema paths whose flag is not named like them (`--shutdown-timeout` sets shutdownTimeoutMs). */
+export const TURNO_OPTION_RENAMES: Readonly<Record<string, string>> = { shutdownTimeoutMs: 'shutdownTimeout' };
+
+/**
+ * Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG
+ * naming each bad field by `names` (optionNames of the command: the flag or env variable the user set).
+ */
+export function parseTurnoConfig(raw: Record<string, unknown>, names: ConfigNames = {}): TurnoConfig {
+  return parseConfig(schema, raw, names);
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost. */

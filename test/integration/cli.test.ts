@@ -24,7 +24,7 @@ test('vigia --help lists the roles; vigia agent --help documents the flags', () 
 test('the agent refuses to start without a token file, or on a busy port, with a one-line error and status 2', async () => {
   const none = vigia(['agent', '--no-mysql-detect']);
   assert.equal(none.status, 2);
-  assert.match(none.stderr, /^vigia: VIGIA_ERR_CONFIG: invalid configuration: authTokenFile: the agent always needs --auth-token-file/m);
+  assert.match(none.stderr, /^vigia: VIGIA_ERR_CONFIG: invalid configuration: --auth-token-file: the agent always needs --auth-token-file/m);
   const tmp = tempDir();
   const busy = createServer();
   try {

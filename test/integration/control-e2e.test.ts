@@ -114,10 +114,10 @@ test('vigia report reads a running server; CLI errors are clear', { timeout: 180
     assert.match(badDay.stderr, /CONTROL_ERR_INVALID_DAY/);
     const noAdmin = vigia(['server', 'enroll', '--host', 'x-1', '--server', control.url, '--token-file', control.readTokenFile]);
     assert.notEqual(noAdmin.status, 0);
-    assert.match(noAdmin.stderr, /403|FORBIDDEN/);
+    assert.match(noAdmin.stderr, /^vigia: VIGIA_ERR_FORBIDDEN: .*\[POST \/v1\/hosts\/enroll answered 403\]$/m);
     const badFlag = vigia(['server', '--retention-days', '1', '--data-dir', join(control.dir, 'other')]);
     assert.equal(badFlag.status, 2);
-    assert.match(badFlag.stderr, /retentionDays/);
+    assert.match(badFlag.stderr, /^vigia: VIGIA_ERR_CONFIG: invalid configuration: --retention-days: must be at least 2, got "1"$/m);
   } finally {
     await control.stop();
     control.remove();

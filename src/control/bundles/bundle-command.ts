@@ -11,7 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ENVELOPE_FORMAT, generateSigningKeyPair, keyId, packArchive, signRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
 import { VigiaError } from '../../core/errors.js';
-import { callServer, serverTarget } from '../client.js';
+import { callServerJson, serverTarget } from '../client.js';
 import type { BundleIndex } from './bundle-service.js';
 import { readBundleDir } from './bundle-dir.js';
 import { parseWaves } from '../rollouts/waves.js';
@@ -84,7 +84,7 @@ export function register(program: Command): void {
     const read = await readBundleDir(dir);
     const packed = packArchive(read.rawManifest, read.files);
     const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
-    const index = JSON.parse((await callServer(target, 'GET', '/v1/bundles')).text) as BundleIndex;
+    const index = await callServerJson<BundleIndex>(target, 'GET', '/v1/bundles');
     if (index.rolloutInProgress) throw new VigiaError('CONTROL_ERR_ROLLOUT_STATE', 'a rollout is in progress: let it complete, or roll it back (vigia rollout rollback), before publishing');
     const now = new Date();
     const base = { format: ENVELOPE_FORMAT, bundle: read.manifest.name, created_at: now.toISOString(), expires_at: new Date(now.getTime() + expiresMs).toISOString(), key_id: keyId(publicKeyPem) } as const;
@@ -99,16 +99,16 @@ export function register(program: Command): void {
       process.stdout.write(`dry run: would publish ${summary}\n`);
       return;
     }
-    const res = JSON.parse((await callServer(target, 'POST', '/v1/bundles', {
+    const res = await callServerJson<{ release: number; revert: number | null; rollout: number }>(target, 'POST', '/v1/bundles', {
       release: signed, ...(revert ? { revert } : {}), archive: packed.bytes.toString('base64'),
       rollout: { waves, soak_ms: soakMs, wave_timeout_ms: waveTimeoutMs, max_failure_rate: rate / 100, auto_rollback: Boolean(opts.autoRollback) },
-    })).text) as { release: number; revert: number | null; rollout: number };
+    });
     process.stdout.write(`published ${summary}\nrollout ${res.rollout} started: vigia rollout status --watch\n`);
   });
 
   serverOptions(bundle.command('list').description('releases, newest first')).action(async (opts: Record<string, unknown>) => {
     const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
-    const index = JSON.parse((await callServer(target, 'GET', '/v1/bundles')).text) as BundleIndex;
+    const index = await callServerJson<BundleIndex>(target, 'GET', '/v1/bundles');
     const lines = [`fleet settled on: ${index.current ? `release ${index.current.release} (${index.current.sha256.slice(0, 12)})` : 'none'}${index.rolloutInProgress ? '; a rollout is in progress' : ''}`];
     for (const r of index.releases) lines.push(`${String(r.release).padStart(5)}  ${r.bundle}  ${r.sha256.slice(0, 12)}  ${r.reverts ? `rollback of ${r.reverts}` : 'release'}  published ${r.published_at} by ${r.published_by}  expires ${r.expires_at}`);
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -6,7 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import { VigiaError } from '../../core/errors.js';
-import { callServer, serverTarget } from '../client.js';
+import { callServer, callServerJson, serverTarget } from '../client.js';
 import type { RunHostRow } from '../store/fleet-store.js';
 import { parseDurationFlag } from '../bundles/bundle-command.js';
 import type { FinalRunState, HostStatus } from './engine.js';
@@ -55,10 +55,10 @@ finish, so up to --concurrency - 1 more errors can land after the stop. Exit cod
       const params = parseParams((opts.param as string[] | undefined) ?? []);
       const timeoutMs = parseDurationFlag(String(opts.timeout), '--timeout');
       const t = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
-      const started = JSON.parse((await callServer(t, 'POST', '/v1/runs', {
+      const started = await callServerJson<{ run: RunView | null; targets: number; dry_run: boolean; hosts?: string[] }>(t, 'POST', '/v1/runs', {
         action, params, where, all: Boolean(opts.all), concurrency: String(opts.concurrency), max_errors: String(opts.maxErrors),
         ramp_up: Boolean(opts.rampUp), timeout_ms: timeoutMs, dry_run: Boolean(opts.dryRun),
-      })).text) as { run: RunView | null; targets: number; dry_run: boolean; hosts?: string[] };
+      });
       if (started.dry_run || !started.run) {
         const hosts = started.hosts ?? [];
         process.stdout.write(opts.json ? `${JSON.stringify(started)}\n` : `dry run: ${action} would run on ${started.targets} hosts:\n${hosts.slice(0, 50).map((h) => `  ${h}`).join('\n')}${started.targets > 50 ? `\n  ... and ${started.targets - 50} more` : ''}\n`);
@@ -82,13 +82,13 @@ finish, so up to --concurrency - 1 more errors can land after the stop. Exit cod
         // Bounded: one loop per result batch or per 5 s wait, for at most the run's own worst case.
         const deadline = Date.now() + timeoutMs * Math.max(1, Math.ceil(started.targets / Math.max(1, started.run.concurrency))) + 60_000;
         while (Date.now() < deadline) {
-          const page = JSON.parse((await callServer(t, 'GET', `/v1/runs/${id}/results?after=${after}&wait=5`)).text) as { results: RunResultLine[]; next: number; done: boolean };
+          const page = await callServerJson<{ results: RunResultLine[]; next: number; done: boolean }>(t, 'GET', `/v1/runs/${id}/results?after=${after}&wait=5`);
           after = page.next;
           for (const r of page.results) {
             if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
             else if (r.state !== 'succeeded') process.stderr.write(`${tty ? '\r\u001b[K' : ''}${r.host}: ${r.state}${r.exit_code !== null ? ` (exit ${r.exit_code})` : ''} ${r.output.split('\n').filter(Boolean).pop()?.slice(0, 200) ?? ''}\n`);
           }
-          view = JSON.parse((await callServer(t, 'GET', `/v1/runs/${id}`)).text) as RunView;
+          view = await callServerJson<RunView>(t, 'GET', `/v1/runs/${id}`);
           if (tty) process.stderr.write(`\r\u001b[K${renderProgressLine(view.counts, Date.now() - t0, process.stderr.columns ?? 100, true)}`);
           if (page.done) break;
         }
@@ -96,12 +96,12 @@ finish, so up to --concurrency - 1 more errors can land after the stop. Exit cod
         process.off('SIGINT', onSigint);
       }
       if (tty) process.stderr.write('\n');
-      view = JSON.parse((await callServer(t, 'GET', `/v1/runs/${id}`)).text) as RunView;
+      view = await callServerJson<RunView>(t, 'GET', `/v1/runs/${id}`);
       const final: FinalRunState = view.state === 'succeeded' || view.state === 'cancelled' ? view.state : 'failed';
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(view)}\n`);
       } else {
-        const hosts = (JSON.parse((await callServer(t, 'GET', `/v1/runs/${id}/hosts`)).text) as { hosts: RunHostRow[] }).hosts;
+        const hosts = (await callServerJson<{ hosts: RunHostRow[] }>(t, 'GET', `/v1/runs/${id}/hosts`)).hosts;
         process.stdout.write(renderSummary(hosts.map((h) => ({ host: h.host, status: statusOf(h.state), exitCode: h.exitCode, durationMs: h.durationMs, output: h.output })), view.counts));
       }
       if (view.state === 'running' || view.state === 'stopping') {

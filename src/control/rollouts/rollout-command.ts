@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { VigiaError } from '../../core/errors.js';
-import { callServer, serverTarget, type ServerTarget } from '../client.js';
+import { callServerJson, serverTarget, type ServerTarget } from '../client.js';
 import type { DriftRow, RolloutView } from './rollout-service.js';
 import { renderDrift, renderRolloutStatus } from './render.js';
 
@@ -22,7 +22,7 @@ async function target(opts: Record<string, unknown>): Promise<ServerTarget> {
 }
 
 async function current(t: ServerTarget): Promise<RolloutView> {
-  return JSON.parse((await callServer(t, 'GET', '/v1/rollouts/current')).text) as RolloutView;
+  return callServerJson<RolloutView>(t, 'GET', '/v1/rollouts/current');
 }
 
 function show(view: RolloutView, json: boolean, color: boolean): void {
@@ -60,14 +60,14 @@ export function register(program: Command): void {
   for (const [step, what] of [['pause', 'stop moving hosts (hosts keep what they run)'], ['resume', 'go on with the current wave'], ['rollback', 'move every host that got the new release to the pre-signed rollback (the previous content)']] as const) {
     serverOptions(rollout.command(step).description(what)).action(async (opts: Record<string, unknown>) => {
       const t = await target(opts);
-      const view = JSON.parse((await callServer(t, 'POST', `/v1/rollouts/current/${step}`)).text) as RolloutView;
+      const view = await callServerJson<RolloutView>(t, 'POST', `/v1/rollouts/current/${step}`);
       show(view, Boolean(opts.json), Boolean(process.stdout.isTTY) && !opts.json);
     });
   }
 
   serverOptions(rollout.command('drift').description('which hosts run which release; hosts that did not move, and why')).action(async (opts: Record<string, unknown>) => {
     const t = await target(opts);
-    const res = JSON.parse((await callServer(t, 'GET', '/v1/drift')).text) as { rollout: RolloutView | null; releases: DriftRow[] };
+    const res = await callServerJson<{ rollout: RolloutView | null; releases: DriftRow[] }>(t, 'GET', '/v1/drift');
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
       return;

@@ -54,6 +54,7 @@ test('`vigia simulate` runs against a server and prints a JSON summary on stdout
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url === '/healthz') return res.end('ok');
       if (req.url === '/v1/hosts/enroll') return res.end(JSON.stringify({ host: JSON.parse(body).host, token: 't', created: true }));
       reports++;
       res.end(JSON.stringify({ outcome: 'stored' }));

@@ -1,6 +1,7 @@
 /** `vigia simulate`: a synthetic MySQL fleet reporting to a control plane (load tests, demos). */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { probeServer } from '../../core/client-errors.js';
 import { VigiaError } from '../../core/errors.js';
 import type { SimulationOptions, SimulationProgress } from './simulator.js';
 
@@ -89,6 +90,8 @@ export function register(program: Command): void {
       }
       if (!adminToken) throw new VigiaError('VIGIA_ERR_CONFIG', `--admin-token-file: ${flags.adminTokenFile} is empty`);
       const { adminTokenFile: _, ...rest } = flags;
+      // A control plane that cannot be reached (or answers errors) is one line and status 2, not a summary of failures.
+      await probeServer(flags.url.replace(/\/+$/, ''), '/healthz', undefined, 10_000);
       const ac = new AbortController();
       // First Ctrl-C: stop sending and print the summary so far; the second one is the default (kill).
       const onSignal = (): void => {

@@ -1,7 +1,7 @@
 /**
  * Rules against Sloth's published behaviour: a golden file written by hand after Sloth's generated
  * examples (events SLI at 99.9 %, raw SLI at 95 %, 30 days), the burn-rate factors Sloth asserts for
- * 30 and 28 days, custom alert windows, the released v0.11/v0.12 alert shape, and tiers that can
+ * 30 and 28 days, custom alert windows, the Sloth v0.1-v0.10 alert shape, and tiers that can
  * never fire.
  */
 import assert from 'node:assert/strict';
@@ -79,7 +79,7 @@ spec:
   assert.equal(DEFAULT_ALERT_WINDOWS.length, 2);
 });
 
-test('alert style "ignoring" is the released Sloth v0.11/v0.12 shape', () => {
+test('alert style "ignoring" is the Sloth v0.1.0-v0.10.0 shape (internal/prometheus/alert_rules.go at v0.10.0)', () => {
   const out = generateSlothRules(spec.slos.slice(0, 1), { periodMs: 30 * D, generatorVersion: 'dev', alertStyle: 'ignoring' });
   const page = (out.groups[2]!.rules[0] as AlertingRule).expr;
   const F = '{sloth_id="turno-requests-availability", sloth_service="turno", sloth_slo="requests-availability"}';

@@ -42,9 +42,10 @@ export interface RuleGroup {
 }
 
 /**
- * Alert expression shape: `max-without` as Sloth's main branch writes it (`max(... > x) without
- * (sloth_window)` joined by and/or), `ignoring` as released Sloth v0.11-v0.12 do (`and ignoring
- * (sloth_window)`). Both select the same series.
+ * Alert expression shape: `max-without` as Sloth writes it since v0.11.0 (`max(... > x) without
+ * (sloth_window)` joined by and/or; commit d6cc239 "Ignore sloth_window in prometheus alerts", still
+ * so in v0.16.0's alert_rules_v1 plugin), `ignoring` as Sloth v0.1.0-v0.10.0 did (`and ignoring
+ * (sloth_window)`, internal/prometheus/alert_rules.go at those tags). Both select the same series.
  */
 export type AlertExprStyle = 'max-without' | 'ignoring';
 
@@ -144,7 +145,7 @@ export function generateSlothRules(slos: readonly RuleSlo[], opts: RulesOptions)
         { record: 'slo:period_error_budget_remaining:ratio', expr: `1 - slo:period_burn_rate:ratio${filter}`, labels: metaLabels },
         {
           record: 'sloth_slo_info', expr: 'vector(1)',
-          labels: { ...metaLabels, sloth_version: opts.generatorVersion, sloth_mode: opts.mode ?? 'cli-gen-prom', sloth_spec: opts.specFormat ?? 'prometheus/v1', sloth_objective: goF(slo.objective) },
+          labels: { ...metaLabels, sloth_version: opts.generatorVersion, sloth_mode: slo.mode ?? opts.mode ?? 'cli-gen-prom', sloth_spec: slo.specFormat ?? opts.specFormat ?? 'prometheus/v1', sloth_objective: goF(slo.objective) },
         },
       ],
     });

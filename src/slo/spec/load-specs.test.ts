@@ -152,7 +152,7 @@ test('loadSpecs: YAML errors with file and line, unknown documents, Sloth errors
   assert.deepEqual(set.problems, [
     E(`${join(dir, 'a-syntax.yaml')}:6:1`, 'YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'),
     E(`${b}#2`, 'not an SLO spec: expected apiVersion: openslo/v1 (OpenSLO) or version: prometheus/v1 (Sloth)'),
-    E(`${b}#3: apiVersion`, '"openslo/v2alpha" is not supported; use openslo/v1 (OpenSLO) or version: prometheus/v1 (Sloth)'),
+    E(`${b}#3: apiVersion`, '"openslo/v2alpha" kind SLO is not supported; use openslo/v1 (OpenSLO), or what Sloth reads: version: prometheus/v1, sloth.slok.dev/v1 PrometheusServiceLevel, openslo/v1alpha SLO'),
     E(`${b}#4: slos[0].objective`, '100 % leaves no error budget: every error breaks the SLO and no burn-rate alert can be computed; use e.g. 99.99'),
   ]);
   assert.deepEqual(set.slos, []);
@@ -177,8 +177,8 @@ spec:
     spec: {thresholdMetric: {metricSource: {metricSourceRef: records, spec: {event: deploy_gap_hours}}}}
   objectives: [{op: lte, value: 3.5, target: 0.9}]
 ${extra}`;
-const SLOTH = (name: string, sli: string): string => `version: prometheus/v1
-service: svc
+const SLOTH = (name: string, sli: string, service = 'svc'): string => `version: prometheus/v1
+service: ${service}
 slos:
   - name: ${name}
     objective: 99.5
@@ -199,10 +199,17 @@ test('loadSpecs: table of directory cases', async (t) => {
       slos: ['gap'],
     },
     {
-      name: 'a Sloth SLO named like an OpenSLO one',
-      files: { 'a.yaml': `${DS}---\n${SLO('gap')}`, 'b.yaml': SLOTH('gap', `{raw: {error_ratio_query: 'x[{{.window}}]'}}`) },
-      problems: (d) => [E(`${join(d, 'b.yaml')}#1`, `SLO "gap" is already defined in ${join(d, 'a.yaml')}#2`)],
+      name: 'a Sloth SLO with the service and name of an OpenSLO one',
+      files: { 'a.yaml': `${DS}---\n${SLO('gap')}`, 'b.yaml': SLOTH('gap', `{raw: {error_ratio_query: 'x[{{.window}}]'}}`, 'platform') },
+      problems: (d) => [E(`${join(d, 'b.yaml')}#1`, `SLO "gap" of service "platform" (ID platform-gap) is already defined in ${join(d, 'a.yaml')}#2`)],
       slos: ['gap'],
+    },
+    {
+      // Sloth identifies an SLO by service and name (its ID <service>-<name>): one name under two services is two SLOs.
+      name: 'the same SLO name under two services',
+      files: { 'a.yaml': `${DS}---\n${SLO('gap')}`, 'b.yaml': `${SLOTH('gap', `{raw: {error_ratio_query: 'x[{{.window}}]'}}`)}---\n${SLOTH('gap', `{raw: {error_ratio_query: 'y[{{.window}}]'}}`, 'other')}---\n` },
+      problems: () => [],
+      slos: ['gap', 'gap', 'gap'],
     },
     { name: 'an empty directory', files: { 'notes.txt': 'x' }, problems: (d) => [E(d, 'no .yaml or .yml files in this directory')], slos: [] },
     { name: 'a missing path', files: {}, paths: (d) => [join(d, 'nope')], problems: (d) => [E(join(d, 'nope'), 'cannot read: ENOENT')], slos: [] },

@@ -2,8 +2,11 @@
  * Loads a spec directory (the I/O edge of `vigia slo`): every path is a YAML file or a directory
  * whose *.yaml / *.yml files are read in name order (not recursively). Each file may hold several
  * documents; each document is routed by its header: `apiVersion: openslo/v1` to the OpenSLO parser
- * (all OpenSLO documents are parsed together, so references work across files), `version:
- * prometheus/v1` to the Sloth parser. Nothing is thrown for a bad spec: problems are returned.
+ * (all OpenSLO documents are parsed together, so references work across files); the forms Sloth
+ * reads (`version: prometheus/v1`, `apiVersion: sloth.slok.dev/v1` PrometheusServiceLevel, `apiVersion:
+ * openslo/v1alpha` SLO) to the Sloth parser. An SLO is identified by service and name (Sloth's ID
+ * `<service>-<name>`), so two services may each have an SLO of the same name. Nothing is thrown for a
+ * bad spec: problems are returned.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -11,7 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import type { SloDefinition, SpecProblem, SpecSet } from '../model.js';
 import { parseOpenSlo, percentToRatio } from './openslo.js';
 import type { SpecDocument, SpecEnv } from './openslo.js';
-import { parseSlothSpec } from './sloth-spec.js';
+import { parseSlothDocument, slothFormatOf } from './sloth-spec.js';
 import type { ParsedSlothSpec } from './sloth-spec.js';
 
 const YAML_RE = /\.ya?ml$/i;
@@ -24,7 +27,7 @@ function slothProblem(severity: SpecProblem['severity'], source: string, text: s
   return i > 0 && !rest.slice(0, i).includes(' ') ? { severity, where: `${source}: ${rest.slice(0, i)}`, message: rest.slice(i + 2) } : { severity, where: source, message: rest };
 }
 
-/** Sloth SLOs in Vigía's model: Occurrences over a 30-day rolling window in UTC, as Sloth computes them. */
+/** Sloth SLOs in Vigía's model: Occurrences over a 30-day rolling window in UTC (an OpenSLO v1alpha SLO's own days), as Sloth computes them. */
 export function slothToDefinitions(spec: ParsedSlothSpec, source: string): SloDefinition[] {
   return spec.slos.map((s) => ({
     name: s.name,
@@ -34,7 +37,7 @@ export function slothToDefinitions(spec: ParsedSlothSpec, source: string): SloDe
     sli: s.sli.kind === 'events' ? { kind: 'prometheus-ratio', badQuery: s.sli.errorQuery, totalQuery: s.sli.totalQuery } : { kind: 'prometheus-raw', errorRatioQuery: s.sli.errorRatioQuery },
     budgeting: 'Occurrences',
     objectives: [{ displayName: `${s.objective} %`, target: percentToRatio(s.objective) }],
-    window: { duration: { count: 30, unit: 'd' }, isRolling: true, timeZone: 'UTC' },
+    window: { duration: { count: s.windowDays ?? 30, unit: 'd' }, isRolling: true, timeZone: 'UTC' },
     source,
     labels: s.labels,
   }));
@@ -101,16 +104,16 @@ export async function loadSpecs(paths: readonly string[], env: SpecEnv): Promise
       if (js === null || js === undefined) return; // an empty document (a trailing ---)
       const header = typeof js === 'object' && js !== null && !Array.isArray(js) ? (js as Record<string, unknown>) : {};
       if (header.apiVersion === 'openslo/v1') openslo.push({ source, baseDir, doc: js });
-      else if (header.version === 'prometheus/v1') {
+      else if (slothFormatOf(js) !== undefined) {
         try {
-          const parsed = parseSlothSpec(String(doc), source);
+          const parsed = parseSlothDocument(js, source);
           for (const w of parsed.warnings) problems.push(slothProblem('warning', source, w));
           sloth.push({ source, slos: slothToDefinitions(parsed, source) });
         } catch (err) {
           problems.push(slothProblem('error', source, (err as Error).message));
         }
       } else if (typeof header.apiVersion === 'string') {
-        problems.push({ severity: 'error', where: `${source}: apiVersion`, message: `"${header.apiVersion}" is not supported; use openslo/v1 (OpenSLO) or version: prometheus/v1 (Sloth)` });
+        problems.push({ severity: 'error', where: `${source}: apiVersion`, message: `"${header.apiVersion}"${typeof header.kind === 'string' ? ` kind ${header.kind}` : ''} is not supported; use openslo/v1 (OpenSLO), or what Sloth reads: version: prometheus/v1, sloth.slok.dev/v1 PrometheusServiceLevel, openslo/v1alpha SLO` });
       } else {
         problems.push({ severity: 'error', where: source, message: 'not an SLO spec: expected apiVersion: openslo/v1 (OpenSLO) or version: prometheus/v1 (Sloth)' });
       }
@@ -120,15 +123,17 @@ export async function loadSpecs(paths: readonly string[], env: SpecEnv): Promise
   const set = parseOpenSlo(openslo, env);
   const slos = [...set.slos];
   const allProblems = [...problems, ...set.problems];
-  const names = new Map(slos.map((s) => [s.name, s.source]));
+  // Sloth's identity (its validate command): service and name, as the ID `<service>-<name>`.
+  const idOf = (s: SloDefinition): string => `${s.service}-${s.name}`;
+  const ids = new Map(slos.map((s) => [idOf(s), s.source]));
   for (const { source, slos: defs } of sloth) {
     for (const s of defs) {
-      const prev = names.get(s.name);
+      const prev = ids.get(idOf(s));
       if (prev) {
-        allProblems.push({ severity: 'error', where: source, message: `SLO "${s.name}" is already defined in ${prev}` });
+        allProblems.push({ severity: 'error', where: source, message: `SLO "${s.name}" of service "${s.service}" (ID ${idOf(s)}) is already defined in ${prev}` });
         continue;
       }
-      names.set(s.name, source);
+      ids.set(idOf(s), source);
       slos.push(s);
     }
   }

@@ -4,11 +4,13 @@
  * full verdict as JSON) and sets process.exitCode = 1 on any violation. Options are parsed here, at
  * the edge; the load client and verifier load lazily in the action.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { z } from 'zod';
-import { parseConfig } from '../../core/config.js';
+import { probeServer } from '../../core/client-errors.js';
+import { optionNames, parseConfig, type ConfigNames } from '../../core/config.js';
 import { VigiaError } from '../../core/errors.js';
 
 /** Default target: a local turno on its default port. */
@@ -69,9 +71,9 @@ const schema = z
 /** Parsed, frozen `turno check` options. */
 export type CheckConfig = Readonly<z.output<typeof schema>>;
 
-/** Validate raw `turno check` options (strings as given on the command line). Throws VIGIA_ERR_CONFIG naming the field. */
-export function parseCheckConfig(raw: Record<string, unknown>): CheckConfig {
-  return parseConfig(schema, raw);
+/** Validate raw `turno check` options (strings as given on the command line). Throws VIGIA_ERR_CONFIG naming each field by `names` (the flags typed). */
+export function parseCheckConfig(raw: Record<string, unknown>, names: ConfigNames = {}): CheckConfig {
+  return parseConfig(schema, raw, names);
 }
 
 /**
@@ -112,13 +114,16 @@ export function registerCheck(turno: Command): void {
       `
 Outcomes: 200 with a valid body is ok; 4xx is rejected (consumed nothing); 5xx, timeouts, resets and
 unparseable answers are unknown (may have consumed a number, so each may explain one gap).
-Exit status: 0 PASS, 1 a violation (or no request succeeded), 2 bad arguments.
+A first request on a probe id of its own checks that the service answers; when it cannot be reached
+or refuses that request, the command stops there (one line, status 2).
+Exit status: 0 PASS, 1 a violation (or no request succeeded), 2 bad arguments, or the service
+unreachable or refusing.
 
 Examples:
   vigia turno check --url http://127.0.0.1:7017 --ids 10 --clients 50 --requests 20000
   VIGIA_TOKEN=... vigia turno check --url https://turno.example:7017 --duration 60 --json`,
     )
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = parseCheckConfig({
         url: opts.url,
         ids: opts.ids,
@@ -129,8 +134,13 @@ Examples:
         tokenFile: opts.tokenFile,
         json: Boolean(opts.json),
         progress: Boolean(opts.progress),
-      });
+      }, optionNames(cmd));
       const token = await loadToken(config.tokenFile, process.env.VIGIA_TOKEN);
+      // One request on a probe id of its own before the load: a service that cannot be reached, or
+      // that refuses every request (bad token, store down), ends with one catalogued line and status 2
+      // instead of a FAIL verdict over thousands of identical failures. The probe id is not one of the
+      // checked ids, so the number it takes leaves no gap in the history.
+      await probeServer(config.url, `/turno/check-probe-${randomBytes(4).toString('hex')}`, token, config.timeout);
       const [{ runLoad }, { verifyHistory, verdictPasses, formatVerdict, describeViolations }] = await Promise.all([import('./load-client.js'), import('./history.js')]);
 
       const durationMs = config.duration === undefined ? undefined : config.duration * 1000;
@@ -182,9 +192,9 @@ async function loadToken(tokenFile: string | undefined, envToken: string | undef
     try {
       text = await readFile(tokenFile, 'utf8');
     } catch (err) {
-      throw new VigiaError('VIGIA_ERR_CONFIG', `tokenFile: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+      throw new VigiaError('VIGIA_ERR_CONFIG', `--token-file ${tokenFile}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
     }
-    return parseClientToken(text, `tokenFile ${tokenFile}`);
+    return parseClientToken(text, `--token-file ${tokenFile}`);
   }
   if (envToken !== undefined && envToken !== '') return parseClientToken(envToken, 'VIGIA_TOKEN');
   return undefined;
