@@ -1,48 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { requireBinary } from '../../../test/support/binaries.js';
 import { isVigiaError } from '../../core/errors.js';
 import {
   DEFAULT_FILESYSTEM_FILTER,
-  DEFAULT_FS_TYPES_EXCLUDE,
-  DEFAULT_MOUNT_POINTS_EXCLUDE,
   isIncluded,
   parseFilesystemFilter,
 } from './filesystem-filter.js';
 
-/**
- * Debian's prometheus-node-exporter patch of the mount-points-exclude default: `run/credentials/.+`
- * becomes `run` and `mnt|media` are added after `sys`. We ship upstream's value; the --help check below
- * undoes exactly this patch, so any other change of node_exporter's default still fails the test.
- */
-function debianMountPointsExclude(upstream: string): string {
-  return upstream.replace('|run/credentials/.+|sys|', '|run|sys|mnt|media|');
-}
-
 describe('DEFAULT_FILESYSTEM_FILTER', () => {
-  it('equals the defaults node_exporter prints in --help (mount points: up to Debian\'s run|mnt|media patch)', () => {
-    const nodeExporter = requireBinary('prometheus-node-exporter');
-    const run = (args: string[]): string => {
-      try {
-        return execFileSync(nodeExporter, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      } catch (err) {
-        // kingpin prints --help/--version to stderr on some versions; be tolerant of either stream.
-        const e = err as { stdout?: string; stderr?: string };
-        return `${e.stdout ?? ''}${e.stderr ?? ''}`;
-      }
-    };
-    const help = run(['--help']);
-    const flag = (name: string): string | undefined => help.match(new RegExp(`--collector\\.filesystem\\.${name}="((?:[^"\\\\]|\\\\.)*)"`))?.[1];
-    assert.equal(flag('fs-types-exclude'), DEFAULT_FS_TYPES_EXCLUDE);
-    const debian = /debian/i.test(run(['--version']));
-    const patched = debianMountPointsExclude(DEFAULT_MOUNT_POINTS_EXCLUDE);
-    assert.notEqual(patched, DEFAULT_MOUNT_POINTS_EXCLUDE, 'the Debian patch no longer applies to our default');
-    assert.equal(patched, '^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)');
-    assert.equal(flag('mount-points-exclude'), debian ? patched : DEFAULT_MOUNT_POINTS_EXCLUDE, `node_exporter (${debian ? 'Debian' : 'upstream'} build) --help`);
-    assert.equal(DEFAULT_FILESYSTEM_FILTER.mountPointsExclude.source, new RegExp(DEFAULT_MOUNT_POINTS_EXCLUDE).source);
-  });
-
   const cases: Array<[mountpoint: string, fstype: string, included: boolean]> = [
     ['/', 'ext4', true],
     ['/var/lib/mysql', 'xfs', true],
