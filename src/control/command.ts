@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { hashToken, newToken } from '../core/auth.js';
 import { HOST_NAME_RE } from '../core/contracts/host-report.js';
+import { parseTagFlags } from '../core/contracts/tags.js';
 import { VigiaError } from '../core/errors.js';
 import { callServer, serverTarget } from './client.js';
 import { DEFAULT_DATA_DIR, DEFAULT_SERVER_LISTEN, parseControlConfig, parseStoreLocation } from './config.js';
@@ -44,13 +45,9 @@ function refuseParentStoreOptions(cmd: Command): void {
 
 
 function parseTags(list: readonly string[]): Record<string, string> {
-  const tags: Record<string, string> = {};
-  for (const t of list) {
-    const m = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,256})$/.exec(t);
-    if (!m) throw new VigiaError('VIGIA_ERR_CONFIG', `--tag "${t.slice(0, 80)}" is not KEY=VALUE (key: a letter or _, then letters, digits, _ . -)`);
-    tags[m[1]!] = m[2]!;
-  }
-  return tags;
+  const r = parseTagFlags(list);
+  if (!r.ok) throw new VigiaError('VIGIA_ERR_CONFIG', r.message);
+  return r.tags;
 }
 
 /** Attach `vigia server` and its operator subcommands to the program. */
