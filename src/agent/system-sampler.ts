@@ -2,6 +2,7 @@
  * Turns cumulative kernel counters (/proc/stat, /proc/diskstats) into rates over an interval, the way
  * top and iostat -x do, plus current memory, swap, load and uptime.
  */
+import type { DiskView, SystemView } from '../core/contracts/agent-api.js';
 import type { HostRoots } from './model.js';
 import { readProcStat, type CpuTimes, type ProcStat } from './collectors/proc-stat.js';
 import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, DISKSTATS_SECTOR_BYTES, readDiskstats, type DiskStat } from './collectors/diskstats.js';
@@ -16,52 +17,9 @@ export interface SystemSnapshot {
   diskstats: DiskStat[];
 }
 
-/** Rates of one block device over the interval (iostat -x's r/s, w/s, rkB/s, wkB/s, await, %util). */
-export interface DiskView {
-  device: string;
-  reads_per_s: number;
-  writes_per_s: number;
-  read_bytes_per_s: number;
-  write_bytes_per_s: number;
-  /** delta(read+write time ms) / delta(reads+writes); 0 when there was no I/O. */
-  await_ms: number;
-  /** delta(io_time ms) / interval ms * 100, capped at 100. */
-  util_pct: number;
-  /** I/Os in flight at the end of the interval. */
-  in_flight: number;
-}
-
-/** The host's state over the last interval: what `vigia agent` answers for "how busy is this box". */
-export interface SystemView {
-  interval_seconds: number;
-  /** Shares of all CPUs' time over the interval, percent (sum ~100); `cpus` is the CPU count. */
-  cpu: {
-    user_pct: number;
-    system_pct: number;
-    iowait_pct: number;
-    steal_pct: number;
-    idle_pct: number;
-    nice_pct: number;
-    irq_pct: number;
-    softirq_pct: number;
-    cpus: number;
-  };
-  load: LoadAvg;
-  memory: {
-    total_bytes: number;
-    available_bytes: number;
-    /** total - available (what the kernel cannot give back without swapping). */
-    used_bytes: number;
-    used_pct: number;
-    free_bytes: number;
-    buffers_bytes: number;
-    cached_bytes: number;
-  };
-  swap: { total_bytes: number; free_bytes: number; used_bytes: number; used_pct: number };
-  disks: DiskView[];
-  uptime_seconds: number;
-  boot_time_seconds: number;
-}
+// The view is the agent's GET /v1/system answer, which the control plane also reads: its one definition
+// is the wire contract. Re-exported so the agent's modules keep importing it from here.
+export type { DiskView, SystemView } from '../core/contracts/agent-api.js';
 
 const CPU_MODES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
 
