@@ -3,8 +3,8 @@
  * pull loop, report schedules and the HTTP API, each registered on the release stack so SIGTERM stops
  * accepting, drains queued reports into the database, then closes it.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { parseTokenEntries, type TokenEntry } from '../core/auth.js';
+import { readConfigFile, warnIfReadableByOthers } from '../core/config-file.js';
 import { VigiaError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { createLogger, type Logger } from '../core/log.js';
@@ -45,7 +45,7 @@ export async function runControlPlane(config: ControlConfig): Promise<void> {
 async function startControlPlane(config: ControlConfig, log: Logger, life: Lifecycle): Promise<void> {
   const settings = await loadServerSettings(config.configFile);
   const tokens: TokenEntry[] = config.authTokenFile ? parseTokenEntries(await readConfigFile(config.authTokenFile, '--auth-token-file')) : [];
-  if (config.authTokenFile) await warnIfReadableByOthers(config.authTokenFile, log);
+  if (config.authTokenFile) await warnIfReadableByOthers(config.authTokenFile, log, '--auth-token-file');
   else log.warn('no --auth-token-file: the operator API (hosts, enrolment, reports, /metrics) refuses every request; hosts can still report');
   const tls = config.tls
     ? {
@@ -180,17 +180,4 @@ async function refreshHostGauge(store: ControlStore, staleAfterIntervals: number
   } catch (err) {
     log.warn({ err }, 'could not count hosts by freshness');
   }
-}
-
-async function readConfigFile(path: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new VigiaError('VIGIA_ERR_CONFIG', `${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, { cause: err });
-  }
-}
-
-async function warnIfReadableByOthers(path: string, log: Logger): Promise<void> {
-  const s = await stat(path);
-  if ((s.mode & 0o077) !== 0) log.warn({ path, mode: (s.mode & 0o777).toString(8) }, 'token file is readable by group or others; chmod 600 it');
 }
