@@ -2,6 +2,7 @@
  * Turns cumulative kernel counters (/proc/stat, /proc/diskstats) into rates over an interval, the way
  * top and iostat -x do, plus current memory, swap, load and uptime.
  */
+import { systemClock, type Clock } from '../core/clock.js';
 import type { DiskView, SystemView } from '../core/contracts/agent-api.js';
 import type { HostRoots } from './model.js';
 import { readProcStat, type CpuTimes, type ProcStat } from './collectors/proc-stat.js';
@@ -121,7 +122,7 @@ export interface SystemSamplerOptions {
   /** Snapshot period, ms (default 10000). */
   intervalMs?: number;
   /** Milliseconds; defaults to Date.now. */
-  clock?: () => number;
+  clock?: Clock;
   /** Wait before a second snapshot when only one exists, ms (default 250, the minimum). */
   firstGapMs?: number;
   /** Devices left out of `disks` (default node_exporter's diskstats exclude). */
@@ -135,7 +136,7 @@ export interface SystemSamplerOptions {
 export class SystemSampler {
   private readonly roots: HostRoots;
   private readonly intervalMs: number;
-  private readonly clock: () => number;
+  private readonly clock: Clock;
   private readonly firstGapMs: number;
   private readonly diskExclude: RegExp;
   private prev: SystemSnapshot | undefined;
@@ -147,7 +148,7 @@ export class SystemSampler {
   constructor(opts: SystemSamplerOptions) {
     this.roots = opts.roots;
     this.intervalMs = opts.intervalMs ?? 10_000;
-    this.clock = opts.clock ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
     this.firstGapMs = Math.max(250, opts.firstGapMs ?? 250);
     this.diskExclude = opts.diskExclude ?? DEFAULT_DISKSTATS_DEVICE_EXCLUDE;
   }

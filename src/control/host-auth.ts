@@ -6,6 +6,7 @@
  * smaller table, so guessing can neither cost a query per attempt nor push real hosts out. Concurrent
  * lookups of one token share one query.
  */
+import type { Clock } from '../core/clock.js';
 import { hashToken } from '../core/auth.js';
 import type { ControlStore, HostIdentity } from './store/control-store.js';
 
@@ -19,7 +20,7 @@ export interface HostAuthOptions {
   readonly maxEntries: number;
   /** Unknown tokens at most (default 10,000). */
   readonly maxNegativeEntries: number;
-  readonly now: () => number;
+  readonly now: Clock;
 }
 
 /** What a cache lookup says without asking the store. */

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Clock } from '../../core/clock.js';
 import { isVigiaError } from '../../core/errors.js';
 import { createRunEngine } from './engine.js';
 import type { HostOutcome, RunEngine, RunEngineOptions } from './engine.js';
@@ -8,7 +9,7 @@ import { parseLimit, resolveLimit } from './selector.js';
 const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
 /** A fake clock. */
-function clock(): { now: () => number; advance: (ms: number) => void } {
+function clock(): { now: Clock; advance: (ms: number) => void } {
   let t = 1_000_000;
   return { now: () => t, advance: (ms) => void (t += ms) };
 }

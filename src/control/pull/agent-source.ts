@@ -7,6 +7,7 @@
  * The JSON shapes and their schemas are the agent API contract (src/core/contracts/agent-api.ts), which
  * the agent's server produces.
  */
+import { systemClock, type Clock } from '../../core/clock.js';
 import { agentDevicesSchema, agentSystemSchema, type AgentDevice } from '../../core/contracts/agent-api.js';
 import { reportDevice, reportSystem } from '../../core/contracts/fit-report.js';
 import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, type HostReport, type ReportDevice, type ReportSystem } from '../../core/contracts/host-report.js';
@@ -66,7 +67,7 @@ export interface AgentSourceOptions {
   readonly target: PullTarget;
   readonly intervalSeconds: number;
   /** Wall clock, ms (default Date.now). */
-  readonly now?: () => number;
+  readonly now?: Clock;
 }
 
 function json(text: string, what: string): unknown {
@@ -83,7 +84,7 @@ function json(text: string, what: string): unknown {
  */
 export function createAgentSource(options: AgentSourceOptions): PullSource {
   const { target } = options;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock;
   const roles = target.roleRules ? target.roles : null;
   return {
     host: target.host,
