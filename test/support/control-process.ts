@@ -3,7 +3,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashToken, newToken } from '../../src/core/auth.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 import { tempDir } from './tmp.js';
 import { VIGIA_BIN } from './turno-process.js';
 

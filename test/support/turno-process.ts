@@ -2,7 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitFor } from './ports.js';
+import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 
 /** Path of the built CLI; tests run after `npm run build` (scripts/test.sh does it). */
 export const VIGIA_BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
