@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { HOST_NAME_RE } from '../core/contracts/host-report.js';
 import { parseTagFlags } from '../core/contracts/tags.js';
 import { listenField, parseConfig } from '../core/config.js';
+import { tlsFilesSchema } from '../core/config-file.js';
 import { LOG_LEVELS } from '../core/log.js';
 import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
 
@@ -78,10 +79,7 @@ const schema = z
   .object({
     listen: listenField,
     authTokenFile: z.string({ required_error: 'the agent always needs --auth-token-file (lines from "vigia token new --scopes read" or "--scopes read,actions")' }).min(1),
-    tls: z
-      .object({ cert: z.string().min(1), key: z.string().min(1), clientCa: z.string().min(1).optional() })
-      .strict()
-      .optional(),
+    tls: tlsFilesSchema.optional(),
     roots: z.object({ rootfs: absolutePath('--path.rootfs'), procfs: absolutePath('--path.procfs'), sysfs: absolutePath('--path.sysfs'), udevData: absolutePath('--path.udev.data') }).strict(),
     filter: z
       .object({

@@ -7,7 +7,7 @@ import { writeSync } from 'node:fs';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseTokenEntries } from '../core/auth.js';
-import { readConfigFile, refuseIfReadableByOthers, warnIfReadableByOthers } from '../core/config-file.js';
+import { readConfigFile, readTlsFiles, refuseIfReadableByOthers, warnIfReadableByOthers } from '../core/config-file.js';
 import { VigiaError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { createLogger, type Logger } from '../core/log.js';
@@ -75,13 +75,7 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
   const roots = config.roots;
   const tokens = parseTokenEntries(await readConfigFile(config.authTokenFile, '--auth-token-file'));
   await warnIfReadableByOthers(config.authTokenFile, log, '--auth-token-file');
-  const tls = config.tls
-    ? {
-        cert: Buffer.from(await readConfigFile(config.tls.cert, '--tls-cert')),
-        key: Buffer.from(await readConfigFile(config.tls.key, '--tls-key')),
-        ...(config.tls.clientCa ? { ca: Buffer.from(await readConfigFile(config.tls.clientCa, '--tls-client-ca')) } : {}),
-      }
-    : undefined;
+  const tls = await readTlsFiles(config.tls);
   const filter = parseFilesystemFilter(config.filter);
 
   const stale = new StaleMounts();

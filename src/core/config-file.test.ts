@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
 import { tempDir } from '../../test/support/tmp.js';
-import { readConfigFile, refuseIfReadableByOthers, warnIfReadableByOthers } from './config-file.js';
+import { readConfigFile, readTlsFiles, refuseIfReadableByOthers, tlsFilesSchema, warnIfReadableByOthers } from './config-file.js';
 import { isVigiaError } from './errors.js';
 
 test('config files: read, or one error naming the flag and the path; group/other-readable ones warned or refused', async (t) => {
@@ -28,4 +28,18 @@ test('config files: read, or one error naming the flag and the path; group/other
   assert.equal(lines.length, 1);
   assert.equal(JSON.parse(lines[0]!).msg, `--auth-token-file: ${file} is readable by group or others (mode 640); chmod 600 it`);
   await assert.rejects(refuseIfReadableByOthers(file, '--token-file'), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && e.message.endsWith(`: --token-file: ${file} is readable by group or others (mode 640); chmod 600 it`));
+});
+
+test('TLS files: none when TLS is off; cert and key, and ca only with --tls-client-ca; a missing one named by its flag', async (t) => {
+  const tmp = tempDir();
+  t.after(tmp.remove);
+  const [cert, key, ca] = ['cert.pem', 'key.pem', 'ca.pem'].map((f) => join(tmp.dir, f)) as [string, string, string];
+  for (const f of [cert, key, ca]) await writeFile(f, `PEM ${f}`);
+  assert.equal(await readTlsFiles(undefined), undefined);
+  const files = await readTlsFiles({ cert, key });
+  assert.deepEqual(files && Object.keys(files), ['cert', 'key']);
+  assert.equal(files?.cert.toString(), `PEM ${cert}`);
+  assert.equal((await readTlsFiles({ cert, key, clientCa: ca }))?.ca?.toString(), `PEM ${ca}`);
+  await assert.rejects(readTlsFiles({ cert, key: join(tmp.dir, 'nope') }), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && e.message.endsWith(`--tls-key: cannot read ${join(tmp.dir, 'nope')} (ENOENT)`));
+  assert.equal(tlsFilesSchema.safeParse({ cert, key, extra: 1 }).success, false);
 });

@@ -3,6 +3,7 @@
  * errors that name the flag and the path, the same wording in every role.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { z } from 'zod';
 import { VigiaError } from './errors.js';
 import type { Logger } from './log.js';
 
@@ -34,4 +35,23 @@ export async function warnIfReadableByOthers(path: string, log: Logger, flag = '
 export async function refuseIfReadableByOthers(path: string, flag: string): Promise<void> {
   const problem = await readableByOthers(path, flag);
   if (problem) throw new VigiaError('VIGIA_ERR_CONFIG', problem);
+}
+
+/** `--tls-cert`, `--tls-key` and the optional `--tls-client-ca` (paths) of a server role, as its config schema holds them. */
+export const tlsFilesSchema = z.object({ cert: z.string().min(1), key: z.string().min(1), clientCa: z.string().min(1).optional() }).strict();
+
+/** The TLS file paths of a server role. */
+export type TlsFiles = z.infer<typeof tlsFilesSchema>;
+
+/**
+ * Reads a server's certificate, key and optional client CA (PEM) named by --tls-cert, --tls-key and
+ * --tls-client-ca; undefined when TLS is off. `ca` present means clients must show a certificate.
+ */
+export async function readTlsFiles(tls: TlsFiles | undefined): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer } | undefined> {
+  if (!tls) return undefined;
+  return {
+    cert: Buffer.from(await readConfigFile(tls.cert, '--tls-cert')),
+    key: Buffer.from(await readConfigFile(tls.key, '--tls-key')),
+    ...(tls.clientCa ? { ca: Buffer.from(await readConfigFile(tls.clientCa, '--tls-client-ca')) } : {}),
+  };
 }
