@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import pino from 'pino';
+import { captureLogger } from '../../test/support/log.js';
 import { tempDir } from '../../test/support/tmp.js';
 import { readConfigFile, readTlsFiles, refuseIfReadableByOthers, tlsFilesSchema, warnIfReadableByOthers } from './config-file.js';
 import { isVigiaError } from './errors.js';
@@ -17,16 +17,15 @@ test('config files: read, or one error naming the flag and the path; group/other
   const missing = join(tmp.dir, 'nope');
   await assert.rejects(readConfigFile(missing, '--token-file'), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && e.message.endsWith(`--token-file: cannot read ${missing} (ENOENT)`));
 
-  const lines: string[] = [];
-  const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push(s) });
+  const { log, lines } = captureLogger();
   await warnIfReadableByOthers(file, log, '--auth-token-file');
   await refuseIfReadableByOthers(file, '--token-file');
-  assert.deepEqual(lines, []);
+  assert.equal(lines.length, 0);
 
   await chmod(file, 0o640);
   await warnIfReadableByOthers(file, log, '--auth-token-file');
   assert.equal(lines.length, 1);
-  assert.equal(JSON.parse(lines[0]!).msg, `--auth-token-file: ${file} is readable by group or others (mode 640); chmod 600 it`);
+  assert.equal(lines[0]!.msg, `--auth-token-file: ${file} is readable by group or others (mode 640); chmod 600 it`);
   await assert.rejects(refuseIfReadableByOthers(file, '--token-file'), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && e.message.endsWith(`: --token-file: ${file} is readable by group or others (mode 640); chmod 600 it`));
 });
 

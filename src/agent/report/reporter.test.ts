@@ -4,30 +4,18 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import type { HostReport } from '../../core/contracts/host-report.js';
 import type { Logger } from '../../core/log.js';
 import { backoffDelay, classifyResponse, parseRetryAfter, Reporter, type ReporterOptions, type ReportOutcome } from './reporter.js';
 import { openSpool, type Spool } from './spool.js';
 import { waitFor } from '../../../test/support/wait.js';
+import { captureLogger } from '../../../test/support/log.js';
 
 const T0 = Date.UTC(2026, 11, 1, 7, 0, 0);
 const TOKEN = 'vhk_test_token';
-
-function captureLogger(): { log: Logger; lines: { level: number; msg: string; [k: string]: unknown }[] } {
-  const lines: { level: number; msg: string }[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
-      cb();
-    },
-  });
-  return { log: pino({ level: 'debug' }, stream), lines };
-}
 
 function report(ms: number): HostReport {
   return { v: 1, host: 'db-1', sampled_at: new Date(ms).toISOString(), interval_seconds: 60, agent: { version: '0.1.0' }, tags: { dc: 'x' }, system: null, devices: [] };
