@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { hashToken, newToken } from '../core/auth.js';
-import { HOST_NAME_RE } from '../core/contracts/host-report.js';
+import { HOST_NAME_RE, HOST_NAME_RULE } from '../core/contracts/host-report.js';
 import { parseTagFlags } from '../core/contracts/tags.js';
 import { VigiaError } from '../core/errors.js';
 import { callServer, serverTarget } from './client.js';
@@ -114,7 +114,7 @@ export function register(program: Command): void {
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {
     refuseParentStoreOptions(cmd);
     const host = String(opts.host);
-    if (!HOST_NAME_RE.test(host)) throw new VigiaError('VIGIA_ERR_CONFIG', `--host "${host.slice(0, 80)}": letters, digits, . _ -, at most 253, starting with a letter or digit`);
+    if (!HOST_NAME_RE.test(host)) throw new VigiaError('VIGIA_ERR_CONFIG', `--host "${host.slice(0, 80)}": ${HOST_NAME_RULE}`);
     const tagList = (opts.tag as string[] | undefined) ?? [];
     // No --tag: a rotation keeps the tags the host has.
     const tags = tagList.length > 0 ? parseTags(tagList) : undefined;

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { HOST_NAME_RE } from '../../core/contracts/host-report.js';
+import { hostNameSchema } from '../../core/contracts/host-report.js';
 import { tagsSchema } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
 import { compileMountPattern, compileRoleRules, type RoleMatcher, type RoleRuleSpec } from './role-rules.js';
@@ -53,7 +53,7 @@ const roleRuleSchema = z
 /** One entry as written in the file. */
 export const pullTargetEntrySchema = z
   .object({
-    host: z.string().regex(HOST_NAME_RE, 'host name: letters, digits, . _ -, at most 253'),
+    host: hostNameSchema,
     kind: z.enum(['agent', 'node_exporter']),
     url: z
       .string()

@@ -18,6 +18,10 @@ export const MAX_REPORT_DISKS = 256;
 
 /** Host names: DNS-like, 1-253 chars of letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
 export const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+/** The host name rule in words, for messages that name what is wrong. */
+export const HOST_NAME_RULE = 'letters, digits, . _ -, at most 253, starting with a letter or digit';
+/** One host name (HOST_NAME_RE): in reports, enrolment, pull targets. */
+export const hostNameSchema = z.string().regex(HOST_NAME_RE, `host name: ${HOST_NAME_RULE}`);
 
 const pct = z.number().finite().min(0).max(100);
 const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -113,7 +117,7 @@ export const reportChecksSchema = z
 export const hostReportSchema = z
   .object({
     v: z.literal(HOST_REPORT_VERSION),
-    host: z.string().regex(HOST_NAME_RE, 'host name: letters, digits, . _ -, at most 253'),
+    host: hostNameSchema,
     /** ISO 8601 UTC with milliseconds, e.g. 2026-12-01T07:00:00.000Z (host clock). */
     sampled_at: z.string().datetime({ offset: false, precision: 3 }),
     /** The agent's report interval, seconds; the control plane calls a host stale after N of them. */
