@@ -6,7 +6,7 @@
  * smaller table, so guessing can neither cost a query per attempt nor push real hosts out. Concurrent
  * lookups of one token share one query.
  */
-import type { Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { hashToken } from '../core/auth.js';
 import type { ControlStore, HostIdentity } from './store/control-store.js';
 
@@ -40,7 +40,7 @@ export class HostAuth {
 
   constructor(store: ControlStore, opts: Partial<HostAuthOptions> = {}) {
     this.store = store;
-    this.opts = { ttlMs: 300_000, negativeTtlMs: 30_000, maxEntries: 200_000, maxNegativeEntries: 10_000, now: Date.now, ...opts };
+    this.opts = { ttlMs: 300_000, negativeTtlMs: 30_000, maxEntries: 200_000, maxNegativeEntries: 10_000, now: systemClock, ...opts };
   }
 
   /** The cached answer for this header, if any (a malformed header is a cached "unknown"). */
