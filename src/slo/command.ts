@@ -16,10 +16,11 @@
  *       A seeded, realistic year of deploys, outages and tickets with specs for four objectives, and
  *       the report over it.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { readConfigFile } from '../core/config-file.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { environment } from '../core/config.js';
 import { VigiaError } from '../core/errors.js';
@@ -83,16 +84,8 @@ async function classifySpecFiles(paths: readonly string[]): Promise<{ sloth: str
   }
   const sloth: string[] = [];
   const other: string[] = [];
-  for (const f of files) (/^version:\s*["']?prometheus\/v1["']?\s*$/m.test(await readText(f, '--spec')) ? sloth : other).push(f);
+  for (const f of files) (/^version:\s*["']?prometheus\/v1["']?\s*$/m.test(await readConfigFile(f, '--spec')) ? sloth : other).push(f);
   return { sloth, other };
-}
-
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new VigiaError('VIGIA_ERR_CONFIG', `${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
-  }
 }
 
 async function loadWindows(dir: string): Promise<PeriodWindows[]> {
@@ -103,7 +96,7 @@ async function loadWindows(dir: string): Promise<PeriodWindows[]> {
     throw new VigiaError('VIGIA_ERR_CONFIG', `--alert-windows ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
   if (names.length === 0) throw new VigiaError('VIGIA_ERR_CONFIG', `--alert-windows ${dir}: no .yaml/.yml AlertWindows files`);
-  return windowsCatalog(await Promise.all(names.map(async (n) => ({ text: await readText(join(dir, n), 'alert windows'), source: join(dir, n) }))));
+  return windowsCatalog(await Promise.all(names.map(async (n) => ({ text: await readConfigFile(join(dir, n), 'alert windows'), source: join(dir, n) }))));
 }
 
 function parseLabels(pairs: readonly string[]): Record<string, string> {
@@ -188,7 +181,7 @@ export function register(program: Command): void {
       };
       const { sloth, other } = await classifySpecFiles(opts.spec);
       for (const file of sloth) {
-        const parsed = parseSlothSpec(await readText(file, '--spec'), file);
+        const parsed = parseSlothSpec(await readConfigFile(file, '--spec'), file);
         for (const s of parsed.slos) add(slos, s, file);
         warnings.push(...parsed.warnings);
       }
