@@ -5,6 +5,7 @@
  * costs ~13 MB of resident memory (measured) and the agent needs a handful of series.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { escapeLabelValue } from './node-metrics.js';
 
 /** Latency buckets, seconds. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5] as const;
@@ -37,7 +38,7 @@ export class AgentMetrics {
 
   /** Count one answered request. */
   observeRequest(route: string, status: number, seconds: number): void {
-    const key = `route="${esc(route)}",code="${status}"`;
+    const key = `route="${escapeLabelValue(route)}",code="${status}"`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     let h = this.durations.get(route);
     if (!h) {
@@ -64,7 +65,7 @@ export class AgentMetrics {
       [...this.requests].sort().map(([k, v]) => `vigia_agent_http_requests_total{${k}} ${v}`));
     const hist: string[] = [];
     for (const [route, h] of [...this.durations].sort(([a], [b]) => a.localeCompare(b))) {
-      const r = `route="${esc(route)}"`;
+      const r = `route="${escapeLabelValue(route)}"`;
       BUCKETS.forEach((b, i) => hist.push(`vigia_agent_http_request_duration_seconds_bucket{${r},le="${b}"} ${h.counts[i]}`));
       hist.push(`vigia_agent_http_request_duration_seconds_bucket{${r},le="+Inf"} ${h.count}`);
       hist.push(`vigia_agent_http_request_duration_seconds_sum{${r}} ${h.sum}`, `vigia_agent_http_request_duration_seconds_count{${r}} ${h.count}`);
@@ -97,10 +98,6 @@ export class AgentMetrics {
     family('nodejs_external_memory_bytes', 'gauge', 'Node.js external memory size in bytes.', [`nodejs_external_memory_bytes ${mem.external}`]);
     return `${out.join('\n')}\n`;
   }
-}
-
-function esc(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 function openFds(): number {

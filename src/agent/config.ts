@@ -1,8 +1,10 @@
 /** `vigia agent` configuration: flags and VIGIA_AGENT_* env, parsed once with a schema and frozen. */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { HOST_NAME_RE, MAX_REPORT_TAGS } from '../core/contracts/host-report.js';
+import { HOST_NAME_RE } from '../core/contracts/host-report.js';
+import { parseTagFlags } from '../core/contracts/tags.js';
 import { listenField, parseConfig, type ConfigNames } from '../core/config.js';
+import { tlsFilesSchema } from '../core/config-file.js';
 import { LOG_LEVELS } from '../core/log.js';
 import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
 import { resolveCollectors, unknownCollectorMessage, type CollectorName } from './collectors/registry.js';
@@ -26,32 +28,12 @@ const roleRule = z.string().transform((text, ctx) => {
   return { role: m[1] as 'data' | 'binlog' | 'other', path: m[2]! };
 });
 
-const TAG_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
-
-const tagList = z
-  .array(z.string())
-  .transform((items, ctx): Record<string, string> => {
-    const tags: Record<string, string> = {};
-    for (const item of items) {
-      const i = item.indexOf('=');
-      const key = i < 0 ? '' : item.slice(0, i);
-      const value = i < 0 ? '' : item.slice(i + 1);
-      if (!TAG_KEY_RE.test(key) || value.length > 256) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `--tag "${item.slice(0, 100)}" is not KEY=VALUE (key: letter or _, then letters, digits, _ . -, at most 64; value at most 256)` });
-        return z.NEVER;
-      }
-      if (key in tags) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `--tag ${key} given twice` });
-        return z.NEVER;
-      }
-      tags[key] = value;
-    }
-    if (Object.keys(tags).length > MAX_REPORT_TAGS) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `at most ${MAX_REPORT_TAGS} --tag` });
-      return z.NEVER;
-    }
-    return tags;
-  });
+const tagList = z.array(z.string()).transform((items, ctx): Record<string, string> => {
+  const r = parseTagFlags(items);
+  if (r.ok) return r.tags;
+  ctx.addIssue({ code: z.ZodIssueCode.custom, message: r.message });
+  return z.NEVER;
+});
 
 /**
  * Push reporting to the control plane; absent when --report-to is not given. `intervalMs` is derived from
@@ -115,10 +97,7 @@ const schema = z
   .object({
     listen: listenField,
     authTokenFile: z.string({ required_error: 'the agent always needs --auth-token-file (lines from "vigia token new --scopes read" or "--scopes read,actions")' }).min(1),
-    tls: z
-      .object({ cert: z.string().min(1), key: z.string().min(1), clientCa: z.string().min(1).optional() })
-      .strict()
-      .optional(),
+    tls: tlsFilesSchema.optional(),
     roots: z.object({ rootfs: absolutePath('--path.rootfs'), procfs: absolutePath('--path.procfs'), sysfs: absolutePath('--path.sysfs'), udevData: absolutePath('--path.udev.data') }).strict(),
     filter: z
       .object({

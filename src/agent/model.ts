@@ -18,49 +18,6 @@ export interface HostRoots {
 /** The roots of a normal, uncontained agent. */
 export const DEFAULT_ROOTS: HostRoots = Object.freeze({ rootfs: '/', procfs: '/proc', sysfs: '/sys', udevData: '/run/udev/data' });
 
-/** What a volume is for on a MySQL host. */
-export type VolumeRole = 'data' | 'binlog' | 'other';
-
-/** A problem with one item (device, collector) reported in place of its values. */
-export interface ItemError {
-  readonly code: 'STATFS_TIMEOUT' | 'STATFS_FAILED' | 'STALE_SKIPPED';
-  readonly message: string;
-}
-
-/** One more mountpoint of a device that is already listed (a bind mount). */
-export interface MountAlias {
-  readonly mountpoint: string;
-  readonly read_only: boolean;
-}
-
-/** One real mounted filesystem, listed once per device (bind mounts are aliases). */
-export interface DeviceInfo {
-  /** Kernel name when block-backed (`vda1`, `dm-0`, `loop3`), else the mount source (`tmpfs`). */
-  readonly name: string;
-  /** The mount source as /proc/1/mountinfo shows it (node_exporter's `device` label), e.g. `/dev/mapper/vg0-data`. */
-  readonly device: string;
-  /** `major:minor` from mountinfo. */
-  readonly major_minor: string;
-  readonly mountpoint: string;
-  readonly fstype: string;
-  readonly read_only: boolean;
-  readonly aliases: readonly MountAlias[];
-  /** Device-mapper name (`vg0-data`) when the device is dm, else null. */
-  readonly dm_name: string | null;
-  /** LVM volume group and logical volume when the device is an LVM LV, else null. */
-  readonly lvm: { readonly vg: string; readonly lv: string } | null;
-  readonly role: VolumeRole;
-  /** Bytes; null when statfs failed (see `error`). size = blocks*bsize, free = bfree*bsize, avail = bavail*bsize. */
-  readonly size_bytes: number | null;
-  readonly used_bytes: number | null;
-  readonly free_bytes: number | null;
-  readonly avail_bytes: number | null;
-  /** df's Use%: ceil(100 * used / (used + avail)); null when unknown or used+avail is 0. */
-  readonly use_pct: number | null;
-  readonly inodes_total: number | null;
-  readonly inodes_used: number | null;
-  readonly inodes_free: number | null;
-  /** df -i's IUse%: ceil(100 * iused / itotal); null when the filesystem has no inode count. */
-  readonly inode_use_pct: number | null;
-  readonly error: ItemError | null;
-}
+// The device types are the agent's GET /v1/devices answer, which the control plane also reads: their one
+// definition is the wire contract. Re-exported so the agent's modules keep importing them from here.
+export type { DeviceInfo, ItemError, MountAlias, VolumeRole } from '../core/contracts/agent-api.js';

@@ -16,6 +16,7 @@ import type { DeviceInfo } from './model.js';
 import { parseExposition } from './node-metrics.js';
 import { createReporter } from './run.js';
 import { SystemSampler } from './system-sampler.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/host-a', import.meta.url));
 const roots = { rootfs: FIXTURE, procfs: join(FIXTURE, 'proc'), sysfs: join(FIXTURE, 'sys'), udevData: join(FIXTURE, 'run/udev/data') };
@@ -53,8 +54,7 @@ test('with --report-to the agent reports the fixture host with its token, name a
     const reporter = await createReporter(rc, deps, { initialDelayMs: 0 });
     reportStats = () => ({ ...reporter.spoolStats(), lastSuccessSeconds: reporter.lastSuccessAt === null ? null : reporter.lastSuccessAt / 1000 });
     reporter.start();
-    const end = Date.now() + 5000;
-    while (got.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    await waitFor('the first report', () => got.length > 0, 5000);
     await reporter.stop(500);
     assert.equal(got.length, 1);
     assert.equal(got[0]!.auth, 'Bearer vhk_host_token');

@@ -4,9 +4,10 @@
  * the statfs workers in reverse order.
  */
 import { writeSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseTokenEntries } from '../core/auth.js';
+import { readConfigFile, readTlsFiles, refuseIfReadableByOthers, warnIfReadableByOthers } from '../core/config-file.js';
 import { VigiaError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { createLogger, type Logger } from '../core/log.js';
@@ -71,14 +72,8 @@ function exitProcess(code: number, statfs: StatfsPool | undefined): void {
 async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, statfs: StatfsPool): Promise<void> {
   const roots = config.roots;
   const tokens = parseTokenEntries(await readConfigFile(config.authTokenFile, '--auth-token-file'));
-  await warnIfReadableByOthers(config.authTokenFile, log);
-  const tls = config.tls
-    ? {
-        cert: Buffer.from(await readConfigFile(config.tls.cert, '--tls-cert')),
-        key: Buffer.from(await readConfigFile(config.tls.key, '--tls-key')),
-        ...(config.tls.clientCa ? { ca: Buffer.from(await readConfigFile(config.tls.clientCa, '--tls-client-ca')) } : {}),
-      }
-    : undefined;
+  await warnIfReadableByOthers(config.authTokenFile, log, '--auth-token-file');
+  const tls = await readTlsFiles(config.tls);
   const filter = parseFilesystemFilter(config.filter);
 
   const stale = new StaleMounts();
@@ -235,8 +230,7 @@ export async function createReporter(
   overrides: Partial<ReporterOptions> = {},
 ): Promise<Reporter> {
   const token = (await readConfigFile(rc.tokenFile, '--report-token-file')).trim();
-  const mode = (await stat(rc.tokenFile)).mode & 0o777;
-  if ((mode & 0o077) !== 0) throw new VigiaError('VIGIA_ERR_CONFIG', `--report-token-file: ${rc.tokenFile} is readable by group or others (mode ${mode.toString(8)}); chmod 600 it`);
+  await refuseIfReadableByOthers(rc.tokenFile, '--report-token-file');
   if (!token || /\s/.test(token)) throw new VigiaError('VIGIA_ERR_CONFIG', `--report-token-file: ${rc.tokenFile} must hold exactly one token (from "vigia server enroll --host ${rc.hostName}")`);
   const ca = rc.ca ? Buffer.from(await readConfigFile(rc.ca, '--report-ca')) : undefined;
   let spool;
@@ -360,17 +354,4 @@ async function mysqlPathsWatcher(config: AgentConfig, log: Logger): Promise<{ cu
   const timer = setInterval(() => void refresh().catch(() => undefined), MYSQL_REFRESH_MS);
   timer.unref();
   return { current: () => paths, stop: () => clearInterval(timer) };
-}
-
-async function readConfigFile(path: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new VigiaError('VIGIA_ERR_CONFIG', `${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-  }
-}
-
-async function warnIfReadableByOthers(path: string, log: Logger): Promise<void> {
-  const s = await stat(path);
-  if ((s.mode & 0o077) !== 0) log.warn({ path, mode: (s.mode & 0o777).toString(8) }, 'token file is readable by group or others; chmod 600 it');
 }

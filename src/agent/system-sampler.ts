@@ -5,6 +5,8 @@
  */
 import type { SystemFigures } from '../core/contracts/fit-report.js';
 import type { Logger } from '../core/log.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { SystemView } from '../core/contracts/agent-api.js';
 import type { HostRoots } from './model.js';
 import type { CpuTimes, ProcStat } from './collectors/proc-stat.js';
 import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, DISKSTATS_SECTOR_BYTES, type DiskStat } from './collectors/diskstats.js';
@@ -26,52 +28,9 @@ export interface SystemReadings {
   readonly uptime?: Uptime;
 }
 
-/** Rates of one block device over the interval (iostat -x's r/s, w/s, rkB/s, wkB/s, await, %util). */
-export interface DiskView {
-  device: string;
-  reads_per_s: number;
-  writes_per_s: number;
-  read_bytes_per_s: number;
-  write_bytes_per_s: number;
-  /** delta(read+write time ms) / delta(reads+writes); 0 when there was no I/O. */
-  await_ms: number;
-  /** delta(io_time ms) / interval ms * 100, capped at 100. */
-  util_pct: number;
-  /** I/Os in flight at the end of the interval. */
-  in_flight: number;
-}
-
-/** The host's state over the last interval: what `vigia agent` answers for "how busy is this box". */
-export interface SystemView {
-  interval_seconds: number;
-  /** Shares of all CPUs' time over the interval, percent (sum ~100); `cpus` is the CPU count. */
-  cpu: {
-    user_pct: number;
-    system_pct: number;
-    iowait_pct: number;
-    steal_pct: number;
-    idle_pct: number;
-    nice_pct: number;
-    irq_pct: number;
-    softirq_pct: number;
-    cpus: number;
-  };
-  load: LoadAvg;
-  memory: {
-    total_bytes: number;
-    available_bytes: number;
-    /** total - available (what the kernel cannot give back without swapping). */
-    used_bytes: number;
-    used_pct: number;
-    free_bytes: number;
-    buffers_bytes: number;
-    cached_bytes: number;
-  };
-  swap: { total_bytes: number; free_bytes: number; used_bytes: number; used_pct: number };
-  disks: DiskView[];
-  uptime_seconds: number;
-  boot_time_seconds: number;
-}
+// The view is the agent's GET /v1/system answer, which the control plane also reads: its one definition
+// is the wire contract. Re-exported so the agent's modules keep importing it from here.
+export type { DiskView, SystemView } from '../core/contracts/agent-api.js';
 
 const CPU_MODES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
 
@@ -221,7 +180,7 @@ export interface SystemSamplerOptions {
   /** Snapshot period, ms (default 10000). */
   intervalMs?: number;
   /** Milliseconds; defaults to Date.now. */
-  clock?: () => number;
+  clock?: Clock;
   /** Wait before a second snapshot when only one exists, ms (default 250, the minimum). */
   firstGapMs?: number;
   /** Devices left out of `disks` (default node_exporter's diskstats exclude). */
@@ -240,7 +199,7 @@ export interface SystemSamplerOptions {
 export class SystemSampler {
   private readonly roots: HostRoots;
   private readonly intervalMs: number;
-  private readonly clock: () => number;
+  private readonly clock: Clock;
   private readonly firstGapMs: number;
   private readonly diskExclude: RegExp;
   private readonly enabled: readonly CollectorName[];
@@ -256,7 +215,7 @@ export class SystemSampler {
   constructor(opts: SystemSamplerOptions) {
     this.roots = opts.roots;
     this.intervalMs = opts.intervalMs ?? 10_000;
-    this.clock = opts.clock ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
     this.firstGapMs = Math.max(250, opts.firstGapMs ?? 250);
     this.diskExclude = opts.diskExclude ?? DEFAULT_DISKSTATS_DEVICE_EXCLUDE;
     this.enabled = systemCollectors(opts.collectors ?? COLLECTOR_NAMES);

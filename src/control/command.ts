@@ -7,7 +7,8 @@ import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { hashToken, newToken } from '../core/auth.js';
-import { HOST_NAME_RE } from '../core/contracts/host-report.js';
+import { HOST_NAME_RE, HOST_NAME_RULE } from '../core/contracts/host-report.js';
+import { parseTagFlags } from '../core/contracts/tags.js';
 import { optionNames } from '../core/config.js';
 import { VigiaError } from '../core/errors.js';
 import { callServer, serverTarget } from './client.js';
@@ -46,13 +47,9 @@ function refuseParentStoreOptions(cmd: Command): void {
 
 
 function parseTags(list: readonly string[]): Record<string, string> {
-  const tags: Record<string, string> = {};
-  for (const t of list) {
-    const m = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,256})$/.exec(t);
-    if (!m) throw new VigiaError('VIGIA_ERR_CONFIG', `--tag "${t.slice(0, 80)}" is not KEY=VALUE (key: a letter or _, then letters, digits, _ . -)`);
-    tags[m[1]!] = m[2]!;
-  }
-  return tags;
+  const r = parseTagFlags(list);
+  if (!r.ok) throw new VigiaError('VIGIA_ERR_CONFIG', r.message);
+  return r.tags;
 }
 
 /** Attach `vigia server` and its operator subcommands to the program. */
@@ -121,7 +118,7 @@ export function register(program: Command): void {
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {
     refuseParentStoreOptions(cmd);
     const host = String(opts.host);
-    if (!HOST_NAME_RE.test(host)) throw new VigiaError('VIGIA_ERR_CONFIG', `--host "${host.slice(0, 80)}": letters, digits, . _ -, at most 253, starting with a letter or digit`);
+    if (!HOST_NAME_RE.test(host)) throw new VigiaError('VIGIA_ERR_CONFIG', `--host "${host.slice(0, 80)}": ${HOST_NAME_RULE}`);
     const tagList = (opts.tag as string[] | undefined) ?? [];
     // No --tag: a rotation keeps the tags the host has.
     const tags = tagList.length > 0 ? parseTags(tagList) : undefined;

@@ -7,6 +7,7 @@
  * lookups of one token share one query. Host names are resolved to hosts the same way (for relays that
  * post reports of many hosts with one operator token), with the same lifetimes and invalidation.
  */
+import { systemClock, type Clock } from '../core/clock.js';
 import { hashToken } from '../core/auth.js';
 import type { ControlStore, HostIdentity } from './store/control-store.js';
 
@@ -20,7 +21,7 @@ export interface HostAuthOptions {
   readonly maxEntries: number;
   /** Unknown tokens at most (default 10,000). */
   readonly maxNegativeEntries: number;
-  readonly now: () => number;
+  readonly now: Clock;
 }
 
 /** What a cache lookup says without asking the store. */
@@ -44,7 +45,7 @@ export class HostAuth {
 
   constructor(store: ControlStore, opts: Partial<HostAuthOptions> = {}) {
     this.store = store;
-    this.opts = { ttlMs: 300_000, negativeTtlMs: 30_000, maxEntries: 200_000, maxNegativeEntries: 10_000, now: Date.now, ...opts };
+    this.opts = { ttlMs: 300_000, negativeTtlMs: 30_000, maxEntries: 200_000, maxNegativeEntries: 10_000, now: systemClock, ...opts };
   }
 
   /** The cached answer for this header, if any (a malformed header is a cached "unknown"). */

@@ -2,6 +2,7 @@
  * Builds, renders and mails the fleet reports from the store: one place used by the HTTP API
  * (GET /v1/reports/*), the CLI (`vigia report`) and the schedules, so all three say the same thing.
  */
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { ControlMetrics } from './control-metrics.js';
 import { buildCapacityReport, type CapacityReport } from './reports/capacity.js';
@@ -41,9 +42,10 @@ const TYPES: Record<ReportFormat, string> = {
 };
 
 /** Create the report service over a store and validated settings. */
-export function createReportService(deps: { store: ControlStore; settings: ServerSettings; log: Logger; now?: () => Date; cacheMs?: number }): ReportService {
+export function createReportService(deps: { store: ControlStore; settings: ServerSettings; log: Logger; now?: Clock; cacheMs?: number }): ReportService {
   const { store, settings, log } = deps;
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.now ?? systemClock;
+  const now = (): Date => new Date(clock());
   const policy = settings.policy;
   const cacheMs = deps.cacheMs ?? 0;
   // One build at a time, reused for cacheMs: a burst of report requests (40 from one read token)
@@ -52,12 +54,12 @@ export function createReportService(deps: { store: ControlStore; settings: Serve
   let cached: { report: CapacityReport; at: number } | undefined;
 
   const buildCapacity = async (): Promise<CapacityReport> => {
-    if (cached && Date.now() - cached.at < cacheMs) return cached.report;
+    if (cached && clock() - cached.at < cacheMs) return cached.report;
     building ??= (async () => {
       try {
         const t = now();
         const report = buildCapacityReport(await store.capacityData(t, policy.trendWindowDays), policy, t);
-        cached = { report, at: Date.now() };
+        cached = { report, at: clock() };
         return report;
       } finally {
         building = undefined;
@@ -117,7 +119,7 @@ export function createReportService(deps: { store: ControlStore; settings: Serve
             try {
               const sent = await e.run();
               metrics?.reportRuns.inc({ report: e.name, outcome: 'sent' });
-              metrics?.reportLastSuccess.set({ report: e.name }, Date.now() / 1000);
+              metrics?.reportLastSuccess.set({ report: e.name }, clock() / 1000);
               log.info({ report: e.name, subject: sent.subject, recipients: sent.recipients.length }, 'report mailed');
             } catch (err) {
               metrics?.reportRuns.inc({ report: e.name, outcome: 'failed' });

@@ -11,10 +11,10 @@
  * docs/control-plane.md.
  */
 import cluster from 'node:cluster';
-import { readFile, stat } from 'node:fs/promises';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { parseTokenEntries, type TokenEntry } from '../core/auth.js';
+import { readConfigFile, warnIfReadableByOthers } from '../core/config-file.js';
 import { MAX_POLL_WAIT_SECONDS } from '../core/contracts/agent-poll.js';
 import { createLeaderLease, type LeaderLease } from '../core/db/leader-lease.js';
 import { errorBody, VigiaError } from '../core/errors.js';
@@ -87,7 +87,7 @@ async function readStartupFiles(config: ControlConfig, log: Logger, warn: boolea
   const settings = await loadServerSettings(config.configFile);
   const tokens: TokenEntry[] = config.authTokenFile ? parseTokenEntries(await readConfigFile(config.authTokenFile, '--auth-token-file')) : [];
   if (warn) {
-    if (config.authTokenFile) await warnIfReadableByOthers(config.authTokenFile, log);
+    if (config.authTokenFile) await warnIfReadableByOthers(config.authTokenFile, log, '--auth-token-file');
     else log.warn('no --auth-token-file: the operator API (hosts, enrolment, reports, /metrics) refuses every request; hosts can still report');
   }
   const tls = config.tls
@@ -391,17 +391,4 @@ async function refreshHostGauge(store: ControlStore, staleAfterIntervals: number
   } catch (err) {
     log.warn({ err }, 'could not count hosts by freshness');
   }
-}
-
-async function readConfigFile(path: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new VigiaError('VIGIA_ERR_CONFIG', `${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, { cause: err });
-  }
-}
-
-async function warnIfReadableByOthers(path: string, log: Logger): Promise<void> {
-  const s = await stat(path);
-  if ((s.mode & 0o077) !== 0) log.warn({ path, mode: (s.mode & 0o777).toString(8) }, 'token file is readable by group or others; chmod 600 it');
 }

@@ -4,6 +4,7 @@
  * is full, the least recently used bucket is dropped, so a flood of distinct addresses costs memory
  * only up to `maxClients`.
  */
+import { monotonicClock, type Clock } from './clock.js';
 
 /** Rate and burst of each client's bucket. */
 export interface RateLimitOptions {
@@ -23,14 +24,14 @@ interface Bucket {
   at: number;
 }
 
-/** A set of token buckets keyed by client. `now` is milliseconds (injectable for tests). */
+/** A set of token buckets keyed by client. `now` only measures intervals (default the monotonic clock; injectable for tests). */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly maxClients: number;
 
   constructor(
     private readonly opts: RateLimitOptions,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: Clock = monotonicClock,
   ) {
     if (!(opts.perSecond > 0) || !(opts.burst >= 1)) throw new RangeError('rate limit needs perSecond > 0 and burst >= 1');
     this.maxClients = opts.maxClients ?? 10_000;

@@ -16,11 +16,12 @@
  *       A seeded, realistic year of deploys, outages and tickets with specs for four objectives, and
  *       the report over it.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseAllDocuments } from 'yaml';
+import { readConfigFile } from '../core/config-file.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { environment } from '../core/config.js';
 import { VigiaError } from '../core/errors.js';
@@ -87,21 +88,13 @@ async function classifySpecFiles(paths: readonly string[]): Promise<{ sloth: str
   for (const f of files) {
     // By document: a file of Sloth forms only (any of the three Sloth reads) is Sloth's; a file
     // with a YAML error goes there too, so its message comes from the Sloth parser with the line.
-    const docs = parseAllDocuments(await readText(f, '--spec'));
+    const docs = parseAllDocuments(await readConfigFile(f, '--spec'));
     const list = (Array.isArray(docs) ? docs : [docs]).filter((d) => d.errors.length > 0 || (d.toJS() !== null && d.toJS() !== undefined));
     const kinds = list.map((d) => d.errors.length > 0 || slothFormatOf(d.toJS()) !== undefined);
     if (kinds.some(Boolean) && !kinds.every(Boolean)) throw new VigiaError('VIGIA_ERR_CONFIG', `--spec ${f}: mixes Sloth specs with other documents; put OpenSLO v1 documents in files of their own`);
     (kinds.length > 0 && kinds.every(Boolean) ? sloth : other).push(f);
   }
   return { sloth, other };
-}
-
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new VigiaError('VIGIA_ERR_CONFIG', `${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
-  }
 }
 
 async function loadWindows(dir: string): Promise<PeriodWindows[]> {
@@ -112,7 +105,7 @@ async function loadWindows(dir: string): Promise<PeriodWindows[]> {
     throw new VigiaError('VIGIA_ERR_CONFIG', `--alert-windows ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
   if (names.length === 0) throw new VigiaError('VIGIA_ERR_CONFIG', `--alert-windows ${dir}: no .yaml/.yml AlertWindows files`);
-  return windowsCatalog(await Promise.all(names.map(async (n) => ({ text: await readText(join(dir, n), 'alert windows'), source: join(dir, n) }))));
+  return windowsCatalog(await Promise.all(names.map(async (n) => ({ text: await readConfigFile(join(dir, n), 'alert windows'), source: join(dir, n) }))));
 }
 
 function parseLabels(pairs: readonly string[]): Record<string, string> {
@@ -208,7 +201,7 @@ export function register(program: Command): void {
       };
       const { sloth, other } = await classifySpecFiles(opts.spec);
       for (const file of sloth) {
-        const parsed = parseSlothSpec(await readText(file, '--spec'), file);
+        const parsed = parseSlothSpec(await readConfigFile(file, '--spec'), file);
         for (const s of parsed.slos) add(slos, s, file);
         warnings.push(...parsed.warnings);
       }

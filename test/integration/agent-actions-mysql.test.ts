@@ -16,7 +16,7 @@ import { probeMysqlPaths } from '../../src/agent/mysql-probe.js';
 import { startAgent } from '../support/agent-process.js';
 import { isVigiaError } from '../../src/core/errors.js';
 import { startMariadb, type TestMariadb } from '../support/mariadb.js';
-import { waitFor } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { tempDir } from '../support/tmp.js';
 
 const SHIPPED = fileURLToPath(new URL('../../deploy/agent/actions/purge-binlogs', import.meta.url));

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { hashToken, newToken } from '../../src/core/auth.js';
-import { freePort, waitFor } from '../support/ports.js';
+import { freePort } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { buildAgentImage, inspect, parseRunLine, podman, podmanOk, PODMAN_RUN_LIMITS, removeContainer, requirePodman } from '../support/podman.js';
 import { tempDir } from '../support/tmp.js';
 

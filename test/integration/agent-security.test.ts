@@ -12,7 +12,7 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { tempDir } from '../support/tmp.js';
-import { waitFor } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { isAlive, processesMentioning } from '../support/procs.js';
 
 /** Test actions: each a directory with manifest.json and a node script. */

@@ -19,6 +19,7 @@ import { createStatfsPool } from '../../src/agent/collectors/statfs-pool.js';
 import type { StatfsPool } from '../../src/agent/collectors/statfs-pool.js';
 import type { DeviceInfo, HostRoots } from '../../src/agent/model.js';
 import { requireBinary } from '../support/binaries.js';
+import { waitFor } from '../support/wait.js';
 
 // A missing bindfs is an install step (scripts/setup.sh), so it fails here rather than skipping; only a
 // machine that cannot mount FUSE at all (not root, no /dev/fuse) skips.
@@ -26,13 +27,6 @@ const BINDFS = requireBinary('bindfs');
 const canMountFuse = existsSync('/dev/fuse') && process.getuid?.() === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mounted = (mp: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === mp);
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
 
@@ -55,7 +49,7 @@ describe('agent: a hung FUSE mount', { skip: !canMountFuse && 'needs root and /d
     await mkdir(mnt, { recursive: true });
     const child = spawn(BINDFS, ['-f', src, mnt], { stdio: 'ignore' });
     daemons.push(child);
-    await until(() => mounted(mnt), 10_000, `bindfs on ${mnt}`);
+    await waitFor(`bindfs on ${mnt}`, () => mounted(mnt), 10_000);
     return child;
   };
 
@@ -188,7 +182,7 @@ describe('agent: a hung FUSE mount', { skip: !canMountFuse && 'needs root and /d
     const wide = createStatfsPool({ timeoutMs: 3000, workers: n + 1, minBatchPerWorker: 1 });
     pools.push(wide);
     const calls = Array.from({ length: n + 1 }, () => wide.statfs(mntHung).catch((e: unknown) => e));
-    await until(() => wide.stats().busy === n + 1, 5000, 'every worker to take a call');
+    await waitFor('every worker to take a call', () => wide.stats().busy === n + 1, 5000);
     await sleep(500);
     const t0 = Date.now();
     // Raced against a timer so that a blocked libuv pool fails the test instead of hanging it.
@@ -203,8 +197,8 @@ describe('agent: a hung FUSE mount', { skip: !canMountFuse && 'needs root and /d
 
   it('recovers after SIGCONT', async () => {
     process.kill(hung?.pid as number, 'SIGCONT');
-    await until(() => !stale.has(mntHung), 5000, 'the stuck statfs to answer');
-    await until(() => pool.stats().abandoned === 0, 5000, 'the abandoned worker to be released');
+    await waitFor('the stuck statfs to answer', () => !stale.has(mntHung), 5000);
+    await waitFor('the abandoned worker to be released', () => pool.stats().abandoned === 0, 5000);
     const { byMp } = await collect();
     const d = byMp.get(mntHung) as DeviceInfo;
     assert.equal(d.error, null);

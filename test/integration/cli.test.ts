@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTokenEntries } from '../../src/core/auth.js';
 import { tempDir } from '../support/tmp.js';
-import { VIGIA_BIN } from '../support/turno-process.js';
+import { VIGIA_BIN } from '../support/vigia-process.js';
 
 const vigia = (args: string[], opts: { input?: string } = {}) => spawnSync(process.execPath, [VIGIA_BIN, ...args], { encoding: 'utf8', timeout: 20_000, ...opts });
 

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openControlStore } from '../../src/control/store/sql-store.js';
 import { startAgent } from '../support/agent-process.js';
 import { startControl, vigia } from '../support/control-process.js';
-import { waitFor } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { tempDir } from '../support/tmp.js';
 
 const INTERVAL = 10;

@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { ENVELOPE_FORMAT, generateSigningKeyPair, keyId, MANIFEST_FILE, packArchive, signRelease, type SignedRelease } from '../../src/core/contracts/bundle.js';
 import type { HostReport } from '../../src/core/contracts/host-report.js';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
-import { waitFor } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { tempDir } from '../support/tmp.js';
 
 const keys = generateSigningKeyPair();

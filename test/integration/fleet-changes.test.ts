@@ -19,7 +19,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAgent, type AgentProcess } from '../support/agent-process.js';
 import { startControl, vigia, type ControlProcess } from '../support/control-process.js';
-import { waitFor } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { tempDir } from '../support/tmp.js';
 
 const HOSTS = ['fleet-a', 'fleet-b', 'fleet-c', 'fleet-d'];

@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readPrometheusSeries, type PrometheusRatioSli, type PrometheusSourceSpec } from '../../src/slo/sources/prometheus-source.js';
 import { requireBinary } from '../support/binaries.js';
-import { freePort, waitFor } from '../support/ports.js';
+import { freePort } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { tempDir } from '../support/tmp.js';
 
 const MIN = 60_000;

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { tempDir } from '../support/tmp.js';
-import { VIGIA_BIN } from '../support/turno-process.js';
+import { VIGIA_BIN } from '../support/vigia-process.js';
 
 const tmp = tempDir('vigia-slo-cli-');
 after(() => tmp.remove());

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { requireBinary } from '../support/binaries.js';
 import { tempDir } from '../support/tmp.js';
-import { VIGIA_BIN } from '../support/turno-process.js';
+import { VIGIA_BIN } from '../support/vigia-process.js';
 
 const SPEC = new URL('../../src/slo/alerts/fixtures/turno-slos.sloth.yml', import.meta.url).pathname;
 const tmp = tempDir('vigia-slo-rules-');

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { formatVerdict, verifyHistory } from '../../src/turno/check/history.js';
 import { runLoad, type LoadResult } from '../../src/turno/check/load-client.js';
 import { startHaproxy } from '../support/haproxy.js';
-import { waitFor } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { startRedis } from '../support/redis.js';
 import { tempDir } from '../support/tmp.js';
 import { startTurno, type TurnoProcess } from '../support/turno-process.js';

@@ -14,6 +14,7 @@ import { createTurnoMetrics } from '../../src/turno/metrics.js';
 import { createTurnoServer } from '../../src/turno/server.js';
 import type { TurnoStore } from '../../src/turno/store.js';
 import { MemoryStore } from '../../src/turno/stores/memory-store.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 const HEADERS_TIMEOUT_MS = 300;
 
@@ -372,21 +373,9 @@ test('a client sending headers byte by byte blocks nobody and is cut off by head
   });
 });
 
-/** mulberry32: a tiny seeded PRNG so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('random and mutated requests (seeded): no 5xx, no hang, no number without a 200', async () => {
   const seed = 0x7475726e;
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const int = (n: number): number => Math.floor(rand() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const ids = ['r0', 'r1', 'r2', 'r3', 'a.b', 'x:y', 'Z_9-'];

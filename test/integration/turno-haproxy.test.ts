@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { startHaproxy, type TestHaproxy } from '../support/haproxy.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
-import { startTurno, VIGIA_BIN, type TurnoProcess } from '../support/turno-process.js';
+import { startTurno, type TurnoProcess } from '../support/turno-process.js';
+import { VIGIA_BIN } from '../support/vigia-process.js';
 
 let redis: TestRedis;
 let a: TurnoProcess;

@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { runStoreContract } from '../../src/turno/store-contract.js';
 import { openRedisClusterStore, openRedisShardsStore, openRedisStore } from '../../src/turno/stores/redis-store.js';
 import { requireBinary } from '../support/binaries.js';
-import { waitFor } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 const log = silentLogger();

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { waitFor } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { startTurno } from '../support/turno-process.js';
 
 test('spans reach an OTLP/HTTP collector with the caller trace id, route, id and status', async () => {

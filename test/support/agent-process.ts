@@ -1,11 +1,11 @@
 /** Run the built `vigia agent` binary as a real process on a free loopback port, with fresh tokens. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashToken, newToken } from '../../src/core/auth.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort } from './ports.js';
 import { tempDir } from './tmp.js';
-import { VIGIA_BIN } from './turno-process.js';
+import { fetchAs, spawnVigia, type FetchedAnswer } from './vigia-process.js';
 
 /** A running agent process and the tokens it accepts. */
 export interface AgentProcess {
@@ -19,7 +19,7 @@ export interface AgentProcess {
   /** Temp dir holding the token file and the audit log (`audit.log`). */
   readonly dir: string;
   /** GET (or other method) with the read token by default; returns status and parsed JSON or text. */
-  fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<{ status: number; body: any; text: string; headers: Headers }>;
+  fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<FetchedAnswer>;
   stderr(): string;
   /** Send `signal`, wait for exit, remove the temp dir; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -27,7 +27,6 @@ export interface AgentProcess {
 
 /** Start `vigia agent` with `args` (listen, token file and audit log are added unless given). */
 export async function startAgent(args: readonly string[] = [], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<AgentProcess> {
-  if (!existsSync(VIGIA_BIN)) throw new Error(`${VIGIA_BIN} missing: run "npm run build" first (npm test does)`);
   const port = await freePort();
   const tmp = tempDir('vigia-agent-');
   const readToken = newToken();
@@ -44,46 +43,27 @@ export async function startAgent(args: readonly string[] = [], options: { env?: 
     extra.push('--bundle-dir', join(tmp.dir, 'bundles'));
     chmodSync(tmp.dir, 0o755);
   }
-  const child = spawn(process.execPath, [VIGIA_BIN, 'agent', '--log-level', 'warn', ...extra, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
+  const proc = await spawnVigia(`agent on ${port}`, ['agent', '--log-level', 'warn', ...extra, ...args], {
+    env: options.env,
     cwd: options.cwd ?? tmp.dir,
+    ready: (c) => c.stdout().includes('listening on'),
+    timeoutMs: 20_000,
   });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  await waitFor(`agent on ${port}`, () => {
-    if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}: ${err}`);
-    return out.includes('listening on');
-  }, 20_000);
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
     port,
-    child,
+    child: proc.child,
     readToken,
     actionsToken,
     dir: tmp.dir,
-    stderr: () => err,
+    stderr: proc.stderr,
     fetch: async (path, init = {}) => {
       const { token = readToken, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      if (token !== null) headers.set('authorization', `Bearer ${token}`);
-      const res = await fetch(url + path, { ...rest, headers, signal: AbortSignal.timeout(30_000) });
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        /* not JSON: keep the text */
-      }
-      return { status: res.status, body, text, headers: res.headers };
+      return fetchAs(url + path, token, rest, 30_000);
     },
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const code = await exited;
+      const code = await proc.stop(signal);
       tmp.remove();
       return code;
     },

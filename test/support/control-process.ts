@@ -1,11 +1,11 @@
 /** Run the built `vigia server` as a real process on a free loopback port, with fresh operator tokens. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashToken, newToken } from '../../src/core/auth.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort } from './ports.js';
 import { tempDir } from './tmp.js';
-import { VIGIA_BIN } from './turno-process.js';
+import { fetchAs, spawnVigia, VIGIA_BIN, type FetchedAnswer } from './vigia-process.js';
 
 /** A running control plane. */
 export interface ControlProcess {
@@ -23,7 +23,7 @@ export interface ControlProcess {
   /** Temp dir holding the token files (and the embedded store in `<dir>/data` unless --database/--data-dir is given). */
   readonly dir: string;
   readonly dataDir: string;
-  fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<{ status: number; body: any; text: string }>;
+  fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<FetchedAnswer>;
   stderr(): string;
   /** Send `signal` and wait for exit; the temp dir stays (see remove()). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -43,7 +43,6 @@ export interface ControlProcessOptions {
 
 /** Start `vigia server` with `args` (listen, operator token file and data dir are added unless given). */
 export async function startControl(options: ControlProcessOptions = {}): Promise<ControlProcess> {
-  if (!existsSync(VIGIA_BIN)) throw new Error(`${VIGIA_BIN} missing: run "npm run build" first (npm test does)`);
   const args = options.args ?? [];
   const port = options.port ?? (await freePort());
   const tmp = options.dir ? { dir: options.dir, remove: () => spawnSync('rm', ['-rf', options.dir!]) } : tempDir('vigia-control-');
@@ -71,29 +70,23 @@ export async function startControl(options: ControlProcessOptions = {}): Promise
   if (!args.includes('--auth-token-file')) extra.push('--auth-token-file', join(tmp.dir, 'server.tokens'));
   if (!args.includes('--listen')) extra.push('--listen', `127.0.0.1:${port}`);
   if (!args.includes('--database') && !args.includes('--data-dir')) extra.push('--data-dir', dataDir);
-  const child = spawn(process.execPath, [VIGIA_BIN, 'server', '--log-level', 'warn', ...extra, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmp.dir });
-  let err = '';
-  child.stdout!.on('data', () => undefined);
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `vigia server on ${port}`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`vigia server exited with ${child.exitCode}: ${err}`);
+  const child = await spawnVigia(`vigia server on ${port}`, ['server', '--log-level', 'warn', ...extra, ...args], {
+    cwd: tmp.dir,
+    ready: async () => {
       try {
         return (await fetch(`${url}/healthz`)).status === 200;
       } catch {
         return false;
       }
     },
-    60_000,
-    100,
-  );
+    timeoutMs: 60_000,
+    everyMs: 100,
+  });
   const proc: ControlProcess = {
     url,
     port,
-    child,
+    child: child.child,
     readToken,
     adminToken,
     adminTokenFile,
@@ -102,25 +95,12 @@ export async function startControl(options: ControlProcessOptions = {}): Promise
     runTokenFile,
     dir: tmp.dir,
     dataDir,
-    stderr: () => err,
+    stderr: child.stderr,
     fetch: async (path, init = {}) => {
       const { token = readToken, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      if (token !== null) headers.set('authorization', `Bearer ${token}`);
-      const res = await fetch(url + path, { ...rest, headers, signal: AbortSignal.timeout(60_000) });
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        /* keep the text */
-      }
-      return { status: res.status, body, text };
+      return fetchAs(url + path, token, rest, 60_000);
     },
-    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
+    stop: child.stop,
     restart: () => startControl({ args, port, dir: tmp.dir }),
     remove: () => void tmp.remove(),
   };

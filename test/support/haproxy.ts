@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireBinary } from './binaries.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 import { tempDir } from './tmp.js';
 
 const SHIPPED = fileURLToPath(new URL('../../deploy/turno/haproxy.cfg', import.meta.url));

@@ -8,7 +8,8 @@ import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { requireBinary } from './binaries.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 import { tempDir } from './tmp.js';
 
 /** A running test MariaDB. */

@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseExposition as checkExposition, type ExpositionSample } from '../../src/agent/node-metrics.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 
 /** Debian's path of node_exporter. */
 export const NODE_EXPORTER_BIN = '/usr/bin/prometheus-node-exporter';

@@ -15,18 +15,5 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolve once `fn` returns truthy (polling), or reject after `timeoutMs`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
-}
+// waitFor lives in wait.ts (one definition for every test); re-exported for the importers that take it from here.
+export { waitFor } from './wait.js';

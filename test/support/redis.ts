@@ -4,7 +4,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { requireBinary } from './binaries.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 import { tempDir } from './tmp.js';
 
 /** A running test Redis. */

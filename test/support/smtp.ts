@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
-import { freePort, waitFor } from './ports.js';
+import { freePort } from './ports.js';
+import { waitFor } from './wait.js';
 import { tempDir } from './tmp.js';
 
 /** One message as the server received it. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { isVigiaError } from '../../core/errors.js';
-import { waitFor } from '../../../test/support/ports.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { tempDir } from '../../../test/support/tmp.js';
 import { auditErrorToStderr, createActionService, type ActionService } from './action-service.js';
 import { memoryAuditLog, openAuditLog, type AuditEntry, type AuditLog } from './audit.js';

@@ -13,6 +13,7 @@ import { after, test } from 'node:test';
 import { ENVELOPE_FORMAT, generateSigningKeyPair, keyId, MANIFEST_FILE, packArchive, signRelease } from '../../core/contracts/bundle.js';
 import { silentLogger } from '../../core/log.js';
 import { createFleetClient } from './fleet-client.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 const keys = generateSigningKeyPair();
 const manifest = { apiVersion: 'vigia/v1', kind: 'CheckBundle', name: 'fleet', checks: [{ name: 'c', command: 'bin/c.sh', interval: '1h' }] };
@@ -77,14 +78,6 @@ async function client(url: string) {
   });
   await c.start();
   return c;
-}
-
-async function waitFor(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) assert.fail(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 test('a release whose download failed is fetched again after the backoff and installed', async () => {

@@ -9,6 +9,7 @@ import { isVigiaError } from '../../core/errors.js';
 import { isAlive } from '../../../test/support/procs.js';
 import { ACTION_PATH } from '../actions/runner.js';
 import { createCheckRunner, prepareChecks, resolveCheckCommand, type CheckRunner, type CheckRunnerOptions } from './check-runner.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 const NOW = Date.parse('2026-12-01T07:00:00.000Z');
 const dirs: string[] = [];
@@ -42,16 +43,6 @@ function runner(opts: Partial<CheckRunnerOptions> & Pick<CheckRunnerOptions, 'bu
   return r;
 }
 
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 4000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const byName = (rs: readonly ReportCheck[], name: string): ReportCheck | undefined => rs.find((r) => r.name === name);
 const strip = ({ duration_ms: _d, ...rest }: ReportCheck): Omit<ReportCheck, 'duration_ms'> => rest;
@@ -62,7 +53,7 @@ describe('createCheckRunner: Nagios exit codes', () => {
     const codes = [0, 1, 2, 3, 7];
     for (const c of codes) script(dir, `exit${c}.sh`, `echo "plugin said ${c} | v=${c}"\necho second line\nexit ${c}`);
     const r = runner({ bundleDir: dir, checks: codes.map((c) => check(`exit${c}`, `exit${c}.sh`)) });
-    const got = await waitFor(() => r.results().results.length === codes.length && r.results(), 4000, 'five results');
+    const got = await waitFor('five results', () => r.results().results.length === codes.length && r.results(), 4000);
     assert.deepEqual(reportChecksSchema.parse(got), got);
     assert.equal(got.release, 7);
     const at = new Date(NOW).toISOString();
@@ -80,7 +71,7 @@ describe('createCheckRunner: Nagios exit codes', () => {
     const outside = bundle();
     const abs = script(outside, 'abs.sh', 'echo absolute ok');
     const r = runner({ bundleDir: dir, checks: [check('missing', 'nope.sh'), check('absolute', abs)] });
-    const got = await waitFor(() => r.results().results.length === 2 && r.results().results, 4000, 'two results');
+    const got = await waitFor('two results', () => r.results().results.length === 2 && r.results().results, 4000);
     assert.deepEqual(got.map((x) => [x.name, x.state, x.output]), [
       ['missing', 'UNKNOWN', 'UNKNOWN: could not start: ENOENT'],
       ['absolute', 'OK', 'absolute ok'],
@@ -94,7 +85,7 @@ describe('createCheckRunner: Nagios exit codes', () => {
     script(outside, 'evil.sh', `touch '${marker}'\necho evil`);
     symlinkSync(join(outside, 'evil.sh'), join(dir, 'link.sh'));
     const r = runner({ bundleDir: dir, checks: [check('link', 'link.sh')] });
-    const got = await waitFor(() => byName(r.results().results, 'link'), 4000, 'link result');
+    const got = await waitFor('link result', () => byName(r.results().results, 'link'), 4000);
     assert.equal(got.state, 'UNKNOWN');
     assert.equal(got.output, 'UNKNOWN: command resolves outside the bundle');
     assert.equal(existsSync(marker), false, 'the escaping command ran');
@@ -107,7 +98,7 @@ describe('createCheckRunner: timeouts and output', () => {
     const pids = join(dir, 'pids');
     script(dir, 'hang.sh', `echo $$ > "$PIDS"\nsleep 30 &\necho $! >> "$PIDS"\necho started\nwait`);
     const r = runner({ bundleDir: dir, checks: [check('hang', 'hang.sh', { timeout: 300, env: { PIDS: pids } })] });
-    const got = await waitFor(() => byName(r.results().results, 'hang'), 5000, 'hang result');
+    const got = await waitFor('hang result', () => byName(r.results().results, 'hang'), 5000);
     assert.equal(got.state, 'UNKNOWN');
     assert.equal(got.output, 'UNKNOWN: timed out after 0.3 s: started');
     assert.ok(got.duration_ms >= 290 && got.duration_ms < 3000, `duration ${got.duration_ms}`);
@@ -125,7 +116,7 @@ describe('createCheckRunner: timeouts and output', () => {
     // 1 MiB without a newline: only a draining, capped reader lets it finish in time
     script(dir, 'flood.sh', `head -c 1048576 /dev/zero | tr '\\000' 'x'\nexit 2`);
     const r = runner({ bundleDir: dir, checks: [check('long', 'long.sh'), check('nul', 'nul.sh'), check('flood', 'flood.sh', { timeout: 3000 })] });
-    const got = await waitFor(() => r.results().results.length === 3 && r.results().results, 5000, 'three results');
+    const got = await waitFor('three results', () => r.results().results.length === 3 && r.results().results, 5000);
     assert.deepEqual(got.map((x) => [x.name, x.state]), [['long', 'WARNING'], ['nul', 'OK'], ['flood', 'CRITICAL']]);
     assert.equal(got[0]!.output, `a${'é'.repeat(511)}`);
     assert.equal(got[1]!.output, 'ab');
@@ -145,7 +136,7 @@ describe('createCheckRunner: arguments, environment, selection', () => {
         bundleDir: dir,
         checks: [check('args', './args.sh', { args: [nasty, '-w', '{warning}', '-c={critical}%', 'a b', '*', '{print $1}'], thresholds: { warning: '80', critical: '90' }, env: { FOO: 'bar baz' } })],
       });
-      const got = await waitFor(() => byName(r.results().results, 'args'), 4000, 'args result');
+      const got = await waitFor('args result', () => byName(r.results().results, 'args'), 4000);
       assert.equal(got.state, 'OK');
       assert.equal(got.output, `${nasty}|-w|80|-c=90%|a b|*|{print $1}|cwd=${dir}|path=${ACTION_PATH}|name=args|foo=bar baz|canary=unset`);
       assert.equal(existsSync(marker), false, 'an argument was interpreted by a shell');
@@ -170,7 +161,7 @@ describe('createCheckRunner: arguments, environment, selection', () => {
         check('any', 'mark.sh', { env }),
       ],
     });
-    await waitFor(() => r.results().results.length === 2, 4000, 'two results');
+    await waitFor('two results', () => r.results().results.length === 2, 4000);
     await sleep(300); // the others were due at the same moment: give them time to show up if they run
     assert.deepEqual(r.results().results.map((x) => x.name), ['web', 'any']);
     assert.equal(existsSync(join(ran, 'db')), false);
@@ -197,7 +188,7 @@ describe('createCheckRunner: schedule', () => {
     script(dir, 'slow.sh', `echo start >> "$LOG"\nmkdir "$LOCK" 2>/dev/null || { echo overlap; exit 2; }\nsleep 0.5\nrmdir "$LOCK"\necho ok`);
     const seen: ReportCheck[] = [];
     runner({ bundleDir: dir, onResult: (x) => seen.push(x), checks: [check('slow', 'slow.sh', { interval: 100, env: { LOG: log, LOCK: join(dir, 'lock') } })] });
-    await waitFor(() => seen.length >= 2, 4000, 'two results');
+    await waitFor('two results', () => seen.length >= 2, 4000);
     const starts = readFileSync(log, 'utf8').trim().split('\n').length;
     assert.deepEqual(seen.map((x) => x.output), ['ok', 'ok']);
     // 10 ticks passed in ~1.1 s; only the ones finding the check idle started it
@@ -210,7 +201,7 @@ describe('createCheckRunner: schedule', () => {
       script(dir, 'excl.sh', `mkdir "$LOCK" 2>/dev/null || { echo overlap; exit 2; }\nsleep 0.3\nrmdir "$LOCK"\necho alone`);
       const env = { LOCK: join(dir, 'lock') };
       const r = runner({ bundleDir: dir, maxConcurrent, checks: ['a', 'b', 'c'].map((n) => check(n, 'excl.sh', { env })) });
-      const got = await waitFor(() => r.results().results.length === 3 && r.results().results, 4000, 'three results');
+      const got = await waitFor('three results', () => r.results().results.length === 3 && r.results().results, 4000);
       assert.equal(got.some((x) => x.output === 'overlap'), expectOverlap, `maxConcurrent=${maxConcurrent}: ${JSON.stringify(got.map((x) => x.output))}`);
       await r.stop();
     }
@@ -221,7 +212,7 @@ describe('createCheckRunner: schedule', () => {
     script(dir, 'ok.sh', 'echo ok');
     const t0 = Date.now();
     const r = runner({ bundleDir: dir, random: () => 0.5, checks: [check('spread', 'ok.sh', { interval: 600 })] });
-    await waitFor(() => byName(r.results().results, 'spread'), 4000, 'spread result');
+    await waitFor('spread result', () => byName(r.results().results, 'spread'), 4000);
     assert.ok(Date.now() - t0 >= 290, `first run after ${Date.now() - t0} ms, expected ~300`);
   });
 
@@ -231,7 +222,7 @@ describe('createCheckRunner: schedule', () => {
     script(dir, 'hang.sh', `echo $$ > "$PIDS.tmp"\nsleep 30 &\necho $! >> "$PIDS.tmp"\nmv "$PIDS.tmp" "$PIDS"\nwait`);
     const seen: ReportCheck[] = [];
     const r = runner({ bundleDir: dir, onResult: (x) => seen.push(x), checks: [check('hang', 'hang.sh', { interval: 200, timeout: 20_000, env: { PIDS: pids } })] });
-    const [shell, child] = await waitFor(() => existsSync(pids) && readFileSync(pids, 'utf8').trim().split('\n').map(Number), 4000, 'pids');
+    const [shell, child] = await waitFor('pids', () => existsSync(pids) && readFileSync(pids, 'utf8').trim().split('\n').map(Number), 4000);
     assert.ok(shell && child && isAlive(shell) && isAlive(child));
     const t0 = Date.now();
     await r.stop();

@@ -12,6 +12,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { MAX_CHECK_OUTPUT_BYTES, type CheckSpec } from '../../core/contracts/bundle.js';
 import type { ReportCheck } from '../../core/contracts/host-report.js';
 import { VigiaError } from '../../core/errors.js';
@@ -37,7 +38,7 @@ export interface CheckRunnerOptions {
   /** Run the checks as this user and group (the agent usually runs as root). */
   readonly runAs?: { readonly uid: number; readonly gid: number };
   /** Wall clock (ms since the epoch) for the results' `at`; default Date.now. */
-  readonly now?: () => number;
+  readonly now?: Clock;
   /** Uniform in [0, 1); picks each check's first delay. Default Math.random. */
   readonly random?: () => number;
   /** Called with every new result (exceptions it throws are ignored so they cannot stop the schedule). */
@@ -147,7 +148,7 @@ export function createCheckRunner(opts: CheckRunnerOptions): CheckRunner {
   const maxConcurrent = opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_CHECKS;
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new RangeError('maxConcurrent must be an integer >= 1');
   const slots: Slot[] = prepareChecks(opts).map((check) => ({ check, running: false, queued: false, last: undefined, timers: [] }));
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? systemClock;
   const random = opts.random ?? Math.random;
   const bundleDir = resolve(opts.bundleDir);
   const waiting: Slot[] = [];

@@ -13,6 +13,7 @@
  */
 import { close, open, read, readFile, readlink } from 'node:fs';
 import path from 'node:path';
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { DeviceInfo, HostRoots, ItemError, MountAlias } from '../model.js';
 import { assignRoles } from '../roles.js';
 import type { MysqlPaths, RoleRule } from '../roles.js';
@@ -147,12 +148,12 @@ interface StaleEntry {
  */
 export class StaleMounts {
   readonly #retryMs: number;
-  readonly #now: () => number;
+  readonly #now: Clock;
   readonly #entries = new Map<string, StaleEntry>();
 
-  constructor(opts: { retryMs?: number; now?: () => number } = {}) {
+  constructor(opts: { retryMs?: number; now?: Clock } = {}) {
     this.#retryMs = opts.retryMs ?? 30_000;
-    this.#now = opts.now ?? Date.now;
+    this.#now = opts.now ?? systemClock;
   }
 
   /** True while the mount is considered hung. */

@@ -4,6 +4,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { HostRoots } from '../model.js';
 import { USER_HZ } from './proc-stat.js';
 import { parsePasswdEntries } from '../passwd.js';
@@ -211,7 +212,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => 
 export interface ProcessSamplerOptions {
   roots: HostRoots;
   /** Milliseconds; defaults to Date.now. */
-  clock?: () => number;
+  clock?: Clock;
   /** Waits between two scans when no recent scan exists; defaults to a real timer. */
   sleep?: (ms: number) => Promise<void>;
   /** Gap between two fresh scans, ms (default 500). */
@@ -225,7 +226,7 @@ export interface ProcessSamplerOptions {
  */
 export class ProcessSampler {
   private readonly roots: HostRoots;
-  private readonly clock: () => number;
+  private readonly clock: Clock;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly gapMs: number;
   private pair: { prev: ProcessScan; cur: ProcessScan } | undefined;
@@ -234,7 +235,7 @@ export class ProcessSampler {
 
   constructor(opts: ProcessSamplerOptions) {
     this.roots = opts.roots;
-    this.clock = opts.clock ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.gapMs = opts.gapMs ?? 500;
   }

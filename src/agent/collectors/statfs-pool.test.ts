@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { StatfsError, StatfsTimeoutError, createStatfsPool } from './statfs-pool.js';
 import type { StatfsOutcome, StatfsPool, StatfsValues } from './statfs-pool.js';
 import { STATFS_WORKER_SOURCE } from './statfs-worker.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 /**
  * The production worker source with one test-only hook in front: a path `/__hang__/<ms>` sleeps that
@@ -33,14 +34,6 @@ after(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await sleep(10);
-  }
-}
-
 describe('createStatfsPool', () => {
   it('answers a real statfs like fs.statfsSync, starting workers lazily', async () => {
     const p = createStatfsPool({ timeoutMs: 5000 });
@@ -78,7 +71,7 @@ describe('createStatfsPool', () => {
     const p = pool({ timeoutMs: 5000, workers: 3 });
     // Observed, not timed: all three calls are on a worker at the same moment.
     const calls = Promise.all([p.statfs('/__hang__/1000'), p.statfs('/__hang__/1000'), p.statfs('/__hang__/1000')]);
-    await until(() => p.stats().busy === 3, 3000);
+    await waitFor('p.stats().busy === 3', () => p.stats().busy === 3, 3000);
     assert.equal(p.stats().queued, 0);
     await calls;
     assert.equal(p.stats().workers, 3);
@@ -101,7 +94,7 @@ describe('createStatfsPool', () => {
 
     const late = await err.late;
     assert.ok(late.blocks > 0);
-    await until(() => p.stats().abandoned === 0, 2000);
+    await waitFor('p.stats().abandoned === 0', () => p.stats().abandoned === 0, 2000);
   });
 
   it('a call queued behind a stuck worker times out without reaching a worker', async () => {
@@ -115,7 +108,7 @@ describe('createStatfsPool', () => {
     // may have been handed to the replacement worker, which is still within the contract.
     if (eb.late === undefined) assert.match(eb.message, /did not start/);
     else await eb.late;
-    await until(() => p.stats().abandoned <= 1, 2000);
+    await waitFor('p.stats().abandoned <= 1', () => p.stats().abandoned <= 1, 2000);
   });
 
   it('replaces stuck workers: after two hangs a healthy path is answered by a fresh thread', async () => {
@@ -129,7 +122,7 @@ describe('createStatfsPool', () => {
     assert.ok((await p.statfs('/')).blocks > 0, 'a healthy mount is not held hostage by hung ones');
     assert.equal(p.stats().workers, 1, 'one replacement thread');
     await Promise.all([(e1 as StatfsTimeoutError).late, (e2 as StatfsTimeoutError).late]);
-    await until(() => p.stats().abandoned === 0, 5000);
+    await waitFor('p.stats().abandoned === 0', () => p.stats().abandoned === 0, 5000);
   });
 
   it('keeps the event loop and libuv pool free while workers are stuck', async () => {
@@ -141,7 +134,7 @@ describe('createStatfsPool', () => {
       await writeFile(path.join(dir, 'f'), 'hello');
       // Stuck for 4 s: a readFile that needed the libuv pool would wait that long.
       const stuck = Array.from({ length: n }, () => p.statfs('/__hang__/4000'));
-      await until(() => p.stats().busy === n, 3000);
+      await waitFor('p.stats().busy === n', () => p.stats().busy === n, 3000);
       const t0 = Date.now();
       assert.equal(await readFile(path.join(dir, 'f'), 'utf8'), 'hello');
       const readMs = Date.now() - t0;
@@ -161,7 +154,7 @@ describe('createStatfsPool', () => {
     const p = pool({ timeoutMs: 2000, idleMs: 100 });
     await p.statfs('/');
     assert.equal(p.stats().workers, 1);
-    await until(() => p.stats().workers === 0, 2000);
+    await waitFor('p.stats().workers === 0', () => p.stats().workers === 0, 2000);
     assert.ok((await p.statfs('/')).blocks > 0, 'starts a new one on demand');
   });
 
@@ -219,7 +212,7 @@ describe('createStatfsPool: statfsMany (batches)', () => {
     assert.ok(okValues(got[4]).blocks > 0);
     assert.deepEqual(p.stats(), { workers: 1, busy: 0, queued: 0, abandoned: 1 });
     assert.ok((await hung.late).blocks > 0, 'the stuck path answers late');
-    await until(() => p.stats().abandoned === 0, 5000);
+    await waitFor('p.stats().abandoned === 0', () => p.stats().abandoned === 0, 5000);
   });
 
   it('two hangs in one batch: each costs one worker, every other path is still answered', async () => {
@@ -228,7 +221,7 @@ describe('createStatfsPool: statfsMany (batches)', () => {
     assert.deepEqual(got.map((o) => (o.ok ? 'ok' : o.error.name)), ['ok', 'StatfsTimeoutError', 'ok', 'StatfsTimeoutError', 'ok']);
     assert.equal(p.stats().abandoned, 2);
     await Promise.all([got[1], got[3]].map((o) => (errorOf(o) as StatfsTimeoutError).late));
-    await until(() => p.stats().abandoned === 0, 5000);
+    await waitFor('p.stats().abandoned === 0', () => p.stats().abandoned === 0, 5000);
   });
 
   it('a batch path gets its deadline from its own start, not from the batch', async () => {
@@ -250,14 +243,14 @@ describe('createStatfsPool: statfsMany (batches)', () => {
     assert.equal(p.stats().abandoned, 5);
     assert.ok(okValues((await p.statfsMany(['/']))[0]).blocks > 0, 'a later call is still served');
     await Promise.all(got.slice(0, 5).map((o) => (errorOf(o) as StatfsTimeoutError).late));
-    await until(() => p.stats().abandoned === 0, 5000);
+    await waitFor('p.stats().abandoned === 0', () => p.stats().abandoned === 0, 5000);
   });
 
   it('splits a long batch over the workers', async () => {
     const p = pool({ timeoutMs: 2000, workers: 2, minBatchPerWorker: 2 });
     // Observed, not timed: both workers are busy with parts of the one batch.
     const batch = p.statfsMany(Array.from({ length: 6 }, () => '/__hang__/300'));
-    await until(() => p.stats().busy === 2, 3000);
+    await waitFor('p.stats().busy === 2', () => p.stats().busy === 2, 3000);
     const got = await batch;
     assert.equal(got.filter((o) => o.ok).length, 6);
     assert.equal(p.stats().workers, 2);

@@ -4,29 +4,18 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import type { HostReport } from '../../core/contracts/host-report.js';
 import type { Logger } from '../../core/log.js';
 import { backoffDelay, classifyResponse, parseRetryAfter, Reporter, type ReporterOptions, type ReportOutcome } from './reporter.js';
 import { openSpool, type Spool } from './spool.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { captureLogger } from '../../../test/support/log.js';
 
 const T0 = Date.UTC(2026, 11, 1, 7, 0, 0);
 const TOKEN = 'vhk_test_token';
-
-function captureLogger(): { log: Logger; lines: { level: number; msg: string; [k: string]: unknown }[] } {
-  const lines: { level: number; msg: string }[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
-      cb();
-    },
-  });
-  return { log: pino({ level: 'debug' }, stream), lines };
-}
 
 function report(ms: number): HostReport {
   return { v: 1, host: 'db-1', sampled_at: new Date(ms).toISOString(), interval_seconds: 60, agent: { version: '0.1.0' }, tags: { dc: 'x' }, system: null, devices: [] };
@@ -110,14 +99,6 @@ async function tempSpool(log: Logger, over: { maxFiles?: number } = {}): Promise
   return { spool, dir, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
-async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 function reporter(opts: Partial<ReporterOptions> & Pick<ReporterOptions, 'url' | 'spool' | 'collect' | 'log'>): { r: Reporter; outcomes: Record<ReportOutcome, number> } {
   const outcomes: Record<ReportOutcome, number> = { delivered: 0, spooled: 0, dropped: 0 };
   const r = new Reporter({
@@ -182,7 +163,7 @@ test('a report is delivered every interval plus a jitter within its bounds; a he
   const started = Date.now();
   try {
     r.start();
-    await until(() => rx.stored.length === 6 && outcomes.delivered === 6, 5000, 'six reports');
+    await waitFor('six reports', () => rx.stored.length === 6 && outcomes.delivered === 6, 5000);
     assert.ok(rx.attempts[0]!.at - started <= 100 + 60, 'first report within the random initial delay (at most one interval)');
     const gaps = rx.attempts.slice(1).map((a, i) => a.at - rx.attempts[i]!.at);
     for (const g of gaps) assert.ok(g >= 100 - 25 && g <= 150 + 60, `gap ${g} ms outside interval..interval*(1+jitter)`);
@@ -207,12 +188,12 @@ test('control plane answering 503: reports are spooled, and afterwards each is d
   const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log, intervalMs: 30 });
   try {
     r.start();
-    await until(() => p.made.length >= 6, 5000, 'six reports during the outage');
+    await waitFor('six reports during the outage', () => p.made.length >= 6, 5000);
     assert.equal(rx.stored.length, 0);
     assert.ok(spool.files >= 5, `spooled: ${spool.files}`);
     assert.ok(lines.some((l) => l.level === 40 && /cannot deliver reports/.test(l.msg) && /503 CONTROL_ERR_STORE_UNAVAILABLE/.test(String(l.cause))));
     outage = false;
-    await until(() => outcomes.delivered === 12 && spool.files === 0, 8000, 'the backlog and the rest');
+    await waitFor('the backlog and the rest', () => outcomes.delivered === 12 && spool.files === 0, 8000);
     assert.deepEqual(rx.stored, p.made, 'every report, in the order made');
     assert.equal(rx.attempts.filter((a) => a.status === 200).length, 12, 'each delivered exactly once (no duplicates)');
     assert.equal(outcomes.delivered, 12);
@@ -234,9 +215,9 @@ test('control plane down (connection refused): spooled, then drained exactly onc
   const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log, intervalMs: 30 });
   try {
     r.start();
-    await until(() => spool.files >= 5, 5000, 'five spooled');
+    await waitFor('five spooled', () => spool.files >= 5, 5000);
     await rx.reopen();
-    await until(() => outcomes.delivered === 10 && spool.files === 0, 8000, 'all ten');
+    await waitFor('all ten', () => outcomes.delivered === 10 && spool.files === 0, 8000);
     assert.deepEqual(rx.stored, p.made);
     assert.equal(rx.attempts.length, 10, 'no report sent twice');
     assert.equal(outcomes.delivered, 10);
@@ -260,7 +241,7 @@ test('a restart delivers what the previous run left in the spool first, then the
     const p = producer(2);
     const { r } = reporter({ url: rx.url, spool, collect: p.collect, log });
     r.start();
-    await until(() => rx.stored.length === 5, 5000, 'leftovers and new');
+    await waitFor('leftovers and new', () => rx.stored.length === 5, 5000);
     await r.stop(500);
     assert.deepEqual(rx.stored, [...[0, 1, 2].map((i) => new Date(T0 - 10_000 + i * 1000).toISOString()), ...p.made]);
     assert.deepEqual(await readdir(dir), []);
@@ -285,7 +266,7 @@ test('422 drops that report for good; 413 too; the others go on', async () => {
   const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log });
   try {
     r.start();
-    await until(() => rx.attempts.length === 5 && outcomes.delivered + outcomes.dropped === 5, 5000, 'five attempts');
+    await waitFor('five attempts', () => rx.attempts.length === 5 && outcomes.delivered + outcomes.dropped === 5, 5000);
     await new Promise((res) => setTimeout(res, 150));
     assert.equal(rx.attempts.length, 5, 'a dropped report is never retried');
     assert.deepEqual(rx.stored, p.made.filter((s) => !bad.has(s)));
@@ -308,12 +289,12 @@ test('401 keeps every report in the spool and says why; once accepted, all are d
   const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log, intervalMs: 30, backoffCapMs: 60 });
   try {
     r.start();
-    await until(() => p.made.length === 6, 5000, 'six made');
-    await until(() => spool.files === 6, 2000, 'six spooled');
+    await waitFor('six made', () => p.made.length === 6, 5000);
+    await waitFor('six spooled', () => spool.files === 6, 2000);
     assert.equal(outcomes.dropped, 0);
     assert.ok(lines.some((l) => l.level === 50 && /rejects the host token \(--report-token-file\)/.test(l.msg)));
     rejected = false;
-    await until(() => outcomes.delivered === 6 && spool.files === 0, 5000, 'delivered after the fix');
+    await waitFor('delivered after the fix', () => outcomes.delivered === 6 && spool.files === 0, 5000);
     assert.deepEqual(rx.stored, p.made);
   } finally {
     await r.stop(500);
@@ -330,7 +311,7 @@ test('Retry-After is honoured even when the backoff would retry sooner', async (
   const { r } = reporter({ url: rx.url, spool, collect: p.collect, log, backoffBaseMs: 1, backoffCapMs: 5 });
   try {
     r.start();
-    await until(() => rx.stored.length === 1, 5000, 'the retry');
+    await waitFor('the retry', () => rx.stored.length === 1, 5000);
     assert.equal(rx.attempts.length, 2);
     const waited = rx.attempts[1]!.at - rx.attempts[0]!.at;
     assert.ok(waited >= 990, `retried after ${waited} ms, Retry-After said 1 s`);
@@ -350,7 +331,7 @@ test('a backlog drains at the bounded rate', async () => {
   try {
     const t = Date.now();
     r.start();
-    await until(() => rx.stored.length === 10, 5000, 'drained');
+    await waitFor('drained', () => rx.stored.length === 10, 5000);
     const took = Date.now() - t;
     assert.ok(took >= 9 * 20 - 10, `10 reports at 50/s took ${took} ms`);
   } finally {
@@ -368,7 +349,7 @@ test('stop() abandons a hung request at the deadline and spools its report; it d
   const { r } = reporter({ url: rx.url, spool, collect: p.collect, log, requestTimeoutMs: 60_000 });
   try {
     r.start();
-    await until(() => p.made.length === 1, 2000, 'the report');
+    await waitFor('the report', () => p.made.length === 1, 2000);
     await new Promise((res) => setTimeout(res, 50));
     const t = Date.now();
     await r.stop(200);
@@ -390,7 +371,7 @@ test('a request that gets no answer within the timeout is spooled and retried', 
   const { r } = reporter({ url: rx.url, spool, collect: p.collect, log, requestTimeoutMs: 100 });
   try {
     r.start();
-    await until(() => rx.stored.length === 1 && spool.files === 0, 5000, 'the retry');
+    await waitFor('the retry', () => rx.stored.length === 1 && spool.files === 0, 5000);
     assert.equal(rx.stored.length, 1);
   } finally {
     await r.stop(500);
@@ -426,8 +407,8 @@ test('https control plane: trusted through --report-ca; an unknown CA is a deliv
   try {
     trusted.r.start();
     untrusted.r.start();
-    await until(() => trusted.outcomes.delivered === 2, 5000, 'two over TLS');
-    await until(() => b.spool.files === 1, 5000, 'the untrusted one spooled');
+    await waitFor('two over TLS', () => trusted.outcomes.delivered === 2, 5000);
+    await waitFor('the untrusted one spooled', () => b.spool.files === 1, 5000);
     assert.equal(untrusted.outcomes.delivered, 0);
     assert.ok(lines.some((l) => /cannot deliver/.test(l.msg) && /certificate/i.test(String(l.cause))), 'the log says it is the certificate');
   } finally {

@@ -1,25 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import type { HostReport } from '../../core/contracts/host-report.js';
-import type { Logger } from '../../core/log.js';
 import { openSpool } from './spool.js';
-
-/** A real pino logger whose lines land in an array. */
-function captureLogger(): { log: Logger; lines: { level: number; msg: string; [k: string]: unknown }[] } {
-  const lines: { level: number; msg: string }[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
-      cb();
-    },
-  });
-  return { log: pino({ level: 'debug' }, stream), lines };
-}
+import { captureLogger } from '../../../test/support/log.js';
 
 /** A valid report sampled at `ms`. */
 function report(ms: number, host = 'db-1'): HostReport {

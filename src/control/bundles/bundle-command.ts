@@ -7,8 +7,9 @@
  * control plane never holds the signing key: it can steer a rollout and roll back to pre-signed
  * content, never install anything else.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { readConfigFile } from '../../core/config-file.js';
 import { ENVELOPE_FORMAT, generateSigningKeyPair, keyId, packArchive, signRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
 import { VigiaError } from '../../core/errors.js';
 import { callServerJson, serverTarget } from '../client.js';
@@ -76,9 +77,7 @@ export function register(program: Command): void {
     const rate = Number(opts.maxFailureRate);
     if (!Number.isFinite(rate) || rate < 0 || rate > 100) throw new VigiaError('VIGIA_ERR_CONFIG', '--max-failure-rate: a percentage 0-100');
     const expiresMs = parseExpiry(String(opts.expires));
-    const privateKeyPem = await readFile(String(opts.key), 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw new VigiaError('VIGIA_ERR_CONFIG', `--key ${String(opts.key)}: ${err.code ?? 'unreadable'}`);
-    });
+    const privateKeyPem = await readConfigFile(String(opts.key), '--key');
     const { createPublicKey } = await import('node:crypto');
     const publicKeyPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
     const read = await readBundleDir(dir);

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { MAX_ARCHIVE_BYTES, parseArchive, signedReleaseSchema, verifyRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
 import { VigiaError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
@@ -66,7 +67,8 @@ export interface BundleServiceDeps {
   /** Public keys (PEM) whose signatures the control plane accepts. */
   readonly trustedKeys: readonly string[];
   readonly log: Logger;
-  readonly now?: () => Date;
+  /** Wall clock (default systemClock). */
+  readonly now?: Clock;
 }
 
 /** The bundle service. */
@@ -85,7 +87,7 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 /** Build the bundle service. */
 export function createBundleService(deps: BundleServiceDeps): BundleService {
   const { store, rollouts, log } = deps;
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? systemClock;
   /** Archives by sha256, the most recently used last (at most ARCHIVE_CACHE entries). */
   const cache = new Map<string, Buffer>();
   const loads = new Map<string, Promise<Buffer | undefined>>();
@@ -151,7 +153,7 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
     if (env.reverts !== undefined) throw new VigiaError('BUNDLE_ERR_INVALID', 'the release must not be a revert');
     if (archive.length !== env.size || sha(archive) !== env.sha256) throw new VigiaError('BUNDLE_ERR_INVALID', 'the archive does not match the signed sha256/size');
     parseArchive(archive);
-    const t = now();
+    const t = new Date(now());
     if (Date.parse(env.expires_at) <= t.getTime()) throw new VigiaError('BUNDLE_ERR_INVALID', `the release expired at ${env.expires_at}`);
     const index = await service.index();
     if (index.rolloutInProgress) throw new VigiaError('CONTROL_ERR_ROLLOUT_STATE', 'a rollout is in progress: let it complete, or roll it back, before publishing');

@@ -1,14 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Clock } from '../../core/clock.js';
 import { isVigiaError } from '../../core/errors.js';
 import { createRunEngine } from './engine.js';
 import type { HostOutcome, RunEngine, RunEngineOptions } from './engine.js';
 import { parseLimit, resolveLimit } from './selector.js';
+import { mulberry32 } from '../../core/random.js';
 
 const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
 /** A fake clock. */
-function clock(): { now: () => number; advance: (ms: number) => void } {
+function clock(): { now: Clock; advance: (ms: number) => void } {
   let t = 1_000_000;
   return { now: () => t, advance: (ms) => void (t += ms) };
 }
@@ -17,24 +19,12 @@ function engine(over: Partial<RunEngineOptions> & { hosts: readonly number[] }, 
   return createRunEngine({ concurrency: 10, maxErrors: 0, rampUp: false, timeoutMs: 60_000, now, ...over });
 }
 
-/** Deterministic PRNG (mulberry32) so "random" completion orders are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Drives a run to the end: dispatch, then complete one random in-flight host with an outcome from
  * `outcomeOf`, and repeat. Checks the window after every step and returns the observations.
  */
 function simulate(e: RunEngine, seed: number, outcomeOf: (id: number) => HostOutcome, concurrency: number) {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const inFlight: number[] = [];
   const dispatched: number[] = [];
   let maxInFlight = 0;
@@ -147,7 +137,7 @@ test('in-flight hosts finish after the stop: overshoot is at most concurrency - 
     assert.equal(e.state(), 'failed');
     // Mixed random outcomes: the bound still holds.
     for (const seed of [7, 8, 9, 10]) {
-      const rand = rng(seed);
+      const rand = mulberry32(seed);
       const m = engine({ hosts: ids(1000), concurrency, maxErrors });
       simulate(m, seed, () => (rand() < 0.2 ? 'failed' : 'succeeded'), concurrency);
       assert.ok(m.counts().errors <= maxErrors + concurrency, `errors ${m.counts().errors}`);

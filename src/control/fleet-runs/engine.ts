@@ -15,6 +15,7 @@
  *   each time as many consecutive successes as the current window have come back; an error resets
  *   that streak (the window keeps its size).
  */
+import type { Clock } from '../../core/clock.js';
 import { VigiaError } from '../../core/errors.js';
 
 /** The final result for one host. `rejected`: the agent refused the invocation (unknown action, bad params, busy). */
@@ -66,7 +67,7 @@ export interface RunEngineOptions {
   /** A host in flight this long (ms, > 0, may be Infinity) is timed out by `expire`. */
   readonly timeoutMs: number;
   /** The clock, in ms. */
-  readonly now: () => number;
+  readonly now: Clock;
   /**
    * Outcomes recorded before a restart: these hosts are final, counted, and never dispatched again.
    * Hosts that were in flight when the process died are the caller's call: record them here (e.g. as

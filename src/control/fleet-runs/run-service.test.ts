@@ -4,26 +4,17 @@
  * cancel, and a restart that never runs an interrupted host again.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import type { Database } from '../../core/db/database.js';
-import { openPglite } from '../../core/db/pglite.js';
+import { describe, it } from 'node:test';
 import { isVigiaError } from '../../core/errors.js';
 import { silentLogger } from '../../core/log.js';
 import { createAgentChannel, type AgentChannel } from '../agent-channel.js';
 import { FleetStore } from '../store/fleet-store.js';
-import { SqlControlStore } from '../store/sql-store.js';
 import { createRunService, type RunService, type StartRun } from './run-service.js';
-
-let shared: Database | undefined;
-after(() => shared?.close());
+import { freshPgliteStore } from '../../../test/support/pglite.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 async function world(n: number) {
-  shared ??= await openPglite('memory://');
-  const db = shared;
-  await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
-  const handle: Database = { kind: db.kind, query: (t, p) => db.query(t, p), exec: (t) => db.exec(t), transaction: (fn) => db.transaction(fn), close: async () => {} };
-  const store = new SqlControlStore(handle);
-  await store.migrate();
+  const { store, handle } = await freshPgliteStore();
   const hosts = [];
   for (let i = 0; i < n; i++) hosts.push((await store.enrollHost(`h${i}`, `t${i}`, { role: i % 2 === 0 ? 'db' : 'web' })).host);
   return { fleet: new FleetStore(handle), hosts };
@@ -74,7 +65,7 @@ describe('fleet runs', () => {
     assert.equal((await take(runs, channel, ids)).size, 0);
     const page = await runs.results(runId, 0, 2000);
     assert.ok(page.results.length >= 3);
-    await waitUntil(async () => (await runs.view(runId)).state !== 'running' && (await runs.view(runId)).state !== 'stopping');
+    await waitFor('the run to end', async () => (await runs.view(runId)).state !== 'running' && (await runs.view(runId)).state !== 'stopping', 5000);
     const v = await runs.view(runId);
     assert.equal(v.state, 'failed');
     assert.equal(v.counts.failed, 2);
@@ -107,7 +98,7 @@ describe('fleet runs', () => {
     // The interrupted host answers late (it did run): its task belongs to no live dispatch.
     assert.equal(await second.onResult(ids[1]!, `${runId}-${ids[1]}`, ok), false);
     for (const [id, t] of t2) await second.onResult(id, t, ok);
-    await waitUntil(async () => (await fleet.run(runId))?.state === 'failed');
+    await waitFor('the run to fail', async () => (await fleet.run(runId))?.state === 'failed', 5000);
     const byHost = new Map((await fleet.runHosts(runId)).map((h) => [h.host, h.state]));
     assert.deepEqual(Object.fromEntries(byHost), { h0: 'succeeded', h1: 'interrupted', h2: 'interrupted', h3: 'succeeded', h4: 'succeeded' });
     assert.ok((await fleet.auditLines()).some((l) => l.action === 'run.resume' && l.detail.interrupted === 2));
@@ -127,7 +118,7 @@ describe('fleet runs', () => {
     await runs.cancel(runId, 'runner');
     assert.equal(channel.hasTasks(ids[1]!), false, 'the task h1 never picked up was withdrawn');
     await runs.onResult(ids[0]!, picked[0]!.id, ok);
-    await waitUntil(async () => (await runs.view(runId)).state === 'cancelled');
+    await waitFor('the run cancelled', async () => (await runs.view(runId)).state === 'cancelled', 5000);
     const v = await runs.view(runId);
     assert.deepEqual([v.counts.succeeded, v.counts.notDispatched], [1, 2]);
     await assert.rejects(runs.cancel(runId, 'runner'), (e) => isVigiaError(e, 'CONTROL_ERR_ROLLOUT_STATE'));
@@ -153,20 +144,12 @@ describe('fleet runs', () => {
     await runs.settled();
     assert.equal(channel.hasTasks(ids[0]!), false, 'not handed out while its row could not be written');
     assert.deepEqual((await fleet.runHosts(runId)).map((h) => h.state), ['pending', 'pending']);
-    await waitUntil(async () => channel.hasTasks(ids[0]!) && channel.hasTasks(ids[1]!));
+    await waitFor('a task for both hosts', async () => channel.hasTasks(ids[0]!) && channel.hasTasks(ids[1]!), 5000);
     assert.deepEqual((await fleet.runHosts(runId)).map((h) => h.state), ['in_flight', 'in_flight'], 'on disk before the hosts have them');
     for (const id of ids) for (const t of channel.takeTasks(id)) await runs.onResult(id, t.id, ok);
-    await waitUntil(async () => (await fleet.run(runId))?.state === 'succeeded');
+    await waitFor('the run to succeed', async () => (await fleet.run(runId))?.state === 'succeeded', 5000);
     assert.deepEqual((await fleet.runHosts(runId)).map((h) => h.state), ['succeeded', 'succeeded']);
     await runs.close();
   });
 });
 
-async function waitUntil(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail('condition not met in time');
-}

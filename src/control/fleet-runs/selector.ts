@@ -4,6 +4,7 @@
  * Command) and the `--param k=v` action parameters. Every rejection is a VIGIA_ERR_BAD_REQUEST whose
  * message names the flag.
  */
+import { isTagKey, TAG_KEY_RULE } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
 
 /** A parsed `--where`: tag key (or the reserved key `host`) -> exact value. Every pair must match. */
@@ -21,8 +22,6 @@ export type Limit = { readonly kind: 'count'; readonly n: number } | { readonly 
 /** One action parameter value: integers and true/false are typed, everything else stays a string. */
 export type ParamValue = string | number | boolean;
 
-/** The same key alphabet the agent accepts for host tags (src/agent/config.ts). */
-const KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 /** Tag values are 1-256 characters; `,` and `=` are the selector's own separators, NUL is never a tag. */
 const VALUE_RE = /^[^,=\u0000]{1,256}$/;
 
@@ -38,7 +37,7 @@ function bad(message: string): VigiaError {
 
 /**
  * Parses `k=v,k2=v2` into a where clause. Whitespace around pairs, keys and values is ignored.
- * Keys use the host tag alphabet `^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`; values are 1-256 characters
+ * Keys are host tag keys (core/contracts/tags.ts); values are 1-256 characters
  * without `,` or `=`. `host=NAME` selects by host name. Throws VIGIA_ERR_BAD_REQUEST on an empty
  * selector, a malformed pair or a repeated key (AND of two values for one key can never match).
  */
@@ -51,7 +50,7 @@ export function parseWhere(text: string): WhereClause {
     if (eq < 0) throw bad(`--where: "${pair}" is not key=value`);
     const key = pair.slice(0, eq).trim();
     const value = pair.slice(eq + 1).trim();
-    if (!KEY_RE.test(key)) throw bad(`--where: bad key "${key}" (letter or _, then letters, digits, _ . -, at most 64)`);
+    if (!isTagKey(key)) throw bad(`--where: bad key "${key}" (${TAG_KEY_RULE})`);
     if (!VALUE_RE.test(value)) throw bad(`--where: bad value for "${key}" (1-256 characters, no "," or "=")`);
     if (seen.has(key)) throw bad(`--where: key "${key}" given twice`);
     seen.set(key, value);
@@ -132,7 +131,7 @@ export function parseParams(items: readonly string[]): Record<string, ParamValue
     if (eq < 0) throw bad(`--param: "${item}" is not key=value`);
     const key = item.slice(0, eq).trim();
     const raw = item.slice(eq + 1);
-    if (!KEY_RE.test(key)) throw bad(`--param: bad key "${key}" (letter or _, then letters, digits, _ . -, at most 64)`);
+    if (!isTagKey(key)) throw bad(`--param: bad key "${key}" (${TAG_KEY_RULE})`);
     if (out.has(key)) throw bad(`--param: key "${key}" given twice`);
     let value: ParamValue = raw;
     if (/^-?\d+$/.test(raw)) {

@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DeviceInfo } from '../../agent/model.js';
-import type { SystemView } from '../../agent/system-sampler.js';
+import type { DeviceInfo } from '../../core/contracts/agent-api.js';
 import { parseHostReport } from '../../core/contracts/host-report.js';
 import { agentReport, createAgentSource } from './agent-source.js';
 import { compileRoleRules } from './role-rules.js';
 import { toPullTarget } from './targets.js';
+import { fakeSystemView } from '../../../test/support/fake-device.js';
 
 const dev = (over: Partial<DeviceInfo>): DeviceInfo => ({
   name: 'dm-0', device: '/dev/mapper/vg-data', major_minor: '253:0', mountpoint: '/var/lib/mysql', fstype: 'xfs', read_only: false,
@@ -20,16 +20,7 @@ const DEVICES: DeviceInfo[] = [
   dev({ name: 'sda1', device: '/dev/sda1', mountpoint: '/', fstype: 'ext4', role: 'other', aliases: [{ mountpoint: '/srv/binlog', read_only: false }] }),
   dev({ name: 'sdb1', device: '/dev/sdb1', mountpoint: '/mnt/stale', role: 'other', size_bytes: null, used_bytes: null, avail_bytes: null, use_pct: null, error: { code: 'STATFS_TIMEOUT', message: 'statfs took longer than 1000 ms' } }),
 ];
-const SYSTEM: SystemView = {
-  interval_seconds: 10,
-  cpu: { user_pct: 30, system_pct: 10, iowait_pct: 5, steal_pct: 0, idle_pct: 50, nice_pct: 1, irq_pct: 2, softirq_pct: 2, cpus: 4 },
-  load: { load1: 1, load5: 2, load15: 3 },
-  memory: { total_bytes: 8e9, available_bytes: 2e9, used_bytes: 6e9, used_pct: 75, free_bytes: 1e9, buffers_bytes: 0, cached_bytes: 0 },
-  swap: { total_bytes: 0, free_bytes: 0, used_bytes: 0, used_pct: 0 },
-  disks: [{ device: 'sda', reads_per_s: 1, writes_per_s: 2, read_bytes_per_s: 3, write_bytes_per_s: 4, await_ms: 5, util_pct: 100.4, in_flight: 0 }],
-  uptime_seconds: 1234.5,
-  boot_time_seconds: 1,
-};
+const SYSTEM = fakeSystemView();
 const base = { host: 'db-00002', tags: { env: 'prod' }, intervalSeconds: 30, sampledAtMs: Date.UTC(2026, 11, 1, 8), roles: null };
 
 test("the agent's answers become a valid report with the agent's own roles", () => {

@@ -4,57 +4,17 @@
  * checked with a lenient schema of just the fields a report needs (the agent may add fields), and
  * values the report contract would reject are clamped, as the agent's own report builder does.
  *
- * The JSON shapes are the agent's DeviceInfo (src/agent/model.ts) and SystemView
- * (src/agent/system-sampler.ts); they are restated here because roles never import each other.
+ * The JSON shapes and their schemas are the agent API contract (src/core/contracts/agent-api.ts), which
+ * the agent's server produces.
  */
-import { z } from 'zod';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { agentDevicesSchema, agentSystemSchema, type AgentDevice } from '../../core/contracts/agent-api.js';
 import { reportDevice, reportSystem } from '../../core/contracts/fit-report.js';
 import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, type HostReport, type ReportDevice, type ReportSystem } from '../../core/contracts/host-report.js';
 import type { RoleMatcher } from './role-rules.js';
 import { pullGet, PullError, type PullSource } from './source.js';
 import type { PullTarget } from './targets.js';
 
-const num = z.number();
-const nnum = z.number().nullable();
-
-/** The fields of the agent's DeviceInfo a report uses. */
-export const agentDeviceSchema = z.object({
-  name: z.string(),
-  device: z.string(),
-  mountpoint: z.string(),
-  fstype: z.string(),
-  read_only: z.boolean(),
-  aliases: z.array(z.object({ mountpoint: z.string(), read_only: z.boolean() })).default([]),
-  role: z.enum(['data', 'binlog', 'other']),
-  size_bytes: nnum,
-  used_bytes: nnum,
-  avail_bytes: nnum,
-  use_pct: nnum,
-  inodes_total: nnum,
-  inodes_used: nnum,
-  inode_use_pct: nnum,
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
-});
-
-/** The agent's GET /v1/devices answer. */
-export const agentDevicesSchema = z.object({ devices: z.array(agentDeviceSchema) });
-
-/** The fields of the agent's SystemView (GET /v1/system) a report uses. */
-export const agentSystemSchema = z.object({
-  cpu: z.object({ user_pct: num, system_pct: num, iowait_pct: num, steal_pct: num, idle_pct: num, cpus: num }),
-  load: z.object({ load1: num, load5: num, load15: num }),
-  memory: z.object({ total_bytes: num, used_pct: num }),
-  swap: z.object({ used_pct: num }),
-  disks: z.array(
-    z.object({ device: z.string(), reads_per_s: num, writes_per_s: num, read_bytes_per_s: num, write_bytes_per_s: num, await_ms: num, util_pct: num }),
-  ),
-  uptime_seconds: num,
-});
-
-/** One device of the agent's answer. */
-export type AgentDevice = z.infer<typeof agentDeviceSchema>;
-/** The agent's system view. */
-export type AgentSystem = z.infer<typeof agentSystemSchema>;
 
 /** Everything about a host that is not in the agent's answers. */
 export interface AgentReportOptions {
@@ -107,7 +67,7 @@ export interface AgentSourceOptions {
   readonly target: PullTarget;
   readonly intervalSeconds: number;
   /** Wall clock, ms (default Date.now). */
-  readonly now?: () => number;
+  readonly now?: Clock;
 }
 
 function json(text: string, what: string): unknown {
@@ -124,7 +84,7 @@ function json(text: string, what: string): unknown {
  */
 export function createAgentSource(options: AgentSourceOptions): PullSource {
   const { target } = options;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock;
   const roles = target.roleRules ? target.roles : null;
   return {
     host: target.host,

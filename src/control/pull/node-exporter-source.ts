@@ -4,6 +4,7 @@
  * because CPU and disk figures are rates: deltas of node_exporter's counters between two scrapes, the
  * way the agent's sampler diffs /proc/stat and /proc/diskstats.
  */
+import { systemClock, type Clock } from '../../core/clock.js';
 import { clampNum, clampPct, fitText, intOrNull as fitInt, shortText } from '../../core/contracts/fit-report.js';
 import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, MAX_REPORT_DISKS, type HostReport, type ReportDevice, type ReportDisk, type ReportSystem } from '../../core/contracts/host-report.js';
 import { groupByName, parsePromText, type PromSample } from '../../core/prom-text.js';
@@ -250,7 +251,7 @@ export interface NodeExporterSourceOptions {
   readonly firstGapMs?: number;
   readonly filter?: NodeExporterFilter;
   /** Wall clock, ms (default Date.now). */
-  readonly now?: () => number;
+  readonly now?: Clock;
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -270,7 +271,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 /** A pull source for one node_exporter target; keeps the previous scrape for rates. */
 export function createNodeExporterSource(options: NodeExporterSourceOptions): PullSource {
   const { target } = options;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock;
   let prev: PromScrape | null = null;
   const scrape = async (signal: AbortSignal): Promise<PromScrape> => {
     const text = await pullGet(`${target.url}/metrics`, target.token, signal, 'text/plain;version=0.0.4');

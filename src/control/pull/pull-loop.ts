@@ -5,6 +5,7 @@
  * skipped for that turn rather than scraped twice at once. Reports are checked against the wire
  * contract before they are handed on, exactly like pushed ones would be.
  */
+import { systemClock, type Clock } from '../../core/clock.js';
 import { parseHostReport, type HostReport } from '../../core/contracts/host-report.js';
 import { createAgentSource } from './agent-source.js';
 import { createNodeExporterSource } from './node-exporter-source.js';
@@ -25,7 +26,7 @@ export interface PullLoopOptions {
   /** A failed scrape (network, status, timeout, a report that fails the contract). */
   readonly onError?: (host: string, error: Error, source: PullSource['kind']) => void;
   /** Wall clock, ms (default Date.now); scrapes are scheduled on it. */
-  readonly clock?: () => number;
+  readonly clock?: Clock;
   /**
    * Spread of first scrapes: each target starts at hash(host) * jitter * interval (0..1, default 1:
    * spread over the whole interval; 0: all at once, e.g. for tests).
@@ -78,7 +79,7 @@ export function createPullLoop(options: PullLoopOptions): PullLoop {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   const intervalMs = intervalSeconds * 1000;
   const timeoutMs = Math.min(options.timeoutMs ?? 10_000, intervalMs);
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const jitter = Math.min(1, Math.max(0, options.jitter ?? 1));
   const make = options.createSource ?? ((t: PullTarget, s: number) => defaultPullSource(t, s, options.firstGapMs ?? 0));
   const entries = options.targets.map((t) => ({ target: t, source: make(t, intervalSeconds), busy: false, nextAt: 0 }));

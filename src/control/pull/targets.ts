@@ -17,7 +17,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { HOST_NAME_RE, MAX_REPORT_TAGS } from '../../core/contracts/host-report.js';
+import { hostNameSchema } from '../../core/contracts/host-report.js';
+import { tagsSchema } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
 import { compileMountPattern, compileRoleRules, type RoleMatcher, type RoleRuleSpec } from './role-rules.js';
 
@@ -52,7 +53,7 @@ const roleRuleSchema = z
 /** One entry as written in the file. */
 export const pullTargetEntrySchema = z
   .object({
-    host: z.string().regex(HOST_NAME_RE, 'host name: letters, digits, . _ -, at most 253'),
+    host: hostNameSchema,
     kind: z.enum(['agent', 'node_exporter']),
     url: z
       .string()
@@ -60,10 +61,7 @@ export const pullTargetEntrySchema = z
       .refine((u) => /^https?:$/.test(safeUrl(u)?.protocol ?? 'http:'), 'must be an http:// or https:// URL')
       .refine((u) => !safeUrl(u)?.username && !safeUrl(u)?.password, 'must not carry credentials; use token_file'),
     token_file: z.string().min(1).optional(),
-    tags: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'tag key: letter or _, then letters, digits, _ . -, at most 64'), z.string().max(256))
-      .refine((t) => Object.keys(t).length <= MAX_REPORT_TAGS, `at most ${MAX_REPORT_TAGS} tags`)
-      .optional(),
+    tags: tagsSchema.optional(),
     roles: z.array(roleRuleSchema).max(64).optional(),
   })
   .strict();

@@ -59,13 +59,6 @@ export function csvDocument(header: readonly string[], rows: Iterable<readonly (
   return lines.join('\r\n') + '\r\n';
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escape text for HTML element content and quoted attributes. */
-export function esc(s: string | number): string {
-  return String(s).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
-
 /** Pad columns of a text table to equal widths (right-aligned where `right[i]`). */
 export function alignTable(rows: readonly (readonly string[])[], right: readonly boolean[] = []): string {
   const widths: number[] = [];

@@ -4,7 +4,8 @@
  */
 import type { CapacityReport, CapacityRow, CapacityStatus, StaleHost } from './capacity.js';
 import { COLORS } from './charts.js';
-import { alignTable, count, csvDocument, days, esc, humanBytes, pct } from './format.js';
+import { escapeHtml } from '../../core/html.js';
+import { alignTable, count, csvDocument, days, humanBytes, pct } from './format.js';
 
 function silentFor(s: StaleHost): string {
   const sec = s.silentSeconds;
@@ -181,7 +182,7 @@ const TH = 'padding:4px 6px;border-bottom:2px solid #999999;text-align:left;font
 const NUM = 'text-align:right;white-space:nowrap;';
 
 function cells(values: readonly string[], style: string, numeric: readonly boolean[] = []): string {
-  return values.map((v, i) => `<td style="${style}${numeric[i] ? NUM : ''}">${esc(v)}</td>`).join('');
+  return values.map((v, i) => `<td style="${style}${numeric[i] ? NUM : ''}">${escapeHtml(v)}</td>`).join('');
 }
 
 /**
@@ -194,12 +195,12 @@ export function renderCapacityHtml(report: CapacityReport, opts: CapacityHtmlOpt
   const parts: string[] = [];
   parts.push(
     '<!DOCTYPE html>',
-    '<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>' + esc(report.summary) + '</title></head>',
+    '<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>' + escapeHtml(report.summary) + '</title></head>',
     '<body style="margin:0;padding:16px;font-family:Arial,Helvetica,sans-serif;color:#222222;background:#ffffff;">',
-    `<h1 style="font-size:18px;margin:0 0 4px 0;">${esc(report.summary)}</h1>`,
-    `<p style="font-size:12px;color:#666666;margin:0 0 16px 0;">Generated ${esc(report.generatedAt)}; trend over ${esc(report.trendWindowDays)} days.</p>`,
+    `<h1 style="font-size:18px;margin:0 0 4px 0;">${escapeHtml(report.summary)}</h1>`,
+    `<p style="font-size:12px;color:#666666;margin:0 0 16px 0;">Generated ${escapeHtml(report.generatedAt)}; trend over ${escapeHtml(report.trendWindowDays)} days.</p>`,
   );
-  parts.push(`<h2 id="stale" style="font-size:16px;margin:16px 0 6px 0;color:${rgb(COLORS.critical)};">Stale hosts (${esc(count(report.stale.length))})</h2>`);
+  parts.push(`<h2 id="stale" style="font-size:16px;margin:16px 0 6px 0;color:${rgb(COLORS.critical)};">Stale hosts (${escapeHtml(count(report.stale.length))})</h2>`);
   if (report.stale.length === 0) {
     parts.push('<p style="font-size:13px;">Every host reported in time.</p>');
   } else {
@@ -209,13 +210,13 @@ export function renderCapacityHtml(report: CapacityReport, opts: CapacityHtmlOpt
     for (const s of report.stale.slice(0, maxRows)) parts.push(`<tr data-stale="1">${cells([s.host, staleText(s), skewText(s), s.lastError ?? ''], TD)}</tr>`);
     parts.push('</table>');
     if (report.stale.length > maxRows) {
-      const file = opts.staleCsvFilename ? ` <b>${esc(opts.staleCsvFilename)}</b>` : '';
-      parts.push(`<p style="font-size:13px;">Showing ${esc(count(maxRows))} of ${esc(count(report.stale.length))} stale hosts; the CSV attachment${file} has all.</p>`);
+      const file = opts.staleCsvFilename ? ` <b>${escapeHtml(opts.staleCsvFilename)}</b>` : '';
+      parts.push(`<p style="font-size:13px;">Showing ${escapeHtml(count(maxRows))} of ${escapeHtml(count(report.stale.length))} stale hosts; the CSV attachment${file} has all.</p>`);
     }
   }
   const bad = report.rows.filter((r) => r.status !== 'ok');
   const shown = bad.slice(0, maxRows);
-  parts.push(`<h2 id="volumes" style="font-size:16px;margin:20px 0 6px 0;">Volumes needing attention (${esc(count(bad.length))})</h2>`);
+  parts.push(`<h2 id="volumes" style="font-size:16px;margin:20px 0 6px 0;">Volumes needing attention (${escapeHtml(count(bad.length))})</h2>`);
   if (shown.length === 0) {
     parts.push('<p style="font-size:13px;">No volume is at a threshold.</p>');
   } else {
@@ -228,8 +229,8 @@ export function renderCapacityHtml(report: CapacityReport, opts: CapacityHtmlOpt
     parts.push('</table>');
   }
   if (bad.length > shown.length || report.rows.length > shown.length) {
-    const file = opts.csvFilename ? ` <b>${esc(opts.csvFilename)}</b>` : '';
-    parts.push(`<p style="font-size:13px;">Showing the worst ${esc(count(shown.length))} of ${esc(count(bad.length))} volumes needing attention; the CSV attachment${file} has all ${esc(count(report.rows.length))} volumes.</p>`);
+    const file = opts.csvFilename ? ` <b>${escapeHtml(opts.csvFilename)}</b>` : '';
+    parts.push(`<p style="font-size:13px;">Showing the worst ${escapeHtml(count(shown.length))} of ${escapeHtml(count(bad.length))} volumes needing attention; the CSV attachment${file} has all ${escapeHtml(count(report.rows.length))} volumes.</p>`);
   }
   parts.push('<h2 style="font-size:16px;margin:20px 0 6px 0;">Counts</h2>');
   parts.push('<table role="presentation" cellspacing="0" cellpadding="0" style="border-collapse:collapse;">');
@@ -238,8 +239,8 @@ export function renderCapacityHtml(report: CapacityReport, opts: CapacityHtmlOpt
   parts.push('</table>');
   for (const c of opts.charts ?? []) {
     parts.push(
-      `<h3 style="font-size:14px;margin:20px 0 4px 0;">${esc(c.caption)}</h3>`,
-      `<img src="cid:${esc(c.cid)}" alt="${esc(c.alt)}" width="${c.width}" height="${c.height}" style="display:block;border:0;">`,
+      `<h3 style="font-size:14px;margin:20px 0 4px 0;">${escapeHtml(c.caption)}</h3>`,
+      `<img src="cid:${escapeHtml(c.cid)}" alt="${escapeHtml(c.alt)}" width="${c.width}" height="${c.height}" style="display:block;border:0;">`,
     );
   }
   parts.push('</body></html>');

@@ -4,7 +4,8 @@
  * performance.ts).
  */
 import type { HostPerformance, PerformanceReport } from './performance.js';
-import { alignTable, count, csvDocument, esc, humanBytes } from './format.js';
+import { escapeHtml } from '../../core/html.js';
+import { alignTable, count, csvDocument, humanBytes } from './format.js';
 
 const f1 = (n: number) => n.toFixed(1);
 
@@ -105,8 +106,8 @@ const TD = 'padding:3px 6px;border-bottom:1px solid #dddddd;font-size:13px;';
 const TH = 'padding:4px 6px;border-bottom:2px solid #999999;text-align:left;font-size:13px;background:#f4f4f4;';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], right: readonly boolean[], rowStyle: (i: number) => string = () => ''): string {
-  const head = `<tr>${header.map((h) => `<th style="${TH}">${esc(h)}</th>`).join('')}</tr>`;
-  const body = rows.map((r, i) => `<tr style="${rowStyle(i)}">${r.map((c, j) => `<td style="${TD}${right[j] ? 'text-align:right;white-space:nowrap;' : ''}">${esc(c)}</td>`).join('')}</tr>`).join('\n');
+  const head = `<tr>${header.map((h) => `<th style="${TH}">${escapeHtml(h)}</th>`).join('')}</tr>`;
+  const body = rows.map((r, i) => `<tr style="${rowStyle(i)}">${r.map((c, j) => `<td style="${TD}${right[j] ? 'text-align:right;white-space:nowrap;' : ''}">${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
   return `<table role="presentation" cellspacing="0" cellpadding="0" style="border-collapse:collapse;">\n${head}\n${body}\n</table>`;
 }
 
@@ -121,13 +122,13 @@ export interface PerformanceHtmlOptions {
 export function renderPerformanceHtml(report: PerformanceReport, opts: PerformanceHtmlOptions = {}): string {
   const maxRows = opts.maxRows ?? 200;
   const f = report.fleet;
-  const h2 = (t: string) => `<h2 style="font-size:16px;margin:20px 0 6px 0;">${esc(t)}</h2>`;
+  const h2 = (t: string) => `<h2 style="font-size:16px;margin:20px 0 6px 0;">${escapeHtml(t)}</h2>`;
   const parts = [
     '<!DOCTYPE html>',
-    `<html><head><meta charset="utf-8"><title>${esc(report.summary)}</title></head>`,
+    `<html><head><meta charset="utf-8"><title>${escapeHtml(report.summary)}</title></head>`,
     '<body style="margin:0;padding:16px;font-family:Arial,Helvetica,sans-serif;color:#222222;background:#ffffff;">',
-    `<h1 style="font-size:18px;margin:0 0 4px 0;">${esc(report.summary)}</h1>`,
-    `<p style="font-size:12px;color:#666666;margin:0 0 16px 0;">Day ${esc(report.day)} (UTC), generated ${esc(report.generatedAt)}. Hosts are ranked by pressure: the largest ratio of a p95 figure to its threshold; 1.0 or more is hot.</p>`,
+    `<h1 style="font-size:18px;margin:0 0 4px 0;">${escapeHtml(report.summary)}</h1>`,
+    `<p style="font-size:12px;color:#666666;margin:0 0 16px 0;">Day ${escapeHtml(report.day)} (UTC), generated ${escapeHtml(report.generatedAt)}. Hosts are ranked by pressure: the largest ratio of a p95 figure to its threshold; 1.0 or more is hot.</p>`,
     h2(`Silent hosts (${count(report.silentHosts.length)})`),
     report.silentHosts.length ? table(['Host'], report.silentHosts.map((h) => [h]), [false]) : '<p style="font-size:13px;">Every host sent samples.</p>',
     ...(report.hostsWithoutSystem.length
@@ -150,7 +151,7 @@ export function renderPerformanceHtml(report: PerformanceReport, opts: Performan
     table(HOST_HEADER.map((x) => x.toLowerCase()), report.hosts.slice(0, maxRows).map(hostCells), HOST_RIGHT, (i) => (report.hosts[i]?.hot ? 'background:#fde0e0;' : '')),
   ];
   if (report.hosts.length > maxRows) {
-    parts.push(`<p style="font-size:13px;">The CSV attachment${opts.csvFilename ? ` <b>${esc(opts.csvFilename)}</b>` : ''} has all ${esc(count(report.hosts.length))} hosts.</p>`);
+    parts.push(`<p style="font-size:13px;">The CSV attachment${opts.csvFilename ? ` <b>${escapeHtml(opts.csvFilename)}</b>` : ''} has all ${escapeHtml(count(report.hosts.length))} hosts.</p>`);
   }
   const top = Math.min(maxRows, 50);
   parts.push(

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReportSchedule, validateCron } from './schedule.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 function memLog() {
   const lines: { level: string; obj: object; msg: string }[] = [];
@@ -51,7 +52,7 @@ test('schedule: runs never overlap, failures are counted and logged, stop drains
     },
   });
   // Wait (bounded) for a tick that finds the first run still going; timers may lag on a loaded machine.
-  for (let i = 0; i < 200 && s.stats().skipped < 1; i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor('a tick skipped', () => s.stats().skipped >= 1, 10_000, 50);
   assert.equal(calls, 1, 'second tick must not start while the first runs');
   assert.ok(s.stats().skipped >= 1);
   assert.ok(lines.some((l) => l.level === 'warn' && /skipped/.test(l.msg)));

@@ -4,20 +4,16 @@
  * pre-signed release, operator steps, publish refusals, and a restart that resumes where it stood.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ENVELOPE_FORMAT, generateSigningKeyPair, keyId, MANIFEST_FILE, packArchive, signRelease, type SignedRelease } from '../../core/contracts/bundle.js';
-import type { Database } from '../../core/db/database.js';
-import { openPglite } from '../../core/db/pglite.js';
 import { isVigiaError } from '../../core/errors.js';
 import { silentLogger } from '../../core/log.js';
 import { createAgentChannel } from '../agent-channel.js';
 import { createBundleService, type PublishBody } from '../bundles/bundle-service.js';
 import { FleetStore } from '../store/fleet-store.js';
-import { SqlControlStore } from '../store/sql-store.js';
+import type { SqlControlStore } from '../store/sql-store.js';
 import { createRolloutService, type RolloutService } from './rollout-service.js';
-
-let shared: Database | undefined;
-after(() => shared?.close());
+import { freshPgliteStore } from '../../../test/support/pglite.js';
 
 const keys = generateSigningKeyPair();
 const otherKeys = generateSigningKeyPair();
@@ -50,12 +46,7 @@ interface World {
 }
 
 async function world(n: number): Promise<World> {
-  shared ??= await openPglite('memory://');
-  const db = shared;
-  await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
-  const handle: Database = { kind: db.kind, query: (t, p) => db.query(t, p), exec: (t) => db.exec(t), transaction: (fn) => db.transaction(fn), close: async () => {} };
-  const store = new SqlControlStore(handle);
-  await store.migrate();
+  const { store, handle } = await freshPgliteStore();
   const hosts = [];
   for (let i = 0; i < n; i++) hosts.push((await store.enrollHost(`h${String(i).padStart(3, '0')}`, `tok${i}`)).host);
   const fleet = new FleetStore(handle);

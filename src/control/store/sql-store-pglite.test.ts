@@ -1,27 +1,16 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isVigiaError } from '../../core/errors.js';
-import type { Database } from '../../core/db/database.js';
-import { openPglite } from '../../core/db/pglite.js';
 import { tempDir } from '../../../test/support/tmp.js';
-import { SqlControlStore, openControlStore } from './sql-store.js';
+import { openControlStore } from './sql-store.js';
 import { measureIngest, runStoreContract, testReport } from './store-contract.js';
-
-// PGlite takes seconds to start; the contract tests share one in-memory instance and each starts
-// from an empty schema instead (the store's close is a no-op on the shared handle).
-let shared: Database | undefined;
-after(() => shared?.close());
+import { freshPgliteStore } from '../../../test/support/pglite.js';
 
 runStoreContract('pglite (in memory)', async () => {
-  shared ??= await openPglite('memory://');
-  const db = shared;
-  await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
-  const handle: Database = { kind: db.kind, query: (t, p) => db.query(t, p), exec: (t) => db.exec(t), transaction: (fn) => db.transaction(fn), close: async () => {} };
-  const store = new SqlControlStore(handle);
-  await store.migrate();
-  return { store, cleanup: () => store.close(), exec: (sql) => db.exec(sql) };
+  const { store, exec } = await freshPgliteStore();
+  return { store, cleanup: () => store.close(), exec };
 });
 
 test('pglite on disk: data survives reopen; a second open is refused while the first holds the lock', async () => {

@@ -17,6 +17,7 @@ import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from '
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { VigiaError } from '../errors.js';
+import { tagKeySchema, tagValueSchema } from './tags.js';
 
 /** The manifest's file name inside a bundle directory. */
 export const MANIFEST_FILE = 'vigia-checks.yaml';
@@ -35,8 +36,6 @@ export const MAX_CHECK_OUTPUT_BYTES = 4096;
 
 /** Check and bundle names: what appears in reports, metrics labels and file names. */
 export const CHECK_NAME_RE = /^[a-z][a-z0-9_.-]{0,63}$/;
-/** Tag keys and values a check's `where` may name (same alphabet as host tags). */
-const TAG_KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 /** A file path inside a bundle: relative, `/`-separated, no `.`/`..` segments, printable. */
 export const BUNDLE_PATH_RE = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]{0,254}$/;
 
@@ -71,7 +70,7 @@ export const checkSpecSchema = z
     /** Values for `{name}` placeholders in args (e.g. warning: "80", critical: "90"). */
     thresholds: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/), z.union([z.string().max(256), z.number().finite()]).transform(String)).default({}),
     /** Host tags that must all match for a host to run this check; omitted: every host. */
-    where: z.record(z.string().regex(TAG_KEY_RE), z.string().max(256)).default({}),
+    where: z.record(tagKeySchema, tagValueSchema).default({}),
     /** Extra environment variables (the rest of the environment is clean, PATH fixed). */
     env: z
       .record(z.string().regex(/^[A-Z_][A-Z0-9_]{0,63}$/).refine((k) => k !== 'PATH' && k !== 'VIGIA_CHECK_NAME', 'PATH and VIGIA_CHECK_NAME are set by the agent'), z.string().max(1024))

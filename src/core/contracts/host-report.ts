@@ -5,6 +5,7 @@
  * contract, so a field is added as optional first and never changes meaning.
  */
 import { z } from 'zod';
+import { tagsSchema } from './tags.js';
 
 /** Version of the report format this build writes and reads. */
 export const HOST_REPORT_VERSION = 1;
@@ -14,11 +15,13 @@ export const MAX_REPORT_BYTES = 256 * 1024;
 /** Most devices (mounted filesystems) and disks (block devices) one report may list. */
 export const MAX_REPORT_DEVICES = 256;
 export const MAX_REPORT_DISKS = 256;
-/** Most tags per host; keys and values are short printable strings. */
-export const MAX_REPORT_TAGS = 32;
 
 /** Host names: DNS-like, 1-253 chars of letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
 export const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+/** The host name rule in words, for messages that name what is wrong. */
+export const HOST_NAME_RULE = 'letters, digits, . _ -, at most 253, starting with a letter or digit';
+/** One host name (HOST_NAME_RE): in reports, enrolment, pull targets. */
+export const hostNameSchema = z.string().regex(HOST_NAME_RE, `host name: ${HOST_NAME_RULE}`);
 
 const pct = z.number().finite().min(0).max(100);
 const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -114,21 +117,13 @@ export const reportChecksSchema = z
 export const hostReportSchema = z
   .object({
     v: z.literal(HOST_REPORT_VERSION),
-    host: z.string().regex(HOST_NAME_RE, 'host name: letters, digits, . _ -, at most 253'),
+    host: hostNameSchema,
     /** ISO 8601 UTC with milliseconds, e.g. 2026-12-01T07:00:00.000Z (host clock). */
     sampled_at: z.string().datetime({ offset: false, precision: 3 }),
     /** The agent's report interval, seconds; the control plane calls a host stale after N of them. */
     interval_seconds: z.number().int().min(1).max(86_400),
     agent: z.object({ version: text(1, 64) }).strict(),
-    tags: z
-      .record(
-        z
-          .string()
-          .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'tag key: letter or _, then letters, digits, _ . -, at most 64')
-          .refine((k) => k !== '__proto__' && k !== 'constructor' && k !== 'prototype', 'reserved tag key'),
-        text(0, 256),
-      )
-      .refine((t) => Object.keys(t).length <= MAX_REPORT_TAGS, `at most ${MAX_REPORT_TAGS} tags`),
+    tags: tagsSchema,
     /** Null when the producer cannot tell (e.g. a node_exporter without the cpu collector). */
     system: reportSystemSchema.nullable(),
     devices: z.array(reportDeviceSchema).max(MAX_REPORT_DEVICES),

@@ -4,9 +4,9 @@
  * the target). No script, no external asset: it can be mailed or attached to a review. Pure.
  */
 import type { SloReport, ReportEntry } from './build-report.js';
+import { escapeHtml } from '../../core/html.js';
 import { reportBlocks } from './render-text.js';
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const W = 640;
 const H = 180;
 const PAD = { l: 44, r: 10, t: 14, b: 26 };
@@ -26,7 +26,7 @@ export function budgetChart(e: ReportEntry): string {
 <title>Error budget remaining: ${(last * 100).toFixed(0)} % at the end</title>
 ${ticks.map((t) => `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="${t === 0 ? 'zero' : 'grid'}"/><text x="${PAD.l - 4}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${(t * 100).toFixed(0)}%</text>`).join('\n')}
 <path d="${path}" class="${last < 0 ? 'line bad' : 'line'}"/>
-<text x="${PAD.l}" y="${H - 6}">${esc(e.monthly[0]?.month ?? '')}</text><text x="${W - PAD.r}" y="${H - 6}" text-anchor="end">${esc(e.monthly[e.monthly.length - 1]?.month ?? '')}</text>
+<text x="${PAD.l}" y="${H - 6}">${escapeHtml(e.monthly[0]?.month ?? '')}</text><text x="${W - PAD.r}" y="${H - 6}" text-anchor="end">${escapeHtml(e.monthly[e.monthly.length - 1]?.month ?? '')}</text>
 </svg>`;
 }
 
@@ -53,16 +53,16 @@ export function monthlyChart(e: ReportEntry): string {
       if (v === null || v === undefined) return '';
       const top = Math.min(y(v), H - PAD.b);
       const cls = m.met === false ? 'bar bad' : 'bar';
-      return `<rect x="${(PAD.l + i * bw + 2).toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(0, bw - 4).toFixed(1)}" height="${Math.max(0, H - PAD.b - top).toFixed(1)}" class="${cls}"><title>${esc(m.month)}: ${esc(fmt(v))}</title></rect><text x="${(PAD.l + i * bw + bw / 2).toFixed(1)}" y="${H - 8}" text-anchor="middle">${esc(m.month.slice(5))}</text>`;
+      return `<rect x="${(PAD.l + i * bw + 2).toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(0, bw - 4).toFixed(1)}" height="${Math.max(0, H - PAD.b - top).toFixed(1)}" class="${cls}"><title>${escapeHtml(m.month)}: ${escapeHtml(fmt(v))}</title></rect><text x="${(PAD.l + i * bw + bw / 2).toFixed(1)}" y="${H - 8}" text-anchor="middle">${escapeHtml(m.month.slice(5))}</text>`;
     })
     .join('\n');
   const ty = y(line);
   const what = byStat ? `monthly ${e.statistic} against the threshold` : 'monthly compliance against the target';
   return `<svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${what}">
-<title>${esc(what[0]!.toUpperCase() + what.slice(1))}: ${esc(fmt(line))}</title>
-<text x="${PAD.l - 4}" y="${(y(hi) + 4).toFixed(1)}" text-anchor="end">${esc(fmt(hi))}</text><text x="${PAD.l - 4}" y="${(H - PAD.b).toFixed(1)}" text-anchor="end">${esc(fmt(lo))}</text>
+<title>${escapeHtml(what[0]!.toUpperCase() + what.slice(1))}: ${escapeHtml(fmt(line))}</title>
+<text x="${PAD.l - 4}" y="${(y(hi) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(fmt(hi))}</text><text x="${PAD.l - 4}" y="${(H - PAD.b).toFixed(1)}" text-anchor="end">${escapeHtml(fmt(lo))}</text>
 ${bars}
-<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" class="target"/><text x="${W - PAD.r}" y="${(ty - 3).toFixed(1)}" text-anchor="end">${byStat ? 'threshold' : 'target'} ${esc(fmt(line))}</text>
+<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" class="target"/><text x="${W - PAD.r}" y="${(ty - 3).toFixed(1)}" text-anchor="end">${byStat ? 'threshold' : 'target'} ${escapeHtml(fmt(line))}</text>
 </svg>`;
 }
 
@@ -76,18 +76,18 @@ td.bad{color:#b00020;font-weight:600}td.ok{color:#1b7f3b}.charts{display:flex;fl
 export function renderHtml(r: SloReport): string {
   const body: string[] = [];
   for (const b of reportBlocks(r)) {
-    if (b.kind === 'heading') body.push(`<h${b.level}>${esc(b.text)}</h${b.level}>`);
-    else if (b.kind === 'para') body.push(`<p>${esc(b.text)}</p>`);
-    else if (b.kind === 'list') body.push(`<ul>${b.items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>`);
+    if (b.kind === 'heading') body.push(`<h${b.level}>${escapeHtml(b.text)}</h${b.level}>`);
+    else if (b.kind === 'para') body.push(`<p>${escapeHtml(b.text)}</p>`);
+    else if (b.kind === 'list') body.push(`<ul>${b.items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`);
     else if (b.kind === 'charts') body.push(`<div class="charts">${budgetChart(b.entry)}${monthlyChart(b.entry)}</div>`);
     else {
       const align = b.align ?? [];
       const cell = (c: string, i: number): string => {
         const cls = [align[i] === 'r' ? 'r' : '', c === 'NOT MET' ? 'bad' : c === 'met' ? 'ok' : ''].filter(Boolean).join(' ');
-        return `<td${cls ? ` class="${cls}"` : ''}>${esc(c)}</td>`;
+        return `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(c)}</td>`;
       };
-      body.push(`<table><thead><tr>${b.head.map((h, i) => `<th${align[i] === 'r' ? ' class="r"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${b.rows.map((row) => `<tr>${row.map(cell).join('')}</tr>`).join('')}</tbody></table>`);
+      body.push(`<table><thead><tr>${b.head.map((h, i) => `<th${align[i] === 'r' ? ' class="r"' : ''}>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${b.rows.map((row) => `<tr>${row.map(cell).join('')}</tr>`).join('')}</tbody></table>`);
     }
   }
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}: ${esc(r.period.label)}</title><style>${STYLE}</style></head>\n<body>\n${body.join('\n')}\n<p><small>Generated by vigia slo report on ${esc(new Date(r.generatedAt).toISOString())}.</small></p>\n</body></html>\n`;
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(r.title)}: ${escapeHtml(r.period.label)}</title><style>${STYLE}</style></head>\n<body>\n${body.join('\n')}\n<p><small>Generated by vigia slo report on ${escapeHtml(new Date(r.generatedAt).toISOString())}.</small></p>\n</body></html>\n`;
 }
