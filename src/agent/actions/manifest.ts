@@ -12,6 +12,7 @@
  *   an option of the executable, and only as a whole element (no substring interpolation).
  */
 import { z } from 'zod';
+import { ACTION_NAME_RE, PARAM_NAME_RE } from '../../core/contracts/agent-poll.js';
 import { VigiaError } from '../../core/errors.js';
 
 /** Largest output cap a manifest may ask for, per stream. */
@@ -21,10 +22,6 @@ export const MAX_TIMEOUT_MS = 10 * 60 * 1000;
 /** Longest string parameter a manifest may declare. */
 export const MAX_STRING_LENGTH = 256;
 
-/** Action names: lowercase, starting with a letter, as in URLs `/v1/actions/<name>`. */
-export const ACTION_NAME_RE = /^[a-z][a-z0-9-]{0,62}$/;
-/** Parameter names. */
-export const PARAM_NAME_RE = /^[a-z][a-z0-9_]{0,31}$/;
 /** An argv element that is a parameter placeholder, e.g. `{days}`. */
 export const PARAM_PLACEHOLDER_RE = /^\{([a-z][a-z0-9_]{0,31})\}$/;
 

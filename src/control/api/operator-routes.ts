@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { hashToken, newToken } from '../../core/auth.js';
-import { HOST_NAME_RE } from '../../core/contracts/host-report.js';
+import { HOST_NAME_RE, hostNameSchema } from '../../core/contracts/host-report.js';
+import { tagsSchema } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
 import { readJsonBody, send, validateQuery } from '../../core/http.js';
 import { SENT, type Authenticate, type Mount, type Route } from '../../core/http-pipeline.js';
@@ -28,8 +29,7 @@ const performanceQuery = z
   .strict();
 const resultsQuery = z.object({ after: z.coerce.number().int().min(0).max(1e9).default(0), wait: z.coerce.number().int().min(0).max(30).default(0) }).strict();
 const auditQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(100) }).strict();
-const tagsSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/), z.string().max(256).refine((v) => !v.includes('\u0000'), 'must not contain NUL')).refine((t) => Object.keys(t).length <= 32, 'at most 32 tags');
-const enrollHost = z.object({ host: z.string().regex(HOST_NAME_RE, 'host name: letters, digits, . _ -, at most 253'), tags: tagsSchema.optional() }).strict();
+const enrollHost = z.object({ host: hostNameSchema, tags: tagsSchema.optional() }).strict();
 const bulkEnroll = z
   .object({ hosts: z.array(enrollHost).min(1).max(MAX_BULK_ENROLL_HOSTS) })
   .strict()

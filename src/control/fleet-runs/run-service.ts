@@ -13,7 +13,8 @@
  * rows and the views of stored runs are pure functions in run-state.ts; dispatch is engine.ts.
  */
 import { z } from 'zod';
-import type { AgentTask, TaskResult } from '../../core/contracts/agent-poll.js';
+import { ACTION_NAME_RE, actionParamValueSchema, PARAM_NAME_RE, type AgentTask, type TaskResult } from '../../core/contracts/agent-poll.js';
+import { tagKeySchema, tagValueSchema } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { AgentChannel } from '../agent-channel.js';
@@ -29,9 +30,9 @@ export type { RunResultLine, RunView } from './run-state.js';
 /** POST /v1/runs body. */
 export const startRunSchema = z
   .object({
-    action: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'an action name: lower-case letters, digits, _ -'),
-    params: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/), z.union([z.string().max(4096), z.number().finite(), z.boolean()])).default({}),
-    where: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/), z.string().min(1).max(256)).default({}),
+    action: z.string().regex(ACTION_NAME_RE, 'an action name: a lower-case letter, then lower-case letters, digits, -'),
+    params: z.record(z.string().regex(PARAM_NAME_RE, 'a parameter name: a lower-case letter, then lower-case letters, digits, _'), actionParamValueSchema).default({}),
+    where: z.record(tagKeySchema, tagValueSchema.pipe(z.string().min(1, 'a selected tag value must not be empty'))).default({}),
     all: z.boolean().default(false),
     concurrency: z.string().max(16).default('10'),
     max_errors: z.string().max(16).default('0'),

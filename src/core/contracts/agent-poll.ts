@@ -29,13 +29,23 @@ export const pollQuerySchema = z
   })
   .strict();
 
+/**
+ * Action names, as in the agent's URLs `/v1/actions/<name>` and manifests: lowercase, starting with a
+ * letter. The agent's allow-list, a fleet run's request and the task it hands each host all use it.
+ */
+export const ACTION_NAME_RE = /^[a-z][a-z0-9-]{0,62}$/;
+/** Action parameter names (manifests, `vigia run --param`, a task's params). */
+export const PARAM_NAME_RE = /^[a-z][a-z0-9_]{0,31}$/;
+/** An action parameter's value on the wire. */
+export const actionParamValueSchema = z.union([z.string().max(4096), z.number().finite(), z.boolean()]);
+
 /** One fleet-run task for one host: run allow-listed action `action` with `params`. */
 export const agentTaskSchema = z
   .object({
     id: z.string().regex(/^[0-9]{1,12}-[0-9]{1,12}$/),
     run_id: z.number().int().min(1),
-    action: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/),
-    params: z.record(z.union([z.string().max(4096), z.number().finite(), z.boolean()])),
+    action: z.string().regex(ACTION_NAME_RE),
+    params: z.record(z.string().regex(PARAM_NAME_RE), actionParamValueSchema),
     timeout_ms: z.number().int().min(1000).max(3_600_000),
   })
   .strict();
