@@ -30,6 +30,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { backoffDelay, parseRetryAfter } from '../../core/backoff.js';
 import { ERROR_CATALOG } from '../../core/errors.js';
 import { MAX_REPORT_BYTES, parseHostReport, type HostReport } from '../../core/contracts/host-report.js';
 import type { Logger } from '../../core/log.js';
@@ -107,20 +108,8 @@ export function classifyResponse(status: number, retryAfter: string | undefined,
   return { kind: 'drop', status, cause };
 }
 
-/** Retry-After as ms from now: delta-seconds or an HTTP date; null when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, nowMs: number): number | null {
-  if (!value) return null;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
-}
-
-/** Full-jitter exponential backoff (pure): random in [0, min(cap, base * 2^(failures-1))]. */
-export function backoffDelay(failures: number, baseMs: number, capMs: number, random: number): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
-  return random * ceiling;
-}
+/** Retry-After and backoff, shared by every client (re-exported: the reporter's tests and callers use them). */
+export { backoffDelay, parseRetryAfter };
 
 /** Most reports a v2 batch from a host token may hold (report protocol v2). */
 export const V2_HOST_BATCH_MAX = 100;

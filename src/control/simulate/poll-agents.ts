@@ -32,6 +32,8 @@ import http from 'node:http';
 import { pollResponseSchema, type AgentTask } from '../../core/contracts/agent-poll.js';
 import { createPublicKey } from 'node:crypto';
 import { ENVELOPE_FORMAT, keyId, MANIFEST_FILE, packArchive, signRelease, verifyRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
+import { parseRetryAfter } from '../../core/backoff.js';
+import { enrollHosts } from './enroll.js';
 import { createFleetModel, type FleetModel } from './fleet-model.js';
 import type { LatencySummary } from './simulator.js';
 
@@ -47,7 +49,7 @@ export interface PollAgentsOptions {
   /** Host name prefix (default `sim`): names are `<prefix>-00001` ... */
   readonly prefix?: string;
   readonly seed?: number;
-  /** Enrolments in flight at once (default 64). */
+  /** Enrolments in flight at once when the server takes one host per request (default 64; bulk: 4 requests of 1000). */
   readonly enrollConcurrency?: number;
   /** After installing, send one host report with check results (default true; the rollout gate needs it). */
   readonly reportChecks?: boolean;
@@ -168,38 +170,22 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
       req.end(payload);
     });
 
-  // Enrolment.
+  // Enrolment: bulk, with retries on 429/503 (enroll.ts).
   const hosts: HostState[] = [];
-  const enrollErrors: Record<string, number> = {};
-  let next = 0;
-  const enrollOne = async (i: number): Promise<void> => {
-    const name = model.hostName(i);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      let key: string;
-      try {
-        const a = await request('POST', '/v1/hosts/enroll', o.adminToken, { host: name, tags: model.profile(i).tags });
-        if (a.status === 200) {
-          const token = (JSON.parse(a.body.toString('utf8')) as { token?: unknown }).token;
-          if (typeof token === 'string' && token) {
-            hosts.push({ index: i, name, token, release: 0, sha256: '', etag: '' });
-            return;
-          }
-          key = 'bad_answer';
-        } else key = String(a.status);
-      } catch {
-        key = 'network';
-      }
-      if (key !== '429' && key !== '503') {
-        enrollErrors[key] = (enrollErrors[key] ?? 0) + 1;
-        return;
-      }
-      await sleep(500 * (attempt + 1));
-    }
-    enrollErrors.retries_exhausted = (enrollErrors.retries_exhausted ?? 0) + 1;
-  };
-  await Promise.all(Array.from({ length: Math.min(o.enrollConcurrency ?? 64, o.hosts) }, async () => {
-    while (next < o.hosts) await enrollOne(next++);
-  }));
+  const enrolment = await enrollHosts({
+    post: async (path, payload) => {
+      const a = await request('POST', path, o.adminToken, payload);
+      const ra = a.headers['retry-after'];
+      return { status: a.status, body: a.body.toString('utf8'), retryAfterMs: parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now()) };
+    },
+    hosts: Array.from({ length: o.hosts }, (_, i) => ({ host: model.hostName(i), tags: model.profile(i).tags })),
+    singleConcurrency: o.enrollConcurrency ?? 64,
+    random,
+  });
+  const enrollErrors = enrolment.errors;
+  enrolment.tokens.forEach((token, i) => {
+    if (token !== undefined) hosts.push({ index: i, name: model.hostName(i), token, release: 0, sha256: '', etag: '' });
+  });
   hosts.sort((a, b) => a.index - b.index);
 
   // Statistics.
@@ -474,8 +460,4 @@ export async function publishSimBundle(url: string, adminToken: string, privateK
 
 function newCounters(): Omit<PollStats, 'atOnce' | 'heldOvershoot' | 'parked'> {
   return { polls: 0, status200: 0, status304: 0, early304: 0, errors: {}, downloads: 0, downloadBytes: 0, installed: 0, refused: 0, reports: 0, tasksAnswered: 0 };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,0 +1,162 @@
+/**
+ * Enrolling many hosts through a control plane's admin API, as `vigia simulate` and the simulated poll
+ * fleet do: the bulk form of `POST /v1/hosts/enroll` (`{"hosts":[...]}`, up to 1000 a request), falling
+ * back to one request per host when the server is older and answers the bulk form with 400. Every
+ * request that gets 429 or 503 is tried again after the server's Retry-After (with jitter) or a
+ * full-jitter backoff, a bounded number of times: the operator rate limit must slow a big enrolment
+ * down, not leave hosts out of it.
+ */
+import { retryDelay } from '../../core/backoff.js';
+
+/** Most hosts in one bulk enrolment request (the server's bound). */
+export const ENROLL_BULK_MAX = 1000;
+
+/** A server answer as the enrolment needs it. */
+export interface EnrollAnswer {
+  readonly status: number;
+  readonly body: string;
+  /** Retry-After in ms when the server sent one, else null. */
+  readonly retryAfterMs: number | null;
+}
+
+/** Options of enrollHosts. */
+export interface EnrollHostsOptions {
+  /** One JSON POST to a path of the control plane with the admin token; rejects on network failures. */
+  readonly post: (path: string, payload: unknown) => Promise<EnrollAnswer>;
+  readonly hosts: readonly { readonly host: string; readonly tags?: Readonly<Record<string, string>> }[];
+  /** Requests in flight at once (default 4 for bulk, `singleConcurrency` after a fallback). */
+  readonly concurrency?: number;
+  /** Requests in flight at once when enrolling one host per request (default 64). */
+  readonly singleConcurrency?: number;
+  /** Hosts per bulk request (1..1000, default 1000). */
+  readonly bulkSize?: number;
+  /** Tries per request at most, the first included (default 8). */
+  readonly maxTries?: number;
+  /** Backoff base and cap, ms (defaults 250, 30000). */
+  readonly backoffBaseMs?: number;
+  readonly backoffCapMs?: number;
+  readonly random?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Stop taking new work once true (hosts not tried yet are counted under `aborted`). */
+  readonly aborted?: () => boolean;
+  /** Called as hosts are done (enrolled or failed), with how many so far. */
+  readonly onDone?: (done: number) => void;
+}
+
+/** What became of the enrolment. */
+export interface EnrollHostsResult {
+  /** Token per host, by index into `hosts`; undefined where it failed. */
+  readonly tokens: (string | undefined)[];
+  /** Failed hosts by cause: HTTP status (`"403"`), `network`, `bad_answer`, `retries_exhausted`, `aborted`. */
+  readonly errors: Record<string, number>;
+  /** Requests tried again after a 429 or 503. */
+  readonly retried: number;
+  /** The server took the bulk form (false: it is older, hosts went one per request). */
+  readonly bulk: boolean;
+}
+
+/** Enrol every host; never throws for server answers or network failures (they are counted). */
+export async function enrollHosts(o: EnrollHostsOptions): Promise<EnrollHostsResult> {
+  const random = o.random ?? Math.random;
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const aborted = o.aborted ?? (() => false);
+  const maxTries = o.maxTries ?? 8;
+  const bulkSize = Math.max(1, Math.min(ENROLL_BULK_MAX, o.bulkSize ?? ENROLL_BULK_MAX));
+  const tokens: (string | undefined)[] = new Array(o.hosts.length).fill(undefined);
+  const errors: Record<string, number> = {};
+  let retried = 0;
+  let done = 0;
+  const fail = (key: string, n: number): void => {
+    errors[key] = (errors[key] ?? 0) + n;
+    done += n;
+    o.onDone?.(done);
+  };
+
+  /** POST with retries on 429/503; the final answer, or the failure key. */
+  const call = async (path: string, payload: unknown): Promise<EnrollAnswer | string> => {
+    for (let attempt = 1; ; attempt++) {
+      let a: EnrollAnswer;
+      try {
+        a = await o.post(path, payload);
+      } catch {
+        return 'network';
+      }
+      if (a.status !== 429 && a.status !== 503) return a;
+      if (attempt >= maxTries) return 'retries_exhausted';
+      if (aborted()) return String(a.status);
+      retried++;
+      await sleep(retryDelay(attempt, a.retryAfterMs, random(), o.backoffBaseMs ?? 250, o.backoffCapMs ?? 30_000));
+    }
+  };
+
+  const pool = async (n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> => {
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(limit, n) }, async () => {
+      while (next < n) await fn(next++);
+    }));
+  };
+
+  // Bulk, chunk by chunk; the first chunk alone tells whether the server knows the bulk form.
+  let bulk = true;
+  const chunks: number[][] = [];
+  for (let i = 0; i < o.hosts.length; i += bulkSize) chunks.push(Array.from({ length: Math.min(bulkSize, o.hosts.length - i) }, (_, k) => i + k));
+  const single: number[] = [];
+  const sendChunk = async (idx: number[]): Promise<void> => {
+    if (aborted()) return fail('aborted', idx.length);
+    const a = await call('/v1/hosts/enroll', { hosts: idx.map((i) => o.hosts[i]!) });
+    if (typeof a === 'string') return fail(a, idx.length);
+    if (a.status === 400 && bulk && chunks.length > 0 && idx === chunks[0]) {
+      // An older control plane: its enrolment takes one host per request.
+      bulk = false;
+      single.push(...idx);
+      return;
+    }
+    if (a.status !== 200) return fail(String(a.status), idx.length);
+    const got = readBulk(a.body, idx.map((i) => o.hosts[i]!.host));
+    if (!got) return fail('bad_answer', idx.length);
+    idx.forEach((i, k) => (tokens[i] = got[k]));
+    done += idx.length;
+    o.onDone?.(done);
+  };
+  if (chunks.length > 0) await sendChunk(chunks[0]!);
+  if (bulk) await pool(chunks.length - 1, o.concurrency ?? 4, (c) => sendChunk(chunks[c + 1]!));
+  else for (const c of chunks.slice(1)) single.push(...c);
+
+  await pool(single.length, o.singleConcurrency ?? 64, async (k) => {
+    const i = single[k]!;
+    const h = o.hosts[i]!;
+    if (aborted()) return fail('aborted', 1);
+    const a = await call('/v1/hosts/enroll', h.tags === undefined ? { host: h.host } : { host: h.host, tags: h.tags });
+    if (typeof a === 'string') return fail(a, 1);
+    if (a.status !== 200) return fail(String(a.status), 1);
+    let token: unknown;
+    try {
+      token = (JSON.parse(a.body) as { token?: unknown }).token;
+    } catch {
+      /* counted below */
+    }
+    if (typeof token !== 'string' || token === '') return fail('bad_answer', 1);
+    tokens[i] = token;
+    done++;
+    o.onDone?.(done);
+  });
+  return { tokens, errors, retried, bulk };
+}
+
+/** The tokens of a bulk answer in the order of `names`, or null when the answer does not hold one per host. */
+export function readBulk(body: string, names: readonly string[]): string[] | null {
+  let hosts: unknown;
+  try {
+    hosts = (JSON.parse(body) as { hosts?: unknown }).hosts;
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(hosts) || hosts.length !== names.length) return null;
+  const byName = new Map<string, string>();
+  for (const h of hosts as { host?: unknown; token?: unknown }[]) {
+    if (typeof h?.host !== 'string' || typeof h.token !== 'string' || h.token === '') return null;
+    byName.set(h.host, h.token);
+  }
+  const out = names.map((n) => byName.get(n));
+  return out.every((t): t is string => t !== undefined) ? out : null;
+}
