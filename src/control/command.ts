@@ -9,6 +9,7 @@ import { hashToken, newToken } from '../core/auth.js';
 import { HOST_NAME_RE } from '../core/contracts/host-report.js';
 import { VigiaError } from '../core/errors.js';
 import { callServer, serverTarget } from './client.js';
+import { parseTagFlags } from './enroll-file.js';
 import { DEFAULT_DATA_DIR, DEFAULT_SERVER_LISTEN, parseControlConfig, parseStoreLocation } from './config.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -42,16 +43,6 @@ function refuseParentStoreOptions(cmd: Command): void {
   }
 }
 
-
-function parseTags(list: readonly string[]): Record<string, string> {
-  const tags: Record<string, string> = {};
-  for (const t of list) {
-    const m = /^([A-Za-z_][A-Za-z0-9_.-]{0,63})=(.{0,256})$/.exec(t);
-    if (!m) throw new VigiaError('VIGIA_ERR_CONFIG', `--tag "${t.slice(0, 80)}" is not KEY=VALUE (key: a letter or _, then letters, digits, _ . -)`);
-    tags[m[1]!] = m[2]!;
-  }
-  return tags;
-}
 
 /** Attach `vigia server` and its operator subcommands to the program. */
 export function register(program: Command): void {
@@ -110,17 +101,51 @@ export function register(program: Command): void {
   addStoreOptions(
     server
       .command('enroll')
-      .description('enrol a host (or rotate its token): prints the host token once; only its hash is stored')
-      .requiredOption('--host <name>', 'host name, as the agent reports it (--host-name, default its hostname)')
+      .description('enrol a host, or every host of a file (or rotate their tokens): prints each token once; only its hash is stored')
+      .addOption(new Option('--host <name>', 'host name, as the agent reports it (--host-name, default its hostname)'))
       .addOption(new Option('--tag <key=value>', 'operator tag, repeatable (e.g. --tag dc=mad1 --tag tier=db)').argParser(collect))
-      .addOption(new Option('--write-token-file <path>', 'write the token to this file (mode 0600) instead of stdout')),
+      .addOption(new Option('--write-token-file <path>', 'write the token to this file (mode 0600) instead of stdout'))
+      .addOption(new Option('--from <file>', 'enrol every host listed in FILE (one per line: NAME [KEY=VALUE ...]; see below) instead of --host'))
+      .addOption(new Option('--write-token-dir <dir>', 'with --from: write each token to DIR/<host>.token (mode 0600; DIR is created 0700) instead of stdout')),
+  ).addHelpText(
+    'after',
+    `
+--from FILE lists one host per line: NAME [KEY=VALUE ...], separated by blanks; # starts a comment.
+A line without tags rotates that host's token and keeps its tags (as --host without --tag). The whole
+file is checked first: one bad line (a bad name or tag, a host listed twice) enrols nobody and names
+the line. With --server the hosts go 1000 a request (POST /v1/hosts/enroll, scope admin; one a request
+to a server older than bulk enrolment); 429 and 503 answers are retried after Retry-After.
+
+Tokens: with --write-token-dir DIR each goes to DIR/<host>.token (mode 0600; DIR is created 0700, an
+existing DIR must not be readable by group or others) and none is printed; without it each is printed
+once on stdout as "HOST TOKEN". Hosts enrolled before a failure keep their new tokens, which are still
+written or printed.
+
+  # hosts.txt
+  db-0001 dc=mad1 tier=db
+  db-0002 dc=mad1 tier=db
+  web-0001 dc=bcn1
+
+  vigia server enroll --from hosts.txt --write-token-dir tokens --server http://127.0.0.1:8443 --token-file ops.secret
+  vigia server enroll --from hosts.txt --write-token-dir tokens --data-dir /var/lib/vigia/control
+`,
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {
     refuseParentStoreOptions(cmd);
+    if (opts.from !== undefined) {
+      if (opts.host !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', '--from: give --host NAME or --from FILE, not both');
+      if (opts.tag !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', '--tag: with --from, tags go on each line of the file (NAME KEY=VALUE ...)');
+      if (opts.writeTokenFile !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', '--write-token-file: with --from, use --write-token-dir DIR (one DIR/<host>.token per host)');
+      const { enrollFromFile } = await import('./enroll-command.js');
+      await enrollFromFile(opts);
+      return;
+    }
+    if (opts.host === undefined) throw new VigiaError('VIGIA_ERR_CONFIG', '--host: required (or --from FILE for many hosts)');
+    if (opts.writeTokenDir !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', '--write-token-dir: only with --from (use --write-token-file for one host)');
     const host = String(opts.host);
     if (!HOST_NAME_RE.test(host)) throw new VigiaError('VIGIA_ERR_CONFIG', `--host "${host.slice(0, 80)}": letters, digits, . _ -, at most 253, starting with a letter or digit`);
     const tagList = (opts.tag as string[] | undefined) ?? [];
     // No --tag: a rotation keeps the tags the host has.
-    const tags = tagList.length > 0 ? parseTags(tagList) : undefined;
+    const tags = tagList.length > 0 ? parseTagFlags(tagList) : undefined;
     let token: string;
     let created: boolean;
     if (opts.server) {
@@ -214,6 +239,7 @@ Examples:
   vigia server --auth-token-file server.tokens                       # embedded store in ./data/control
   vigia server --database postgres://vigia@db1/vigia --listen 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem
   vigia server enroll --host db-0001 --server http://127.0.0.1:8443 --token-file ops.secret
+  vigia server enroll --from hosts.txt --write-token-dir tokens/ --server http://127.0.0.1:8443 --token-file ops.secret
   vigia agent ... --report-to https://control.example:8443 --report-token-file /etc/vigia/report.token
   vigia report capacity --server http://127.0.0.1:8443 --token-file ops.secret
 

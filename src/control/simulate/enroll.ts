@@ -53,6 +53,8 @@ export interface EnrollHostsResult {
   readonly retried: number;
   /** The server took the bulk form (false: it is older, hosts went one per request). */
   readonly bulk: boolean;
+  /** The first failure: its key (as in `errors`) and the server's answer body, if any (for messages). */
+  readonly firstFailure?: { readonly key: string; readonly body: string };
 }
 
 /** Enrol every host; never throws for server answers or network failures (they are counted). */
@@ -66,7 +68,9 @@ export async function enrollHosts(o: EnrollHostsOptions): Promise<EnrollHostsRes
   const errors: Record<string, number> = {};
   let retried = 0;
   let done = 0;
-  const fail = (key: string, n: number): void => {
+  let firstFailure: { key: string; body: string } | undefined;
+  const fail = (key: string, n: number, body = ''): void => {
+    firstFailure ??= { key, body: body.slice(0, 1000) };
     errors[key] = (errors[key] ?? 0) + n;
     done += n;
     o.onDone?.(done);
@@ -111,9 +115,9 @@ export async function enrollHosts(o: EnrollHostsOptions): Promise<EnrollHostsRes
       single.push(...idx);
       return;
     }
-    if (a.status !== 200) return fail(String(a.status), idx.length);
+    if (a.status !== 200) return fail(String(a.status), idx.length, a.body);
     const got = readBulk(a.body, idx.map((i) => o.hosts[i]!.host));
-    if (!got) return fail('bad_answer', idx.length);
+    if (!got) return fail('bad_answer', idx.length, a.body);
     idx.forEach((i, k) => (tokens[i] = got[k]));
     done += idx.length;
     o.onDone?.(done);
@@ -128,19 +132,19 @@ export async function enrollHosts(o: EnrollHostsOptions): Promise<EnrollHostsRes
     if (aborted()) return fail('aborted', 1);
     const a = await call('/v1/hosts/enroll', h.tags === undefined ? { host: h.host } : { host: h.host, tags: h.tags });
     if (typeof a === 'string') return fail(a, 1);
-    if (a.status !== 200) return fail(String(a.status), 1);
+    if (a.status !== 200) return fail(String(a.status), 1, a.body);
     let token: unknown;
     try {
       token = (JSON.parse(a.body) as { token?: unknown }).token;
     } catch {
       /* counted below */
     }
-    if (typeof token !== 'string' || token === '') return fail('bad_answer', 1);
+    if (typeof token !== 'string' || token === '') return fail('bad_answer', 1, a.body);
     tokens[i] = token;
     done++;
     o.onDone?.(done);
   });
-  return { tokens, errors, retried, bulk };
+  return { tokens, errors, retried, bulk, ...(firstFailure ? { firstFailure } : {}) };
 }
 
 /** The tokens of a bulk answer in the order of `names`, or null when the answer does not hold one per host. */
