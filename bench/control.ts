@@ -291,7 +291,8 @@ async function benchStore(store: 'postgres' | 'pglite'): Promise<void> {
     });
     const seedSeconds = (performance.now() - t0) / 1000;
     const seeded = seed.backfill.stored + seed.live.stored;
-    row(store, `seed: ${fmtInt(HOSTS)} hosts enrolled${seed.enrollBulk ? ' (bulk)' : ''} + ${BACKFILL_DAYS} days of history, ${seed.protocol} (reports stored)`, `${fmtInt(seeded)} in ${fmtFixed(seedSeconds, 0)} s`, {}, errorsOf(seed.backfill) + errorsOf(seed.live) === 0 && seed.enrolled === HOSTS);
+    const enrollFailed = Object.entries(seed.enrollErrors).map(([k, v]) => `${k}: ${v}`).join(', ');
+    row(store, `seed: ${fmtInt(seed.enrolled)} of ${fmtInt(HOSTS)} hosts enrolled (${seed.enrollBulk ? 'bulk' : 'one a request'}${enrollFailed ? `; failed ${enrollFailed}` : ''}) + ${BACKFILL_DAYS} days of history, ${seed.protocol} (reports stored)`, `${fmtInt(seeded)} in ${fmtFixed(seedSeconds, 0)} s`, {}, errorsOf(seed.backfill) + errorsOf(seed.live) === 0 && seed.enrolled === HOSTS);
 
     // baseline: the HTTP ceiling of this server process on this machine
     progress(`${store}: baseline GET /healthz for 5 s`);

@@ -61,3 +61,34 @@ test('readBulk: one token per asked host, matched by name, else null', () => {
   assert.equal(readBulk('{"host":"a","token":"t"}', ['a']), null);
   assert.equal(readBulk('not json', ['a']), null);
 });
+
+test('a bulk request answered 413 is split in halves; an older server with a small body limit ends up one host per request', async () => {
+  const sizes: number[] = [];
+  const limited = await enrollHosts({
+    hosts: hosts(1000),
+    post: async (_p, payload) => {
+      const n = (payload as { hosts: unknown[] }).hosts.length;
+      sizes.push(n);
+      return n > 300 ? { status: 413, body: '', retryAfterMs: null } : bulkOk(payload);
+    },
+  });
+  assert.deepEqual(sizes, [1000, 500, 250, 250, 500, 250, 250]);
+  assert.equal(limited.tokens.filter(Boolean).length, 1000);
+  assert.equal(limited.bulk, true);
+
+  const old: (number | null)[] = [];
+  const r = await enrollHosts({
+    hosts: hosts(300),
+    post: async (_p, payload) => {
+      const p = payload as { host?: string; hosts?: unknown[] };
+      old.push(p.hosts ? p.hosts.length : null);
+      if (p.hosts) return { status: p.hosts.length > 100 ? 413 : 400, body: '', retryAfterMs: null };
+      return { status: 200, body: JSON.stringify({ host: p.host, token: `t-${p.host}`, created: true }), retryAfterMs: null };
+    },
+  });
+  assert.equal(r.bulk, false);
+  assert.deepEqual(old.filter((x) => x !== null), [300, 150, 75]);
+  assert.equal(old.filter((x) => x === null).length, 300);
+  assert.equal(r.tokens.filter(Boolean).length, 300);
+  assert.deepEqual(r.errors, {});
+});

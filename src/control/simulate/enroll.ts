@@ -1,7 +1,8 @@
 /**
  * Enrolling many hosts through a control plane's admin API, as `vigia simulate` and the simulated poll
  * fleet do: the bulk form of `POST /v1/hosts/enroll` (`{"hosts":[...]}`, up to 1000 a request), falling
- * back to one request per host when the server is older and answers the bulk form with 400. Every
+ * back to one request per host when the server is older and answers the bulk form with 400. A request
+ * answered 413 (the server's body limit is below it) is split in halves. Every
  * request that gets 429 or 503 is tried again after the server's Retry-After (with jitter) or a
  * full-jitter backoff, a bounded number of times: the operator rate limit must slow a big enrolment
  * down, not leave hosts out of it.
@@ -100,16 +101,28 @@ export async function enrollHosts(o: EnrollHostsOptions): Promise<EnrollHostsRes
     }));
   };
 
-  // Bulk, chunk by chunk; the first chunk alone tells whether the server knows the bulk form.
+  // Bulk, chunk by chunk.
   let bulk = true;
   const chunks: number[][] = [];
   for (let i = 0; i < o.hosts.length; i += bulkSize) chunks.push(Array.from({ length: Math.min(bulkSize, o.hosts.length - i) }, (_, k) => i + k));
   const single: number[] = [];
+  let bulkConfirmed = false;
   const sendChunk = async (idx: number[]): Promise<void> => {
+    if (!bulk) {
+      single.push(...idx);
+      return;
+    }
     if (aborted()) return fail('aborted', idx.length);
     const a = await call('/v1/hosts/enroll', { hosts: idx.map((i) => o.hosts[i]!) });
     if (typeof a === 'string') return fail(a, idx.length);
-    if (a.status === 400 && bulk && chunks.length > 0 && idx === chunks[0]) {
+    if (a.status === 413 && idx.length > 1) {
+      // The server's body limit is below this request: halves, one after the other.
+      const half = Math.ceil(idx.length / 2);
+      await sendChunk(idx.slice(0, half));
+      await sendChunk(idx.slice(half));
+      return;
+    }
+    if (a.status === 400 && !bulkConfirmed) {
       // An older control plane: its enrolment takes one host per request.
       bulk = false;
       single.push(...idx);
@@ -118,13 +131,14 @@ export async function enrollHosts(o: EnrollHostsOptions): Promise<EnrollHostsRes
     if (a.status !== 200) return fail(String(a.status), idx.length, a.body);
     const got = readBulk(a.body, idx.map((i) => o.hosts[i]!.host));
     if (!got) return fail('bad_answer', idx.length, a.body);
+    bulkConfirmed = true;
     idx.forEach((i, k) => (tokens[i] = got[k]));
     done += idx.length;
     o.onDone?.(done);
   };
+  // The first chunk alone tells whether the server knows the bulk form (and how big a request it takes).
   if (chunks.length > 0) await sendChunk(chunks[0]!);
-  if (bulk) await pool(chunks.length - 1, o.concurrency ?? 4, (c) => sendChunk(chunks[c + 1]!));
-  else for (const c of chunks.slice(1)) single.push(...c);
+  await pool(chunks.length - 1, o.concurrency ?? 4, (c) => sendChunk(chunks[c + 1]!));
 
   await pool(single.length, o.singleConcurrency ?? 64, async (k) => {
     const i = single[k]!;
