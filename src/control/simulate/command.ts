@@ -148,7 +148,7 @@ interval like a real fleet. With --protocol v2 the simulator plays a relay: the 
 gzip batches of up to --batch reports of many hosts to <url>/v2/reports with the --ingest-token-file
 token (scope ingest), at most a second after they are due; a server older than v2 (404) stops the run.
 429 and 503 answers (and v2 reports refused with a 429 or 503 code) are sent again after Retry-After
-plus jitter, up to 5 tries; enrolment requests up to 8 tries. The
+plus jitter, up to 5 tries; enrolment requests up to 10 tries. The
 numbers are deterministic from --seed, host and time: data volumes grow at a per-host rate, binlog
 volumes fill and are purged daily, CPU follows a daily cycle; a few hosts run near full or with high
 iowait, and --dying of them stop reporting during the run.

@@ -27,11 +27,15 @@ export interface EnrollHostsOptions {
   readonly hosts: readonly { readonly host: string; readonly tags?: Readonly<Record<string, string>> }[];
   /** Requests in flight at once (default 4 for bulk, `singleConcurrency` after a fallback). */
   readonly concurrency?: number;
-  /** Requests in flight at once when enrolling one host per request (default 64). */
+  /**
+   * Requests in flight at once when enrolling one host per request (default 8: the operator rate limit,
+   * 20/s by default, then turns few requests away, and each comes back after Retry-After; 64 at once
+   * against 20/s made some hosts lose every try).
+   */
   readonly singleConcurrency?: number;
   /** Hosts per bulk request (1..1000, default 1000). */
   readonly bulkSize?: number;
-  /** Tries per request at most, the first included (default 8). */
+  /** Tries per request at most, the first included (default 10). */
   readonly maxTries?: number;
   /** Backoff base and cap, ms (defaults 250, 30000). */
   readonly backoffBaseMs?: number;
@@ -63,7 +67,7 @@ export async function enrollHosts(o: EnrollHostsOptions): Promise<EnrollHostsRes
   const random = o.random ?? Math.random;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const aborted = o.aborted ?? (() => false);
-  const maxTries = o.maxTries ?? 8;
+  const maxTries = o.maxTries ?? 10;
   const bulkSize = Math.max(1, Math.min(ENROLL_BULK_MAX, o.bulkSize ?? ENROLL_BULK_MAX));
   const tokens: (string | undefined)[] = new Array(o.hosts.length).fill(undefined);
   const errors: Record<string, number> = {};
@@ -140,7 +144,7 @@ export async function enrollHosts(o: EnrollHostsOptions): Promise<EnrollHostsRes
   if (chunks.length > 0) await sendChunk(chunks[0]!);
   await pool(chunks.length - 1, o.concurrency ?? 4, (c) => sendChunk(chunks[c + 1]!));
 
-  await pool(single.length, o.singleConcurrency ?? 64, async (k) => {
+  await pool(single.length, o.singleConcurrency ?? 8, async (k) => {
     const i = single[k]!;
     const h = o.hosts[i]!;
     if (aborted()) return fail('aborted', 1);

@@ -49,7 +49,7 @@ export interface PollAgentsOptions {
   /** Host name prefix (default `sim`): names are `<prefix>-00001` ... */
   readonly prefix?: string;
   readonly seed?: number;
-  /** Enrolments in flight at once when the server takes one host per request (default 64; bulk: 4 requests of 1000). */
+  /** Enrolments in flight at once when the server takes one host per request (default 8; bulk: 4 requests of 1000). */
   readonly enrollConcurrency?: number;
   /** After installing, send one host report with check results (default true; the rollout gate needs it). */
   readonly reportChecks?: boolean;
@@ -179,7 +179,7 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
       return { status: a.status, body: a.body.toString('utf8'), retryAfterMs: parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now()) };
     },
     hosts: Array.from({ length: o.hosts }, (_, i) => ({ host: model.hostName(i), tags: model.profile(i).tags })),
-    singleConcurrency: o.enrollConcurrency ?? 64,
+    ...(o.enrollConcurrency === undefined ? {} : { singleConcurrency: o.enrollConcurrency }),
     random,
   });
   const enrollErrors = enrolment.errors;

@@ -344,7 +344,6 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
     const enrolment = await enrollHosts({
       post: (path, payload) => client.post(path, o.adminToken, payload),
       hosts: Array.from({ length: o.hosts }, (_, i) => ({ host: model.hostName(i), tags: model.profile(i).tags })),
-      singleConcurrency: concurrency,
       random,
       sleep: (ms) => sleep(ms, o.signal),
       aborted,
