@@ -528,9 +528,12 @@ export class Reporter {
   }
 }
 
-/** Which of two failures decides the backoff: an auth problem (rare retries) over a plain retry. */
+/**
+ * Which failure of a batch decides the backoff: an auth problem (rare retries) over a plain retry, and
+ * among retries the longest Retry-After (the server's longest wish is honoured for all of them).
+ */
 function rank(r: SendResult): number {
-  return r.kind === 'auth' ? 2 : r.kind === 'retry' ? 1 : 0;
+  return r.kind === 'auth' ? Number.MAX_SAFE_INTEGER : r.kind === 'retry' ? 1 + (r.retryAfterMs ?? 0) : 0;
 }
 
 /** True when `p` settles within `ms`; the timer does not outlive the wait. */
