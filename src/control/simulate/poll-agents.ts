@@ -32,7 +32,7 @@ import http from 'node:http';
 import { pollResponseSchema, type AgentTask } from '../../core/contracts/agent-poll.js';
 import { createPublicKey } from 'node:crypto';
 import { ENVELOPE_FORMAT, keyId, MANIFEST_FILE, packArchive, signRelease, verifyRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
-import { parseRetryAfter } from '../../core/backoff.js';
+import { parseRetryAfter, retryDelay } from '../../core/backoff.js';
 import { enrollHosts } from './enroll.js';
 import { createFleetModel, type FleetModel } from './fleet-model.js';
 import type { LatencySummary } from './simulator.js';
@@ -170,6 +170,16 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
       req.end(payload);
     });
 
+  /** A POST tried again on 429/503 after Retry-After plus jitter (5 tries), as every Vigía client does. */
+  const post = async (path: string, token: string, body: unknown): Promise<Answer> => {
+    for (let attempt = 1; ; attempt++) {
+      const a = await request('POST', path, token, body);
+      if ((a.status !== 429 && a.status !== 503) || attempt >= 5) return a;
+      const ra = a.headers['retry-after'];
+      await sleepMs(retryDelay(attempt, parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now()), random(), 200, 30_000));
+    }
+  };
+
   // Enrolment: bulk, with retries on 429/503 (enroll.ts).
   const hosts: HostState[] = [];
   const enrolment = await enrollHosts({
@@ -234,7 +244,7 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
       envelope = verifyRelease(desired.signed, o.trustedKeys);
     } catch (e) {
       counters.refused++;
-      await request('POST', '/v1/agent/bundle-status', h.token, { release: desired.release, sha256: '0'.repeat(64), status: 'rejected', error: String(e instanceof Error ? e.message : e).slice(0, 1024) }).catch(() => err('network'));
+      await post('/v1/agent/bundle-status', h.token, { release: desired.release, sha256: '0'.repeat(64), status: 'rejected', error: String(e instanceof Error ? e.message : e).slice(0, 1024) }).catch(() => err('network'));
       return;
     }
     if (envelope.release <= h.release && envelope.sha256 === h.sha256) return;
@@ -244,24 +254,25 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
     const ok = a.status === 200 && a.body.length === envelope.size && createHash('sha256').update(a.body).digest('hex') === envelope.sha256;
     if (!ok) {
       counters.refused++;
-      await request('POST', '/v1/agent/bundle-status', h.token, { release: envelope.release, sha256: envelope.sha256, status: 'failed', error: `archive download answered ${a.status} or its sha256 differs` });
+      await post('/v1/agent/bundle-status', h.token, { release: envelope.release, sha256: envelope.sha256, status: 'failed', error: `archive download answered ${a.status} or its sha256 differs` });
       return;
     }
-    const st = await request('POST', '/v1/agent/bundle-status', h.token, { release: envelope.release, sha256: envelope.sha256, status: 'installed', error: null });
+    const st = await post('/v1/agent/bundle-status', h.token, { release: envelope.release, sha256: envelope.sha256, status: 'installed', error: null });
     if (st.status !== 200) return err(`status_${st.status}`);
     setRunning(h, envelope.release, envelope.sha256);
     counters.installed++;
     if (reportChecks) {
       const now = Date.now();
       const report = { ...model.reportAt(h.index, now), checks: { release: envelope.release, results: [{ name: 'sim', state: 'OK' as const, output: 'OK', at: new Date(now).toISOString(), duration_ms: 0 }] } };
-      const r = await request('POST', '/v1/reports', h.token, report);
+      const r = await post('/v1/reports', h.token, report);
       if (r.status === 200) counters.reports++;
       else err(`report_${r.status}`);
     }
   };
 
   const answerTask = async (h: HostState, task: AgentTask): Promise<void> => {
-    for (let attempt = 0; attempt < 5 && !stopping; attempt++) {
+    for (let attempt = 1; attempt <= 5 && !stopping; attempt++) {
+      let retryAfterMs: number | null = null;
       try {
         const r = await request('POST', `/v1/agent/tasks/${task.id}/result`, h.token, { status: 'succeeded', exit_code: 0, duration_ms: 0, output: '' });
         if (r.status === 200) {
@@ -270,10 +281,12 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
         }
         err(`task_${r.status}`);
         if (r.status !== 429 && r.status < 500) return;
+        const ra = r.headers['retry-after'];
+        retryAfterMs = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now());
       } catch {
         err('network');
       }
-      await nap(200 * 2 ** attempt * random());
+      await nap(retryDelay(attempt, retryAfterMs, random(), 200, 30_000));
     }
   };
 
@@ -324,8 +337,8 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
         } else {
           err(String(a.status));
           failures++;
-          const ra = Number(a.headers['retry-after']);
-          delay = Number.isFinite(ra) && ra > 0 ? ra * 1000 : Math.min(30_000, 500 * 2 ** failures) * random();
+          const ra = a.headers['retry-after'];
+          delay = retryDelay(failures + 1, parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now()), random(), 500, 30_000);
         }
       } catch (e) {
         if (stopping) break;
@@ -460,4 +473,8 @@ export async function publishSimBundle(url: string, adminToken: string, privateK
 
 function newCounters(): Omit<PollStats, 'atOnce' | 'heldOvershoot' | 'parked'> {
   return { polls: 0, status200: 0, status304: 0, early304: 0, errors: {}, downloads: 0, downloadBytes: 0, installed: 0, refused: 0, reports: 0, tasksAnswered: 0 };
+}
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
