@@ -21,6 +21,7 @@ async function receiver(opts: {
   v2?: boolean;
   operatorBurst?: number;
   item?: (r: HostReport) => unknown;
+  maxBatch?: number;
 } = {}) {
   const tokens = new Map<string, string>(); // token -> host
   const enrolled: string[] = [];
@@ -67,6 +68,10 @@ async function receiver(opts: {
         if (opts.v2 === false) return reply(404, { error: { code: 'VIGIA_ERR_NOT_FOUND', message: 'no such endpoint' } });
         if (auth !== INGEST) return reply(401, { error: { code: 'VIGIA_ERR_UNAUTHORIZED', message: 'no' } });
         const list = (body as { reports: unknown[] }).reports;
+        if (opts.maxBatch !== undefined && list.length > opts.maxBatch) {
+          batches.push({ size: list.length, encoding: 'refused' });
+          return reply(413, { error: { code: 'VIGIA_ERR_BODY_TOO_LARGE', message: 'batch too large' } });
+        }
         batches.push({ size: list.length, encoding: req.headers['content-encoding'] });
         const results = list.map((r) => {
           const parsed = parseHostReport(r);
@@ -333,6 +338,19 @@ test('v2 nominal: a relay batches the reports due within a second; only reports 
     // three rounds a second apart, flushed at most a second after the first report due: a handful of batches, not 60 requests
     const firstRound = rx.batches.length;
     assert.ok(firstRound >= 3 && firstRound <= 12, `${firstRound} batches`);
+  } finally {
+    await rx.close();
+  }
+});
+
+test('v2: a batch answered 413 is split in halves until the server takes it; each report still counted once', async () => {
+  const rx = await receiver({ maxBatch: 100 });
+  try {
+    const s = await runSimulation({ url: rx.url, adminToken: ADMIN, protocol: 'v2', ingestToken: INGEST, batchSize: 400, hosts: 400, intervalSeconds: 60, rounds: 1, rate: 'max', concurrency: 1, seed: 1, dyingFraction: 0 });
+    assert.equal(s.live.sent, 400);
+    assert.equal(s.live.stored, 400);
+    assert.deepEqual(s.live.errors, {});
+    assert.deepEqual(rx.batches.map((b) => b.size), [400, 200, 100, 100, 200, 100, 100]);
   } finally {
     await rx.close();
   }

@@ -393,10 +393,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
 
     /**
      * v2: one gzip batch of many hosts' reports with the ingest token. The whole batch is tried again
-     * on 429/503; afterwards only the reports whose own error code is a 429/503 one are.
+     * on 429/503, split in halves on 413; afterwards only the reports whose own error code is a 429/503
+     * one are tried again.
      */
     const sendV2 = async (items: readonly { i: number; atMs: number }[], intervalSeconds: number, counts: SimulationCounts, hist: LatencyHistogram): Promise<void> => {
-      let pending = items.map((it) => ({ json: JSON.stringify(model.reportAt(it.i, it.atMs, intervalSeconds)), code: '' }));
+      let pending = items.map((item) => ({ item, json: JSON.stringify(model.reportAt(item.i, item.atMs, intervalSeconds)), code: '' }));
       counts.sent += pending.length;
       for (let attempt = 1; ; attempt++) {
         // Level 1: the load generator shares the machine with the server; the server's inflate costs the same.
@@ -413,6 +414,15 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
         if (a.status === 404) {
           protocolUnavailable = true;
           return fail(counts, '404', pending.length);
+        }
+        if (a.status === 413 && pending.length > 1) {
+          // The server bounds a batch below this one (size or decompressed size): halves, one after the other.
+          counts.sent -= pending.length;
+          const half = Math.ceil(pending.length / 2);
+          const asItems = (ps: typeof pending) => ps.map((p) => p.item);
+          await sendV2(asItems(pending.slice(0, half)), intervalSeconds, counts, hist);
+          await sendV2(asItems(pending.slice(half)), intervalSeconds, counts, hist);
+          return;
         }
         const again = (a.status === 429 || a.status === 503) && attempt < maxTries && !aborted();
         if (again) {
