@@ -3,7 +3,7 @@
  * the /proc root as a parameter and answer NaN for a process that is gone.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let clkTck: number | undefined;
 
@@ -13,11 +13,52 @@ export function clockTicks(): number {
   return clkTck;
 }
 
-/** User+system CPU seconds (utime+stime) from the text of /proc/PID/stat, at `ticks` per second. */
-export function parseStatCpu(stat: string, ticks: number): number {
+/**
+ * User+system CPU seconds (utime+stime) from the text of /proc/PID/stat, at `ticks` per second; with
+ * `reaped`, plus those of its children that exited and were waited for (cutime+cstime).
+ */
+export function parseStatCpu(stat: string, ticks: number, reaped = false): number {
   // comm (field 2) may hold spaces and ')', so count fields from the last ')'.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / ticks;
+  return (Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0)) / ticks;
+}
+
+/** The parent pid (field 4) from the text of /proc/PID/stat. */
+export function parseStatPpid(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/**
+ * CPU seconds of a process tree from /proc: the root's own and its reaped children's, plus every live
+ * descendant's own (a worker that exits moves from the second term to the first, so nothing is counted
+ * twice or lost). For servers that fork (node:cluster workers, PostgreSQL backends). NaN when the root is gone.
+ */
+export function procTreeCpu(pid: number | undefined, procRoot = '/proc'): number {
+  if (!pid || pid < 0) return NaN;
+  const stats = new Map<number, string>();
+  for (const name of readdirSync(procRoot)) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      stats.set(Number(name), readFileSync(`${procRoot}/${name}/stat`, 'utf8'));
+    } catch {
+      // exited while we looked
+    }
+  }
+  const root = stats.get(pid);
+  if (root === undefined) return NaN;
+  const children = new Map<number, number[]>();
+  for (const [p, st] of stats) {
+    const pp = parseStatPpid(st);
+    children.set(pp, [...(children.get(pp) ?? []), p]);
+  }
+  let total = parseStatCpu(root, clockTicks(), true);
+  const stack = [...(children.get(pid) ?? [])];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    total += parseStatCpu(stats.get(p)!, clockTicks());
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
 }
 
 /** User+system CPU seconds of a live process (all threads), or NaN (no pid, or gone). */

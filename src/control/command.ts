@@ -46,12 +46,6 @@ function refuseParentStoreOptions(cmd: Command): void {
 }
 
 
-function parseTags(list: readonly string[]): Record<string, string> {
-  const r = parseTagFlags(list);
-  if (!r.ok) throw new VigiaError('VIGIA_ERR_CONFIG', r.message);
-  return r.tags;
-}
-
 /** Attach `vigia server` and its operator subcommands to the program. */
 export function register(program: Command): void {
   const server = program
@@ -111,12 +105,46 @@ export function register(program: Command): void {
   addStoreOptions(
     server
       .command('enroll')
-      .description('enrol a host (or rotate its token): prints the host token once; only its hash is stored')
-      .requiredOption('--host <name>', 'host name, as the agent reports it (--host-name, default its hostname)')
+      .description('enrol a host, or every host of a file (or rotate their tokens): prints each token once; only its hash is stored')
+      .addOption(new Option('--host <name>', 'host name, as the agent reports it (--host-name, default its hostname)'))
       .addOption(new Option('--tag <key=value>', 'operator tag, repeatable (e.g. --tag dc=mad1 --tag tier=db)').argParser(collect))
-      .addOption(new Option('--write-token-file <path>', 'write the token to this file (mode 0600) instead of stdout')),
+      .addOption(new Option('--write-token-file <path>', 'write the token to this file (mode 0600) instead of stdout'))
+      .addOption(new Option('--from <file>', 'enrol every host listed in FILE (one per line: NAME [KEY=VALUE ...]; see below) instead of --host'))
+      .addOption(new Option('--write-token-dir <dir>', 'with --from: write each token to DIR/<host>.token (mode 0600; DIR is created 0700) instead of stdout')),
+  ).addHelpText(
+    'after',
+    `
+--from FILE lists one host per line: NAME [KEY=VALUE ...], separated by blanks; # starts a comment.
+A line without tags rotates that host's token and keeps its tags (as --host without --tag). The whole
+file is checked first: one bad line (a bad name or tag, a host listed twice) enrols nobody and names
+the line. With --server the hosts go 1000 a request (POST /v1/hosts/enroll, scope admin; one a request
+to a server older than bulk enrolment); 429 and 503 answers are retried after Retry-After.
+
+Tokens: with --write-token-dir DIR each goes to DIR/<host>.token (mode 0600; DIR is created 0700, an
+existing DIR must not be readable by group or others) and none is printed; without it each is printed
+once on stdout as "HOST TOKEN". Hosts enrolled before a failure keep their new tokens, which are still
+written or printed.
+
+  # hosts.txt
+  db-0001 dc=mad1 tier=db
+  db-0002 dc=mad1 tier=db
+  web-0001 dc=bcn1
+
+  vigia server enroll --from hosts.txt --write-token-dir tokens --server http://127.0.0.1:8443 --token-file ops.secret
+  vigia server enroll --from hosts.txt --write-token-dir tokens --data-dir /var/lib/vigia/control
+`,
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {
     refuseParentStoreOptions(cmd);
+    if (opts.from !== undefined) {
+      if (opts.host !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', '--from: give --host NAME or --from FILE, not both');
+      if (opts.tag !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', '--tag: with --from, tags go on each line of the file (NAME KEY=VALUE ...)');
+      if (opts.writeTokenFile !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', '--write-token-file: with --from, use --write-token-dir DIR (one DIR/<host>.token per host)');
+      const { enrollFromFile } = await import('./enroll-command.js');
+      await enrollFromFile(opts);
+      return;
+    }
+    if (opts.host === undefined) throw new VigiaError('VIGIA_ERR_CONFIG', '--host: required (or --from FILE for many hosts)');
+    if (opts.writeTokenDir !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', '--write-token-dir: only with --from (use --write-token-file for one host)');
     const host = String(opts.host);
     if (!HOST_NAME_RE.test(host)) throw new VigiaError('VIGIA_ERR_CONFIG', `--host "${host.slice(0, 80)}": ${HOST_NAME_RULE}`);
     const tagList = (opts.tag as string[] | undefined) ?? [];
@@ -216,6 +244,7 @@ Examples:
   vigia server --database postgres://vigia@db1/vigia --listen 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem
   vigia server --database postgres://vigia@db1/vigia --workers auto  # one process per core, one of them leads
   vigia server enroll --host db-0001 --server http://127.0.0.1:8443 --token-file ops.secret
+  vigia server enroll --from hosts.txt --write-token-dir tokens/ --server http://127.0.0.1:8443 --token-file ops.secret
   vigia agent ... --report-to https://control.example:8443 --report-token-file /etc/vigia/report.token
   vigia report capacity --server http://127.0.0.1:8443 --token-file ops.secret
 
@@ -225,4 +254,11 @@ See docs/control-plane.md.`,
 
 function collectKeys(value: string, previous: unknown): string[] {
   return [...(Array.isArray(previous) ? (previous as string[]) : []), value];
+}
+
+/** The --tag flags as tags, or VIGIA_ERR_CONFIG naming the item that is wrong. */
+function parseTags(list: readonly string[]): Record<string, string> {
+  const r = parseTagFlags(list);
+  if (!r.ok) throw new VigiaError('VIGIA_ERR_CONFIG', r.message);
+  return r.tags;
 }

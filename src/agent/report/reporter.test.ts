@@ -7,9 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { HostReport } from '../../core/contracts/host-report.js';
 import type { Logger } from '../../core/log.js';
-import { backoffDelay, classifyResponse, parseRetryAfter, Reporter, type ReporterOptions, type ReportOutcome } from './reporter.js';
+import { backoffDelay, classifyBatchItem, classifyResponse, parseBatchAnswer, parseRetryAfter, Reporter, type ReporterOptions, type ReportOutcome } from './reporter.js';
 import { openSpool, type Spool } from './spool.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { captureLogger } from '../../../test/support/log.js';
@@ -39,26 +40,79 @@ type Answer = { status: number; body?: unknown; headers?: Record<string, string>
 
 /**
  * The control plane's ingest as far as the agent can tell: POST /v1/reports with the bearer token,
- * idempotent on host+sampled_at. `answer` decides per request (default 200 stored/duplicate).
+ * idempotent on host+sampled_at. `answer` decides per report (default 200 stored/duplicate).
+ *
+ * POST /v2/reports (report protocol v2, gzip or not): `answer` is asked per report of the batch; a
+ * 401 or a hang for any of them answers the whole request so (a bad token is not a per-report
+ * matter), otherwise each answer becomes that report's result (`{error}` for a non-200). `v2: false`
+ * plays an older control plane (404); `batchAnswer` may answer a whole batch instead.
  */
-async function receiver(answer?: (n: number, r: HostReport) => Answer | undefined): Promise<{
+async function receiver(
+  answer?: (n: number, r: HostReport) => Answer | undefined,
+  opts: { v2?: boolean; batchAnswer?: (reports: HostReport[]) => Answer | undefined } = {},
+): Promise<{
   url: string;
   port: number;
   stored: string[];
-  attempts: { at: number; sampled_at: string; status: number }[];
+  attempts: { at: number; sampled_at: string; status: number; v: 1 | 2 }[];
+  /** Sizes of the v2 batches received, in order, with their content-encoding. */
+  batches: { size: number; encoding: string | undefined; at: number }[];
   close: () => Promise<void>;
   reopen: () => Promise<void>;
 }> {
   const stored: string[] = [];
-  const attempts: { at: number; sampled_at: string; status: number }[] = [];
+  const attempts: { at: number; sampled_at: string; status: number; v: 1 | 2 }[] = [];
+  const batches: { size: number; encoding: string | undefined; at: number }[] = [];
   let n = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (req.url === '/base/v2/reports') {
+        if (opts.v2 === false) {
+          res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"VIGIA_ERR_NOT_FOUND","message":"no such endpoint"}}');
+          return;
+        }
+        const raw = Buffer.concat(chunks);
+        const reports = (JSON.parse((req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString()) as { reports: HostReport[] }).reports;
+        batches.push({ size: reports.length, encoding: req.headers['content-encoding'], at: Date.now() });
+        const whole = opts.batchAnswer?.(reports);
+        if (whole === 'hang') return;
+        if (whole) {
+          for (const r of reports) attempts.push({ at: Date.now(), sampled_at: r.sampled_at, status: whole.status, v: 2 });
+          res.writeHead(whole.status, { 'content-type': 'application/json', ...whole.headers }).end(JSON.stringify(whole.body ?? {}));
+          return;
+        }
+        if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+          res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"VIGIA_ERR_UNAUTHORIZED","message":"x"}}');
+          return;
+        }
+        const answers = reports.map((r) => answer?.(n++, r));
+        const stop = answers.find((a) => a === 'hang' || a?.status === 401);
+        if (stop === 'hang') return;
+        if (stop) {
+          for (const r of reports) attempts.push({ at: Date.now(), sampled_at: r.sampled_at, status: stop.status, v: 2 });
+          res.writeHead(stop.status, { 'content-type': 'application/json', ...stop.headers }).end(JSON.stringify(stop.body ?? {}));
+          return;
+        }
+        let headers: Record<string, string> = {};
+        const results = reports.map((r, i) => {
+          const a = answers[i] as Exclude<Answer, 'hang'> | undefined;
+          attempts.push({ at: Date.now(), sampled_at: r.sampled_at, status: a?.status ?? 200, v: 2 });
+          if (a) {
+            headers = { ...headers, ...a.headers };
+            return a.status === 200 ? a.body : { error: (a.body as { error?: unknown } | undefined)?.error ?? { code: 'TEST', message: '' } };
+          }
+          const dup = stored.includes(r.sampled_at);
+          if (!dup) stored.push(r.sampled_at);
+          return { outcome: dup ? 'duplicate' : 'stored' };
+        });
+        res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ results }));
+        return;
+      }
       const r = JSON.parse(Buffer.concat(chunks).toString()) as HostReport;
       const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
-        attempts.push({ at: Date.now(), sampled_at: r.sampled_at, status });
+        attempts.push({ at: Date.now(), sampled_at: r.sampled_at, status, v: 1 });
         res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
       };
       if (req.url !== '/base/v1/reports' || req.headers.authorization !== `Bearer ${TOKEN}` || req.headers['content-type'] !== 'application/json') {
@@ -83,6 +137,7 @@ async function receiver(answer?: (n: number, r: HostReport) => Answer | undefine
     port,
     stored,
     attempts,
+    batches,
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
@@ -185,7 +240,8 @@ test('control plane answering 503: reports are spooled, and afterwards each is d
   const rx = await receiver(() => (outage ? { status: 503, body: { error: { code: 'CONTROL_ERR_STORE_UNAVAILABLE', message: 'store down' } } } : undefined));
   const { spool, cleanup } = await tempSpool(log);
   const p = producer(12);
-  const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log, intervalMs: 30 });
+  // The store's 503 code carries a catalogued Retry-After of seconds; capped here to keep the test short.
+  const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log, intervalMs: 30, maxRetryAfterMs: 100 });
   try {
     r.start();
     await waitFor('six reports during the outage', () => p.made.length >= 6, 5000);
@@ -327,13 +383,14 @@ test('a backlog drains at the bounded rate', async () => {
   const { spool, cleanup } = await tempSpool(log);
   for (let i = 0; i < 10; i++) await spool.put(Buffer.from(JSON.stringify(report(T0 + i))), T0 + i);
   const rx = await receiver();
-  const { r } = reporter({ url: rx.url, spool, collect: producer(0).collect, log, drainPerSecond: 50, intervalMs: 10_000, initialDelayMs: 0 });
+  const { r } = reporter({ url: rx.url, spool, collect: producer(0).collect, log, drainPerSecond: 50, intervalMs: 10_000, initialDelayMs: 0, batches: false });
   try {
     const t = Date.now();
     r.start();
     await waitFor('drained', () => rx.stored.length === 10, 5000);
     const took = Date.now() - t;
     assert.ok(took >= 9 * 20 - 10, `10 reports at 50/s took ${took} ms`);
+    assert.ok(rx.attempts.every((a) => a.v === 1));
   } finally {
     await r.stop(500);
     await rx.close();
@@ -419,5 +476,169 @@ test('https control plane: trusted through --report-ca; an unknown CA is a deliv
     await a.cleanup();
     await b.cleanup();
     await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('v2 items: outcomes delivered, 503/429 codes and clock skew retried, host mismatch is auth, 4xx codes dropped, unknown codes kept (pure)', () => {
+  const now = Date.UTC(2026, 11, 1);
+  const kind = (item: unknown, ra?: string): string => classifyBatchItem(item, ra, now).kind;
+  assert.equal(kind({ outcome: 'stored' }), 'delivered');
+  assert.equal(kind({ outcome: 'expired' }), 'delivered');
+  assert.equal(kind({ error: { code: 'CONTROL_ERR_STORE_UNAVAILABLE', message: 'db down' } }), 'retry');
+  assert.equal(kind({ error: { code: 'VIGIA_ERR_RATE_LIMITED', message: 'slow' } }), 'retry');
+  assert.equal(kind({ error: { code: 'CONTROL_ERR_CLOCK_SKEW', message: 'ahead' } }), 'retry');
+  assert.equal(kind({ error: { code: 'CONTROL_ERR_HOST_MISMATCH', message: 'db-2' } }), 'auth');
+  assert.equal(kind({ error: { code: 'CONTROL_ERR_INVALID_REPORT', message: 'bad' } }), 'drop');
+  assert.equal(kind({ error: { code: 'SOME_FUTURE_CODE', message: '?' } }), 'retry', 'not judged: kept');
+  assert.equal(kind(null), 'retry');
+  // Retry-After: the answer's header first, else the code's catalogued one
+  const a = classifyBatchItem({ error: { code: 'CONTROL_ERR_OVERLOADED', message: 'full' } }, '7', now);
+  assert.equal(a.kind === 'retry' && a.retryAfterMs, 7000);
+  const b = classifyBatchItem({ error: { code: 'CONTROL_ERR_OVERLOADED', message: 'full' } }, undefined, now);
+  assert.equal(b.kind === 'retry' && b.retryAfterMs, 2000);
+  assert.equal(b.kind === 'retry' && b.cause, 'item CONTROL_ERR_OVERLOADED: full');
+  const d = classifyBatchItem({ error: { code: 'CONTROL_ERR_INVALID_REPORT', message: 'devices.0: bad' } }, undefined, now);
+  assert.equal(d.kind === 'drop' && d.cause, 'item CONTROL_ERR_INVALID_REPORT: devices.0: bad');
+  assert.deepEqual(parseBatchAnswer('{"results":[{"outcome":"stored"},{"outcome":"duplicate"}]}', 2), [{ outcome: 'stored' }, { outcome: 'duplicate' }]);
+  assert.equal(parseBatchAnswer('{"results":[{"outcome":"stored"}]}', 2), null, 'one result per report or none');
+  assert.equal(parseBatchAnswer('<html>', 1), null);
+});
+
+async function spoolOf(log: Logger, n: number, from = T0): Promise<{ spool: Spool; cleanup: () => Promise<void>; made: string[] }> {
+  const t = await tempSpool(log);
+  const made: string[] = [];
+  for (let i = 0; i < n; i++) {
+    await t.spool.put(Buffer.from(JSON.stringify(report(from + i * 1000))), from + i * 1000);
+    made.push(new Date(from + i * 1000).toISOString());
+  }
+  return { ...t, made };
+}
+
+test('a backlog goes as gzip v2 batches of at most 100, in order, each report once; live reports stay v1', async () => {
+  const { log } = captureLogger();
+  const rx = await receiver();
+  const { spool, cleanup, made } = await spoolOf(log, 250, T0 - 3_600_000);
+  const p = producer(1);
+  const { r, outcomes } = reporter({ url: rx.url, spool, collect: p.collect, log, drainPerSecond: 100_000, intervalMs: 60_000, initialDelayMs: 0 });
+  try {
+    r.start();
+    await waitFor('the backlog and the live report', () => rx.stored.length === 251 && spool.files === 0, 8000);
+    assert.deepEqual(rx.batches.map((b) => [b.size, b.encoding]), [[100, 'gzip'], [100, 'gzip'], [51, 'gzip']]);
+    // the live report was made first (its interval came) and spooled behind the backlog: it went in the last batch
+    assert.deepEqual(rx.stored, [...made, ...p.made]);
+    assert.equal(rx.attempts.length, 251, 'no report sent twice');
+    assert.equal(outcomes.delivered, 251);
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+  // with no backlog, a report goes alone on v1
+  const rx2 = await receiver();
+  const t2 = await tempSpool(log);
+  const p2 = producer(2);
+  const { r: r2 } = reporter({ url: rx2.url, spool: t2.spool, collect: p2.collect, log });
+  try {
+    r2.start();
+    await waitFor('two live reports', () => rx2.stored.length === 2, 5000);
+    assert.deepEqual(rx2.attempts.map((a) => a.v), [1, 1]);
+    assert.equal(rx2.batches.length, 0);
+  } finally {
+    await r2.stop(500);
+    await rx2.close();
+    await t2.cleanup();
+  }
+});
+
+test('only the retryable reports of a batch are kept and sent again after Retry-After; a refused one is dropped, never resent', async () => {
+  const { log, lines } = captureLogger();
+  const { spool, cleanup, made } = await spoolOf(log, 6);
+  const busy = new Set([made[1], made[4]]);
+  let firstBatch = true;
+  const rx = await receiver((_n, rep) => {
+    if (rep.sampled_at === made[2]) return { status: 422, body: { error: { code: 'CONTROL_ERR_INVALID_REPORT', message: 'devices.0.fstype: bad' } } };
+    if (firstBatch && busy.has(rep.sampled_at)) return { status: 503, headers: { 'retry-after': '1' }, body: { error: { code: 'CONTROL_ERR_OVERLOADED', message: 'queue full' } } };
+    return undefined;
+  });
+  const { r, outcomes } = reporter({ url: rx.url, spool, collect: producer(0).collect, log, drainPerSecond: 100_000, intervalMs: 60_000, initialDelayMs: 0, backoffBaseMs: 1, backoffCapMs: 5 });
+  try {
+    r.start();
+    await waitFor('the first batch', () => rx.batches.length === 1, 5000);
+    await waitFor('two kept', () => spool.files === 2, 2000);
+    firstBatch = false;
+    await waitFor('the two retried', () => spool.files === 0, 5000);
+    assert.deepEqual(rx.batches.map((b) => b.size), [6, 2], 'the second batch holds exactly the two retryable ones');
+    const waited = rx.batches[1]!.at - rx.batches[0]!.at;
+    assert.ok(waited >= 990, `retried after ${waited} ms; the answer said Retry-After: 1`);
+    assert.deepEqual([...rx.stored].sort(), made.filter((m) => m !== made[2]).sort());
+    assert.equal(rx.attempts.filter((a) => a.sampled_at === made[2]).length, 1, 'the refused report was never resent');
+    assert.deepEqual(outcomes, { delivered: 5, spooled: 0, dropped: 1 });
+    assert.ok(lines.some((l) => l.level === 50 && /refused a report for good/.test(l.msg) && /CONTROL_ERR_INVALID_REPORT/.test(String(l.cause))));
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('an older control plane (404 for /v2/reports): the backlog goes one report at a time on v1, v2 is not asked again at once', async () => {
+  const { log, lines } = captureLogger();
+  const rx = await receiver(undefined, { v2: false });
+  const { spool, cleanup, made } = await spoolOf(log, 5);
+  const { r, outcomes } = reporter({ url: rx.url, spool, collect: producer(0).collect, log, drainPerSecond: 100_000, intervalMs: 60_000, initialDelayMs: 0 });
+  try {
+    r.start();
+    await waitFor('the backlog on v1', () => rx.stored.length === 5 && spool.files === 0, 5000);
+    assert.deepEqual(rx.stored, made);
+    assert.ok(rx.attempts.every((a) => a.v === 1));
+    assert.equal(outcomes.delivered, 5);
+    assert.equal(lines.filter((l) => /takes no report batches/.test(l.msg)).length, 1, 'asked once, said once');
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('a batch refused as too large (413) is split; one refused as a whole for another reason sends the oldest alone on v1', async () => {
+  const { log } = captureLogger();
+  const rx = await receiver(
+    (_n, rep) => (rep.sampled_at === new Date(T0).toISOString() ? { status: 422, body: { error: { code: 'CONTROL_ERR_INVALID_REPORT', message: 'bad' } } } : undefined),
+    { batchAnswer: (reports) => (reports.length > 3 ? { status: 413, body: { error: { code: 'VIGIA_ERR_BODY_TOO_LARGE', message: 'too large' } } } : reports.some((x) => x.sampled_at === new Date(T0).toISOString()) ? { status: 400, body: { error: { code: 'VIGIA_ERR_BAD_REQUEST', message: 'no' } } } : undefined) },
+  );
+  const { spool, cleanup, made } = await spoolOf(log, 8);
+  const { r, outcomes } = reporter({ url: rx.url, spool, collect: producer(0).collect, log, drainPerSecond: 100_000, intervalMs: 60_000, initialDelayMs: 0 });
+  try {
+    r.start();
+    await waitFor('drained', () => spool.files === 0, 5000);
+    // 8 -> 413, 4 -> 413, 2 with the bad one -> 400, the bad one alone on v1 -> 422 dropped, then
+    // batches of 2 for the other 7, the last one alone on v1
+    assert.deepEqual(rx.batches.map((b) => b.size), [8, 4, 2, 2, 2, 2]);
+    assert.deepEqual(rx.stored, made.slice(1));
+    assert.deepEqual(outcomes, { delivered: 7, spooled: 0, dropped: 1 });
+    assert.ok(rx.attempts.some((a) => a.v === 1 && a.sampled_at === made[0] && a.status === 422));
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
+  }
+});
+
+test('a backlog drained in batches keeps the bounded rate on average', async () => {
+  const { log } = captureLogger();
+  const { spool, cleanup } = await spoolOf(log, 30);
+  const rx = await receiver();
+  const { r } = reporter({ url: rx.url, spool, collect: producer(0).collect, log, drainPerSecond: 50, batchMax: 10, intervalMs: 10_000, initialDelayMs: 0 });
+  try {
+    const t = Date.now();
+    r.start();
+    await waitFor('drained', () => rx.stored.length === 30, 5000);
+    const took = Date.now() - t;
+    assert.deepEqual(rx.batches.map((b) => b.size), [10, 10, 10]);
+    assert.ok(took >= 2 * 200 - 10, `3 batches of 10 at 50 reports/s took ${took} ms`);
+  } finally {
+    await r.stop(500);
+    await rx.close();
+    await cleanup();
   }
 });

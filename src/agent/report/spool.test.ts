@@ -110,3 +110,28 @@ test('a restart picks up what the previous run left; corrupt files and half-writ
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('oldestBatch: the oldest reports up to a count and a byte bound (at least one), skipping corrupt files', async () => {
+  const dir = await tempDir();
+  try {
+    const { log } = captureLogger();
+    const dropped: string[] = [];
+    const spool = await openSpool({ dir, log, onDropped: (_n, why) => dropped.push(why) });
+    for (let i = 0; i < 5; i++) await spool.put(body(T0 + i * 1000), T0 + i * 1000);
+    // the second oldest turns corrupt on disk: deleted on the way, the batch takes the next one
+    await writeFile(join(dir, spool.list()[1]!.name), '{"v":1,"host":');
+    const at = (b: { body: Buffer }[]): string[] => b.map((r) => (JSON.parse(r.body.toString()) as HostReport).sampled_at);
+    const three = await spool.oldestBatch(3, 1 << 20);
+    assert.deepEqual(at(three), [0, 2000, 3000].map((d) => new Date(T0 + d).toISOString()));
+    assert.deepEqual(dropped, ['corrupt']);
+    assert.equal(spool.files, 4);
+    const one = body(T0).length;
+    assert.equal((await spool.oldestBatch(100, one * 2)).length, 2, 'byte bound');
+    assert.equal((await spool.oldestBatch(100, 1)).length, 1, 'always at least one');
+    assert.equal((await spool.oldestBatch(100, 1 << 20)).length, 4);
+    for (const r of await spool.oldestBatch(100, 1 << 20)) await spool.remove(r.name);
+    assert.deepEqual(await spool.oldestBatch(100, 1 << 20), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

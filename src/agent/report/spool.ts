@@ -172,24 +172,47 @@ export class Spool {
     for (;;) {
       const e = this.entries[0];
       if (!e) return null;
-      let body: Buffer;
-      try {
-        body = await readFile(join(this.dir, e.name));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          this.forget(e.name);
-          continue;
-        }
-        await this.discardCorrupt(e, `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-        continue;
-      }
-      const problem = checkBody(body);
-      if (problem) {
-        await this.discardCorrupt(e, problem);
-        continue;
-      }
-      return { name: e.name, body };
+      const body = await this.readValid(e);
+      if (body) return { name: e.name, body };
     }
+  }
+
+  /** The body of a spooled report, or null after forgetting (vanished) or deleting (corrupt) it. */
+  private async readValid(e: SpoolEntry): Promise<Buffer | null> {
+    let body: Buffer;
+    try {
+      body = await readFile(join(this.dir, e.name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.forget(e.name);
+      else await this.discardCorrupt(e, `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return null;
+    }
+    const problem = checkBody(body);
+    if (problem) {
+      await this.discardCorrupt(e, problem);
+      return null;
+    }
+    return body;
+  }
+
+  /**
+   * Up to `max` of the oldest spooled reports, oldest first, whose bodies together stay within
+   * `maxBytes` (the first one is always returned, whatever its size): one protocol v2 batch. Corrupt
+   * files met on the way are deleted as by oldest(). Empty when the spool is.
+   */
+  async oldestBatch(max: number, maxBytes: number): Promise<SpooledReport[]> {
+    const batch: SpooledReport[] = [];
+    let bytes = 0;
+    for (let i = 0; i < this.entries.length && batch.length < max; ) {
+      const e = this.entries[i]!;
+      const body = await this.readValid(e);
+      if (!body) continue; // forgotten: entries[i] is now the next one
+      if (batch.length > 0 && bytes + body.length > maxBytes) break;
+      batch.push({ name: e.name, body });
+      bytes += body.length;
+      i++;
+    }
+    return batch;
   }
 
   /** Remove a report once delivered (or dropped for good); never throws. */

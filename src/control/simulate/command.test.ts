@@ -13,6 +13,9 @@ test('flags parse into simulation options', () => {
   assert.equal(f.rounds, 3);
   assert.equal(f.durationSeconds, undefined);
   assert.equal(f.dyingFraction, 0.001);
+  assert.equal(f.protocol, 'v1');
+  const v2 = parseSimulateFlags({ ...base, rounds: '3', protocol: 'v2', ingestTokenFile: '/tmp/i', batch: '200' });
+  assert.deepEqual([v2.protocol, v2.ingestTokenFile, v2.batchSize], ['v2', '/tmp/i', 200]);
 });
 
 test('bad flags fail with VIGIA_ERR_CONFIG naming the flag', () => {
@@ -28,6 +31,11 @@ test('bad flags fail with VIGIA_ERR_CONFIG naming the flag', () => {
     [{ duration: '5', rounds: '2' }, /not both/],
     [{ dying: '2' }, /--dying: must be from 0 to 1/],
     [{ rate: 'fast' }, /--rate: must be nominal or max/],
+    [{ protocol: 'v3' }, /--protocol: must be v1 or v2/],
+    [{ protocol: 'v2' }, /--ingest-token-file: required with --protocol v2/],
+    [{ ingestTokenFile: '/tmp/i' }, /--ingest-token-file: only with --protocol v2/],
+    [{ batch: '10' }, /--batch: only with --protocol v2/],
+    [{ protocol: 'v2', ingestTokenFile: '/tmp/i', batch: '1001' }, /--batch: must be from 1 to 1000/],
   ];
   for (const [over, re] of cases) {
     assert.throws(() => parseSimulateFlags({ ...base, ...over }), (e: unknown) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && re.test((e as Error).message), JSON.stringify(over));
@@ -40,7 +48,7 @@ test('register adds `simulate` with help text', () => {
   const cmd = program.commands.find((c) => c.name() === 'simulate');
   assert.ok(cmd);
   const help = cmd.helpInformation();
-  for (const flag of ['--to', '--admin-token-file', '--hosts', '--interval', '--duration', '--rounds', '--rate', '--concurrency', '--seed', '--backfill-days', '--backfill-step', '--dying']) assert.ok(help.includes(flag), flag);
+  for (const flag of ['--to', '--admin-token-file', '--hosts', '--interval', '--duration', '--rounds', '--rate', '--concurrency', '--seed', '--backfill-days', '--backfill-step', '--dying', '--protocol', '--ingest-token-file', '--batch']) assert.ok(help.includes(flag), flag);
 });
 
 test('`vigia simulate` runs against a server and prints a JSON summary on stdout, progress on stderr', async () => {
@@ -55,7 +63,10 @@ test('`vigia simulate` runs against a server and prints a JSON summary on stdout
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       if (req.url === '/healthz') return res.end('ok');
-      if (req.url === '/v1/hosts/enroll') return res.end(JSON.stringify({ host: JSON.parse(body).host, token: 't', created: true }));
+      if (req.url === '/v1/hosts/enroll') {
+        const b = JSON.parse(body) as { host?: string; hosts?: { host: string }[] };
+        return res.end(JSON.stringify(b.hosts ? { hosts: b.hosts.map((h) => ({ host: h.host, token: 't', created: true })) } : { host: b.host, token: 't', created: true }));
+      }
       reports++;
       res.end(JSON.stringify({ outcome: 'stored' }));
     });

@@ -6,7 +6,7 @@ import { VigiaError } from '../../core/errors.js';
 import type { SimulationOptions, SimulationProgress } from './simulator.js';
 
 /** Parsed, validated flags of `vigia simulate` (pure: no I/O, throws VIGIA_ERR_CONFIG naming the flag). */
-export function parseSimulateFlags(opts: Record<string, unknown>): Omit<SimulationOptions, 'adminToken'> & { adminTokenFile: string } {
+export function parseSimulateFlags(opts: Record<string, unknown>): Omit<SimulationOptions, 'adminToken' | 'ingestToken'> & { adminTokenFile: string; ingestTokenFile?: string } {
   const fail = (flag: string, why: string): never => {
     throw new VigiaError('VIGIA_ERR_CONFIG', `--${flag}: ${why}`);
   };
@@ -40,9 +40,18 @@ export function parseSimulateFlags(opts: Record<string, unknown>): Omit<Simulati
   const rate = str('rate') ?? 'nominal';
   if (rate !== 'nominal' && rate !== 'max') fail('rate', `must be nominal or max, got ${JSON.stringify(rate)}`);
   if (opts.duration !== undefined && opts.rounds !== undefined) fail('rounds', 'give --duration or --rounds, not both');
+  const protocol = str('protocol') ?? 'v1';
+  if (protocol !== 'v1' && protocol !== 'v2') fail('protocol', `must be v1 or v2, got ${JSON.stringify(protocol)}`);
+  const ingestTokenFile = str('ingestTokenFile');
+  if (protocol === 'v2' && !ingestTokenFile) fail('ingest-token-file', 'required with --protocol v2 (a file holding an operator token with scope ingest)');
+  if (protocol === 'v1' && ingestTokenFile) fail('ingest-token-file', 'only with --protocol v2 (v1 reports with each host\'s own token)');
+  if (protocol === 'v1' && opts.batch !== undefined) fail('batch', 'only with --protocol v2');
   return {
     url: url.href,
     adminTokenFile,
+    ...(ingestTokenFile ? { ingestTokenFile } : {}),
+    protocol: protocol as SimulationOptions['protocol'],
+    batchSize: int('batch', 'batch', 1, 1000),
     hosts: int('hosts', 'hosts', 1, 1_000_000)!,
     intervalSeconds: int('interval', 'interval', 1, 86_400)!,
     durationSeconds: num('duration', 'duration', 0.001, 30 * 86_400),
@@ -56,10 +65,22 @@ export function parseSimulateFlags(opts: Record<string, unknown>): Omit<Simulati
   };
 }
 
+/** The token in a file (trimmed), or VIGIA_ERR_CONFIG naming the flag. */
+function readTokenFile(flag: string, path: string): string {
+  let token: string;
+  try {
+    token = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new VigiaError('VIGIA_ERR_CONFIG', `--${flag}: cannot read ${path}`, { cause: err });
+  }
+  if (!token) throw new VigiaError('VIGIA_ERR_CONFIG', `--${flag}: ${path} is empty`);
+  return token;
+}
+
 function progressLine(p: SimulationProgress): string {
   const errs = Object.entries(p.counts.errors).map(([k, v]) => `${k}=${v}`).join(' ');
   const of = p.total === null ? '' : `/${p.total}`;
-  const counts = p.phase === 'enroll' ? '' : ` stored=${p.counts.stored} duplicate=${p.counts.duplicate} expired=${p.counts.expired}${errs ? ` errors: ${errs}` : ''}`;
+  const counts = p.phase === 'enroll' ? '' : ` stored=${p.counts.stored} duplicate=${p.counts.duplicate} expired=${p.counts.expired}${p.counts.retried ? ` retried=${p.counts.retried}` : ''}${errs ? ` errors: ${errs}` : ''}`;
   return `vigia simulate: ${p.elapsedSeconds.toFixed(1)}s ${p.phase} ${p.done}${of} ${p.ratePerSecond}/s${counts}\n`;
 }
 
@@ -80,16 +101,14 @@ export function register(program: Command): void {
     .addOption(new Option('--backfill-days <days>', 'days of history to send before the live phase').default('0'))
     .addOption(new Option('--backfill-step <seconds>', 'one history report per host per this many seconds').default('3600'))
     .addOption(new Option('--dying <fraction>', 'share of hosts that stop reporting during the run').default('0.001'))
+    .addOption(new Option('--protocol <v1|v2>', 'v1: one report per request, each host with its own token; v2: gzip batches of many hosts\' reports with an ingest token (a relay)').choices(['v1', 'v2']).default('v1'))
+    .addOption(new Option('--ingest-token-file <path>', 'file holding an operator token with scope ingest (--protocol v2)'))
+    .addOption(new Option('--batch <n>', 'reports per v2 batch at most (1-1000; default 500)'))
     .action(async (opts: Record<string, unknown>) => {
       const flags = parseSimulateFlags(opts);
-      let adminToken: string;
-      try {
-        adminToken = readFileSync(flags.adminTokenFile, 'utf8').trim();
-      } catch (err) {
-        throw new VigiaError('VIGIA_ERR_CONFIG', `--admin-token-file: cannot read ${flags.adminTokenFile}`, { cause: err });
-      }
-      if (!adminToken) throw new VigiaError('VIGIA_ERR_CONFIG', `--admin-token-file: ${flags.adminTokenFile} is empty`);
-      const { adminTokenFile: _, ...rest } = flags;
+      const adminToken = readTokenFile('admin-token-file', flags.adminTokenFile);
+      const ingestToken = flags.ingestTokenFile === undefined ? undefined : readTokenFile('ingest-token-file', flags.ingestTokenFile);
+      const { adminTokenFile: _, ingestTokenFile: __, ...rest } = flags;
       // A control plane that cannot be reached (or answers errors) is one line and status 2, not a summary of failures.
       await probeServer(flags.url.replace(/\/+$/, ''), '/healthz', undefined, 10_000);
       const ac = new AbortController();
@@ -105,13 +124,15 @@ export function register(program: Command): void {
         const summary = await runSimulation({
           ...rest,
           adminToken,
+          ...(ingestToken ? { ingestToken } : {}),
           signal: ac.signal,
           onProgress: (p) => process.stderr.write(progressLine(p)),
           progressEveryMs: 5000,
         });
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         const errors = Object.values(summary.live.errors).reduce((a, b) => a + b, 0);
-        if (summary.enrolled === 0 || (summary.live.sent > 0 && errors === summary.live.sent)) process.exitCode = 1;
+        if (summary.protocolUnavailable) process.stderr.write('vigia simulate: the server answered 404 to POST /v2/reports (older than report protocol v2); use --protocol v1\n');
+        if (summary.enrolled === 0 || summary.protocolUnavailable || (summary.live.sent > 0 && errors === summary.live.sent)) process.exitCode = 1;
       } catch (err) {
         if (err instanceof RangeError) throw new VigiaError('VIGIA_ERR_CONFIG', err.message);
         throw err;
@@ -123,19 +144,27 @@ export function register(program: Command): void {
   cmd.addHelpText(
     'after',
     `
-Each simulated host is enrolled with POST <url>/v1/hosts/enroll (admin token), then POSTs one host
-report to <url>/v1/reports per --interval, spread evenly over the interval like a real fleet. The
+The simulated hosts are enrolled with POST <url>/v1/hosts/enroll (admin token), 1000 a request (one
+per request when the server is older than bulk enrolment). With --protocol v1 (default) each host then
+POSTs one host report to <url>/v1/reports per --interval with its own token, spread evenly over the
+interval like a real fleet. With --protocol v2 the simulator plays a relay: the same reports leave as
+gzip batches of up to --batch reports of many hosts to <url>/v2/reports with the --ingest-token-file
+token (scope ingest), at most a second after they are due; a server older than v2 (404) stops the run.
+429 and 503 answers (and v2 reports refused with a 429 or 503 code) are sent again after Retry-After
+plus jitter, up to 5 tries; enrolment requests up to 10 tries. The
 numbers are deterministic from --seed, host and time: data volumes grow at a per-host rate, binlog
 volumes fill and are purged daily, CPU follows a daily cycle; a few hosts run near full or with high
 iowait, and --dying of them stop reporting during the run.
 
-Progress goes to stderr every 5 s; the summary (outcomes, errors by status, latency percentiles) is
-printed as JSON on stdout. Exit status 1 when nothing could be enrolled or every report failed.
+Progress goes to stderr every 5 s; the summary (outcomes, errors by status or v2 error code, retries,
+latency percentiles per request) is printed as JSON on stdout. Exit status 1 when nothing could be
+enrolled, every report failed, or v2 was asked of a server without it.
 
 Examples:
   vigia simulate --to http://127.0.0.1:8080 --admin-token-file admin.token --hosts 10000 --duration 300
   vigia simulate --to http://127.0.0.1:8080 --admin-token-file admin.token --hosts 1000 --rate max --rounds 20 --concurrency 128
   vigia simulate --to http://127.0.0.1:8080 --admin-token-file admin.token --hosts 100 --backfill-days 30 --rounds 1
+  vigia simulate --to http://127.0.0.1:8080 --admin-token-file admin.token --protocol v2 --ingest-token-file ingest.token --hosts 10000 --rate max --rounds 10 --concurrency 8
 `,
   );
 }

@@ -33,6 +33,8 @@ import http from 'node:http';
 import { pollResponseSchema, type AgentTask } from '../../core/contracts/agent-poll.js';
 import { createPublicKey } from 'node:crypto';
 import { ENVELOPE_FORMAT, keyId, MANIFEST_FILE, packArchive, signRelease, verifyRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
+import { parseRetryAfter, retryDelay } from '../../core/backoff.js';
+import { enrollHosts } from './enroll.js';
 import { createFleetModel, type FleetModel } from './fleet-model.js';
 import { LatencyHistogram, moveRunning, newCounters, pollAnswerStep, slotDelay } from './poll-agents-state.js';
 import type { LatencySummary } from './simulator.js';
@@ -49,7 +51,7 @@ export interface PollAgentsOptions {
   /** Host name prefix (default `sim`): names are `<prefix>-00001` ... */
   readonly prefix?: string;
   readonly seed?: number;
-  /** Enrolments in flight at once (default 64). */
+  /** Enrolments in flight at once when the server takes one host per request (default 8; bulk: 4 requests of 1000). */
   readonly enrollConcurrency?: number;
   /** After installing, send one host report with check results (default true; the rollout gate needs it). */
   readonly reportChecks?: boolean;
@@ -170,38 +172,32 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
       req.end(payload);
     });
 
-  // Enrolment.
-  const hosts: HostState[] = [];
-  const enrollErrors: Record<string, number> = {};
-  let next = 0;
-  const enrollOne = async (i: number): Promise<void> => {
-    const name = model.hostName(i);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      let key: string;
-      try {
-        const a = await request('POST', '/v1/hosts/enroll', o.adminToken, { host: name, tags: model.profile(i).tags });
-        if (a.status === 200) {
-          const token = (JSON.parse(a.body.toString('utf8')) as { token?: unknown }).token;
-          if (typeof token === 'string' && token) {
-            hosts.push({ index: i, name, token, release: 0, sha256: '', etag: '' });
-            return;
-          }
-          key = 'bad_answer';
-        } else key = String(a.status);
-      } catch {
-        key = 'network';
-      }
-      if (key !== '429' && key !== '503') {
-        enrollErrors[key] = (enrollErrors[key] ?? 0) + 1;
-        return;
-      }
-      await sleep(500 * (attempt + 1));
+  /** A POST tried again on 429/503 after Retry-After plus jitter (5 tries), as every Vigía client does. */
+  const post = async (path: string, token: string, body: unknown): Promise<Answer> => {
+    for (let attempt = 1; ; attempt++) {
+      const a = await request('POST', path, token, body);
+      if ((a.status !== 429 && a.status !== 503) || attempt >= 5) return a;
+      const ra = a.headers['retry-after'];
+      await sleep(retryDelay(attempt, parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now()), random(), 200, 30_000));
     }
-    enrollErrors.retries_exhausted = (enrollErrors.retries_exhausted ?? 0) + 1;
   };
-  await Promise.all(Array.from({ length: Math.min(o.enrollConcurrency ?? 64, o.hosts) }, async () => {
-    while (next < o.hosts) await enrollOne(next++);
-  }));
+
+  // Enrolment: bulk, with retries on 429/503 (enroll.ts).
+  const hosts: HostState[] = [];
+  const enrolment = await enrollHosts({
+    post: async (path, payload) => {
+      const a = await request('POST', path, o.adminToken, payload);
+      const ra = a.headers['retry-after'];
+      return { status: a.status, body: a.body.toString('utf8'), retryAfterMs: parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now()) };
+    },
+    hosts: Array.from({ length: o.hosts }, (_, i) => ({ host: model.hostName(i), tags: model.profile(i).tags })),
+    ...(o.enrollConcurrency === undefined ? {} : { singleConcurrency: o.enrollConcurrency }),
+    random,
+  });
+  const enrollErrors = enrolment.errors;
+  enrolment.tokens.forEach((token, i) => {
+    if (token !== undefined) hosts.push({ index: i, name: model.hostName(i), token, release: 0, sha256: '', etag: '' });
+  });
   hosts.sort((a, b) => a.index - b.index);
 
   // Statistics.
@@ -249,7 +245,7 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
       envelope = verifyRelease(desired.signed, o.trustedKeys);
     } catch (e) {
       counters.refused++;
-      await request('POST', '/v1/agent/bundle-status', h.token, { release: desired.release, sha256: '0'.repeat(64), status: 'rejected', error: String(e instanceof Error ? e.message : e).slice(0, 1024) }).catch(() => err('network'));
+      await post('/v1/agent/bundle-status', h.token, { release: desired.release, sha256: '0'.repeat(64), status: 'rejected', error: String(e instanceof Error ? e.message : e).slice(0, 1024) }).catch(() => err('network'));
       return;
     }
     if (envelope.release <= h.release && envelope.sha256 === h.sha256) return;
@@ -259,24 +255,25 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
     const ok = a.status === 200 && a.body.length === envelope.size && createHash('sha256').update(a.body).digest('hex') === envelope.sha256;
     if (!ok) {
       counters.refused++;
-      await request('POST', '/v1/agent/bundle-status', h.token, { release: envelope.release, sha256: envelope.sha256, status: 'failed', error: `archive download answered ${a.status} or its sha256 differs` });
+      await post('/v1/agent/bundle-status', h.token, { release: envelope.release, sha256: envelope.sha256, status: 'failed', error: `archive download answered ${a.status} or its sha256 differs` });
       return;
     }
-    const st = await request('POST', '/v1/agent/bundle-status', h.token, { release: envelope.release, sha256: envelope.sha256, status: 'installed', error: null });
+    const st = await post('/v1/agent/bundle-status', h.token, { release: envelope.release, sha256: envelope.sha256, status: 'installed', error: null });
     if (st.status !== 200) return err(`status_${st.status}`);
     setRunning(h, envelope.release, envelope.sha256);
     counters.installed++;
     if (reportChecks) {
       const now = Date.now();
       const report = { ...model.reportAt(h.index, now), checks: { release: envelope.release, results: [{ name: 'sim', state: 'OK' as const, output: 'OK', at: new Date(now).toISOString(), duration_ms: 0 }] } };
-      const r = await request('POST', '/v1/reports', h.token, report);
+      const r = await post('/v1/reports', h.token, report);
       if (r.status === 200) counters.reports++;
       else err(`report_${r.status}`);
     }
   };
 
   const answerTask = async (h: HostState, task: AgentTask): Promise<void> => {
-    for (let attempt = 0; attempt < 5 && !stopping; attempt++) {
+    for (let attempt = 1; attempt <= 5 && !stopping; attempt++) {
+      let retryAfterMs: number | null = null;
       try {
         const r = await request('POST', `/v1/agent/tasks/${task.id}/result`, h.token, { status: 'succeeded', exit_code: 0, duration_ms: 0, output: '' });
         if (r.status === 200) {
@@ -285,10 +282,12 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
         }
         err(`task_${r.status}`);
         if (r.status !== 429 && r.status < 500) return;
+        const ra = r.headers['retry-after'];
+        retryAfterMs = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now());
       } catch {
         err('network');
       }
-      await nap(200 * 2 ** attempt * random());
+      await nap(retryDelay(attempt, retryAfterMs, random(), 200, 30_000));
     }
   };
 
