@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ERROR_CATALOG, VigiaError, errorBody, isVigiaError, type ErrorCode, type ErrorSpec } from './errors.js';
+import { ERROR_CATALOG, ERROR_PREFIXES, VigiaError, errorBody, isVigiaError, type ErrorCode, type ErrorSpec } from './errors.js';
 
 const DOC = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 const CODES = Object.keys(ERROR_CATALOG) as ErrorCode[];
@@ -82,4 +82,16 @@ test('VigiaError carries code, status, detail and cause', () => {
   assert.equal(isVigiaError(e, 'TURNO_ERR_COUNTER_EXHAUSTED'), true);
   assert.equal(isVigiaError(e, 'TURNO_ERR_INVALID_ID'), false);
   assert.equal(isVigiaError(cause), false);
+});
+
+test('codes are grouped by role: one prefix per role, each contiguous in the catalog and in its own section of docs/errors.md', () => {
+  const prefixOf = (code: string): string => code.slice(0, code.indexOf('_ERR_'));
+  assert.deepEqual([...new Set(CODES.map(prefixOf))], [...ERROR_PREFIXES], 'catalog order: every code of a prefix together, prefixes in ERROR_PREFIXES order');
+  const sections = DOC.split(/^## /m).slice(1);
+  assert.equal(sections.length, ERROR_PREFIXES.length, 'one docs section per prefix');
+  sections.forEach((section, i) => {
+    const rows = [...section.matchAll(/^\|\s*`([A-Z]+_ERR_[A-Z_]+)`\s*\|/gm)].map((m) => m[1]!);
+    assert.ok(rows.length > 0, `section ${i + 1} has rows`);
+    assert.deepEqual([...new Set(rows.map(prefixOf))], [ERROR_PREFIXES[i]], `section "${section.split('\n')[0]}" holds ${ERROR_PREFIXES[i]}_ERR_* only`);
+  });
 });

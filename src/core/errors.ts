@@ -11,8 +11,12 @@ export interface ErrorSpec {
   readonly retryAfterSeconds?: number;
 }
 
-/** The catalog: stable code -> spec. Codes never change meaning once released. */
+/**
+ * The catalog: stable code -> spec, grouped by role, one prefix per role (ERROR_PREFIXES, in this order;
+ * docs/errors.md has one section per prefix). Codes never change meaning once released.
+ */
 export const ERROR_CATALOG = {
+  // Every role: HTTP, auth, configuration, clients (VIGIA_ERR_*).
   VIGIA_ERR_INTERNAL: { status: 500, message: 'internal error' },
   VIGIA_ERR_CONFIG: { status: 500, message: 'invalid configuration' },
   VIGIA_ERR_NOT_FOUND: { status: 404, message: 'no such endpoint' },
@@ -20,17 +24,22 @@ export const ERROR_CATALOG = {
   VIGIA_ERR_UNAUTHORIZED: { status: 401, message: 'missing or invalid bearer token' },
   VIGIA_ERR_BAD_REQUEST: { status: 400, message: 'malformed request' },
   VIGIA_ERR_SHUTTING_DOWN: { status: 503, message: 'server is shutting down', retryAfterSeconds: 1 },
+  VIGIA_ERR_FORBIDDEN: { status: 403, message: 'token lacks the scope this endpoint needs' },
+  VIGIA_ERR_RATE_LIMITED: { status: 429, message: 'too many requests from this client', retryAfterSeconds: 1 },
+  VIGIA_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body too large' },
+  VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'request body must be application/json' },
+  VIGIA_ERR_REQUEST_TIMEOUT: { status: 408, message: 'request not received in time' },
+  VIGIA_ERR_UNREACHABLE: { status: 502, message: 'cannot reach the server' },
+  VIGIA_ERR_BAD_ANSWER: { status: 502, message: 'the server answered something this client does not understand' },
+  // vigia turno (TURNO_ERR_*).
   TURNO_ERR_INVALID_ID: { status: 400, message: 'invalid id' },
   TURNO_ERR_COUNTER_EXHAUSTED: { status: 409, message: 'counter reached Number.MAX_SAFE_INTEGER; no exact next number exists' },
   TURNO_ERR_STORE_UNAVAILABLE: { status: 503, message: 'counter store unavailable', retryAfterSeconds: 1 },
   TURNO_ERR_REPLICATION_TIMEOUT: { status: 503, message: 'no replica confirmed the increment in time; the number was not handed out', retryAfterSeconds: 1 },
   TURNO_ERR_STORE_LOCKED: { status: 500, message: 'file store is locked by another process' },
   TURNO_ERR_STORE_CORRUPT: { status: 500, message: 'file store journal is corrupt' },
-  VIGIA_ERR_FORBIDDEN: { status: 403, message: 'token lacks the scope this endpoint needs' },
-  VIGIA_ERR_RATE_LIMITED: { status: 429, message: 'too many requests from this client', retryAfterSeconds: 1 },
-  VIGIA_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body too large' },
-  VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'request body must be application/json' },
-  VIGIA_ERR_REQUEST_TIMEOUT: { status: 408, message: 'request not received in time' },
+  TURNO_ERR_SHARD_TOPOLOGY: { status: 500, message: 'Redis shard list differs from the one these shards were initialised with' },
+  // vigia agent (AGENT_ERR_*).
   AGENT_ERR_UNKNOWN_DEVICE: { status: 404, message: 'no such device or mountpoint' },
   AGENT_ERR_INVALID_QUERY: { status: 400, message: 'invalid query parameter' },
   AGENT_ERR_UNKNOWN_ACTION: { status: 404, message: 'no such action' },
@@ -38,7 +47,7 @@ export const ERROR_CATALOG = {
   AGENT_ERR_ACTION_BUSY: { status: 429, message: 'action is already running at its concurrency limit', retryAfterSeconds: 1 },
   AGENT_ERR_UNKNOWN_RUN: { status: 404, message: 'no such action run' },
   AGENT_ERR_ACTION_MANIFEST: { status: 500, message: 'invalid action manifest' },
-  TURNO_ERR_SHARD_TOPOLOGY: { status: 500, message: 'Redis shard list differs from the one these shards were initialised with' },
+  // vigia server, report, simulate, rollout, run (CONTROL_ERR_*).
   CONTROL_ERR_INVALID_REPORT: { status: 422, message: 'report does not match the host report schema' },
   CONTROL_ERR_HOST_MISMATCH: { status: 403, message: 'report names a different host than the one its token was issued to' },
   CONTROL_ERR_CLOCK_SKEW: { status: 422, message: 'report sampled_at is too far in the future; fix the host clock' },
@@ -49,19 +58,23 @@ export const ERROR_CATALOG = {
   CONTROL_ERR_INVALID_DAY: { status: 400, message: 'invalid day (expected YYYY-MM-DD)' },
   CONTROL_ERR_EMAIL_FAILED: { status: 502, message: 'email could not be delivered' },
   CONTROL_ERR_OVERLOADED: { status: 503, message: 'ingest queue full; retry later', retryAfterSeconds: 2 },
-  BUNDLE_ERR_INVALID: { status: 422, message: 'the bundle is invalid' },
-  BUNDLE_ERR_SIGNATURE: { status: 422, message: 'the release signature does not verify' },
-  BUNDLE_ERR_REJECTED: { status: 409, message: 'the release was refused' },
   CONTROL_ERR_RELEASE_CONFLICT: { status: 409, message: 'release number already taken; publish again' },
   CONTROL_ERR_ROLLOUT_STATE: { status: 409, message: 'the rollout cannot do that in its current state' },
   CONTROL_ERR_NO_ROLLOUT: { status: 404, message: 'no such rollout' },
   CONTROL_ERR_UNKNOWN_RUN: { status: 404, message: 'no such fleet run' },
   CONTROL_ERR_NO_TARGETS: { status: 422, message: 'the selection matches no enrolled host' },
-  SLO_ERR_SOURCE_UNAVAILABLE: { status: 502, message: 'an SLO data source could not be read' },
   CONTROL_ERR_NO_LEADER: { status: 503, message: 'no control-plane leader is reachable; retry shortly', retryAfterSeconds: 2 },
-  VIGIA_ERR_UNREACHABLE: { status: 502, message: 'cannot reach the server' },
-  VIGIA_ERR_BAD_ANSWER: { status: 502, message: 'the server answered something this client does not understand' },
+  // Signed check bundles (BUNDLE_ERR_*): the contract of core/contracts/bundle.ts, raised by the
+  // control plane when a release is published and by the agent when it installs one.
+  BUNDLE_ERR_INVALID: { status: 422, message: 'the bundle is invalid' },
+  BUNDLE_ERR_SIGNATURE: { status: 422, message: 'the release signature does not verify' },
+  BUNDLE_ERR_REJECTED: { status: 409, message: 'the release was refused' },
+  // vigia slo (SLO_ERR_*).
+  SLO_ERR_SOURCE_UNAVAILABLE: { status: 502, message: 'an SLO data source could not be read' },
 } as const satisfies Record<string, ErrorSpec>;
+
+/** The prefix of each role's codes, in catalog order. */
+export const ERROR_PREFIXES = ['VIGIA', 'TURNO', 'AGENT', 'CONTROL', 'BUNDLE', 'SLO'] as const;
 
 /** A stable error code from the catalog. */
 export type ErrorCode = keyof typeof ERROR_CATALOG;
