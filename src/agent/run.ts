@@ -7,6 +7,7 @@ import { writeSync } from 'node:fs';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseTokenEntries } from '../core/auth.js';
+import type { Clock } from '../core/clock.js';
 import { readConfigFile, readTlsFiles, refuseIfReadableByOthers, warnIfReadableByOthers } from '../core/config-file.js';
 import { VigiaError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
@@ -311,7 +312,7 @@ export interface ScrapeOptions {
   /** Where a failing collector is logged (name and error). */
   readonly log?: Logger;
   /** Milliseconds, monotonic, for the collectors' durations (tests pin it); default performance.now. */
-  readonly now?: () => number;
+  readonly now?: Clock;
   /** udev properties of the disks (cached by the caller); default: read every scrape. */
   readonly udev?: (diskstats: readonly DiskStat[]) => Promise<ReadonlyMap<string, Readonly<Record<string, string>>>>;
 }

@@ -21,7 +21,6 @@ const NOW = new Date('2026-12-01T07:00:30.000Z');
 let store: ControlStore;
 let server: ControlServer;
 let base: string;
-let clock = NOW;
 const outcomes: string[] = [];
 
 function report(host: string, sampledAt: string, usedBytes = 40e9): HostReport {
@@ -81,7 +80,7 @@ before(async () => {
     metrics: async () => 'vigia_control_test 1\n',
     limits: { ...DEFAULT_CONTROL_LIMITS, bodyLimitBytes: 4096, rateLimit: { perSecond: 1000, burst: 1000 } },
     log,
-    now: () => clock,
+    now: () => NOW.getTime(),
     onReport: (o) => outcomes.push(o),
   });
   const a = await server.listen('127.0.0.1', 0);
@@ -316,7 +315,7 @@ test('a follower forwards fleet routes once authenticated and scope-checked, bod
     metrics: async () => '',
     limits: { ...DEFAULT_CONTROL_LIMITS, rateLimit: { perSecond: 1000, burst: 1000 } },
     log: silent(),
-    now: () => clock,
+    now: () => NOW.getTime(),
     forwardToLeader,
   });
   const a = await follower.listen('127.0.0.1', 0);
@@ -380,7 +379,7 @@ test('v2: reports the queue refuses get their own retryable error and the answer
     metrics: async () => '',
     limits: DEFAULT_CONTROL_LIMITS,
     log: silent(),
-    now: () => clock,
+    now: () => NOW.getTime(),
   });
   const a = await busy.listen('127.0.0.1', 0);
   try {

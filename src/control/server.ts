@@ -14,6 +14,7 @@
  * errors are the catalog's JSON and never carry internals.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { TokenEntry } from '../core/auth.js';
 import { createPipelineServer, type PipelineServer } from '../core/http-pipeline.js';
 import type { Logger } from '../core/log.js';
@@ -53,8 +54,8 @@ export interface ControlServerDeps {
   readonly metrics: () => Promise<string>;
   readonly limits: ControlLimits;
   readonly log: Logger;
-  /** Server clock (receive time, clock-skew checks). */
-  readonly now?: () => Date;
+  /** Server clock (receive time, clock-skew checks); default `systemClock`. */
+  readonly now?: Clock;
   readonly onResponse?: (route: string, status: number, seconds: number) => void;
   /** Counts each report by outcome (stored, duplicate, expired, or the error code). */
   readonly onReport?: (outcome: string) => void;
@@ -119,7 +120,7 @@ export type ControlServer = PipelineServer;
 /** Build the control plane's HTTP server (not listening). */
 export function createControlServer(deps: ControlServerDeps): ControlServer {
   const { limits, log } = deps;
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? systemClock;
   const limiters = {
     limiter: new RateLimiter(limits.rateLimit),
     // One bucket per host: sized for fleets of up to 200,000 hosts before buckets are recycled.

@@ -18,6 +18,7 @@
  */
 import { parseHostReport, MAX_REPORT_BYTES, type HostReport } from '../../core/contracts/host-report.js';
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_GZIP_RATIO, MAX_BATCH_INFLATED_BYTES, MAX_HOST_BATCH_REPORTS, MAX_RELAY_BATCH_REPORTS, type ReportResult } from '../../core/contracts/report-batch.js';
+import type { Clock } from '../../core/clock.js';
 import { VigiaError } from '../../core/errors.js';
 import { readJsonBody, readJsonBodySized, validateQuery } from '../../core/http.js';
 import type { Authenticate, Mount, Route } from '../../core/http-pipeline.js';
@@ -35,7 +36,7 @@ export interface IngestRouteEnv {
   /** A host token, or an operator token (its scope is checked by the route: `ingest`). */
   readonly hostOrOperator: Authenticate<ControlPrincipal>;
   readonly hostLimiter: RateLimiter;
-  readonly now: () => Date;
+  readonly now: Clock;
 }
 
 /** The ingest mount: owns /v1/reports and /v2/reports. */
@@ -73,7 +74,7 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
       if (report.host !== host.name) {
         throw new VigiaError('CONTROL_ERR_HOST_MISMATCH', `the token belongs to "${host.name}", the report says "${report.host.slice(0, 253)}"`);
       }
-      const receivedAt = now();
+      const receivedAt = new Date(now());
       const skew = await checkSkew(host, report, receivedAt);
       if (skew) {
         res.setHeader('retry-after', String(skew.retryAfterSeconds));
@@ -100,7 +101,7 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
       });
       const items = batchItems(value);
       if (items.length > max) throw new VigiaError('VIGIA_ERR_BODY_TOO_LARGE', `at most ${max} reports in a batch sent with ${relay ? 'an operator' : 'a host'} token`);
-      const receivedAt = now();
+      const receivedAt = new Date(now());
       const itemBytes = Math.ceil(bytes / items.length);
       const results: (ReportResult | undefined)[] = new Array<ReportResult | undefined>(items.length);
       const fail = (i: number, err: VigiaError): void => {
