@@ -5,12 +5,12 @@
  * the edge; the load client and verifier load lazily in the action.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { z } from 'zod';
 import { probeServer } from '../../core/client-errors.js';
 import { optionNames, parseConfig, type ConfigNames } from '../../core/config.js';
+import { readConfigFile } from '../../core/config-file.js';
 import { VigiaError } from '../../core/errors.js';
 
 /** Default target: a local turno on its default port. */
@@ -188,13 +188,7 @@ Examples:
 
 async function loadToken(tokenFile: string | undefined, envToken: string | undefined): Promise<string | undefined> {
   if (tokenFile !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(tokenFile, 'utf8');
-    } catch (err) {
-      throw new VigiaError('VIGIA_ERR_CONFIG', `--token-file ${tokenFile}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-    }
-    return parseClientToken(text, `--token-file ${tokenFile}`);
+    return parseClientToken(await readConfigFile(tokenFile, '--token-file'), `--token-file ${tokenFile}`);
   }
   if (envToken !== undefined && envToken !== '') return parseClientToken(envToken, 'VIGIA_TOKEN');
   return undefined;
