@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
 import { tempDir } from '../support/tmp.js';
-import { VIGIA_BIN } from '../support/turno-process.js';
+import { VIGIA_BIN } from '../support/vigia-process.js';
 
 const work = tempDir('vigia-cli-errors-');
 const token = join(work.dir, 'operator.token');
