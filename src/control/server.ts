@@ -101,6 +101,12 @@ export interface ControlLimits {
   readonly maxConnections: number;
   /** Behind a load balancer every connection comes from its address: raise this there. */
   readonly maxConnectionsPerAddress: number;
+  /**
+   * POST /v2/reports bodies being read, inflated and parsed at once, at most (each may hold up to
+   * MAX_BATCH_INFLATED_BYTES inflated, plus its parse); one more is answered 503 CONTROL_ERR_OVERLOADED
+   * with Retry-After before its body is read.
+   */
+  readonly maxBatchBodiesInFlight: number;
 }
 
 /** Limits for a production control plane. */
@@ -112,6 +118,9 @@ export const DEFAULT_CONTROL_LIMITS: ControlLimits = Object.freeze({
   hostRateLimit: Object.freeze({ perSecond: 20, burst: 100 }),
   maxConnections: 20_000,
   maxConnectionsPerAddress: 1024,
+  // 8 × 32 MiB inflated bounds what batches can hold at once; a batch of 500 reports (about 1 MiB
+  // inflated) is read and parsed in milliseconds, so 8 do not make honest senders wait.
+  maxBatchBodiesInFlight: 8,
 });
 
 /** The control plane's HTTP server, not yet listening (see PipelineServer: listen, close with a grace). */

@@ -48,7 +48,7 @@ export const ERROR_CATALOG = {
   CONTROL_ERR_UNKNOWN_HOST: { status: 404, message: 'no such host' },
   CONTROL_ERR_INVALID_DAY: { status: 400, message: 'invalid day (expected YYYY-MM-DD)' },
   CONTROL_ERR_EMAIL_FAILED: { status: 502, message: 'email could not be delivered' },
-  CONTROL_ERR_OVERLOADED: { status: 503, message: 'ingest queue full; retry later', retryAfterSeconds: 2 },
+  CONTROL_ERR_OVERLOADED: { status: 503, message: 'the control plane is overloaded; retry later', retryAfterSeconds: 2 },
   BUNDLE_ERR_INVALID: { status: 422, message: 'the bundle is invalid' },
   BUNDLE_ERR_SIGNATURE: { status: 422, message: 'the release signature does not verify' },
   BUNDLE_ERR_REJECTED: { status: 409, message: 'the release was refused' },
