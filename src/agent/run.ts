@@ -60,7 +60,8 @@ export async function runAgent(config: AgentConfig): Promise<void> {
 
 /**
  * Exit; but Node waits for every worker thread on exit, and a statfs thread stuck on a hung mount never
- * returns, so with stuck threads the only way out is SIGKILL (the message is written synchronously first).
+ * returns, so with stuck threads the only way out is SIGKILL (the message is written synchronously first;
+ * test/integration/agent-stale-mount.test.ts shows such a process ignoring process.exit()).
  */
 function exitProcess(code: number, statfs: StatfsPool | undefined): void {
   const abandoned = statfs?.stats().abandoned ?? 0;

@@ -5,8 +5,9 @@
  * are the catalog's JSON and never carry a stack trace or a path.
  *
  * Why not fastify (the default choice for APIs here): the agent's budget is 80 MB resident on hosts
- * that exist to run MySQL, and fastify with its schema compilers costs ~19 MB of it (measured: node
- * alone 39 MB RSS, node + fastify 58 MB) for nine routes that need none of its features.
+ * that exist to run MySQL, and fastify with its schema compilers costs ~19 MB of it (node alone 39 MB
+ * RSS, node + fastify 58 MB: docs/agent-performance.md, "What limits it, and what was done") for nine
+ * routes that need none of its features.
  */
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
