@@ -3,7 +3,7 @@
  * (the embedded store can only be open in one process: a running `vigia server` owns it).
  */
 import { answerError, parseAnswer, transportError } from '../core/client-errors.js';
-import { readConfigFile } from '../core/config-file.js';
+import { readClientToken } from '../core/config-file.js';
 import { VigiaError } from '../core/errors.js';
 
 /** Where the server is and the operator token to use. */
@@ -22,10 +22,7 @@ export async function serverTarget(url: string, tokenFile: string | undefined): 
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol) || !/^https?:\/\/[^/\s]+/.test(url)) throw new VigiaError('VIGIA_ERR_CONFIG', `--server must be an http(s):// URL, got "${url.slice(0, 100)}"`);
   if (!tokenFile) throw new VigiaError('VIGIA_ERR_CONFIG', '--server needs --token-file (a file holding an operator token with scope read, or admin to enrol)');
-  const text = await readConfigFile(tokenFile, '--token-file');
-  const token = text.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
-  if (!token) throw new VigiaError('VIGIA_ERR_CONFIG', `--token-file ${tokenFile} holds no token`);
-  if (token.startsWith('sha256:')) throw new VigiaError('VIGIA_ERR_CONFIG', `--token-file ${tokenFile} holds a token hash; the client needs the token itself`);
+  const token = await readClientToken(tokenFile, '--token-file');
   return { url: url.replace(/\/+$/, ''), token };
 }
 
