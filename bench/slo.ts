@@ -23,7 +23,7 @@ import { once } from 'node:events';
 import postgres from 'postgres';
 import { startPostgres, type TestPostgres } from '../test/support/postgres.js';
 import { tempDir } from '../test/support/tmp.js';
-import { VIGIA_BIN } from '../test/support/turno-process.js';
+import { VIGIA_BIN } from '../test/support/vigia-process.js';
 import { installCleanup } from './support/cleanup.js';
 import { intFlag, parseBenchArgs, progress } from './support/cli.js';
 import { procMem } from './support/proc.js';

@@ -7,6 +7,8 @@ import { writeSync } from 'node:fs';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseTokenEntries } from '../core/auth.js';
+import type { Clock } from '../core/clock.js';
+import { reportableSystem } from '../core/contracts/agent-api.js';
 import { readConfigFile, readTlsFiles, refuseIfReadableByOthers, warnIfReadableByOthers } from '../core/config-file.js';
 import { VigiaError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
@@ -27,7 +29,7 @@ import type { MysqlPaths } from './roles.js';
 import { renderNodeMetrics } from './node-metrics.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { createAgentServer } from './server.js';
-import { computeSystemAnswer, reportableSystem, systemCollectors, SystemSampler, type SystemSnapshot } from './system-sampler.js';
+import { computeSystemAnswer, systemCollectors, SystemSampler, type SystemSnapshot } from './system-sampler.js';
 import type { HostReport } from '../core/contracts/host-report.js';
 import type { SystemFigures } from '../core/contracts/fit-report.js';
 import { buildHostReport, IntervalBaseline } from './report/build-report.js';
@@ -58,7 +60,8 @@ export async function runAgent(config: AgentConfig): Promise<void> {
 
 /**
  * Exit; but Node waits for every worker thread on exit, and a statfs thread stuck on a hung mount never
- * returns, so with stuck threads the only way out is SIGKILL (the message is written synchronously first).
+ * returns, so with stuck threads the only way out is SIGKILL (the message is written synchronously first;
+ * test/integration/agent-stale-mount.test.ts shows such a process ignoring process.exit()).
  */
 function exitProcess(code: number, statfs: StatfsPool | undefined): void {
   const abandoned = statfs?.stats().abandoned ?? 0;
@@ -311,7 +314,7 @@ export interface ScrapeOptions {
   /** Where a failing collector is logged (name and error). */
   readonly log?: Logger;
   /** Milliseconds, monotonic, for the collectors' durations (tests pin it); default performance.now. */
-  readonly now?: () => number;
+  readonly now?: Clock;
   /** udev properties of the disks (cached by the caller); default: read every scrape. */
   readonly udev?: (diskstats: readonly DiskStat[]) => Promise<ReadonlyMap<string, Readonly<Record<string, string>>>>;
 }

@@ -5,12 +5,14 @@
  * are the catalog's JSON and never carry a stack trace or a path.
  *
  * Why not fastify (the default choice for APIs here): the agent's budget is 80 MB resident on hosts
- * that exist to run MySQL, and fastify with its schema compilers costs ~19 MB of it (measured: node
- * alone 39 MB RSS, node + fastify 58 MB) for nine routes that need none of its features.
+ * that exist to run MySQL, and fastify with its schema compilers costs ~19 MB of it (node alone 39 MB
+ * RSS, node + fastify 58 MB: docs/agent-performance.md, "What limits it, and what was done") for nine
+ * routes that need none of its features.
  */
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { TokenEntry } from '../core/auth.js';
+import type { Clock } from '../core/clock.js';
 import { VigiaError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { ActionService } from './actions/action-service.js';
@@ -42,8 +44,8 @@ export interface AgentServerDeps {
   readonly onResponse?: (route: string, status: number, seconds: number) => void;
   /** TLS (and mTLS when `ca` is set: client certificates are required and verified against it). */
   readonly tls?: { readonly key: Buffer; readonly cert: Buffer; readonly ca?: Buffer };
-  /** Milliseconds, for rate limiting (injectable for tests). */
-  readonly now?: () => number;
+  /** For rate limiting, which only measures intervals (tests pin it); default the RateLimiter's `monotonicClock`. */
+  readonly now?: Clock;
   /**
    * Called for a POST to an action that the HTTP layer refused before the action service saw it
    * (401, 403, 413, 415, 400, 429, actions disabled), so the audit log has every attempt.

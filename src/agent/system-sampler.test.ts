@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from '../core/log.js';
 import { COLLECTOR_NAMES, COLLECTORS } from './collectors/registry.js';
-import { SystemSampler, computeSystemAnswer, computeSystemView, isCompleteSystemView, reportableSystem, type SystemAnswer, type SystemSnapshot, type SystemView } from './system-sampler.js';
+import { reportableSystem } from '../core/contracts/agent-api.js';
+import { SystemSampler, computeSystemAnswer, computeSystemView, isCompleteSystemView, type SystemAnswer, type SystemSnapshot, type SystemView } from './system-sampler.js';
 import type { CpuTimes, ProcStat } from './collectors/proc-stat.js';
 import type { DiskStat } from './collectors/diskstats.js';
 

@@ -3,7 +3,6 @@
  * top and iostat -x do, plus current memory, swap, load and uptime. Each section comes from one
  * collector of collectors/registry.ts; a disabled or failed collector leaves its section out.
  */
-import type { SystemFigures } from '../core/contracts/fit-report.js';
 import type { Logger } from '../core/log.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { SystemView } from '../core/contracts/agent-api.js';
@@ -145,16 +144,6 @@ export function computeSystemAnswer(
 /** True when every section is there (every system collector enabled and answering). */
 export function isCompleteSystemView(a: SystemAnswer): a is SystemView {
   return a.cpu !== undefined && a.load !== undefined && a.memory !== undefined && a.swap !== undefined && a.disks !== undefined && a.uptime_seconds !== undefined && a.boot_time_seconds !== undefined;
-}
-
-/**
- * The figures the host report's `system` section is made of, or null when the answer lacks one the
- * contract requires (cpu, load, memory, swap, uptime: the contract has no partial system section).
- * Without the diskstats collector the report lists no disks.
- */
-export function reportableSystem(a: SystemAnswer): SystemFigures | null {
-  if (!a.cpu || !a.load || !a.memory || !a.swap || a.uptime_seconds === undefined) return null;
-  return { cpu: a.cpu, load: a.load, memory: a.memory, swap: a.swap, uptime_seconds: a.uptime_seconds, disks: a.disks ?? [] };
 }
 
 /**

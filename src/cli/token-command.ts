@@ -8,7 +8,12 @@ export function register(program: Command): void {
   token
     .command('new')
     .description('print a new random token (give it to the client) and its hash line (put it in --auth-token-file)')
-    .addOption(new Option('--scopes <list>', 'what the token may do: read; read,actions (agent actions); read,admin (control plane: enrol hosts, publish bundles, steer rollouts); read,run (fleet runs)'))
+    .addOption(
+      new Option(
+        '--scopes <list>',
+        'what the token may do: read; read,actions (agent actions); read,admin (control plane: enrol hosts, publish bundles, steer rollouts); read,run (fleet runs); ingest (control plane: POST /v2/reports for any enrolled host, a relay such as vigia simulate; implies nothing else, not even read)',
+      ),
+    )
     .addOption(new Option('--name <label>', 'name shown in logs and audit lines'))
     .action((opts: { scopes?: string; name?: string }) => {
       const t = newToken();

@@ -44,3 +44,10 @@ test('serverTarget refuses what is not an http(s) URL before any request', async
     await assert.rejects(serverTarget(bad, '/nonexistent'), (e: unknown) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /--server must be an http\(s\):\/\/ URL/.test(e.message), bad);
   }
 });
+
+test('serverTarget: an unreadable --token-file is named in readConfigFile\'s wording (flag, path, errno)', async () => {
+  await assert.rejects(
+    serverTarget('http://127.0.0.1:1', '/nonexistent/op.token'),
+    (e: unknown) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && e.message.endsWith('--token-file: cannot read /nonexistent/op.token (ENOENT)'),
+  );
+});

@@ -2,8 +2,8 @@
  * A small client of the control plane's operator API, for CLI commands run with `--server URL`
  * (the embedded store can only be open in one process: a running `vigia server` owns it).
  */
-import { readFile } from 'node:fs/promises';
 import { answerError, parseAnswer, transportError } from '../core/client-errors.js';
+import { readClientToken } from '../core/config-file.js';
 import { VigiaError } from '../core/errors.js';
 
 /** Where the server is and the operator token to use. */
@@ -22,15 +22,7 @@ export async function serverTarget(url: string, tokenFile: string | undefined): 
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol) || !/^https?:\/\/[^/\s]+/.test(url)) throw new VigiaError('VIGIA_ERR_CONFIG', `--server must be an http(s):// URL, got "${url.slice(0, 100)}"`);
   if (!tokenFile) throw new VigiaError('VIGIA_ERR_CONFIG', '--server needs --token-file (a file holding an operator token with scope read, or admin to enrol)');
-  let text: string;
-  try {
-    text = await readFile(tokenFile, 'utf8');
-  } catch (err) {
-    throw new VigiaError('VIGIA_ERR_CONFIG', `--token-file ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
-  }
-  const token = text.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
-  if (!token) throw new VigiaError('VIGIA_ERR_CONFIG', `--token-file ${tokenFile} holds no token`);
-  if (token.startsWith('sha256:')) throw new VigiaError('VIGIA_ERR_CONFIG', `--token-file ${tokenFile} holds a token hash; the client needs the token itself`);
+  const token = await readClientToken(tokenFile, '--token-file');
   return { url: url.replace(/\/+$/, ''), token };
 }
 

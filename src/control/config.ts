@@ -1,6 +1,7 @@
 /** `vigia server` configuration: flags and VIGIA_SERVER_* env, parsed once with a schema and frozen. */
 import { z } from 'zod';
 import { listenField, parseConfig, type ConfigNames } from '../core/config.js';
+import { tlsFilesSchema } from '../core/config-file.js';
 import { LOG_LEVELS } from '../core/log.js';
 import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
 
@@ -38,10 +39,7 @@ const schema = z
     store: storeLocationSchema,
     /** Operator tokens (scopes read, admin); without it only /healthz and host ingest answer. */
     authTokenFile: z.string().min(1).optional(),
-    tls: z
-      .object({ cert: z.string().min(1), key: z.string().min(1), clientCa: z.string().min(1).optional() })
-      .strict()
-      .optional(),
+    tls: tlsFilesSchema.optional(),
     /** Reports, schedules, thresholds, SMTP (YAML); see docs/control-plane.md. */
     configFile: z.string().min(1).optional(),
     retentionDays: z.coerce.number().int().min(2).max(3650),

@@ -114,7 +114,7 @@ test('a bad file, a bad token dir or clashing flags enrol nobody and say why in 
     mkdirSync(open, { mode: 0o755 });
     const common = ['--server', srv.url, '--token-file', join(s.dir, 'ops.token')];
     const cases: [string[], RegExp][] = [
-      [['enroll', '--from', join(s.dir, 'bad.txt'), ...common], /bad\.txt line 2: "oops" is not KEY=VALUE/],
+      [['enroll', '--from', join(s.dir, 'bad.txt'), ...common], /bad\.txt line 2: tag "oops" is not KEY=VALUE/],
       [['enroll', '--from', join(s.dir, 'missing.txt'), ...common], /--from .*missing\.txt: cannot read it \(ENOENT\)/],
       [['enroll', '--from', join(s.dir, 'ok.txt'), '--write-token-dir', open, ...common], /--write-token-dir .*open: group or others may read it \(mode 755\)/],
       [['enroll', '--from', join(s.dir, 'ok.txt'), '--write-token-dir', join(s.dir, 'ok.txt'), ...common], /--write-token-dir .*: cannot create it|not a directory/],

@@ -16,8 +16,8 @@ test('a host file: one host per line with optional KEY=VALUE tags; comments, bla
 test('the first bad line fails the whole file with VIGIA_ERR_CONFIG naming the file and line', () => {
   const cases: [string, RegExp][] = [
     ['db-1\n-bad\n', /^invalid configuration: --from f line 2: "-bad" is not a host name/],
-    ['db-1\ndb-2 dc\n', /--from f line 2: "dc" is not KEY=VALUE/],
-    ['db-1 9x=y\n', /--from f line 1: "9x=y" is not KEY=VALUE/],
+    ['db-1\ndb-2 dc\n', /--from f line 2: tag "dc" is not KEY=VALUE/],
+    ['db-1 9x=y\n', /--from f line 1: tag "9x=y" is not KEY=VALUE/],
     ['db-1 dc=a dc=b\n', /--from f line 1: tag dc given twice/],
     ['db-1\n# c\ndb-1 dc=x\n', /--from f line 3: db-1 is already listed on line 1/],
     [`db-1 ${Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(' ')}\n`, /--from f line 1: 33 tags; at most 32/],

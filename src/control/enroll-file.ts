@@ -8,7 +8,7 @@
  * A line with no tag rotates the host's token and keeps its tags, as `--host` without `--tag` does.
  */
 import { HOST_NAME_RE, HOST_NAME_RULE } from '../core/contracts/host-report.js';
-import { parseTagFlags } from '../core/contracts/tags.js';
+import { MAX_TAGS, parseTagFlags } from '../core/contracts/tags.js';
 import { VigiaError } from '../core/errors.js';
 
 /** One host to enrol: its name and, when given, the tags that replace its current ones. */
@@ -45,6 +45,7 @@ export function parseEnrollFile(text: string, file: string): EnrollEntry[] {
       entries.push({ host: host! });
       return;
     }
+    if (fields.length > MAX_TAGS) fail(n, `${fields.length} tags; at most ${MAX_TAGS}`);
     // The tag rules are core/contracts/tags.ts's, as for --tag; a value cannot hold blanks here.
     const parsed = parseTagFlags(fields, 'tag');
     if (!parsed.ok) fail(n, parsed.message);

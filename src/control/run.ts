@@ -14,7 +14,7 @@ import cluster from 'node:cluster';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { parseTokenEntries, type TokenEntry } from '../core/auth.js';
-import { readConfigFile, warnIfReadableByOthers } from '../core/config-file.js';
+import { readConfigFile, readTlsFiles, warnIfReadableByOthers } from '../core/config-file.js';
 import { MAX_POLL_WAIT_SECONDS } from '../core/contracts/agent-poll.js';
 import { createLeaderLease, type LeaderLease } from '../core/db/leader-lease.js';
 import { errorBody, VigiaError } from '../core/errors.js';
@@ -90,13 +90,7 @@ async function readStartupFiles(config: ControlConfig, log: Logger, warn: boolea
     if (config.authTokenFile) await warnIfReadableByOthers(config.authTokenFile, log, '--auth-token-file');
     else log.warn('no --auth-token-file: the operator API (hosts, enrolment, reports, /metrics) refuses every request; hosts can still report');
   }
-  const tls = config.tls
-    ? {
-        cert: Buffer.from(await readConfigFile(config.tls.cert, '--tls-cert')),
-        key: Buffer.from(await readConfigFile(config.tls.key, '--tls-key')),
-        ...(config.tls.clientCa ? { ca: Buffer.from(await readConfigFile(config.tls.clientCa, '--tls-client-ca')) } : {}),
-      }
-    : undefined;
+  const tls = await readTlsFiles(config.tls);
   if (warn && !tls && config.listen.host !== '127.0.0.1' && config.listen.host !== '::1' && config.listen.host !== 'localhost') {
     log.warn({ listen: `${config.listen.host}:${config.listen.port}` }, 'listening beyond loopback without TLS: host tokens cross the network in clear text (use --tls-cert/--tls-key or a TLS-terminating load balancer)');
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
@@ -21,7 +21,6 @@ const NOW = new Date('2026-12-01T07:00:30.000Z');
 let store: ControlStore;
 let server: ControlServer;
 let base: string;
-let clock = NOW;
 const outcomes: string[] = [];
 
 function report(host: string, sampledAt: string, usedBytes = 40e9): HostReport {
@@ -81,7 +80,7 @@ before(async () => {
     metrics: async () => 'vigia_control_test 1\n',
     limits: { ...DEFAULT_CONTROL_LIMITS, bodyLimitBytes: 4096, rateLimit: { perSecond: 1000, burst: 1000 } },
     log,
-    now: () => clock,
+    now: () => NOW.getTime(),
     onReport: (o) => outcomes.push(o),
   });
   const a = await server.listen('127.0.0.1', 0);
@@ -316,7 +315,7 @@ test('a follower forwards fleet routes once authenticated and scope-checked, bod
     metrics: async () => '',
     limits: { ...DEFAULT_CONTROL_LIMITS, rateLimit: { perSecond: 1000, burst: 1000 } },
     log: silent(),
-    now: () => clock,
+    now: () => NOW.getTime(),
     forwardToLeader,
   });
   const a = await follower.listen('127.0.0.1', 0);
@@ -380,7 +379,7 @@ test('v2: reports the queue refuses get their own retryable error and the answer
     metrics: async () => '',
     limits: DEFAULT_CONTROL_LIMITS,
     log: silent(),
-    now: () => clock,
+    now: () => NOW.getTime(),
   });
   const a = await busy.listen('127.0.0.1', 0);
   try {
@@ -393,6 +392,63 @@ test('v2: reports the queue refuses get their own retryable error and the answer
     assert.ok(wait >= 2 && wait <= 4, `Retry-After ${wait}: the code's 2 s, spread up to twice`);
   } finally {
     await busy.close(100);
+  }
+});
+
+test('v2: batch bodies read at once are bounded; one more is answered 503 with Retry-After before its body is read, and the slot comes back', async () => {
+  const tokens = parseTokenEntries(`${hashToken(ingestToken)} scopes=ingest name=relay\n`);
+  const bounded = createControlServer({
+    operatorTokens: tokens,
+    hostAuth: new HostAuth(store),
+    store,
+    ingest: async (item) => (await store.ingest([item]))[0]!,
+    capacityReport: async () => ({ contentType: 'application/json', body: '{}' }),
+    performanceReport: async () => ({ contentType: 'application/json', body: '{}' }),
+    metrics: async () => '',
+    limits: { ...DEFAULT_CONTROL_LIMITS, rateLimit: { perSecond: 1000, burst: 1000 }, maxBatchBodiesInFlight: 1 },
+    log: silent(),
+    now: () => NOW.getTime(),
+  });
+  const a = await bounded.listen('127.0.0.1', 0);
+  const at = `http://127.0.0.1:${a.port}`;
+  try {
+    await enroll('bounded-1');
+    const body = Buffer.from(JSON.stringify({ reports: [report('bounded-1', '2026-12-01T07:00:05.000Z')] }));
+    // The first batch takes the only slot: the server answers 100 Continue in the same turn as it
+    // enters the handler, so once the client sees it the slot is held until the body has been read.
+    const held = http.request(`${at}/v2/reports`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json', 'content-length': String(body.length), expect: '100-continue' },
+    });
+    const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      held.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      held.on('error', reject);
+    });
+    await new Promise<void>((resolve) => held.once('continue', () => resolve()));
+
+    const refused = await call('POST', '/v2/reports', { token: ingestToken, body: { reports: [report('bounded-1', '2026-12-01T07:00:06.000Z')] }, base: at });
+    assert.equal(refused.status, 503, refused.text);
+    assert.equal(refused.json.error.code, 'CONTROL_ERR_OVERLOADED');
+    assert.match(refused.json.error.message, /1 report batches are being read at once/);
+    const wait = Number(refused.headers.get('retry-after'));
+    assert.ok(wait >= 2 && wait <= 4, `Retry-After ${wait}`);
+    assert.equal((await call('POST', '/v1/reports', { token: await enroll('bounded-v1'), body: report('bounded-v1', '2026-12-01T07:00:06.000Z'), base: at })).status, 200, 'v1 reports are not held up');
+
+    held.end(body);
+    const first = await answered;
+    assert.equal(first.status, 200, first.text);
+    assert.equal(JSON.parse(first.text).results[0].outcome, 'stored');
+    // The slot came back, also after a body that fails to parse.
+    assert.equal((await call('POST', '/v2/reports', { token: ingestToken, raw: '{not json', base: at })).status, 400);
+    const again = await call('POST', '/v2/reports', { token: ingestToken, body: { reports: [report('bounded-1', '2026-12-01T07:00:06.000Z')] }, base: at });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.json.results[0].outcome, 'stored', 'the refused batch was not stored');
+  } finally {
+    await bounded.close(100);
   }
 });
 

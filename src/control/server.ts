@@ -14,6 +14,7 @@
  * errors are the catalog's JSON and never carry internals.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { TokenEntry } from '../core/auth.js';
 import { createPipelineServer, type PipelineServer } from '../core/http-pipeline.js';
 import type { Logger } from '../core/log.js';
@@ -53,8 +54,8 @@ export interface ControlServerDeps {
   readonly metrics: () => Promise<string>;
   readonly limits: ControlLimits;
   readonly log: Logger;
-  /** Server clock (receive time, clock-skew checks). */
-  readonly now?: () => Date;
+  /** Server clock (receive time, clock-skew checks); default `systemClock`. */
+  readonly now?: Clock;
   readonly onResponse?: (route: string, status: number, seconds: number) => void;
   /** Counts each report by outcome (stored, duplicate, expired, or the error code). */
   readonly onReport?: (outcome: string) => void;
@@ -100,6 +101,12 @@ export interface ControlLimits {
   readonly maxConnections: number;
   /** Behind a load balancer every connection comes from its address: raise this there. */
   readonly maxConnectionsPerAddress: number;
+  /**
+   * POST /v2/reports bodies being read, inflated and parsed at once, at most (each may hold up to
+   * MAX_BATCH_INFLATED_BYTES inflated, plus its parse); one more is answered 503 CONTROL_ERR_OVERLOADED
+   * with Retry-After before its body is read.
+   */
+  readonly maxBatchBodiesInFlight: number;
 }
 
 /** Limits for a production control plane. */
@@ -111,6 +118,9 @@ export const DEFAULT_CONTROL_LIMITS: ControlLimits = Object.freeze({
   hostRateLimit: Object.freeze({ perSecond: 20, burst: 100 }),
   maxConnections: 20_000,
   maxConnectionsPerAddress: 1024,
+  // 8 × 32 MiB inflated bounds what batches can hold at once; a batch of 500 reports (about 1 MiB
+  // inflated) is read and parsed in milliseconds, so 8 do not make honest senders wait.
+  maxBatchBodiesInFlight: 8,
 });
 
 /** The control plane's HTTP server, not yet listening (see PipelineServer: listen, close with a grace). */
@@ -119,7 +129,7 @@ export type ControlServer = PipelineServer;
 /** Build the control plane's HTTP server (not listening). */
 export function createControlServer(deps: ControlServerDeps): ControlServer {
   const { limits, log } = deps;
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? systemClock;
   const limiters = {
     limiter: new RateLimiter(limits.rateLimit),
     // One bucket per host: sized for fleets of up to 200,000 hosts before buckets are recycled.

@@ -40,7 +40,8 @@ export interface TokenEntry {
   readonly name: string;
 }
 
-const SCOPES: readonly string[] = ['read', 'actions', 'run', 'admin', 'ingest'];
+/** Every scope a token file line may name (see Scope). */
+export const SCOPES: readonly Scope[] = Object.freeze(['read', 'actions', 'run', 'admin', 'ingest']);
 /** Scopes that imply `read` (whoever may start a run may read the run it started). */
 const IMPLY_READ: readonly string[] = ['actions', 'run', 'admin'];
 
@@ -66,7 +67,7 @@ export function parseTokenEntries(text: string): TokenEntry[] {
         name = kv[2]!;
       } else {
         const list = kv[2]!.split(',');
-        const bad = list.find((s) => !SCOPES.includes(s));
+        const bad = list.find((s) => !(SCOPES as readonly string[]).includes(s));
         if (bad !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', `token file line ${i + 1}: unknown scope "${bad.slice(0, 40)}" (scopes: ${SCOPES.join(', ')})`);
         // `actions`, `run` and `admin` imply `read`: a token that may start a run may also read the run it started.
         scopes = Object.freeze([...new Set(list.some((s) => IMPLY_READ.includes(s)) ? ['read', ...list] : list)] as Scope[]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { captureLogger } from '../../test/support/log.js';
 import { tempDir } from '../../test/support/tmp.js';
-import { readConfigFile, readTlsFiles, refuseIfReadableByOthers, tlsFilesSchema, warnIfReadableByOthers } from './config-file.js';
+import { readClientToken, readConfigFile, readTlsFiles, refuseIfReadableByOthers, tlsFilesSchema, warnIfReadableByOthers } from './config-file.js';
 import { isVigiaError } from './errors.js';
 
 test('config files: read, or one error naming the flag and the path; group/other-readable ones warned or refused', async (t) => {
@@ -41,4 +41,19 @@ test('TLS files: none when TLS is off; cert and key, and ca only with --tls-clie
   assert.equal((await readTlsFiles({ cert, key, clientCa: ca }))?.ca?.toString(), `PEM ${ca}`);
   await assert.rejects(readTlsFiles({ cert, key: join(tmp.dir, 'nope') }), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && e.message.endsWith(`--tls-key: cannot read ${join(tmp.dir, 'nope')} (ENOENT)`));
   assert.equal(tlsFilesSchema.safeParse({ cert, key, extra: 1 }).success, false);
+});
+
+test("client token files: one rule for every client command (vigia token new's `token:` line, comments, hashes refused)", async (t) => {
+  const tmp = tempDir();
+  t.after(tmp.remove);
+  const write = async (name: string, text: string): Promise<string> => {
+    const file = join(tmp.dir, name);
+    await writeFile(file, text, { mode: 0o600 });
+    return file;
+  };
+  assert.equal(await readClientToken(await write('plain', 'vop_abc\n'), '--token-file'), 'vop_abc');
+  assert.equal(await readClientToken(await write('printed', '# ops\ntoken: vop_def\nhash:  sha256:00 scopes=read\n'), '--token-file'), 'vop_def');
+  await assert.rejects(readClientToken(await write('empty', '\n# nothing\n'), '--admin-token-file'), (e: unknown) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && e.message.endsWith(`--admin-token-file ${join(tmp.dir, 'empty')}: holds no token`));
+  await assert.rejects(readClientToken(await write('hash', `sha256:${'a'.repeat(64)}\n`), '--token-file'), (e: unknown) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /holds a token hash/.test(e.message));
+  await assert.rejects(readClientToken(join(tmp.dir, 'missing'), '--ingest-token-file'), (e: unknown) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && e.message.endsWith(`--ingest-token-file: cannot read ${join(tmp.dir, 'missing')} (ENOENT)`));
 });

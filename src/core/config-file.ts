@@ -55,3 +55,31 @@ export async function readTlsFiles(tls: TlsFiles | undefined): Promise<{ cert: B
     ...(tls.clientCa ? { ca: Buffer.from(await readConfigFile(tls.clientCa, '--tls-client-ca')) } : {}),
   };
 }
+
+/**
+ * The bearer token from a token file's text: the first line that is not blank or a `#` comment, with
+ * an optional `token:` prefix (the line `vigia token new` prints). Throws VIGIA_ERR_CONFIG when there
+ * is none, or when the file holds a hash (that belongs in the server's --auth-token-file).
+ */
+export function parseClientToken(text: string, source: string): string {
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const token = line.replace(/^token:\s*/, '');
+    if (/^sha256:[0-9a-f]{64}$/.test(token)) {
+      throw new VigiaError('VIGIA_ERR_CONFIG', `${source}: holds a token hash; the client needs the token itself (the "token:" line of "vigia token new")`);
+    }
+    if (!/^[\x21-\x7e]+$/.test(token)) throw new VigiaError('VIGIA_ERR_CONFIG', `${source}: the token must be printable ASCII without spaces`);
+    return token;
+  }
+  throw new VigiaError('VIGIA_ERR_CONFIG', `${source}: holds no token`);
+}
+
+/**
+ * The bearer token in a client's token file named by `flag` (`--token-file`, `--admin-token-file`, ...):
+ * readConfigFile's errors when it cannot be read, parseClientToken's (naming the flag and the path) when
+ * it holds no usable token. One rule for every client command.
+ */
+export async function readClientToken(path: string, flag: string): Promise<string> {
+  return parseClientToken(await readConfigFile(path, flag), `${flag} ${path}`);
+}

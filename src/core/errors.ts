@@ -57,7 +57,7 @@ export const ERROR_CATALOG = {
   CONTROL_ERR_UNKNOWN_HOST: { status: 404, message: 'no such host' },
   CONTROL_ERR_INVALID_DAY: { status: 400, message: 'invalid day (expected YYYY-MM-DD)' },
   CONTROL_ERR_EMAIL_FAILED: { status: 502, message: 'email could not be delivered' },
-  CONTROL_ERR_OVERLOADED: { status: 503, message: 'ingest queue full; retry later', retryAfterSeconds: 2 },
+  CONTROL_ERR_OVERLOADED: { status: 503, message: 'the control plane is overloaded; retry later', retryAfterSeconds: 2 },
   CONTROL_ERR_RELEASE_CONFLICT: { status: 409, message: 'release number already taken; publish again' },
   CONTROL_ERR_ROLLOUT_STATE: { status: 409, message: 'the rollout cannot do that in its current state' },
   CONTROL_ERR_NO_ROLLOUT: { status: 404, message: 'no such rollout' },

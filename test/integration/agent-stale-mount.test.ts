@@ -195,6 +195,26 @@ describe('agent: a hung FUSE mount', { skip: !canMountFuse && 'needs root and /d
     assert.equal(wide.stats().abandoned, n + 1);
   });
 
+  it('a process with a statfs thread stuck on the mount does not exit, not even with process.exit(); SIGKILL ends it', async () => {
+    // The evidence for statfs-pool.ts's caveat and agent/run.ts's exitProcess: Node joins every worker
+    // thread on exit, and this one is in the kernel until the daemon wakes.
+    const poolUrl = new URL('../../src/agent/collectors/statfs-pool.ts', import.meta.url).href;
+    const script = `import { createStatfsPool } from ${JSON.stringify(poolUrl)};
+const pool = createStatfsPool({ timeoutMs: 300, workers: 1 });
+await pool.statfs(${JSON.stringify(mntHung)}).catch((e) => process.stdout.write(e.name + ' abandoned=' + pool.stats().abandoned + '\\n'));
+process.exit(0);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => void (out += c.toString('utf8')));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+    await waitFor('the child to abandon its stuck statfs and call process.exit', () => out.includes('abandoned=1'), 20_000);
+    assert.match(out, /^StatfsTimeoutError abandoned=1$/m);
+    // A lower bound, not a threshold: a process.exit() that completed would end the child within it.
+    assert.equal(await Promise.race([exited, sleep(2000).then(() => 'still running')]), 'still running');
+    child.kill('SIGKILL');
+    assert.equal(await Promise.race([exited, sleep(5000).then(() => 'not killed')]), 'SIGKILL');
+  });
+
   it('recovers after SIGCONT', async () => {
     process.kill(hung?.pid as number, 'SIGCONT');
     await waitFor('the stuck statfs to answer', () => !stale.has(mntHung), 5000);

@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
 import { tempDir } from '../support/tmp.js';
-import { VIGIA_BIN } from '../support/turno-process.js';
+import { VIGIA_BIN } from '../support/vigia-process.js';
 
 const work = tempDir('vigia-cli-errors-');
 const token = join(work.dir, 'operator.token');
@@ -140,8 +140,11 @@ test('an unknown host name and a TLS handshake with a plain-HTTP server are VIGI
 });
 
 test('a usage error (missing required option) is exit 2 as well', async () => {
-  const r = await vigia(['server', 'enroll', '--server', errorUrl, '--token-file', token]);
-  assertOneLine(r, ['server', 'enroll'], /^vigia: VIGIA_ERR_CONFIG: invalid configuration: required option '--host <name>' not specified \(see --help\)$/);
+  const r = await vigia(['server', 'remove', '--server', errorUrl, '--token-file', token]);
+  assertOneLine(r, ['server', 'remove'], /^vigia: VIGIA_ERR_CONFIG: invalid configuration: required option '--host <name>' not specified \(see --help\)$/);
+  // enroll takes --host or --from FILE, so it checks that itself, with the same one line.
+  const enroll = await vigia(['server', 'enroll', '--server', errorUrl, '--token-file', token]);
+  assertOneLine(enroll, ['server', 'enroll'], /^vigia: VIGIA_ERR_CONFIG: invalid configuration: --host: required \(or --from FILE for many hosts\)$/);
   const choice = await vigia(['slo', 'rules', '--spec', work.dir, '--alert-style', 'sideways']);
   assertOneLine(choice, ['slo', 'rules'], /VIGIA_ERR_CONFIG: invalid configuration: option '--alert-style <style>' argument 'sideways' is invalid/);
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { CONTROL_LEADER_LOCK_KEY } from '../../src/control/run.js';
 import { startControl, vigia, type ControlProcess } from '../support/control-process.js';
-import { waitFor } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { isAlive, processesMentioning } from '../support/procs.js';
 

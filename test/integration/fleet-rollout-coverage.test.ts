@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startControl, vigia, type ControlProcess } from '../support/control-process.js';
-import { waitFor } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { tempDir } from '../support/tmp.js';
 
 const work = tempDir('vigia-coverage-');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createLeaderLease, type LeaderLease } from '../../src/core/db/leader-lease.js';
 import { MIGRATION_0003_CONTROL_LEADER } from '../../src/control/store/migrations/0003-control-leader.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
-import { waitFor } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 
 let pg: TestPostgres;
 let seq = 0;

@@ -14,6 +14,3 @@ export function freePort(): Promise<number> {
     });
   });
 }
-
-// waitFor lives in wait.ts (one definition for every test); re-exported for the importers that take it from here.
-export { waitFor } from './wait.js';

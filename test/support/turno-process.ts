@@ -3,9 +3,6 @@ import type { ChildProcess } from 'node:child_process';
 import { freePort } from './ports.js';
 import { spawnVigia } from './vigia-process.js';
 
-// VIGIA_BIN lives in vigia-process.ts; re-exported for the benches that take it from here.
-export { VIGIA_BIN } from './vigia-process.js';
-
 /** A running turno process. */
 export interface TurnoProcess {
   readonly url: string;

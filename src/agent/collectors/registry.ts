@@ -8,6 +8,7 @@
  * A collector that throws is logged with its name and error and yields no output of its own, while the
  * others still answer (node_exporter's node_scrape_collector_success 0).
  */
+import { monotonicClock, type Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { DeviceInfo, HostRoots } from '../model.js';
 import { readDiskstats, type DiskStat } from './diskstats.js';
@@ -175,8 +176,8 @@ export interface CollectorResult {
 export interface RunCollectorsOptions {
   /** Failures are logged here at warn, with the collector's name and error. */
   readonly log?: Logger;
-  /** Milliseconds, monotonic; default performance.now. */
-  readonly now?: () => number;
+  /** Milliseconds, only intervals are measured (durations); default `monotonicClock`. */
+  readonly now?: Clock;
   /** The list to run from (tests); default COLLECTORS. */
   readonly registry?: readonly AnyCollector[];
 }
@@ -191,7 +192,7 @@ export async function runCollectors(
   sources: CollectSources,
   opts: RunCollectorsOptions = {},
 ): Promise<{ collected: Collected; results: CollectorResult[] }> {
-  const now = opts.now ?? (() => performance.now());
+  const now = opts.now ?? monotonicClock;
   let procStat: Promise<ProcStat> | undefined;
   const ctx: CollectContext = { ...sources, procStat: () => (procStat ??= readProcStat(sources.roots)) };
   const wanted = new Set(names);

@@ -24,8 +24,9 @@
  * state module statfs-pool-state.ts; this file is its I/O: threads, shared buffers, timers, promises.
  *
  * Caveat for the edge: Node joins every worker thread on exit, so while a worker is stuck in the
- * kernel neither a natural exit nor process.exit() completes (measured on Node 20 with a SIGSTOPped
- * FUSE daemon). A shutdown path that must finish should, when stats().abandoned > 0 after its hard
+ * kernel neither a natural exit nor process.exit() completes (shown with a SIGSTOPped FUSE daemon by
+ * test/integration/agent-stale-mount.test.ts, "a process with a statfs thread stuck on the mount does
+ * not exit"). A shutdown path that must finish should, when stats().abandoned > 0 after its hard
  * deadline, end the process with process.kill(process.pid, 'SIGKILL').
  */
 import { getSystemErrorMap } from 'node:util';

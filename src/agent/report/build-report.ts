@@ -22,7 +22,7 @@ export interface ReportIdentity {
 
 /**
  * Everything one report is made of. `system` is null when the counters could not be read, or a collector
- * the contract's system section needs is off (see reportableSystem in system-sampler.ts).
+ * the contract's system section needs is off (see reportableSystem in core/contracts/agent-api.ts).
  */
 export interface ReportInput {
   readonly identity: ReportIdentity;

@@ -31,6 +31,7 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { backoffDelay, parseRetryAfter } from '../../core/backoff.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { ERROR_CATALOG } from '../../core/errors.js';
 import { MAX_REPORT_BYTES, parseHostReport, type HostReport } from '../../core/contracts/host-report.js';
 import type { Logger } from '../../core/log.js';
@@ -72,8 +73,8 @@ export interface ReporterOptions {
   readonly maxRetryAfterMs?: number;
   /** Delay before the first report and the first drain; default random() * intervalMs. */
   readonly initialDelayMs?: number;
-  /** Milliseconds since the epoch; default Date.now. */
-  readonly clock?: () => number;
+  /** Milliseconds since the epoch; default `systemClock`. */
+  readonly clock?: Clock;
   /** [0, 1); default Math.random. */
   readonly random?: () => number;
   readonly onOutcome?: (outcome: ReportOutcome, count: number) => void;
@@ -188,7 +189,7 @@ export class Reporter {
       batchMaxBytes: 1024 * 1024,
       batches: true,
       maxRetryAfterMs: 3_600_000,
-      clock: Date.now,
+      clock: systemClock,
       random: Math.random,
       // An option passed as undefined means "the default", not "no value".
       ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as ReporterOptions),

@@ -15,9 +15,15 @@
  * each report one of the reported host's bucket. Reports over their host's limit get their own
  * VIGIA_ERR_RATE_LIMITED result (the client sends them again after Retry-After), so neither a batch
  * nor a relay lets one host report faster than v1 would.
+ *
+ * Memory: a v2 body may inflate to MAX_BATCH_INFLATED_BYTES (32 MiB) before it is parsed, so at most
+ * `limits.maxBatchBodiesInFlight` bodies are read, inflated and parsed at once; the request beyond
+ * that is answered 503 CONTROL_ERR_OVERLOADED with Retry-After before its body is read (the sender
+ * retries the whole batch; nothing of it was stored). Only authenticated senders get that far.
  */
 import { parseHostReport, MAX_REPORT_BYTES, type HostReport } from '../../core/contracts/host-report.js';
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_GZIP_RATIO, MAX_BATCH_INFLATED_BYTES, MAX_HOST_BATCH_REPORTS, MAX_RELAY_BATCH_REPORTS, type ReportResult } from '../../core/contracts/report-batch.js';
+import type { Clock } from '../../core/clock.js';
 import { VigiaError } from '../../core/errors.js';
 import { readJsonBody, readJsonBodySized, validateQuery } from '../../core/http.js';
 import type { Authenticate, Mount, Route } from '../../core/http-pipeline.js';
@@ -35,13 +41,15 @@ export interface IngestRouteEnv {
   /** A host token, or an operator token (its scope is checked by the route: `ingest`). */
   readonly hostOrOperator: Authenticate<ControlPrincipal>;
   readonly hostLimiter: RateLimiter;
-  readonly now: () => Date;
+  readonly now: Clock;
 }
 
 /** The ingest mount: owns /v1/reports and /v2/reports. */
 export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount<ControlPrincipal> {
   const { log } = deps;
   const { now } = env;
+  /** v2 bodies being read, inflated or parsed now (bounded by limits.maxBatchBodiesInFlight). */
+  let bodiesInFlight = 0;
 
   /**
    * A report too far ahead of our clock: its error and when it could be accepted, recorded as the
@@ -73,7 +81,7 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
       if (report.host !== host.name) {
         throw new VigiaError('CONTROL_ERR_HOST_MISMATCH', `the token belongs to "${host.name}", the report says "${report.host.slice(0, 253)}"`);
       }
-      const receivedAt = now();
+      const receivedAt = new Date(now());
       const skew = await checkSkew(host, report, receivedAt);
       if (skew) {
         res.setHeader('retry-after', String(skew.retryAfterSeconds));
@@ -94,13 +102,24 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
       const relay = principal.kind === 'operator';
       const sender = principal.kind === 'host' ? principal.host : undefined;
       const max = relay ? MAX_RELAY_BATCH_REPORTS : MAX_HOST_BATCH_REPORTS;
-      const { value, bytes } = await readJsonBodySized(req, MAX_BATCH_BODY_BYTES, {
-        guardPrototypeKeys: false,
-        inflate: { maxBytes: MAX_BATCH_INFLATED_BYTES, maxRatio: MAX_BATCH_GZIP_RATIO, ratioFloorBytes: RATIO_FLOOR_BYTES },
-      });
+      // Taken and checked with no await in between, so the bound holds under any interleaving.
+      if (bodiesInFlight >= deps.limits.maxBatchBodiesInFlight) {
+        throw new VigiaError('CONTROL_ERR_OVERLOADED', `${deps.limits.maxBatchBodiesInFlight} report batches are being read at once`);
+      }
+      bodiesInFlight++;
+      let read;
+      try {
+        read = await readJsonBodySized(req, MAX_BATCH_BODY_BYTES, {
+          guardPrototypeKeys: false,
+          inflate: { maxBytes: MAX_BATCH_INFLATED_BYTES, maxRatio: MAX_BATCH_GZIP_RATIO, ratioFloorBytes: RATIO_FLOOR_BYTES },
+        });
+      } finally {
+        bodiesInFlight--;
+      }
+      const { value, bytes } = read;
       const items = batchItems(value);
       if (items.length > max) throw new VigiaError('VIGIA_ERR_BODY_TOO_LARGE', `at most ${max} reports in a batch sent with ${relay ? 'an operator' : 'a host'} token`);
-      const receivedAt = now();
+      const receivedAt = new Date(now());
       const itemBytes = Math.ceil(bytes / items.length);
       const results: (ReportResult | undefined)[] = new Array<ReportResult | undefined>(items.length);
       const fail = (i: number, err: VigiaError): void => {

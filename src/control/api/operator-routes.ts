@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { hashToken, newToken } from '../../core/auth.js';
+import type { Clock } from '../../core/clock.js';
 import { HOST_NAME_RE, hostNameSchema } from '../../core/contracts/host-report.js';
 import { tagsSchema } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
@@ -36,7 +37,7 @@ const bulkEnroll = z
   .refine((b) => new Set(b.hosts.map((h) => h.host)).size === b.hosts.length, 'a host is named twice');
 
 /** The operator mount: owns every path no other mount owns; operator tokens only. */
-export function operatorMount(deps: ControlServerDeps, authenticate: Authenticate<OperatorPrincipal>, now: () => Date): Mount<OperatorPrincipal> {
+export function operatorMount(deps: ControlServerDeps, authenticate: Authenticate<OperatorPrincipal>, now: Clock): Mount<OperatorPrincipal> {
   const { log } = deps;
   /** Enrol (or rotate) one host; its new token is known to this process's cache at once. */
   const enroll = async (entry: z.infer<typeof enrollHost>, client: string) => {
@@ -102,7 +103,7 @@ export function operatorMount(deps: ControlServerDeps, authenticate: Authenticat
       method: 'GET', name: '/v1/reports/performance', path: /^\/v1\/reports\/performance$/, scope: 'read',
       handler: async ({ res, query }) => {
         const q = validateQuery(performanceQuery, query, 'VIGIA_ERR_BAD_REQUEST');
-        const day = q.day ?? previousUtcDay(now());
+        const day = q.day ?? previousUtcDay(new Date(now()));
         if (!isValidDay(day)) throw new VigiaError('CONTROL_ERR_INVALID_DAY', day);
         const r = await deps.performanceReport(day, q.format);
         send(res, 200, r.contentType, r.body);

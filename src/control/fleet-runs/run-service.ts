@@ -13,6 +13,7 @@
  * rows and the views of stored runs are pure functions in run-state.ts; dispatch is engine.ts.
  */
 import { z } from 'zod';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { ACTION_NAME_RE, actionParamValueSchema, PARAM_NAME_RE, type AgentTask, type TaskResult } from '../../core/contracts/agent-poll.js';
 import { tagKeySchema, tagValueSchema } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
@@ -52,7 +53,7 @@ export interface RunServiceDeps {
   readonly store: FleetStore;
   readonly channel: AgentChannel;
   readonly log: Logger;
-  readonly now?: () => number;
+  readonly now?: Clock;
   /** How often per-host outcomes are written (ms); default 200. */
   readonly flushMs?: number;
   readonly onDispatch?: (n: number) => void;
@@ -101,7 +102,7 @@ const RECENT_RUNS = 3;
 /** Build the service. */
 export function createRunService(deps: RunServiceDeps): RunService {
   const { store, channel, log } = deps;
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? systemClock;
   const active = new Map<number, ActiveRun>();
   /** Runs finished by this process, kept in memory for their result streams (older ones are read from the database). */
   const recent = new Map<number, ActiveRun>();

@@ -42,6 +42,23 @@ test('target role rules override the agent, aliases included; a missing system i
   assert.deepEqual(r.devices.map((d) => d.role), ['data', 'binlog', 'other']);
 });
 
+test("an agent with a collector disabled: no system section without cpu, load, memory, swap or uptime; no disks without diskstats", () => {
+  const system = JSON.parse(JSON.stringify(SYSTEM)) as Record<string, unknown>;
+  // `--no-collector.meminfo` leaves out memory and swap; `--no-collector.loadavg` load; and so on.
+  for (const left of [['memory', 'swap'], ['load'], ['cpu'], ['uptime_seconds', 'boot_time_seconds']]) {
+    const answer = Object.fromEntries(Object.entries(system).filter(([k]) => !left.includes(k)));
+    const r = agentReport({ devices: DEVICES }, answer, base);
+    assert.equal(r.system, null, left.join(','));
+    assert.equal(r.devices.length, DEVICES.length, 'the devices are still reported');
+    assert.ok(parseHostReport(r).ok);
+  }
+  const { disks: _, ...noDisks } = system;
+  const r = agentReport({ devices: DEVICES }, noDisks, base);
+  assert.deepEqual(r.system?.disks, [], '--no-collector.diskstats');
+  assert.equal(r.system?.cpu.cpus, 4);
+  assert.ok(parseHostReport(r).ok);
+});
+
 test('answers without the agent shape are refused, naming the field', () => {
   assert.throws(() => agentReport({ devices: [{ mountpoint: '/' }] }, null, base), /\/v1\/devices: unexpected answer: devices\.0\./);
   assert.throws(() => agentReport({ devices: [] }, { cpu: {} }, base), /\/v1\/system: unexpected answer/);

@@ -8,7 +8,7 @@
  * the agent's server produces.
  */
 import { systemClock, type Clock } from '../../core/clock.js';
-import { agentDevicesSchema, agentSystemSchema, type AgentDevice } from '../../core/contracts/agent-api.js';
+import { agentDevicesSchema, agentSystemSchema, reportableSystem, type AgentDevice } from '../../core/contracts/agent-api.js';
 import { reportDevice, reportSystem } from '../../core/contracts/fit-report.js';
 import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, type HostReport, type ReportDevice, type ReportSystem } from '../../core/contracts/host-report.js';
 import type { RoleMatcher } from './role-rules.js';
@@ -45,7 +45,9 @@ export function agentReport(devicesJson: unknown, systemJson: unknown | null, op
   if (systemJson !== null) {
     const sv = agentSystemSchema.safeParse(systemJson);
     if (!sv.success) throw new PullError(`/v1/system: unexpected answer: ${sv.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    system = reportSystem(sv.data);
+    // An agent with a collector disabled leaves its section out: the agent's own rule says what a report can use.
+    const figures = reportableSystem(sv.data);
+    system = figures ? reportSystem(figures) : null;
   }
   const devices = dv.data.devices.filter((d) => d.mountpoint.startsWith('/'));
   const rank = (d: AgentDevice): number => (d.role === 'other' ? 1 : 0);

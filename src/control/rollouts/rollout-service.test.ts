@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ENVELOPE_FORMAT, generateSigningKeyPair, keyId, MANIFEST_FILE, packArchive, signRelease, type SignedRelease } from '../../core/contracts/bundle.js';
+import type { Clock } from '../../core/clock.js';
 import { isVigiaError } from '../../core/errors.js';
 import { silentLogger } from '../../core/log.js';
 import { createAgentChannel } from '../agent-channel.js';
@@ -42,7 +43,7 @@ interface World {
   store: SqlControlStore;
   fleet: FleetStore;
   hosts: Array<{ id: number; name: string }>;
-  make(now?: () => Date): Promise<{ rollouts: RolloutService; bundles: ReturnType<typeof createBundleService> }>;
+  make(now?: Clock): Promise<{ rollouts: RolloutService; bundles: ReturnType<typeof createBundleService> }>;
 }
 
 async function world(n: number): Promise<World> {
@@ -213,7 +214,7 @@ describe('rollouts', () => {
   it('operator steps wait for the judgement in progress; a revert that expires before its release is refused; a host removed elsewhere stops holding a wave', async () => {
     const w = await world(10);
     let skew = 0;
-    const { rollouts, bundles } = await w.make(() => new Date(Date.now() + skew));
+    const { rollouts, bundles } = await w.make(() => Date.now() + skew);
     const a1 = archive('one');
     const a2 = archive('two');
     const shaOf = new Map<number, string>([[1, a1.sha256], [2, a2.sha256], [3, a1.sha256]]);

@@ -11,6 +11,7 @@
  * the database at each step, so a restarted control plane resumes where it stood: hosts that already
  * run the new release are not touched again (their desired release has not changed).
  */
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { SignedRelease } from '../../core/contracts/bundle.js';
 import type { BundleStatus } from '../../core/contracts/agent-poll.js';
 import { VigiaError } from '../../core/errors.js';
@@ -40,7 +41,7 @@ export interface RolloutServiceDeps {
   readonly store: FleetStore;
   readonly channel: AgentChannel;
   readonly log: Logger;
-  readonly now?: () => Date;
+  readonly now?: Clock;
   readonly onTransition?: (state: RolloutStateName) => void;
 }
 
@@ -93,7 +94,7 @@ export interface RolloutService {
 /** Build the service (call load() before use). */
 export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
   const { store, channel, log } = deps;
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? systemClock;
   /** What the service knows. Host records are replaced on each event, never changed in place (see model.ts). */
   const mem = {
     hosts: new Map<number, HostRecord>(),
@@ -181,12 +182,12 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
     }
   };
 
-  const tally = (r: RolloutRow) => tallyRollout(r, mem.hosts.values(), mem.waves, mem.releases, now().getTime());
+  const tally = (r: RolloutRow) => tallyRollout(r, mem.hosts.values(), mem.waves, mem.releases, now());
 
   /** Apply a step to the current rollout: write it with its audit line, then wake the hosts it moved. */
   const applyStep = async (step: PlannedStep, actor: string): Promise<void> => {
     const r = mem.rollout!;
-    const plan = planTransition(r, step, actor, now());
+    const plan = planTransition(r, step, actor, new Date(now()));
     mem.rollout = await store.updateRollout(r.id, plan.patch, plan.audit);
     log.info({ audit: true, actor, rollout: r.id, from: r.state, to: plan.state, wave: mem.rollout.currentWave, reason: step.reason }, 'rollout step');
     deps.onTransition?.(plan.state);
@@ -196,7 +197,7 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
   const judge = async (): Promise<void> => {
     const r = mem.rollout;
     if (!r) return;
-    const j = judgeRollout(r, tally(r), now().getTime());
+    const j = judgeRollout(r, tally(r), now());
     if (j.kind === 'idle') return;
     if (j.kind === 'gate') {
       if (j.settledChanged) mem.rollout = await store.updateRollout(r.id, { settledAt: j.settledAt });
@@ -212,7 +213,7 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
         const r = mem.rollout;
         if (r) for (const h of mem.hosts.values()) waveOf(h);
         await flush();
-        const t = now().getTime();
+        const t = now();
         if (r && (r.state === 'running' || r.state === 'rolling_back') && t - io.checksReadAt >= CHECKS_REFRESH_MS) {
           io.checksReadAt = t;
           await refreshHosts();
@@ -258,11 +259,11 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
       return row ? { release: n, signed: signedOf(row) } : null;
     },
     onPoll(id, name, release, sha256) {
-      const { host, write } = afterPoll(mem.hosts.get(id) ?? newHost(id, name), release, sha256, now());
+      const { host, write } = afterPoll(mem.hosts.get(id) ?? newHost(id, name), release, sha256, new Date(now()));
       put(host, write);
     },
     onStatus(id, name, status) {
-      const host = afterStatus(mem.hosts.get(id) ?? newHost(id, name), status, now());
+      const host = afterStatus(mem.hosts.get(id) ?? newHost(id, name), status, new Date(now()));
       if (status.status !== 'installed') log.warn({ host: name, release: status.release, status: status.status, error: status.error }, 'bundle not installed');
       put(host, true);
     },
@@ -299,7 +300,7 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
     drift() {
       const r = mem.rollout;
       if (r) for (const h of mem.hosts.values()) waveOf(h);
-      return driftOf(mem.hosts.values(), r, mem.waves, mem.releases, now().getTime());
+      return driftOf(mem.hosts.values(), r, mem.waves, mem.releases, now());
     },
     tick,
     async close() {

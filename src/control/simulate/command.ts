@@ -1,7 +1,7 @@
 /** `vigia simulate`: a synthetic MySQL fleet reporting to a control plane (load tests, demos). */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { probeServer } from '../../core/client-errors.js';
+import { readClientToken } from '../../core/config-file.js';
 import { VigiaError } from '../../core/errors.js';
 import type { SimulationOptions, SimulationProgress } from './simulator.js';
 
@@ -65,17 +65,6 @@ export function parseSimulateFlags(opts: Record<string, unknown>): Omit<Simulati
   };
 }
 
-/** The token in a file (trimmed), or VIGIA_ERR_CONFIG naming the flag. */
-function readTokenFile(flag: string, path: string): string {
-  let token: string;
-  try {
-    token = readFileSync(path, 'utf8').trim();
-  } catch (err) {
-    throw new VigiaError('VIGIA_ERR_CONFIG', `--${flag}: cannot read ${path}`, { cause: err });
-  }
-  if (!token) throw new VigiaError('VIGIA_ERR_CONFIG', `--${flag}: ${path} is empty`);
-  return token;
-}
 
 function progressLine(p: SimulationProgress): string {
   const errs = Object.entries(p.counts.errors).map(([k, v]) => `${k}=${v}`).join(' ');
@@ -106,8 +95,8 @@ export function register(program: Command): void {
     .addOption(new Option('--batch <n>', 'reports per v2 batch at most (1-1000; default 500)'))
     .action(async (opts: Record<string, unknown>) => {
       const flags = parseSimulateFlags(opts);
-      const adminToken = readTokenFile('admin-token-file', flags.adminTokenFile);
-      const ingestToken = flags.ingestTokenFile === undefined ? undefined : readTokenFile('ingest-token-file', flags.ingestTokenFile);
+      const adminToken = await readClientToken(flags.adminTokenFile, '--admin-token-file');
+      const ingestToken = flags.ingestTokenFile === undefined ? undefined : await readClientToken(flags.ingestTokenFile, '--ingest-token-file');
       const { adminTokenFile: _, ingestTokenFile: __, ...rest } = flags;
       // A control plane that cannot be reached (or answers errors) is one line and status 2, not a summary of failures.
       await probeServer(flags.url.replace(/\/+$/, ''), '/healthz', undefined, 10_000);

@@ -18,6 +18,7 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { parseRetryAfter, retryDelay } from '../../core/backoff.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { ERROR_CATALOG } from '../../core/errors.js';
 import { enrollHosts } from './enroll.js';
 import { createFleetModel, type FleetModel } from './fleet-model.js';
@@ -141,8 +142,8 @@ export interface SimulationOptions {
   onProgress?: (p: SimulationProgress) => void;
   progressEveryMs?: number;
   signal?: AbortSignal;
-  /** Wall clock, ms (default Date.now); the model's anchor is its value at the start. */
-  now?: () => number;
+  /** Wall clock (default `systemClock`); the model's anchor is its value at the start. */
+  now?: Clock;
   /** Host name prefix (default `sim`). */
   prefix?: string;
 }
@@ -195,7 +196,7 @@ interface Answer {
 }
 
 /** A tiny keep-alive JSON POST client bound to one origin. */
-function createPoster(base: URL, concurrency: number, timeoutMs: number) {
+function createPoster(base: URL, concurrency: number, timeoutMs: number, now: Clock) {
   const mod = base.protocol === 'https:' ? https : http;
   const agent = new mod.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
   const prefix = base.pathname.replace(/\/+$/, '');
@@ -218,7 +219,7 @@ function createPoster(base: URL, concurrency: number, timeoutMs: number) {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()) });
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfterMs: parseRetryAfter(res.headers['retry-after'], now()) });
           });
           res.on('error', reject);
         },
@@ -290,7 +291,7 @@ function check(o: SimulationOptions): void {
  */
 export async function runSimulation(o: SimulationOptions): Promise<SimulationSummary> {
   check(o);
-  const now = o.now ?? Date.now;
+  const now = o.now ?? systemClock;
   const rate: SimulationRate = o.rate ?? 'nominal';
   const protocol: SimulationProtocol = o.protocol ?? 'v1';
   const batchSize = o.batchSize ?? 500;
@@ -313,7 +314,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
     dyingWindowMs: durationMs ?? o.rounds! * intervalMs,
     prefix: o.prefix,
   });
-  const client = createPoster(base, concurrency, o.requestTimeoutMs ?? 30_000);
+  const client = createPoster(base, concurrency, o.requestTimeoutMs ?? 30_000, now);
   const aborted = (): boolean => o.signal?.aborted === true;
 
   let phase: SimulationProgress['phase'] = 'enroll';

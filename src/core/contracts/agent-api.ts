@@ -7,6 +7,7 @@
  * types allow, the schemas accept.
  */
 import { z } from 'zod';
+import type { SystemFigures } from './fit-report.js';
 
 /** What a volume is for on a MySQL host. */
 export type VolumeRole = 'data' | 'binlog' | 'other';
@@ -133,19 +134,38 @@ export const agentDeviceSchema = z.object({
 /** GET /v1/devices as the puller reads it. */
 export const agentDevicesSchema = z.object({ devices: z.array(agentDeviceSchema).readonly() });
 
-/** The fields of a SystemView (GET /v1/system) a host report uses (extra fields pass unchecked). */
+/**
+ * The fields of a SystemView (GET /v1/system) a host report uses (extra fields pass unchecked). Every
+ * section is optional: an agent answers only the sections whose collectors are enabled
+ * (`--no-collector.meminfo` leaves out `memory` and `swap`, ...); a section that is present must be whole.
+ * What a report can be made of is then reportableSystem's rule, the same for the agent and the puller.
+ */
 export const agentSystemSchema = z.object({
-  cpu: z.object({ user_pct: num, system_pct: num, iowait_pct: num, steal_pct: num, idle_pct: num, cpus: num }),
-  load: z.object({ load1: num, load5: num, load15: num }),
-  memory: z.object({ total_bytes: num, used_pct: num }),
-  swap: z.object({ used_pct: num }),
-  disks: z.array(
-    z.object({ device: z.string(), reads_per_s: num, writes_per_s: num, read_bytes_per_s: num, write_bytes_per_s: num, await_ms: num, util_pct: num }),
-  ),
-  uptime_seconds: num,
+  cpu: z.object({ user_pct: num, system_pct: num, iowait_pct: num, steal_pct: num, idle_pct: num, cpus: num }).optional(),
+  load: z.object({ load1: num, load5: num, load15: num }).optional(),
+  memory: z.object({ total_bytes: num, used_pct: num }).optional(),
+  swap: z.object({ used_pct: num }).optional(),
+  disks: z
+    .array(z.object({ device: z.string(), reads_per_s: num, writes_per_s: num, read_bytes_per_s: num, write_bytes_per_s: num, await_ms: num, util_pct: num }))
+    .optional(),
+  uptime_seconds: num.optional(),
 });
 
 /** One device as the puller reads it. */
 export type AgentDevice = z.infer<typeof agentDeviceSchema>;
 /** The system view as the puller reads it. */
 export type AgentSystem = z.infer<typeof agentSystemSchema>;
+
+/** A /v1/system answer with any of the sections a host report uses left out (their collectors disabled). */
+export type PartialSystemFigures = { readonly [K in keyof SystemFigures]?: SystemFigures[K] | undefined };
+
+/**
+ * The figures a host report's `system` section is made of, or null when the answer lacks one the
+ * contract requires (cpu, load, memory, swap, uptime: the contract has no partial system section).
+ * Without the diskstats collector the report lists no disks. The agent's reporter and the control
+ * plane's puller both apply this rule.
+ */
+export function reportableSystem(a: PartialSystemFigures): SystemFigures | null {
+  if (!a.cpu || !a.load || !a.memory || !a.swap || a.uptime_seconds === undefined) return null;
+  return { cpu: a.cpu, load: a.load, memory: a.memory, swap: a.swap, uptime_seconds: a.uptime_seconds, disks: a.disks ?? [] };
+}

@@ -15,7 +15,8 @@ export const MAX_BATCH_BODY_BYTES = 8 * 1024 * 1024;
 export const MAX_BATCH_INFLATED_BYTES = 32 * 1024 * 1024;
 /**
  * Most inflated bytes per compressed byte. Measured on the simulator's reports (src/control/simulate):
- * 100 reports of one host gzip 11:1, 1,000 reports of 1,000 hosts 8.4:1; a bomb of zeros is ~1,000:1.
+ * 100 reports of one host gzip 11:1, 1,000 reports of 1,000 hosts 8.4:1 (docs/control-plane.md, "How
+ * reports get in"); a bomb of zeros is ~1,000:1.
  */
 export const MAX_BATCH_GZIP_RATIO = 100;
 

@@ -14,7 +14,8 @@
  * 79 MB) and folds completely (scan + timestamp + status + buckets, `readCsvDataset`) in 2.6 s
  * (3.9 M rows/s, peak RSS 96 MB). csv-parse 5 on the same file, records only, no fold, stream
  * with a 4 MiB highWaterMark: 29 s (0.34 M rows/s, peak RSS 272 MB). A 3,000-document random
- * RFC 4180 comparison against csv-parse (random chunk borders) found no difference.
+ * RFC 4180 comparison against csv-parse (random chunk borders) found no difference. The figures are
+ * those of docs/slo.md, "Data sources and tables" (CSV).
  */
 import { open } from 'node:fs/promises';
 

@@ -4,7 +4,7 @@
  * error naming its path); AlertCondition and AlertNotificationTarget documents are accepted and
  * ignored with a warning, since Vigía does not evaluate them. The YAML conventions Vigía adds
  * (DataSource connection details, metricSource specs, the `vigia.dev/statistic` annotation) are
- * those of notes/slo-conventions.md.
+ * documented in docs/slo.md, "Specs" (and "SLIs" for the statistic).
  *
  * Pure: parsed documents in (the loader reads the files), a SpecSet out. Every problem is collected,
  * none is thrown; an SLO with an error is left out of `slos`. Environment variables come from the

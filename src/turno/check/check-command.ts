@@ -5,13 +5,12 @@
  * the edge; the load client and verifier load lazily in the action.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { z } from 'zod';
 import { probeServer } from '../../core/client-errors.js';
 import { optionNames, parseConfig, type ConfigNames } from '../../core/config.js';
-import { VigiaError } from '../../core/errors.js';
+import { parseClientToken, readClientToken } from '../../core/config-file.js';
 
 /** Default target: a local turno on its default port. */
 export const DEFAULT_CHECK_URL = 'http://127.0.0.1:7017';
@@ -74,25 +73,6 @@ export type CheckConfig = Readonly<z.output<typeof schema>>;
 /** Validate raw `turno check` options (strings as given on the command line). Throws VIGIA_ERR_CONFIG naming each field by `names` (the flags typed). */
 export function parseCheckConfig(raw: Record<string, unknown>, names: ConfigNames = {}): CheckConfig {
   return parseConfig(schema, raw, names);
-}
-
-/**
- * The bearer token from a token file's text: the first line that is not blank or a `#` comment, with
- * an optional `token:` prefix (the line `vigia token new` prints). Throws VIGIA_ERR_CONFIG when there
- * is none, or when the file holds a hash (that belongs in the server's --auth-token-file).
- */
-export function parseClientToken(text: string, source: string): string {
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const token = line.replace(/^token:\s*/, '');
-    if (/^sha256:[0-9a-f]{64}$/.test(token)) {
-      throw new VigiaError('VIGIA_ERR_CONFIG', `${source}: holds a token hash; the client needs the token itself (the "token:" line of "vigia token new")`);
-    }
-    if (!/^[\x21-\x7e]+$/.test(token)) throw new VigiaError('VIGIA_ERR_CONFIG', `${source}: the token must be printable ASCII without spaces`);
-    return token;
-  }
-  throw new VigiaError('VIGIA_ERR_CONFIG', `${source}: holds no token`);
 }
 
 /** Attach `vigia turno check` under `turno`. */
@@ -188,13 +168,7 @@ Examples:
 
 async function loadToken(tokenFile: string | undefined, envToken: string | undefined): Promise<string | undefined> {
   if (tokenFile !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(tokenFile, 'utf8');
-    } catch (err) {
-      throw new VigiaError('VIGIA_ERR_CONFIG', `--token-file ${tokenFile}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-    }
-    return parseClientToken(text, `--token-file ${tokenFile}`);
+    return readClientToken(tokenFile, '--token-file');
   }
   if (envToken !== undefined && envToken !== '') return parseClientToken(envToken, 'VIGIA_TOKEN');
   return undefined;

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { generateSigningKeyPair } from '../../core/contracts/bundle.js';
-import { startControl, type ControlProcess } from '../../../test/support/control-process.js';
-import { tempDir } from '../../../test/support/tmp.js';
-import { waitFor } from '../../../test/support/ports.js';
-import { enrollPollAgents, publishSimBundle, type PollAgents } from './poll-agents.js';
+import { generateSigningKeyPair } from '../../src/core/contracts/bundle.js';
+import { enrollPollAgents, publishSimBundle, type PollAgents } from '../../src/control/simulate/poll-agents.js';
+import { startControl, type ControlProcess } from '../support/control-process.js';
+import { tempDir } from '../support/tmp.js';
+import { waitFor } from '../support/wait.js';
 
 const HOSTS = 20;
 const keys = generateSigningKeyPair();
@@ -40,6 +40,11 @@ test('simulated agents converge on a published release and answer a fleet run', 
     return v.state === 'completed' ? v : undefined;
   }, 60_000, 250);
   assert.equal(view.perWave.reduce((a, w) => a + w.applied, 0), HOSTS);
+  // The server counts a host applied once its bundle-status arrives; the simulated agent counts its
+  // install when that answer returns and then sends its check report, so the last of those may still
+  // be in flight here. Wait until every host's report has been answered (stored or failed), then check.
+  const reportFailures = (): number => Object.entries(fleet.stats().errors).reduce((n, [k, v]) => n + (k.startsWith('report_') ? v : 0), 0);
+  await waitFor('check reports answered', () => fleet.stats().installed === HOSTS && fleet.stats().reports + reportFailures() >= HOSTS, 20_000, 20);
   assert.equal(fleet.running(release), HOSTS);
   assert.equal(fleet.deliveries(release).length, HOSTS);
   let s = fleet.stats();
