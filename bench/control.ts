@@ -28,7 +28,7 @@
  * nominal <= 10 % of one core; capacity report for 10,000 hosts < 0.5 s. PGlite figures are informational.
  *
  * Flags: --hosts N (10000) --duration S (30) --nominal-seconds S (60) --backfill-days D (7)
- *        --backfill-step S (21600) --connections N (512) --v2-connections N (16) --batch N (500)
+ *        --backfill-step S (21600) --connections N (512) --v2-connections N (8: the server reads at most 8 batch bodies at once per worker) --batch N (500)
  *        --workers N (server processes; the flag is passed only when given) --stores postgres,pglite
  *        --quick (2,000 hosts, 10 s, nominal 30 s, backfill 2 days) --strict (exit 1 on a MISS)
  * One table on stdout, progress on stderr. Loopback only; every process and temp dir it creates is
@@ -77,7 +77,7 @@ const SATURATION_S = flags.duration === undefined ? (QUICK ? 10 : 30) : DURATION
 const NOMINAL_S = intFlag('nominal-seconds', flags['nominal-seconds'], QUICK ? 30 : 60, 3600, 10);
 const BACKFILL_DAYS = intFlag('backfill-days', flags['backfill-days'], QUICK ? 2 : 7, 60, 0);
 const BACKFILL_STEP = intFlag('backfill-step', flags['backfill-step'], 21_600, 86_400, 60);
-const V2_CONNECTIONS = intFlag('v2-connections', flags['v2-connections'], 16, 1024);
+const V2_CONNECTIONS = intFlag('v2-connections', flags['v2-connections'], 8, 1024);
 const BATCH = intFlag('batch', flags.batch, 500, 1000);
 const WORKERS = flags.workers === undefined ? undefined : intFlag('workers', flags.workers, 1, 64);
 const STORES = (flags.stores ?? 'postgres,pglite').split(',').map((s) => s.trim());
