@@ -23,7 +23,7 @@ function vol(hostName: string, over: Partial<CapacityVolumeRow> & { growthPerDay
   const windowS = 7 * 86_400;
   const trend = used === null ? null : sumsOf([0, 1, 2, 3, 4].map((k) => [(windowS * k) / 4, used - (g * (windowS - (windowS * k) / 4)) / 86_400] as [number, number]));
   const { growthPerDay: _g, ...rest } = over;
-  return { host: hostName, mountpoint: '/var/lib/mysql', device: '/dev/sdb', fstype: 'xfs', role: 'data', readOnly: false, sizeBytes: size, usedBytes: used, availBytes: used === null ? null : size - used, usePct, inodeUsePct: 1, error: null, sampledAt: NOW, trend, daily: [], ...rest };
+  return { host: hostName, mountpoint: '/var/lib/mysql', device: '/dev/sdb', fstype: 'xfs', role: 'data', readOnly: false, sizeBytes: size, usedBytes: used, availBytes: used === null ? null : size - used, usePct, inodeUsePct: 1, error: null, sampledAt: NOW, trend, windowPeakUsePct: null, daily: [], ...rest };
 }
 
 function one(v: CapacityVolumeRow) {

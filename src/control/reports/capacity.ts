@@ -136,7 +136,7 @@ interface Trend {
 
 /** Binlog: fit through the daily peaks (x = days), project the peak, not the saw-tooth. */
 function binlogTrend(v: CapacityVolumeRow, nowMs: number, todayMs: number, dayMs: (day: string) => number): Trend {
-  let peak = v.usePct;
+  let peak = peakOf(v);
   const points: [number, number][] = [];
   for (const d of v.daily) {
     if (peak === null || d.maxUsePct > peak) peak = d.maxUsePct;
@@ -154,8 +154,14 @@ function binlogTrend(v: CapacityVolumeRow, nowMs: number, todayMs: number, dayMs
   return { growthBytesPerDay: fit.slope, daysUntilFull: timeUntilFull(adjusted, v.sizeBytes, 0), peakUsePct: peak };
 }
 
+/** The latest use % or the window's peak, whichever is higher (null when neither is known). */
+function peakOf(v: CapacityVolumeRow): number | null {
+  const w = v.windowPeakUsePct;
+  return v.usePct === null ? w : w === null || v.usePct >= w ? v.usePct : w;
+}
+
 function sampleTrend(v: CapacityVolumeRow, windowStartMs: number, nowMs: number): Trend {
-  let peak = v.usePct;
+  let peak = peakOf(v);
   for (const d of v.daily) if (peak === null || d.maxUsePct > peak) peak = d.maxUsePct;
   const fit = fitLine(v.trend);
   if (!fit) return { growthBytesPerDay: null, daysUntilFull: null, peakUsePct: peak };

@@ -21,7 +21,7 @@ runStoreContract('pglite (in memory)', async () => {
   const handle: Database = { kind: db.kind, query: (t, p) => db.query(t, p), exec: (t) => db.exec(t), transaction: (fn) => db.transaction(fn), close: async () => {} };
   const store = new SqlControlStore(handle);
   await store.migrate();
-  return { store, cleanup: () => store.close(), exec: (sql) => db.exec(sql) };
+  return { store, cleanup: () => store.close(), exec: (sql) => db.exec(sql), dailyReader: () => new SqlControlStore(handle, { capacitySource: 'daily' }) };
 });
 
 test('pglite on disk: data survives reopen; a second open is refused while the first holds the lock', async () => {

@@ -19,6 +19,7 @@ import type {
   PartitionMaintenance, PerformanceData, PerformanceDiskRow, PerformanceFilesystemRow, PerformanceHostRow, ReportSource, Stat3,
 } from './control-store.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { TREND_COLUMNS, TREND_DAYS_KEPT, trendRebuild } from './migrations/0003-volume-trend.js';
 import { bulkSource, type BulkColumn } from './bulk.js';
 import {
   DAY_MS, PARTITIONED_TABLES, addDays, createPartitionSql, dayStartMs, isDay, isExpiredDay, parsePartitionName, upcomingDays, utcDay,
@@ -31,10 +32,18 @@ export const DEFAULT_RETENTION_DAYS = 90;
 export interface SqlControlStoreOptions {
   /** Days of history kept; older reports are refused as `expired` (default 90). */
   readonly retentionDays?: number;
+  /**
+   * Where capacityData reads the window's sums: `trend` (default), the per-volume running table for
+   * volumes reporting today in the default window, device_daily for the others; `daily`, device_daily's
+   * rows for every volume (the query before migration 3: for the test that proves both agree, and for
+   * comparing them).
+   */
+  readonly capacitySource?: 'trend' | 'daily';
   readonly log?: Logger;
 }
 
 const MAX_ERROR_CHARS = 1000;
+const DAILY_COLUMNS = 'host_id int, mountpoint text, day date, device text, fstype text, role text, size_bytes bigint, n int, sx float8, sy float8, sxx float8, sxy float8, min_used bigint, max_used bigint, max_use_pct float8, first_used bigint, first_at timestamptz, last_used bigint, last_at timestamptz';
 const SYSTEM_COLUMNS = 'h int, t timestamptz, u float8, sy float8, io float8, st float8, id float8, c int, l1 float8, l5 float8, l15 float8, mt bigint, mu float8, sw float8, up float8';
 
 /** `unnest(...) AS r(...)` over `rows` for a `key type, key type` column spec; params built on demand. */
@@ -52,6 +61,61 @@ function rowsFrom(spec: string, rows: ReadonlyArray<Record<string, unknown>>): {
     },
   };
 }
+
+// The capacity report's volumes: latest figures with the window's sums, x = seconds since the
+// window's first day ($1) 00:00Z. Summing days, each day's sums (x relative to the day) are shifted by
+// d = seconds from $1 to the day's 00:00Z: sx' = sx + n d, sxx' = sxx + 2 d sx + n d^2, sxy' = sxy + d sy.
+// float8 here is IEEE double, i.e. exactly what shifting in JS would compute: d and n are integers, so
+// n d^2 (< 2^53 for a week of minutes) is exact, and every other term keeps double's relative
+// precision; the per-day sums stay small because x is relative to the day. numeric was measured 10x
+// slower at 10 000 hosts for no gain after the final cast to double. `peak` is the highest use % of the
+// window's days; `daily` (binlog volumes only: their trend is fitted through daily peaks) is an
+// unordered aggregate (an ORDER BY inside it costs one sort per volume); the caller sorts a volume's few days.
+const CAPACITY_COLUMNS = `h.name, l.mountpoint, l.device, l.fstype, l.role, l.read_only, l.size_bytes, l.used_bytes, l.avail_bytes, l.use_pct, l.inode_use_pct, l.error,
+       extract(epoch FROM l.sampled_at)::float8 * 1000 AS sampled_ms`;
+const WINDOW_SUMS = `sum(n) AS n, sum(sx + n * d) AS sx, sum(sy) AS sy, sum(sxx + 2 * d * sx + n * d * d) AS sxx, sum(sxy + d * sy) AS sxy,
+       max(coalesce(max_use_pct, 0)) AS peak, string_agg(concat_ws(',', day - $1::date, max_used, min_used, coalesce(max_use_pct, 0)), ';') AS daily`;
+const AGG_COLUMNS = `agg.n, agg.sx, agg.sy, agg.sxx, agg.sxy, agg.peak, CASE WHEN l.role = 'binlog' THEN agg.daily END AS daily`;
+
+/**
+ * With the running table (migration 3): a volume whose open day is today ($2), in the default window
+ * ($3 = TREND_DAYS_KEPT), adds today's daily row to its running row's sums of the closed days
+ * (today's sums shifted by d = TREND_DAYS_KEPT days); any other volume sums its device_daily rows of the
+ * window. One pass: for a fast row that sum is a one-time-filtered empty scan.
+ */
+const TODAY_D = `${TREND_DAYS_KEPT * 86_400}.0::float8`;
+const CAPACITY_FROM_TREND_SQL = `SELECT ${CAPACITY_COLUMNS},
+       CASE WHEN f.fast THEN v.n + t.n ELSE agg.n END AS n,
+       CASE WHEN f.fast THEN v.sx + (t.sx + t.n * ${TODAY_D}) ELSE agg.sx END AS sx,
+       CASE WHEN f.fast THEN v.sy + t.sy ELSE agg.sy END AS sy,
+       CASE WHEN f.fast THEN v.sxx + (t.sxx + 2 * ${TODAY_D} * t.sx + t.n * ${TODAY_D} * ${TODAY_D}) ELSE agg.sxx END AS sxx,
+       CASE WHEN f.fast THEN v.sxy + (t.sxy + ${TODAY_D} * t.sy) ELSE agg.sxy END AS sxy,
+       CASE WHEN f.fast THEN greatest(v.peak, coalesce(t.max_use_pct, 0)) ELSE agg.peak END AS peak,
+       CASE WHEN l.role <> 'binlog' THEN NULL
+            WHEN f.fast THEN concat_ws(';', v.daily, concat_ws(',', ${TREND_DAYS_KEPT}, t.max_used, t.min_used, coalesce(t.max_use_pct, 0)))
+            ELSE agg.daily END AS daily
+  FROM latest_devices l
+  JOIN hosts h ON h.id = l.host_id
+  LEFT JOIN volume_trend v ON v.host_id = l.host_id AND v.mountpoint = l.mountpoint
+  LEFT JOIN device_daily t ON t.host_id = l.host_id AND t.mountpoint = l.mountpoint AND t.day = $2::date
+ CROSS JOIN LATERAL (SELECT coalesce(v.open_day = $2::date AND $3::int = ${TREND_DAYS_KEPT} AND t.n IS NOT NULL, false) AS fast) f
+  LEFT JOIN LATERAL (
+    SELECT ${WINDOW_SUMS}
+      FROM (SELECT x.*, (x.day - $1::date) * 86400.0::float8 AS d FROM device_daily x
+             WHERE NOT f.fast AND x.host_id = l.host_id AND x.mountpoint = l.mountpoint AND x.day >= $1::date AND x.day <= $2::date) w
+  ) agg ON true`;
+
+/** From device_daily (windows longer than the running table holds): every daily row of the window, grouped per volume. */
+const CAPACITY_FROM_DAILY_SQL = `WITH agg AS (
+  SELECT host_id, mountpoint, ${WINDOW_SUMS}
+    FROM (SELECT *, (day - $1::date) * 86400.0::float8 AS d FROM device_daily WHERE day >= $1::date AND day <= $2::date AND $3::int IS NOT NULL) w
+   GROUP BY host_id, mountpoint
+)
+SELECT ${CAPACITY_COLUMNS}, ${AGG_COLUMNS}
+  FROM latest_devices l
+  JOIN hosts h ON h.id = l.host_id
+  LEFT JOIN agg ON agg.host_id = l.host_id AND agg.mountpoint = l.mountpoint`;
+
 // Errors that mean "someone else created/dropped this partition at the same moment".
 const RACE_STATES = new Set(['42P07', '23505', '42P01', '40P01']);
 
@@ -137,6 +201,7 @@ export class SqlControlStore implements ControlStore {
   readonly kind: 'postgres' | 'pglite';
   readonly #db: Database;
   readonly #retentionDays: number;
+  readonly #capacitySource: 'trend' | 'daily';
   readonly #log: Logger | undefined;
   // Days whose partitions (every partitioned table) are known to exist; a promise so concurrent
   // batches needing the same new day create it once.
@@ -146,6 +211,7 @@ export class SqlControlStore implements ControlStore {
     this.#db = db;
     this.kind = db.kind;
     this.#retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    this.#capacitySource = options.capacitySource ?? 'trend';
     this.#log = options.log;
   }
 
@@ -179,7 +245,7 @@ export class SqlControlStore implements ControlStore {
       // Every table whose index leads with host_id. disk_samples has none (an index there would cost
       // ingest ~20 000 index entries a minute): its rows become unreachable (every read joins hosts,
       // and a re-enrolled name gets a new id) and leave with their day's partition.
-      for (const table of ['latest_devices', 'latest_system', 'system_samples', 'device_daily']) {
+      for (const table of ['latest_devices', 'latest_system', 'system_samples', 'device_daily', 'volume_trend']) {
         await tx.query(`DELETE FROM ${table} WHERE host_id = $1`, [id]);
       }
       return true;
@@ -298,24 +364,49 @@ export class SqlControlStore implements ControlStore {
       }
       const daily = this.#dailyRows(stored);
       if (daily.length > 0) {
+        const src = rowsFrom(DAILY_COLUMNS, daily);
+        // One statement: the device_daily upsert, then the running rows (migration 3) of the volumes
+        // whose window's closed days it changed (new volume, new day, spooled report), rebuilt from
+        // device_daily: its RETURNING rows for the days it touched, the stored rows for the others
+        // (the statement's snapshot, stable: the batch's host rows are locked).
         writes.push(tx.query(
-          `INSERT INTO device_daily AS d (host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at)
-           SELECT host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at
-             FROM ${rowsFrom('host_id int, mountpoint text, day date, device text, fstype text, role text, size_bytes bigint, n int, sx float8, sy float8, sxx float8, sxy float8, min_used bigint, max_used bigint, max_use_pct float8, first_used bigint, first_at timestamptz, last_used bigint, last_at timestamptz', daily).from}
-            ORDER BY host_id, mountpoint, day
-           ON CONFLICT (host_id, mountpoint, day) DO UPDATE SET
-             n = d.n + excluded.n, sx = d.sx + excluded.sx, sy = d.sy + excluded.sy, sxx = d.sxx + excluded.sxx, sxy = d.sxy + excluded.sxy,
-             min_used = least(d.min_used, excluded.min_used), max_used = greatest(d.max_used, excluded.max_used),
-             max_use_pct = greatest(d.max_use_pct, excluded.max_use_pct),
-             first_used = CASE WHEN excluded.first_at < d.first_at THEN excluded.first_used ELSE d.first_used END,
-             first_at = least(d.first_at, excluded.first_at),
-             last_used = CASE WHEN excluded.last_at > d.last_at THEN excluded.last_used ELSE d.last_used END,
-             device = CASE WHEN excluded.last_at > d.last_at THEN excluded.device ELSE d.device END,
-             fstype = CASE WHEN excluded.last_at > d.last_at THEN excluded.fstype ELSE d.fstype END,
-             role = CASE WHEN excluded.last_at > d.last_at THEN excluded.role ELSE d.role END,
-             size_bytes = CASE WHEN excluded.last_at > d.last_at THEN excluded.size_bytes ELSE d.size_bytes END,
-             last_at = greatest(d.last_at, excluded.last_at)`,
-          rowsFrom('host_id int, mountpoint text, day date, device text, fstype text, role text, size_bytes bigint, n int, sx float8, sy float8, sxx float8, sxy float8, min_used bigint, max_used bigint, max_use_pct float8, first_used bigint, first_at timestamptz, last_used bigint, last_at timestamptz', daily).params,
+          `WITH dd AS (
+             INSERT INTO device_daily AS d (host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at)
+             SELECT host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at
+               FROM ${src.from}
+              ORDER BY host_id, mountpoint, day
+             ON CONFLICT (host_id, mountpoint, day) DO UPDATE SET
+               n = d.n + excluded.n, sx = d.sx + excluded.sx, sy = d.sy + excluded.sy, sxx = d.sxx + excluded.sxx, sxy = d.sxy + excluded.sxy,
+               min_used = least(d.min_used, excluded.min_used), max_used = greatest(d.max_used, excluded.max_used),
+               max_use_pct = greatest(d.max_use_pct, excluded.max_use_pct),
+               first_used = CASE WHEN excluded.first_at < d.first_at THEN excluded.first_used ELSE d.first_used END,
+               first_at = least(d.first_at, excluded.first_at),
+               last_used = CASE WHEN excluded.last_at > d.last_at THEN excluded.last_used ELSE d.last_used END,
+               device = CASE WHEN excluded.last_at > d.last_at THEN excluded.device ELSE d.device END,
+               fstype = CASE WHEN excluded.last_at > d.last_at THEN excluded.fstype ELSE d.fstype END,
+               role = CASE WHEN excluded.last_at > d.last_at THEN excluded.role ELSE d.role END,
+               size_bytes = CASE WHEN excluded.last_at > d.last_at THEN excluded.size_bytes ELSE d.size_bytes END,
+               last_at = greatest(d.last_at, excluded.last_at)
+             RETURNING host_id, mountpoint, day, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct
+           ), touched AS (
+             SELECT dd.host_id, dd.mountpoint, greatest(max(dd.day), max(o.open_day)) AS open_day
+               FROM dd LEFT JOIN volume_trend o ON o.host_id = dd.host_id AND o.mountpoint = dd.mountpoint
+              GROUP BY dd.host_id, dd.mountpoint
+             HAVING bool_or(o.open_day IS NULL OR dd.day > o.open_day OR (dd.day < o.open_day AND dd.day >= o.open_day - ${TREND_DAYS_KEPT}))
+           ), days AS (
+             SELECT dd.*, t.open_day FROM dd JOIN touched t ON t.host_id = dd.host_id AND t.mountpoint = dd.mountpoint
+              WHERE dd.day >= t.open_day - ${TREND_DAYS_KEPT} AND dd.day < t.open_day
+             UNION ALL
+             SELECT d.host_id, d.mountpoint, d.day, d.n, d.sx, d.sy, d.sxx, d.sxy, d.min_used, d.max_used, d.max_use_pct, t.open_day
+               FROM touched t JOIN device_daily d ON d.host_id = t.host_id AND d.mountpoint = t.mountpoint AND d.day >= t.open_day - ${TREND_DAYS_KEPT} AND d.day < t.open_day
+              WHERE NOT EXISTS (SELECT 1 FROM dd WHERE dd.host_id = d.host_id AND dd.mountpoint = d.mountpoint AND dd.day = d.day)
+           )
+           INSERT INTO volume_trend AS v (${TREND_COLUMNS})
+           ${trendRebuild('SELECT * FROM touched', 'SELECT * FROM days')}
+            ORDER BY t.host_id, t.mountpoint
+           ON CONFLICT (host_id, mountpoint) DO UPDATE SET open_day = excluded.open_day, n = excluded.n, sx = excluded.sx, sy = excluded.sy,
+             sxx = excluded.sxx, sxy = excluded.sxy, peak = excluded.peak, daily = excluded.daily`,
+          src.params,
         ));
       }
     }
@@ -436,7 +527,7 @@ export class SqlControlStore implements ControlStore {
   #dailyRows(stored: readonly Candidate[]): Array<Record<string, unknown>> {
     const acc = new Map<string, DailyAgg>();
     for (const c of stored) {
-      const x = (c.ms - dayStartMs(c.day)) / 1000;
+      const x = (c.ms - Math.floor(c.ms / DAY_MS) * DAY_MS) / 1000; // since c.day's 00:00Z
       for (const d of uniqueDevices(c.item.report.devices)) {
         if (d.used_bytes === null) continue;
         const y = d.used_bytes;
@@ -483,29 +574,10 @@ export class SqlControlStore implements ControlStore {
     // sx' = sx + n d, sxx' = sxx + 2 d sx + n d^2, sxy' = sxy + d sy.
     const windowStart = new Date(dayStartMs(firstDay));
     const hostsP = this.hostStatuses();
-    // float8 here is IEEE double, i.e. exactly what shifting in JS would compute: d and n are
-    // integers, so n d^2 (< 2^53 for a week of minutes) is exact, and every other term keeps double's
-    // relative precision; the per-day sums stay small because x is relative to the day. numeric was
-    // measured 10x slower at 10 000 hosts for no gain after the final cast to double.
-    const rows = await this.#db.query<Row>(
-      `WITH agg AS (
-         SELECT host_id, mountpoint,
-                sum(n) AS n,
-                sum(sx + n * d) AS sx,
-                sum(sy) AS sy,
-                sum(sxx + 2 * d * sx + n * d * d) AS sxx,
-                sum(sxy + d * sy) AS sxy,
-                string_agg(concat_ws(',', day - $1::date, max_used, min_used, coalesce(max_use_pct, 0)), ';') AS daily
-           FROM (SELECT *, (day - $1::date) * 86400.0::float8 AS d FROM device_daily WHERE day >= $1::date AND day <= $2::date) w
-          GROUP BY host_id, mountpoint
-       )
-       SELECT h.name, l.mountpoint, l.device, l.fstype, l.role, l.read_only, l.size_bytes, l.used_bytes, l.avail_bytes, l.use_pct, l.inode_use_pct, l.error,
-              extract(epoch FROM l.sampled_at)::float8 * 1000 AS sampled_ms, agg.n, agg.sx, agg.sy, agg.sxx, agg.sxy, agg.daily
-         FROM latest_devices l
-         JOIN hosts h ON h.id = l.host_id
-         LEFT JOIN agg ON agg.host_id = l.host_id AND agg.mountpoint = l.mountpoint`,
-      [firstDay, lastDay],
-    );
+    const fromTrend = this.#capacitySource === 'trend';
+    const rows = await this.#db.query<Row>(fromTrend ? CAPACITY_FROM_TREND_SQL : CAPACITY_FROM_DAILY_SQL, [firstDay, lastDay, windowDays]);
+    // A window has a handful of days: name each once, not once per volume and day.
+    const dayNames = Array.from({ length: windowDays + 1 }, (_, i) => addDays(firstDay, i));
     const volumes: CapacityVolumeRow[] = rows.map((r) => {
       const n = toNumber(r.n);
       // An unordered aggregate: an ORDER BY inside it costs one sort per volume (30 000 sorts at
@@ -513,7 +585,7 @@ export class SqlControlStore implements ControlStore {
       const daily: DailyExtremes[] = (typeof r.daily === 'string' && r.daily !== '' ? r.daily.split(';') : [])
         .map((e) => e.split(',').map(Number) as [number, number, number, number])
         .sort((a, b) => a[0] - b[0])
-        .map(([off, max, min, pct]) => ({ day: addDays(firstDay, off), maxUsedBytes: max, minUsedBytes: min, maxUsePct: pct }));
+        .map(([off, max, min, pct]) => ({ day: dayNames[off] ?? addDays(firstDay, off), maxUsedBytes: max, minUsedBytes: min, maxUsePct: pct }));
       return {
         host: String(r.name),
         mountpoint: String(r.mountpoint),
@@ -529,6 +601,7 @@ export class SqlControlStore implements ControlStore {
         error: (r.error ?? null) as string | null,
         sampledAt: new Date(num(r.sampled_ms)),
         trend: n ? { n, sx: num(r.sx), sy: num(r.sy), sxx: num(r.sxx), sxy: num(r.sxy) } : null,
+        windowPeakUsePct: toNumber(r.peak),
         daily,
       };
     });
@@ -617,6 +690,9 @@ export class SqlControlStore implements ControlStore {
         if (!RACE_STATES.has(sqlState(err) ?? '')) throw err;
       }
     }
+    // Running rows whose newest day is before every window they could serve (a volume unmounted, a host
+    // silent for longer than TREND_DAYS_KEPT days): device_daily still has those days.
+    await this.#db.query(`DELETE FROM volume_trend WHERE open_day < $1::date`, [addDays(utcDay(now.getTime()), -TREND_DAYS_KEPT)]);
     if (created.length || dropped.length) this.#log?.info({ created, dropped }, 'partition maintenance');
     return { created, dropped };
   }
