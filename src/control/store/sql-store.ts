@@ -19,7 +19,7 @@ import type {
   PartitionMaintenance, PerformanceData, PerformanceDiskRow, PerformanceFilesystemRow, PerformanceHostRow, ReportSource, Stat3,
 } from './control-store.js';
 import { MIGRATIONS } from './migrations/index.js';
-import { TREND_COLUMNS, TREND_DAYS_KEPT, trendRebuild } from './migrations/0003-volume-trend.js';
+import { TREND_COLUMNS, TREND_DAYS_KEPT, trendRebuild } from './migrations/0004-volume-trend.js';
 import { bulkSource, type BulkColumn } from './bulk.js';
 import {
   DAY_MS, PARTITIONED_TABLES, addDays, createPartitionSql, dayStartMs, isDay, isExpiredDay, parsePartitionName, upcomingDays, utcDay,
@@ -35,7 +35,7 @@ export interface SqlControlStoreOptions {
   /**
    * Where capacityData reads the window's sums: `trend` (default), the per-volume running table for
    * volumes reporting today in the default window, device_daily for the others; `daily`, device_daily's
-   * rows for every volume (the query before migration 3: for the test that proves both agree, and for
+   * rows for every volume (the query before migration 4: for the test that proves both agree, and for
    * comparing them).
    */
   readonly capacitySource?: 'trend' | 'daily';
@@ -78,7 +78,7 @@ const WINDOW_SUMS = `sum(n) AS n, sum(sx + n * d) AS sx, sum(sy) AS sy, sum(sxx 
 const AGG_COLUMNS = `agg.n, agg.sx, agg.sy, agg.sxx, agg.sxy, agg.peak, CASE WHEN l.role = 'binlog' THEN agg.daily END AS daily`;
 
 /**
- * With the running table (migration 3): a volume whose open day is today ($2), in the default window
+ * With the running table (migration 4): a volume whose open day is today ($2), in the default window
  * ($3 = TREND_DAYS_KEPT), adds today's daily row to its running row's sums of the closed days
  * (today's sums shifted by d = TREND_DAYS_KEPT days); any other volume sums its device_daily rows of the
  * window. One pass: for a fast row that sum is a one-time-filtered empty scan.
@@ -365,7 +365,7 @@ export class SqlControlStore implements ControlStore {
       const daily = this.#dailyRows(stored);
       if (daily.length > 0) {
         const src = rowsFrom(DAILY_COLUMNS, daily);
-        // One statement: the device_daily upsert, then the running rows (migration 3) of the volumes
+        // One statement: the device_daily upsert, then the running rows (migration 4) of the volumes
         // whose window's closed days it changed (new volume, new day, spooled report), rebuilt from
         // device_daily: its RETURNING rows for the days it touched, the stored rows for the others
         // (the statement's snapshot, stable: the batch's host rows are locked).

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { HostReport, ReportDevice, ReportSystem } from '../../core/contracts/host-report.js';
 import { isVigiaError } from '../../core/errors.js';
 import type { CapacityData, ControlStore, IngestItem, RegressionSums } from './control-store.js';
-import { VOLUME_TREND_BACKFILL } from './migrations/0003-volume-trend.js';
+import { VOLUME_TREND_BACKFILL } from './migrations/0004-volume-trend.js';
 import { buildCapacityReport } from '../reports/capacity.js';
 import { parseReportPolicy } from '../reports/policy.js';
 

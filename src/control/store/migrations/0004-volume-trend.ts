@@ -1,5 +1,5 @@
 /**
- * Migration 3: `volume_trend`, the per-volume running table the capacity report reads instead of
+ * Migration 4: `volume_trend`, the per-volume running table the capacity report reads instead of
  * every volume's daily rows (at 10,000 hosts: 30,000 running rows plus today's 30,000 daily rows,
  * instead of ~240,000 device_daily rows grouped per report).
  *
@@ -32,7 +32,7 @@ export const TREND_COLUMNS = 'host_id, mountpoint, open_day, n, sx, sy, sxx, sxy
 /**
  * One volume_trend row for every (host_id, mountpoint, open_day) of `touched`, from `days`: the
  * device_daily rows (host_id, mountpoint, day, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct,
- * open_day) of the closed days [open_day - TREND_DAYS_KEPT, open_day - 1]. Part of migration 3's text
+ * open_day) of the closed days [open_day - TREND_DAYS_KEPT, open_day - 1]. Part of migration 4's text
  * (its backfill) and of the ingest statement: change it only with a migration that rebuilds the table.
  */
 export function trendRebuild(touched: string, days: string): string {
@@ -55,8 +55,8 @@ INSERT INTO volume_trend (${TREND_COLUMNS})
 ${trendRebuild('SELECT * FROM t', `SELECT d.host_id, d.mountpoint, d.day, d.n, d.sx, d.sy, d.sxx, d.sxy, d.min_used, d.max_used, d.max_use_pct, t.open_day
   FROM device_daily d JOIN t ON t.host_id = d.host_id AND t.mountpoint = d.mountpoint AND d.day >= t.open_day - ${TREND_DAYS_KEPT} AND d.day < t.open_day`)};`;
 
-/** The SQL of migration 3. */
-export const MIGRATION_0003_VOLUME_TREND = `
+/** The SQL of migration 4. */
+export const MIGRATION_0004_VOLUME_TREND = `
 CREATE TABLE volume_trend (
   host_id integer NOT NULL,
   mountpoint text NOT NULL,
