@@ -118,6 +118,53 @@ SELECT ${CAPACITY_COLUMNS}, ${AGG_COLUMNS}
   JOIN hosts h ON h.id = l.host_id
   LEFT JOIN agg ON agg.host_id = l.host_id AND agg.mountpoint = l.mountpoint`;
 
+/** The device_daily upsert of a batch's per-volume day sums (`$FROM`: the rows' unnest source). */
+const DAILY_UPSERT_SQL = `INSERT INTO device_daily AS d (host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at)
+  SELECT host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at
+    FROM $FROM
+   ORDER BY host_id, mountpoint, day
+  ON CONFLICT (host_id, mountpoint, day) DO UPDATE SET
+    n = d.n + excluded.n, sx = d.sx + excluded.sx, sy = d.sy + excluded.sy, sxx = d.sxx + excluded.sxx, sxy = d.sxy + excluded.sxy,
+    min_used = least(d.min_used, excluded.min_used), max_used = greatest(d.max_used, excluded.max_used),
+    max_use_pct = greatest(d.max_use_pct, excluded.max_use_pct),
+    first_used = CASE WHEN excluded.first_at < d.first_at THEN excluded.first_used ELSE d.first_used END,
+    first_at = least(d.first_at, excluded.first_at),
+    last_used = CASE WHEN excluded.last_at > d.last_at THEN excluded.last_used ELSE d.last_used END,
+    device = CASE WHEN excluded.last_at > d.last_at THEN excluded.device ELSE d.device END,
+    fstype = CASE WHEN excluded.last_at > d.last_at THEN excluded.fstype ELSE d.fstype END,
+    role = CASE WHEN excluded.last_at > d.last_at THEN excluded.role ELSE d.role END,
+    size_bytes = CASE WHEN excluded.last_at > d.last_at THEN excluded.size_bytes ELSE d.size_bytes END,
+    last_at = greatest(d.last_at, excluded.last_at)`;
+
+/**
+ * The same upsert ($1..$19: DAILY_COLUMNS), then the running rows (migration 4) of the volumes of the hosts in $20 whose window's
+ * closed days it changed (new volume, new day, spooled report), rebuilt from device_daily: its RETURNING
+ * rows for the days it touched, the stored rows for the others (the statement's snapshot, stable: the
+ * batch's host rows are locked).
+ */
+const DAILY_UPSERT_AND_TREND = `WITH dd AS (
+  ${DAILY_UPSERT_SQL}
+  RETURNING host_id, mountpoint, day, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct
+), touched AS (
+  SELECT dd.host_id, dd.mountpoint, greatest(max(dd.day), max(o.open_day)) AS open_day
+    FROM dd LEFT JOIN volume_trend o ON o.host_id = dd.host_id AND o.mountpoint = dd.mountpoint
+   WHERE dd.host_id = ANY($20::text::int[])
+   GROUP BY dd.host_id, dd.mountpoint
+  HAVING bool_or(o.open_day IS NULL OR dd.day > o.open_day OR (dd.day < o.open_day AND dd.day >= o.open_day - ${TREND_DAYS_KEPT}))
+), days AS (
+  SELECT dd.*, t.open_day FROM dd JOIN touched t ON t.host_id = dd.host_id AND t.mountpoint = dd.mountpoint
+   WHERE dd.day >= t.open_day - ${TREND_DAYS_KEPT} AND dd.day < t.open_day
+  UNION ALL
+  SELECT d.host_id, d.mountpoint, d.day, d.n, d.sx, d.sy, d.sxx, d.sxy, d.min_used, d.max_used, d.max_use_pct, t.open_day
+    FROM touched t JOIN device_daily d ON d.host_id = t.host_id AND d.mountpoint = t.mountpoint AND d.day >= t.open_day - ${TREND_DAYS_KEPT} AND d.day < t.open_day
+   WHERE NOT EXISTS (SELECT 1 FROM dd WHERE dd.host_id = d.host_id AND dd.mountpoint = d.mountpoint AND dd.day = d.day)
+)
+INSERT INTO volume_trend AS v (${TREND_COLUMNS})
+${trendRebuild('SELECT * FROM touched', 'SELECT * FROM days')}
+ ORDER BY t.host_id, t.mountpoint
+ON CONFLICT (host_id, mountpoint) DO UPDATE SET open_day = excluded.open_day, n = excluded.n, sx = excluded.sx, sy = excluded.sy,
+  sxx = excluded.sxx, sxy = excluded.sxy, peak = excluded.peak, daily = excluded.daily`;
+
 // Errors that mean "someone else created/dropped this partition at the same moment".
 const RACE_STATES = new Set(['42P07', '23505', '42P01', '40P01']);
 
@@ -305,11 +352,15 @@ export class SqlControlStore implements ControlStore {
     // Lock the batch's hosts in id order: serialises batches sharing a host (no deadlock, since all
     // take them in the same order) and makes last_sampled_at a stable read for "is it newest?".
     const locked = await tx.query<Row>(
-      `SELECT id, last_sampled_at FROM hosts WHERE id = ANY($1::text::int[]) ORDER BY id FOR UPDATE`,
+      `SELECT id, last_sampled_at, trend_day::text AS trend_day FROM hosts WHERE id = ANY($1::text::int[]) ORDER BY id FOR UPDATE`,
       [`{${hostIds.join(',')}}`],
     );
     const prevSampled = new Map<number, number | null>();
-    for (const r of locked) prevSampled.set(num(r.id), r.last_sampled_at == null ? null : toDate(r.last_sampled_at).getTime());
+    const trendDay = new Map<number, string | null>();
+    for (const r of locked) {
+      prevSampled.set(num(r.id), r.last_sampled_at == null ? null : toDate(r.last_sampled_at).getTime());
+      trendDay.set(num(r.id), (r.trend_day ?? null) as string | null);
+    }
 
     // Unknown hosts (removed while their report was queued) store nothing: reported as duplicate.
     const seen = new Set<string>();
@@ -371,49 +422,12 @@ export class SqlControlStore implements ControlStore {
       const daily = this.#dailyRows(stored);
       if (daily.length > 0) {
         const src = rowsFrom(DAILY_COLUMNS, daily);
-        // One statement: the device_daily upsert, then the running rows (migration 4) of the volumes
-        // whose window's closed days it changed (new volume, new day, spooled report), rebuilt from
-        // device_daily: its RETURNING rows for the days it touched, the stored rows for the others
-        // (the statement's snapshot, stable: the batch's host rows are locked).
-        writes.push(tx.query(
-          `WITH dd AS (
-             INSERT INTO device_daily AS d (host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at)
-             SELECT host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at
-               FROM ${src.from}
-              ORDER BY host_id, mountpoint, day
-             ON CONFLICT (host_id, mountpoint, day) DO UPDATE SET
-               n = d.n + excluded.n, sx = d.sx + excluded.sx, sy = d.sy + excluded.sy, sxx = d.sxx + excluded.sxx, sxy = d.sxy + excluded.sxy,
-               min_used = least(d.min_used, excluded.min_used), max_used = greatest(d.max_used, excluded.max_used),
-               max_use_pct = greatest(d.max_use_pct, excluded.max_use_pct),
-               first_used = CASE WHEN excluded.first_at < d.first_at THEN excluded.first_used ELSE d.first_used END,
-               first_at = least(d.first_at, excluded.first_at),
-               last_used = CASE WHEN excluded.last_at > d.last_at THEN excluded.last_used ELSE d.last_used END,
-               device = CASE WHEN excluded.last_at > d.last_at THEN excluded.device ELSE d.device END,
-               fstype = CASE WHEN excluded.last_at > d.last_at THEN excluded.fstype ELSE d.fstype END,
-               role = CASE WHEN excluded.last_at > d.last_at THEN excluded.role ELSE d.role END,
-               size_bytes = CASE WHEN excluded.last_at > d.last_at THEN excluded.size_bytes ELSE d.size_bytes END,
-               last_at = greatest(d.last_at, excluded.last_at)
-             RETURNING host_id, mountpoint, day, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct
-           ), touched AS (
-             SELECT dd.host_id, dd.mountpoint, greatest(max(dd.day), max(o.open_day)) AS open_day
-               FROM dd LEFT JOIN volume_trend o ON o.host_id = dd.host_id AND o.mountpoint = dd.mountpoint
-              GROUP BY dd.host_id, dd.mountpoint
-             HAVING bool_or(o.open_day IS NULL OR dd.day > o.open_day OR (dd.day < o.open_day AND dd.day >= o.open_day - ${TREND_DAYS_KEPT}))
-           ), days AS (
-             SELECT dd.*, t.open_day FROM dd JOIN touched t ON t.host_id = dd.host_id AND t.mountpoint = dd.mountpoint
-              WHERE dd.day >= t.open_day - ${TREND_DAYS_KEPT} AND dd.day < t.open_day
-             UNION ALL
-             SELECT d.host_id, d.mountpoint, d.day, d.n, d.sx, d.sy, d.sxx, d.sxy, d.min_used, d.max_used, d.max_use_pct, t.open_day
-               FROM touched t JOIN device_daily d ON d.host_id = t.host_id AND d.mountpoint = t.mountpoint AND d.day >= t.open_day - ${TREND_DAYS_KEPT} AND d.day < t.open_day
-              WHERE NOT EXISTS (SELECT 1 FROM dd WHERE dd.host_id = d.host_id AND dd.mountpoint = d.mountpoint AND dd.day = d.day)
-           )
-           INSERT INTO volume_trend AS v (${TREND_COLUMNS})
-           ${trendRebuild('SELECT * FROM touched', 'SELECT * FROM days')}
-            ORDER BY t.host_id, t.mountpoint
-           ON CONFLICT (host_id, mountpoint) DO UPDATE SET open_day = excluded.open_day, n = excluded.n, sx = excluded.sx, sy = excluded.sy,
-             sxx = excluded.sxx, sxy = excluded.sxy, peak = excluded.peak, daily = excluded.daily`,
-          src.params,
-        ));
+        // The running rows (migration 4) change only when a closed day of their window does: a host's
+        // first report of a new day (trend_day, the newest day it reported, moves) or a spooled report
+        // for an older day. Only then does the statement rebuild the running rows of that host's volumes;
+        // every other batch is the plain device_daily upsert.
+        const rebuild = [...new Set(stored.filter((c) => c.day !== trendDay.get(c.item.hostId)).map((c) => c.item.hostId))];
+        writes.push(rebuild.length === 0 ? tx.query(DAILY_UPSERT_SQL.replace('$FROM', () => src.from), src.params) : tx.query(DAILY_UPSERT_AND_TREND.replace('$FROM', () => src.from), [...src.params, `{${rebuild.join(',')}}`]));
       }
     }
 
@@ -429,6 +443,8 @@ export class SqlControlStore implements ControlStore {
       if (!prevSampled.has(it.hostId)) continue;
       lastSeen.set(it.hostId, Math.max(lastSeen.get(it.hostId) ?? 0, it.receivedAt.getTime()));
     }
+    const newestDay = new Map<number, string>();
+    for (const c of stored) if ((newestDay.get(c.item.hostId) ?? '') < c.day) newestDay.set(c.item.hostId, c.day);
     const winners: Candidate[] = [];
     const hostRows = [...lastSeen].map(([id, seenMs]) => {
       const c = newest.get(id);
@@ -438,6 +454,7 @@ export class SqlControlStore implements ControlStore {
       return {
         id, ls: new Date(seenMs).toISOString(), w: win,
         t: win ? c.item.report.sampled_at : null, i: win ? c.item.report.interval_seconds : null, s: win ? c.item.source : null, g: win ? c.item.report.tags : null,
+        td: newestDay.get(id) ?? null,
       };
     });
     if (hostRows.length > 0) {
@@ -446,10 +463,11 @@ export class SqlControlStore implements ControlStore {
            last_sampled_at = CASE WHEN r.w THEN r.t ELSE h.last_sampled_at END,
            interval_seconds = CASE WHEN r.w THEN r.i ELSE h.interval_seconds END,
            source = CASE WHEN r.w THEN r.s ELSE h.source END,
-           report_tags = CASE WHEN r.w THEN r.g ELSE h.report_tags END
-         FROM ${rowsFrom('id int, ls timestamptz, w boolean, t timestamptz, i int, s text, g jsonb', hostRows).from}
+           report_tags = CASE WHEN r.w THEN r.g ELSE h.report_tags END,
+           trend_day = greatest(h.trend_day, r.td)
+         FROM ${rowsFrom('id int, ls timestamptz, w boolean, t timestamptz, i int, s text, g jsonb, td date', hostRows).from}
          WHERE h.id = r.id`,
-        rowsFrom('id int, ls timestamptz, w boolean, t timestamptz, i int, s text, g jsonb', hostRows).params,
+        rowsFrom('id int, ls timestamptz, w boolean, t timestamptz, i int, s text, g jsonb, td date', hostRows).params,
       ));
     }
     if (winners.length > 0) writes.push(...this.#replaceLatest(tx, winners));

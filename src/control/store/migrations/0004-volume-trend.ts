@@ -13,10 +13,13 @@
  *   its device_daily row, which ingest upserts anyway: the report adds it (one partition, one row per volume).
  * - So the row changes only when a closed day of its window does: once a day per volume, on its
  *   first report of a new UTC day (the window moves), or when a spooled report lands in a closed day.
+ *   `hosts.trend_day` (the newest day the host reported) tells ingest which batches can touch a
+ *   running row at all: those with a report of another day. A volume first seen during a day gets its
+ *   running row on the next day's first report; until then the report sums its daily rows.
  *   Ingest rebuilds those rows in the same statement that upserts device_daily, from device_daily's
  *   rows of the window (this statement's RETURNING rows first), so the sums are those of the daily
  *   rows, up to the order of additions (the contract suite compares both). A report for the open day
- *   touches no running row: the per-report cost is one primary-key probe per volume.
+ *   touches no running row, nor reads one.
  * - The capacity report of the default window reads running row + today's daily row for every volume
  *   whose open_day is today; other volumes (their host silent) and other windows sum device_daily.
  * - Rows whose open_day left every window (a volume unmounted, a host silent for over
@@ -70,6 +73,8 @@ CREATE TABLE volume_trend (
   daily text,
   PRIMARY KEY (host_id, mountpoint)
 ) WITH (fillfactor = 70);
+
+ALTER TABLE hosts ADD COLUMN trend_day date;
 
 ${VOLUME_TREND_BACKFILL}
 `;
