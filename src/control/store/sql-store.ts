@@ -599,7 +599,14 @@ export class SqlControlStore implements ControlStore {
     const windowStart = new Date(dayStartMs(firstDay));
     const hostsP = this.hostStatuses();
     const fromTrend = this.#capacitySource === 'trend';
-    const rows = await this.#db.query<Row>(fromTrend ? CAPACITY_FROM_TREND_SQL : CAPACITY_FROM_DAILY_SQL, [firstDay, lastDay, windowDays]);
+    const params = [firstDay, lastDay, windowDays];
+    const sql = fromTrend ? CAPACITY_FROM_TREND_SQL : CAPACITY_FROM_DAILY_SQL;
+    // Without JIT: the generic plan of this prepared statement is estimated far above jit_above_cost
+    // (30,000 lateral aggregates, partitions pruned only at run time), and PostgreSQL then spent ~0.8 s
+    // of a ~1 s query compiling it at 10,000 hosts (EXPLAIN ANALYZE, docs/control-plane.md). PGlite has no JIT.
+    const rows = this.kind === 'postgres'
+      ? await this.#db.transaction(async (tx) => (await Promise.all([tx.query('SET LOCAL jit = off'), tx.query<Row>(sql, params)]))[1])
+      : await this.#db.query<Row>(sql, params);
     // A window has a handful of days: name each once, not once per volume and day.
     const dayNames = Array.from({ length: windowDays + 1 }, (_, i) => addDays(firstDay, i));
     const volumes: CapacityVolumeRow[] = rows.map((r) => {
