@@ -493,6 +493,17 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       assertSameCapacity(await store.capacityData(now, 7), await daily.capacityData(now, 7), now, 7);
     });
 
+    withStore('capacity rows keep free text with tabs, newlines and separators intact', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      const odd = '/mnt/a\tb;c,d\ne';
+      await store.ingest([item(host.id, testReport('h', T0, { devices: [testDevice(odd, 5 * GiB, { device: 'dev\t1,2;3', fstype: 'x\ty', role: 'binlog' }), testDevice('/err', null)] }))]);
+      const cap = await store.capacityData(new Date(T0 + MIN), 7);
+      const v = cap.volumes.find((x) => x.mountpoint === odd)!;
+      assert.deepEqual([v.device, v.fstype, v.role, v.usedBytes, v.trend?.n, v.daily.length], ['dev\t1,2;3', 'x\ty', 'binlog', 5 * GiB, 1, 1]);
+      const e = cap.volumes.find((x) => x.mountpoint === '/err')!;
+      assert.deepEqual([e.usedBytes, e.usePct, e.error, e.trend, e.windowPeakUsePct], [null, null, 'STATFS_TIMEOUT', null, null]);
+    });
+
     withStore('a database migrated by a newer build is refused', async ({ store, exec }) => {
       await store.migrate(); // idempotent
       await exec(`INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')`);
