@@ -92,7 +92,7 @@ test('vigia turno and turno check: a bad value of each kind of flag is one line 
     [['check', '--url', 'ftp://h'], {}, /^invalid configuration: --url: "ftp:\/\/h": only http:\/\/ and https:\/\/ URLs are supported$/],
     [['check', '--ids', 'ten'], {}, /^invalid configuration: --ids: must be a whole number$/],
     [['check', '--duration', '0'], {}, /^invalid configuration: --duration: must be more than 0$/],
-    [['check', '--token-file', '/nonexistent/t'], {}, /^invalid configuration: --token-file \/nonexistent\/t: cannot read: ENOENT$/],
+    [['check', '--token-file', '/nonexistent/t'], {}, /^invalid configuration: --token-file: cannot read \/nonexistent\/t \(ENOENT\)$/],
   ];
   for (const [args, env, expected] of cases) {
     const message = await turnoConfigError(args, env);

@@ -32,7 +32,8 @@ runStoreContract('postgres', async () => {
   const db = openPostgres(url, { max: 8 });
   const store = new SqlControlStore(db);
   await store.migrate();
-  return { store, cleanup: () => store.close(), exec: (sql) => db.exec(sql) };
+  // The daily reader shares the pool; closing the store closes it.
+  return { store, cleanup: () => store.close(), exec: (sql) => db.exec(sql), dailyReader: () => new SqlControlStore(db, { capacitySource: 'daily' }) };
 });
 
 runFleetStoreContract('postgres', async () => {

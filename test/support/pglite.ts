@@ -27,7 +27,14 @@ export async function freshPgliteStore(): Promise<PgliteWorld> {
   const db = shared;
   await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
   // store.close() must not close the instance the next test reuses.
-  const handle: Database = { kind: db.kind, query: (t, p) => db.query(t, p), exec: (t) => db.exec(t), transaction: (fn) => db.transaction(fn), close: async () => {} };
+  const handle: Database = {
+    kind: db.kind,
+    query: (t, p) => db.query(t, p),
+    exec: (t) => db.exec(t),
+    ...(db.copyFrom ? { copyFrom: (target: string, data: string) => db.copyFrom!(target, data) } : {}),
+    transaction: (fn) => db.transaction(fn),
+    close: async () => {},
+  };
   const store = new SqlControlStore(handle);
   await store.migrate();
   return { store, handle, exec: (sql) => db.exec(sql) };

@@ -23,7 +23,7 @@ function vol(hostName: string, over: Partial<CapacityVolumeRow> & { growthPerDay
   const windowS = 7 * 86_400;
   const trend = used === null ? null : sumsOf([0, 1, 2, 3, 4].map((k) => [(windowS * k) / 4, used - (g * (windowS - (windowS * k) / 4)) / 86_400] as [number, number]));
   const { growthPerDay: _g, ...rest } = over;
-  return { host: hostName, mountpoint: '/var/lib/mysql', device: '/dev/sdb', fstype: 'xfs', role: 'data', readOnly: false, sizeBytes: size, usedBytes: used, availBytes: used === null ? null : size - used, usePct, inodeUsePct: 1, error: null, sampledAt: NOW, trend, daily: [], ...rest };
+  return { host: hostName, mountpoint: '/var/lib/mysql', device: '/dev/sdb', fstype: 'xfs', role: 'data', readOnly: false, sizeBytes: size, usedBytes: used, availBytes: used === null ? null : size - used, usePct, inodeUsePct: 1, error: null, sampledAt: NOW, trend, windowPeakUsePct: null, daily: [], ...rest };
 }
 
 function one(v: CapacityVolumeRow) {
@@ -85,9 +85,11 @@ test('stale: after N intervals, never reported listed last, clock skew shown', (
   assert.equal(r.stale[1]!.lastError, 'clock skew 300 s');
   assert.equal(r.stale[2]!.neverReported, true);
   assert.deepEqual(
-    { hosts: r.totals.hosts, critical: r.totals.critical, ok: r.totals.ok, stale: r.totals.stale, never: r.totals.neverReported },
-    { hosts: 5, critical: 0, ok: 2, stale: 3, never: 1 },
+    { hosts: r.totals.hosts, critical: r.totals.critical, criticalStale: r.totals.criticalStale, unknown: r.totals.unknown, ok: r.totals.ok, stale: r.totals.stale, never: r.totals.neverReported },
+    { hosts: 5, critical: 1, criticalStale: 1, unknown: 1, ok: 3, stale: 3, never: 1 },
+    'silent (95 %) is still critical, and stale; new (never reported) is unknown and stale',
   );
+  assert.deepEqual(r.stale.map((s) => s.status), ['ok', 'critical', 'unknown']);
   assert.equal(r.rows.find((x) => x.host === 'silent')!.stale, true);
   const strict = parseReportPolicy({ staleAfterIntervals: 1 });
   assert.equal(buildCapacityReport(data, strict, NOW).totals.stale, 4);
@@ -104,7 +106,7 @@ test('rows sorted worst first; summary has thousands separators', () => {
     assert.ok(order[a.status] <= order[b.status]);
     if (a.status === b.status) assert.ok((a.daysUntilFull ?? Infinity) <= (b.daysUntilFull ?? Infinity));
   }
-  assert.equal(r.totals.critical + r.totals.warning + r.totals.unknown + r.totals.ok + r.totals.stale, r.totals.hosts);
+  assert.equal(r.totals.critical + r.totals.warning + r.totals.unknown + r.totals.ok, r.totals.hosts);
   assert.equal(r.rows.length, (1200 - 1) * 3);
 });
 
@@ -135,7 +137,25 @@ test('a host that never reported is stale only after staleAfterIntervals default
     assert.equal(r.stale.length, c.stale ? 1 : 0, c.name);
     assert.equal(r.totals.stale, c.stale ? 1 : 0, c.name);
     assert.equal(r.totals.neverReported, c.stale ? 1 : 0, c.name);
-    assert.equal(r.totals.unknown, c.stale ? 0 : 1, `${c.name}: no figures yet`);
-    assert.equal(r.totals.critical + r.totals.warning + r.totals.unknown + r.totals.ok + r.totals.stale, r.totals.hosts, c.name);
+    assert.equal(r.totals.unknown, 1, `${c.name}: no figures yet`);
+    assert.equal(r.totals.critical + r.totals.warning + r.totals.unknown + r.totals.ok, r.totals.hosts, c.name);
   }
+});
+
+test('hosts gone silent keep their last status: critical and warning stay counted, marked stale', () => {
+  const data = syntheticCapacityData({ hosts: 454, now: NOW, critical: 3, warning: 5 });
+  const fresh = buildCapacityReport(data, policy, NOW);
+  assert.equal(fresh.summary, '[vigia] capacity: 3 critical, 5 warning, 0 stale of 454 hosts');
+  // A day later nobody has reported since: every host is stale, and the 3 critical ones must not vanish.
+  const later = new Date(NOW.getTime() + 86_400_000);
+  const r = buildCapacityReport(data, policy, later);
+  assert.equal(r.summary, '[vigia] capacity: 3 critical (3 stale), 5 warning (5 stale), 454 stale of 454 hosts');
+  assert.deepEqual(
+    { critical: r.totals.critical, criticalStale: r.totals.criticalStale, warning: r.totals.warning, warningStale: r.totals.warningStale, ok: r.totals.ok, stale: r.totals.stale },
+    { critical: 3, criticalStale: 3, warning: 5, warningStale: 5, ok: 446, stale: 454 },
+  );
+  const critical = r.rows.filter((x) => x.status === 'critical');
+  assert.equal(new Set(critical.map((x) => x.host)).size, 3);
+  assert.ok(critical.every((x) => x.stale));
+  assert.equal(r.stale.filter((s) => s.status === 'critical').length, 3);
 });

@@ -24,6 +24,8 @@ export interface StaleHost {
   /** Why the host's last report was refused (e.g. clock skew), with its time. */
   readonly lastError: string | null;
   readonly lastErrorAt: string | null;
+  /** The worst status of the host's volumes by its last figures (`unknown` when it has none). */
+  readonly status: CapacityStatus;
 }
 
 /** One volume of one host in the report. */
@@ -53,7 +55,13 @@ export interface CapacityRow {
   readonly sampledAt: string;
 }
 
-/** Host counts. critical + warning + unknown + ok + stale = hosts; neverReported is part of stale. */
+/**
+ * Host counts. Every host is counted once by its worst volume: critical + warning + unknown + ok =
+ * hosts. A stale host is counted there by its last figures (a volume critical when its host went
+ * silent is still critical) AND in `stale`; `criticalStale` and `warningStale` say how many of the
+ * critical and warning hosts are stale. A host with no figures (never reported) is unknown;
+ * neverReported is part of stale.
+ */
 export interface CapacityTotals {
   readonly hosts: number;
   readonly critical: number;
@@ -61,6 +69,8 @@ export interface CapacityTotals {
   readonly unknown: number;
   readonly ok: number;
   readonly stale: number;
+  readonly criticalStale: number;
+  readonly warningStale: number;
   readonly neverReported: number;
   readonly volumes: number;
 }
@@ -86,7 +96,7 @@ export function statusRank(s: CapacityStatus): number {
   return RANK[s];
 }
 
-function staleInfo(h: HostStatusRow, policy: ReportPolicy, nowMs: number): StaleHost | null {
+function staleInfo(h: HostStatusRow, policy: ReportPolicy, nowMs: number): Omit<StaleHost, 'status'> | null {
   if (h.lastSeen === null) {
     // A host just enrolled has had no chance to report yet: it is stale only once it has missed as
     // many (default) intervals as a reporting host may.
@@ -126,7 +136,7 @@ interface Trend {
 
 /** Binlog: fit through the daily peaks (x = days), project the peak, not the saw-tooth. */
 function binlogTrend(v: CapacityVolumeRow, nowMs: number, todayMs: number, dayMs: (day: string) => number): Trend {
-  let peak = v.usePct;
+  let peak = peakOf(v);
   const points: [number, number][] = [];
   for (const d of v.daily) {
     if (peak === null || d.maxUsePct > peak) peak = d.maxUsePct;
@@ -144,8 +154,14 @@ function binlogTrend(v: CapacityVolumeRow, nowMs: number, todayMs: number, dayMs
   return { growthBytesPerDay: fit.slope, daysUntilFull: timeUntilFull(adjusted, v.sizeBytes, 0), peakUsePct: peak };
 }
 
+/** The latest use % or the window's peak, whichever is higher (null when neither is known). */
+function peakOf(v: CapacityVolumeRow): number | null {
+  const w = v.windowPeakUsePct;
+  return v.usePct === null ? w : w === null || v.usePct >= w ? v.usePct : w;
+}
+
 function sampleTrend(v: CapacityVolumeRow, windowStartMs: number, nowMs: number): Trend {
-  let peak = v.usePct;
+  let peak = peakOf(v);
   for (const d of v.daily) if (peak === null || d.maxUsePct > peak) peak = d.maxUsePct;
   const fit = fitLine(v.trend);
   if (!fit) return { growthBytesPerDay: null, daysUntilFull: null, peakUsePct: peak };
@@ -183,10 +199,14 @@ export function compareRows(a: CapacityRow, b: CapacityRow): number {
   return a.host < b.host ? -1 : a.host > b.host ? 1 : a.mountpoint < b.mountpoint ? -1 : a.mountpoint > b.mountpoint ? 1 : 0;
 }
 
-/** The one-line summary used as email subject and table header. */
+/**
+ * The one-line summary used as email subject and table header, e.g. `capacity: 3 critical (2 stale),
+ * 0 warning, 454 stale of 454 hosts`: critical and warning say how many of them are stale.
+ */
 export function capacitySummary(prefix: string, t: CapacityTotals): string {
   const p = prefix ? `${prefix} ` : '';
-  return `${p}capacity: ${count(t.critical)} critical, ${count(t.warning)} warning, ${count(t.stale)} stale of ${count(t.hosts)} hosts`;
+  const ofWhich = (n: number) => (n > 0 ? ` (${count(n)} stale)` : '');
+  return `${p}capacity: ${count(t.critical)} critical${ofWhich(t.criticalStale)}, ${count(t.warning)} warning${ofWhich(t.warningStale)}, ${count(t.stale)} stale of ${count(t.hosts)} hosts`;
 }
 
 /**
@@ -196,13 +216,13 @@ export function capacitySummary(prefix: string, t: CapacityTotals): string {
 export function buildCapacityReport(data: CapacityData, policy: ReportPolicy, now: Date): CapacityReport {
   const nowMs = now.getTime();
   const windowStartMs = data.windowStart.getTime();
-  const staleList: StaleHost[] = [];
+  const silent: Omit<StaleHost, 'status'>[] = [];
   const staleSet = new Set<string>();
   const worst = new Map<string, CapacityStatus>();
   for (const h of data.hosts) {
     const s = staleInfo(h, policy, nowMs);
     if (s) {
-      staleList.push(s);
+      silent.push(s);
       staleSet.add(h.host);
     }
   }
@@ -242,10 +262,11 @@ export function buildCapacityReport(data: CapacityData, policy: ReportPolicy, no
     };
   }
   rows.sort(compareRows);
+  const staleList: StaleHost[] = silent.map((s) => ({ ...s, status: worst.get(s.host) ?? (s.neverReported ? 'unknown' : 'ok') }));
   staleList.sort((a, b) =>
     a.neverReported !== b.neverReported ? (a.neverReported ? 1 : -1) : b.silentSeconds - a.silentSeconds || (a.host < b.host ? -1 : 1),
   );
-  const totals = { hosts: 0, critical: 0, warning: 0, unknown: 0, ok: 0, stale: staleList.length, neverReported: 0, volumes: rows.length };
+  const totals = { hosts: 0, critical: 0, warning: 0, unknown: 0, ok: 0, stale: staleList.length, criticalStale: 0, warningStale: 0, neverReported: 0, volumes: rows.length };
   const known = new Set<string>();
   for (const h of data.hosts) known.add(h.host);
   for (const h of worst.keys()) known.add(h);
@@ -254,10 +275,13 @@ export function buildCapacityReport(data: CapacityData, policy: ReportPolicy, no
   const neverReported = new Set<string>();
   for (const h of data.hosts) if (h.lastSeen === null) neverReported.add(h.host);
   for (const h of known) {
-    if (staleSet.has(h)) continue;
-    // A host with no volume rows yet has nothing to warn about; one just enrolled that never reported
-    // (not stale yet) has no figures at all: unknown, not ok.
-    totals[worst.get(h) ?? (neverReported.has(h) ? 'unknown' : 'ok')]++;
+    // A host with no volume rows yet has nothing to warn about; one that never reported has no figures
+    // at all: unknown, not ok. A stale host keeps the status of its last figures: a volume critical
+    // when its host went silent must not vanish from the critical count (it is marked stale instead).
+    const status = worst.get(h) ?? (neverReported.has(h) ? 'unknown' : 'ok');
+    totals[status]++;
+    if (staleSet.has(h) && status === 'critical') totals.criticalStale++;
+    if (staleSet.has(h) && status === 'warning') totals.warningStale++;
   }
   return {
     generatedAt: now.toISOString(),

@@ -53,3 +53,13 @@ test('composeCapacityEmail: subject, recipients, cids, CSV name; refuses without
   assert.throws(() => composeCapacityEmail(report, parseReportPolicy({})), /reports\.from/);
   assert.throws(() => composeCapacityEmail(report, parseReportPolicy({ from: 'v@example.com' })), /reports\.recipients/);
 });
+
+test('composeCapacityEmail: once hosts go silent the subject still counts their critical volumes', () => {
+  const policy = parseReportPolicy({ recipients: ['a@example.com'], from: 'vigia@example.com' });
+  const data = syntheticCapacityData({ hosts: 20, now: NOW, critical: 2 });
+  const report = buildCapacityReport(data, policy, new Date(NOW.getTime() + 86_400_000));
+  const msg = composeCapacityEmail(report, policy);
+  assert.equal(msg.subject, '[vigia] capacity: 2 critical (2 stale), 0 warning, 20 stale of 20 hosts');
+  assert.match(String(msg.text), /^CRITICAL\*/m);
+  assert.match(String(msg.html), /critical \(stale\)/);
+});

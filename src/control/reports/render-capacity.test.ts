@@ -88,3 +88,37 @@ test('html and stale CSV: stale list capped in HTML, complete in CSV', () => {
   assert.deepEqual(rows[0], [...STALE_CSV_HEADER]);
   assert.equal(rows.length - 1, 12);
 });
+
+test('hosts gone silent: every rendering still shows their critical volumes as critical and stale', () => {
+  const data = syntheticCapacityData({ hosts: 40, now: NOW, critical: 2, warning: 1 });
+  const later = new Date(NOW.getTime() + 86_400_000);
+  const r = buildCapacityReport(data, policy, later);
+  const critHosts = [...new Set(r.rows.filter((x) => x.status === 'critical').map((x) => x.host))].sort();
+  assert.equal(critHosts.length, 2);
+  assert.equal(r.summary, '[vigia] capacity: 2 critical (2 stale), 1 warning (1 stale), 40 stale of 40 hosts');
+
+  const t = renderCapacityTable(r);
+  assert.equal(t.split('\n')[0], r.summary);
+  for (const h of critHosts) {
+    assert.match(t, new RegExp(`^CRITICAL\\*\\s+${h}\\s`, 'm'), 'volume row: critical, starred stale');
+    assert.match(t, new RegExp(`^${h}\\s+CRITICAL\\s+silent`, 'm'), 'stale host list: its last status');
+  }
+
+  const j = JSON.parse(renderCapacityJson(r));
+  assert.deepEqual([j.totals.critical, j.totals.critical_stale, j.totals.warning, j.totals.warning_stale, j.totals.stale], [2, 2, 1, 1, 40]);
+  const jCrit = j.rows.filter((x: { status: string }) => x.status === 'critical');
+  assert.ok(jCrit.length > 0 && jCrit.every((x: { stale: boolean }) => x.stale === true));
+  assert.deepEqual(j.stale.filter((s: { status: string }) => s.status === 'critical').map((s: { host: string }) => s.host).sort(), critHosts);
+
+  const csv = parseCsv(renderCapacityCsv(r));
+  const col = (name: string) => CAPACITY_CSV_HEADER.indexOf(name as (typeof CAPACITY_CSV_HEADER)[number]);
+  const csvCrit = csv.slice(1).filter((row) => row[col('status')] === 'critical');
+  assert.ok(csvCrit.length > 0 && csvCrit.every((row) => row[col('stale')] === 'true'));
+  const staleCsv = parseCsv(renderStaleCsv(r));
+  assert.deepEqual(staleCsv.slice(1).filter((row) => row[STALE_CSV_HEADER.indexOf('status')] === 'critical').map((row) => row[0]).sort(), critHosts);
+
+  const html = renderCapacityHtml(r);
+  assert.ok(html.includes(`<title>${r.summary}</title>`));
+  assert.match(html, /<td[^>]*>critical \(stale\)<\/td>/);
+  assert.match(html, /Critical and stale \(part of critical\)<\/td><td[^>]*>2<\/td>/);
+});

@@ -40,7 +40,7 @@ export function renderCapacityTable(report: CapacityReport, opts: CapacityTableO
   const out: string[] = [report.summary, `generated ${report.generatedAt}, trend window ${report.trendWindowDays} d`, ''];
   if (report.stale.length) {
     out.push(`STALE HOSTS (${count(report.stale.length)})`);
-    out.push(alignTable([['HOST', 'STATE', 'LAST ERROR'], ...report.stale.map((s) => [s.host, [staleText(s), skewText(s)].filter(Boolean).join(', '), s.lastError ?? ''])]));
+    out.push(alignTable([['HOST', 'LAST STATUS', 'STATE', 'LAST ERROR'], ...report.stale.map((s) => [s.host, s.status.toUpperCase(), [staleText(s), skewText(s)].filter(Boolean).join(', '), s.lastError ?? ''])]));
     out.push('');
   }
   const shown = report.rows.filter((r) => opts.includeOk || r.status !== 'ok');
@@ -68,7 +68,9 @@ export function renderCapacityTable(report: CapacityReport, opts: CapacityTableO
 /**
  * JSON rendering, format version 1. Field names are stable: snake_case, numbers as numbers, times
  * as ISO 8601 UTC. `days_until_full` is null when unknown or when the volume is not growing;
- * `full_never` tells the two apart (true: flat or shrinking). Compact unless `pretty` (10,000 hosts
+ * `full_never` tells the two apart (true: flat or shrinking). `totals` count every host once by its
+ * worst volume, a stale host by its last figures (`critical_stale`, `warning_stale`: how many of those
+ * are stale); a stale host's `status` is that worst status. Compact unless `pretty` (10,000 hosts
  * x 3 volumes make 12 MB compact, 17 MB indented).
  */
 export function renderCapacityJson(report: CapacityReport, opts: { pretty?: boolean } = {}): string {
@@ -86,6 +88,8 @@ export function renderCapacityJson(report: CapacityReport, opts: { pretty?: bool
         unknown: report.totals.unknown,
         ok: report.totals.ok,
         stale: report.totals.stale,
+        critical_stale: report.totals.criticalStale,
+        warning_stale: report.totals.warningStale,
         never_reported: report.totals.neverReported,
         volumes: report.totals.volumes,
       },
@@ -98,6 +102,7 @@ export function renderCapacityJson(report: CapacityReport, opts: { pretty?: bool
         clock_skew_seconds: s.clockSkewSeconds,
         last_error: s.lastError,
         last_error_at: s.lastErrorAt,
+        status: s.status,
       })),
       rows: report.rows.map((r) => ({
         host: r.host,
@@ -145,13 +150,13 @@ export function renderCapacityCsv(report: CapacityReport): string {
 }
 
 /** CSV header of the stale-hosts CSV. */
-export const STALE_CSV_HEADER = ['host', 'never_reported', 'last_seen', 'silent_seconds', 'interval_seconds', 'clock_skew_seconds', 'last_error', 'last_error_at'] as const;
+export const STALE_CSV_HEADER = ['host', 'never_reported', 'last_seen', 'silent_seconds', 'interval_seconds', 'clock_skew_seconds', 'last_error', 'last_error_at', 'status'] as const;
 
 /** CSV of every stale host (never-reported hosts have no volume rows, so the volume CSV cannot show them). */
 export function renderStaleCsv(report: CapacityReport): string {
   return csvDocument(
     STALE_CSV_HEADER,
-    report.stale.map((s) => [s.host, s.neverReported, s.lastSeen, s.silentSeconds, s.intervalSeconds, s.clockSkewSeconds, s.lastError, s.lastErrorAt]),
+    report.stale.map((s) => [s.host, s.neverReported, s.lastSeen, s.silentSeconds, s.intervalSeconds, s.clockSkewSeconds, s.lastError, s.lastErrorAt, s.status]),
   );
 }
 
@@ -205,9 +210,9 @@ export function renderCapacityHtml(report: CapacityReport, opts: CapacityHtmlOpt
     parts.push('<p style="font-size:13px;">Every host reported in time.</p>');
   } else {
     parts.push('<table role="presentation" cellspacing="0" cellpadding="0" style="border-collapse:collapse;">');
-    parts.push(`<tr>${['Host', 'State', 'Clock', 'Last error'].map((h) => `<th style="${TH}">${h}</th>`).join('')}</tr>`);
+    parts.push(`<tr>${['Host', 'Last status', 'State', 'Clock', 'Last error'].map((h) => `<th style="${TH}">${h}</th>`).join('')}</tr>`);
     // A control-plane ingest outage makes every host stale: cap the list like the volume rows.
-    for (const s of report.stale.slice(0, maxRows)) parts.push(`<tr data-stale="1">${cells([s.host, staleText(s), skewText(s), s.lastError ?? ''], TD)}</tr>`);
+    for (const s of report.stale.slice(0, maxRows)) parts.push(`<tr data-stale="1" style="background:${STATUS_BG[s.status]};">${cells([s.host, s.status, staleText(s), skewText(s), s.lastError ?? ''], TD)}</tr>`);
     parts.push('</table>');
     if (report.stale.length > maxRows) {
       const file = opts.staleCsvFilename ? ` <b>${escapeHtml(opts.staleCsvFilename)}</b>` : '';
@@ -234,7 +239,10 @@ export function renderCapacityHtml(report: CapacityReport, opts: CapacityHtmlOpt
   }
   parts.push('<h2 style="font-size:16px;margin:20px 0 6px 0;">Counts</h2>');
   parts.push('<table role="presentation" cellspacing="0" cellpadding="0" style="border-collapse:collapse;">');
-  const countRows: [string, number][] = [['Hosts', t.hosts], ['Critical', t.critical], ['Warning', t.warning], ['Unknown (no figures)', t.unknown], ['OK', t.ok], ['Stale', t.stale], ['Never reported (part of stale)', t.neverReported], ['Volumes', t.volumes]];
+  const countRows: [string, number][] = [
+    ['Hosts', t.hosts], ['Critical', t.critical], ['Critical and stale (part of critical)', t.criticalStale], ['Warning', t.warning], ['Warning and stale (part of warning)', t.warningStale],
+    ['Unknown (no figures)', t.unknown], ['OK', t.ok], ['Stale (counted above by their last figures)', t.stale], ['Never reported (part of stale and unknown)', t.neverReported], ['Volumes', t.volumes],
+  ];
   for (const [k, v] of countRows) parts.push(`<tr>${cells([k, count(v)], TD, [false, true])}</tr>`);
   parts.push('</table>');
   for (const c of opts.charts ?? []) {

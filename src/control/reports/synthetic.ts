@@ -59,7 +59,9 @@ function volume(host: string, mountpoint: string, device: string, role: Capacity
     error: null,
     sampledAt: new Date(now.getTime() - 30_000),
     trend: sumsOf(pts),
-    daily,
+    windowPeakUsePct: daily.reduce<number | null>((m, d) => (m === null || d.maxUsePct > m ? d.maxUsePct : m), null),
+    // Like the store: daily extremes for binlog volumes only.
+    daily: role === 'binlog' ? daily : [],
   };
 }
 

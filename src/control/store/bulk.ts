@@ -37,3 +37,22 @@ export function bulkSource(columns: readonly BulkColumn[], rows: ReadonlyArray<R
   const args = columns.map(([, type], i) => `$${first + i}::text::${type}[]`).join(', ');
   return { from: `unnest(${args}) AS r(${columns.map(([key]) => key).join(', ')})`, params };
 }
+
+/** One value as a field of COPY's text format: `\N` for null, backslash escapes for text. */
+export function copyField(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new RangeError(`not a finite number: ${v}`);
+    return String(v);
+  }
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s = typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : JSON.stringify(v);
+  return s.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
+}
+
+/** `rows` as COPY text-format input for `keys` (one line per row, fields tab-separated). */
+export function copyText(keys: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): string {
+  let out = '';
+  for (const r of rows) out += keys.map((k) => copyField(r[k])).join('\t') + '\n';
+  return out;
+}

@@ -84,7 +84,12 @@ export interface CapacityVolumeRow {
   readonly sampledAt: Date;
   /** Sums over [windowStart, now]; null when the window holds no sample. */
   readonly trend: RegressionSums | null;
-  /** One entry per UTC day in the window that has samples, oldest first. */
+  /** The highest use % of the window's days (a day without use % counts 0); null when the window holds no sample. */
+  readonly windowPeakUsePct: number | null;
+  /**
+   * Binlog volumes (whose trend is fitted through daily peaks): one entry per UTC day in the window
+   * that has samples, oldest first. Empty for other roles.
+   */
   readonly daily: readonly DailyExtremes[];
 }
 

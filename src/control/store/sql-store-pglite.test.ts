@@ -4,13 +4,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isVigiaError } from '../../core/errors.js';
 import { tempDir } from '../../../test/support/tmp.js';
-import { openControlStore } from './sql-store.js';
+import { SqlControlStore, openControlStore } from './sql-store.js';
 import { measureIngest, runStoreContract, testReport } from './store-contract.js';
 import { freshPgliteStore } from '../../../test/support/pglite.js';
 
 runStoreContract('pglite (in memory)', async () => {
-  const { store, exec } = await freshPgliteStore();
-  return { store, cleanup: () => store.close(), exec };
+  const { store, handle, exec } = await freshPgliteStore();
+  return { store, cleanup: () => store.close(), exec, dailyReader: () => new SqlControlStore(handle, { capacitySource: 'daily' }) };
 });
 
 test('pglite on disk: data survives reopen; a second open is refused while the first holds the lock', async () => {

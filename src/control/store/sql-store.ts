@@ -19,7 +19,8 @@ import type {
   PartitionMaintenance, PerformanceData, PerformanceDiskRow, PerformanceFilesystemRow, PerformanceHostRow, ReportSource, Stat3,
 } from './control-store.js';
 import { MIGRATIONS } from './migrations/index.js';
-import { bulkSource, type BulkColumn } from './bulk.js';
+import { TREND_COLUMNS, TREND_DAYS_KEPT, trendRebuild } from './migrations/0004-volume-trend.js';
+import { bulkSource, copyText, type BulkColumn } from './bulk.js';
 import {
   DAY_MS, PARTITIONED_TABLES, addDays, createPartitionSql, dayStartMs, isDay, isExpiredDay, parsePartitionName, upcomingDays, utcDay,
 } from './partitions.js';
@@ -31,10 +32,20 @@ export const DEFAULT_RETENTION_DAYS = 90;
 export interface SqlControlStoreOptions {
   /** Days of history kept; older reports are refused as `expired` (default 90). */
   readonly retentionDays?: number;
+  /**
+   * Where capacityData reads the window's sums: `trend` (default), the per-volume running table for
+   * volumes reporting today in the default window, device_daily for the others; `daily`, device_daily's
+   * rows for every volume (the query before migration 4: for the test that proves both agree, and for
+   * comparing them).
+   */
+  readonly capacitySource?: 'trend' | 'daily';
   readonly log?: Logger;
 }
 
 const MAX_ERROR_CHARS = 1000;
+const DAILY_COLUMNS = 'host_id int, mountpoint text, day date, device text, fstype text, role text, size_bytes bigint, n int, sx float8, sy float8, sxx float8, sxy float8, min_used bigint, max_used bigint, max_use_pct float8, first_used bigint, first_at timestamptz, last_used bigint, last_at timestamptz';
+const DISK_COLUMNS = 'h int, t timestamptz, d text, r float8, w float8, rb float8, wb float8, a float8, u float8';
+const DISK_COPY_COLUMNS = 'host_id, sampled_at, device, reads_per_s, writes_per_s, read_bytes_per_s, write_bytes_per_s, await_ms, util_pct';
 const SYSTEM_COLUMNS = 'h int, t timestamptz, u float8, sy float8, io float8, st float8, id float8, c int, l1 float8, l5 float8, l15 float8, mt bigint, mu float8, sw float8, up float8';
 
 /** `unnest(...) AS r(...)` over `rows` for a `key type, key type` column spec; params built on demand. */
@@ -52,6 +63,122 @@ function rowsFrom(spec: string, rows: ReadonlyArray<Record<string, unknown>>): {
     },
   };
 }
+
+// The capacity report's volumes: latest figures with the window's sums, x = seconds since the
+// window's first day ($1) 00:00Z. Summing days, each day's sums (x relative to the day) are shifted by
+// d = seconds from $1 to the day's 00:00Z: sx' = sx + n d, sxx' = sxx + 2 d sx + n d^2, sxy' = sxy + d sy.
+// float8 here is IEEE double, i.e. exactly what shifting in JS would compute: d and n are integers, so
+// n d^2 (< 2^53 for a week of minutes) is exact, and every other term keeps double's relative
+// precision; the per-day sums stay small because x is relative to the day. numeric was measured 10x
+// slower at 10 000 hosts for no gain after the final cast to double. `peak` is the highest use % of the
+// window's days; `daily` (binlog volumes only: their trend is fitted through daily peaks) is an
+// unordered aggregate (an ORDER BY inside it costs one sort per volume); the caller sorts a volume's few days.
+const CAPACITY_COLUMNS = `h.name, l.mountpoint, l.device, l.fstype, l.role, l.read_only, l.size_bytes, l.used_bytes, l.avail_bytes, l.use_pct, l.inode_use_pct, l.error,
+       extract(epoch FROM l.sampled_at)::float8 * 1000 AS sampled_ms`;
+const WINDOW_SUMS = `sum(n) AS n, sum(sx + n * d) AS sx, sum(sy) AS sy, sum(sxx + 2 * d * sx + n * d * d) AS sxx, sum(sxy + d * sy) AS sxy,
+       max(coalesce(max_use_pct, 0)) AS peak, string_agg(concat_ws(',', day - $1::date, max_used, min_used, coalesce(max_use_pct, 0)), ';') AS daily`;
+const AGG_COLUMNS = `agg.n, agg.sx, agg.sy, agg.sxx, agg.sxy, agg.peak, CASE WHEN l.role = 'binlog' THEN agg.daily END AS daily`;
+
+/**
+ * With the running table (migration 4): a volume whose open day is today ($2), in the default window
+ * ($3 = TREND_DAYS_KEPT), adds today's daily row to its running row's sums of the closed days
+ * (today's sums shifted by d = TREND_DAYS_KEPT days); any other volume sums its device_daily rows of the
+ * window. One pass: for a fast row that sum is a one-time-filtered empty scan.
+ */
+const TODAY_D = `${TREND_DAYS_KEPT * 86_400}.0::float8`;
+const CAPACITY_FROM_TREND_SQL = packCapacity(`SELECT ${CAPACITY_COLUMNS},
+       CASE WHEN f.fast THEN v.n + t.n ELSE agg.n END AS n,
+       CASE WHEN f.fast THEN v.sx + (t.sx + t.n * ${TODAY_D}) ELSE agg.sx END AS sx,
+       CASE WHEN f.fast THEN v.sy + t.sy ELSE agg.sy END AS sy,
+       CASE WHEN f.fast THEN v.sxx + (t.sxx + 2 * ${TODAY_D} * t.sx + t.n * ${TODAY_D} * ${TODAY_D}) ELSE agg.sxx END AS sxx,
+       CASE WHEN f.fast THEN v.sxy + (t.sxy + ${TODAY_D} * t.sy) ELSE agg.sxy END AS sxy,
+       CASE WHEN f.fast THEN greatest(v.peak, coalesce(t.max_use_pct, 0)) ELSE agg.peak END AS peak,
+       CASE WHEN l.role <> 'binlog' THEN NULL
+            WHEN f.fast THEN concat_ws(';', v.daily, concat_ws(',', ${TREND_DAYS_KEPT}, t.max_used, t.min_used, coalesce(t.max_use_pct, 0)))
+            ELSE agg.daily END AS daily
+  FROM latest_devices l
+  JOIN hosts h ON h.id = l.host_id
+  LEFT JOIN volume_trend v ON v.host_id = l.host_id AND v.mountpoint = l.mountpoint
+  LEFT JOIN device_daily t ON t.host_id = l.host_id AND t.mountpoint = l.mountpoint AND t.day = $2::date
+ CROSS JOIN LATERAL (SELECT coalesce(v.open_day = $2::date AND $3::int = ${TREND_DAYS_KEPT} AND t.n IS NOT NULL, false) AS fast) f
+  LEFT JOIN LATERAL (
+    SELECT ${WINDOW_SUMS}
+      FROM (SELECT x.*, (x.day - $1::date) * 86400.0::float8 AS d FROM device_daily x
+             WHERE NOT f.fast AND x.host_id = l.host_id AND x.mountpoint = l.mountpoint AND x.day >= $1::date AND x.day <= $2::date) w
+  ) agg ON true`);
+
+/**
+ * The capacity rows as the client reads them: the five free-text columns, and every other figure packed
+ * into one tab-separated text `f` (role, read-only, size, used, avail, use %, inode use %, sampled ms,
+ * n, sx, sy, sxx, sxy, peak, daily; an empty field is NULL). Measured at 10,000 hosts: the driver parses
+ * 30,000 rows of 6 columns in about half the client CPU of 20 columns (docs/control-plane.md). Role is
+ * one of three words and numbers print without tabs, so the split is unambiguous.
+ */
+function packCapacity(inner: string): string {
+  const t = (c: string) => `coalesce(${c}::text, '')`;
+  return `SELECT name, mountpoint, device, fstype, error,
+       concat_ws(E'\\t', role, CASE WHEN read_only THEN '1' ELSE '0' END, ${['size_bytes', 'used_bytes', 'avail_bytes', 'use_pct', 'inode_use_pct', 'sampled_ms', 'n', 'sx', 'sy', 'sxx', 'sxy', 'peak'].map(t).join(', ')}, coalesce(daily, '')) AS f
+  FROM (${inner}) q`;
+}
+
+/** Without the running table (`capacitySource: 'daily'`, the query before migration 4): every daily row of the window, grouped per volume. */
+const CAPACITY_FROM_DAILY_SQL = packCapacity(`WITH agg AS (
+  SELECT host_id, mountpoint, ${WINDOW_SUMS}
+    FROM (SELECT *, (day - $1::date) * 86400.0::float8 AS d FROM device_daily WHERE day >= $1::date AND day <= $2::date AND $3::int IS NOT NULL) w
+   GROUP BY host_id, mountpoint
+)
+SELECT ${CAPACITY_COLUMNS}, ${AGG_COLUMNS}
+  FROM latest_devices l
+  JOIN hosts h ON h.id = l.host_id
+  LEFT JOIN agg ON agg.host_id = l.host_id AND agg.mountpoint = l.mountpoint`);
+
+/** The device_daily upsert of a batch's per-volume day sums (`$FROM`: the rows' unnest source). */
+const DAILY_UPSERT_SQL = `INSERT INTO device_daily AS d (host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at)
+  SELECT host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at
+    FROM $FROM
+   ORDER BY host_id, mountpoint, day
+  ON CONFLICT (host_id, mountpoint, day) DO UPDATE SET
+    n = d.n + excluded.n, sx = d.sx + excluded.sx, sy = d.sy + excluded.sy, sxx = d.sxx + excluded.sxx, sxy = d.sxy + excluded.sxy,
+    min_used = least(d.min_used, excluded.min_used), max_used = greatest(d.max_used, excluded.max_used),
+    max_use_pct = greatest(d.max_use_pct, excluded.max_use_pct),
+    first_used = CASE WHEN excluded.first_at < d.first_at THEN excluded.first_used ELSE d.first_used END,
+    first_at = least(d.first_at, excluded.first_at),
+    last_used = CASE WHEN excluded.last_at > d.last_at THEN excluded.last_used ELSE d.last_used END,
+    device = CASE WHEN excluded.last_at > d.last_at THEN excluded.device ELSE d.device END,
+    fstype = CASE WHEN excluded.last_at > d.last_at THEN excluded.fstype ELSE d.fstype END,
+    role = CASE WHEN excluded.last_at > d.last_at THEN excluded.role ELSE d.role END,
+    size_bytes = CASE WHEN excluded.last_at > d.last_at THEN excluded.size_bytes ELSE d.size_bytes END,
+    last_at = greatest(d.last_at, excluded.last_at)`;
+
+/**
+ * The same upsert ($1..$19: DAILY_COLUMNS), then the running rows (migration 4) of the volumes of the hosts in $20 whose window's
+ * closed days it changed (new volume, new day, spooled report), rebuilt from device_daily: its RETURNING
+ * rows for the days it touched, the stored rows for the others (the statement's snapshot, stable: the
+ * batch's host rows are locked).
+ */
+const DAILY_UPSERT_AND_TREND = `WITH dd AS (
+  ${DAILY_UPSERT_SQL}
+  RETURNING host_id, mountpoint, day, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct
+), touched AS (
+  SELECT dd.host_id, dd.mountpoint, greatest(max(dd.day), max(o.open_day)) AS open_day
+    FROM dd LEFT JOIN volume_trend o ON o.host_id = dd.host_id AND o.mountpoint = dd.mountpoint
+   WHERE dd.host_id IN (SELECT unnest($20::text::int[]))
+   GROUP BY dd.host_id, dd.mountpoint
+  HAVING bool_or(o.open_day IS NULL OR dd.day > o.open_day OR (dd.day < o.open_day AND dd.day >= o.open_day - ${TREND_DAYS_KEPT}))
+), days AS (
+  SELECT dd.*, t.open_day FROM dd JOIN touched t ON t.host_id = dd.host_id AND t.mountpoint = dd.mountpoint
+   WHERE dd.day >= t.open_day - ${TREND_DAYS_KEPT} AND dd.day < t.open_day
+  UNION ALL
+  SELECT d.host_id, d.mountpoint, d.day, d.n, d.sx, d.sy, d.sxx, d.sxy, d.min_used, d.max_used, d.max_use_pct, t.open_day
+    FROM touched t JOIN device_daily d ON d.host_id = t.host_id AND d.mountpoint = t.mountpoint AND d.day >= t.open_day - ${TREND_DAYS_KEPT} AND d.day < t.open_day
+   WHERE NOT EXISTS (SELECT 1 FROM dd WHERE dd.host_id = d.host_id AND dd.mountpoint = d.mountpoint AND dd.day = d.day)
+)
+INSERT INTO volume_trend AS v (${TREND_COLUMNS})
+${trendRebuild('SELECT * FROM touched', 'SELECT * FROM days')}
+ ORDER BY t.host_id, t.mountpoint
+ON CONFLICT (host_id, mountpoint) DO UPDATE SET open_day = excluded.open_day, n = excluded.n, sx = excluded.sx, sy = excluded.sy,
+  sxx = excluded.sxx, sxy = excluded.sxy, peak = excluded.peak, daily = excluded.daily`;
+
 // Errors that mean "someone else created/dropped this partition at the same moment".
 const RACE_STATES = new Set(['42P07', '23505', '42P01', '40P01']);
 
@@ -137,6 +264,7 @@ export class SqlControlStore implements ControlStore {
   readonly kind: 'postgres' | 'pglite';
   readonly #db: Database;
   readonly #retentionDays: number;
+  readonly #capacitySource: 'trend' | 'daily';
   readonly #log: Logger | undefined;
   // Days whose partitions (every partitioned table) are known to exist; a promise so concurrent
   // batches needing the same new day create it once.
@@ -146,6 +274,7 @@ export class SqlControlStore implements ControlStore {
     this.#db = db;
     this.kind = db.kind;
     this.#retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    this.#capacitySource = options.capacitySource ?? 'trend';
     this.#log = options.log;
   }
 
@@ -179,7 +308,7 @@ export class SqlControlStore implements ControlStore {
       // Every table whose index leads with host_id. disk_samples has none (an index there would cost
       // ingest ~20 000 index entries a minute): its rows become unreachable (every read joins hosts,
       // and a re-enrolled name gets a new id) and leave with their day's partition.
-      for (const table of ['latest_devices', 'latest_system', 'system_samples', 'device_daily']) {
+      for (const table of ['latest_devices', 'latest_system', 'system_samples', 'device_daily', 'volume_trend']) {
         await tx.query(`DELETE FROM ${table} WHERE host_id = $1`, [id]);
       }
       return true;
@@ -235,13 +364,19 @@ export class SqlControlStore implements ControlStore {
   async #ingestTx(tx: Queryable, items: readonly IngestItem[], live: readonly Candidate[], outcomes: IngestOutcome[]): Promise<void> {
     const hostIds = [...new Set(items.map((i) => i.hostId))].sort((a, b) => a - b);
     // Lock the batch's hosts in id order: serialises batches sharing a host (no deadlock, since all
-    // take them in the same order) and makes last_sampled_at a stable read for "is it newest?".
+    // take them in the same order) and makes last_sampled_at a stable read for "is it newest?". The ids
+    // are one array literal unnested once: `id = ANY($1::text::int[])` parsed the array again for every
+    // row a sequential scan visited (~10 ms a batch of 500, measured), and JSON costs a parse per element.
     const locked = await tx.query<Row>(
-      `SELECT id, last_sampled_at FROM hosts WHERE id IN (SELECT value::int FROM json_array_elements_text($1::text::json)) ORDER BY id FOR UPDATE`,
-      [json(hostIds)],
+      `SELECT id, last_sampled_at, trend_day::text AS trend_day FROM hosts WHERE id IN (SELECT unnest($1::text::int[])) ORDER BY id FOR UPDATE`,
+      [`{${hostIds.join(',')}}`],
     );
     const prevSampled = new Map<number, number | null>();
-    for (const r of locked) prevSampled.set(num(r.id), r.last_sampled_at == null ? null : toDate(r.last_sampled_at).getTime());
+    const trendDay = new Map<number, string | null>();
+    for (const r of locked) {
+      prevSampled.set(num(r.id), r.last_sampled_at == null ? null : toDate(r.last_sampled_at).getTime());
+      trendDay.set(num(r.id), (r.trend_day ?? null) as string | null);
+    }
 
     // Unknown hosts (removed while their report was queued) store nothing: reported as duplicate.
     const seen = new Set<string>();
@@ -290,33 +425,25 @@ export class SqlControlStore implements ControlStore {
         })),
       );
       if (disks.length > 0) {
-        writes.push(tx.query(
-          `INSERT INTO disk_samples (host_id, sampled_at, device, reads_per_s, writes_per_s, read_bytes_per_s, write_bytes_per_s, await_ms, util_pct)
-           SELECT h, t, d, r, w, rb, wb, a, u FROM ${rowsFrom('h int, t timestamptz, d text, r float8, w float8, rb float8, wb float8, a float8, u float8', disks).from}`,
-          rowsFrom('h int, t timestamptz, d text, r float8, w float8, rb float8, wb float8, a float8, u float8', disks).params,
-        ));
+        // COPY where the driver makes it faster (PGlite); a multi-row INSERT otherwise (postgres.js:
+        // COPY measured slower, see docs/control-plane.md). disk_samples has no key: rows of stored reports only.
+        writes.push(tx.copyFrom
+          ? tx.copyFrom(`disk_samples (${DISK_COPY_COLUMNS})`, copyText(['h', 't', 'd', 'r', 'w', 'rb', 'wb', 'a', 'u'], disks))
+          : tx.query(
+            `INSERT INTO disk_samples (${DISK_COPY_COLUMNS})
+             SELECT h, t, d, r, w, rb, wb, a, u FROM ${rowsFrom(DISK_COLUMNS, disks).from}`,
+            rowsFrom(DISK_COLUMNS, disks).params,
+          ));
       }
       const daily = this.#dailyRows(stored);
       if (daily.length > 0) {
-        writes.push(tx.query(
-          `INSERT INTO device_daily AS d (host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at)
-           SELECT host_id, mountpoint, day, device, fstype, role, size_bytes, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct, first_used, first_at, last_used, last_at
-             FROM ${rowsFrom('host_id int, mountpoint text, day date, device text, fstype text, role text, size_bytes bigint, n int, sx float8, sy float8, sxx float8, sxy float8, min_used bigint, max_used bigint, max_use_pct float8, first_used bigint, first_at timestamptz, last_used bigint, last_at timestamptz', daily).from}
-            ORDER BY host_id, mountpoint, day
-           ON CONFLICT (host_id, mountpoint, day) DO UPDATE SET
-             n = d.n + excluded.n, sx = d.sx + excluded.sx, sy = d.sy + excluded.sy, sxx = d.sxx + excluded.sxx, sxy = d.sxy + excluded.sxy,
-             min_used = least(d.min_used, excluded.min_used), max_used = greatest(d.max_used, excluded.max_used),
-             max_use_pct = greatest(d.max_use_pct, excluded.max_use_pct),
-             first_used = CASE WHEN excluded.first_at < d.first_at THEN excluded.first_used ELSE d.first_used END,
-             first_at = least(d.first_at, excluded.first_at),
-             last_used = CASE WHEN excluded.last_at > d.last_at THEN excluded.last_used ELSE d.last_used END,
-             device = CASE WHEN excluded.last_at > d.last_at THEN excluded.device ELSE d.device END,
-             fstype = CASE WHEN excluded.last_at > d.last_at THEN excluded.fstype ELSE d.fstype END,
-             role = CASE WHEN excluded.last_at > d.last_at THEN excluded.role ELSE d.role END,
-             size_bytes = CASE WHEN excluded.last_at > d.last_at THEN excluded.size_bytes ELSE d.size_bytes END,
-             last_at = greatest(d.last_at, excluded.last_at)`,
-          rowsFrom('host_id int, mountpoint text, day date, device text, fstype text, role text, size_bytes bigint, n int, sx float8, sy float8, sxx float8, sxy float8, min_used bigint, max_used bigint, max_use_pct float8, first_used bigint, first_at timestamptz, last_used bigint, last_at timestamptz', daily).params,
-        ));
+        const src = rowsFrom(DAILY_COLUMNS, daily);
+        // The running rows (migration 4) change only when a closed day of their window does: a host's
+        // first report of a new day (trend_day, the newest day it reported, moves) or a spooled report
+        // for an older day. Only then does the statement rebuild the running rows of that host's volumes;
+        // every other batch is the plain device_daily upsert.
+        const rebuild = [...new Set(stored.filter((c) => c.day !== trendDay.get(c.item.hostId)).map((c) => c.item.hostId))];
+        writes.push(rebuild.length === 0 ? tx.query(DAILY_UPSERT_SQL.replace('$FROM', () => src.from), src.params) : tx.query(DAILY_UPSERT_AND_TREND.replace('$FROM', () => src.from), [...src.params, `{${rebuild.join(',')}}`]));
       }
     }
 
@@ -332,6 +459,8 @@ export class SqlControlStore implements ControlStore {
       if (!prevSampled.has(it.hostId)) continue;
       lastSeen.set(it.hostId, Math.max(lastSeen.get(it.hostId) ?? 0, it.receivedAt.getTime()));
     }
+    const newestDay = new Map<number, string>();
+    for (const c of stored) if ((newestDay.get(c.item.hostId) ?? '') < c.day) newestDay.set(c.item.hostId, c.day);
     const winners: Candidate[] = [];
     const hostRows = [...lastSeen].map(([id, seenMs]) => {
       const c = newest.get(id);
@@ -341,6 +470,7 @@ export class SqlControlStore implements ControlStore {
       return {
         id, ls: new Date(seenMs).toISOString(), w: win,
         t: win ? c.item.report.sampled_at : null, i: win ? c.item.report.interval_seconds : null, s: win ? c.item.source : null, g: win ? c.item.report.tags : null,
+        td: newestDay.get(id) ?? null,
       };
     });
     if (hostRows.length > 0) {
@@ -349,10 +479,11 @@ export class SqlControlStore implements ControlStore {
            last_sampled_at = CASE WHEN r.w THEN r.t ELSE h.last_sampled_at END,
            interval_seconds = CASE WHEN r.w THEN r.i ELSE h.interval_seconds END,
            source = CASE WHEN r.w THEN r.s ELSE h.source END,
-           report_tags = CASE WHEN r.w THEN r.g ELSE h.report_tags END
-         FROM ${rowsFrom('id int, ls timestamptz, w boolean, t timestamptz, i int, s text, g jsonb', hostRows).from}
+           report_tags = CASE WHEN r.w THEN r.g ELSE h.report_tags END,
+           trend_day = greatest(h.trend_day, r.td)
+         FROM ${rowsFrom('id int, ls timestamptz, w boolean, t timestamptz, i int, s text, g jsonb, td date', hostRows).from}
          WHERE h.id = r.id`,
-        rowsFrom('id int, ls timestamptz, w boolean, t timestamptz, i int, s text, g jsonb', hostRows).params,
+        rowsFrom('id int, ls timestamptz, w boolean, t timestamptz, i int, s text, g jsonb, td date', hostRows).params,
       ));
     }
     if (winners.length > 0) writes.push(...this.#replaceLatest(tx, winners));
@@ -428,7 +559,7 @@ export class SqlControlStore implements ControlStore {
       ));
     }
     const noChecks = winners.filter((c) => !c.item.report.checks).map((c) => c.item.hostId);
-    if (noChecks.length > 0) writes.push(tx.query(`DELETE FROM latest_checks WHERE host_id = ANY($1::text::int[])`, [`{${noChecks.join(',')}}`]));
+    if (noChecks.length > 0) writes.push(tx.query(`DELETE FROM latest_checks WHERE host_id IN (SELECT unnest($1::text::int[]))`, [`{${noChecks.join(',')}}`]));
     return writes;
   }
 
@@ -436,7 +567,7 @@ export class SqlControlStore implements ControlStore {
   #dailyRows(stored: readonly Candidate[]): Array<Record<string, unknown>> {
     const acc = new Map<string, DailyAgg>();
     for (const c of stored) {
-      const x = (c.ms - dayStartMs(c.day)) / 1000;
+      const x = (c.ms - Math.floor(c.ms / DAY_MS) * DAY_MS) / 1000; // since c.day's 00:00Z
       for (const d of uniqueDevices(c.item.report.devices)) {
         if (d.used_bytes === null) continue;
         const y = d.used_bytes;
@@ -483,52 +614,44 @@ export class SqlControlStore implements ControlStore {
     // sx' = sx + n d, sxx' = sxx + 2 d sx + n d^2, sxy' = sxy + d sy.
     const windowStart = new Date(dayStartMs(firstDay));
     const hostsP = this.hostStatuses();
-    // float8 here is IEEE double, i.e. exactly what shifting in JS would compute: d and n are
-    // integers, so n d^2 (< 2^53 for a week of minutes) is exact, and every other term keeps double's
-    // relative precision; the per-day sums stay small because x is relative to the day. numeric was
-    // measured 10x slower at 10 000 hosts for no gain after the final cast to double.
-    const rows = await this.#db.query<Row>(
-      `WITH agg AS (
-         SELECT host_id, mountpoint,
-                sum(n) AS n,
-                sum(sx + n * d) AS sx,
-                sum(sy) AS sy,
-                sum(sxx + 2 * d * sx + n * d * d) AS sxx,
-                sum(sxy + d * sy) AS sxy,
-                string_agg(concat_ws(',', day - $1::date, max_used, min_used, coalesce(max_use_pct, 0)), ';') AS daily
-           FROM (SELECT *, (day - $1::date) * 86400.0::float8 AS d FROM device_daily WHERE day >= $1::date AND day <= $2::date) w
-          GROUP BY host_id, mountpoint
-       )
-       SELECT h.name, l.mountpoint, l.device, l.fstype, l.role, l.read_only, l.size_bytes, l.used_bytes, l.avail_bytes, l.use_pct, l.inode_use_pct, l.error,
-              extract(epoch FROM l.sampled_at)::float8 * 1000 AS sampled_ms, agg.n, agg.sx, agg.sy, agg.sxx, agg.sxy, agg.daily
-         FROM latest_devices l
-         JOIN hosts h ON h.id = l.host_id
-         LEFT JOIN agg ON agg.host_id = l.host_id AND agg.mountpoint = l.mountpoint`,
-      [firstDay, lastDay],
-    );
+    const fromTrend = this.#capacitySource === 'trend';
+    const params = [firstDay, lastDay, windowDays];
+    const sql = fromTrend ? CAPACITY_FROM_TREND_SQL : CAPACITY_FROM_DAILY_SQL;
+    // Without JIT: the generic plan of this prepared statement is estimated far above jit_above_cost
+    // (30,000 lateral aggregates, partitions pruned only at run time), and PostgreSQL then spent ~0.8 s
+    // of a ~1 s query compiling it at 10,000 hosts (EXPLAIN ANALYZE, docs/control-plane.md). PGlite has no JIT.
+    const rows = this.kind === 'postgres'
+      ? await this.#db.transaction(async (tx) => (await Promise.all([tx.query('SET LOCAL jit = off'), tx.query<Row>(sql, params)]))[1])
+      : await this.#db.query<Row>(sql, params);
+    // A window has a handful of days: name each once, not once per volume and day.
+    const dayNames = Array.from({ length: windowDays + 1 }, (_, i) => addDays(firstDay, i));
+    const numOrNull = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
     const volumes: CapacityVolumeRow[] = rows.map((r) => {
-      const n = toNumber(r.n);
+      const f = String(r.f).split('\t');
+      const n = numOrNull(f[8]);
+      const dailyText = f[14] ?? '';
       // An unordered aggregate: an ORDER BY inside it costs one sort per volume (30 000 sorts at
       // 10 000 hosts); a volume has at most windowDays + 1 entries, sorted here.
-      const daily: DailyExtremes[] = (typeof r.daily === 'string' && r.daily !== '' ? r.daily.split(';') : [])
+      const daily: DailyExtremes[] = (dailyText !== '' ? dailyText.split(';') : [])
         .map((e) => e.split(',').map(Number) as [number, number, number, number])
-        .sort((a, b) => a[0] - b[0])
-        .map(([off, max, min, pct]) => ({ day: addDays(firstDay, off), maxUsedBytes: max, minUsedBytes: min, maxUsePct: pct }));
+        .sort((x, y) => x[0] - y[0])
+        .map(([off, max, min, pct]) => ({ day: dayNames[off] ?? addDays(firstDay, off), maxUsedBytes: max, minUsedBytes: min, maxUsePct: pct }));
       return {
         host: String(r.name),
         mountpoint: String(r.mountpoint),
         device: String(r.device),
         fstype: String(r.fstype),
-        role: r.role as ReportDevice['role'],
-        readOnly: r.read_only === true,
-        sizeBytes: toNumber(r.size_bytes),
-        usedBytes: toNumber(r.used_bytes),
-        availBytes: toNumber(r.avail_bytes),
-        usePct: toNumber(r.use_pct),
-        inodeUsePct: toNumber(r.inode_use_pct),
+        role: f[0] as ReportDevice['role'],
+        readOnly: f[1] === '1',
+        sizeBytes: numOrNull(f[2]),
+        usedBytes: numOrNull(f[3]),
+        availBytes: numOrNull(f[4]),
+        usePct: numOrNull(f[5]),
+        inodeUsePct: numOrNull(f[6]),
         error: (r.error ?? null) as string | null,
-        sampledAt: new Date(num(r.sampled_ms)),
-        trend: n ? { n, sx: num(r.sx), sy: num(r.sy), sxx: num(r.sxx), sxy: num(r.sxy) } : null,
+        sampledAt: new Date(Number(f[7])),
+        trend: n ? { n, sx: Number(f[9]), sy: Number(f[10]), sxx: Number(f[11]), sxy: Number(f[12]) } : null,
+        windowPeakUsePct: numOrNull(f[13]),
         daily,
       };
     });
@@ -617,6 +740,9 @@ export class SqlControlStore implements ControlStore {
         if (!RACE_STATES.has(sqlState(err) ?? '')) throw err;
       }
     }
+    // Running rows whose newest day is before every window they could serve (a volume unmounted, a host
+    // silent for longer than TREND_DAYS_KEPT days): device_daily still has those days.
+    await this.#db.query(`DELETE FROM volume_trend WHERE open_day < $1::date`, [addDays(utcDay(now.getTime()), -TREND_DAYS_KEPT)]);
     if (created.length || dropped.length) this.#log?.info({ created, dropped }, 'partition maintenance');
     return { created, dropped };
   }

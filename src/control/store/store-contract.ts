@@ -8,15 +8,20 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostReport, ReportDevice, ReportSystem } from '../../core/contracts/host-report.js';
 import { isVigiaError } from '../../core/errors.js';
-import type { ControlStore, IngestItem, RegressionSums } from './control-store.js';
+import type { CapacityData, ControlStore, IngestItem, RegressionSums } from './control-store.js';
+import { VOLUME_TREND_BACKFILL } from './migrations/0004-volume-trend.js';
+import { buildCapacityReport } from '../reports/capacity.js';
+import { parseReportPolicy } from '../reports/policy.js';
 
 /** What a contract run needs from an implementation: a fresh, migrated, empty store each call. */
 export interface OpenedStore {
   readonly store: ControlStore;
   /** Close the store and remove whatever it created. */
   cleanup(): Promise<void>;
-  /** Run raw SQL on the store's database (schema-version test). */
+  /** Run raw SQL on the store's database (schema-version test, running-table backfill). */
   exec(sql: string): Promise<void>;
+  /** A second store on the same database whose capacityData reads device_daily (the query before the running table). */
+  dailyReader(): ControlStore;
 }
 
 const GiB = 1024 ** 3;
@@ -80,8 +85,91 @@ export async function measureIngest(store: ControlStore, batches = 20, size = 50
   ms.sort((a, b) => a - b);
   return { perSecond: (batches * size) / (total / 1000), medianBatchMs: ms[Math.floor(ms.length / 2)]! };
 }
-const T0 = Date.parse
-('2026-12-01T00:00:00.000Z');
+const T0 = Date.parse('2026-12-01T00:00:00.000Z');
+
+/**
+ * Assert two capacityData answers equal: the same volumes, latest figures and days, and the same sums
+ * up to the order of float additions (relative 1e-12); then the same report (statuses, days until full).
+ */
+export function assertSameCapacity(got: CapacityData, want: CapacityData, now: Date, windowDays: number): void {
+  assert.equal(got.windowStart.getTime(), want.windowStart.getTime());
+  assert.deepEqual(got.volumes.map((v) => `${v.host} ${v.mountpoint}`), want.volumes.map((v) => `${v.host} ${v.mountpoint}`));
+  const near = (a: number, b: number, what: string): void => assert.ok(a === b || Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b)), `${what}: ${a} vs ${b}`);
+  got.volumes.forEach((g, i) => {
+    const w = want.volumes[i]!;
+    const { trend: gt, ...gRest } = g;
+    const { trend: wt, ...wRest } = w;
+    assert.deepEqual(gRest, wRest, `${g.host} ${g.mountpoint}`);
+    assert.equal(gt === null, wt === null, `${g.host} ${g.mountpoint} trend presence`);
+    if (gt && wt) for (const k of ['n', 'sx', 'sy', 'sxx', 'sxy'] as const) near(gt[k], wt[k], `${g.host} ${g.mountpoint} ${k}`);
+  });
+  const policy = parseReportPolicy({ trendWindowDays: windowDays });
+  const a = buildCapacityReport(got, policy, now);
+  const b = buildCapacityReport(want, policy, now);
+  assert.deepEqual(a.totals, b.totals);
+  // Rows equal but for float noise may sort either way (e.g. identical volumes on two hosts): compare by key.
+  const byKey = (rows: typeof a.rows) => [...rows].sort((x, y) => (x.host === y.host ? (x.mountpoint < y.mountpoint ? -1 : 1) : x.host < y.host ? -1 : 1));
+  const ar = byKey(a.rows);
+  const br = byKey(b.rows);
+  assert.deepEqual(ar.map((r) => [r.host, r.mountpoint, r.status, r.reason.replace(/[\d.]+ d/g, 'N d')]), br.map((r) => [r.host, r.mountpoint, r.status, r.reason.replace(/[\d.]+ d/g, 'N d')]));
+  ar.forEach((r, i) => {
+    const o = br[i]!;
+    for (const k of ['growthBytesPerDay', 'daysUntilFull'] as const) {
+      const x = r[k];
+      const y = o[k];
+      if (x === null || y === null || !Number.isFinite(x) || !Number.isFinite(y)) assert.equal(x, y, `${r.host} ${r.mountpoint} ${k}`);
+      else assert.ok(Math.abs(x - y) <= 1e-6 * Math.max(1, Math.abs(y)), `${r.host} ${r.mountpoint} ${k}: ${x} vs ${y}`);
+    }
+  });
+}
+
+/**
+ * A history that exercises every path of the running table: hosts reporting every 20 min over 12 days
+ * (batches crossing midnight), a binlog saw-tooth, a spooled batch of old reports (days already
+ * held, days older than the held ones, a batch spanning 11 days for one volume), a mount that vanishes
+ * and comes back, a host silent for 3 days, one silent for 10, concurrent batches. Returns `now`.
+ */
+export async function ingestMixedHistory(store: ControlStore): Promise<Date> {
+  const ids: number[] = [];
+  for (let i = 0; i < 6; i++) ids.push((await store.enrollHost(`mix-${i}`, `mix-t-${i}`, undefined, new Date(T0 - 20 * DAY))).host.id);
+  const start = T0 - 12 * DAY + 7 * MIN;
+  const end = T0 + 9 * 3600_000;
+  let seed = 7;
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const reportAt = (i: number, t: number): HostReport => {
+    const k = (t - start) / DAY;
+    const devices = [
+      testDevice('/', 10 * GiB + Math.round(k * 1e7)),
+      testDevice('/data', Math.round(100 * GiB + k * (i + 1) * 5 * GiB + rnd() * GiB)),
+      testDevice('/binlog', Math.round(50 * GiB + ((t / 3600_000) % 6) * 50 * GiB), { role: 'binlog' }),
+    ];
+    // mix-2's /var/tmp vanishes for days 4-6, then comes back.
+    if (i === 2 && (k < 4 || k > 6)) devices.push(testDevice('/var/tmp', Math.round(GiB + k * 1e8)));
+    return testReport(`mix-${i}`, t, { system: null, devices });
+  };
+  const live = (i: number, t: number): boolean => !(i === 3 && t > end - 3 * DAY) && !(i === 4 && t > end - 10 * DAY) && !(i === 5 && (t - start) % (2 * 3600_000) < 20 * MIN);
+  // Host 5 skips every 6th slot in time; those reports arrive at the end, spooled.
+  const spooled: IngestItem[] = [];
+  const batches: IngestItem[][] = [];
+  let batch: IngestItem[] = [];
+  for (let t = start; t <= end; t += 20 * MIN) {
+    for (let i = 0; i < ids.length; i++) {
+      if (i === 5 && !live(i, t)) spooled.push(item(ids[i]!, reportAt(i, t), new Date(end)));
+      else if (live(i, t)) batch.push(item(ids[i]!, reportAt(i, t)));
+    }
+    if (batch.length >= 40) {
+      batches.push(batch);
+      batch = [];
+    }
+  }
+  batches.push(batch);
+  for (let b = 0; b < batches.length; b += 3) await Promise.all(batches.slice(b, b + 3).map((x) => store.ingest(x)));
+  await store.ingest(spooled.filter((_, j) => j % 10 === 0));
+  const rest = spooled.filter((_, j) => j % 10 !== 0);
+  for (let i = 0; i < rest.length; i += 25) await store.ingest(rest.slice(i, i + 25));
+  return new Date(end + 30 * MIN);
+}
+
 
 /** Register the contract suite for one implementation. */
 export function runStoreContract(name: string, open: () => Promise<OpenedStore>): void {
@@ -150,7 +238,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
 
     withStore('several reports of a host in one batch, in-batch replays, unknown hosts', async ({ store }) => {
       const { host } = await store.enrollHost('h', 't');
-      const reps = [3, 1, 2, 3].map((m) => testReport('h', T0 + m * MIN, { devices: [testDevice('/data', m * GiB)] }));
+      const reps = [3, 1, 2, 3].map((m) => testReport('h', T0 + m * MIN, { devices: [testDevice('/data', m * GiB, { role: 'binlog' })] }));
       const out = await store.ingest([...reps.map((r) => item(host.id, r)), item(99_999, testReport('ghost', T0))]);
       assert.deepEqual(out, ['stored', 'stored', 'stored', 'duplicate', 'duplicate']);
       const cap = await store.capacityData(new Date(T0 + 10 * MIN), 1);
@@ -158,6 +246,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       assert.equal(v.usedBytes, 3 * GiB, 'latest is the newest of the batch');
       assert.equal(v.trend?.n, 3);
       assert.deepEqual(v.daily, [{ day: '2026-12-01', maxUsedBytes: 3 * GiB, minUsedBytes: 1 * GiB, maxUsePct: (3 * GiB) / (1000 * GiB) * 100 }]);
+      assert.equal(v.windowPeakUsePct, (3 * GiB) / (1000 * GiB) * 100);
       const perf = await store.performanceData('2026-12-01');
       assert.equal(perf.filesystems[0]!.growthBytes, 2 * GiB, 'growth = last - first by sample time');
       assert.equal((await store.hostStatuses())[0]!.lastSampledAt?.getTime(), T0 + 3 * MIN);
@@ -165,8 +254,8 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
 
     withStore('an old (spooled) report fills history but never moves latest back', async ({ store }) => {
       const { host } = await store.enrollHost('h', 't');
-      await store.ingest([item(host.id, testReport('h', T0 + 60 * MIN, { tags: { v: 'new' }, devices: [testDevice('/data', 50 * GiB)] }))]);
-      const out = await store.ingest([item(host.id, testReport('h', T0 + 30 * MIN, { tags: { v: 'old' }, devices: [testDevice('/data', 40 * GiB), testDevice('/old', 1)] }), new Date(T0 + 61 * MIN))]);
+      await store.ingest([item(host.id, testReport('h', T0 + 60 * MIN, { tags: { v: 'new' }, devices: [testDevice('/data', 50 * GiB, { role: 'binlog' })] }))]);
+      const out = await store.ingest([item(host.id, testReport('h', T0 + 30 * MIN, { tags: { v: 'old' }, devices: [testDevice('/data', 40 * GiB, { role: 'binlog' }), testDevice('/old', 1)] }), new Date(T0 + 61 * MIN))]);
       assert.deepEqual(out, ['stored']);
       const cap = await store.capacityData(new Date(T0 + 2 * 60 * MIN), 7);
       assert.deepEqual(cap.volumes.map((v) => [v.mountpoint, v.usedBytes]), [['/data', 50 * GiB]]);
@@ -185,6 +274,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       await store.ingest([item(host.id, testReport('h', T0 + MIN, { devices: [testDevice('/', 10 * GiB), testDevice('/data2', 5 * GiB)] }))]);
       const cap = await store.capacityData(new Date(T0 + 2 * MIN), 7);
       assert.deepEqual(cap.volumes.map((v) => v.mountpoint), ['/', '/data2']);
+      assert.deepEqual(cap.volumes.map((v) => v.daily), [[], []], 'daily extremes are for binlog volumes only');
     });
 
     withStore('last_seen is the latest receive time and never moves back', async ({ store }) => {
@@ -239,7 +329,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       const items: IngestItem[] = [];
       for (let t = start; t <= T0 + 12 * 3600_000; t += 10 * MIN) {
         const used = 200 * GiB + Math.round(((t - start) / DAY) * GiB);
-        items.push(item(host.id, testReport('h', t, { system: null, devices: [testDevice('/data', used)] })));
+        items.push(item(host.id, testReport('h', t, { system: null, devices: [testDevice('/data', used, { role: 'binlog' })] })));
       }
       for (let i = 0; i < items.length; i += 300) await store.ingest(items.slice(i, i + 300));
       const now = new Date(T0 + 12 * 3600_000 + MIN);
@@ -372,6 +462,46 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       const cap = await store.capacityData(new Date(T0 + DAY / 2), 7);
       for (const v of cap.volumes.filter((x) => x.mountpoint === '/data')) assert.equal(v.usedBytes, v.host === 'c-0' ? 100 * GiB : 6 * GiB, v.host);
       assert.equal(cap.volumes.length, 19 + 3, 'c-0 has the shared report\'s three volumes');
+    });
+
+    withStore('the running table answers capacity exactly as the daily rows do', async ({ store, dailyReader }) => {
+      const now = await ingestMixedHistory(store);
+      const daily = dailyReader();
+      for (const w of [1, 2, 7]) {
+        const want = await daily.capacityData(now, w);
+        assert.ok(want.volumes.some((v) => v.daily.length > 0 && v.trend !== null));
+        assertSameCapacity(await store.capacityData(now, w), want, now, w);
+        // a report made later, once some hosts are silent for longer, too
+        const later = new Date(now.getTime() + 2 * DAY);
+        assertSameCapacity(await store.capacityData(later, w), await daily.capacityData(later, w), later, w);
+      }
+      // A window longer than the running table holds reads the daily rows: same answer by construction.
+      assertSameCapacity(await store.capacityData(now, 10), await daily.capacityData(now, 10), now, 10);
+    });
+
+    withStore('the running table: maintenance drops rows no window reads; the migration backfill rebuilds it', async ({ store, exec, dailyReader }) => {
+      const now = await ingestMixedHistory(store);
+      const daily = dailyReader();
+      await store.maintainPartitions(now, 90);
+      assertSameCapacity(await store.capacityData(now, 7), await daily.capacityData(now, 7), now, 7);
+      await exec(`DELETE FROM volume_trend; ${VOLUME_TREND_BACKFILL}`);
+      assertSameCapacity(await store.capacityData(now, 7), await daily.capacityData(now, 7), now, 7);
+      const { host } = await store.enrollHost('mix-0', 'mix-t-0b');
+      await store.ingest([item(host.id, testReport('mix-0', now.getTime(), { system: null, devices: [testDevice('/data', 900 * GiB)] }))]);
+      assertSameCapacity(await store.capacityData(now, 7), await daily.capacityData(now, 7), now, 7);
+      assert.equal(await store.removeHost('mix-0'), true);
+      assertSameCapacity(await store.capacityData(now, 7), await daily.capacityData(now, 7), now, 7);
+    });
+
+    withStore('capacity rows keep free text with tabs, newlines and separators intact', async ({ store }) => {
+      const { host } = await store.enrollHost('h', 't');
+      const odd = '/mnt/a\tb;c,d\ne';
+      await store.ingest([item(host.id, testReport('h', T0, { devices: [testDevice(odd, 5 * GiB, { device: 'dev\t1,2;3', fstype: 'x\ty', role: 'binlog' }), testDevice('/err', null)] }))]);
+      const cap = await store.capacityData(new Date(T0 + MIN), 7);
+      const v = cap.volumes.find((x) => x.mountpoint === odd)!;
+      assert.deepEqual([v.device, v.fstype, v.role, v.usedBytes, v.trend?.n, v.daily.length], ['dev\t1,2;3', 'x\ty', 'binlog', 5 * GiB, 1, 1]);
+      const e = cap.volumes.find((x) => x.mountpoint === '/err')!;
+      assert.deepEqual([e.usedBytes, e.usePct, e.error, e.trend, e.windowPeakUsePct], [null, null, 'STATFS_TIMEOUT', null, null]);
     });
 
     withStore('a database migrated by a newer build is refused', async ({ store, exec }) => {

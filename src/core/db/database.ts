@@ -10,6 +10,12 @@ export interface Queryable {
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
   /** Run several `;`-separated statements without parameters (migrations, DDL). */
   exec(text: string): Promise<void>;
+  /**
+   * `COPY <target> FROM STDIN` with `data` in COPY's text format, where the driver makes that faster
+   * than a multi-row INSERT (PGlite: measured in docs/control-plane.md); absent where it does not
+   * (postgres.js: one more round trip, slower), and callers then INSERT.
+   */
+  copyFrom?(target: string, data: string): Promise<void>;
 }
 
 /** A database handle: a pool (PostgreSQL) or a single embedded instance (PGlite). */

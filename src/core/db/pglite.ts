@@ -163,6 +163,10 @@ function queryable(db: Pick<PGlite, 'query' | 'exec'>): Queryable {
     async exec(text: string): Promise<void> {
       await db.exec(text);
     },
+    async copyFrom(target: string, data: string): Promise<void> {
+      // PGlite reads COPY input from the virtual file /dev/blob.
+      await db.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob([data]) });
+    },
   };
 }
 

@@ -4,7 +4,6 @@
  * full verdict as JSON) and sets process.exitCode = 1 on any violation. Options are parsed here, at
  * the edge; the load client and verifier load lazily in the action.
  */
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { z } from 'zod';
@@ -94,8 +93,8 @@ export function registerCheck(turno: Command): void {
       `
 Outcomes: 200 with a valid body is ok; 4xx is rejected (consumed nothing); 5xx, timeouts, resets and
 unparseable answers are unknown (may have consumed a number, so each may explain one gap).
-A first request on a probe id of its own checks that the service answers; when it cannot be reached
-or refuses that request, the command stops there (one line, status 2).
+First it asks /readyz (the service and its store answer; no number is taken); when that fails, the
+command stops there (one line, status 2).
 Exit status: 0 PASS, 1 a violation (or no request succeeded), 2 bad arguments, or the service
 unreachable or refusing.
 
@@ -116,11 +115,10 @@ Examples:
         progress: Boolean(opts.progress),
       }, optionNames(cmd));
       const token = await loadToken(config.tokenFile, process.env.VIGIA_TOKEN);
-      // One request on a probe id of its own before the load: a service that cannot be reached, or
-      // that refuses every request (bad token, store down), ends with one catalogued line and status 2
-      // instead of a FAIL verdict over thousands of identical failures. The probe id is not one of the
-      // checked ids, so the number it takes leaves no gap in the history.
-      await probeServer(config.url, `/turno/check-probe-${randomBytes(4).toString('hex')}`, token, config.timeout);
+      // Before the load, without taking a number: a service that cannot be reached or whose store is
+      // down (/readyz) ends with one catalogued line and status 2 instead of a FAIL verdict over
+      // thousands of identical failures. (A refused token shows in the verdict: every request rejected.)
+      await probeServer(config.url, '/readyz', undefined, config.timeout);
       const [{ runLoad }, { verifyHistory, verdictPasses, formatVerdict, describeViolations }] = await Promise.all([import('./load-client.js'), import('./history.js')]);
 
       const durationMs = config.duration === undefined ? undefined : config.duration * 1000;

@@ -3,10 +3,12 @@ import type { Migration } from '../../../core/db/migrate.js';
 import { MIGRATION_0001_INITIAL } from './0001-initial.js';
 import { MIGRATION_0002_FLEET_CHANGES } from './0002-fleet-changes.js';
 import { MIGRATION_0003_CONTROL_LEADER } from './0003-control-leader.js';
+import { MIGRATION_0004_VOLUME_TREND } from './0004-volume-trend.js';
 
 /** Every control-plane migration, version 1..n. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: MIGRATION_0001_INITIAL },
   { version: 2, name: 'fleet-changes', sql: MIGRATION_0002_FLEET_CHANGES },
   { version: 3, name: 'control-leader', sql: MIGRATION_0003_CONTROL_LEADER },
+  { version: 4, name: 'volume-trend', sql: MIGRATION_0004_VOLUME_TREND },
 ];
