@@ -123,8 +123,16 @@ export function createLeaderForwarder(options: LeaderForwarderOptions): LeaderFo
       };
       const upstream = request({ ...target, agent, method: req.method, path: url, headers });
       const timer = setTimeout(() => upstream.destroy(new Error(`the leader did not answer within ${Math.round(bound / 1000)} s`)), bound);
+      let answered = false;
       upstream.on('response', (answer) => {
-        res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
+        answered = true;
+        // The leader answered before taking the whole body (a refusal): stop uploading, and close the
+        // client's connection after the answer, since the rest of its body is never read.
+        const early = !req.readableEnded;
+        if (early) req.unpipe(upstream);
+        const head = endToEnd(answer.headers);
+        if (early) head.connection = 'close';
+        res.writeHead(answer.statusCode ?? 502, head);
         answer.pipe(res);
         answer.on('end', done);
         answer.on('error', () => {
@@ -133,6 +141,9 @@ export function createLeaderForwarder(options: LeaderForwarderOptions): LeaderFo
         });
       });
       upstream.on('error', (err) => {
+        // After the answer has begun, the answer's own stream decides (a cut upload of a body the
+        // leader refused early is no failure of the answer).
+        if (settled || answered) return;
         options.log?.warn({ address, url: url.slice(0, 200), err: err.message }, 'forwarding to the leader failed');
         if (!res.headersSent) refuse(res, req, err.message.startsWith('the leader') ? err.message : 'the leader did not take the request');
         else res.destroy();

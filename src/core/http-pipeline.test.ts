@@ -33,6 +33,7 @@ async function start(over: Partial<PipelineOptions> = {}) {
         routes: [
           { method: 'GET', name: '/read', path: /^\/read$/, scope: 'read', handler: async ({ principal }) => ({ who: principal.name }) },
           { method: 'GET', name: '/fleet', path: /^\/fleet$/, scope: 'read', leader: true, handler: async () => ({ here: true }) },
+          { method: 'POST', name: '/fleet-post', path: /^\/fleet-post$/, scope: 'read', leader: true, maxBodyBytes: 1024, handler: async ({ req }) => ({ body: await readJsonBody(req, 1024) }) },
           {
             method: 'POST', name: '/body', path: /^\/body$/,
             handler: async ({ req, query }) => ({
@@ -86,6 +87,17 @@ test('a leader route goes to forwardToLeader after authentication and scope; wit
   assert.deepEqual(seen, ['/fleet']);
   const single = await start();
   assert.deepEqual((await single.call('GET', '/fleet', { token: 'scoped-a' })).json, { here: true });
+});
+
+test("a follower refuses a declared body over a leader route's maxBodyBytes itself (413), and forwards one within it", async () => {
+  const seen: string[] = [];
+  const { call } = await start({ forwardToLeader: (req, res) => void (seen.push(req.url!), req.resume(), res.writeHead(200).end('{"leader":true}')) });
+  const tooBig = await call('POST', '/fleet-post', { token: 'scoped-a', body: JSON.stringify({ a: 'x'.repeat(2000) }) });
+  assert.equal(tooBig.status, 413);
+  assert.equal(tooBig.json.error.code, 'VIGIA_ERR_BODY_TOO_LARGE');
+  assert.deepEqual(seen, [], 'nothing was forwarded');
+  assert.deepEqual((await call('POST', '/fleet-post', { token: 'scoped-a', body: '{"a":1}' })).json, { leader: true });
+  assert.deepEqual(seen, ['/fleet-post']);
 });
 
 test('gzip bodies are inflated within bounds: size and ratio are cut off while inflating (413), bad gzip is 400, other encodings 415', async () => {

@@ -12,7 +12,8 @@
  *     authenticators rate-limit their callers themselves (see `bearerTokenAuthenticator`);
  *  4. percent-decoding (400 when malformed), route match (404), method (405 with `Allow`; HEAD is GET);
  *  5. the route's scope (403 naming it, `WWW-Authenticate: Bearer error="insufficient_scope"`);
- *  6. a `leader` route in a follower process goes to `forwardToLeader` with its body unread;
+ *  6. a `leader` route in a follower process goes to `forwardToLeader` with its body unread (a
+ *     declared body over the route's `maxBodyBytes` is refused here first: 413);
  *  7. `Expect: 100-continue` is answered only now, so a refused caller is never invited to send a body;
  *  8. the handler: its return value is the JSON answer, or SENT when it answered itself;
  *  9. any error becomes the catalog's JSON (`errorBody`: unknown errors are a bare 500), with
@@ -88,6 +89,12 @@ export interface Route<P extends Principal = Principal> {
   readonly authenticate?: Authenticate<P>;
   /** Served by the leader process only: in a follower, the pipeline hands the request to `forwardToLeader`. */
   readonly leader?: boolean;
+  /**
+   * The most body bytes the handler reads. A follower refuses a larger declared body itself (413)
+   * before forwarding: the leader would refuse it after a few bytes and close the connection, which
+   * the follower, still uploading, could only report as a leader that did not answer.
+   */
+  readonly maxBodyBytes?: number;
   /** Method syntax on purpose: a mount of host routes is a Mount of any Principal (the pipeline hands each route only what its authenticator made). */
   handler(ctx: RouteContext<P>): Promise<unknown>;
 }
@@ -265,8 +272,10 @@ export function createPipeline(options: PipelineOptions, isClosing: () => boolea
         res.setHeader('www-authenticate', `Bearer error="insufficient_scope", scope="${route.scope}"`);
         throw new VigiaError('VIGIA_ERR_FORBIDDEN', `this endpoint needs scope "${route.scope}"`);
       }
+      const forward = route.leader ? options.forwardToLeader : undefined;
+      if (forward && route.maxBodyBytes !== undefined && Number(req.headers['content-length'] ?? 0) > route.maxBodyBytes) throw new VigiaError('VIGIA_ERR_BODY_TOO_LARGE');
       if (EXPECTS_CONTINUE.has(req)) res.writeContinue();
-      if (route.leader && options.forwardToLeader) return void (await options.forwardToLeader(req, res));
+      if (forward) return void (await forward(req, res));
       const params = route.path.exec(path)!.slice(1);
       const query = parseSearch(qAt === -1 ? '' : url.slice(qAt + 1));
       const head = req.method === 'HEAD';

@@ -58,7 +58,7 @@ function agentRoutes(deps: ControlServerDeps): Route<HostPrincipal>[] {
       },
     },
     {
-      method: 'POST', name: '/v1/agent/bundle-status', path: /^\/v1\/agent\/bundle-status$/,
+      method: 'POST', name: '/v1/agent/bundle-status', path: /^\/v1\/agent\/bundle-status$/, maxBodyBytes: limits.bodyLimitBytes,
       handler: async ({ req, principal: { host } }) => {
         const parsed = bundleStatusSchema.safeParse(await readJsonBody(req, limits.bodyLimitBytes));
         if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
@@ -77,7 +77,7 @@ function agentRoutes(deps: ControlServerDeps): Route<HostPrincipal>[] {
       },
     },
     {
-      method: 'POST', name: '/v1/agent/tasks/:id/result', path: /^\/v1\/agent\/tasks\/([0-9]{1,12}-[0-9]{1,12})\/result$/,
+      method: 'POST', name: '/v1/agent/tasks/:id/result', path: /^\/v1\/agent\/tasks\/([0-9]{1,12}-[0-9]{1,12})\/result$/, maxBodyBytes: limits.bodyLimitBytes,
       handler: async ({ req, params, principal: { host } }) => {
         const parsed = taskResultSchema.safeParse(await readJsonBody(req, limits.bodyLimitBytes));
         if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));

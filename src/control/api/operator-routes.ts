@@ -141,7 +141,7 @@ function fleetRoutes(deps: ControlServerDeps): Route<OperatorPrincipal>[] {
       },
     },
     {
-      method: 'POST', name: '/v1/bundles', path: /^\/v1\/bundles$/, scope: 'admin',
+      method: 'POST', name: '/v1/bundles', path: /^\/v1\/bundles$/, scope: 'admin', maxBodyBytes: MAX_PUBLISH_BYTES,
       handler: async ({ req, query, principal }) => {
         validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
         return fleet().bundles.publish(await jsonBody(req, publishBodySchema, MAX_PUBLISH_BYTES), principal.name);
@@ -186,7 +186,7 @@ function fleetRoutes(deps: ControlServerDeps): Route<OperatorPrincipal>[] {
       },
     },
     {
-      method: 'POST', name: '/v1/runs', path: /^\/v1\/runs$/, scope: 'run',
+      method: 'POST', name: '/v1/runs', path: /^\/v1\/runs$/, scope: 'run', maxBodyBytes: deps.limits.bodyLimitBytes,
       handler: async ({ req, query, principal }) => {
         validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
         return fleet().runs.start(await jsonBody(req, startRunSchema, deps.limits.bodyLimitBytes), principal.name);
