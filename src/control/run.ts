@@ -11,7 +11,7 @@
  * docs/control-plane.md.
  */
 import cluster from 'node:cluster';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { connect as connectTcp, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { parseTokenEntries, type TokenEntry } from '../core/auth.js';
 import { readConfigFile, readTlsFiles, warnIfReadableByOthers } from '../core/config-file.js';
@@ -286,25 +286,35 @@ async function listenPublic(server: ControlServer, config: ControlConfig, log: L
   log.info({ address: `${address.address}:${address.port}`, tls: Boolean(config.tls), store: storeKind, workers: config.workers }, `vigia server listening on ${scheme}://${address.address}:${address.port}`);
 }
 
-/** The loopback listener followers forward to: connections go to the leader's HTTP server once there is one. */
+/**
+ * The loopback listener followers forward to (its address is in the lease row from the start): until
+ * this worker leads it answers NO_LEADER; then it splices each connection to the leader's HTTP server,
+ * which listens on a loopback port of its own, so that server's request timeouts, connection tracking
+ * and graceful close apply to forwarded requests as to any others.
+ */
 interface InternalListener {
   /** http://127.0.0.1:PORT */
   readonly address: string;
-  /** Hand connections to `server` from now on. */
-  serve(server: ControlServer): void;
+  /** Splice connections to the leader's HTTP server, listening on 127.0.0.1:`port`, from now on. */
+  serve(port: number): void;
   close(): Promise<void>;
 }
 
 async function listenInternal(log: Logger): Promise<InternalListener> {
-  let target: ControlServer | undefined;
+  let targetPort: number | undefined;
   const notLeader = errorBody(new VigiaError('CONTROL_ERR_NO_LEADER', 'this worker does not lead (yet)'));
   const refusal = `HTTP/1.1 ${notLeader.status} Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\nretry-after: ${notLeader.retryAfterSeconds ?? 1}\r\ncontent-length: ${Buffer.byteLength(notLeader.body)}\r\nconnection: close\r\n\r\n${notLeader.body}`;
   const sockets = new Set<Socket>();
   const net: NetServer = createNetServer((socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    if (target) target.server.emit('connection', socket);
-    else socket.end(refusal);
+    if (targetPort === undefined) return void socket.end(refusal);
+    const upstream = connectTcp({ host: '127.0.0.1', port: targetPort });
+    socket.pipe(upstream).pipe(socket);
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+    upstream.once('close', () => socket.destroy());
+    socket.once('close', () => upstream.destroy());
   });
   // exclusive: a worker's own port, not one the cluster primary shares among all workers.
   await new Promise<void>((resolve, reject) => {
@@ -318,8 +328,8 @@ async function listenInternal(log: Logger): Promise<InternalListener> {
   log.debug({ port }, 'internal listener for forwarded fleet requests');
   return {
     address: `http://127.0.0.1:${port}`,
-    serve: (server) => {
-      target = server;
+    serve: (port) => {
+      targetPort = port;
     },
     // Released after the leader's HTTP server drained: whatever is still open (followers' kept-alive
     // connections) is cut rather than waited for.
@@ -349,8 +359,9 @@ async function becomeLeader(lease: LeaderLease, ctx: LeaderContext, baseDeps: Co
     limits: { ...baseDeps.limits, rateLimit: { ...baseDeps.limits.rateLimit, perSecond: 1e9, burst: 1e9 }, maxConnectionsPerAddress: baseDeps.limits.maxConnections },
     ...(fleet ? { fleet } : {}),
   });
-  internal.serve(server);
+  const { port } = await server.listen('127.0.0.1', 0);
   life.defer('leader http server', () => server.close(Math.min(10_000, config.shutdownTimeoutMs / 2)));
+  internal.serve(port);
   log.info({ address: internal.address }, 'this worker leads: fleet changes, schedules, pulls and partition maintenance run here');
   return fleet;
 }

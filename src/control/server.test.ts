@@ -452,6 +452,49 @@ test('v2: batch bodies read at once are bounded; one more is answered 503 with R
   }
 });
 
+test('v2: a host has one batch body read at a time (a second one is 503 while others go on), and skewed reports of one batch record its error once', async () => {
+  const token = await enroll('one-at-a-time');
+  const other = await enroll('one-at-a-time-other');
+  const body = Buffer.from(JSON.stringify({ reports: [report('one-at-a-time', '2026-12-01T07:00:07.000Z')] }));
+  const held = http.request(`${base}/v2/reports`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': String(body.length), expect: '100-continue' },
+  });
+  const answered = new Promise<number>((resolve, reject) => {
+    held.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    held.on('error', reject);
+  });
+  await new Promise<void>((resolve) => held.once('continue', () => resolve()));
+  const second = await call('POST', '/v2/reports', { token, body: { reports: [report('one-at-a-time', '2026-12-01T07:00:08.000Z')] } });
+  assert.equal(second.status, 503, second.text);
+  assert.match(second.json.error.message, /a batch of host "one-at-a-time" is being read already/);
+  const meanwhile = await call('POST', '/v2/reports', { token: other, body: { reports: [report('one-at-a-time-other', '2026-12-01T07:00:08.000Z')] } });
+  assert.equal(meanwhile.status, 200, 'another host is not held up');
+  held.end(body);
+  assert.equal(await answered, 200);
+  assert.equal((await call('POST', '/v2/reports', { token, body: { reports: [report('one-at-a-time', '2026-12-01T07:00:09.000Z')] } })).status, 200, 'its next batch is read');
+
+  // Twenty reports an hour ahead: twenty skew errors, one database write of the host's error.
+  const recorded: string[] = [];
+  const original = store.recordHostError.bind(store);
+  store.recordHostError = async (hostId, at, message) => {
+    recorded.push(message);
+    return original(hostId, at, message);
+  };
+  try {
+    const ahead = Array.from({ length: 20 }, (_, i) => report('one-at-a-time', new Date(NOW.getTime() + 3_600_000 + i * 1000).toISOString()));
+    const r = await call('POST', '/v2/reports', { token, body: { reports: ahead } });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(new Set(r.json.results.map((x: { error?: { code: string } }) => x.error?.code)), new Set(['CONTROL_ERR_CLOCK_SKEW']));
+    assert.equal(recorded.length, 1);
+  } finally {
+    store.recordHostError = original;
+  }
+});
+
 function silent() {
   return pino({ level: 'silent' });
 }

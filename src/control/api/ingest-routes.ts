@@ -50,16 +50,18 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
   const { now } = env;
   /** v2 bodies being read, inflated or parsed now (bounded by limits.maxBatchBodiesInFlight). */
   let bodiesInFlight = 0;
+  /** Hosts (by id) whose own v2 body is being read now: at most one each. */
+  const hostsReading = new Set<number>();
 
   /**
    * A report too far ahead of our clock: its error and when it could be accepted, recorded as the
    * host's last error (the capacity report shows it); undefined when the clocks agree well enough.
    */
-  const checkSkew = async (host: HostIdentity, report: HostReport, receivedAt: Date): Promise<{ err: VigiaError; retryAfterSeconds: number } | undefined> => {
+  const checkSkew = async (host: HostIdentity, report: HostReport, receivedAt: Date, record = true): Promise<{ err: VigiaError; retryAfterSeconds: number } | undefined> => {
     const aheadMs = Date.parse(report.sampled_at) - receivedAt.getTime();
     if (aheadMs <= MAX_CLOCK_SKEW_MS) return undefined;
     const message = `sampled_at ${report.sampled_at} is ${Math.round(aheadMs / 1000)} s ahead of the control plane's clock`;
-    await deps.store.recordHostError(host.id, receivedAt, message).catch((err: unknown) => log.warn({ err }, 'could not record a host error'));
+    if (record) await deps.store.recordHostError(host.id, receivedAt, message).catch((err: unknown) => log.warn({ err }, 'could not record a host error'));
     // The agent keeps such a report and tries again after Retry-After: it becomes acceptable once our
     // clock catches up (or the host's is fixed), and ingest is idempotent.
     return { err: new VigiaError('CONTROL_ERR_CLOCK_SKEW', message), retryAfterSeconds: Math.min(3600, Math.max(60, Math.ceil((aheadMs - MAX_CLOCK_SKEW_MS) / 1000))) };
@@ -106,7 +108,11 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
       if (bodiesInFlight >= deps.limits.maxBatchBodiesInFlight) {
         throw new VigiaError('CONTROL_ERR_OVERLOADED', `${deps.limits.maxBatchBodiesInFlight} report batches are being read at once`);
       }
+      // One body at a time per host token (an agent drains its spool one batch after another), so a
+      // host cannot take the slots every other sender needs by trickling several bodies at once.
+      if (sender && hostsReading.has(sender.id)) throw new VigiaError('CONTROL_ERR_OVERLOADED', `a batch of host "${sender.name}" is being read already`);
       bodiesInFlight++;
+      if (sender) hostsReading.add(sender.id);
       let read;
       try {
         read = await readJsonBodySized(req, MAX_BATCH_BODY_BYTES, {
@@ -115,6 +121,7 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
         });
       } finally {
         bodiesInFlight--;
+        if (sender) hostsReading.delete(sender.id);
       }
       const { value, bytes } = read;
       const items = batchItems(value);
@@ -134,6 +141,7 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
       let retryAfter = 0; // the hosts' rate limits: exact
       let overloadRetry = 0; // the queue's or the database's: spread (below)
       const accepted: { index: number; item: IngestItem }[] = [];
+      const skewRecorded = new Set<number>();
       for (let i = 0; i < items.length; i++) {
         const p = parsed[i]!;
         if (!p.ok) {
@@ -150,11 +158,8 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
           fail(i, new VigiaError('CONTROL_ERR_HOST_MISMATCH', `the token belongs to "${host.name}", the report says "${report.host.slice(0, 253)}"`));
           continue;
         }
-        const skew = await checkSkew(host, report, receivedAt);
-        if (skew) {
-          fail(i, skew.err);
-          continue;
-        }
+        // The rate is charged before anything that costs a database write (a skewed report records
+        // the host's error), as v1 charges the request first.
         if (free > 0) free--;
         else {
           const d = env.hostLimiter.take(`host:${host.id}`);
@@ -163,6 +168,13 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
             fail(i, new VigiaError('VIGIA_ERR_RATE_LIMITED', `host "${host.name}" is over its report rate`));
             continue;
           }
+        }
+        // A host's error is recorded once per batch, however many of its reports are skewed.
+        const skew = await checkSkew(host, report, receivedAt, !skewRecorded.has(host.id));
+        if (skew) {
+          skewRecorded.add(host.id);
+          fail(i, skew.err);
+          continue;
         }
         onChecks(host, report);
         accepted.push({ index: i, item: { hostId: host.id, receivedAt, source: 'push', report } });

@@ -614,7 +614,10 @@ export class SqlControlStore implements ControlStore {
     // sx' = sx + n d, sxx' = sxx + 2 d sx + n d^2, sxy' = sxy + d sy.
     const windowStart = new Date(dayStartMs(firstDay));
     const hostsP = this.hostStatuses();
-    const fromTrend = this.#capacitySource === 'trend';
+    // The running table sums the window's closed days as they were when its row was rebuilt; with a
+    // retention shorter than the window, maintenance drops some of those days from device_daily
+    // during the day, and only the daily rows then give the answer the old query gave.
+    const fromTrend = this.#capacitySource === 'trend' && windowDays < this.#retentionDays;
     const params = [firstDay, lastDay, windowDays];
     const sql = fromTrend ? CAPACITY_FROM_TREND_SQL : CAPACITY_FROM_DAILY_SQL;
     // Without JIT: the generic plan of this prepared statement is estimated far above jit_above_cost
