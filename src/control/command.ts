@@ -67,6 +67,7 @@ export function register(program: Command): void {
     .addOption(new Option('--pull-targets <file>', 'YAML/JSON list of agents and node_exporters to pull'))
     .addOption(new Option('--pull-interval <seconds>', 'how often pulled targets are scraped').default('60'))
     .addOption(new Option('--ingest-batch <n>', 'reports per database transaction at most').default('500'))
+    .addOption(new Option('--ingest-wait <ms>', 'the first report of a quiet period waits this long for others to share its transaction (a busy queue never waits)').default('1000'))
     .addOption(new Option('--ingest-max-queued <n>', 'reports waiting for the database at most; beyond it 503 + Retry-After').default('20000'))
     .addOption(new Option('--rate-limit <rate[/burst]>', 'operator API requests per second per token or address').default('20/40'))
     .addOption(new Option('--host-rate-limit <rate[/burst]>', 'reports per second per host (above 1/interval only while a spool drains)').default('20/100'))
@@ -89,6 +90,7 @@ export function register(program: Command): void {
         bundlePublicKeys: Array.isArray(opts.bundlePublicKey) ? opts.bundlePublicKey : opts.bundlePublicKey ? [String(opts.bundlePublicKey)] : [],
         pullIntervalSeconds: String(opts.pullInterval),
         ingestBatch: String(opts.ingestBatch),
+        ingestWaitMs: String(opts.ingestWait),
         ingestMaxQueued: String(opts.ingestMaxQueued),
         rateLimit: String(opts.rateLimit),
         hostRateLimit: String(opts.hostRateLimit),

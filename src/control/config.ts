@@ -53,6 +53,7 @@ const schema = z
     bundlePublicKeys: z.array(z.string().min(1)).max(16).default([]),
     pullIntervalSeconds: z.coerce.number().int().min(5).max(3600),
     ingestBatch: z.coerce.number().int().min(1).max(10_000),
+    ingestWaitMs: z.coerce.number().int().min(0).max(10_000).default(1000),
     ingestMaxQueued: z.coerce.number().int().min(1).max(1_000_000),
     rateLimit: rateField,
     hostRateLimit: rateField,
@@ -94,6 +95,7 @@ export const CONTROL_OPTION_RENAMES: Readonly<Record<string, string>> = {
   pullIntervalSeconds: 'pullInterval',
   requestTimeoutMs: 'requestTimeout',
   shutdownTimeoutMs: 'shutdownTimeout',
+  ingestWaitMs: 'ingestWait',
 };
 
 /** Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG naming each field by `names` (the flag or env variable typed). */

@@ -174,7 +174,7 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
 
   const registry = createRegistry();
   const metrics = new ControlMetrics(registry);
-  const queue = new IngestQueue(store, { maxBatch: config.ingestBatch, maxQueued: config.ingestMaxQueued }, (b) => {
+  const queue = new IngestQueue(store, { maxBatch: config.ingestBatch, maxWaitMs: config.ingestWaitMs, maxQueued: config.ingestMaxQueued }, (b) => {
     metrics.batchSeconds.observe(b.seconds);
     metrics.batchSize.observe(b.size);
     if (b.error) {
