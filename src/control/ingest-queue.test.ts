@@ -67,3 +67,26 @@ test('a database outage fails the whole batch as unavailable (retryable), nothin
   assert.ok(answers.every((a) => a.status === 'rejected' && isVigiaError(a.reason, 'CONTROL_ERR_STORE_UNAVAILABLE')));
   assert.equal(r.batches.length, 1);
 });
+
+test('senders that all wait for their answers are not held for maxWaitMs: a quiet queue writes its batch', { timeout: 20_000 }, async () => {
+  const { store, batches } = recordingStore();
+  // A minute's cap: only the quiet rule can let these through before the test's timeout.
+  const q = new IngestQueue(store, { maxBatch: 500, maxWaitMs: 60_000, quietMs: 20 });
+  for (let round = 0; round < 3; round++) {
+    // 50 senders, each waiting for its answer before sending again (fewer than maxBatch).
+    assert.deepEqual(await Promise.all(Array.from({ length: 50 }, (_, i) => q.submit(item(round * 50 + i)))), Array(50).fill('stored'));
+  }
+  assert.deepEqual(batches.map((b) => b.length), [50, 50, 50], 'each round went as one batch');
+});
+
+test('reports that keep arriving within quietMs share one batch, up to maxWaitMs', { timeout: 20_000 }, async () => {
+  const { store, batches } = recordingStore();
+  const q = new IngestQueue(store, { maxBatch: 500, maxWaitMs: 60_000, quietMs: 500 });
+  const answers: Promise<unknown>[] = [];
+  for (let i = 0; i < 10; i++) {
+    answers.push(q.submit(item(i)));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Promise.all(answers);
+  assert.deepEqual(batches, [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]);
+});

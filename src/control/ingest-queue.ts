@@ -14,13 +14,19 @@ export interface IngestQueueOptions {
   /** Reports per transaction at most (default 500). */
   readonly maxBatch: number;
   /**
-   * Wait at most this long for a batch to fill, ms (default 1000). At the nominal ~170 reports/s of
-   * 10,000 hosts a batch then holds ~170 reports instead of ~8 at 50 ms, and per-batch costs stop
-   * dominating: control-plane CPU at nominal went from 14.2 % (50 ms) to 10.6 % (250 ms) and 9.3 %
-   * (1000 ms) of one core in `npm run bench:control` (docs/control-plane.md). The price is answer
-   * latency at low load (an agent's report is answered up to 1 s later); a busy queue never waits.
+   * Wait at most this long for a batch to fill, ms (default 1000), while reports keep arriving (see
+   * quietMs). At the nominal ~170 reports/s of 10,000 hosts a batch then holds dozens of reports instead
+   * of ~8 with the former fixed 50 ms wait, and per-batch costs stop dominating: control-plane CPU at
+   * nominal went from 14.2 % (50 ms) to 9.3 % of one core in `npm run bench:control`
+   * (docs/control-plane.md). A busy queue (maxBatch waiting) never waits.
    */
   readonly maxWaitMs: number;
+  /**
+   * A batch goes as soon as no report arrived for this long, ms (default 25): when every sender is
+   * waiting for its answer (a few hundred connections, fewer than maxBatch), nothing more comes, and a
+   * batch that waited out maxWaitMs would cap throughput at one batch per maxWaitMs.
+   */
+  readonly quietMs: number;
   /** Reports waiting at most (default 20,000); beyond it submit() throws CONTROL_ERR_OVERLOADED. */
   readonly maxQueued: number;
   /** Batches written at once (default 2: one commits while the next is sent). */
@@ -30,7 +36,7 @@ export interface IngestQueueOptions {
 }
 
 /** Defaults sized for one control plane in front of PostgreSQL on a small machine. */
-export const DEFAULT_INGEST_QUEUE: IngestQueueOptions = Object.freeze({ maxBatch: 500, maxWaitMs: 1000, maxQueued: 20_000, maxInFlight: 2, maxQueuedBytes: 256 * 1024 * 1024 });
+export const DEFAULT_INGEST_QUEUE: IngestQueueOptions = Object.freeze({ maxBatch: 500, maxWaitMs: 1000, quietMs: 25, maxQueued: 20_000, maxInFlight: 2, maxQueuedBytes: 256 * 1024 * 1024 });
 
 /** What the queue tells its observer about each written batch. */
 export interface BatchObservation {
@@ -56,6 +62,9 @@ export class IngestQueue {
   private queuedBytes = 0;
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** performance.now() of the first report waiting for the timer, and of the last one that arrived. */
+  private firstAt = 0;
+  private lastAt = 0;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(store: ControlStore, opts: Partial<IngestQueueOptions> = {}, onBatch?: (b: BatchObservation) => void) {
@@ -77,6 +86,7 @@ export class IngestQueue {
     return new Promise<IngestOutcome>((resolve, reject) => {
       this.queue.push({ item, bytes, resolve, reject });
       this.queuedBytes += bytes;
+      this.lastAt = performance.now();
       this.schedule();
     });
   }
@@ -107,12 +117,21 @@ export class IngestQueue {
       this.flush();
       return;
     }
-    // The first report of a quiet period waits maxWaitMs for company; a busy queue never waits.
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, this.opts.maxWaitMs);
+    // The first report of a quiet period waits for company: until none came for quietMs, or maxWaitMs
+    // in all. One timer, re-armed for what is left, rather than one per report.
+    if (this.timer) return;
+    this.firstAt = performance.now();
+    this.timer = setTimeout(this.onTimer, Math.min(this.opts.quietMs, this.opts.maxWaitMs));
   }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    const now = performance.now();
+    const quietLeft = this.opts.quietMs - (now - this.lastAt);
+    const capLeft = this.opts.maxWaitMs - (now - this.firstAt);
+    if (quietLeft <= 0 || capLeft <= 0) return this.flush();
+    this.timer = setTimeout(this.onTimer, Math.min(quietLeft, capLeft));
+  };
 
   private flush(): void {
     if (this.timer) {
