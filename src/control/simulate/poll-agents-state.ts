@@ -5,7 +5,6 @@
  * release counts move on an install, the outcome counters and the latency histogram. Time and
  * randomness come in as arguments.
  */
-import type { LatencySummary } from './simulator.js';
 
 /** Poll outcome counters (PollStats without the latency summaries and the parked gauge). */
 export interface PollCounters {
@@ -102,34 +101,4 @@ export function moveRunning(counts: ReadonlyMap<number, number>, from: number, t
   return next;
 }
 
-/** Log-bucketed latency histogram (ms; buckets 1 % apart from 1 µs, the simulator's; quantiles within ~1 %). */
-export class LatencyHistogram {
-  private readonly buckets = new Map<number, number>();
-  private count = 0;
-  private max = 0;
-
-  /** Count one latency (ms). */
-  add(ms: number): void {
-    const b = Math.ceil(Math.log(Math.max(ms, 0.001) / 0.001) / Math.log(1.01));
-    this.buckets.set(b, (this.buckets.get(b) ?? 0) + 1);
-    this.count++;
-    if (ms > this.max) this.max = ms;
-  }
-
-  /** Count and quantiles (each at most the maximum seen); zeros when empty. */
-  summary(): LatencySummary {
-    const keys = [...this.buckets.keys()].sort((a, b) => a - b);
-    const max = Math.round(this.max * 1000) / 1000;
-    const at = (q: number): number => {
-      if (this.count === 0) return 0;
-      const rank = Math.ceil(q * this.count);
-      let seen = 0;
-      for (const k of keys) {
-        seen += this.buckets.get(k)!;
-        if (seen >= rank) return Math.min(max, Math.round(0.001 * 1.01 ** k * 1000) / 1000);
-      }
-      return max;
-    };
-    return { count: this.count, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max };
-  }
-}
+export { LatencyHistogram } from './latency.js';

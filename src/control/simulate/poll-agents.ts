@@ -36,8 +36,8 @@ import { ENVELOPE_FORMAT, keyId, MANIFEST_FILE, packArchive, signRelease, verify
 import { parseRetryAfter, retryDelay } from '../../core/backoff.js';
 import { enrollHosts } from './enroll.js';
 import { createFleetModel, type FleetModel } from './fleet-model.js';
-import { LatencyHistogram, moveRunning, newCounters, pollAnswerStep, slotDelay } from './poll-agents-state.js';
-import type { LatencySummary } from './simulator.js';
+import { LatencyHistogram, moveRunning, newCounters, pollAnswerStep, slotDelay, type PollCounters } from './poll-agents-state.js';
+import type { LatencySummary } from './latency.js';
 
 /** Options of enrollPollAgents. */
 export interface PollAgentsOptions {
@@ -74,21 +74,7 @@ export interface PollLoopOptions {
 }
 
 /** Poll outcome counters and latencies since the last resetStats(). */
-export interface PollStats {
-  polls: number;
-  status200: number;
-  status304: number;
-  /** 304s of held polls that came back more than 1 s before the wait ran out (woken, nothing new). */
-  early304: number;
-  /** Other statuses (`"429"`) and failures (`network`, `bad_answer`). */
-  errors: Record<string, number>;
-  downloads: number;
-  downloadBytes: number;
-  installed: number;
-  /** Releases refused (bad signature, sha256 mismatch). */
-  refused: number;
-  reports: number;
-  tasksAnswered: number;
+export interface PollStats extends PollCounters {
   atOnce: LatencySummary;
   heldOvershoot: LatencySummary;
   /** Polls parked at the server right now (sent with wait > 0 and not answered yet). */

@@ -22,6 +22,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { ERROR_CATALOG } from '../../core/errors.js';
 import { enrollHosts } from './enroll.js';
 import { createFleetModel, type FleetModel } from './fleet-model.js';
+import { LatencyHistogram, type LatencySummary } from './latency.js';
 
 /** How reports are paced: `nominal` like a real fleet, `max` as fast as the server answers. */
 export type SimulationRate = 'nominal' | 'max';
@@ -63,15 +64,7 @@ export interface SimulationProgress {
   counts: SimulationCounts;
 }
 
-/** Latency percentiles, milliseconds (from a log histogram: within ~1 %). */
-export interface LatencySummary {
-  count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
+export type { LatencySummary } from './latency.js';
 
 /** What runSimulation returns (and `vigia simulate` prints as JSON). */
 export interface SimulationSummary {
@@ -146,39 +139,6 @@ export interface SimulationOptions {
   now?: Clock;
   /** Host name prefix (default `sim`). */
   prefix?: string;
-}
-
-/** Log-bucketed latency histogram: O(1) memory for millions of samples. */
-class LatencyHistogram {
-  private static readonly BASE = 1.01;
-  private static readonly MIN_MS = 0.001;
-  private readonly buckets = new Map<number, number>();
-  count = 0;
-  max = 0;
-
-  add(ms: number): void {
-    const v = Math.max(ms, LatencyHistogram.MIN_MS);
-    const b = Math.ceil(Math.log(v / LatencyHistogram.MIN_MS) / Math.log(LatencyHistogram.BASE));
-    this.buckets.set(b, (this.buckets.get(b) ?? 0) + 1);
-    this.count++;
-    if (ms > this.max) this.max = ms;
-  }
-
-  summary(): LatencySummary {
-    const keys = [...this.buckets.keys()].sort((a, b) => a - b);
-    const max = Math.round(this.max * 1000) / 1000;
-    const at = (q: number): number => {
-      if (this.count === 0) return 0;
-      const rank = Math.ceil(q * this.count);
-      let seen = 0;
-      for (const k of keys) {
-        seen += this.buckets.get(k)!;
-        if (seen >= rank) return Math.min(max, Math.round(LatencyHistogram.MIN_MS * LatencyHistogram.BASE ** k * 1000) / 1000);
-      }
-      return max;
-    };
-    return { count: this.count, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max };
-  }
 }
 
 const newCounts = (): SimulationCounts => ({ sent: 0, requests: 0, retried: 0, stored: 0, duplicate: 0, expired: 0, errors: {} });
