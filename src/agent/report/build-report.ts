@@ -5,7 +5,7 @@
  * clamped or cut here, because a report the server answers 422 is a report lost.
  */
 import { reportDevice, reportSystem } from '../../core/contracts/fit-report.js';
-import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, type HostReport, type ReportChecks, type ReportDevice, type ReportSystem } from '../../core/contracts/host-report.js';
+import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, type HostReport, type ReportChecks, type ReportDevice } from '../../core/contracts/host-report.js';
 import type { DeviceInfo } from '../model.js';
 import type { SystemFigures } from '../../core/contracts/fit-report.js';
 import type { SystemSnapshot } from '../system-sampler.js';
@@ -37,9 +37,6 @@ export interface ReportInput {
 /** One DeviceInfo as a report device (see core/contracts/fit-report.ts). */
 export const toReportDevice = (d: DeviceInfo): ReportDevice => reportDevice(d);
 
-/** The agent's system figures (a SystemView, or the part of it the report uses) as the report's `system` section. */
-export const toReportSystem = (v: SystemFigures): ReportSystem => reportSystem(v);
-
 /**
  * The host report for one interval. Data and binlog volumes come first when there are more devices than
  * the contract allows, since those are what the fleet view is for.
@@ -54,7 +51,7 @@ export function buildHostReport(input: ReportInput): HostReport {
     interval_seconds: input.identity.intervalSeconds,
     agent: { version: input.identity.agentVersion },
     tags: { ...input.identity.tags },
-    system: input.system ? toReportSystem(input.system) : null,
+    system: input.system ? reportSystem(input.system) : null,
     devices: devices.map(toReportDevice),
     ...(input.checks ? { checks: input.checks } : {}),
   };

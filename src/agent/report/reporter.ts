@@ -109,9 +109,6 @@ export function classifyResponse(status: number, retryAfter: string | undefined,
   return { kind: 'drop', status, cause };
 }
 
-/** Retry-After and backoff, shared by every client (re-exported: the reporter's tests and callers use them). */
-export { backoffDelay, parseRetryAfter };
-
 /** Most reports a v2 batch from a host token may hold (report protocol v2). */
 export const V2_HOST_BATCH_MAX = 100;
 /** After a 404 from /v2/reports the backlog goes v1; v2 is tried again after this long (an upgraded server). */

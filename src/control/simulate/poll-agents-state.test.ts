@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, LatencyHistogram, MAX_BACKOFF_MS, moveRunning, newCounters, pollAnswerStep, slotDelay, type PollAnswerStep } from './poll-agents-state.js';
+import { LatencyHistogram } from './latency.js';
+import { backoffDelay, MAX_BACKOFF_MS, moveRunning, newCounters, pollAnswerStep, slotDelay, type PollAnswerStep } from './poll-agents-state.js';
 
 const half = (): number => 0.5;
 

@@ -2,9 +2,10 @@
  * The pure side of the simulated poll agents (poll-agents.ts is the I/O shell: sockets, timers, the
  * loops): what one poll's answer does to a host's loop (which counter it lands in, how long to wait
  * before the next poll, the failure streak), the wait for a host's next slot in interval mode, which
- * release counts move on an install, the outcome counters and the latency histogram. Time and
- * randomness come in as arguments.
+ * release counts move on an install, and the outcome counters. Time and randomness come in as
+ * arguments.
  */
+import { backoffDelay as coreBackoffDelay } from '../../core/backoff.js';
 
 /** Poll outcome counters (PollStats without the latency summaries and the parked gauge). */
 export interface PollCounters {
@@ -37,7 +38,7 @@ export const MAX_BACKOFF_MS = 30_000;
 
 /** The wait after `failures` failed polls in a row: 500 ms doubling up to MAX_BACKOFF_MS, times a random() jitter in [0, 1). */
 export function backoffDelay(failures: number, random: () => number): number {
-  return Math.min(MAX_BACKOFF_MS, 500 * 2 ** failures) * random();
+  return coreBackoffDelay(failures + 1, 500, MAX_BACKOFF_MS, random());
 }
 
 /** What one poll answer (or a failure to get one) means for the host's loop. */
@@ -101,4 +102,3 @@ export function moveRunning(counts: ReadonlyMap<number, number>, from: number, t
   return next;
 }
 
-export { LatencyHistogram } from './latency.js';

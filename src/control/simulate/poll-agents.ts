@@ -36,7 +36,8 @@ import { ENVELOPE_FORMAT, keyId, MANIFEST_FILE, packArchive, signRelease, verify
 import { parseRetryAfter, retryDelay } from '../../core/backoff.js';
 import { enrollHosts } from './enroll.js';
 import { createFleetModel, type FleetModel } from './fleet-model.js';
-import { LatencyHistogram, moveRunning, newCounters, pollAnswerStep, slotDelay, type PollCounters } from './poll-agents-state.js';
+import { LatencyHistogram } from './latency.js';
+import { moveRunning, newCounters, pollAnswerStep, slotDelay, type PollCounters } from './poll-agents-state.js';
 import type { LatencySummary } from './latency.js';
 
 /** Options of enrollPollAgents. */

@@ -28,9 +28,3 @@ export interface ReportBatchAnswer {
   readonly results: readonly ReportResult[];
 }
 
-/**
- * Error codes of a result that a client should send again after the answer's Retry-After (the database
- * or the queue was busy, or the host's rate limit was reached); every other error is final for that
- * report (except CONTROL_ERR_CLOCK_SKEW, which becomes acceptable once the clocks agree, as in v1).
- */
-export const RETRYABLE_RESULT_CODES: readonly string[] = Object.freeze(['CONTROL_ERR_OVERLOADED', 'CONTROL_ERR_STORE_UNAVAILABLE', 'VIGIA_ERR_RATE_LIMITED', 'VIGIA_ERR_SHUTTING_DOWN']);
