@@ -8,21 +8,18 @@ import { VigiaError } from '../../core/errors.js';
 import { readJsonBody, send, sendJson, validateQuery } from '../../core/http.js';
 import { SENT, type Authenticate, type Mount, type Route } from '../../core/http-pipeline.js';
 import { bundleStatusSchema, MAX_POLL_WAIT_SECONDS, pollQuerySchema, taskResultSchema } from '../../core/contracts/agent-poll.js';
-import type { ControlServerDeps, FleetApi } from '../server.js';
-import { issues, type HostPrincipal } from './shared.js';
+import type { ControlServerDeps } from '../server.js';
+import { fleetOf, hasFleetRoutes, issues, leaderRoutes, untilClientLeaves, type HostPrincipal } from './shared.js';
 
 /** The agent mount: owns /v1/agent/*; host tokens only. Without fleet changes (--no-fleet) every path is 404. */
 export function agentMount(deps: ControlServerDeps, authenticate: Authenticate<HostPrincipal>): Mount<HostPrincipal> {
-  const routes: Route<HostPrincipal>[] = deps.fleet || deps.forwardToLeader ? agentRoutes(deps) : [];
+  const routes: Route<HostPrincipal>[] = hasFleetRoutes(deps) ? agentRoutes(deps) : [];
   return { name: 'agent', owns: (path) => path.startsWith('/v1/agent/'), authenticate, credential: 'host', order: 'match-first', routes };
 }
 
 function agentRoutes(deps: ControlServerDeps): Route<HostPrincipal>[] {
   const { limits } = deps;
-  const fleet = (): FleetApi => {
-    if (!deps.fleet) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
-    return deps.fleet;
-  };
+  const fleet = fleetOf(deps);
   const routes: Omit<Route<HostPrincipal>, 'leader'>[] = [
     {
       method: 'GET', name: '/v1/agent/poll', path: /^\/v1\/agent\/poll$/,
@@ -31,10 +28,7 @@ function agentRoutes(deps: ControlServerDeps): Route<HostPrincipal>[] {
         const q = validateQuery(pollQuerySchema, query, 'VIGIA_ERR_BAD_REQUEST');
         f.rollouts.onPoll(host.id, host.name, q.release, q.sha256);
         const seen = req.headers['if-none-match'];
-        const abort = new AbortController();
-        const onClose = (): void => abort.abort();
-        res.once('close', onClose);
-        try {
+        return untilClientLeaves(res, async (signal) => {
           for (let waited = false; ; waited = true) {
             const desired = f.rollouts.desiredFor(host.id, host.name);
             const etag = `"r${desired?.release ?? 0}"`;
@@ -44,17 +38,15 @@ function agentRoutes(deps: ControlServerDeps): Route<HostPrincipal>[] {
               sendJson(res, 200, { desired, tasks });
               return SENT;
             }
-            if (waited || q.wait === 0 || isClosing() || abort.signal.aborted) break;
+            if (waited || q.wait === 0 || isClosing() || signal.aborted) break;
             // Park until something changes for this host, the wait runs out, or the client leaves.
-            await f.channel.wait(host.id, Math.min(q.wait, MAX_POLL_WAIT_SECONDS) * 1000, abort.signal);
-            if (abort.signal.aborted) return SENT;
+            await f.channel.wait(host.id, Math.min(q.wait, MAX_POLL_WAIT_SECONDS) * 1000, signal);
+            if (signal.aborted) return SENT;
           }
           res.setHeader('etag', seen ?? '"r0"');
           res.writeHead(304).end();
           return SENT;
-        } finally {
-          res.off('close', onClose);
-        }
+        });
       },
     },
     {
@@ -85,5 +77,5 @@ function agentRoutes(deps: ControlServerDeps): Route<HostPrincipal>[] {
       },
     },
   ];
-  return routes.map((r) => ({ ...r, leader: true }));
+  return leaderRoutes(routes);
 }

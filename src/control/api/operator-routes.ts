@@ -14,8 +14,8 @@ import { readJsonBody, send, validateQuery } from '../../core/http.js';
 import { SENT, type Authenticate, type Mount, type Route } from '../../core/http-pipeline.js';
 import { publishBodySchema } from '../bundles/bundle-service.js';
 import { startRunSchema } from '../fleet-runs/run-service.js';
-import type { ControlServerDeps, FleetApi } from '../server.js';
-import { isValidDay, issues, jsonBody, noQuery, previousUtcDay, REPORT_FORMATS, type OperatorPrincipal } from './shared.js';
+import type { ControlServerDeps } from '../server.js';
+import { fleetOf, hasFleetRoutes, isValidDay, issues, jsonBody, leaderRoutes, noQuery, previousUtcDay, REPORT_FORMATS, untilClientLeaves, type OperatorPrincipal } from './shared.js';
 
 /** Most bytes of a publish request (a 16 MiB archive in base64 plus the envelopes). */
 export const MAX_PUBLISH_BYTES = 23 * 1024 * 1024;
@@ -121,16 +121,13 @@ export function operatorMount(deps: ControlServerDeps, authenticate: Authenticat
   ];
   // Fleet routes exist where fleet changes are served here or forwarded to the leader; elsewhere
   // (--no-fleet) they are unknown paths (404).
-  if (deps.fleet || deps.forwardToLeader) routes.push(...fleetRoutes(deps));
+  if (hasFleetRoutes(deps)) routes.push(...fleetRoutes(deps));
   return { name: 'operator', owns: () => true, authenticate, credential: 'operator', routes };
 }
 
 /** The fleet-change routes; their handlers run in the leader (or the only process). */
 function fleetRoutes(deps: ControlServerDeps): Route<OperatorPrincipal>[] {
-  const fleet = (): FleetApi => {
-    if (!deps.fleet) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
-    return deps.fleet;
-  };
+  const fleet = fleetOf(deps);
   const runId = (p: string): number => Number(p);
   const routes: Omit<Route<OperatorPrincipal>, 'leader'>[] = [
     {
@@ -210,16 +207,8 @@ function fleetRoutes(deps: ControlServerDeps): Route<OperatorPrincipal>[] {
       method: 'GET', name: '/v1/runs/:id/results', path: /^\/v1\/runs\/([0-9]{1,9})\/results$/, scope: 'read',
       handler: async ({ res, params, query }) => {
         const q = validateQuery(resultsQuery, query, 'VIGIA_ERR_BAD_REQUEST');
-        // A client that goes away ends the wait. The listener is on the response (not the
-        // keep-alive socket, where one per request would pile up) and is removed afterwards.
-        const abort = new AbortController();
-        const onClose = (): void => abort.abort();
-        res.once('close', onClose);
-        try {
-          return await fleet().runs.results(runId(params[0]!), q.after, q.wait * 1000, abort.signal);
-        } finally {
-          res.off('close', onClose);
-        }
+        // A client that goes away ends the wait.
+        return untilClientLeaves(res, (signal) => fleet().runs.results(runId(params[0]!), q.after, q.wait * 1000, signal));
       },
     },
     {
@@ -237,5 +226,5 @@ function fleetRoutes(deps: ControlServerDeps): Route<OperatorPrincipal>[] {
       },
     },
   ];
-  return routes.map((r) => ({ ...r, leader: true }));
+  return leaderRoutes(routes);
 }

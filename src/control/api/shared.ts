@@ -4,14 +4,15 @@
  * agent-routes.ts, ingest-routes.ts; later the web console's and the log collector's) export a Mount
  * for the request pipeline (src/core/http-pipeline.ts), and server.ts composes them.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { matchBearer, type TokenEntry } from '../../core/auth.js';
 import { VigiaError } from '../../core/errors.js';
 import { addressKey, readJsonBody } from '../../core/http.js';
-import { bearerTokenAuthenticator, rateLimited, type Authenticate, type Principal, type TokenPrincipal } from '../../core/http-pipeline.js';
+import { bearerTokenAuthenticator, rateLimited, type Authenticate, type Principal, type Route, type TokenPrincipal } from '../../core/http-pipeline.js';
 import type { RateLimiter } from '../../core/rate-limit.js';
 import type { HostAuth } from '../host-auth.js';
+import type { ControlServerDeps, FleetApi } from '../server.js';
 import type { HostIdentity } from '../store/control-store.js';
 
 /** Formats the report endpoints (and CLI) render. */
@@ -96,4 +97,40 @@ export function isValidDay(day: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return false;
   const t = Date.parse(`${day}T00:00:00.000Z`);
   return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === day;
+}
+
+/** Whether this process has the fleet-change routes: it drives fleet changes, or forwards them to the leader. */
+export function hasFleetRoutes(deps: ControlServerDeps): boolean {
+  return Boolean(deps.fleet || deps.forwardToLeader);
+}
+
+/**
+ * The fleet services, for a fleet route's handler. Handlers run only where `deps.fleet` exists (a
+ * follower forwards before its handler runs); anywhere else the route does not exist: 404.
+ */
+export function fleetOf(deps: ControlServerDeps): () => FleetApi {
+  return () => {
+    if (!deps.fleet) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
+    return deps.fleet;
+  };
+}
+
+/** Marks routes as the leader's: a follower forwards them (see the pipeline's `leader`). */
+export function leaderRoutes<P extends Principal>(routes: readonly Omit<Route<P>, 'leader'>[]): Route<P>[] {
+  return routes.map((r) => ({ ...r, leader: true }));
+}
+
+/**
+ * Runs a long wait with a signal aborted when the client goes away. The listener is on the response
+ * (not the keep-alive socket, where one per request would pile up) and is removed afterwards.
+ */
+export async function untilClientLeaves<T>(res: ServerResponse, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onClose = (): void => abort.abort();
+  res.once('close', onClose);
+  try {
+    return await fn(abort.signal);
+  } finally {
+    res.off('close', onClose);
+  }
 }
