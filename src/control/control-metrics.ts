@@ -17,13 +17,27 @@ export class ControlMetrics {
   readonly partitionsDropped: Counter;
   readonly leader: Gauge;
 
+  private queuedSource: () => number = () => 0;
+
+  /** Where the queue-length gauge reads its value at each scrape (the ingest queue's `queued`). */
+  readQueueLengthFrom(source: () => number): void {
+    this.queuedSource = source;
+  }
+
   constructor(registry: Registry) {
     const registers = [registry];
     this.reports = new Counter({ name: 'vigia_control_reports_total', help: 'Host reports received, by outcome (stored, duplicate, expired, or the error code).', labelNames: ['outcome'], registers });
     this.batchSeconds = new Histogram({ name: 'vigia_control_ingest_batch_seconds', help: 'Time to write one ingest batch (one transaction).', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers });
     this.batchSize = new Histogram({ name: 'vigia_control_ingest_batch_reports', help: 'Reports per ingest batch.', buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000], registers });
     this.batchErrors = new Counter({ name: 'vigia_control_ingest_batch_errors_total', help: 'Ingest batches the database refused (every report in them was answered 503).', registers });
-    this.queueLength = new Gauge({ name: 'vigia_control_ingest_queue_reports', help: 'Reports waiting for a batch.', registers });
+    // Read at scrape time (also for the --workers aggregation, which asks every worker's registry).
+    const queued = (): number => this.queuedSource();
+    this.queueLength = new Gauge({
+      name: 'vigia_control_ingest_queue_reports', help: 'Reports waiting for a batch.', registers,
+      collect() {
+        this.set(queued());
+      },
+    });
     this.httpRequests = new Counter({ name: 'vigia_control_http_requests_total', help: 'HTTP requests answered, by route and status.', labelNames: ['route', 'status'], registers });
     this.httpSeconds = new Histogram({ name: 'vigia_control_http_request_duration_seconds', help: 'HTTP request duration by route.', labelNames: ['route'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers });
     this.hosts = new Gauge({ name: 'vigia_control_hosts', help: 'Enrolled hosts by freshness (fresh, stale, never reported), refreshed every minute.', labelNames: ['state'], registers });

@@ -182,6 +182,7 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
       log.error({ err: b.error, reports: b.size }, 'ingest batch failed; its reports were answered 503');
     }
   });
+  metrics.readQueueLengthFrom(() => queue.queued);
   // Registered before the HTTP server, so it is released after it: queued reports reach the database.
   life.defer('ingest queue', () => queue.drained());
 
@@ -192,14 +193,8 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
   const leaderCtx: LeaderContext = { config, files, store, queue, metrics, reports, log, life };
 
   // /metrics: this process's figures, or with --workers the sum over every worker (asked of the primary,
-  // which asks each worker; each worker's queue length is refreshed every second for that).
-  let metricsText: () => Promise<string> = () => registry.metrics();
-  if (clustered) {
-    metricsText = clusterMetrics(registry);
-    const queueGauge = setInterval(() => metrics.queueLength.set(queue.queued), 1000);
-    queueGauge.unref();
-    life.defer('queue gauge', () => clearInterval(queueGauge));
-  }
+  // which asks each worker; gauges read at scrape time, such as the queue length, are read there).
+  const metricsText: () => Promise<string> = clustered ? clusterMetrics(registry) : () => registry.metrics();
   const baseDeps: ControlServerDeps = {
     operatorTokens: tokens,
     hostAuth,
@@ -207,10 +202,7 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
     ingest: (item, bytes) => queue.submit(item, bytes),
     capacityReport: (format) => reports.capacity(format),
     performanceReport: (day, format) => reports.performance(day, format),
-    metrics: async () => {
-      metrics.queueLength.set(queue.queued);
-      return metricsText();
-    },
+    metrics: () => metricsText(),
     limits: {
       ...DEFAULT_CONTROL_LIMITS,
       rateLimit: config.rateLimit,
