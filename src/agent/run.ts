@@ -29,7 +29,7 @@ import type { MysqlPaths } from './roles.js';
 import { renderNodeMetrics } from './node-metrics.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { createAgentServer } from './server.js';
-import { computeSystemAnswer, systemCollectors, SystemSampler, type SystemSnapshot } from './system-sampler.js';
+import { computeSystemAnswer, snapshotOf, systemCollectors, SystemSampler } from './system-sampler.js';
 import type { HostReport } from '../core/contracts/host-report.js';
 import type { SystemFigures } from '../core/contracts/fit-report.js';
 import { buildHostReport, IntervalBaseline } from './report/build-report.js';
@@ -250,8 +250,7 @@ export async function createReporter(
     try {
       // A failing collector is logged by runCollectors and leaves its part out; see reportableSystem.
       const { collected } = await runCollectors(enabled, { roots }, { log: deps.log.child({ component: 'reporter' }) });
-      const stat = collected.cpu ?? collected.stat;
-      const cur: SystemSnapshot = { at: Date.now(), ...(stat ? { stat } : {}), ...(collected.diskstats ? { diskstats: [...collected.diskstats] } : {}) };
+      const cur = snapshotOf(collected, Date.now());
       const prev = baseline.next(cur);
       // The first report has no previous one to diff against: the sampler's last window stands in.
       return reportableSystem(prev ? computeSystemAnswer(prev, cur, collected, enabled) : await deps.sampler.view());

@@ -11,13 +11,19 @@ import type { CpuTimes, ProcStat } from './collectors/proc-stat.js';
 import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, DISKSTATS_SECTOR_BYTES, type DiskStat } from './collectors/diskstats.js';
 import type { LoadAvg } from './collectors/loadavg.js';
 import type { Uptime } from './collectors/uptime.js';
-import { COLLECTOR_NAMES, collectorSpec, runCollectors, type CollectorName } from './collectors/registry.js';
+import { COLLECTOR_NAMES, collectorSpec, runCollectors, type Collected, type CollectorName } from './collectors/registry.js';
 
 /** Counters read at one instant (`at`, ms from the sampler's clock); a field is absent when its collector is off or failed. */
 export interface SystemSnapshot {
   at: number;
   stat?: ProcStat;
   diskstats?: DiskStat[];
+}
+
+/** The counters of one collection round (cpu and stat share /proc/stat) as a snapshot taken at `at`. */
+export function snapshotOf(collected: Partial<Pick<Collected, 'cpu' | 'stat' | 'diskstats'>>, at: number): SystemSnapshot {
+  const stat = collected.cpu ?? collected.stat;
+  return { at, ...(stat ? { stat } : {}), ...(collected.diskstats ? { diskstats: [...collected.diskstats] } : {}) };
 }
 
 /** Current values read fresh for a view (not rates); absent when their collector is off or failed. */
@@ -237,8 +243,7 @@ export class SystemSampler {
     this.pending ??= (async () => {
       try {
         const { collected } = await runCollectors(this.counters, { roots: this.roots }, this.log ? { log: this.log } : {});
-        const stat = collected.cpu ?? collected.stat;
-        const snap: SystemSnapshot = { at: this.clock(), ...(stat ? { stat } : {}), ...(collected.diskstats ? { diskstats: [...collected.diskstats] } : {}) };
+        const snap = snapshotOf(collected, this.clock());
         this.prev = this.cur;
         this.cur = snap;
         return snap;
