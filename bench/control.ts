@@ -31,6 +31,7 @@
  *        --backfill-step S (21600) --connections N (512) --v2-connections N (8: the server reads at most 8 batch bodies at once per worker) --batch N (500)
  *        --workers N (server processes; the flag is passed only when given) --stores postgres,pglite
  *        --quick (2,000 hosts, 10 s, nominal 30 s, backfill 2 days) --strict (exit 1 on a MISS)
+ *        --pg-statements (PostgreSQL: add its 8 statements of most total time over the whole run, from pg_stat_statements)
  * One table on stdout, progress on stderr. Loopback only; every process and temp dir it creates is
  * removed on exit, on an exception, on Ctrl-C and on SIGTERM.
  */
@@ -57,7 +58,7 @@ import { fmtFixed, fmtInt, fmtPct, fmtRatio, median, table, verdict } from './su
 
 const { flags, duration: DURATION, connections: CONNECTIONS } = parseBenchArgs({
   usage:
-    'usage: npm run bench:control -- [--hosts N] [--duration S] [--nominal-seconds S] [--backfill-days D] [--backfill-step S] [--connections N] [--v2-connections N] [--batch N] [--workers N] [--stores postgres,pglite] [--quick] [--strict]',
+    'usage: npm run bench:control -- [--hosts N] [--duration S] [--nominal-seconds S] [--backfill-days D] [--backfill-step S] [--connections N] [--v2-connections N] [--batch N] [--workers N] [--stores postgres,pglite] [--quick] [--strict] [--pg-statements]',
   options: {
     hosts: { type: 'string' },
     'v2-connections': { type: 'string' },
@@ -67,6 +68,7 @@ const { flags, duration: DURATION, connections: CONNECTIONS } = parseBenchArgs({
     'backfill-days': { type: 'string' },
     'backfill-step': { type: 'string' },
     stores: { type: 'string' },
+    'pg-statements': { type: 'boolean' },
   },
   // Thousands of hosts means thousands of concurrent connections; 512 keeps the load generator sane.
   connections: { default: 512, max: 4096 },
@@ -259,7 +261,7 @@ async function benchStore(store: 'postgres' | 'pglite'): Promise<void> {
   let pg: TestPostgres | undefined;
   if (store === 'postgres') {
     progress('starting PostgreSQL (fsync on, synchronous_commit on)');
-    pg = await startPostgres({ durable: true, maxConnections: 100 });
+    pg = await startPostgres({ durable: true, maxConnections: 100, statementStats: Boolean(flags['pg-statements']) });
     const started = pg;
     cleanup.onKill(() => started.killSync());
   }
@@ -392,13 +394,28 @@ async function benchStore(store: 'postgres' | 'pglite'): Promise<void> {
       await direct.maintainPartitions(new Date('2026-12-01T12:00:00Z'), 3650);
       const m = await measureIngest(direct, 20, 500);
       row(store, `store alone: reports/s written by ControlStore.ingest (batches of 500, median batch ${fmtFixed(m.medianBatchMs, 0)} ms)`, fmtInt(m.perSecond));
+      // 00:00 UTC: every host's first report of the day also rebuilds its volumes' running rows
+      const dayChange = await measureIngest(direct, 20, 500, { stepMs: 86_400_000, prefix: 'perf-day' });
+      row(store, `store alone, every report its host's first of a new UTC day (running rows rebuilt, as at 00:00 UTC; median batch ${fmtFixed(dayChange.medianBatchMs, 0)} ms)`, fmtInt(dayChange.perSecond), {
+        baseline: `${fmtInt(m.perSecond)} /s`, ratio: fmtRatio(dayChange.perSecond / m.perSecond),
+      });
     } finally {
       await direct.close();
     }
+    if (pg && flags['pg-statements']) await statementRows(store, pg);
   } finally {
     await server.stop();
     server.remove();
     await pg?.stop();
+  }
+}
+
+/** The statements PostgreSQL spent most time on over the whole run (seed included): what to look at when the database's share grows. */
+async function statementRows(store: string, pg: TestPostgres): Promise<void> {
+  const top = await pg.sql(`SELECT calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
+    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8`);
+  for (const r of top) {
+    row(store, `database time: ${String(r.query)} (${fmtInt(Number(r.calls))} calls, mean ${fmtFixed(Number(r.mean_ms), 1)} ms)`, `${fmtFixed(Number(r.total_ms) / 1000, 1)} s`);
   }
 }
 

@@ -32,6 +32,8 @@ export interface TestPostgresOptions {
   readonly maxConnections?: number;
   /** fsync, synchronous_commit and full_page_writes on (benchmarks); off by default (tests). */
   readonly durable?: boolean;
+  /** Load pg_stat_statements and create its view: where the database's time goes (`npm run bench:control -- --pg-statements`). */
+  readonly statementStats?: boolean;
 }
 
 /** The bin directory of the newest PostgreSQL under /usr/lib/postgresql, or throw with the install hint. */
@@ -70,6 +72,7 @@ export async function startPostgres(options: TestPostgresOptions = {}): Promise<
     ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     '-c', `max_connections=${options.maxConnections ?? 100}`,
     '-c', 'shared_buffers=128MB', '-c', 'logging_collector=off', '-c', 'log_min_messages=warning',
+    ...(options.statementStats ? ['-c', 'shared_preload_libraries=pg_stat_statements'] : []),
   ]);
   const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -115,6 +118,7 @@ export async function startPostgres(options: TestPostgresOptions = {}): Promise<
       await sql('SELECT 1');
       return true;
     }, 60_000, 100);
+    if (options.statementStats) await sql('CREATE EXTENSION pg_stat_statements');
   } catch (err) {
     process.removeListener('exit', onExit);
     await kill();

@@ -44,6 +44,7 @@ export interface SqlControlStoreOptions {
 
 const MAX_ERROR_CHARS = 1000;
 const DAILY_COLUMNS = 'host_id int, mountpoint text, day date, device text, fstype text, role text, size_bytes bigint, n int, sx float8, sy float8, sxx float8, sxy float8, min_used bigint, max_used bigint, max_use_pct float8, first_used bigint, first_at timestamptz, last_used bigint, last_at timestamptz';
+const VOLUME_DAY_COLUMNS = 'host_id int, mountpoint text, day date';
 const DISK_COLUMNS = 'h int, t timestamptz, d text, r float8, w float8, rb float8, wb float8, a float8, u float8';
 const DISK_COPY_COLUMNS = 'host_id, sampled_at, device, reads_per_s, writes_per_s, read_bytes_per_s, write_bytes_per_s, await_ms, util_pct';
 const SYSTEM_COLUMNS = 'h int, t timestamptz, u float8, sy float8, io float8, st float8, id float8, c int, l1 float8, l5 float8, l15 float8, mt bigint, mu float8, sw float8, up float8';
@@ -151,30 +152,23 @@ const DAILY_UPSERT_SQL = `INSERT INTO device_daily AS d (host_id, mountpoint, da
     last_at = greatest(d.last_at, excluded.last_at)`;
 
 /**
- * The same upsert ($1..$19: DAILY_COLUMNS), then the running rows (migration 4) of the volumes of the hosts in $20 whose window's
- * closed days it changed (new volume, new day, spooled report), rebuilt from device_daily: its RETURNING
- * rows for the days it touched, the stored rows for the others (the statement's snapshot, stable: the
- * batch's host rows are locked).
+ * The running rows (migration 4) of the volumes whose window's closed days this batch changed (new
+ * volume, new day, spooled report), rebuilt from device_daily. Sent after DAILY_UPSERT_SQL in the same
+ * transaction, so it reads the batch's sums; the batch's host rows are locked, so nothing else moves
+ * them. `$FROM`: the batch's (host_id, mountpoint, day) rows (VOLUME_DAY_COLUMNS) of the hosts that may need it.
+ *
+ * Both steps are linear in the batch whatever the planner estimates for the parameter arrays (10 rows):
+ * the rebuild reads device_daily after the upsert (no anti-join against the upsert's RETURNING rows)
+ * and one LATERAL probe a volume (trendRebuild). Before, on a batch of 500 first reports of a day, each
+ * was planned as a nested loop over the whole batch: 0.5-1.5 s a batch (pg_stat_statements and
+ * auto_explain, 2026-12-07; docs/control-plane.md).
  */
-const DAILY_UPSERT_AND_TREND = `WITH dd AS (
-  ${DAILY_UPSERT_SQL}
-  RETURNING host_id, mountpoint, day, n, sx, sy, sxx, sxy, min_used, max_used, max_use_pct
-), touched AS (
-  SELECT dd.host_id, dd.mountpoint, greatest(max(dd.day), max(o.open_day)) AS open_day
-    FROM dd LEFT JOIN volume_trend o ON o.host_id = dd.host_id AND o.mountpoint = dd.mountpoint
-   WHERE dd.host_id IN (SELECT unnest($20::text::int[]))
-   GROUP BY dd.host_id, dd.mountpoint
-  HAVING bool_or(o.open_day IS NULL OR dd.day > o.open_day OR (dd.day < o.open_day AND dd.day >= o.open_day - ${TREND_DAYS_KEPT}))
-), days AS (
-  SELECT dd.*, t.open_day FROM dd JOIN touched t ON t.host_id = dd.host_id AND t.mountpoint = dd.mountpoint
-   WHERE dd.day >= t.open_day - ${TREND_DAYS_KEPT} AND dd.day < t.open_day
-  UNION ALL
-  SELECT d.host_id, d.mountpoint, d.day, d.n, d.sx, d.sy, d.sxx, d.sxy, d.min_used, d.max_used, d.max_use_pct, t.open_day
-    FROM touched t JOIN device_daily d ON d.host_id = t.host_id AND d.mountpoint = t.mountpoint AND d.day >= t.open_day - ${TREND_DAYS_KEPT} AND d.day < t.open_day
-   WHERE NOT EXISTS (SELECT 1 FROM dd WHERE dd.host_id = d.host_id AND dd.mountpoint = d.mountpoint AND dd.day = d.day)
-)
-INSERT INTO volume_trend AS v (${TREND_COLUMNS})
-${trendRebuild('SELECT * FROM touched', 'SELECT * FROM days')}
+const TREND_REBUILD_SQL = `INSERT INTO volume_trend AS v (${TREND_COLUMNS})
+${trendRebuild(`SELECT r.host_id, r.mountpoint, greatest(max(r.day), max(o.open_day)) AS open_day
+    FROM $FROM
+    LEFT JOIN volume_trend o ON o.host_id = r.host_id AND o.mountpoint = r.mountpoint
+   GROUP BY r.host_id, r.mountpoint
+  HAVING bool_or(o.open_day IS NULL OR r.day > o.open_day OR (r.day < o.open_day AND r.day >= o.open_day - ${TREND_DAYS_KEPT}))`)}
  ORDER BY t.host_id, t.mountpoint
 ON CONFLICT (host_id, mountpoint) DO UPDATE SET open_day = excluded.open_day, n = excluded.n, sx = excluded.sx, sy = excluded.sy,
   sxx = excluded.sxx, sxy = excluded.sxy, peak = excluded.peak, daily = excluded.daily`;
@@ -438,12 +432,15 @@ export class SqlControlStore implements ControlStore {
       const daily = this.#dailyRows(stored);
       if (daily.length > 0) {
         const src = rowsFrom(DAILY_COLUMNS, daily);
+        writes.push(tx.query(DAILY_UPSERT_SQL.replace('$FROM', () => src.from), src.params));
         // The running rows (migration 4) change only when a closed day of their window does: a host's
         // first report of a new day (trend_day, the newest day it reported, moves) or a spooled report
-        // for an older day. Only then does the statement rebuild the running rows of that host's volumes;
-        // every other batch is the plain device_daily upsert.
-        const rebuild = [...new Set(stored.filter((c) => c.day !== trendDay.get(c.item.hostId)).map((c) => c.item.hostId))];
-        writes.push(rebuild.length === 0 ? tx.query(DAILY_UPSERT_SQL.replace('$FROM', () => src.from), src.params) : tx.query(DAILY_UPSERT_AND_TREND.replace('$FROM', () => src.from), [...src.params, `{${rebuild.join(',')}}`]));
+        // for an older day. Only then are the running rows of that host's volumes rebuilt, after the upsert.
+        const rebuild = new Set(stored.filter((c) => c.day !== trendDay.get(c.item.hostId)).map((c) => c.item.hostId));
+        if (rebuild.size > 0) {
+          const volumeDays = rowsFrom(VOLUME_DAY_COLUMNS, daily.filter((r) => rebuild.has(r.host_id)));
+          writes.push(tx.query(TREND_REBUILD_SQL.replace('$FROM', () => volumeDays.from), volumeDays.params));
+        }
       }
     }
 
@@ -564,7 +561,7 @@ export class SqlControlStore implements ControlStore {
   }
 
   /** Per (host, mountpoint, day) sums of the stored reports, x relative to that day's 00:00Z. */
-  #dailyRows(stored: readonly Candidate[]): Array<Record<string, unknown>> {
+  #dailyRows(stored: readonly Candidate[]): Array<Omit<DailyAgg, 'first_ms' | 'last_ms'> & { first_at: string; last_at: string }> {
     const acc = new Map<string, DailyAgg>();
     for (const c of stored) {
       const x = (c.ms - Math.floor(c.ms / DAY_MS) * DAY_MS) / 1000; // since c.day's 00:00Z

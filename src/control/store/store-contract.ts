@@ -65,16 +65,27 @@ export function slopeOf(s: RegressionSums): number {
 }
 
 /** Ingest `batches` batches of `size` synthetic reports (3 devices, 2 disks each) over `size` hosts, one batch at a time; returns reports/s and the median batch time. */
-export async function measureIngest(store: ControlStore, batches = 20, size = 500): Promise<{ perSecond: number; medianBatchMs: number }> {
+/**
+ * Ingest `batches` batches of one report from each of `size` hosts, one batch in flight; reports/s and the
+ * median batch. `stepMs` apart (default a minute: the steady state). With a day (86,400,000), every
+ * report is its host's first of a new UTC day: each batch also rebuilds every volume's running row
+ * (migration 4), the load at 00:00 UTC. `prefix` names the hosts, so one store can be measured twice.
+ */
+export async function measureIngest(
+  store: ControlStore,
+  batches = 20,
+  size = 500,
+  { stepMs = 60_000, prefix = 'perf' }: { stepMs?: number; prefix?: string } = {},
+): Promise<{ perSecond: number; medianBatchMs: number }> {
   const ids: number[] = [];
-  for (let i = 0; i < size; i++) ids.push((await store.enrollHost(`perf-${i}`, `perf-token-${i}`)).host.id);
+  for (let i = 0; i < size; i++) ids.push((await store.enrollHost(`${prefix}-${i}`, `${prefix}-token-${i}`)).host.id);
   const t0 = Date.parse('2026-12-01T00:00:00Z');
   const ms: number[] = [];
   const start = performance.now();
   for (let b = 0; b < batches; b++) {
     const items: IngestItem[] = ids.map((id, i) => ({
-      hostId: id, receivedAt: new Date(t0 + b * 60_000 + 500), source: 'push',
-      report: testReport(`perf-${i}`, t0 + b * 60_000, { system: testSystem(10 + (b % 7)), devices: [testDevice('/', 10e9 + b), testDevice('/data', 500e9 + b * 1e6), testDevice('/var/log', 1e9)] }),
+      hostId: id, receivedAt: new Date(t0 + b * stepMs + 500), source: 'push',
+      report: testReport(`${prefix}-${i}`, t0 + b * stepMs, { system: testSystem(10 + (b % 7)), devices: [testDevice('/', 10e9 + b), testDevice('/data', 500e9 + b * 1e6), testDevice('/var/log', 1e9)] }),
     }));
     const s = performance.now();
     const out = await store.ingest(items);
