@@ -229,6 +229,9 @@ interface DailyAgg {
   last_ms: number;
 }
 
+/** A device_daily row as the upsert takes it (DAILY_COLUMNS). */
+type DailyRow = Omit<DailyAgg, 'first_ms' | 'last_ms'> & { first_at: string; last_at: string };
+
 /** One entry per mountpoint (the last wins): a report may list an over-mounted path twice. */
 function uniqueDevices(devices: readonly ReportDevice[]): ReportDevice[] {
   const m = new Map<string, ReportDevice>();
@@ -561,7 +564,7 @@ export class SqlControlStore implements ControlStore {
   }
 
   /** Per (host, mountpoint, day) sums of the stored reports, x relative to that day's 00:00Z. */
-  #dailyRows(stored: readonly Candidate[]): Array<Omit<DailyAgg, 'first_ms' | 'last_ms'> & { first_at: string; last_at: string }> {
+  #dailyRows(stored: readonly Candidate[]): DailyRow[] {
     const acc = new Map<string, DailyAgg>();
     for (const c of stored) {
       const x = (c.ms - Math.floor(c.ms / DAY_MS) * DAY_MS) / 1000; // since c.day's 00:00Z
@@ -599,7 +602,16 @@ export class SqlControlStore implements ControlStore {
         }
       }
     }
-    return [...acc.values()].map(({ first_ms, last_ms, ...rest }) => ({ ...rest, first_at: new Date(first_ms).toISOString(), last_at: new Date(last_ms).toISOString() }));
+    // Explicit fields: an object rest/spread here was 4 % of the server's CPU at saturation (profile, 2026-12-07).
+    const out: DailyRow[] = [];
+    for (const a of acc.values()) {
+      out.push({
+        host_id: a.host_id, mountpoint: a.mountpoint, day: a.day, device: a.device, fstype: a.fstype, role: a.role, size_bytes: a.size_bytes,
+        n: a.n, sx: a.sx, sy: a.sy, sxx: a.sxx, sxy: a.sxy, min_used: a.min_used, max_used: a.max_used, max_use_pct: a.max_use_pct,
+        first_used: a.first_used, first_at: new Date(a.first_ms).toISOString(), last_used: a.last_used, last_at: new Date(a.last_ms).toISOString(),
+      });
+    }
+    return out;
   }
 
   async capacityData(now: Date, windowDays: number): Promise<CapacityData> {
