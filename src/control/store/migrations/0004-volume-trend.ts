@@ -16,8 +16,8 @@
  *   `hosts.trend_day` (the newest day the host reported) tells ingest which batches can touch a
  *   running row at all: those with a report of another day. A volume first seen during a day gets its
  *   running row on the next day's first report; until then the report sums its daily rows.
- *   Ingest rebuilds those rows in the same statement that upserts device_daily, from device_daily's
- *   rows of the window (this statement's RETURNING rows first), so the sums are those of the daily
+ *   Ingest rebuilds those rows with a statement sent right after the device_daily upsert, in the same
+ *   transaction, from device_daily's rows of the window, so the sums are those of the daily
  *   rows, up to the order of additions (the contract suite compares both). A report for the open day
  *   touches no running row, nor reads one.
  * - The capacity report of the default window reads running row + today's daily row for every volume
