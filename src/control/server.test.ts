@@ -8,7 +8,8 @@ import { VigiaError } from '../core/errors.js';
 import type { HostReport } from '../core/contracts/host-report.js';
 import { HostAuth } from './host-auth.js';
 import { IngestQueue } from './ingest-queue.js';
-import { createControlServer, DEFAULT_CONTROL_LIMITS, isValidDay, previousUtcDay, type ControlServer } from './server.js';
+import { isAcceptedDay } from '../core/contracts/day.js';
+import { createControlServer, DEFAULT_CONTROL_LIMITS, previousUtcDay, type ControlServer } from './server.js';
 import type { ControlStore } from './store/control-store.js';
 import { openControlStore } from './store/sql-store.js';
 
@@ -178,8 +179,18 @@ test('report endpoints validate their query', async () => {
   const perf = await call('GET', '/v1/reports/performance', { token: readToken });
   assert.deepEqual(perf.json, { day: '2026-11-30', format: 'json' });
   assert.equal(previousUtcDay(new Date('2026-03-01T00:10:00Z')), '2026-02-28');
-  assert.equal(isValidDay('2028-02-29'), true);
-  assert.equal(isValidDay('2026-13-01'), false);
+  assert.equal(isAcceptedDay('2028-02-29'), true);
+  assert.equal(isAcceptedDay('2026-13-01'), false);
+});
+
+test('a day outside 1970-01-01..2999-12-31 is a catalogued 400 naming the parameter and the range, never a 500', async () => {
+  for (const day of ['0000-01-01', '9999-12-31', '1969-12-31', '3000-01-01']) {
+    const r = await call('GET', `/v1/reports/performance?day=${day}`, { token: readToken });
+    assert.equal(r.status, 400, `${day}: ${r.text}`);
+    assert.equal(r.json.error.code, 'CONTROL_ERR_INVALID_DAY');
+    assert.match(r.json.error.message, /day: .*1970-01-01\.\.2999-12-31/);
+  }
+  assert.equal((await call('GET', '/v1/reports/performance?day=2999-12-31', { token: readToken })).status, 200);
 });
 
 test('100 hosts reporting at once are batched and all stored', async () => {

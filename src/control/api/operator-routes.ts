@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { hashToken, newToken } from '../../core/auth.js';
 import type { Clock } from '../../core/clock.js';
+import { dayProblem, isAcceptedDay } from '../../core/contracts/day.js';
 import { HOST_NAME_RE, hostNameSchema } from '../../core/contracts/host-report.js';
 import { tagsSchema } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
@@ -15,7 +16,7 @@ import { SENT, type Authenticate, type Mount, type Route } from '../../core/http
 import { publishBodySchema } from '../bundles/bundle-service.js';
 import { startRunSchema } from '../fleet-runs/run-service.js';
 import type { ControlServerDeps } from '../server.js';
-import { fleetOf, hasFleetRoutes, isValidDay, issues, jsonBody, leaderRoutes, noQuery, previousUtcDay, REPORT_FORMATS, untilClientLeaves, type OperatorPrincipal } from './shared.js';
+import { fleetOf, hasFleetRoutes, issues, jsonBody, leaderRoutes, noQuery, previousUtcDay, REPORT_FORMATS, untilClientLeaves, type OperatorPrincipal } from './shared.js';
 
 /** Most bytes of a publish request (a 16 MiB archive in base64 plus the envelopes). */
 export const MAX_PUBLISH_BYTES = 23 * 1024 * 1024;
@@ -26,7 +27,7 @@ export const MAX_ENROLL_BYTES = 2 * 1024 * 1024;
 
 const formatQuery = z.object({ format: z.enum(REPORT_FORMATS).default('json') }).strict();
 const performanceQuery = z
-  .object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional(), format: z.enum(REPORT_FORMATS).default('json') })
+  .object({ day: z.string().optional(), format: z.enum(REPORT_FORMATS).default('json') })
   .strict();
 const resultsQuery = z.object({ after: z.coerce.number().int().min(0).max(1e9).default(0), wait: z.coerce.number().int().min(0).max(30).default(0) }).strict();
 const auditQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(100) }).strict();
@@ -104,7 +105,7 @@ export function operatorMount(deps: ControlServerDeps, authenticate: Authenticat
       handler: async ({ res, query }) => {
         const q = validateQuery(performanceQuery, query, 'VIGIA_ERR_BAD_REQUEST');
         const day = q.day ?? previousUtcDay(new Date(now()));
-        if (!isValidDay(day)) throw new VigiaError('CONTROL_ERR_INVALID_DAY', day);
+        if (!isAcceptedDay(day)) throw new VigiaError('CONTROL_ERR_INVALID_DAY', dayProblem('day', day));
         const r = await deps.performanceReport(day, q.format);
         send(res, 200, r.contentType, r.body);
         return SENT;

@@ -92,13 +92,6 @@ export function previousUtcDay(now: Date): string {
   return new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
 }
 
-/** Whether `day` is a real calendar day YYYY-MM-DD (2026-02-30 is not). */
-export function isValidDay(day: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return false;
-  const t = Date.parse(`${day}T00:00:00.000Z`);
-  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === day;
-}
-
 /** Whether this process has the fleet-change routes: it drives fleet changes, or forwards them to the leader. */
 export function hasFleetRoutes(deps: ControlServerDeps): boolean {
   return Boolean(deps.fleet || deps.forwardToLeader);
