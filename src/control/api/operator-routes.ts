@@ -8,13 +8,14 @@ import { z } from 'zod';
 import { hashToken, newToken } from '../../core/auth.js';
 import type { Clock } from '../../core/clock.js';
 import { dayProblem, isAcceptedDay } from '../../core/contracts/day.js';
-import { HOST_NAME_RE, hostNameSchema } from '../../core/contracts/host-report.js';
-import { tagsSchema } from '../../core/contracts/tags.js';
+import { HOST_NAME_RE, hostNameSchema, MAX_HOST_NAME_LENGTH } from '../../core/contracts/host-report.js';
+import type { JsonShape } from '../../core/contracts/json-shape.js';
+import { MAX_TAG_VALUE_LENGTH, MAX_TAGS, tagsSchema } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
 import { readJsonBody, send, validateQuery } from '../../core/http.js';
 import { SENT, type Authenticate, type Mount, type Route } from '../../core/http-pipeline.js';
-import { publishBodySchema } from '../bundles/bundle-service.js';
-import { startRunSchema } from '../fleet-runs/run-service.js';
+import { PUBLISH_BODY_SHAPE, publishBodySchema } from '../bundles/bundle-service.js';
+import { START_RUN_SHAPE, startRunSchema } from '../fleet-runs/run-service.js';
 import type { ControlServerDeps } from '../server.js';
 import { fleetOf, hasFleetRoutes, issues, jsonBody, leaderRoutes, noQuery, previousUtcDay, REPORT_FORMATS, untilClientLeaves, type OperatorPrincipal } from './shared.js';
 
@@ -36,6 +37,8 @@ const bulkEnroll = z
   .object({ hosts: z.array(enrollHost).min(1).max(MAX_BULK_ENROLL_HOSTS) })
   .strict()
   .refine((b) => new Set(b.hosts.map((h) => h.host)).size === b.hosts.length, 'a host is named twice');
+/** The structural bounds of an enrolment body: `{"host","tags"}` or `{"hosts":[{"host","tags"}, ...]}`. */
+const ENROLL_SHAPE: JsonShape = Object.freeze({ maxDepth: 4, maxKeys: MAX_TAGS, maxItems: MAX_BULK_ENROLL_HOSTS, maxStringLength: Math.max(MAX_HOST_NAME_LENGTH, MAX_TAG_VALUE_LENGTH) });
 
 /** The operator mount: owns every path no other mount owns; operator tokens only. */
 export function operatorMount(deps: ControlServerDeps, authenticate: Authenticate<OperatorPrincipal>, now: Clock): Mount<OperatorPrincipal> {
@@ -65,7 +68,7 @@ export function operatorMount(deps: ControlServerDeps, authenticate: Authenticat
       method: 'POST', name: '/v1/hosts/enroll', path: /^\/v1\/hosts\/enroll$/, scope: 'admin',
       handler: async ({ req, query, principal }) => {
         validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
-        const body = await readJsonBody(req, MAX_ENROLL_BYTES);
+        const body = await readJsonBody(req, MAX_ENROLL_BYTES, { shape: ENROLL_SHAPE });
         if (body !== null && typeof body === 'object' && 'hosts' in body) {
           const parsed = bulkEnroll.safeParse(body);
           if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
@@ -142,7 +145,7 @@ function fleetRoutes(deps: ControlServerDeps): Route<OperatorPrincipal>[] {
       method: 'POST', name: '/v1/bundles', path: /^\/v1\/bundles$/, scope: 'admin', maxBodyBytes: MAX_PUBLISH_BYTES,
       handler: async ({ req, query, principal }) => {
         validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
-        return fleet().bundles.publish(await jsonBody(req, publishBodySchema, MAX_PUBLISH_BYTES), principal.name);
+        return fleet().bundles.publish(await jsonBody(req, publishBodySchema, PUBLISH_BODY_SHAPE, MAX_PUBLISH_BYTES), principal.name);
       },
     },
     {
@@ -187,7 +190,7 @@ function fleetRoutes(deps: ControlServerDeps): Route<OperatorPrincipal>[] {
       method: 'POST', name: '/v1/runs', path: /^\/v1\/runs$/, scope: 'run', maxBodyBytes: deps.limits.bodyLimitBytes,
       handler: async ({ req, query, principal }) => {
         validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
-        return fleet().runs.start(await jsonBody(req, startRunSchema, deps.limits.bodyLimitBytes), principal.name);
+        return fleet().runs.start(await jsonBody(req, startRunSchema, START_RUN_SHAPE, deps.limits.bodyLimitBytes), principal.name);
       },
     },
     {
