@@ -123,6 +123,16 @@ test('a read token reads but cannot run an action (403, nothing started); an act
   assert.deepEqual(calls, [{ name: 'hello', body: { x: 1 }, client: 'ops', wait: true }], 'the client passed on is the token name');
 });
 
+test('an action call with more parameters than any action declares is refused before the action service sees it', async () => {
+  const { app, calls } = await server();
+  const wide = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`p${i}`, 1]));
+  const res = await app.inject({ method: 'POST', url: '/v1/actions/hello', headers: auth(OPS), payload: wide });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.equal(res.json().error.code, 'AGENT_ERR_INVALID_PARAMS');
+  assert.match(res.json().error.message, /more than 32 keys/);
+  assert.equal(calls.length, 0, 'the action service was never called');
+});
+
 test('async action runs answer 202 with a Location; runs are fetched by id; bad ids are 404', async () => {
   const { app, calls } = await server();
   const res = await app.inject({ method: 'POST', url: '/v1/actions/hello?async=true', headers: auth(OPS) });

@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { TokenEntry } from '../core/auth.js';
 import type { Clock } from '../core/clock.js';
+import { ACTION_PARAMS_SHAPE } from '../core/contracts/agent-poll.js';
 import { VigiaError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { ActionService } from './actions/action-service.js';
@@ -167,7 +168,7 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       method: 'POST', name: '/v1/actions/:name', path: /^\/v1\/actions\/([^/]+)$/, scope: 'actions',
       handler: async ({ req, res, params, query, principal }) => {
         const q = parseQuery(actionQuery, query);
-        const body = await readJsonBody(req, limits.bodyLimitBytes);
+        const body = await readJsonBody(req, limits.bodyLimitBytes, { shape: ACTION_PARAMS_SHAPE, shapeError: 'AGENT_ERR_INVALID_PARAMS' });
         if (!deps.actions) throw new VigiaError('AGENT_ERR_UNKNOWN_ACTION', 'actions are disabled on this agent');
         reachedActionService.add(req);
         const run = await deps.actions.start(params[0]!, body ?? {}, principal.name, { wait: !(q.async === 'true' || q.async === '1') });

@@ -4,11 +4,12 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { dayProblem, isAcceptedDay } from '../core/contracts/day.js';
 import { VigiaError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { callServer, serverTarget } from './client.js';
 import { addStoreOptions, openStoreFromOptions } from './command.js';
-import { isValidDay, previousUtcDay, REPORT_FORMATS, type ReportFormat } from './server.js';
+import { previousUtcDay, REPORT_FORMATS, type ReportFormat } from './server.js';
 
 function checkFormat(value: unknown): ReportFormat {
   const f = String(value);
@@ -73,7 +74,7 @@ export function register(program: Command): void {
   ).action(async (opts: Record<string, unknown>) => {
     const format = checkFormat(opts.format);
     const day = opts.day === undefined ? previousUtcDay(new Date()) : String(opts.day);
-    if (!isValidDay(day)) throw new VigiaError('CONTROL_ERR_INVALID_DAY', day.slice(0, 40));
+    if (!isAcceptedDay(day)) throw new VigiaError('CONTROL_ERR_INVALID_DAY', dayProblem('--day', day));
     if (opts.email) {
       if (opts.server) throw new VigiaError('VIGIA_ERR_CONFIG', '--email builds the report here: use --database/--data-dir, not --server');
       const sent = await withReports(opts, (svc) => svc.mailPerformance(day));

@@ -5,10 +5,11 @@ import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { hashToken, newToken, parseTokenEntries } from '../core/auth.js';
 import { VigiaError } from '../core/errors.js';
-import type { HostReport } from '../core/contracts/host-report.js';
+import { hostReportSchema, type HostReport } from '../core/contracts/host-report.js';
 import { HostAuth } from './host-auth.js';
 import { IngestQueue } from './ingest-queue.js';
-import { createControlServer, DEFAULT_CONTROL_LIMITS, isValidDay, previousUtcDay, type ControlServer } from './server.js';
+import { isAcceptedDay } from '../core/contracts/day.js';
+import { createControlServer, DEFAULT_CONTROL_LIMITS, previousUtcDay, type ControlServer } from './server.js';
 import type { ControlStore } from './store/control-store.js';
 import { openControlStore } from './store/sql-store.js';
 
@@ -178,8 +179,57 @@ test('report endpoints validate their query', async () => {
   const perf = await call('GET', '/v1/reports/performance', { token: readToken });
   assert.deepEqual(perf.json, { day: '2026-11-30', format: 'json' });
   assert.equal(previousUtcDay(new Date('2026-03-01T00:10:00Z')), '2026-02-28');
-  assert.equal(isValidDay('2028-02-29'), true);
-  assert.equal(isValidDay('2026-13-01'), false);
+  assert.equal(isAcceptedDay('2028-02-29'), true);
+  assert.equal(isAcceptedDay('2026-13-01'), false);
+});
+
+test('a day outside 1970-01-01..2999-12-31 is a catalogued 400 naming the parameter and the range, never a 500', async () => {
+  for (const day of ['0000-01-01', '9999-12-31', '1969-12-31', '3000-01-01']) {
+    const r = await call('GET', `/v1/reports/performance?day=${day}`, { token: readToken });
+    assert.equal(r.status, 400, `${day}: ${r.text}`);
+    assert.equal(r.json.error.code, 'CONTROL_ERR_INVALID_DAY');
+    assert.match(r.json.error.message, /day: .*1970-01-01\.\.2999-12-31/);
+  }
+  assert.equal((await call('GET', '/v1/reports/performance?day=2999-12-31', { token: readToken })).status, 200);
+});
+
+/** Counts the runs of a schema (its safeParse) until restored: shows that a body was refused before it. */
+function countSchemaRuns(schema: { safeParse: (...args: any[]) => unknown }) {
+  const original = schema.safeParse;
+  let count = 0;
+  schema.safeParse = (...args: any[]) => {
+    count++;
+    return original.apply(schema, args);
+  };
+  return { get count() { return count; }, restore: () => void (schema.safeParse = original) };
+}
+
+test('a report with 20,000 tag keys is refused before its schema runs (v1; v2 refuses that report alone), and so is an enrolment with as many tags', async () => {
+  const token = await enroll('wide-1');
+  const tags = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, 'v']));
+  const wide = { ...report('wide-1', '2026-12-01T07:00:00.000Z'), tags };
+  const runs = countSchemaRuns(hostReportSchema);
+  try {
+    const v1 = await call('POST', '/v1/reports', { token, body: wide });
+    assert.equal(v1.status, 422, v1.text);
+    assert.equal(v1.json.error.code, 'CONTROL_ERR_INVALID_REPORT');
+    assert.match(v1.json.error.message, /tags: more than 32 keys/);
+    assert.equal(runs.count, 0, 'the schema never ran on it');
+    const v2 = await call('POST', '/v2/reports', { token, body: { reports: [wide, report('wide-1', '2026-12-01T07:00:10.000Z')] } });
+    assert.equal(v2.status, 200, v2.text);
+    assert.equal(v2.json.results[0].error.code, 'CONTROL_ERR_INVALID_REPORT');
+    assert.match(v2.json.results[0].error.message, /tags: more than 32 keys/);
+    assert.deepEqual(v2.json.results[1], { outcome: 'stored' });
+    assert.equal(runs.count, 1, 'only the valid report went through the schema');
+  } finally {
+    runs.restore();
+  }
+  const enrol = await call('POST', '/v1/hosts/enroll', { token: adminToken, body: { hosts: [{ host: 'wide-2', tags }] } });
+  assert.equal(enrol.status, 400, enrol.text);
+  assert.match(enrol.json.error.message, /hosts\.0\.tags: more than 32 keys/);
+  const deep = await call('POST', '/v1/hosts/enroll', { token: adminToken, raw: `{"host":"wide-3","tags":${'{"a":'.repeat(50)}1${'}'.repeat(50)}}` });
+  assert.equal(deep.status, 400, deep.text);
+  assert.match(deep.json.error.message, /tags\.a\.a\.a: nested deeper than 4 levels/);
 });
 
 test('100 hosts reporting at once are batched and all stored', async () => {

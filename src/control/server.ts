@@ -31,7 +31,7 @@ import type { RolloutService } from './rollouts/rollout-service.js';
 import type { ControlStore, IngestItem, IngestOutcome } from './store/control-store.js';
 import type { FleetStore } from './store/fleet-store.js';
 
-export { isValidDay, MAX_CLOCK_SKEW_MS, previousUtcDay, REPORT_FORMATS, type ReportFormat } from './api/shared.js';
+export { MAX_CLOCK_SKEW_MS, previousUtcDay, REPORT_FORMATS, type ReportFormat } from './api/shared.js';
 export { MAX_PUBLISH_BYTES } from './api/operator-routes.js';
 
 /** A rendered report: what GET /v1/reports/* answers. */

@@ -55,7 +55,7 @@ export const ERROR_CATALOG = {
   CONTROL_ERR_STORE_LOCKED: { status: 500, message: 'embedded store is in use by another process' },
   CONTROL_ERR_SCHEMA_TOO_NEW: { status: 500, message: 'database schema is newer than this vigia build' },
   CONTROL_ERR_UNKNOWN_HOST: { status: 404, message: 'no such host' },
-  CONTROL_ERR_INVALID_DAY: { status: 400, message: 'invalid day (expected YYYY-MM-DD)' },
+  CONTROL_ERR_INVALID_DAY: { status: 400, message: 'invalid day' },
   CONTROL_ERR_EMAIL_FAILED: { status: 502, message: 'email could not be delivered' },
   CONTROL_ERR_OVERLOADED: { status: 503, message: 'the control plane is overloaded; retry later', retryAfterSeconds: 2 },
   CONTROL_ERR_RELEASE_CONFLICT: { status: 409, message: 'release number already taken; publish again' },

@@ -6,6 +6,9 @@ import { readJsonBody } from './http.js';
 import { createPipelineServer, type Authenticate, type PipelineOptions, type RequestFailure } from './http-pipeline.js';
 import { silentLogger } from './log.js';
 
+/** Bounds these tests' bodies never reach (the shape check is tested in json-shape.test.ts). */
+const ANY_SHAPE = { maxDepth: 64, maxKeys: 1e6, maxItems: 1e6, maxStringLength: 1e9 };
+
 const BOUNDS = { requestTimeoutMs: 5000, keepAliveTimeoutMs: 1000, maxConnections: 100, maxConnectionsPerAddress: 100 };
 const open: { close(g?: number): Promise<void> }[] = [];
 after(() => Promise.all(open.map((s) => s.close(100))));
@@ -33,11 +36,11 @@ async function start(over: Partial<PipelineOptions> = {}) {
         routes: [
           { method: 'GET', name: '/read', path: /^\/read$/, scope: 'read', handler: async ({ principal }) => ({ who: principal.name }) },
           { method: 'GET', name: '/fleet', path: /^\/fleet$/, scope: 'read', leader: true, handler: async () => ({ here: true }) },
-          { method: 'POST', name: '/fleet-post', path: /^\/fleet-post$/, scope: 'read', leader: true, maxBodyBytes: 1024, handler: async ({ req }) => ({ body: await readJsonBody(req, 1024) }) },
+          { method: 'POST', name: '/fleet-post', path: /^\/fleet-post$/, scope: 'read', leader: true, maxBodyBytes: 1024, handler: async ({ req }) => ({ body: await readJsonBody(req, 1024, { shape: ANY_SHAPE }) }) },
           {
             method: 'POST', name: '/body', path: /^\/body$/,
             handler: async ({ req, query }) => ({
-              body: await readJsonBody(req, 64 * 1024, query.inflate === 'no' ? {} : { inflate: { maxBytes: 256 * 1024, maxRatio: Number(query.ratio ?? 1e9), ratioFloorBytes: 1024 } }),
+              body: await readJsonBody(req, 64 * 1024, query.inflate === 'no' ? { shape: ANY_SHAPE } : { shape: ANY_SHAPE, inflate: { maxBytes: 256 * 1024, maxRatio: Number(query.ratio ?? 1e9), ratioFloorBytes: 1024 } }),
             }),
           },
         ],

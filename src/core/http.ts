@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { z } from 'zod';
+import { jsonShapeProblem, type JsonShape } from './contracts/json-shape.js';
 import { VigiaError, type ErrorCode } from './errors.js';
 
 /** TLS material of a server; with `ca`, client certificates are required and verified (mTLS). */
@@ -172,35 +173,60 @@ export interface InflateLimits {
   readonly ratioFloorBytes: number;
 }
 
+/** How readJsonBody bounds and checks a body. */
+export interface JsonBodyOptions {
+  /**
+   * The body's structural bounds (its contract's shape, beside its schema), checked as soon as it is
+   * parsed and before any schema runs; or `in-parse` where the route's contract parse function checks
+   * them itself (parseHostReport: each report of a batch is refused alone). Required, so that no route
+   * hands a body of unknown shape to a schema.
+   */
+  readonly shape: JsonShape | 'in-parse';
+  /** The error a body outside `shape` gets: the one its schema would give (default VIGIA_ERR_BAD_REQUEST). */
+  readonly shapeError?: ErrorCode;
+  /** False: skip the prototype-key reviver (for callers whose schema is strict everywhere). */
+  readonly guardPrototypeKeys?: boolean;
+  /** Accept `Content-Encoding: gzip` within these bounds. */
+  readonly inflate?: InflateLimits;
+}
+
 /**
  * Read a JSON body of at most `limit` bytes on the wire. No body means undefined. A declared or actual
  * size over the limit is refused as soon as it is known (413), a content type other than JSON is 415,
  * and keys that could poison prototypes (`__proto__`, `constructor.prototype`) are refused (400).
+ * A body outside `options.shape` is `options.shapeError` (400 by default) naming where.
  * With `inflate`, `Content-Encoding: gzip` is accepted and inflated as it arrives: more than
  * `inflate.maxBytes` inflated, or a ratio over `inflate.maxRatio` (a gzip bomb), is 413 at once,
  * before anything is parsed; another encoding is 415. Without `inflate` the encoding is not looked at.
  */
-export async function readJsonBody(req: IncomingMessage, limit: number, options: { guardPrototypeKeys?: boolean; inflate?: InflateLimits } = {}): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, limit: number, options: JsonBodyOptions): Promise<unknown> {
   return (await readJsonBodySized(req, limit, options)).value;
 }
 
 /** readJsonBody, also saying how many bytes the JSON text had (inflated): for callers that account memory. */
-export async function readJsonBodySized(req: IncomingMessage, limit: number, options: { guardPrototypeKeys?: boolean; inflate?: InflateLimits } = {}): Promise<{ value: unknown; bytes: number }> {
+export async function readJsonBodySized(req: IncomingMessage, limit: number, options: JsonBodyOptions): Promise<{ value: unknown; bytes: number }> {
   const body = await readBodyBytes(req, limit, options.inflate);
   if (body === undefined) return { value: undefined, bytes: 0 };
+  let value: unknown;
   try {
     const text = body.toString('utf8');
     // The reviver costs ~30 µs per 3 KB report; a caller whose schema is strict everywhere (unknown
     // keys, `__proto__` included, are refused) may skip it.
-    if (options.guardPrototypeKeys === false) return { value: JSON.parse(text), bytes: body.length };
-    const value: unknown = JSON.parse(text, (key, v: unknown) => {
-      if (key === '__proto__' || (key === 'constructor' && v !== null && typeof v === 'object' && 'prototype' in v)) throw new SyntaxError('forbidden key');
-      return v;
-    });
-    return { value, bytes: body.length };
+    value =
+      options.guardPrototypeKeys === false
+        ? JSON.parse(text)
+        : JSON.parse(text, (key, v: unknown) => {
+            if (key === '__proto__' || (key === 'constructor' && v !== null && typeof v === 'object' && 'prototype' in v)) throw new SyntaxError('forbidden key');
+            return v;
+          });
   } catch {
     throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'the body is not valid JSON');
   }
+  if (options.shape !== 'in-parse') {
+    const outside = jsonShapeProblem(value, options.shape);
+    if (outside !== undefined) throw new VigiaError(options.shapeError ?? 'VIGIA_ERR_BAD_REQUEST', outside);
+  }
+  return { value, bytes: body.length };
 }
 
 /** The body's bytes, inflated (see readJsonBody for the bounds), or undefined when empty. */

@@ -12,7 +12,7 @@
  *   an option of the executable, and only as a whole element (no substring interpolation).
  */
 import { z } from 'zod';
-import { ACTION_NAME_RE, PARAM_NAME_RE } from '../../core/contracts/agent-poll.js';
+import { ACTION_NAME_RE, MAX_ACTION_PARAMS, PARAM_NAME_RE } from '../../core/contracts/agent-poll.js';
 import { VigiaError } from '../../core/errors.js';
 
 /** Largest output cap a manifest may ask for, per stream. */
@@ -95,7 +95,11 @@ export const manifestSchema = z
     description: z.string().min(1).max(1000),
     executable: z.string().min(1),
     argv: z.array(z.string().max(4096)).max(64),
-    parameters: z.record(z.string().regex(PARAM_NAME_RE, 'parameter names must match ^[a-z][a-z0-9_]{0,31}$'), paramSchema).default({}),
+    parameters: z
+      .record(z.string().regex(PARAM_NAME_RE, 'parameter names must match ^[a-z][a-z0-9_]{0,31}$'), paramSchema)
+      // A call passes them in one body of at most ACTION_PARAMS_SHAPE's keys (and a fleet run as many).
+      .refine((p) => Object.keys(p).length <= MAX_ACTION_PARAMS, `at most ${MAX_ACTION_PARAMS} parameters`)
+      .default({}),
     required: z.array(z.string()).default([]),
     timeoutMs: z.number().int().min(1).max(MAX_TIMEOUT_MS),
     outputCapBytes: z.number().int().min(1).max(MAX_OUTPUT_CAP_BYTES),

@@ -7,7 +7,7 @@
 import { VigiaError } from '../../core/errors.js';
 import { readJsonBody, send, sendJson, validateQuery } from '../../core/http.js';
 import { SENT, type Authenticate, type Mount, type Route } from '../../core/http-pipeline.js';
-import { bundleStatusSchema, MAX_POLL_WAIT_SECONDS, pollQuerySchema, taskResultSchema } from '../../core/contracts/agent-poll.js';
+import { BUNDLE_STATUS_SHAPE, bundleStatusSchema, MAX_POLL_WAIT_SECONDS, pollQuerySchema, TASK_RESULT_SHAPE, taskResultSchema } from '../../core/contracts/agent-poll.js';
 import type { ControlServerDeps } from '../server.js';
 import { fleetOf, hasFleetRoutes, issues, leaderRoutes, untilClientLeaves, type HostPrincipal } from './shared.js';
 
@@ -52,7 +52,7 @@ function agentRoutes(deps: ControlServerDeps): Route<HostPrincipal>[] {
     {
       method: 'POST', name: '/v1/agent/bundle-status', path: /^\/v1\/agent\/bundle-status$/, maxBodyBytes: limits.bodyLimitBytes,
       handler: async ({ req, principal: { host } }) => {
-        const parsed = bundleStatusSchema.safeParse(await readJsonBody(req, limits.bodyLimitBytes));
+        const parsed = bundleStatusSchema.safeParse(await readJsonBody(req, limits.bodyLimitBytes, { shape: BUNDLE_STATUS_SHAPE }));
         if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
         fleet().rollouts.onStatus(host.id, host.name, parsed.data);
         return { recorded: true };
@@ -71,7 +71,7 @@ function agentRoutes(deps: ControlServerDeps): Route<HostPrincipal>[] {
     {
       method: 'POST', name: '/v1/agent/tasks/:id/result', path: /^\/v1\/agent\/tasks\/([0-9]{1,12}-[0-9]{1,12})\/result$/, maxBodyBytes: limits.bodyLimitBytes,
       handler: async ({ req, params, principal: { host } }) => {
-        const parsed = taskResultSchema.safeParse(await readJsonBody(req, limits.bodyLimitBytes));
+        const parsed = taskResultSchema.safeParse(await readJsonBody(req, limits.bodyLimitBytes, { shape: TASK_RESULT_SHAPE }));
         if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
         return { accepted: await fleet().runs.onResult(host.id, params[0]!, parsed.data) };
       },

@@ -75,8 +75,9 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
   const v1: Route<HostPrincipal> = {
     method: 'POST', name: '/v1/reports', path: /^\/v1\/reports$/,
     handler: async ({ req, res, principal: { host } }) => {
-      // The host report schema is strict at every level and refuses `__proto__`-like tag keys.
-      const body = await readJsonBody(req, MAX_REPORT_BYTES, { guardPrototypeKeys: false });
+      // The host report schema is strict at every level and refuses `__proto__`-like tag keys;
+      // parseHostReport checks the report's shape (HOST_REPORT_SHAPE) before its schema.
+      const body = await readJsonBody(req, MAX_REPORT_BYTES, { shape: 'in-parse', guardPrototypeKeys: false });
       const parsed = parseHostReport(body);
       if (!parsed.ok) throw new VigiaError('CONTROL_ERR_INVALID_REPORT', parsed.problems.join('; '));
       const report = parsed.report;
@@ -115,7 +116,10 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
       if (sender) hostsReading.add(sender.id);
       let read;
       try {
+        // The envelope is checked by batchItems, each report's shape by parseHostReport (so one report
+        // outside HOST_REPORT_SHAPE is refused alone, for the cost of reading up to its first excess).
         read = await readJsonBodySized(req, MAX_BATCH_BODY_BYTES, {
+          shape: 'in-parse',
           guardPrototypeKeys: false,
           inflate: { maxBytes: MAX_BATCH_INFLATED_BYTES, maxRatio: MAX_BATCH_GZIP_RATIO, ratioFloorBytes: RATIO_FLOOR_BYTES },
         });

@@ -7,15 +7,17 @@
 import { z } from 'zod';
 import { hashToken, newToken } from '../../core/auth.js';
 import type { Clock } from '../../core/clock.js';
-import { HOST_NAME_RE, hostNameSchema } from '../../core/contracts/host-report.js';
-import { tagsSchema } from '../../core/contracts/tags.js';
+import { dayProblem, isAcceptedDay } from '../../core/contracts/day.js';
+import { HOST_NAME_RE, hostNameSchema, MAX_HOST_NAME_LENGTH } from '../../core/contracts/host-report.js';
+import type { JsonShape } from '../../core/contracts/json-shape.js';
+import { MAX_TAG_VALUE_LENGTH, MAX_TAGS, tagsSchema } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
 import { readJsonBody, send, validateQuery } from '../../core/http.js';
 import { SENT, type Authenticate, type Mount, type Route } from '../../core/http-pipeline.js';
-import { publishBodySchema } from '../bundles/bundle-service.js';
-import { startRunSchema } from '../fleet-runs/run-service.js';
+import { PUBLISH_BODY_SHAPE, publishBodySchema } from '../bundles/bundle-service.js';
+import { START_RUN_SHAPE, startRunSchema } from '../fleet-runs/run-service.js';
 import type { ControlServerDeps } from '../server.js';
-import { fleetOf, hasFleetRoutes, isValidDay, issues, jsonBody, leaderRoutes, noQuery, previousUtcDay, REPORT_FORMATS, untilClientLeaves, type OperatorPrincipal } from './shared.js';
+import { fleetOf, hasFleetRoutes, issues, jsonBody, leaderRoutes, noQuery, previousUtcDay, REPORT_FORMATS, untilClientLeaves, type OperatorPrincipal } from './shared.js';
 
 /** Most bytes of a publish request (a 16 MiB archive in base64 plus the envelopes). */
 export const MAX_PUBLISH_BYTES = 23 * 1024 * 1024;
@@ -26,7 +28,7 @@ export const MAX_ENROLL_BYTES = 2 * 1024 * 1024;
 
 const formatQuery = z.object({ format: z.enum(REPORT_FORMATS).default('json') }).strict();
 const performanceQuery = z
-  .object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional(), format: z.enum(REPORT_FORMATS).default('json') })
+  .object({ day: z.string().optional(), format: z.enum(REPORT_FORMATS).default('json') })
   .strict();
 const resultsQuery = z.object({ after: z.coerce.number().int().min(0).max(1e9).default(0), wait: z.coerce.number().int().min(0).max(30).default(0) }).strict();
 const auditQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(100) }).strict();
@@ -35,6 +37,8 @@ const bulkEnroll = z
   .object({ hosts: z.array(enrollHost).min(1).max(MAX_BULK_ENROLL_HOSTS) })
   .strict()
   .refine((b) => new Set(b.hosts.map((h) => h.host)).size === b.hosts.length, 'a host is named twice');
+/** The structural bounds of an enrolment body: `{"host","tags"}` or `{"hosts":[{"host","tags"}, ...]}`. */
+const ENROLL_SHAPE: JsonShape = Object.freeze({ maxDepth: 4, maxKeys: MAX_TAGS, maxItems: MAX_BULK_ENROLL_HOSTS, maxStringLength: Math.max(MAX_HOST_NAME_LENGTH, MAX_TAG_VALUE_LENGTH) });
 
 /** The operator mount: owns every path no other mount owns; operator tokens only. */
 export function operatorMount(deps: ControlServerDeps, authenticate: Authenticate<OperatorPrincipal>, now: Clock): Mount<OperatorPrincipal> {
@@ -64,7 +68,7 @@ export function operatorMount(deps: ControlServerDeps, authenticate: Authenticat
       method: 'POST', name: '/v1/hosts/enroll', path: /^\/v1\/hosts\/enroll$/, scope: 'admin',
       handler: async ({ req, query, principal }) => {
         validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
-        const body = await readJsonBody(req, MAX_ENROLL_BYTES);
+        const body = await readJsonBody(req, MAX_ENROLL_BYTES, { shape: ENROLL_SHAPE });
         if (body !== null && typeof body === 'object' && 'hosts' in body) {
           const parsed = bulkEnroll.safeParse(body);
           if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
@@ -104,7 +108,7 @@ export function operatorMount(deps: ControlServerDeps, authenticate: Authenticat
       handler: async ({ res, query }) => {
         const q = validateQuery(performanceQuery, query, 'VIGIA_ERR_BAD_REQUEST');
         const day = q.day ?? previousUtcDay(new Date(now()));
-        if (!isValidDay(day)) throw new VigiaError('CONTROL_ERR_INVALID_DAY', day);
+        if (!isAcceptedDay(day)) throw new VigiaError('CONTROL_ERR_INVALID_DAY', dayProblem('day', day));
         const r = await deps.performanceReport(day, q.format);
         send(res, 200, r.contentType, r.body);
         return SENT;
@@ -141,7 +145,7 @@ function fleetRoutes(deps: ControlServerDeps): Route<OperatorPrincipal>[] {
       method: 'POST', name: '/v1/bundles', path: /^\/v1\/bundles$/, scope: 'admin', maxBodyBytes: MAX_PUBLISH_BYTES,
       handler: async ({ req, query, principal }) => {
         validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
-        return fleet().bundles.publish(await jsonBody(req, publishBodySchema, MAX_PUBLISH_BYTES), principal.name);
+        return fleet().bundles.publish(await jsonBody(req, publishBodySchema, PUBLISH_BODY_SHAPE, MAX_PUBLISH_BYTES), principal.name);
       },
     },
     {
@@ -186,7 +190,7 @@ function fleetRoutes(deps: ControlServerDeps): Route<OperatorPrincipal>[] {
       method: 'POST', name: '/v1/runs', path: /^\/v1\/runs$/, scope: 'run', maxBodyBytes: deps.limits.bodyLimitBytes,
       handler: async ({ req, query, principal }) => {
         validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
-        return fleet().runs.start(await jsonBody(req, startRunSchema, deps.limits.bodyLimitBytes), principal.name);
+        return fleet().runs.start(await jsonBody(req, startRunSchema, START_RUN_SHAPE, deps.limits.bodyLimitBytes), principal.name);
       },
     },
     {

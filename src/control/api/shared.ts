@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { matchBearer, type TokenEntry } from '../../core/auth.js';
+import type { JsonShape } from '../../core/contracts/json-shape.js';
 import { VigiaError } from '../../core/errors.js';
 import { addressKey, readJsonBody } from '../../core/http.js';
 import { bearerTokenAuthenticator, rateLimited, type Authenticate, type Principal, type Route, type TokenPrincipal } from '../../core/http-pipeline.js';
@@ -80,9 +81,12 @@ export function issues(error: z.ZodError): string[] {
   return error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
 }
 
-/** Read a JSON body of at most `limit` bytes and validate it (no body: `{}`); 400 naming the fields. */
-export async function jsonBody<T>(req: IncomingMessage, schema: z.ZodType<T, z.ZodTypeDef, unknown>, limit: number): Promise<T> {
-  const parsed = schema.safeParse((await readJsonBody(req, limit)) ?? {});
+/**
+ * Read a JSON body of at most `limit` bytes, check it against `shape` (the schema's structural bounds)
+ * and validate it (no body: `{}`); 400 naming the fields.
+ */
+export async function jsonBody<T>(req: IncomingMessage, schema: z.ZodType<T, z.ZodTypeDef, unknown>, shape: JsonShape, limit: number): Promise<T> {
+  const parsed = schema.safeParse((await readJsonBody(req, limit, { shape })) ?? {});
   if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
   return parsed.data;
 }
@@ -90,13 +94,6 @@ export async function jsonBody<T>(req: IncomingMessage, schema: z.ZodType<T, z.Z
 /** The UTC day before `now`, YYYY-MM-DD (the default day of the performance report). */
 export function previousUtcDay(now: Date): string {
   return new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
-}
-
-/** Whether `day` is a real calendar day YYYY-MM-DD (2026-02-30 is not). */
-export function isValidDay(day: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return false;
-  const t = Date.parse(`${day}T00:00:00.000Z`);
-  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === day;
 }
 
 /** Whether this process has the fleet-change routes: it drives fleet changes, or forwards them to the leader. */

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { MAX_ARCHIVE_BYTES, parseArchive, signedReleaseSchema, verifyRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
+import type { JsonShape } from '../../core/contracts/json-shape.js';
 import { VigiaError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { rolloutSeed, type RolloutService, type RolloutSettings } from '../rollouts/rollout-service.js';
@@ -25,6 +26,21 @@ export const DEFAULT_ROLLOUT_SETTINGS: RolloutSettings = Object.freeze({
   autoRollback: false,
 });
 
+/** Most waves a publish may ask for. */
+const MAX_PUBLISH_WAVES = 20;
+/** Most characters of the base64 archive. */
+const MAX_ARCHIVE_BASE64 = Math.ceil((MAX_ARCHIVE_BYTES * 4) / 3) + 4;
+
+const publishRolloutSchema = z
+  .object({
+    waves: z.array(z.number()).min(1).max(MAX_PUBLISH_WAVES).optional(),
+    soak_ms: z.number().int().min(0).max(7 * 86_400_000).optional(),
+    wave_timeout_ms: z.number().int().min(1000).max(7 * 86_400_000).optional(),
+    max_failure_rate: z.number().min(0).max(1).optional(),
+    auto_rollback: z.boolean().optional(),
+  })
+  .strict();
+
 /** POST /v1/bundles body. */
 export const publishBodySchema = z
   .object({
@@ -32,19 +48,18 @@ export const publishBodySchema = z
     /** The pre-signed rollback: release + 1, the previous content; absent for the first publish. */
     revert: signedReleaseSchema.optional(),
     /** The archive bytes, base64. */
-    archive: z.string().max(Math.ceil((MAX_ARCHIVE_BYTES * 4) / 3) + 4),
-    rollout: z
-      .object({
-        waves: z.array(z.number()).min(1).max(20).optional(),
-        soak_ms: z.number().int().min(0).max(7 * 86_400_000).optional(),
-        wave_timeout_ms: z.number().int().min(1000).max(7 * 86_400_000).optional(),
-        max_failure_rate: z.number().min(0).max(1).optional(),
-        auto_rollback: z.boolean().optional(),
-      })
-      .strict()
-      .default({}),
+    archive: z.string().max(MAX_ARCHIVE_BASE64),
+    rollout: publishRolloutSchema.default({}),
   })
   .strict();
+
+/** The structural bounds (src/core/contracts/json-shape.ts) of a publish body: body > rollout > waves. */
+export const PUBLISH_BODY_SHAPE: JsonShape = Object.freeze({
+  maxDepth: 3,
+  maxKeys: Math.max(...[publishBodySchema, signedReleaseSchema, publishRolloutSchema].map((s) => Object.keys(s.shape).length)),
+  maxItems: MAX_PUBLISH_WAVES,
+  maxStringLength: MAX_ARCHIVE_BASE64,
+});
 
 /** A publish request. */
 export type PublishBody = z.output<typeof publishBodySchema>;

@@ -14,8 +14,9 @@
  */
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { ACTION_NAME_RE, actionParamValueSchema, PARAM_NAME_RE, type AgentTask, type TaskResult } from '../../core/contracts/agent-poll.js';
-import { tagKeySchema, tagValueSchema } from '../../core/contracts/tags.js';
+import { ACTION_NAME_RE, actionParamValueSchema, MAX_ACTION_PARAM_LENGTH, MAX_ACTION_PARAMS, PARAM_NAME_RE, type AgentTask, type TaskResult } from '../../core/contracts/agent-poll.js';
+import type { JsonShape } from '../../core/contracts/json-shape.js';
+import { MAX_TAG_VALUE_LENGTH, tagKeySchema, tagValueSchema } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { AgentChannel } from '../agent-channel.js';
@@ -28,8 +29,10 @@ import {
 
 export type { RunResultLine, RunView } from './run-state.js';
 
-/** POST /v1/runs body. */
-export const startRunSchema = z
+/** Most `where` pairs of a run. */
+export const MAX_RUN_WHERE = 16;
+
+const startRunFields = z
   .object({
     action: z.string().regex(ACTION_NAME_RE, 'an action name: a lower-case letter, then lower-case letters, digits, -'),
     params: z.record(z.string().regex(PARAM_NAME_RE, 'a parameter name: a lower-case letter, then lower-case letters, digits, _'), actionParamValueSchema).default({}),
@@ -41,9 +44,20 @@ export const startRunSchema = z
     timeout_ms: z.number().int().min(1000).max(3_600_000).default(600_000),
     dry_run: z.boolean().default(false),
   })
-  .strict()
-  .refine((b) => Object.keys(b.where).length <= 16, 'at most 16 where pairs')
-  .refine((b) => Object.keys(b.params).length <= 32, 'at most 32 params');
+  .strict();
+
+/** POST /v1/runs body. */
+export const startRunSchema = startRunFields
+  .refine((b) => Object.keys(b.where).length <= MAX_RUN_WHERE, `at most ${MAX_RUN_WHERE} where pairs`)
+  .refine((b) => Object.keys(b.params).length <= MAX_ACTION_PARAMS, `at most ${MAX_ACTION_PARAMS} params`);
+
+/** The structural bounds (src/core/contracts/json-shape.ts) of a POST /v1/runs body: params and where are flat. */
+export const START_RUN_SHAPE: JsonShape = Object.freeze({
+  maxDepth: 2,
+  maxKeys: Math.max(MAX_ACTION_PARAMS, MAX_RUN_WHERE, Object.keys(startRunFields.shape).length),
+  maxItems: 0,
+  maxStringLength: Math.max(MAX_ACTION_PARAM_LENGTH, MAX_TAG_VALUE_LENGTH),
+});
 
 /** A run request. */
 export type StartRun = z.output<typeof startRunSchema>;

@@ -2,6 +2,7 @@
  * Pure date and name math for the day partitions of the history tables (no I/O, table-tested).
  * Every partition covers one UTC day: `<table>_pYYYYMMDD`, [day 00:00Z, next day 00:00Z).
  */
+import { isCalendarDay } from '../../core/contracts/day.js';
 
 /** The tables partitioned by day and the type of their partition key. */
 export const PARTITIONED_TABLES = [
@@ -17,20 +18,14 @@ export type PartitionedTable = (typeof PARTITIONED_TABLES)[number]['table'];
 /** Milliseconds in one day. */
 export const DAY_MS = 86_400_000;
 
-const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** The UTC day (YYYY-MM-DD) holding the instant `ms`. */
 export function utcDay(ms: number): string {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** True when `day` is a real calendar day written YYYY-MM-DD. */
-export function isDay(day: string): boolean {
-  const m = DAY_RE.exec(day);
-  if (!m) return false;
-  const d = new Date(`${day}T00:00:00.000Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === day;
-}
+/** True when `day` is a real calendar day written YYYY-MM-DD (the contract's isCalendarDay: no range, partitions come from our own database). */
+export const isDay = isCalendarDay;
 
 /** Epoch milliseconds of `day` 00:00 UTC. Throws on a malformed day. */
 export function dayStartMs(day: string): number {

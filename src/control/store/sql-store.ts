@@ -13,6 +13,7 @@ import { sqlState, toNumber } from '../../core/db/database.js';
 import { migrate } from '../../core/db/migrate.js';
 import { openPglite } from '../../core/db/pglite.js';
 import { openPostgres } from '../../core/db/postgres.js';
+import { dayProblem, isAcceptedDay } from '../../core/contracts/day.js';
 import type { HostReport, ReportDevice } from '../../core/contracts/host-report.js';
 import type {
   CapacityData, CapacityVolumeRow, ControlStore, DailyExtremes, HostIdentity, HostStatusRow, IngestItem, IngestOutcome,
@@ -22,7 +23,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { TREND_COLUMNS, TREND_DAYS_KEPT, trendRebuild } from './migrations/0004-volume-trend.js';
 import { bulkSource, copyText, type BulkColumn } from './bulk.js';
 import {
-  DAY_MS, PARTITIONED_TABLES, addDays, createPartitionSql, dayStartMs, isDay, isExpiredDay, parsePartitionName, upcomingDays, utcDay,
+  DAY_MS, PARTITIONED_TABLES, addDays, createPartitionSql, dayStartMs, isExpiredDay, parsePartitionName, upcomingDays, utcDay,
 } from './partitions.js';
 
 /** Default history retention, days: reports sampled before it are `expired`. */
@@ -674,7 +675,7 @@ export class SqlControlStore implements ControlStore {
   }
 
   async performanceData(day: string): Promise<PerformanceData> {
-    if (!isDay(day)) throw new VigiaError('CONTROL_ERR_INVALID_DAY', day);
+    if (!isAcceptedDay(day)) throw new VigiaError('CONTROL_ERR_INVALID_DAY', dayProblem('day', day));
     const from = `${day}T00:00:00.000Z`;
     const to = `${addDays(day, 1)}T00:00:00.000Z`;
     const [hostRows, diskRows, fsRows, allHosts] = await Promise.all([

@@ -394,6 +394,8 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       assert.equal(fs.maxUsedBytes, 100 * GiB);
       assert.equal(fs.growthBytes, -99 * GiB, 'samples go down over the day: the first (v=100) to the last (v=1)');
       await assert.rejects(store.performanceData('2026-13-01'), (e) => isVigiaError(e, 'CONTROL_ERR_INVALID_DAY'));
+      // A real day the database cannot take (year 0) or whose next day has five digits: refused before any SQL.
+      for (const day of ['0000-01-01', '9999-12-31']) await assert.rejects(store.performanceData(day), (e) => isVigiaError(e, 'CONTROL_ERR_INVALID_DAY'), day);
       const empty = await store.performanceData('2026-11-01');
       assert.deepEqual(empty.hosts, []);
     });

@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import { signedReleaseSchema } from './bundle.js';
+import type { JsonShape } from './json-shape.js';
 
 /** Longest a poll may be held, seconds. */
 export const MAX_POLL_WAIT_SECONDS = 60;
@@ -36,8 +37,17 @@ export const pollQuerySchema = z
 export const ACTION_NAME_RE = /^[a-z][a-z0-9-]{0,62}$/;
 /** Action parameter names (manifests, `vigia run --param`, a task's params). */
 export const PARAM_NAME_RE = /^[a-z][a-z0-9_]{0,31}$/;
+/** Most parameters an action declares, and so one call or fleet run may pass. */
+export const MAX_ACTION_PARAMS = 32;
+/** Most characters of a string parameter's value. */
+export const MAX_ACTION_PARAM_LENGTH = 4096;
 /** An action parameter's value on the wire. */
-export const actionParamValueSchema = z.union([z.string().max(4096), z.number().finite(), z.boolean()]);
+export const actionParamValueSchema = z.union([z.string().max(MAX_ACTION_PARAM_LENGTH), z.number().finite(), z.boolean()]);
+/**
+ * The structural bounds (json-shape.ts) of an action call's body on the agent (`POST /v1/actions/<name>`):
+ * one flat object of at most MAX_ACTION_PARAMS parameters.
+ */
+export const ACTION_PARAMS_SHAPE: JsonShape = Object.freeze({ maxDepth: 1, maxKeys: MAX_ACTION_PARAMS, maxItems: 0, maxStringLength: MAX_ACTION_PARAM_LENGTH });
 
 /** One fleet-run task for one host: run allow-listed action `action` with `params`. */
 export const agentTaskSchema = z
@@ -65,6 +75,11 @@ export const pollResponseSchema = z
 /** A poll's 200 answer. */
 export type PollResponse = z.output<typeof pollResponseSchema>;
 
+/** Most characters of a bundle status's error. */
+export const MAX_BUNDLE_STATUS_ERROR = 1024;
+/** Most characters of a task result's output. */
+export const MAX_TASK_OUTPUT = 4096;
+
 /** POST /v1/agent/bundle-status body. */
 export const bundleStatusSchema = z
   .object({
@@ -72,9 +87,12 @@ export const bundleStatusSchema = z
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     status: z.enum(['installed', 'rejected', 'failed']),
     /** Why, when not installed (signature, downgrade, expired, hash mismatch, disk ...). */
-    error: z.string().max(1024).nullable(),
+    error: z.string().max(MAX_BUNDLE_STATUS_ERROR).nullable(),
   })
   .strict();
+
+/** The structural bounds (json-shape.ts) of a bundle-status body. */
+export const BUNDLE_STATUS_SHAPE: JsonShape = Object.freeze({ maxDepth: 1, maxKeys: Object.keys(bundleStatusSchema.shape).length, maxItems: 0, maxStringLength: Math.max(64, MAX_BUNDLE_STATUS_ERROR) });
 
 /** An install outcome. */
 export type BundleStatus = z.output<typeof bundleStatusSchema>;
@@ -86,9 +104,12 @@ export const taskResultSchema = z
     exit_code: z.number().int().nullable(),
     duration_ms: z.number().int().min(0),
     /** The tail of stdout+stderr (or why it was rejected), at most 4 KiB. */
-    output: z.string().max(4096),
+    output: z.string().max(MAX_TASK_OUTPUT),
   })
   .strict();
+
+/** The structural bounds (json-shape.ts) of a task-result body. */
+export const TASK_RESULT_SHAPE: JsonShape = Object.freeze({ maxDepth: 1, maxKeys: Object.keys(taskResultSchema.shape).length, maxItems: 0, maxStringLength: MAX_TASK_OUTPUT });
 
 /** A task outcome. */
 export type TaskResult = z.output<typeof taskResultSchema>;

@@ -5,7 +5,8 @@
  * contract, so a field is added as optional first and never changes meaning.
  */
 import { z } from 'zod';
-import { tagsSchema } from './tags.js';
+import { jsonShapeProblem, type JsonShape } from './json-shape.js';
+import { MAX_TAG_VALUE_LENGTH, MAX_TAGS, tagsSchema } from './tags.js';
 
 /** Version of the report format this build writes and reads. */
 export const HOST_REPORT_VERSION = 1;
@@ -15,7 +16,11 @@ export const MAX_REPORT_BYTES = 256 * 1024;
 /** Most devices (mounted filesystems) and disks (block devices) one report may list. */
 export const MAX_REPORT_DEVICES = 256;
 export const MAX_REPORT_DISKS = 256;
+/** Most characters of a report's longest texts (a mountpoint, a device path, a check's output). */
+export const MAX_REPORT_TEXT = 1024;
 
+/** Most characters of a host name. */
+export const MAX_HOST_NAME_LENGTH = 253;
 /** Host names: DNS-like, 1-253 chars of letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
 export const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 /** The host name rule in words, for messages that name what is wrong. */
@@ -35,8 +40,8 @@ export const reportDeviceSchema = z
   .object({
     // 1024 UTF-8 bytes: mountpoints are keys of btree indexes (a 2,704-byte row limit, and 1024
     // characters of CJK text are ~3 KB); real ones are far shorter.
-    mountpoint: text(1, 1024).refine((v) => v.startsWith('/'), 'must start with /').refine((v) => Buffer.byteLength(v, 'utf8') <= 1024, 'at most 1024 bytes (UTF-8)'),
-    device: text(1, 1024).refine((v) => Buffer.byteLength(v, 'utf8') <= 1024, 'at most 1024 bytes (UTF-8)'),
+    mountpoint: text(1, MAX_REPORT_TEXT).refine((v) => v.startsWith('/'), 'must start with /').refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_REPORT_TEXT, `at most ${MAX_REPORT_TEXT} bytes (UTF-8)`),
+    device: text(1, MAX_REPORT_TEXT).refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_REPORT_TEXT, `at most ${MAX_REPORT_TEXT} bytes (UTF-8)`),
     fstype: shortText(64),
     role: z.enum(['data', 'binlog', 'other']),
     read_only: z.boolean(),
@@ -98,7 +103,7 @@ export const reportCheckSchema = z
     name: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/),
     state: z.enum(['OK', 'WARNING', 'CRITICAL', 'UNKNOWN']),
     /** First line of the plugin's output (perfdata included), at most 1024 bytes. */
-    output: text(0, 1024),
+    output: text(0, MAX_REPORT_TEXT),
     /** When the check finished (host clock). */
     at: z.string().datetime({ offset: false }),
     duration_ms: z.number().int().min(0).max(3_600_000),
@@ -132,6 +137,23 @@ export const hostReportSchema = z
   })
   .strict();
 
+/**
+ * The structural bounds of a report (src/core/contracts/json-shape.ts), from the same limits as the
+ * schema: checked first by parseHostReport, so a report far outside them (20,000 tag keys) is refused
+ * without the schema running. Objects: the tags, or the widest strict object.
+ */
+export const HOST_REPORT_SHAPE: JsonShape = Object.freeze({
+  // report > system > disks > one disk (and report > checks > results > one result)
+  maxDepth: 4,
+  maxKeys: Math.max(
+    MAX_TAGS,
+    ...[hostReportSchema, reportSystemSchema, reportSystemSchema.shape.cpu, reportDeviceSchema, reportDiskSchema, reportChecksSchema, reportCheckSchema].map((s) => Object.keys(s.shape).length),
+  ),
+  maxItems: Math.max(MAX_REPORT_DEVICES, MAX_REPORT_DISKS, MAX_REPORT_CHECKS),
+  // Tag keys are at most 64.
+  maxStringLength: Math.max(MAX_REPORT_TEXT, MAX_TAG_VALUE_LENGTH, MAX_HOST_NAME_LENGTH),
+});
+
 /** One host report as sent on the wire. */
 export type HostReport = z.infer<typeof hostReportSchema>;
 /** The check results part of a report. */
@@ -148,8 +170,14 @@ export type ReportSystem = z.infer<typeof reportSystemSchema>;
 /** Result of validating untrusted JSON: the report, or the first problems with their field paths. */
 export type ParseReportResult = { ok: true; report: HostReport } | { ok: false; problems: string[] };
 
-/** Validate an already JSON-parsed value as a host report; problems name the field path (at most 5). */
+/**
+ * Validate an already JSON-parsed value as a host report; problems name the field path (at most 5).
+ * The structure is checked against HOST_REPORT_SHAPE first, so the schema never runs on a value that
+ * could only be refused, however large its refusal would be.
+ */
 export function parseHostReport(value: unknown): ParseReportResult {
+  const outside = jsonShapeProblem(value, HOST_REPORT_SHAPE);
+  if (outside !== undefined) return { ok: false, problems: [outside] };
   const r = hostReportSchema.safeParse(value);
   if (r.success) return { ok: true, report: r.data };
   return { ok: false, problems: r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(report)'}: ${i.message}`) };

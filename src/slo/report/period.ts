@@ -2,6 +2,7 @@
  * The report period from `--period 2025 | 2025-Q3 | 2025-03 | 2025-01-01..2025-07-01` or
  * `--last 365d` (ending at `now`), in a time zone. Pure: the clock is a parameter.
  */
+import { dayProblem, isAcceptedDay, MAX_DAY, MAX_YEAR, MIN_DAY, MIN_YEAR } from '../../core/contracts/day.js';
 import { VigiaError } from '../../core/errors.js';
 import { zonedInstant } from '../budget/time-window.js';
 import { parseDuration } from '../spec/duration.js';
@@ -9,28 +10,39 @@ import type { ReportPeriod } from '../evaluate/evaluate.js';
 
 const MAX_SPAN_MS = 5 * 366 * 86_400_000;
 
-/** Parse `--period`. */
+/** The year of a `--period`, within the accepted days (Date.UTC would read 0-99 as 1900-1999). */
+function year(text: string, t: string): number {
+  const y = Number(text);
+  if (y < MIN_YEAR || y > MAX_YEAR) throw new VigiaError('VIGIA_ERR_CONFIG', `--period: "${t.slice(0, 40)}": years from ${MIN_YEAR} to ${MAX_YEAR} (days from ${MIN_DAY}..${MAX_DAY})`);
+  return y;
+}
+
+/**
+ * Parse `--period`. Years are MIN_YEAR..MAX_YEAR and range ends are accepted days (src/core/contracts/day.ts):
+ * a day that does not exist (2025-02-30) is refused, never rolled over into the next month.
+ */
 export function parsePeriod(text: string, timeZone: string): ReportPeriod {
   const t = text.trim();
   let m = /^(\d{4})$/.exec(t);
   if (m) {
-    const y = Number(m[1]);
+    const y = year(m[1]!, t);
     return { from: zonedInstant(y, 1, 1, 0, 0, 0, timeZone), to: zonedInstant(y + 1, 1, 1, 0, 0, 0, timeZone), label: t, timeZone };
   }
   m = /^(\d{4})-Q([1-4])$/i.exec(t);
   if (m) {
-    const y = Number(m[1]);
+    const y = year(m[1]!, t);
     const q = Number(m[2]);
     return { from: zonedInstant(y, 3 * q - 2, 1, 0, 0, 0, timeZone), to: zonedInstant(y, 3 * q + 1, 1, 0, 0, 0, timeZone), label: `${y}-Q${q}`, timeZone };
   }
   m = /^(\d{4})-(\d{2})$/.exec(t);
   if (m && Number(m[2]) >= 1 && Number(m[2]) <= 12) {
-    const y = Number(m[1]);
+    const y = year(m[1]!, t);
     const mo = Number(m[2]);
     return { from: zonedInstant(y, mo, 1, 0, 0, 0, timeZone), to: zonedInstant(y, mo + 1, 1, 0, 0, 0, timeZone), label: t, timeZone };
   }
   m = /^(\d{4})-(\d{2})-(\d{2})\.\.(\d{4})-(\d{2})-(\d{2})$/.exec(t);
   if (m) {
+    for (const day of t.split('..')) if (!isAcceptedDay(day)) throw new VigiaError('VIGIA_ERR_CONFIG', dayProblem('--period', day));
     const from = zonedInstant(Number(m[1]), Number(m[2]), Number(m[3]), 0, 0, 0, timeZone);
     const to = zonedInstant(Number(m[4]), Number(m[5]), Number(m[6]), 0, 0, 0, timeZone);
     return checked({ from, to, label: t, timeZone }, '--period');

@@ -29,6 +29,14 @@ test('periods: year, quarter, month, range and --last, in a time zone; bad ones 
   assert.throws(() => parseLast('1 year', 0, 'UTC'), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /--last/.test((e as Error).message));
 });
 
+test('periods outside the accepted days (1970-01-01..2999-12-31) or naming days that do not exist are refused, not shifted', () => {
+  // Date.UTC reads years 0-99 as 1900-1999 and rolls 2025-02-30 over to March 2: both once passed silently.
+  for (const bad of ['0000', '0099-03', '9999-Q4', '0000-01-01..0001-01-01', '2025-02-30..2025-04-01', '2025-01-01..2025-13-01']) {
+    assert.throws(() => parsePeriod(bad, 'UTC'), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /--period: /.test((e as Error).message) && /1970-01-01/.test((e as Error).message), bad);
+  }
+  assert.equal(new Date(parsePeriod('1970', 'UTC').from).toISOString(), '1970-01-01T00:00:00.000Z');
+});
+
 const def = (name: string, sli: SloDefinition['sli'], o: SloDefinition['objectives'][number]): SloDefinition => ({
   name, service: 'platform', displayName: `<${name}>`, description: '', sli, budgeting: 'Occurrences', objectives: [o],
   window: { duration: { count: 1, unit: 'Y' }, isRolling: false, timeZone: 'UTC', start: '2025-01-01 00:00:00' }, source: 'mem', labels: {},
