@@ -14,7 +14,7 @@ import { VigiaError } from '../core/errors.js';
 import { Lifecycle } from '../core/lifecycle.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createActionService, type ActionService } from './actions/action-service.js';
-import { openAuditLog, type AuditLog } from './actions/audit.js';
+import { openAuditLog, refusalAuditEntry, type AuditLog } from './actions/audit.js';
 import { lookupUser } from './actions/registry.js';
 import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, readDiskUdevProperties, type DiskStat } from './collectors/diskstats.js';
 import { parseFilesystemFilter } from './collectors/filesystem-filter.js';
@@ -163,10 +163,10 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
     },
     log,
     onResponse: (route, status, seconds) => own.observeRequest(route, status, seconds),
-    onActionRefused: (r) => {
-      void audit
-        ?.write({ event: 'action.rejected', client: r.client ?? '-', address: r.address, action: r.action.slice(0, 100), status: String(r.status), reason: r.code })
-        .catch((err: unknown) => log.error({ err }, 'audit log write failed'));
+    // Every refused state-changing request is an audit line (action.rejected or request.rejected),
+    // written before the refusal is answered; a failing audit file is logged, never answered.
+    onRequestRefused: async (r) => {
+      await audit?.write(refusalAuditEntry(r)).catch((err: unknown) => log.error({ err }, 'audit log write failed'));
     },
     ...(tls ? { tls } : {}),
   });

@@ -8,7 +8,7 @@ import { fakeDevice } from '../../test/support/fake-device.js';
 import type { ActionService, RunRecord } from './actions/action-service.js';
 import { connect } from 'node:net';
 import { addressKey } from '../core/http.js';
-import { createAgentServer, DEFAULT_LIMITS, type ActionRefusal, type AgentServerDeps } from './server.js';
+import { createAgentServer, DEFAULT_LIMITS, type RequestRefusal, type AgentServerDeps } from './server.js';
 
 const READ = newToken();
 const OPS = newToken();
@@ -273,8 +273,8 @@ test('a failed request is counted under its route for the metrics', async () => 
 });
 
 test('a 403 names the missing scope; HTTP-level refusals of action calls are reported for the audit log, service-level ones are not', async () => {
-  const refused: ActionRefusal[] = [];
-  const { app } = await server({ onActionRefused: (r) => refused.push(r) });
+  const refused: RequestRefusal[] = [];
+  const { app } = await server({ onRequestRefused: (r) => void refused.push(r) });
   const forbidden = await app.inject({ method: 'POST', url: '/v1/actions/hello', headers: auth(READ), payload: {} });
   assert.equal(forbidden.headers['www-authenticate'], 'Bearer error="insufficient_scope", scope="actions"');
   await app.inject({ method: 'POST', url: '/v1/actions/hello', payload: {} });
@@ -286,6 +286,29 @@ test('a 403 names the missing scope; HTTP-level refusals of action calls are rep
     ['hello', null, 401, 'VIGIA_ERR_UNAUTHORIZED', '127.0.0.1'],
     ['hello', 'ops', 415, 'VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE', '127.0.0.1'],
   ]);
+});
+
+test('every refused state-changing request reaches the audit hook, whatever its path: long names, trailing and doubled slashes, unknown routes; reads do not', async () => {
+  const refused: RequestRefusal[] = [];
+  const { app, calls } = await server({ onRequestRefused: (r) => void refused.push(r) });
+  const long = 'a'.repeat(201);
+  assert.equal((await app.inject({ method: 'POST', url: `/v1/actions/${long}`, headers: { ...auth(OPS), 'content-type': 'text/plain' }, payload: 'x' })).statusCode, 415);
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/actions/x/', headers: auth(OPS), payload: {} })).statusCode, 404);
+  assert.equal((await app.inject({ method: 'POST', url: '/v1//actions/x', headers: auth(OPS), payload: {} })).statusCode, 404);
+  assert.equal((await app.inject({ method: 'DELETE', url: '/v1/actions/hello', headers: auth(OPS) })).statusCode, 405);
+  assert.equal((await app.inject({ method: 'POST', url: '/v1//actions/x', headers: auth(READ), payload: {} })).statusCode, 404);
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/actions/hello?token=secret', headers: auth(OPS), payload: {} })).statusCode, 400);
+  assert.equal((await app.inject({ url: '/v1/actions/x/', headers: auth(OPS) })).statusCode, 404, 'a read');
+  assert.equal(calls.length, 0, 'nothing reached the action service');
+  assert.deepEqual(refused.map((r) => [r.method, r.path, r.action, r.client, r.status, r.code]), [
+    ['POST', `/v1/actions/${long}`.slice(0, 200), long, 'ops', 415, 'VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE'],
+    ['POST', '/v1/actions/x/', undefined, 'ops', 404, 'VIGIA_ERR_NOT_FOUND'],
+    ['POST', '/v1//actions/x', undefined, 'ops', 404, 'VIGIA_ERR_NOT_FOUND'],
+    ['DELETE', '/v1/actions/hello', 'hello', 'ops', 405, 'VIGIA_ERR_METHOD_NOT_ALLOWED'],
+    ['POST', '/v1//actions/x', undefined, 'reader', 404, 'VIGIA_ERR_NOT_FOUND'],
+    ['POST', '/v1/actions/hello', 'hello', 'ops', 400, 'AGENT_ERR_INVALID_QUERY'],
+  ]);
+  assert.ok(!JSON.stringify(refused).includes('secret'), 'no query string');
 });
 
 test('numbers in queries are plain digits; endpoints without parameters refuse any', async () => {

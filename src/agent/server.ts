@@ -48,15 +48,21 @@ export interface AgentServerDeps {
   /** For rate limiting, which only measures intervals (tests pin it); default the RateLimiter's `monotonicClock`. */
   readonly now?: Clock;
   /**
-   * Called for a POST to an action that the HTTP layer refused before the action service saw it
-   * (401, 403, 413, 415, 400, 429, actions disabled), so the audit log has every attempt.
+   * Called, and awaited before the answer, for every state-changing request (POST, DELETE, ...) the
+   * HTTP layer refused, whatever its path, unless the action service saw it (that one audits its own
+   * refusals): 401, 403, 404, 405, 413, 415, 400, 429, actions disabled. So the audit log has every
+   * attempt (see the pipeline's onRefusedChange for the few it does not get, and why).
    */
-  readonly onActionRefused?: (refusal: ActionRefusal) => void;
+  readonly onRequestRefused?: (refusal: RequestRefusal) => void | Promise<void>;
 }
 
-/** An action call refused by the HTTP layer. */
-export interface ActionRefusal {
-  readonly action: string;
+/** A state-changing request refused by the HTTP layer. */
+export interface RequestRefusal {
+  readonly method: string;
+  /** The path as sent, without the query, at most 200 characters. */
+  readonly path: string;
+  /** The action's name (percent-decoded) when the path names one (`/v1/actions/<name>`), else undefined. */
+  readonly action: string | undefined;
   /** Token name, or null when the request carried no valid token. */
   readonly client: string | null;
   readonly address: string;
@@ -191,21 +197,26 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
       mounts: [{ name: 'api', owns: () => true, authenticate: bearerTokenAuthenticator(deps.tokens, limiter, 'token'), credential: 'bearer', routes }],
       log,
       ...(deps.onResponse ? { onResponse: deps.onResponse } : {}),
-      onFailure: ({ req, principal, address, status, code }) => {
-        // Every refused action call reaches the audit log: here when the HTTP layer refused it before
-        // the action service saw it (that one audits its own refusals).
-        const actionCall = req.method === 'POST' ? /^\/v1\/actions\/([^/?]{1,200})(?:\?|$)/.exec(req.url ?? '')?.[1] : undefined;
-        if (actionCall === undefined || reachedActionService.has(req)) return;
-        let action = actionCall;
-        try {
-          action = decodeURIComponent(actionCall);
-        } catch {
-          /* keep it encoded */
-        }
-        deps.onActionRefused?.({ action, client: principal?.name ?? null, address, status, code });
+      onRefusedChange: async ({ req, method, path, principal, address, status, code }) => {
+        // The action service audits the refusals it makes itself.
+        if (reachedActionService.has(req)) return;
+        await deps.onRequestRefused?.({ method, path, action: actionNameOf(req), client: principal?.name ?? null, address, status, code });
       },
     },
   );
+}
+
+/** The action a request's path names (`/v1/actions/<name>`, any length), percent-decoded where it can be. */
+function actionNameOf(req: IncomingMessage): string | undefined {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const name = /^\/v1\/actions\/([^/]+)$/.exec(q === -1 ? url : url.slice(0, q))?.[1];
+  if (name === undefined) return undefined;
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 function parseQuery<S extends z.ZodTypeAny>(schema: S, query: Record<string, string | string[]>): z.output<S> {

@@ -194,7 +194,7 @@ written or printed.
   addStoreOptions(
     server
       .command('audit')
-      .description('who changed the fleet: bundle publishes, rollout steps, fleet runs (newest first)')
+      .description('who changed the fleet: bundle publishes, rollout steps, fleet runs, enrolments and removals, refused requests (newest first)')
       .addOption(new Option('--limit <n>', 'lines at most').default('100'))
       .addOption(new Option('--json', 'a JSON array instead of one line per entry')),
   ).action(async (opts: Record<string, unknown>, cmd: Command) => {

@@ -11,7 +11,9 @@
  * A new audience (the web console, the log collector) is one more route file exporting a Mount, added
  * to the list in createControlServer before the operator mount (which owns every remaining path).
  * /healthz is the only open route. Every client is rate limited, bodies and requests are bounded,
- * errors are the catalog's JSON and never carry internals.
+ * errors are the catalog's JSON and never carry internals. Every refused state-changing request of
+ * an authenticated caller (operator or host; reports excepted, see ingest-routes.ts) is an
+ * `audit_log` row `request.rejected` and an `"audit":true` log line.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -147,6 +149,16 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
       spreadRetryAfter: true,
       ...(deps.onResponse ? { onResponse: deps.onResponse } : {}),
       ...(deps.forwardToLeader ? { forwardToLeader: deps.forwardToLeader } : {}),
+      onRefusedChange: async ({ method, path, route, principal, address, status, code }) => {
+        // Unauthenticated refusals are not rows (the pipeline logs each 401): a database write per
+        // guessed token would turn token guessing into a database flood.
+        if (!principal) return;
+        const actor = principal.kind === 'host' ? `host:${principal.name}` : principal.name;
+        const detail = { method, path, route, status, code, address };
+        // The line first: it is the record when the database is what failed.
+        log.warn({ audit: true, client: actor, ...detail }, 'request rejected');
+        await deps.store.audit(actor, 'request.rejected', detail);
+      },
       onFailure: ({ route, code, err }) => {
         if (code === 'CONTROL_ERR_STORE_UNAVAILABLE') log.error({ err: (err as Error).cause ?? err }, 'database write failed');
         // Reports refused as a whole count under their error code (a v2 batch's reports count one by one).

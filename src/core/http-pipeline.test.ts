@@ -139,3 +139,41 @@ test('Expect: 100-continue is answered only once the request passed authenticati
   assert.match(await talk('/body', 'a'), /^HTTP\/1\.1 100 Continue/);
 });
 
+
+test('onRefusedChange gets every refused state-changing request that reached an authenticator, any path, before the answer; not reads, not refusals made before any authenticator', async () => {
+  const refused: string[] = [];
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  let gated = true;
+  const { call } = await start({
+    onRefusedChange: async (r) => {
+      refused.push(`${r.principal?.name ?? '-'} ${r.method} ${r.path} ${r.route} ${r.status} ${r.code}`);
+      if (gated) await gate;
+    },
+  });
+  // The first refusal's answer waits for its audit.
+  let answered = false;
+  const first = call('POST', '/body?x=secret', { token: 'ops', body: '{' }).then((r) => ((answered = true), r));
+  while (refused.length === 0) await new Promise((r) => setImmediate(r));
+  assert.equal(answered, false, 'not answered before the audit finished');
+  gated = false;
+  release();
+  assert.equal((await first).status, 400);
+  await call('POST', '/nope/', { token: 'ops', body: '{}' });
+  await call('DELETE', '/read', { token: 'ops' });
+  await call('POST', '/fleet-post', { token: 'ops', body: '{}' });
+  await call('POST', '/body', { token: '', body: '{}' });
+  await call('POST', '/pub/x', { body: '{}' });
+  // Not handed: reads, and refusals before any authenticator ran (a match-first 404, /healthz).
+  await call('GET', '/nope', { token: 'ops' });
+  await call('POST', '/pub/nope', { body: '{}' });
+  await call('POST', '/healthz', { body: '{}' });
+  assert.deepEqual(refused, [
+    'ops POST /body /body 400 VIGIA_ERR_BAD_REQUEST',
+    'ops POST /nope/ unmatched 404 VIGIA_ERR_NOT_FOUND',
+    'ops DELETE /read unmatched 405 VIGIA_ERR_METHOD_NOT_ALLOWED',
+    'ops POST /fleet-post /fleet-post 403 VIGIA_ERR_FORBIDDEN',
+    '- POST /body unmatched 401 VIGIA_ERR_UNAUTHORIZED',
+    '- POST /pub/x /pub/x 401 VIGIA_ERR_UNAUTHORIZED',
+  ]);
+});

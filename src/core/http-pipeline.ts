@@ -18,7 +18,13 @@
  *  8. the handler: its return value is the JSON answer, or SENT when it answered itself;
  *  9. any error becomes the catalog's JSON (`errorBody`: unknown errors are a bare 500), with
  *     `Retry-After` where the code has one, `WWW-Authenticate: Bearer` on 401, and `Connection: close`
- *     when the request body was refused unread (413, 415, or any error before a POST body was read).
+ *     when the request body was refused unread (413, 415, or any error before a POST body was read);
+ *     before it is sent, a refused state-changing request (any method but GET, HEAD, OPTIONS, TRACE)
+ *     that reached an authenticator is handed to `onRefusedChange` and awaited: the one place where
+ *     every role audits refusals, whatever the path (unmatched ones included) and whoever refused it
+ *     (pipeline, scope check or handler). Refusals made before any authenticator ran (draining, a URL
+ *     too long, a match-first 404) are not: they cost no rate-limit token, so auditing them would let
+ *     anyone write audit lines at line rate.
  * Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`, and is reported
  * to `onResponse` under its route's name ('unmatched' before a route is known and authenticated).
  *
@@ -110,6 +116,8 @@ export interface Mount<P extends Principal = Principal> {
   readonly credential: string;
   /** `authenticate-first` (default) or `match-first`: see the file comment. */
   readonly order?: 'authenticate-first' | 'match-first';
+  /** False: refusals here are not handed to `onRefusedChange` (the mount says why; default true). */
+  readonly auditRefusals?: boolean;
   readonly routes: readonly Route<P>[];
 }
 
@@ -125,6 +133,26 @@ export interface RequestFailure {
   readonly err: unknown;
 }
 
+/** A refused state-changing request, as the pipeline hands it to `onRefusedChange` (see the file comment). */
+export interface RefusedChange {
+  readonly req: IncomingMessage;
+  readonly method: string;
+  /** The path as sent (still percent-encoded), without the query (which may hold secrets), at most 200 characters. */
+  readonly path: string;
+  /** The route's name, or 'unmatched'. */
+  readonly route: string;
+  /** Who sent it; undefined when the authenticator refused it (401, or 429 before a token was looked at). */
+  readonly principal: Principal | undefined;
+  readonly address: string;
+  readonly status: number;
+  readonly code: ErrorCode;
+}
+
+/** Methods that change nothing (RFC 9110 9.2.1): their refusals are not audited. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+/** Most characters of a path handed to logs and audits. */
+const MAX_LOGGED_PATH = 200;
+
 /** How a pipeline behaves. */
 export interface PipelineOptions {
   /** First mount that owns a path answers it. */
@@ -132,8 +160,13 @@ export interface PipelineOptions {
   readonly log: Logger;
   /** Observes each answered request (route name, status, seconds). */
   readonly onResponse?: (route: string, status: number, seconds: number) => void;
-  /** Called for every error answer (audit of refusals, per-route counters, extra logging). */
+  /** Called for every error answer (per-route counters, extra logging). */
   readonly onFailure?: (failure: RequestFailure) => void;
+  /**
+   * Audits a refused state-changing request (see the file comment); awaited before the answer is
+   * sent, so an answered refusal is on record. It should not throw (an error is logged, never answered).
+   */
+  readonly onRefusedChange?: (refusal: RefusedChange) => void | Promise<void>;
   /**
    * Answer `Retry-After` of catalogued errors between the code's seconds and twice that, at random,
    * so clients refused together (overload, database down) do not come back together.
@@ -221,6 +254,12 @@ export function createPipeline(options: PipelineOptions, isClosing: () => boolea
     const t0 = performance.now();
     let routeName = 'unmatched';
     let principal: Principal | undefined;
+    /** Whether an authenticator ran (and charged the caller a rate-limit token): see onRefusedChange. */
+    let authenticatorRan = false;
+    let mountAudits = true;
+    const url = req.url ?? '/';
+    const qAt = url.indexOf('?');
+    const rawPath = qAt === -1 ? url : url.slice(0, qAt);
     res.once('finish', () => options.onResponse?.(routeName, res.statusCode, (performance.now() - t0) / 1000));
     res.setHeader('cache-control', 'no-store');
     res.setHeader('x-content-type-options', 'nosniff');
@@ -233,10 +272,7 @@ export function createPipeline(options: PipelineOptions, isClosing: () => boolea
     }
     try {
       if (closing) throw new VigiaError('VIGIA_ERR_SHUTTING_DOWN');
-      const url = req.url ?? '/';
       if (url.length > MAX_URL) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'URL too long');
-      const qAt = url.indexOf('?');
-      const rawPath = qAt === -1 ? url : url.slice(0, qAt);
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       if (rawPath === '/healthz') {
         routeName = '/healthz';
@@ -245,7 +281,9 @@ export function createPipeline(options: PipelineOptions, isClosing: () => boolea
       }
       const mount = options.mounts.find((m) => m.owns(rawPath));
       if (!mount) throw new VigiaError('VIGIA_ERR_NOT_FOUND');
+      mountAudits = mount.auditRefusals !== false;
       const authenticate = async (fn: Authenticate<Principal>): Promise<Principal> => {
+        authenticatorRan = true;
         const p = await fn(req, res, address);
         if (!p) {
           log.warn({ ip: address, method: req.method, url: url.slice(0, 200) }, `request without a valid ${mount.credential} token`);
@@ -284,7 +322,15 @@ export function createPipeline(options: PipelineOptions, isClosing: () => boolea
     } catch (err) {
       if (!(err instanceof VigiaError)) log.error({ err, url: req.url?.slice(0, 200) }, 'request failed');
       const { status, body, retryAfterSeconds } = errorBody(err);
-      options.onFailure?.({ req, route: routeName, principal, address, status, code: err instanceof VigiaError ? err.code : 'VIGIA_ERR_INTERNAL', err });
+      const code: ErrorCode = err instanceof VigiaError ? err.code : 'VIGIA_ERR_INTERNAL';
+      options.onFailure?.({ req, route: routeName, principal, address, status, code, err });
+      if (options.onRefusedChange && authenticatorRan && mountAudits && !SAFE_METHODS.has(req.method ?? 'GET')) {
+        try {
+          await options.onRefusedChange({ req, method: req.method ?? '?', path: rawPath.slice(0, MAX_LOGGED_PATH), route: routeName, principal, address, status, code });
+        } catch (auditErr) {
+          log.error({ err: auditErr, method: req.method, path: rawPath.slice(0, MAX_LOGGED_PATH), status, code }, 'audit of a refused request failed');
+        }
+      }
       if (res.headersSent) return void res.destroy();
       if (retryAfterSeconds !== undefined && !res.hasHeader('retry-after')) {
         const seconds = options.spreadRetryAfter ? retryAfterSeconds + Math.floor(Math.random() * (retryAfterSeconds + 1)) : retryAfterSeconds;

@@ -3,13 +3,22 @@ import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../../../test/support/tmp.js';
-import { formatAuditLine, memoryAuditLog, openAuditLog } from './audit.js';
+import { formatAuditLine, memoryAuditLog, openAuditLog, refusalAuditEntry } from './audit.js';
 
 describe('audit log', () => {
   it('formats one line per entry, escaping newlines inside values', () => {
     const line = formatAuditLine({ event: 'action.rejected', client: 'c', action: 'a', params: { s: 'x\ny' }, reason: 'r' }, new Date(0));
     assert.equal(line.split('\n').length, 2);
     assert.deepEqual(JSON.parse(line), { ts: '1970-01-01T00:00:00.000Z', event: 'action.rejected', client: 'c', action: 'a', params: { s: 'x\ny' }, reason: 'r' });
+  });
+
+  it('HTTP-level refusals: action.rejected when the path names an action, request.rejected otherwise; "-" without a valid token', () => {
+    const base = { method: 'POST', address: '10.0.0.9', status: 404, code: 'VIGIA_ERR_NOT_FOUND' };
+    assert.deepEqual(refusalAuditEntry({ ...base, path: '/v1//actions/x', action: undefined, client: 'ops' }), {
+      event: 'request.rejected', client: 'ops', address: '10.0.0.9', method: 'POST', path: '/v1//actions/x', status: '404', reason: 'VIGIA_ERR_NOT_FOUND',
+    });
+    const long = refusalAuditEntry({ ...base, path: `/v1/actions/${'a'.repeat(188)}`, action: 'a'.repeat(201), client: null, status: 401, code: 'VIGIA_ERR_UNAUTHORIZED' });
+    assert.deepEqual([long.event, long.client, long.action], ['action.rejected', '-', 'a'.repeat(100)]);
   });
 
   it('creates the file with mode 0600, appends, and never interleaves concurrent lines', async () => {

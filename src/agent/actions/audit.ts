@@ -12,12 +12,16 @@ import { constants } from 'node:fs';
 /** One audit event. `ts` is added by the log when absent. */
 export interface AuditEntry {
   readonly ts?: string;
-  readonly event: 'action.start' | 'action.end' | 'action.rejected';
+  readonly event: 'action.start' | 'action.end' | 'action.rejected' | 'request.rejected';
   readonly run_id?: string | null;
   readonly client: string;
   /** The caller's address, for refusals made before a token was accepted. */
   readonly address?: string;
-  readonly action: string;
+  /** The action's name; absent from a `request.rejected` line (a path that names no action). */
+  readonly action?: string;
+  /** HTTP-level refusals: the request's method and path (as sent, no query). */
+  readonly method?: string;
+  readonly path?: string;
   readonly params?: unknown;
   readonly exit_code?: number | null;
   readonly signal?: string | null;
@@ -25,6 +29,35 @@ export interface AuditEntry {
   readonly duration_ms?: number | null;
   readonly status?: string;
   readonly reason?: string;
+}
+
+/** What the HTTP layer tells about a request it refused (see the agent server's onRequestRefused). */
+export interface HttpRefusal {
+  readonly method: string;
+  readonly path: string;
+  readonly action: string | undefined;
+  readonly client: string | null;
+  readonly address: string;
+  readonly status: number;
+  readonly code: string;
+}
+
+/**
+ * The audit line of a request the HTTP layer refused: `action.rejected` when its path names an
+ * action, `request.rejected` otherwise (a trailing or doubled slash, another route); `client` is `-`
+ * without a valid token. Pure.
+ */
+export function refusalAuditEntry(r: HttpRefusal): AuditEntry {
+  return {
+    event: r.action === undefined ? 'request.rejected' : 'action.rejected',
+    client: r.client ?? '-',
+    address: r.address,
+    ...(r.action === undefined ? {} : { action: r.action.slice(0, 100) }),
+    method: r.method,
+    path: r.path,
+    status: String(r.status),
+    reason: r.code,
+  };
 }
 
 /** Where audit events go. */

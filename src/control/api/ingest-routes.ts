@@ -209,7 +209,10 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
     },
   };
 
-  return { name: 'ingest', owns: (path) => path === '/v1/reports' || path === '/v2/reports', authenticate: env.host, credential: 'host', order: 'match-first', routes: [v1, v2] };
+  // Refused reports are not audit rows: they are data, not changes to the fleet, counted by outcome
+  // (vigia_control_reports_total), and a row each would add database writes exactly when ingest is
+  // refused for overload (503) or the database is down.
+  return { name: 'ingest', owns: (path) => path === '/v1/reports' || path === '/v2/reports', authenticate: env.host, credential: 'host', order: 'match-first', auditRefusals: false, routes: [v1, v2] };
 }
 
 /** The reports of a batch body; the whole batch is refused (400) when it is not `{"reports":[...]}` with 1 or more. */

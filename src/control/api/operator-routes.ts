@@ -43,12 +43,15 @@ const ENROLL_SHAPE: JsonShape = Object.freeze({ maxDepth: 4, maxKeys: MAX_TAGS, 
 /** The operator mount: owns every path no other mount owns; operator tokens only. */
 export function operatorMount(deps: ControlServerDeps, authenticate: Authenticate<OperatorPrincipal>, now: Clock): Mount<OperatorPrincipal> {
   const { log } = deps;
-  /** Enrol (or rotate) one host; its new token is known to this process's cache at once. */
+  /**
+   * Enrol (or rotate) one host; its new token is known to this process's cache at once. The change
+   * and its audit row (`host.enroll`/`host.rotate`, GET /v1/audit) are one transaction.
+   */
   const enroll = async (entry: z.infer<typeof enrollHost>, client: string) => {
     const token = newToken();
     const tokenHash = hashToken(token);
     // No tags given: a rotation keeps the operator's tags.
-    const { created, host } = await deps.store.enrollHost(entry.host, tokenHash, entry.tags);
+    const { created, host } = await deps.store.enrollHost(entry.host, tokenHash, entry.tags, undefined, { actor: client });
     deps.hostAuth.hostChanged(host.id, tokenHash, host);
     log.info({ audit: true, client, host: host.name, created }, created ? 'host enrolled' : 'host token rotated');
     return { host: host.name, token, created };
@@ -87,7 +90,7 @@ export function operatorMount(deps: ControlServerDeps, authenticate: Authenticat
         validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
         const name = params[0]!;
         const known = HOST_NAME_RE.test(name) ? await deps.store.hostByName(name) : undefined;
-        if (!known || !(await deps.store.removeHost(name))) throw new VigiaError('CONTROL_ERR_UNKNOWN_HOST', name.slice(0, 253));
+        if (!known || !(await deps.store.removeHost(name, { actor: principal.name }))) throw new VigiaError('CONTROL_ERR_UNKNOWN_HOST', name.slice(0, 253));
         deps.hostAuth.hostChanged(known.id);
         deps.fleet?.rollouts.onHostRemoved(known.id);
         log.info({ audit: true, client: principal.name, host: name }, 'host removed');

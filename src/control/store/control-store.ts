@@ -177,6 +177,12 @@ export interface PartitionMaintenance {
   readonly dropped: readonly string[];
 }
 
+/** Who made a change, for its audit row. */
+export interface AuditBy {
+  /** The operator token's name. */
+  readonly actor: string;
+}
+
 /** The control plane's persistent state. Every method is safe to call concurrently. */
 export interface ControlStore {
   /** `postgres` or `pglite`, for logs and metrics. */
@@ -186,11 +192,14 @@ export interface ControlStore {
   /**
    * Enrol a host (or rotate its token when it exists): store only the token hash. Returns whether the
    * host was new. Tags are the operator's; report tags are merged over them at ingest. `now` is the
-   * enrolment time of a new host (a rotation keeps the first one).
+   * enrolment time of a new host (a rotation keeps the first one). With `by`: a `host.enroll` or
+   * `host.rotate` audit row (host, tags; never the token) in the same transaction.
    */
-  enrollHost(name: string, tokenHash: string, tags?: Readonly<Record<string, string>>, now?: Date): Promise<{ created: boolean; host: HostIdentity }>;
-  /** Forget a host and everything about it. Returns false when unknown. */
-  removeHost(name: string): Promise<boolean>;
+  enrollHost(name: string, tokenHash: string, tags?: Readonly<Record<string, string>>, now?: Date, by?: AuditBy): Promise<{ created: boolean; host: HostIdentity }>;
+  /** Forget a host and everything about it. Returns false when unknown. With `by`: a `host.remove` audit row in the same transaction. */
+  removeHost(name: string, by?: AuditBy): Promise<boolean>;
+  /** Append one `audit_log` row (see store/audit-log.ts), for events that change nothing else (refusals). */
+  audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void>;
   /** The host a token hash belongs to, or undefined. */
   hostByTokenHash(tokenHash: string): Promise<HostIdentity | undefined>;
   /** The host by name (for pulled targets, which have no token), or undefined. */

@@ -7,6 +7,7 @@
 import type { Database, Queryable } from '../../core/db/database.js';
 import { sqlState, toNumber } from '../../core/db/database.js';
 import { VigiaError } from '../../core/errors.js';
+import { insertAuditRow } from './audit-log.js';
 import { bulkSource, type BulkColumn } from './bulk.js';
 
 /** A stored release. */
@@ -469,6 +470,6 @@ export class FleetStore {
   }
 
   async #audit(q: Queryable, actor: string, action: string, detail: Record<string, unknown>): Promise<void> {
-    await q.query(`INSERT INTO audit_log (actor, action, detail) VALUES ($1, $2, $3::text::jsonb)`, [actor, action, JSON.stringify(detail)]);
+    await insertAuditRow(q, actor, action, detail);
   }
 }

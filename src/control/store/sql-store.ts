@@ -16,11 +16,12 @@ import { openPostgres } from '../../core/db/postgres.js';
 import { dayProblem, isAcceptedDay } from '../../core/contracts/day.js';
 import type { HostReport, ReportDevice } from '../../core/contracts/host-report.js';
 import type {
-  CapacityData, CapacityVolumeRow, ControlStore, DailyExtremes, HostIdentity, HostStatusRow, IngestItem, IngestOutcome,
+  AuditBy, CapacityData, CapacityVolumeRow, ControlStore, DailyExtremes, HostIdentity, HostStatusRow, IngestItem, IngestOutcome,
   PartitionMaintenance, PerformanceData, PerformanceDiskRow, PerformanceFilesystemRow, PerformanceHostRow, ReportSource, Stat3,
 } from './control-store.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { TREND_COLUMNS, TREND_DAYS_KEPT, trendRebuild } from './migrations/0004-volume-trend.js';
+import { insertAuditRow } from './audit-log.js';
 import { bulkSource, copyText, type BulkColumn } from './bulk.js';
 import {
   DAY_MS, PARTITIONED_TABLES, addDays, createPartitionSql, dayStartMs, isExpiredDay, parsePartitionName, upcomingDays, utcDay,
@@ -285,9 +286,18 @@ export class SqlControlStore implements ControlStore {
     return this.#db;
   }
 
-  async enrollHost(name: string, tokenHash: string, tags?: Readonly<Record<string, string>>, now = new Date()): Promise<{ created: boolean; host: HostIdentity }> {
+  async enrollHost(name: string, tokenHash: string, tags?: Readonly<Record<string, string>>, now = new Date(), by?: AuditBy): Promise<{ created: boolean; host: HostIdentity }> {
+    if (!by) return this.#enrollHost(this.#db, name, tokenHash, tags, now);
+    return this.#db.transaction(async (tx) => {
+      const r = await this.#enrollHost(tx, name, tokenHash, tags, now);
+      await insertAuditRow(tx, by.actor, r.created ? 'host.enroll' : 'host.rotate', { host: r.host.name, ...(tags !== undefined ? { tags } : {}) });
+      return r;
+    });
+  }
+
+  async #enrollHost(q: Queryable, name: string, tokenHash: string, tags: Readonly<Record<string, string>> | undefined, now: Date): Promise<{ created: boolean; host: HostIdentity }> {
     // xmax = 0 only on a freshly inserted row: tells insert from rotate in one statement.
-    const rows = await this.#db.query<Row>(
+    const rows = await q.query<Row>(
       `INSERT INTO hosts (name, token_hash, tags, enrolled_at) VALUES ($1, $2, coalesce($3::text::jsonb, '{}'::jsonb), $4::timestamptz)
        ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash,
          tags = CASE WHEN $3::text IS NULL THEN hosts.tags ELSE excluded.tags END
@@ -298,11 +308,12 @@ export class SqlControlStore implements ControlStore {
     return { created: r.created === true, host: { id: num(r.id), name: String(r.name) } };
   }
 
-  async removeHost(name: string): Promise<boolean> {
+  async removeHost(name: string, by?: AuditBy): Promise<boolean> {
     return this.#db.transaction(async (tx) => {
       const rows = await tx.query<Row>(`DELETE FROM hosts WHERE name = $1 RETURNING id`, [name]);
       const id = rows[0] ? num(rows[0].id) : undefined;
       if (id === undefined) return false;
+      if (by) await insertAuditRow(tx, by.actor, 'host.remove', { host: name });
       // Every table whose index leads with host_id. disk_samples has none (an index there would cost
       // ingest ~20 000 index entries a minute): its rows become unreachable (every read joins hosts,
       // and a re-enrolled name gets a new id) and leave with their day's partition.
@@ -311,6 +322,10 @@ export class SqlControlStore implements ControlStore {
       }
       return true;
     });
+  }
+
+  async audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void> {
+    await insertAuditRow(this.#db, actor, action, detail);
   }
 
   async hostByTokenHash(tokenHash: string): Promise<HostIdentity | undefined> {
