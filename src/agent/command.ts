@@ -84,7 +84,7 @@ export function register(program: Command): void {
     .addOption(new Option('--spool-dir <dir>', 'undelivered reports are kept here (created 0700) until the control plane takes them').default(DEFAULT_SPOOL_DIR))
     .addOption(new Option('--spool-max-bytes <bytes>', 'bound of the spool; when full the oldest reports are dropped').default(String(DEFAULT_SPOOL_MAX_BYTES)))
     .addOption(new Option('--host-name <name>', 'host name in reports; must match the name the token was enrolled for (default: os.hostname())').env('VIGIA_AGENT_HOST_NAME'))
-    .addOption(new Option('--tag <key=value>', 'tag carried by every report, repeatable: --tag dc=mad1 --tag tier=gold').argParser(collect))
+    .addOption(new Option('--tag <key=value>', 'tag carried by every report, repeatable: --tag dc=mad1 --tag tier=gold (the host\'s reported tags: vigia run selects them as reported:KEY=V, never as the operator\'s KEY=V)').argParser(collect))
     .addOption(new Option('--bundle-dir <dir>', 'check-bundle releases are installed here (with --report-to: the agent long-polls the control plane for bundles and fleet-run tasks)').default(DEFAULT_BUNDLE_DIR))
     .addOption(new Option('--bundle-key <file>', 'trust check bundles signed by this ed25519 public key (PEM, from "vigia bundle keygen"); repeatable; without it every bundle is refused').argParser(collect));
   agent.action(async (opts: Record<string, unknown>, cmd: Command) => {

@@ -109,7 +109,7 @@ export function register(program: Command): void {
       .command('enroll')
       .description('enrol a host, or every host of a file (or rotate their tokens): prints each token once; only its hash is stored')
       .addOption(new Option('--host <name>', 'host name, as the agent reports it (--host-name, default its hostname)'))
-      .addOption(new Option('--tag <key=value>', 'operator tag, repeatable (e.g. --tag dc=mad1 --tag tier=db)').argParser(collect))
+      .addOption(new Option('--tag <key=value>', 'operator tag, repeatable (e.g. --tag dc=mad1 --tag tier=db); replaces the host\'s operator tags, which vigia run --where KEY=V selects and no report can change').argParser(collect))
       .addOption(new Option('--write-token-file <path>', 'write the token to this file (mode 0600) instead of stdout'))
       .addOption(new Option('--from <file>', 'enrol every host listed in FILE (one per line: NAME [KEY=VALUE ...]; see below) instead of --host'))
       .addOption(new Option('--write-token-dir <dir>', 'with --from: write each token to DIR/<host>.token (mode 0600; DIR is created 0700) instead of stdout')),

@@ -172,6 +172,15 @@ test('re-enrolling rotates the token and removing a host revokes it at once', as
   assert.equal((await call('POST', '/v1/reports', { token: newer, body: report('db-0003', '2026-12-01T07:01:00.000Z') })).status, 401);
 });
 
+test('GET /v1/hosts: a host\'s reported tags never replace the operator\'s; both are shown, apart', async () => {
+  const token = await enroll('db-0005');
+  const r = { ...report('db-0005', '2026-12-01T07:00:00.000Z'), tags: { dc: 'elsewhere', role: 'web' } };
+  assert.equal((await call('POST', '/v1/reports', { token, body: r })).status, 200);
+  const h = ((await call('GET', '/v1/hosts', { token: readToken })).json.hosts as any[]).find((x) => x.host === 'db-0005');
+  assert.deepEqual(h.tags, { dc: 'mad1' }, 'the operator\'s tags, as enrolled');
+  assert.deepEqual(h.reportedTags, { dc: 'elsewhere', role: 'web' }, 'what the host says, under its own name');
+});
+
 test('report endpoints validate their query', async () => {
   assert.equal((await call('GET', '/v1/reports/capacity?format=csv', { token: readToken })).text, 'host\n');
   assert.equal((await call('GET', '/v1/reports/capacity?format=pdf', { token: readToken })).status, 400);

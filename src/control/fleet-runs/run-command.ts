@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .command('run')
     .description('run an allow-listed agent action on the hosts a --where selects, with concurrency and error limits')
     .argument('<action>', 'the action name (as the agents list it: GET /v1/actions)')
-    .addOption(new Option('--where <k=v,...>', 'host tags that must all match (host=NAME selects one host)'))
+    .addOption(new Option('--where <k=v,...>', "tags that must all match: KEY=V the operator's tag (enrolment), reported:KEY=V the tag the host reports, host=NAME one host"))
     .addOption(new Option('--all', 'target every enrolled host (required when there is no --where)'))
     .addOption(new Option('--param <k=v>', 'action parameter, repeatable').argParser(collect))
     .addOption(new Option('--concurrency <n|pct%>', 'hosts in flight at most (sliding window)').default('10'))
@@ -41,6 +41,11 @@ export function register(program: Command): void {
 Examples:
   vigia run purge-binlogs --where role=mysql,az=us-east-1a --param days=3 --concurrency 5% --max-errors 1%
   vigia run motd-fortune --all --concurrency 50 --dry-run
+  vigia run collect-facts --where reported:os=debian12 --dry-run
+
+Selectors: role=mysql matches the tag the operator gave the host (vigia server enroll --tag); a host's
+reports cannot change it. reported:role=mysql matches the tag the host itself reports (vigia agent
+--tag), which a compromised host can set to anything: do not aim remediation at it alone.
 
 Semantics (as AWS SSM Run Command): at most --concurrency hosts run at once; once more hosts than
 --max-errors have failed (failed, timed out or refused), no new host starts; hosts already running

@@ -9,7 +9,9 @@ import { isVigiaError } from '../../core/errors.js';
 import { silentLogger } from '../../core/log.js';
 import { createAgentChannel, type AgentChannel } from '../agent-channel.js';
 import { FleetStore } from '../store/fleet-store.js';
-import { createRunService, type RunService, type StartRun } from './run-service.js';
+import { testReport } from '../store/store-contract.js';
+import { createRunService, startRunSchema, type RunService, type StartRun } from './run-service.js';
+import { parseWhere } from './selector.js';
 import { freshPgliteStore } from '../../../test/support/pglite.js';
 import { waitFor } from '../../../test/support/wait.js';
 
@@ -76,6 +78,24 @@ describe('fleet runs', () => {
     const audit = (await fleet.auditLines()).map((l) => l.action);
     assert.deepEqual(audit.filter((a) => a.startsWith('run.')).sort(), ['run.dry_run', 'run.end', 'run.start']);
     await runs.close();
+  });
+
+  it('a host\'s report cannot move it in or out of a run: --where role=... is the operator\'s tag, reported:role=... the host\'s', async () => {
+    const { store, handle } = await freshPgliteStore();
+    const { host } = await store.enrollHost('db-1', 't1', { role: 'mysql' });
+    await store.enrollHost('web-1', 't2', { role: 'web' });
+    const at = Date.parse('2026-12-01T10:00:00.000Z');
+    await store.ingest([{ hostId: host.id, receivedAt: new Date(at + 1000), source: 'push', report: testReport('db-1', at, { tags: { role: 'web' } }) }]);
+    const runs = createRunService({ store: new FleetStore(handle), channel: createAgentChannel(), log: silentLogger(), flushMs: 20 });
+    // As the HTTP route does: the body through the wire schema, the selector as `vigia run --where` sends it.
+    const dry = async (where: string) => (await runs.start(startRunSchema.parse({ action: 'probe', where: parseWhere(where), dry_run: true }), 'runner')).hosts;
+    assert.deepEqual(await dry('role=mysql'), ['db-1']);
+    assert.deepEqual(await dry('role=web'), ['web-1']);
+    assert.deepEqual(await dry('reported:role=web'), ['db-1']);
+    await assert.rejects(dry('reported:role=mysql'), (e) => isVigiaError(e, 'CONTROL_ERR_NO_TARGETS'));
+    assert.throws(() => startRunSchema.parse({ action: 'probe', where: { 'other:role': 'web' } }), /where/);
+    await runs.close();
+    await store.close();
   });
 
   it('after a restart, hosts that were in flight are marked interrupted and never run again; pending ones are dispatched', async () => {

@@ -20,9 +20,9 @@ function row(hostId: number, state: RunHostState, over: Partial<RunHostRow> = {}
 }
 
 const HOSTS: TargetHost[] = [
-  { id: 1, name: 'db-1', tags: { role: 'db' }, lastSeen: null },
-  { id: 2, name: 'db-2', tags: { role: 'db' }, lastSeen: null },
-  { id: 3, name: 'web-1', tags: { role: 'web' }, lastSeen: null },
+  { id: 1, name: 'db-1', tags: { role: 'db' }, reportedTags: {}, lastSeen: null },
+  { id: 2, name: 'db-2', tags: { role: 'db' }, reportedTags: {}, lastSeen: null },
+  { id: 3, name: 'web-1', tags: { role: 'web' }, reportedTags: {}, lastSeen: null },
 ];
 const req = (over: Partial<RunRequest> = {}): RunRequest => ({ where: {}, all: false, concurrency: '10', max_errors: '0', ...over });
 

@@ -48,12 +48,13 @@ export interface RunRequest {
 export const RESULT_PAGE = 1000;
 
 /**
- * The enrolled hosts a request targets (host order kept). A request without `where` must say `all`
+ * The enrolled hosts a request targets (host order kept): plain keys match the operator's tags,
+ * `reported:KEY` the host's own (selector.ts matchesWhere). A request without `where` must say `all`
  * (VIGIA_ERR_BAD_REQUEST otherwise); a selector matching no host is CONTROL_ERR_NO_TARGETS.
  */
 export function selectTargets(hosts: readonly TargetHost[], req: RunRequest): TargetHost[] {
   if (Object.keys(req.where).length === 0 && !req.all) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'no --where given: a run on the whole fleet needs --all spelled out');
-  const targets = hosts.filter((h) => matchesWhere(req.where, { name: h.name, tags: h.tags }));
+  const targets = hosts.filter((h) => matchesWhere(req.where, h));
   if (targets.length === 0) throw new VigiaError('CONTROL_ERR_NO_TARGETS', JSON.stringify(req.where).slice(0, 300));
   return targets;
 }

@@ -16,6 +16,9 @@ test('parseWhere accepts k=v lists', () => {
     ['_k.a-b=v w', { '_k.a-b': 'v w' }],
     [`k=${'x'.repeat(256)}`, { k: 'x'.repeat(256) }],
     [`${'k'.repeat(64)}=v`, { ['k'.repeat(64)]: 'v' }],
+    ['reported:role=web', { 'reported:role': 'web' }],
+    ['role=mysql, reported:role = web', { role: 'mysql', 'reported:role': 'web' }],
+    ['reported:host=db-17', { 'reported:host': 'db-17' }],
   ];
   for (const [text, want] of cases) assert.deepEqual({ ...parseWhere(text) }, want, text);
 });
@@ -33,6 +36,13 @@ test('parseWhere rejects malformed selectors, naming --where', () => {
     ['role=a=b', 'bad value'],
     [`k=${'x'.repeat(257)}`, 'bad value'],
     ['role=a,role=b', 'given twice'],
+    ['reported:role=a,reported:role=b', 'given twice'],
+    ['reported:=web', 'bad key'],
+    ['reported:1role=web', 'bad key'],
+    ['reported:__proto__=web', 'bad key'],
+    ['reported:reported:role=web', 'bad key'],
+    ['other:role=web', 'bad key'],
+    ['reported.role=web,x:y=z', 'bad key'],
   ];
   for (const [text, mentions] of cases) {
     assertBadRequest(() => parseWhere(text), mentions, text);
@@ -62,6 +72,28 @@ test('matchesWhere', () => {
     ['toString=x', false],
   ];
   for (const [text, want] of cases) assert.equal(matchesWhere(text === null ? {} : parseWhere(text), host), want, String(text));
+});
+
+test('matchesWhere: a plain key matches the operator\'s tags only, reported:KEY the host\'s own tags only', () => {
+  // The host enrolled role=mysql reports role=web (it writes its own report): it must not leave a
+  // role=mysql run nor join a role=web one; reported:role=web says "what the host claims".
+  const host = { name: 'db-17', tags: { role: 'mysql' }, reportedTags: { role: 'web', rack: '7', host: 'other' } };
+  const cases: Array<[string, boolean]> = [
+    ['role=mysql', true],
+    ['role=web', false],
+    ['rack=7', false],
+    ['reported:role=web', true],
+    ['reported:role=mysql', false],
+    ['reported:rack=7', true],
+    ['role=mysql,reported:rack=7', true],
+    ['role=mysql,reported:rack=8', false],
+    ['host=db-17', true],
+    ['host=other', false],
+    ['reported:host=other', true],
+    ['reported:toString=x', false],
+  ];
+  for (const [text, want] of cases) assert.equal(matchesWhere(parseWhere(text), host), want, text);
+  assert.equal(matchesWhere(parseWhere('reported:role=web'), { name: 'h', tags: { role: 'web' } }), false, 'no reported tags: nothing reported matches');
 });
 
 test('parseLimit', () => {

@@ -4,16 +4,23 @@
  * Command) and the `--param k=v` action parameters. Every rejection is a VIGIA_ERR_BAD_REQUEST whose
  * message names the flag.
  */
-import { isTagKey, TAG_KEY_RULE } from '../../core/contracts/tags.js';
+import { isTagKey, SELECTOR_KEY_RULE, selectorKeyOf, TAG_KEY_RULE } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
 
-/** A parsed `--where`: tag key (or the reserved key `host`) -> exact value. Every pair must match. */
+/**
+ * A parsed `--where`: selector key (`role`: an operator tag, `reported:role`: a tag the host reports,
+ * `host`: the host name; core/contracts/tags.ts) -> exact value. Every pair must match.
+ */
 export type WhereClause = Readonly<Record<string, string>>;
 
-/** What `matchesWhere` looks at: a host's name and its tags. */
+/**
+ * What `matchesWhere` looks at: a host's name, the operator's tags and, apart, the tags the host
+ * reports (none when absent). The two are never merged: the host writes its reports.
+ */
 export interface SelectableHost {
   readonly name: string;
   readonly tags: Readonly<Record<string, string>>;
+  readonly reportedTags?: Readonly<Record<string, string>>;
 }
 
 /** A `--concurrency` / `--max-errors` value before it is resolved against the target count. */
@@ -25,21 +32,16 @@ export type ParamValue = string | number | boolean;
 /** Tag values are 1-256 characters; `,` and `=` are the selector's own separators, NUL is never a tag. */
 const VALUE_RE = /^[^,=\u0000]{1,256}$/;
 
-/**
- * The reserved selector key that matches the host name instead of a tag, so one can target
- * `host=db-17` without tagging it. A tag literally named `host` cannot be selected.
- */
-export const HOST_NAME_KEY = 'host';
-
 function bad(message: string): VigiaError {
   return new VigiaError('VIGIA_ERR_BAD_REQUEST', message);
 }
 
 /**
  * Parses `k=v,k2=v2` into a where clause. Whitespace around pairs, keys and values is ignored.
- * Keys are host tag keys (core/contracts/tags.ts); values are 1-256 characters
- * without `,` or `=`. `host=NAME` selects by host name. Throws VIGIA_ERR_BAD_REQUEST on an empty
- * selector, a malformed pair or a repeated key (AND of two values for one key can never match).
+ * Keys are selector keys (core/contracts/tags.ts): `role` an operator tag, `reported:role` a tag the
+ * host reports, `host` the host name; values are 1-256 characters without `,` or `=`. Throws
+ * VIGIA_ERR_BAD_REQUEST on an empty selector, a malformed pair or a repeated key (AND of two values
+ * for one key can never match).
  */
 export function parseWhere(text: string): WhereClause {
   if (text.trim() === '') throw bad('--where: empty selector (use --all to target every host)');
@@ -50,7 +52,7 @@ export function parseWhere(text: string): WhereClause {
     if (eq < 0) throw bad(`--where: "${pair}" is not key=value`);
     const key = pair.slice(0, eq).trim();
     const value = pair.slice(eq + 1).trim();
-    if (!isTagKey(key)) throw bad(`--where: bad key "${key}" (${TAG_KEY_RULE})`);
+    if (selectorKeyOf(key) === null) throw bad(`--where: bad key "${key}" (${SELECTOR_KEY_RULE})`);
     if (!VALUE_RE.test(value)) throw bad(`--where: bad value for "${key}" (1-256 characters, no "," or "=")`);
     if (seen.has(key)) throw bad(`--where: key "${key}" given twice`);
     seen.set(key, value);
@@ -60,17 +62,21 @@ export function parseWhere(text: string): WhereClause {
 }
 
 /**
- * True when the host satisfies every pair of the clause: `host` compares with the host name, any
- * other key with the tag of that name (a missing tag never matches). An empty clause matches every
- * host (that is what `--all` means).
+ * True when the host satisfies every pair of the clause: `host` compares with the host name,
+ * `reported:KEY` with the tag KEY the host reports, any other key with the operator's tag of that
+ * name only (a host's report can neither take it out of a selection nor put it in one). A missing tag
+ * never matches; an unknown key never matches. An empty clause matches every host (`--all`).
  */
 export function matchesWhere(where: WhereClause, host: SelectableHost): boolean {
   for (const [key, value] of Object.entries(where)) {
-    if (key === HOST_NAME_KEY) {
+    const k = selectorKeyOf(key);
+    if (k === null) return false;
+    if (k.kind === 'host') {
       if (host.name !== value) return false;
-    } else if (!Object.hasOwn(host.tags, key) || host.tags[key] !== value) {
-      return false;
+      continue;
     }
+    const tags = k.kind === 'reported' ? (host.reportedTags ?? {}) : host.tags;
+    if (!Object.hasOwn(tags, k.tag) || tags[k.tag] !== value) return false;
   }
   return true;
 }

@@ -12,7 +12,7 @@ const GIB = 1024 ** 3;
 const policy = defaultReportPolicy();
 
 function host(name: string, over: Partial<HostStatusRow> = {}): HostStatusRow {
-  return { host: name, tags: {}, enrolledAt: new Date('2026-01-01T00:00:00Z'), lastSeen: new Date(NOW.getTime() - 30_000), lastSampledAt: new Date(NOW.getTime() - 30_000), intervalSeconds: 60, source: 'push', lastError: null, lastErrorAt: null, ...over };
+  return { host: name, tags: {}, reportedTags: {}, enrolledAt: new Date('2026-01-01T00:00:00Z'), lastSeen: new Date(NOW.getTime() - 30_000), lastSampledAt: new Date(NOW.getTime() - 30_000), intervalSeconds: 60, source: 'push', lastError: null, lastErrorAt: null, ...over };
 }
 
 function vol(hostName: string, over: Partial<CapacityVolumeRow> & { growthPerDay?: number } = {}): CapacityVolumeRow {

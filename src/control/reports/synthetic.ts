@@ -83,6 +83,7 @@ export function syntheticCapacityData(o: SyntheticFleetOptions): CapacityData {
     hosts.push({
       host,
       tags: { site: i % 2 ? 'mad' : 'bcn' },
+      reportedTags: {},
       enrolledAt: new Date(o.now.getTime() - 30 * 86_400_000),
       lastSeen,
       lastSampledAt: lastSeen && kind === 'stale' ? new Date(lastSeen.getTime() + 400_000) : lastSeen,

@@ -31,7 +31,10 @@ export type IngestOutcome = 'stored' | 'duplicate' | 'expired';
 /** A host's identity, tags and freshness, for stale detection and fleet views. */
 export interface HostStatusRow {
   readonly host: string;
+  /** The operator's tags (enrolment); a report never changes them. */
   readonly tags: Readonly<Record<string, string>>;
+  /** The tags of the host's newest report, kept apart: the host writes them ({} before its first). */
+  readonly reportedTags: Readonly<Record<string, string>>;
   readonly enrolledAt: Date;
   /** Server receive time of the newest report; null when the host never reported. */
   readonly lastSeen: Date | null;

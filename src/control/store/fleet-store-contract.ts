@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isVigiaError } from '../../core/errors.js';
+import { selectTargets } from '../fleet-runs/run-state.js';
+import { parseWhere } from '../fleet-runs/selector.js';
 import type { FleetStore, ReleaseRow } from './fleet-store.js';
 import type { SqlControlStore } from './sql-store.js';
 import { testReport } from './store-contract.js';
@@ -119,6 +121,22 @@ export function runFleetStoreContract(name: string, open: () => Promise<OpenedFl
       assert.ok(await store.removeHost('a'));
       assert.deepEqual((await fleet.hostBundles()).map((r) => r.host), ['b']);
       void b;
+    }));
+
+    it('targeting: operator tags win over the tags a host reports; reported:KEY selects the host\'s own', withStore(async ({ store, fleet }) => {
+      // Security: a host enrolled role=mysql that reports role=web must stay in a role=mysql run
+      // (no opting out of a remediation) and out of a role=web one (no opting in).
+      const { host } = await store.enrollHost('db-1', 't-db', { role: 'mysql' });
+      await store.enrollHost('web-1', 't-web', { role: 'web' });
+      await store.ingest([{ hostId: host.id, receivedAt: new Date(T0 + 1000), source: 'push', report: testReport('db-1', T0, { tags: { role: 'web' } }) }]);
+      const hosts = await fleet.targetHosts();
+      const select = (where: string): string[] => selectTargets(hosts, { where: parseWhere(where), all: false, concurrency: '1', max_errors: '0' }).map((t) => t.name);
+      assert.deepEqual(select('role=mysql'), ['db-1'], 'the operator\'s role=mysql still selects it');
+      assert.deepEqual(select('role=web'), ['web-1'], 'its reported role=web does not opt it in');
+      assert.deepEqual(select('reported:role=web'), ['db-1'], 'reported:role=web matches what the host says');
+      assert.throws(() => select('reported:role=mysql'), (e) => isVigiaError(e, 'CONTROL_ERR_NO_TARGETS'));
+      assert.deepEqual(hosts.map((h) => [h.name, h.tags, h.reportedTags]), [['db-1', { role: 'mysql' }, { role: 'web' }], ['web-1', { role: 'web' }, {}]]);
+      assert.deepEqual((await fleet.hostBundles()).map((h) => [h.host, h.tags, h.reportedTags]), [['db-1', { role: 'mysql' }, { role: 'web' }], ['web-1', { role: 'web' }, {}]]);
     }));
 
     it('fleet runs: targets in order, per-host outcomes, finish with an audit line, unfinished ones listed', withStore(async ({ store, fleet }) => {

@@ -58,7 +58,10 @@ export type RolloutPatch = Partial<Pick<RolloutRow, 'state' | 'currentWave' | 'w
 export interface HostBundleRow {
   readonly hostId: number;
   readonly host: string;
+  /** The operator's tags (enrolment). */
   readonly tags: Readonly<Record<string, string>>;
+  /** The tags of the host's newest report, kept apart: the host writes them. */
+  readonly reportedTags: Readonly<Record<string, string>>;
   readonly lastSeen: Date | null;
   readonly appliedRelease: number;
   readonly appliedSha256: string;
@@ -123,11 +126,17 @@ export interface RunHostRow {
 /** A fleet run's per-host state change. */
 export type RunHostUpdate = Pick<RunHostRow, 'hostId' | 'state' | 'startedAt' | 'finishedAt' | 'exitCode' | 'durationMs' | 'output'>;
 
-/** An enrolled host for targeting. */
+/**
+ * An enrolled host for targeting: the operator's tags and, never merged into them, the tags of its
+ * newest report (a host must not be able to move itself in or out of a run).
+ */
 export interface TargetHost {
   readonly id: number;
   readonly name: string;
+  /** The operator's tags (enrolment): what `--where role=...` matches. */
   readonly tags: Readonly<Record<string, string>>;
+  /** The tags the host reports: what `--where reported:role=...` matches. */
+  readonly reportedTags: Readonly<Record<string, string>>;
   readonly lastSeen: Date | null;
 }
 
@@ -331,14 +340,14 @@ export class FleetStore {
   /** Every enrolled host with what it runs and its newest check summary. */
   async hostBundles(): Promise<HostBundleRow[]> {
     const rows = await this.#db.query<Row>(
-      `SELECT h.id, h.name, h.tags || coalesce(h.report_tags, '{}'::jsonb) AS tags, h.last_seen,
+      `SELECT h.id, h.name, h.tags, coalesce(h.report_tags, '{}'::jsonb) AS report_tags, h.last_seen,
               coalesce(b.applied_release, 0) AS applied_release, coalesce(b.applied_sha256, '') AS applied_sha256, b.applied_at, b.last_poll_at,
               b.failed_release, b.failed_error, b.failed_at, c.release AS checks_release, coalesce(c.total, 0) AS checks_total, coalesce(c.failing, 0) AS checks_failing
          FROM hosts h LEFT JOIN host_bundles b ON b.host_id = h.id LEFT JOIN latest_checks c ON c.host_id = h.id
         ORDER BY h.id`,
     );
     return rows.map((r) => ({
-      hostId: num(r.id), host: String(r.name), tags: jsonValue(r.tags), lastSeen: dateOrNull(r.last_seen),
+      hostId: num(r.id), host: String(r.name), tags: jsonValue(r.tags), reportedTags: jsonValue(r.report_tags), lastSeen: dateOrNull(r.last_seen),
       appliedRelease: num(r.applied_release), appliedSha256: String(r.applied_sha256), appliedAt: dateOrNull(r.applied_at), lastPollAt: dateOrNull(r.last_poll_at),
       failedRelease: numOrNull(r.failed_release), failedError: r.failed_error === null || r.failed_error === undefined ? null : String(r.failed_error),
       failedAt: dateOrNull(r.failed_at), checksRelease: numOrNull(r.checks_release), checksTotal: num(r.checks_total), checksFailing: num(r.checks_failing),
@@ -384,8 +393,8 @@ export class FleetStore {
 
   /** Every enrolled host (id order) for target selection. */
   async targetHosts(): Promise<TargetHost[]> {
-    const rows = await this.#db.query<Row>(`SELECT id, name, tags || coalesce(report_tags, '{}'::jsonb) AS tags, last_seen FROM hosts ORDER BY name`);
-    return rows.map((r) => ({ id: num(r.id), name: String(r.name), tags: jsonValue(r.tags), lastSeen: dateOrNull(r.last_seen) }));
+    const rows = await this.#db.query<Row>(`SELECT id, name, tags, coalesce(report_tags, '{}'::jsonb) AS report_tags, last_seen FROM hosts ORDER BY name`);
+    return rows.map((r) => ({ id: num(r.id), name: String(r.name), tags: jsonValue(r.tags), reportedTags: jsonValue(r.report_tags), lastSeen: dateOrNull(r.last_seen) }));
   }
 
   /** Create a run with its targets (all `pending`, in dispatch order) and its audit line. */

@@ -241,13 +241,15 @@ function uniqueDevices(devices: readonly ReportDevice[]): ReportDevice[] {
   return [...m.values()];
 }
 
-const HOST_STATUS_SQL = `SELECT name, tags || report_tags AS tags, enrolled_at, last_seen, last_sampled_at, interval_seconds, source, last_error, last_error_at
+// Operator and reported tags stay apart: merged, a host's report could override its operator's tags.
+const HOST_STATUS_SQL = `SELECT name, tags, report_tags, enrolled_at, last_seen, last_sampled_at, interval_seconds, source, last_error, last_error_at
   FROM hosts ORDER BY name`;
 
 function hostStatus(r: Row): HostStatusRow {
   return {
     host: String(r.name),
     tags: Object.freeze({ ...((r.tags ?? {}) as Record<string, string>) }),
+    reportedTags: Object.freeze({ ...((r.report_tags ?? {}) as Record<string, string>) }),
     enrolledAt: toDate(r.enrolled_at),
     lastSeen: toDateOrNull(r.last_seen),
     lastSampledAt: toDateOrNull(r.last_sampled_at),

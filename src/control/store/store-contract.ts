@@ -230,7 +230,8 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       assert.equal(st.lastSampledAt?.toISOString(), r.sampled_at);
       assert.equal(st.intervalSeconds, 30);
       assert.equal(st.source, 'pull-agent');
-      assert.deepEqual(st.tags, { env: 'prod', team: 'b', rack: '7' }, 'report tags merge over enrolment tags');
+      assert.deepEqual(st.tags, { env: 'prod', team: 'a' }, 'tags are the operator\'s only');
+      assert.deepEqual(st.reportedTags, { team: 'b', rack: '7' }, 'the report\'s tags are shown apart');
       const now = new Date(T0 + DAY / 2);
       const cap1 = await store.capacityData(now, 7);
       const perf1 = await store.performanceData('2026-12-01');
@@ -245,6 +246,22 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       const st2 = (await store.hostStatuses())[0]!;
       assert.equal(st2.source, 'pull-agent', 'a replay does not change the source');
       assert.equal(st2.lastSampledAt?.toISOString(), r.sampled_at);
+    });
+
+    withStore('a report never changes the operator\'s tags: a host reporting role=web stays role=mysql, its own tags kept apart', async ({ store }) => {
+      // Security: the host writes its report, so a tag it reports must not override the one the
+      // operator enrolled it with (that would let a host opt out of, or into, a fleet run).
+      const { host } = await store.enrollHost('db-1', 'h1', { role: 'mysql' });
+      await store.ingest([item(host.id, testReport('db-1', T0, { tags: { role: 'web', rack: '7' } }))]);
+      const st = (await store.hostStatuses())[0]!;
+      assert.deepEqual(st.tags, { role: 'mysql' });
+      assert.deepEqual(st.reportedTags, { role: 'web', rack: '7' });
+      // Re-enrolment with tags replaces the operator's tags and leaves the reported ones alone.
+      await store.enrollHost('db-1', 'h2', { role: 'pg' });
+      const st2 = (await store.hostStatuses())[0]!;
+      assert.deepEqual([st2.tags, st2.reportedTags], [{ role: 'pg' }, { role: 'web', rack: '7' }]);
+      const cap = await store.capacityData(new Date(T0 + MIN), 7);
+      assert.deepEqual(cap.hosts.map((h) => [h.host, h.tags, h.reportedTags]), [['db-1', { role: 'pg' }, { role: 'web', rack: '7' }]]);
     });
 
     withStore('several reports of a host in one batch, in-batch replays, unknown hosts', async ({ store }) => {
@@ -274,7 +291,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       assert.equal(cap.volumes[0]!.daily[0]!.minUsedBytes, 40 * GiB);
       const st = (await store.hostStatuses())[0]!;
       assert.equal(st.lastSampledAt?.getTime(), T0 + 60 * MIN);
-      assert.deepEqual(st.tags, { v: 'new' });
+      assert.deepEqual(st.reportedTags, { v: 'new' });
       assert.equal(st.lastSeen?.getTime(), T0 + 61 * MIN);
       assert.equal((await store.performanceData('2026-12-01')).hosts[0]!.samples, 2);
     });

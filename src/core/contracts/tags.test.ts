@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isTagKey, isTagValue, MAX_TAGS, parseTagFlags, tagsSchema } from './tags.js';
+import { isTagKey, isTagValue, MAX_TAGS, parseTagFlags, selectorKeyOf, selectorKeySchema, tagsSchema } from './tags.js';
 
 test('tag keys: a letter or _, then letters, digits, _ . -, at most 64; reserved names refused', () => {
   for (const k of ['env', '_x', 'a.b-c_d', 'A9', 'k'.repeat(64)]) assert.equal(isTagKey(k), true, k);
@@ -40,4 +40,18 @@ test('tag flags: the value is everything after the first =; messages name the fl
   assert.match(bad(['a=1', 'a=2'], '--label'), /^--label a given twice$/);
   assert.match(bad(['__proto__=x']), /"__proto__=x" is not KEY=VALUE/);
   assert.match(bad(Array.from({ length: MAX_TAGS + 1 }, (_, i) => `k${i}=v`)), new RegExp(`^at most ${MAX_TAGS} --tag$`));
+});
+
+test('selector keys: a tag key is the operator\'s tag, reported:KEY the host\'s, host the host name; no key is both', () => {
+  assert.deepEqual(selectorKeyOf('role'), { kind: 'tag', tag: 'role' });
+  assert.deepEqual(selectorKeyOf('reported:role'), { kind: 'reported', tag: 'role' });
+  assert.deepEqual(selectorKeyOf('reported:host'), { kind: 'reported', tag: 'host' });
+  assert.deepEqual(selectorKeyOf('host'), { kind: 'host' });
+  // A dotted key stays an operator tag: `:` is outside the tag alphabet, so no tag can look reported.
+  assert.deepEqual(selectorKeyOf('reported.role'), { kind: 'tag', tag: 'reported.role' });
+  for (const k of ['', 'reported:', 'reported:1x', 'reported:__proto__', 'reported:reported:role', 'Reported:role', 'host:role', 'a:b', '__proto__']) {
+    assert.equal(selectorKeyOf(k), null, k);
+    assert.equal(selectorKeySchema.safeParse(k).success, false, k);
+  }
+  assert.equal(selectorKeySchema.safeParse('reported:role').success, true);
 });

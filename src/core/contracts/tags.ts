@@ -3,6 +3,11 @@
  * them (`vigia agent --tag`, `vigia server enroll --tag`, a pull target file), a report carries them, a
  * selector (`--where`, a check's `where`, a run's `where`) names them; every one of those imports this
  * file so that a tag one place accepts is never refused by another.
+ *
+ * The control plane keeps a host's tags in two namespaces that never merge: the operator's (set at
+ * enrolment) and the host's own (`reported`, from its newest report, which the host writes and a
+ * compromised host can set to anything). A selector key says which it matches: `role` the operator's,
+ * `reported:role` the host's, `host` the host name (`selectorKeyOf`).
  */
 import { z } from 'zod';
 
@@ -75,3 +80,38 @@ export function parseTagFlags(items: readonly string[], flag = '--tag'): TagFlag
   // fromEntries defines own properties, so no key can reach the prototype.
   return { ok: true, tags: Object.fromEntries(tags) };
 }
+
+/**
+ * The prefix of a selector key that matches a host-reported tag (`reported:role=web`). `:` is outside
+ * the tag key alphabet, so no operator tag can ever be spelled like a reported one.
+ */
+export const REPORTED_TAG_PREFIX = 'reported:';
+
+/**
+ * The selector key that matches the host name instead of a tag (`host=db-17`), so one can target one
+ * host without tagging it. An operator tag literally named `host` cannot be selected; a reported one
+ * can (`reported:host=...`).
+ */
+export const HOST_NAME_SELECTOR_KEY = 'host';
+
+/** What a selector key names: the host name, an operator tag or a host-reported tag. */
+export type SelectorKey = { readonly kind: 'host' } | { readonly kind: 'tag' | 'reported'; readonly tag: string };
+
+/** The selector key rule in words, for messages that name what is wrong. */
+export const SELECTOR_KEY_RULE = `a tag key (${TAG_KEY_RULE}), ${REPORTED_TAG_PREFIX}KEY for a tag the host reports, or ${HOST_NAME_SELECTOR_KEY}`;
+
+/**
+ * What selector key `key` names, or null when it is not one (pure). `role` is the operator's tag,
+ * `reported:role` the tag the host reports, `host` the host name.
+ */
+export function selectorKeyOf(key: string): SelectorKey | null {
+  if (key === HOST_NAME_SELECTOR_KEY) return { kind: 'host' };
+  if (key.startsWith(REPORTED_TAG_PREFIX)) {
+    const tag = key.slice(REPORTED_TAG_PREFIX.length);
+    return isTagKey(tag) ? { kind: 'reported', tag } : null;
+  }
+  return isTagKey(key) ? { kind: 'tag', tag: key } : null;
+}
+
+/** One selector key (`role`, `reported:role`, `host`), as a run request's `where` carries it. */
+export const selectorKeySchema = z.string().refine((k) => selectorKeyOf(k) !== null, `selector key: ${SELECTOR_KEY_RULE}`);

@@ -3,8 +3,10 @@
  *
  * Design:
  * - `hosts`: one row per enrolled host. `tags` are the operator's (enrolment); `report_tags` are those
- *   of the newest report, kept apart so a tag dropped from reports disappears; views merge
- *   `tags || report_tags` (report wins). `last_seen` is the SERVER receive time (monotonic, max);
+ *   of the newest report, kept apart so a tag dropped from reports disappears. They are never
+ *   merged: the host writes its reports, so a merge would let it override the operator's tags (and
+ *   its own targeting); selectors name one or the other (`role`, `reported:role`). `last_seen` is
+ *   the SERVER receive time (monotonic, max);
  *   `last_sampled_at`, `interval_seconds`, `source`, `report_tags` come from the newest report by
  *   host clock. Ingest locks the batch's host rows (ordered by id, FOR UPDATE) first, which
  *   serialises concurrent batches of the same host without deadlocks and makes "is this report the
