@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSecretName, redactArgv, redactUrl, requestPath } from './redact.js';
+import { isSecretName, redactArgv, redactUrl, redactUrlsIn, requestPath } from './redact.js';
 
 const argvCases: { name: string; argv: string[]; want: string[] }[] = [
   { name: '--name=value', argv: ['/usr/bin/app', '--db-password=hunter2', '--port=3306'], want: ['/usr/bin/app', '--db-password=***', '--port=3306'] },
@@ -55,4 +55,12 @@ test('requestPath keeps only the path of a request target, bounded', () => {
   assert.equal(requestPath('/v1/x#SECRET'), '/v1/x');
   assert.equal(requestPath(undefined), '');
   assert.equal(requestPath(`/${'a'.repeat(500)}`).length, 200);
+});
+
+test('redactUrlsIn redacts every URL quoted in a message and leaves the rest', () => {
+  assert.equal(
+    redactUrlsIn('Request cannot be constructed from a URL that includes credentials: http://a:hunter2@h/x?token=S (see https://docs/x)'),
+    'Request cannot be constructed from a URL that includes credentials: http://a:***@h/x?token=*** (see https://docs/x)',
+  );
+  assert.equal(redactUrlsIn('GET http://h:9100/metrics answered 500'), 'GET http://h:9100/metrics answered 500');
 });

@@ -173,3 +173,11 @@ export function requestPath(url: string | undefined, max = 200): string {
   const q = u.search(/[?#]/);
   return (q === -1 ? u : u.slice(0, q)).slice(0, max);
 }
+
+/**
+ * Every URL inside `text` through redactUrl: for lines that quote a URL built or thrown by someone else
+ * (undici's "Request cannot be constructed from a URL that includes credentials: http://u:p@h/").
+ */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi, (u) => redactUrl(u));
+}
