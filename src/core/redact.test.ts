@@ -64,3 +64,7 @@ test('redactUrlsIn redacts every URL quoted in a message and leaves the rest', (
   );
   assert.equal(redactUrlsIn('GET http://h:9100/metrics answered 500'), 'GET http://h:9100/metrics answered 500');
 });
+
+test("redactUrl with query 'secret-names' keeps configuration parameters and drops secret ones", () => {
+  assert.equal(redactUrl('postgres://u:pw@db/x?sslmode=require&password=s3&api%5Fkey=k', { query: 'secret-names' }), 'postgres://u:***@db/x?sslmode=require&password=***&api%5Fkey=***');
+});

@@ -144,9 +144,12 @@ export function redactShapes(text: string): string {
 /**
  * A URL for an error message or a log line: the password of `user:password@` and every query value
  * replaced by REDACTED (parameter names kept: they say what was sent, not what it was), the fragment
- * dropped. Text that is not a URL is returned with the same rules applied as far as they match.
+ * dropped. With `query: 'secret-names'` only values of parameters named like secrets (isSecretName:
+ * libpq's `?password=`) go, for configuration URLs whose other parameters help (`sslmode=require`).
+ * Text that is not a URL is returned with the same rules applied as far as they match.
  */
-export function redactUrl(url: string): string {
+export function redactUrl(url: string, opts: { readonly query?: 'all' | 'secret-names' } = {}): string {
+  const every = opts.query !== 'secret-names';
   const hash = url.indexOf('#');
   const noHash = hash === -1 ? url : url.slice(0, hash);
   const q = noHash.indexOf('?');
@@ -158,9 +161,18 @@ export function redactUrl(url: string): string {
     .filter((p) => p !== '')
     .map((p) => {
       const eq = p.indexOf('=');
-      return eq === -1 ? REDACTED : `${p.slice(0, eq)}=${REDACTED}`;
+      if (eq === -1) return every ? REDACTED : p;
+      return every || isSecretName(safeDecode(p.slice(0, eq))) ? `${p.slice(0, eq)}=${REDACTED}` : p;
     });
   return `${base}?${names.join('&')}`;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
 }
 
 /**
