@@ -46,7 +46,7 @@ export function register(program: Command): void {
   agent
     .description('per-host agent: device usage, system health, top processes, node_exporter-compatible /metrics, allow-listed actions')
     .addOption(new Option('--listen <host:port>', 'address to listen on').default(DEFAULT_AGENT_LISTEN).env('VIGIA_AGENT_LISTEN'))
-    .addOption(new Option('--auth-token-file <path>', 'token hashes with scopes, one per line: sha256:<hex> [scopes=read,actions] [name=x] (vigia token new)').env('VIGIA_AGENT_AUTH_TOKEN_FILE'))
+    .addOption(new Option('--auth-token-file <path>', 'token hashes with scopes, one per line: sha256:<hex> [scopes=read,actions,cmdline] [name=x] (vigia token new)').env('VIGIA_AGENT_AUTH_TOKEN_FILE'))
     .addOption(new Option('--tls-cert <path>', 'serve HTTPS with this certificate (PEM)').env('VIGIA_AGENT_TLS_CERT'))
     .addOption(new Option('--tls-key <path>', 'private key of --tls-cert (PEM)').env('VIGIA_AGENT_TLS_KEY'))
     .addOption(new Option('--tls-client-ca <path>', 'require client certificates signed by this CA (mTLS); tokens are still required').env('VIGIA_AGENT_TLS_CLIENT_CA'))
@@ -146,6 +146,7 @@ export function register(program: Command): void {
 Examples:
   vigia token new --scopes read --name grafana            # a read-only token and its hash line
   vigia token new --scopes read,actions --name ops        # may also run actions
+  vigia token new --scopes cmdline --name debug         # may also see whole command lines in /v1/processes
   vigia agent --auth-token-file /etc/vigia/agent.tokens --role data=/var/lib/mysql --role binlog=/var/log/mysql
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:9110/v1/devices
   curl -H "Authorization: Bearer $TOKEN" -X POST -H 'content-type: application/json' \\

@@ -7,6 +7,8 @@ import { silentLogger } from '../core/log.js';
 import { fakeDevice } from '../../test/support/fake-device.js';
 import type { ActionService, RunRecord } from './actions/action-service.js';
 import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
+import { ProcessSampler } from './collectors/processes.js';
 import { addressKey } from '../core/http.js';
 import { createAgentServer, DEFAULT_LIMITS, type RequestRefusal, type AgentServerDeps } from './server.js';
 
@@ -379,4 +381,32 @@ test('rate-limit keys: IPv4 as is, IPv4-mapped unwrapped, IPv6 by /64', () => {
   assert.equal(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee'), '2001:db8:1:2::/64');
   assert.equal(addressKey('2001:DB8:0001:0002::9'), '2001:db8:1:2::/64');
   assert.equal(addressKey('::1'), '0:0:0:0::/64');
+});
+
+test('processes: a secret on a command line is redacted for a read token and shown whole only to scope cmdline', async () => {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '--', '--db-password=hunter2', '--port=3306'], { stdio: 'ignore' });
+  try {
+    const sampler = new ProcessSampler({ roots: { rootfs: '/', procfs: '/proc', sysfs: '/sys', udevData: '/run/udev/data' }, gapMs: 50 });
+    let { app } = await server({ processes: (q) => sampler.top(q) });
+    const child_ = async (token: string) => {
+      const res = await app.inject({ url: '/v1/processes?sort=mem&limit=500', headers: auth(token) });
+      assert.equal(res.statusCode, 200, res.body);
+      const found = res.json().processes.find((p: { pid: number }) => p.pid === child.pid);
+      assert.ok(found, 'the child is listed');
+      return { answer: res.json(), command: found.command as string, body: res.body };
+    };
+    const read = await child_(READ);
+    assert.match(read.command, /--db-password=\*\*\* --port=3306$/);
+    assert.doesNotMatch(read.body, /hunter2/, 'no process of the answer shows the secret');
+    assert.equal(read.answer.command_lines, 'redacted');
+    const FULL = newToken();
+    const entries = parseTokenEntries(`${hashToken(READ)} name=reader\n${hashToken(FULL)} scopes=cmdline name=debugger\n`);
+    ({ app } = await server({ tokens: entries, processes: (q) => sampler.top(q) }));
+    assert.equal((await child_(READ)).answer.command_lines, 'redacted', 'a read token still gets redacted lines');
+    const full = await child_(FULL);
+    assert.match(full.command, /--db-password=hunter2 --port=3306$/);
+    assert.equal(full.answer.command_lines, 'full');
+  } finally {
+    child.kill();
+  }
 });

@@ -27,6 +27,8 @@ import { RateLimiter, type RateLimitOptions } from '../core/rate-limit.js';
 export interface ProcessQuery {
   readonly sort: 'cpu' | 'mem' | 'io';
   readonly limit: number;
+  /** `full` only for a token with scope `cmdline`; every other caller gets secret values redacted. */
+  readonly commandLines: 'redacted' | 'full';
 }
 
 /** What the API serves; each function is called per request (collectors coalesce and cache themselves). */
@@ -147,9 +149,11 @@ export function createAgentServer(deps: AgentServerDeps): AgentServer {
     { method: 'GET', name: '/v1/system', path: /^\/v1\/system$/, scope: 'read', handler: async ({ query }) => (parseQuery(noQuery, query), deps.system()) },
     {
       method: 'GET', name: '/v1/processes', path: /^\/v1\/processes$/, scope: 'read',
-      handler: async ({ query }) => {
+      handler: async ({ query, principal }) => {
         const q = parseQuery(processQuery, query);
-        return { sort: q.sort, limit: q.limit, processes: await deps.processes(q) };
+        // Command lines carry passwords (`mysql -p...`, `--db-password=`): whole ones need their own scope.
+        const commandLines = principal.scopes.includes('cmdline') ? 'full' : 'redacted';
+        return { sort: q.sort, limit: q.limit, command_lines: commandLines, processes: await deps.processes({ sort: q.sort, limit: q.limit, commandLines }) };
       },
     },
     {

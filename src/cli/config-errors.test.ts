@@ -72,7 +72,7 @@ const CASES: ReadonlyArray<{ readonly args: string[]; readonly env?: Record<stri
   { args: ['slo', 'rules', '--spec', '/nonexistent', '--extra-label', 'team'], expected: /^--extra-label "team": expected name=value$/ },
   { args: ['slo', 'demo', '--seed', '-1'], expected: /^--seed: "-1" is not a non-negative integer$/ },
   // Client commands: URLs and numbers.
-  { args: ['report', 'capacity', '--server', 'ftp://h', '--token-file', '/t'], expected: /^--server must be an http\(s\):\/\/ URL, got "ftp:\/\/h"$/ },
+  { args: ['report', 'capacity', '--server', 'ftp://h', '--token-file', '/t'], expected: /^--server must be an http\(s\):\/\/ URL without credentials, query or fragment, got "ftp:\/\/h"$/ },
   { args: ['simulate', '--to', 'http://h', '--admin-token-file', '/t', '--hosts', 'x'], expected: /^--hosts: expected an integer, got "x"$/ },
 ];
 

@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { oneLine, transportError } from '../core/client-errors.js';
 import { isVigiaError } from '../core/errors.js';
+import { redactUrlsIn } from '../core/redact.js';
 import { SUBCOMMANDS } from './commands.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -45,9 +46,10 @@ async function main(argv: string[]): Promise<number> {
  */
 function describe(err: unknown, debug: boolean): { line: string; status: number } {
   const mapped = transportError(err, 'the server');
-  if (isVigiaError(mapped)) return { line: `vigia: ${mapped.code}: ${oneLine(mapped.message)}\n`, status: 2 };
-  const message = err instanceof Error ? err.message : String(err);
-  const stack = debug && err instanceof Error && err.stack ? `\n${err.stack}` : ' (VIGIA_DEBUG=1 shows the stack trace)';
+  // URLs in the line lose passwords and query values: it is printed, and pasted into tickets.
+  if (isVigiaError(mapped)) return { line: `vigia: ${mapped.code}: ${oneLine(redactUrlsIn(mapped.message))}\n`, status: 2 };
+  const message = redactUrlsIn(err instanceof Error ? err.message : String(err));
+  const stack = debug && err instanceof Error && err.stack ? `\n${redactUrlsIn(err.stack)}` : ' (VIGIA_DEBUG=1 shows the stack trace)';
   return { line: `vigia: VIGIA_ERR_INTERNAL: unexpected error: ${oneLine(message)}${stack}\n`, status: 1 };
 }
 

@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--scopes <list>',
-        'what the token may do: read; read,actions (agent actions); read,admin (control plane: enrol hosts, publish bundles, steer rollouts); read,run (fleet runs); ingest (control plane: POST /v2/reports for any enrolled host, a relay such as vigia simulate; implies nothing else, not even read)',
+        'what the token may do: read; read,actions (agent actions); read,admin (control plane: enrol hosts, publish bundles, steer rollouts); read,run (fleet runs); cmdline (agent: whole command lines in /v1/processes, which others see with secrets redacted; implies read); ingest (control plane: POST /v2/reports for any enrolled host, a relay such as vigia simulate; implies nothing else, not even read)',
       ),
     )
     .addOption(new Option('--name <label>', 'name shown in logs and audit lines'))

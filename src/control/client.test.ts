@@ -51,3 +51,9 @@ test('serverTarget: an unreadable --token-file is named in readConfigFile\'s wor
     (e: unknown) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && e.message.endsWith('--token-file: cannot read /nonexistent/op.token (ENOENT)'),
   );
 });
+
+test('serverTarget refuses credentials, a query or a fragment in --server, without echoing them', async () => {
+  for (const bad of ['http://ops:hunter2@127.0.0.1:1', 'http://127.0.0.1:1/?token=hunter2', 'http://127.0.0.1:1/#hunter2']) {
+    await assert.rejects(serverTarget(bad, '/nonexistent'), (e: unknown) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /without credentials, query or fragment/.test(e.message) && !/hunter2/.test(e.message), bad);
+  }
+});

@@ -5,6 +5,7 @@
 import { answerError, parseAnswer, transportError } from '../core/client-errors.js';
 import { readClientToken } from '../core/config-file.js';
 import { VigiaError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
 
 /** Where the server is and the operator token to use. */
 export interface ServerTarget {
@@ -20,7 +21,11 @@ export async function serverTarget(url: string, tokenFile: string | undefined): 
   } catch {
     /* reported below */
   }
-  if (!parsed || !/^https?:$/.test(parsed.protocol) || !/^https?:\/\/[^/\s]+/.test(url)) throw new VigiaError('VIGIA_ERR_CONFIG', `--server must be an http(s):// URL, got "${url.slice(0, 100)}"`);
+  // The token goes in --token-file: a password or token in the URL would be echoed by errors and
+  // sent to every path the client calls.
+  if (!parsed || !/^https?:$/.test(parsed.protocol) || !/^https?:\/\/[^/\s]+/.test(url) || parsed.username || parsed.password || parsed.search || url.includes('#')) {
+    throw new VigiaError('VIGIA_ERR_CONFIG', `--server must be an http(s):// URL without credentials, query or fragment, got "${redactUrl(url).slice(0, 100)}"`);
+  }
   if (!tokenFile) throw new VigiaError('VIGIA_ERR_CONFIG', '--server needs --token-file (a file holding an operator token with scope read, or admin to enrol)');
   const token = await readClientToken(tokenFile, '--token-file');
   return { url: url.replace(/\/+$/, ''), token };

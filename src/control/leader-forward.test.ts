@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
 import { createLeaderForwarder, parseInternalAddress, type LeaderForwarderOptions } from './leader-forward.js';
 
 /** A real "leader" and a real "follower" on loopback: the network is the point here. */
@@ -122,4 +123,18 @@ test('an address that is not internal is refused, not used', async () => {
     const r = await fetch(`${url}/v1/audit`);
     assert.equal(r.status, 503);
   });
+});
+
+test('a failed forward is logged with the path only: a token in the query does not reach the log', async () => {
+  const gone = await listen(() => undefined);
+  const goneUrl = gone.url;
+  await new Promise((r) => gone.server.close(r));
+  const lines: string[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+  await withPair(undefined, { leaderAddress: () => goneUrl, log }, async (url) => {
+    assert.equal((await fetch(`${url}/v1/rollouts/current?token=SECRET`)).status, 503);
+  });
+  assert.equal(lines.length, 1, lines.join(''));
+  assert.doesNotMatch(lines.join(''), /SECRET/);
+  assert.match(lines[0]!, /"path":"\/v1\/rollouts\/current"/);
 });

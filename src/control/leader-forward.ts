@@ -18,6 +18,7 @@
 import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { errorBody, VigiaError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { requestPath } from '../core/redact.js';
 
 /** Streams one request to the leader and its answer back; resolves when the exchange is over (never rejects). */
 export type ForwardToLeader = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -144,7 +145,7 @@ export function createLeaderForwarder(options: LeaderForwarderOptions): LeaderFo
         // After the answer has begun, the answer's own stream decides (a cut upload of a body the
         // leader refused early is no failure of the answer).
         if (settled || answered) return;
-        options.log?.warn({ address, url: url.slice(0, 200), err: err.message }, 'forwarding to the leader failed');
+        options.log?.warn({ address, path: requestPath(url), err: err.message }, 'forwarding to the leader failed');
         if (!res.headersSent) refuse(res, req, err.message.startsWith('the leader') ? err.message : 'the leader did not take the request');
         else res.destroy();
         done();

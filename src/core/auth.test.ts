@@ -46,5 +46,6 @@ test('token entry errors name the line and the bad field', () => {
   assert.deepEqual(parseTokenEntries(`${h} scopes=admin\n`)[0]!.scopes, ['read', 'admin'], 'admin implies read');
   assert.deepEqual(parseTokenEntries(`${h} scopes=run\n`)[0]!.scopes, ['read', 'run'], 'run implies read, and only read');
   assert.deepEqual(parseTokenEntries(`${h} scopes=ingest\n`)[0]!.scopes, ['ingest'], 'ingest implies nothing, not even read');
+  assert.deepEqual(parseTokenEntries(`${h} scopes=cmdline\n`)[0]!.scopes, ['read', 'cmdline'], 'cmdline implies read, and only read');
   assert.deepEqual(parseTokenEntries(`${h} scopes=admin,ingest\n`)[0]!.scopes, ['read', 'admin', 'ingest']);
 });

@@ -25,9 +25,11 @@ export function newToken(): string {
  * hosts, publish bundles, steer rollouts); `ingest`: post report batches for any enrolled host
  * (`POST /v2/reports`: a relay such as the simulator or a puller). `admin` does not imply `run`:
  * running commands on the fleet is granted on its own. `ingest` neither implies nor is implied by any
- * other scope: a relay's token reads nothing, and an operator's token writes no reports.
+ * other scope: a relay's token reads nothing, and an operator's token writes no reports. `cmdline`
+ * (agent API): see whole command lines in `GET /v1/processes`, which every other token gets with secret
+ * values redacted (passwords passed as arguments are common on database hosts).
  */
-export type Scope = 'read' | 'actions' | 'run' | 'admin' | 'ingest';
+export type Scope = 'read' | 'actions' | 'run' | 'admin' | 'ingest' | 'cmdline';
 
 /** The scopes a line without `scopes=` gets: read only (least privilege). */
 export const DEFAULT_SCOPES: readonly Scope[] = Object.freeze(['read']);
@@ -41,9 +43,9 @@ export interface TokenEntry {
 }
 
 /** Every scope a token file line may name (see Scope). */
-export const SCOPES: readonly Scope[] = Object.freeze(['read', 'actions', 'run', 'admin', 'ingest']);
-/** Scopes that imply `read` (whoever may start a run may read the run it started). */
-const IMPLY_READ: readonly string[] = ['actions', 'run', 'admin'];
+export const SCOPES: readonly Scope[] = Object.freeze(['read', 'actions', 'run', 'admin', 'ingest', 'cmdline']);
+/** Scopes that imply `read` (whoever may start a run may read the run it started; whoever may see whole command lines may list processes). */
+const IMPLY_READ: readonly string[] = ['actions', 'run', 'admin', 'cmdline'];
 
 /**
  * Parse a token file: one `sha256:<64 hex> [scopes=read,actions] [name=<label>]` per line; `#` comments
@@ -69,7 +71,7 @@ export function parseTokenEntries(text: string): TokenEntry[] {
         const list = kv[2]!.split(',');
         const bad = list.find((s) => !(SCOPES as readonly string[]).includes(s));
         if (bad !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', `token file line ${i + 1}: unknown scope "${bad.slice(0, 40)}" (scopes: ${SCOPES.join(', ')})`);
-        // `actions`, `run` and `admin` imply `read`: a token that may start a run may also read the run it started.
+        // `actions`, `run`, `admin` and `cmdline` imply `read`: a token that may start a run may also read the run it started.
         scopes = Object.freeze([...new Set(list.some((s) => IMPLY_READ.includes(s)) ? ['read', ...list] : list)] as Scope[]);
       }
     }

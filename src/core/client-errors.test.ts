@@ -57,3 +57,10 @@ test('parseAnswer refuses a 2xx body that is not JSON; oneLine flattens control 
   assert.throws(() => parseAnswer('<html>', 'GET /x'), (e: unknown) => isVigiaError(e, 'VIGIA_ERR_BAD_ANSWER') && /GET \/x\] expected JSON/.test(e.message));
   assert.equal(oneLine(' a\n  b\r\n\tc\u0007 '), 'a b c');
 });
+
+test('transportError names the URL without its password or query values', () => {
+  const mapped = transportError(fetchFailed(withCode('ECONNREFUSED')), 'http://ops:hunter2@h:1/v1?token=SECRET', 1000);
+  assert.ok(isVigiaError(mapped, 'VIGIA_ERR_UNREACHABLE'));
+  assert.doesNotMatch(mapped.message, /hunter2|SECRET/);
+  assert.match(mapped.message, /http:\/\/ops:\*\*\*@h:1\/v1\?token=\*\*\*: connection refused/);
+});

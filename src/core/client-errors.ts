@@ -6,6 +6,7 @@
  * a server that is down, misnamed, untrusted or refusing.
  */
 import { ERROR_CATALOG, VigiaError, isVigiaError, type ErrorCode } from './errors.js';
+import { redactUrl } from './redact.js';
 
 /** Node and undici error codes that mean "the request did not get a (whole) answer". */
 const TRANSPORT_CODES: Readonly<Record<string, string>> = {
@@ -61,7 +62,8 @@ export function isTransportError(err: unknown): boolean {
 }
 
 /**
- * Map what `fetch` / `http.request` threw to VIGIA_ERR_UNREACHABLE naming `url` and why, or return
+ * Map what `fetch` / `http.request` threw to VIGIA_ERR_UNREACHABLE naming `url` (its password and
+ * query values redacted: the message is printed and may be pasted into a ticket) and why, or return
  * `err` unchanged (a VigiaError already, or a bug that must not be disguised as a network problem).
  * `timeoutMs` is the client's own deadline, named when it fired.
  */
@@ -74,7 +76,7 @@ export function transportError(err: unknown, url: string, timeoutMs?: number): u
   else if (found.code in TRANSPORT_CODES) why = `${TRANSPORT_CODES[found.code]} (${found.code})`;
   else if (found.code === 'FETCH_FAILED') why = oneLine(found.message);
   else why = `TLS: ${oneLine(found.message) || found.code} (${found.code})`;
-  return new VigiaError('VIGIA_ERR_UNREACHABLE', `${url}: ${why}`, { cause: err });
+  return new VigiaError('VIGIA_ERR_UNREACHABLE', `${redactUrl(url)}: ${why}`, { cause: err });
 }
 
 /**

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { readJsonBody } from './http.js';
 import { createPipelineServer, type Authenticate, type PipelineOptions, type RequestFailure } from './http-pipeline.js';
+import { pino } from 'pino';
 import { silentLogger } from './log.js';
 
 /** Bounds these tests' bodies never reach (the shape check is tested in json-shape.test.ts). */
@@ -176,4 +177,29 @@ test('onRefusedChange gets every refused state-changing request that reached an 
     '- POST /body unmatched 401 VIGIA_ERR_UNAUTHORIZED',
     '- POST /pub/x /pub/x 401 VIGIA_ERR_UNAUTHORIZED',
   ]);
+});
+
+test('log lines name the path of a request, never its query: a token put in the URL does not reach the log', async () => {
+  const lines: string[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+  const { call } = await start({
+    log,
+    mounts: [
+      {
+        name: 'operator', owns: () => true, authenticate: auth, credential: 'operator',
+        routes: [
+          { method: 'GET', name: '/read', path: /^\/read$/, scope: 'read', handler: async () => ({}) },
+          { method: 'GET', name: '/boom', path: /^\/boom$/, handler: async () => { throw new Error('boom'); } },
+        ],
+      },
+    ],
+  });
+  assert.equal((await call('GET', '/read?token=SECRET-1')).status, 401, 'no credential: warn line');
+  assert.equal((await call('GET', '/read?access_token=SECRET-2', { token: 'unscoped' })).status, 403, 'lacks scope: warn line');
+  assert.equal((await call('GET', '/boom?token=SECRET-3', { token: 'unscoped' })).status, 500, 'handler failure: error line');
+  const text = lines.join('');
+  assert.equal(lines.length, 3, text);
+  assert.doesNotMatch(text, /SECRET/);
+  assert.match(text, /"path":"\/read"/);
+  assert.match(text, /"path":"\/boom"/);
 });

@@ -27,6 +27,8 @@
  *     anyone write audit lines at line rate.
  * Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`, and is reported
  * to `onResponse` under its route's name ('unmatched' before a route is known and authenticated).
+ * Log lines name a request's path, never its query (`requestPath`): a client that put its token in
+ * the URL must not have it copied into logs that more people read than the API.
  *
  * Why node:http and not fastify (the guide's default): the agent's budget is 80 MB resident on hosts that
  * exist to run MySQL, and fastify cost ~19 MB of it (measured when the agent API was built: node alone
@@ -41,6 +43,7 @@ import { matchBearer, type TokenEntry } from './auth.js';
 import { addressKey, closeGracefully, createBoundedServer, listenOn, methodNotAllowed, parseSearch, send, sendJson, type ServerBounds, type ServerTls } from './http.js';
 import type { Logger } from './log.js';
 import type { RateLimiter } from './rate-limit.js';
+import { requestPath } from './redact.js';
 
 /** Who made a request, as an authenticator established it. */
 export interface Principal {
@@ -286,7 +289,7 @@ export function createPipeline(options: PipelineOptions, isClosing: () => boolea
         authenticatorRan = true;
         const p = await fn(req, res, address);
         if (!p) {
-          log.warn({ ip: address, method: req.method, url: url.slice(0, 200) }, `request without a valid ${mount.credential} token`);
+          log.warn({ ip: address, method: req.method, path: requestPath(rawPath) }, `request without a valid ${mount.credential} token`);
           throw new VigiaError('VIGIA_ERR_UNAUTHORIZED');
         }
         return p;
@@ -306,7 +309,7 @@ export function createPipeline(options: PipelineOptions, isClosing: () => boolea
       routeName = route.name;
       principal ??= await authenticate(route.authenticate ?? mount.authenticate);
       if (route.scope !== undefined && principal.scopes !== undefined && !principal.scopes.includes(route.scope)) {
-        log.warn({ client: principal.name, url: url.slice(0, 200), need: route.scope }, 'token lacks scope');
+        log.warn({ client: principal.name, path: requestPath(rawPath), need: route.scope }, 'token lacks scope');
         res.setHeader('www-authenticate', `Bearer error="insufficient_scope", scope="${route.scope}"`);
         throw new VigiaError('VIGIA_ERR_FORBIDDEN', `this endpoint needs scope "${route.scope}"`);
       }
@@ -320,7 +323,7 @@ export function createPipeline(options: PipelineOptions, isClosing: () => boolea
       const result = await route.handler({ req, res, params, query, principal, address, head, isClosing });
       if (result !== SENT) sendJson(res, 200, result, head);
     } catch (err) {
-      if (!(err instanceof VigiaError)) log.error({ err, url: req.url?.slice(0, 200) }, 'request failed');
+      if (!(err instanceof VigiaError)) log.error({ err, path: requestPath(req.url) }, 'request failed');
       const { status, body, retryAfterSeconds } = errorBody(err);
       const code: ErrorCode = err instanceof VigiaError ? err.code : 'VIGIA_ERR_INTERNAL';
       options.onFailure?.({ req, route: routeName, principal, address, status, code, err });

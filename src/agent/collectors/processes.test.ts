@@ -56,6 +56,12 @@ for (const [raw, comm, want] of [
   test(`formatCmdline(${JSON.stringify(raw)})`, () => assert.equal(formatCmdline(raw, comm), want));
 }
 
+test('formatCmdline redacts secret values argument by argument unless the view is full', () => {
+  const raw = '/usr/bin/mysqldump\0-uroot\0-phunter2\0--password\0s3cret\0shop\0';
+  assert.equal(formatCmdline(raw, 'mysqldump'), '/usr/bin/mysqldump -uroot -p*** --password *** shop');
+  assert.equal(formatCmdline(raw, 'mysqldump', 'full'), '/usr/bin/mysqldump -uroot -phunter2 --password s3cret shop');
+});
+
 function rec(pid: number, ticks: number, rss: number, io: [number, number] | null, start = 1): ProcessRecord {
   return {
     stat: { pid, comm: `p${pid}`, state: 'S', utimeTicks: ticks, stimeTicks: 0, threads: 1, startTicks: start, rssPages: 0 },

@@ -8,13 +8,14 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import type { HostRoots } from '../model.js';
 import { USER_HZ } from './proc-stat.js';
 import { parsePasswdEntries } from '../passwd.js';
+import { redactArgv } from '../../core/redact.js';
 
 /** One process in a top-N answer. Rates are null when /proc/<pid>/io was unreadable (EACCES). */
 export interface ProcessSample {
   pid: number;
   /** User name from <rootfs>/etc/passwd, or the numeric uid when unknown. */
   user: string;
-  /** Command line joined with spaces; `[comm]` for kernel threads (empty cmdline). */
+  /** Command line joined with spaces, secret values redacted unless asked in full; `[comm]` for kernel threads (empty cmdline). */
   command: string;
   /** The kernel's short name (comm). */
   comm: string;
@@ -116,9 +117,17 @@ export function parsePasswd(text: string): Map<number, string> {
   return out;
 }
 
-/** Turns a /proc/<pid>/cmdline (NUL-separated) into a display string; `[comm]` when empty (kernel thread). */
-export function formatCmdline(raw: string, comm: string): string {
-  const s = raw.replace(/\0+$/, '').replace(/\0/g, ' ').trim();
+/** How much of a command line an answer shows: `redacted` (secret values replaced, see redactArgv) or `full`. */
+export type CommandLineView = 'redacted' | 'full';
+
+/**
+ * Turns a /proc/<pid>/cmdline (NUL-separated) into a display string (pure); `[comm]` when empty (kernel
+ * thread). Redacted unless `view` is `full`: arguments are redacted one by one before they are joined,
+ * so `--password` and its value stay told apart.
+ */
+export function formatCmdline(raw: string, comm: string, view: CommandLineView = 'redacted'): string {
+  const argv = raw.replace(/\0+$/, '').split('\0');
+  const s = (view === 'full' ? argv : redactArgv(argv)).join(' ').trim();
   return s === '' ? `[${comm}]` : s;
 }
 
@@ -244,15 +253,16 @@ export class ProcessSampler {
    * The top `limit` processes by `sort`, with rates over the interval between two scans. Callers share
    * work: an answer less than FRESH_MS old is reused, and callers arriving while scans run wait for
    * them, so a client polling as fast as its rate limit allows costs at most one scan per FRESH_MS.
+   * Command lines are redacted unless `commandLines` is `full` (the caller checked that it may).
    */
-  async top(opts: { sort: ProcessSort; limit: number }): Promise<ProcessSample[]> {
+  async top(opts: { sort: ProcessSort; limit: number; commandLines?: CommandLineView }): Promise<ProcessSample[]> {
     const { prev, cur } = await this.currentPair();
     const ranked = rankProcesses(prev, cur, opts.sort, opts.limit);
     const users = await this.userNames(ranked.map((r) => r.uid));
     return Promise.all(
       ranked.map(async ({ uid, ...r }) => {
         const raw = await readOptional(join(this.roots.procfs, String(r.pid), 'cmdline'));
-        return { ...r, user: uid === null ? '?' : (users.get(uid) ?? String(uid)), command: formatCmdline(raw ?? '', r.comm) };
+        return { ...r, user: uid === null ? '?' : (users.get(uid) ?? String(uid)), command: formatCmdline(raw ?? '', r.comm, opts.commandLines ?? 'redacted') };
       }),
     );
   }

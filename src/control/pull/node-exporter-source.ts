@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { clampNum, clampPct, fitText, intOrNull as fitInt, shortText } from '../../core/contracts/fit-report.js';
 import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, MAX_REPORT_DISKS, type HostReport, type ReportDevice, type ReportDisk, type ReportSystem } from '../../core/contracts/host-report.js';
 import { groupByName, parsePromText, type PromSample } from '../../core/prom-text.js';
+import { redactUrl } from '../../core/redact.js';
 import type { RoleMatcher } from './role-rules.js';
 import { pullGet, PullError, type PullSource } from './source.js';
 import type { PullTarget } from './targets.js';
@@ -277,7 +278,7 @@ export function createNodeExporterSource(options: NodeExporterSourceOptions): Pu
     const text = await pullGet(`${target.url}/metrics`, target.token, signal, 'text/plain;version=0.0.4');
     const atMs = now();
     const { samples, errors } = parsePromText(text);
-    if (samples.length === 0) throw new PullError(`${target.url}/metrics: no samples${errors.length ? ` (${errors[0]})` : ''}`);
+    if (samples.length === 0) throw new PullError(`${redactUrl(target.url)}/metrics: no samples${errors.length ? ` (${errors[0]})` : ''}`);
     return { atMs, samples };
   };
   return {

@@ -7,6 +7,7 @@
  */
 import { systemClock, type Clock } from '../../core/clock.js';
 import { parseHostReport, type HostReport } from '../../core/contracts/host-report.js';
+import { redactUrl } from '../../core/redact.js';
 import { createAgentSource } from './agent-source.js';
 import { createNodeExporterSource } from './node-exporter-source.js';
 import type { PullSource } from './source.js';
@@ -118,7 +119,7 @@ export function createPullLoop(options: PullLoopOptions): PullLoop {
       if (stopper.signal.aborted) return;
       if (deadline.aborted) {
         stats.timeouts++;
-        fail(source.host, new Error(`scrape of ${e.target.url} timed out after ${timeoutMs} ms`, { cause: err }), source.kind);
+        fail(source.host, new Error(`scrape of ${redactUrl(e.target.url)} timed out after ${timeoutMs} ms`, { cause: err }), source.kind);
       } else fail(source.host, err, source.kind);
     }
   };

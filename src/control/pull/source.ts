@@ -1,5 +1,6 @@
 /** What every pull source (agent JSON API, node_exporter /metrics) offers the pull loop, and its HTTP GET. */
 import type { HostReport } from '../../core/contracts/host-report.js';
+import { redactUrl } from '../../core/redact.js';
 
 /** One pulled host: collect() scrapes it once and builds its report (keeping whatever state rates need). */
 export interface PullSource {
@@ -33,19 +34,19 @@ export async function pullGet(url: string, token: string | null, signal: AbortSi
   const res = await fetch(url, { headers, signal, redirect: 'error' });
   if (res.status !== 200) {
     await res.body?.cancel().catch(() => undefined);
-    throw new PullError(`GET ${url} answered ${res.status}`, res.status);
+    throw new PullError(`GET ${redactUrl(url)} answered ${res.status}`, res.status);
   }
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > MAX_PULL_BODY_BYTES) {
     await res.body?.cancel().catch(() => undefined);
-    throw new PullError(`GET ${url}: body of ${declared} bytes is over ${MAX_PULL_BODY_BYTES}`);
+    throw new PullError(`GET ${redactUrl(url)}: body of ${declared} bytes is over ${MAX_PULL_BODY_BYTES}`);
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (res.body) {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       size += chunk.byteLength;
-      if (size > MAX_PULL_BODY_BYTES) throw new PullError(`GET ${url}: body over ${MAX_PULL_BODY_BYTES} bytes`);
+      if (size > MAX_PULL_BODY_BYTES) throw new PullError(`GET ${redactUrl(url)}: body over ${MAX_PULL_BODY_BYTES} bytes`);
       chunks.push(chunk);
     }
   }

@@ -7,6 +7,7 @@ test('redactUrl hides the password and keeps the rest', () => {
   assert.equal(redactUrl('postgres://vigia:s3cret@db.example:5432/vigia?sslmode=require'), 'postgres://vigia:***@db.example:5432/vigia?sslmode=require');
   assert.equal(redactUrl('postgres://vigia@db/vigia'), 'postgres://vigia@db/vigia');
   assert.equal(redactUrl('not a url'), '(unparseable url)');
+  assert.equal(redactUrl('postgres://db/vigia?user=vigia&password=s3cret&sslmode=require'), 'postgres://db/vigia?user=vigia&password=***&sslmode=require', 'libpq takes the password as a parameter too');
 });
 
 test('toNumber and sqlState read driver values', () => {

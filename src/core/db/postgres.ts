@@ -6,6 +6,7 @@
 import postgres from 'postgres';
 import { VigiaError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { redactUrl as redactUrlText } from '../redact.js';
 import type { Database, Queryable } from './database.js';
 
 /** Pool and timeout settings; every field has a default fit for the control plane. */
@@ -28,15 +29,17 @@ const UNAVAILABLE_CODES = new Set([
   '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
 ]);
 
-/** A database URL (PostgreSQL, MySQL) with its password replaced by `***`, for logs and error details. */
+/**
+ * A database URL (PostgreSQL, MySQL) with its password (`user:***@`, `?password=***`) replaced, for logs
+ * and error details; other parameters (`sslmode`) are kept. The rules are core/redact.ts's.
+ */
 export function redactUrl(url: string): string {
   try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
+    new URL(url);
   } catch {
     return '(unparseable url)';
   }
+  return redactUrlText(url, { query: 'secret-names' });
 }
 
 function mapError(err: unknown): unknown {
