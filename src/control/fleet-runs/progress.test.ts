@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunCounts } from './engine.js';
-import { exitCodeFor, renderProgressLine, renderSummary } from './progress.js';
+import { exitCodeFor, renderProgressLine, renderResultLine, renderSummary } from './progress.js';
 import type { SummaryRow } from './progress.js';
 
 function counts(over: Partial<RunCounts>): RunCounts {
@@ -113,4 +113,14 @@ test('renderSummary: host output with bidi overrides, zero-width characters or E
   const out = renderSummary(hostile, counts({ targets: 1, failed: 1 }), { outputWidth: 200 });
   assert.equal(/[\p{Cc}\p{Cf}\u2028\u2029]/u.exec(out.replace(/\n/g, '')), null, out);
   assert.match(out, /db-1\\u202e +failed +1 +5 ms +purged \\u202e000321\.gol-nib\\u200b \\x1b\]8;;http:\/\/evil\\x07here\\x1b\]8;;\\x07\n/);
+});
+
+test('renderResultLine: the live line of a failed host shows its last output line escaped, table', () => {
+  const cases: [Parameters<typeof renderResultLine>[0], string][] = [
+    [{ host: 'db-1', state: 'failed', exit_code: 2, output: 'starting\nerror: disk full\n' }, 'db-1: failed (exit 2) error: disk full'],
+    [{ host: 'db-2', state: 'timed_out', exit_code: null, output: '' }, 'db-2: timed_out'],
+    // A bare CR would rewrite the line, ESC ] 8 plant a hyperlink, U+202E reverse the text.
+    [{ host: 'db-3', state: 'failed', exit_code: 1, output: 'real error\rall good \u001b]8;;http://evil\u0007x\u202e' }, 'db-3: failed (exit 1) all good \\x1b]8;;http://evil\\x07x\\u202e'],
+  ];
+  for (const [r, want] of cases) assert.equal(renderResultLine(r), want);
 });

@@ -104,6 +104,15 @@ function outputCell(output: string, max: number): string {
   return chars.length > max ? `${chars.slice(0, Math.max(0, max - 1)).join('')}…` : last;
 }
 
+/**
+ * The live line `vigia run` prints for a host that did not succeed: `host: state (exit N) last
+ * output line`, at most `max` characters of output, host and output through core/sanitise (a host's
+ * output streams to the operator's terminal as the run goes).
+ */
+export function renderResultLine(r: { readonly host: string; readonly state: string; readonly exit_code: number | null; readonly output: string }, max = 200): string {
+  return `${sanitiseText(r.host)}: ${sanitiseText(r.state)}${r.exit_code !== null ? ` (exit ${r.exit_code})` : ''} ${outputCell(r.output, max)}`.trimEnd();
+}
+
 function formatDuration(ms: number | null): string {
   if (ms === null) return '-';
   if (ms < 1000) return `${Math.round(ms)} ms`;
