@@ -57,3 +57,13 @@ test('parseAnswer refuses a 2xx body that is not JSON; oneLine flattens control 
   assert.throws(() => parseAnswer('<html>', 'GET /x'), (e: unknown) => isVigiaError(e, 'VIGIA_ERR_BAD_ANSWER') && /GET \/x\] expected JSON/.test(e.message));
   assert.equal(oneLine(' a\n  b\r\n\tc\u0007 '), 'a b c');
 });
+
+test('oneLine: a server message with C1 controls or format characters prints them escaped, table', () => {
+  const cases: [string, string][] = [
+    ['bad mountpoint /x\u202eevil', 'bad mountpoint /x\\u202eevil'],
+    ['csi \u009b2J and del \u007f', 'csi \\x9b2J and del'],
+    ['zero\u200bwidth \u2066isolate\u2069', 'zero\\u200bwidth \\u2066isolate\\u2069'],
+    ['line\u2028separator', 'line separator'],
+  ];
+  for (const [input, want] of cases) assert.equal(oneLine(input), want, JSON.stringify(input));
+});
