@@ -11,6 +11,7 @@ import { HOST_NAME_RE, HOST_NAME_RULE } from '../core/contracts/host-report.js';
 import { parseTagFlags } from '../core/contracts/tags.js';
 import { optionNames } from '../core/config.js';
 import { VigiaError } from '../core/errors.js';
+import { sanitiseJson, sanitiseText } from '../core/sanitise.js';
 import { callServer, serverTarget } from './client.js';
 import { CONTROL_OPTION_RENAMES, DEFAULT_DATA_DIR, DEFAULT_SERVER_LISTEN, parseControlConfig, parseStoreLocation } from './config.js';
 
@@ -180,12 +181,13 @@ written or printed.
     refuseParentStoreOptions(cmd);
     if (opts.server) {
       const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
-      process.stdout.write(`${(await callServer(target, 'GET', '/v1/hosts')).text}\n`);
+      // Tags and last errors are host text: printed as JSON escapes, never raw (core/sanitise).
+      process.stdout.write(`${sanitiseJson((await callServer(target, 'GET', '/v1/hosts')).text)}\n`);
       return;
     }
     const store = await openStoreFromOptions(opts);
     try {
-      process.stdout.write(`${JSON.stringify({ hosts: await store.hostStatuses() }, null, 2)}\n`);
+      process.stdout.write(`${sanitiseJson(JSON.stringify({ hosts: await store.hostStatuses() }, null, 2))}\n`);
     } finally {
       await store.close();
     }
@@ -214,8 +216,8 @@ written or printed.
         await store.close();
       }
     }
-    if (opts.json) process.stdout.write(`${JSON.stringify(lines)}\n`);
-    else for (const l of lines) process.stdout.write(`${new Date(l.at).toISOString()}  ${l.actor}  ${l.action}  ${JSON.stringify(l.detail)}\n`);
+    if (opts.json) process.stdout.write(`${sanitiseJson(JSON.stringify(lines))}\n`);
+    else for (const l of lines) process.stdout.write(`${new Date(l.at).toISOString()}  ${sanitiseText(l.actor)}  ${sanitiseText(l.action)}  ${sanitiseJson(JSON.stringify(l.detail))}\n`);
   });
 
   addStoreOptions(server.command('remove').description('forget a host: its token stops working and its history is deleted').requiredOption('--host <name>', 'host name')).action(

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { dayProblem, isAcceptedDay } from '../core/contracts/day.js';
 import { VigiaError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
+import { sanitiseJson, sanitiseLines } from '../core/sanitise.js';
 import { callServer, serverTarget } from './client.js';
 import { addStoreOptions, openStoreFromOptions } from './command.js';
 import { previousUtcDay, REPORT_FORMATS, type ReportFormat } from './server.js';
@@ -17,7 +18,13 @@ function checkFormat(value: unknown): ReportFormat {
   return f as ReportFormat;
 }
 
-async function output(text: string, file: unknown): Promise<void> {
+/**
+ * Write a rendering. The renderers sanitise host text already; this does it again for what came from
+ * a server (`--server`, which may be older than the renderers), JSON as JSON escapes, every other
+ * format keeping its line ends (core/sanitise; idempotent on a sanitised text).
+ */
+async function output(raw: string, file: unknown, format: ReportFormat): Promise<void> {
+  const text = format === 'json' ? sanitiseJson(raw) : sanitiseLines(raw);
   if (file) await writeFile(String(file), text);
   else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
@@ -56,10 +63,10 @@ export function register(program: Command): void {
     }
     if (opts.server) {
       const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
-      await output((await callServer(target, 'GET', `/v1/reports/capacity?format=${format}`)).text, opts.output);
+      await output((await callServer(target, 'GET', `/v1/reports/capacity?format=${format}`)).text, opts.output, format);
       return;
     }
-    await output((await withReports(opts, (svc) => svc.capacity(format))).body, opts.output);
+    await output((await withReports(opts, (svc) => svc.capacity(format))).body, opts.output, format);
   });
 
   addStoreOptions(
@@ -83,9 +90,9 @@ export function register(program: Command): void {
     }
     if (opts.server) {
       const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
-      await output((await callServer(target, 'GET', `/v1/reports/performance?day=${day}&format=${format}`)).text, opts.output);
+      await output((await callServer(target, 'GET', `/v1/reports/performance?day=${day}&format=${format}`)).text, opts.output, format);
       return;
     }
-    await output((await withReports(opts, (svc) => svc.performance(day, format))).body, opts.output);
+    await output((await withReports(opts, (svc) => svc.performance(day, format))).body, opts.output, format);
   });
 }

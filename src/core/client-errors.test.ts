@@ -64,3 +64,13 @@ test('transportError names the URL without its password or query values', () => 
   assert.doesNotMatch(mapped.message, /hunter2|SECRET/);
   assert.match(mapped.message, /http:\/\/ops:\*\*\*@h:1\/v1\?token=\*\*\*: connection refused/);
 });
+
+test('oneLine: a server message with C1 controls or format characters prints them escaped, table', () => {
+  const cases: [string, string][] = [
+    ['bad mountpoint /x\u202eevil', 'bad mountpoint /x\\u202eevil'],
+    ['csi \u009b2J and del \u007f', 'csi \\x9b2J and del'],
+    ['zero\u200bwidth \u2066isolate\u2069', 'zero\\u200bwidth \\u2066isolate\\u2069'],
+    ['line\u2028separator', 'line separator'],
+  ];
+  for (const [input, want] of cases) assert.equal(oneLine(input), want, JSON.stringify(input));
+});

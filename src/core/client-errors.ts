@@ -7,6 +7,7 @@
  */
 import { ERROR_CATALOG, VigiaError, isVigiaError, type ErrorCode } from './errors.js';
 import { redactUrl } from './redact.js';
+import { sanitiseText } from './sanitise.js';
 
 /** Node and undici error codes that mean "the request did not get a (whole) answer". */
 const TRANSPORT_CODES: Readonly<Record<string, string>> = {
@@ -116,10 +117,14 @@ export function parseAnswer<T>(text: string, what: string): T {
   }
 }
 
-/** Collapse whitespace and control characters so a message prints as one line. */
+/**
+ * Collapse whitespace and C0 controls so a message prints as one line; any other control or format
+ * character (C1 such as U+009B CSI, U+202E) is shown escaped (core/sanitise), since a server's
+ * message may quote host text.
+ */
 export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
+  return sanitiseText(text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim());
 }
 
 /**

@@ -128,6 +128,40 @@ test('performance email: subject, ranked hot hosts, CSV with every host', async 
   assert.ok(mail.attachments.some((a) => a.filename === 'filesystems-2026-11-30.csv'));
 });
 
+test('a hostile mountpoint, device and error reach the mail client escaped: no raw ESC, BEL or U+202E in subject, bodies or attachments', async () => {
+  // An OSC 8 hyperlink to a hostile site, a BEL and a right-to-left override, as a host could report them.
+  const evil = '/\u001b]8;;http://evil\u0007x\u202e';
+  const data = syntheticCapacityData({ hosts: 30, now: NOW, critical: 3, warning: 2, stale: 2 });
+  const hostile = {
+    ...data,
+    hosts: data.hosts.map((h) => ({ ...h, lastError: `refused: ${evil}` })),
+    volumes: data.volumes.map((v) => ({ ...v, mountpoint: `${v.mountpoint}${evil}`, device: `${v.device}${evil}`, error: evil })),
+  };
+  const report = buildCapacityReport(hostile, policy, NOW);
+  const before = smtp.messages.length;
+  await sendEmail(smtpConfig(join(tmp.dir, 'pass')), composeCapacityEmail({ ...report, summary: `${report.summary} ${evil}` }, policy));
+  const raw = (await smtp.waitForMessages(before + 1))[before]!.raw;
+  const mail = await lastParsed(before + 1);
+  const unsafe = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\p{Cf}\u2028\u2029]/u;
+  const parts: [string, string][] = [
+    ['raw message', raw.toString('utf8')],
+    ['subject', mail.subject ?? ''],
+    ['text', mail.text ?? ''],
+    ['html', typeof mail.html === 'string' ? mail.html : ''],
+    ...mail.attachments.filter((a) => a.contentType.startsWith('text/csv')).map((a): [string, string] => [a.filename ?? 'csv', a.content.toString('utf8')]),
+  ];
+  for (const [what, text] of parts) {
+    const m = unsafe.exec(text);
+    assert.equal(m, null, `${what} holds a raw U+${m?.[0].codePointAt(0)?.toString(16)}`);
+  }
+  assert.ok(!/[\r\n]/.test(mail.subject ?? ''));
+  assert.ok(mail.subject?.endsWith('\\x1b]8;;http://evil\\x07x\\u202e'), 'the subject shows the text, escaped');
+  assert.ok((mail.text ?? '').includes('\\x1b]8;;http://evil\\x07x\\u202e'));
+  const csv = mail.attachments.find((a) => a.filename?.startsWith('capacity-'))!;
+  const rows = parseCsv(csv.content.toString('utf8'));
+  assert.ok(rows[1]![CAPACITY_CSV_HEADER.indexOf('mountpoint')]!.endsWith('\\x1b]8;;http://evil\\x07x\\u202e'));
+});
+
 test('wrong password: CONTROL_ERR_EMAIL_FAILED at auth, password not in the message', async () => {
   const data = syntheticCapacityData({ hosts: 5, now: NOW, critical: 1 });
   const msg = composeCapacityEmail(buildCapacityReport(data, policy, NOW), policy);

@@ -68,6 +68,14 @@ describe('validateParams', () => {
     assert.equal(validateParams(loose, { s: 'plain text, ünïcode ✓ and spaces' }).s, 'plain text, ünïcode ✓ and spaces');
   });
 
+  it('rejects every format character (bidi overrides, isolates, zero-width, BOM, tags) even when the pattern allows anything', () => {
+    const loose = parseManifest(JSON.stringify({ name: 'n', description: 'd', executable: '/bin/true', argv: ['--'], timeoutMs: 1, outputCapBytes: 1, concurrency: 1, parameters: { s: { type: 'string', maxLength: 64, pattern: '^[\\s\\S]*$' } } }), 'f');
+    for (const c of ['\u202e', '\u202a', '\u2066', '\u2069', '\u200e', '\u061c', '\u200b', '\u200d', '\u2060', '\u00ad', '\ufeff', '\u{e0041}']) {
+      assert.throws(() => validateParams(loose, { s: `binlog${c}.000123` }), (e: unknown) => isVigiaError(e, 'AGENT_ERR_INVALID_PARAMS') && /s: must not contain format characters/.test(e.message), JSON.stringify(c));
+    }
+    assert.equal(validateParams(loose, { s: 'año 数据 ✓' }).s, 'año 数据 ✓');
+  });
+
   it('treats null and undefined bodies as no parameters', () => {
     rejects(null, /days: required/);
     const none = parseManifest(JSON.stringify({ name: 'n', description: 'd', executable: '/bin/true', argv: [], timeoutMs: 1, outputCapBytes: 1, concurrency: 1 }), 'f');

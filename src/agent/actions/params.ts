@@ -1,17 +1,18 @@
 /**
  * Parameter validation and argv building for actions. Pure. Values are never coerced: the JSON
  * string "7" is not the integer 7, and an array is never a scalar. Every rejection names the
- * parameter and throws AGENT_ERR_INVALID_PARAMS. Strings never hold control characters (`\p{Cc}`) or
- * U+2028/U+2029, whatever a manifest's pattern says.
+ * parameter and throws AGENT_ERR_INVALID_PARAMS. Strings never hold control characters (`\p{Cc}`),
+ * format characters (`\p{Cf}`) or U+2028/U+2029, whatever a manifest's pattern says.
  */
 import { VigiaError } from '../../core/errors.js';
+import { UNSAFE_CHAR_RE } from '../../core/sanitise.js';
 import { PARAM_PLACEHOLDER_RE, type ActionManifest, type ParamSpec } from './manifest.js';
 
 /** A validated parameter value. */
 export type ParamValue = string | number | boolean;
 
-/** Characters no string parameter may hold: every `\p{Cc}` and U+2028/U+2029. */
-const CONTROL_RE = /[\p{Cc}\u2028\u2029]/u;
+/** Format characters (bidi overrides and isolates, zero-width characters, BOM, tags): part of UNSAFE_CHAR_RE, named apart in the message. */
+const FORMAT_RE = /\p{Cf}/u;
 
 function reject(detail: string): never {
   throw new VigiaError('AGENT_ERR_INVALID_PARAMS', detail);
@@ -37,9 +38,13 @@ function checkOne(name: string, spec: ParamSpec, v: unknown): ParamValue {
     case 'string': {
       if (typeof v !== 'string') reject(`${name}: must be a string, got ${describe(v)}`);
       if (v.length > spec.maxLength) reject(`${name}: longer than ${spec.maxLength} characters`);
-      // Any C0/C1 control (NUL, CR, LF, VT, FF, ESC, DEL, U+0085 ...) or a Unicode line/paragraph
-      // separator, whatever the manifest's pattern allows: values end up in logs and terminals.
-      if (CONTROL_RE.test(v)) reject(`${name}: must not contain NUL, line breaks or other control characters`);
+      // Any C0/C1 control (NUL, CR, LF, VT, FF, ESC, DEL, U+0085 ...), a Unicode line/paragraph
+      // separator or a format character (U+202E reorders what an operator reads in the audit log and
+      // makes `binlog.000123` look like another file name), whatever the manifest's pattern allows:
+      // values end up in argv, logs and terminals. The one definition is core/sanitise's.
+      if (UNSAFE_CHAR_RE.test(v)) {
+        reject(FORMAT_RE.test(v) ? `${name}: must not contain format characters (bidi controls such as U+202E, zero-width characters)` : `${name}: must not contain NUL, line breaks or other control characters`);
+      }
       if (spec.enum && !spec.enum.includes(v)) reject(`${name}: must be one of ${spec.enum.join(', ')}`);
       if (spec.pattern && !new RegExp(spec.pattern, 'u').test(v)) reject(`${name}: does not match ${spec.pattern}`);
       return v;

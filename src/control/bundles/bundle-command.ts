@@ -12,6 +12,7 @@ import { Command, Option } from 'commander';
 import { readConfigFile } from '../../core/config-file.js';
 import { ENVELOPE_FORMAT, generateSigningKeyPair, keyId, packArchive, signRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
 import { VigiaError } from '../../core/errors.js';
+import { sanitiseLines } from '../../core/sanitise.js';
 import { callServerJson, serverTarget } from '../client.js';
 import type { BundleIndex } from './bundle-service.js';
 import { readBundleDir } from './bundle-dir.js';
@@ -110,6 +111,6 @@ export function register(program: Command): void {
     const index = await callServerJson<BundleIndex>(target, 'GET', '/v1/bundles');
     const lines = [`fleet settled on: ${index.current ? `release ${index.current.release} (${index.current.sha256.slice(0, 12)})` : 'none'}${index.rolloutInProgress ? '; a rollout is in progress' : ''}`];
     for (const r of index.releases) lines.push(`${String(r.release).padStart(5)}  ${r.bundle}  ${r.sha256.slice(0, 12)}  ${r.reverts ? `rollback of ${r.reverts}` : 'release'}  published ${r.published_at} by ${r.published_by}  expires ${r.expires_at}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    process.stdout.write(`${sanitiseLines(lines.join('\n'))}\n`);
   });
 }

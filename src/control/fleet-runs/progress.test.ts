@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunCounts } from './engine.js';
-import { exitCodeFor, renderProgressLine, renderSummary } from './progress.js';
+import { exitCodeFor, renderProgressLine, renderResultLine, renderSummary } from './progress.js';
 import type { SummaryRow } from './progress.js';
 
 function counts(over: Partial<RunCounts>): RunCounts {
@@ -60,7 +60,7 @@ test('renderSummary: failed first, columns aligned, totals line', () => {
     [
       'HOST   STATUS          EXIT  DURATION    OUTPUT',
       'db-1   failed          2     850 ms      error: disk full',
-      'db-2   failed          1     12 ms       [2Jpwned columns',
+      'db-2   failed          1     12 ms       \\x1b[2Jpwned\\x07 columns',
       'db-3   timed out       -     -           still going',
       'db-9   not dispatched  -     -',
       'web-1  succeeded       0     1 min 15 s',
@@ -79,7 +79,7 @@ test('renderSummary: at most maxRows rows, then "... and K more"; long output is
     [
       'HOST  STATUS  EXIT  DURATION  OUTPUT',
       'db-1  failed  2     850 ms    error: …',
-      'db-2  failed  1     12 ms     [2Jpwne…',
+      'db-2  failed  1     12 ms     \\x1b[2J…',
       '... and 4 more',
       'succeeded 990, failed 3, timed out 1, not dispatched 6 of 1000 hosts',
       '',
@@ -104,4 +104,23 @@ test('exitCodeFor', () => {
     ['cancelled', { failed: 50, notDispatched: 950, maxErrors: 0 }, 3],
   ];
   for (const [state, over, want] of cases) assert.equal(exitCodeFor(state, counts(over)), want, `${state} ${JSON.stringify(over)}`);
+});
+
+test('renderSummary: host output with bidi overrides, zero-width characters or ESC sequences is shown escaped, never raw', () => {
+  const hostile: SummaryRow[] = [
+    { host: 'db-1\u202e', status: 'failed', exitCode: 1, durationMs: 5, output: 'purged \u202e000321.gol-nib\u200b \u001b]8;;http://evil\u0007here\u001b]8;;\u0007\n' },
+  ];
+  const out = renderSummary(hostile, counts({ targets: 1, failed: 1 }), { outputWidth: 200 });
+  assert.equal(/[\p{Cc}\p{Cf}\u2028\u2029]/u.exec(out.replace(/\n/g, '')), null, out);
+  assert.match(out, /db-1\\u202e +failed +1 +5 ms +purged \\u202e000321\.gol-nib\\u200b \\x1b\]8;;http:\/\/evil\\x07here\\x1b\]8;;\\x07\n/);
+});
+
+test('renderResultLine: the live line of a failed host shows its last output line escaped, table', () => {
+  const cases: [Parameters<typeof renderResultLine>[0], string][] = [
+    [{ host: 'db-1', state: 'failed', exit_code: 2, output: 'starting\nerror: disk full\n' }, 'db-1: failed (exit 2) error: disk full'],
+    [{ host: 'db-2', state: 'timed_out', exit_code: null, output: '' }, 'db-2: timed_out'],
+    // A bare CR would rewrite the line, ESC ] 8 plant a hyperlink, U+202E reverse the text.
+    [{ host: 'db-3', state: 'failed', exit_code: 1, output: 'real error\rall good \u001b]8;;http://evil\u0007x\u202e' }, 'db-3: failed (exit 1) all good \\x1b]8;;http://evil\\x07x\\u202e'],
+  ];
+  for (const [r, want] of cases) assert.equal(renderResultLine(r), want);
 });

@@ -2,6 +2,7 @@
  * Terminal rendering for `vigia run`: the live progress line, the final summary table and the
  * process exit code. Pure string building; the caller decides where and how often to write.
  */
+import { sanitiseText } from '../../core/sanitise.js';
 import type { FinalRunState, HostStatus, RunCounts } from './engine.js';
 
 /** One host in the final summary. `exitCode` / `durationMs` are null when the host never ran or never answered. */
@@ -10,7 +11,7 @@ export interface SummaryRow {
   readonly status: HostStatus;
   readonly exitCode: number | null;
   readonly durationMs: number | null;
-  /** The host's captured output; the summary shows its last non-blank line, sanitised. */
+  /** The host's captured output; the summary shows its last non-blank line, sanitised (core/sanitise). */
   readonly output: string;
 }
 
@@ -92,18 +93,24 @@ const STATUS_RANK: Record<HostStatus, number> = {
 };
 
 /**
- * Remote output is untrusted: drop every control character (ESC sequences could rewrite the
- * operator's terminal), keep the last non-blank line, collapse whitespace and cut to `max` characters.
+ * Remote output is untrusted: keep the last non-blank line, collapse tabs and spaces, show every
+ * other control or format character as a visible escape (core/sanitise: an ESC sequence could
+ * rewrite the operator's terminal, U+202E reorder what they read) and cut to `max` characters.
  */
 function outputCell(output: string, max: number): string {
-  const lines = output.split(/\r\n|\r|\n/).map((l) => l.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/\s+/g, ' ').trim());
+  const lines = output.split(/\r\n|\r|\n/).map((l) => sanitiseText(l.replace(/[\t ]+/g, ' ').trim()));
   const last = lines.filter((l) => l !== '').pop() ?? '';
   const chars = [...last];
   return chars.length > max ? `${chars.slice(0, Math.max(0, max - 1)).join('')}…` : last;
 }
 
-function cleanCell(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+/**
+ * The live line `vigia run` prints for a host that did not succeed: `host: state (exit N) last
+ * output line`, at most `max` characters of output, host and output through core/sanitise (a host's
+ * output streams to the operator's terminal as the run goes).
+ */
+export function renderResultLine(r: { readonly host: string; readonly state: string; readonly exit_code: number | null; readonly output: string }, max = 200): string {
+  return `${sanitiseText(r.host)}: ${sanitiseText(r.state)}${r.exit_code !== null ? ` (exit ${r.exit_code})` : ''} ${outputCell(r.output, max)}`.trimEnd();
 }
 
 function formatDuration(ms: number | null): string {
@@ -131,7 +138,7 @@ export function renderSummary(rows: readonly SummaryRow[], counts: RunCounts, op
     const table = [
       ['HOST', 'STATUS', 'EXIT', 'DURATION', 'OUTPUT'],
       ...shown.map((r) => [
-        cleanCell(r.host),
+        sanitiseText(r.host),
         r.status.replace('_', ' '),
         r.exitCode === null ? '-' : String(r.exitCode),
         formatDuration(r.durationMs),

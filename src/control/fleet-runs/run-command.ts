@@ -6,11 +6,12 @@
  */
 import { Command, Option } from 'commander';
 import { VigiaError } from '../../core/errors.js';
+import { sanitiseJson, sanitiseText } from '../../core/sanitise.js';
 import { callServer, callServerJson, serverTarget } from '../client.js';
 import type { RunHostRow } from '../store/fleet-store.js';
 import { parseDurationFlag } from '../bundles/bundle-command.js';
 import type { FinalRunState, HostStatus } from './engine.js';
-import { exitCodeFor, renderProgressLine, renderSummary } from './progress.js';
+import { exitCodeFor, renderProgressLine, renderResultLine, renderSummary } from './progress.js';
 import type { RunResultLine, RunView } from './run-service.js';
 import { parseLimit, parseParams, parseWhere } from './selector.js';
 
@@ -66,7 +67,7 @@ finish, so up to --concurrency - 1 more errors can land after the stop. Exit cod
       });
       if (started.dry_run || !started.run) {
         const hosts = started.hosts ?? [];
-        process.stdout.write(opts.json ? `${JSON.stringify(started)}\n` : `dry run: ${action} would run on ${started.targets} hosts:\n${hosts.slice(0, 50).map((h) => `  ${h}`).join('\n')}${started.targets > 50 ? `\n  ... and ${started.targets - 50} more` : ''}\n`);
+        process.stdout.write(opts.json ? `${sanitiseJson(JSON.stringify(started))}\n` : `dry run: ${action} would run on ${started.targets} hosts:\n${hosts.slice(0, 50).map((h) => `  ${sanitiseText(h)}`).join('\n')}${started.targets > 50 ? `\n  ... and ${started.targets - 50} more` : ''}\n`);
         return;
       }
       const id = started.run.id;
@@ -90,8 +91,9 @@ finish, so up to --concurrency - 1 more errors can land after the stop. Exit cod
           const page = await callServerJson<{ results: RunResultLine[]; next: number; done: boolean }>(t, 'GET', `/v1/runs/${id}/results?after=${after}&wait=5`);
           after = page.next;
           for (const r of page.results) {
-            if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-            else if (r.state !== 'succeeded') process.stderr.write(`${tty ? '\r\u001b[K' : ''}${r.host}: ${r.state}${r.exit_code !== null ? ` (exit ${r.exit_code})` : ''} ${r.output.split('\n').filter(Boolean).pop()?.slice(0, 200) ?? ''}\n`);
+            // Host output is the host's to choose: every line printed goes through core/sanitise.
+            if (opts.json) process.stdout.write(`${sanitiseJson(JSON.stringify(r))}\n`);
+            else if (r.state !== 'succeeded') process.stderr.write(`${tty ? '\r\u001b[K' : ''}${renderResultLine(r)}\n`);
           }
           view = await callServerJson<RunView>(t, 'GET', `/v1/runs/${id}`);
           if (tty) process.stderr.write(`\r\u001b[K${renderProgressLine(view.counts, Date.now() - t0, process.stderr.columns ?? 100, true)}`);
@@ -104,7 +106,7 @@ finish, so up to --concurrency - 1 more errors can land after the stop. Exit cod
       view = await callServerJson<RunView>(t, 'GET', `/v1/runs/${id}`);
       const final: FinalRunState = view.state === 'succeeded' || view.state === 'cancelled' ? view.state : 'failed';
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(view)}\n`);
+        process.stdout.write(`${sanitiseJson(JSON.stringify(view))}\n`);
       } else {
         const hosts = (await callServerJson<{ hosts: RunHostRow[] }>(t, 'GET', `/v1/runs/${id}/hosts`)).hosts;
         process.stdout.write(renderSummary(hosts.map((h) => ({ host: h.host, status: statusOf(h.state), exitCode: h.exitCode, durationMs: h.durationMs, output: h.output })), view.counts));

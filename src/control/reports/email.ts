@@ -1,7 +1,9 @@
 /**
  * Report emails: compose (pure: report in, nodemailer message out) and send (I/O: SMTP with
  * STARTTLS or implicit TLS, AUTH from a password file). The password is read at send time so a
- * rotated secret needs no restart, and it never appears in an error or a log line.
+ * rotated secret needs no restart, and it never appears in an error or a log line. Every part that
+ * can carry host text (subject, both bodies, CSV attachments, chart captions) is sanitised by the
+ * renderers or here (core/sanitise): a header never holds a control or bidi character.
  */
 import { readFile } from 'node:fs/promises';
 import nodemailer from 'nodemailer';
@@ -9,6 +11,7 @@ import type { SendMailOptions } from 'nodemailer';
 import { z } from 'zod';
 import { VigiaError } from '../../core/errors.js';
 import { deepFreeze } from '../../core/config.js';
+import { sanitiseText } from '../../core/sanitise.js';
 import type { CapacityReport } from './capacity.js';
 import { renderTopGrowersPng, renderUsageHistogramPng, topGrowers, usageHistogram } from './charts.js';
 import { humanBytes, utcDay } from './format.js';
@@ -67,7 +70,7 @@ export function composeCapacityEmail(report: CapacityReport, policy: ReportPolic
   return {
     from,
     to,
-    subject: report.summary,
+    subject: sanitiseText(report.summary),
     text: renderCapacityTable(report, { limit: maxRows }) + `\nThe attachment ${csvFilename} has all ${report.rows.length} volumes.\n`,
     html,
     date: new Date(report.generatedAt),
@@ -89,7 +92,7 @@ export function composePerformanceEmail(report: PerformanceReport, policy: Repor
   return {
     from,
     to,
-    subject: report.summary,
+    subject: sanitiseText(report.summary),
     text: renderPerformanceTable(report, { limit: maxRows }) + `\nThe attachments ${hostsCsv} and ${fsCsv} have every host and filesystem.\n`,
     html: renderPerformanceHtml(report, { maxRows, csvFilename: hostsCsv }),
     date: new Date(report.generatedAt),

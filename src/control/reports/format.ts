@@ -1,4 +1,5 @@
-/** Formatting shared by every report renderer: sizes, counts, CSV cells, HTML escaping. Pure. */
+/** Formatting shared by every report renderer: sizes, counts, CSV cells, aligned tables. Pure. */
+import { sanitiseText } from '../../core/sanitise.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'] as const;
 
@@ -39,16 +40,18 @@ export function utcDay(d: Date): string {
 }
 
 /**
- * One CSV cell per RFC 4180. Text starting with = + - @ (or tab / CR) gets a leading `'` so a
- * spreadsheet does not run it as a formula (OWASP CSV injection); numbers are written raw so a
- * negative growth stays a number.
+ * One CSV cell per RFC 4180. Text is sanitised first (core/sanitise: control and format characters,
+ * tab and line breaks included, become visible escapes such as `\x1b`, so a cell is one line and a
+ * viewer that shows the file raw is never driven by it). Text then starting with = + - @ gets a
+ * leading `'` so a spreadsheet does not run it as a formula (OWASP CSV injection); numbers are
+ * written raw so a negative growth stays a number.
  */
 export function csvCell(v: string | number | boolean | null): string {
   if (v === null) return '';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  let s = v;
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  let s = sanitiseText(v);
+  if (/^[=+\-@]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -59,11 +62,16 @@ export function csvDocument(header: readonly string[], rows: Iterable<readonly (
   return lines.join('\r\n') + '\r\n';
 }
 
-/** Pad columns of a text table to equal widths (right-aligned where `right[i]`). */
+/**
+ * Pad columns of a text table to equal widths (right-aligned where `right[i]`). Every cell is
+ * sanitised (core/sanitise) before it is measured, so host text can neither drive the terminal nor
+ * break the columns.
+ */
 export function alignTable(rows: readonly (readonly string[])[], right: readonly boolean[] = []): string {
+  const clean = rows.map((r) => r.map(sanitiseText));
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows
+  for (const r of clean) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return clean
     .map((r) =>
       r
         .map((c, i) => (right[i] ? c.padStart(widths[i] ?? 0) : i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))

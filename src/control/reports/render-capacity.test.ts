@@ -24,7 +24,10 @@ test('format helpers: table', () => {
     [csvCell('@SUM(A1)'), "'@SUM(A1)"],
     [csvCell(-42), '-42'],
     [csvCell('a,b'), '"a,b"'],
-    [csvCell('line\nbreak'), '"line\nbreak"'],
+    [csvCell('line\nbreak'), 'line\\x0abreak'],
+    [csvCell('\tcmd'), '\\x09cmd'],
+    [csvCell('\u202e=1+1'), '\\u202e=1+1'],
+    [csvCell('say "\u001b[2J"'), '"say ""\\x1b[2J"""'],
     [csvCell(null), ''],
   ];
   for (const [got, want] of cases) assert.equal(got, want);

@@ -1,10 +1,14 @@
 /**
  * Renderings of the capacity report: terminal table, JSON, CSV and an HTML email body. Every
- * rendering lists stale hosts first, because a silent host is the one nobody is watching.
+ * rendering lists stale hosts first, because a silent host is the one nobody is watching. Host text
+ * (mountpoints, devices, errors) is the host's to choose: every rendering passes it through
+ * core/sanitise (tables and CSV cell by cell, HTML through escapeHtml, JSON as JSON escapes), so no
+ * raw control or format character reaches a terminal, a spreadsheet or a mail client.
  */
 import type { CapacityReport, CapacityRow, CapacityStatus, StaleHost } from './capacity.js';
 import { COLORS } from './charts.js';
 import { escapeHtml } from '../../core/html.js';
+import { sanitiseJson, sanitiseLines } from '../../core/sanitise.js';
 import { alignTable, count, csvDocument, days, humanBytes, pct } from './format.js';
 
 function silentFor(s: StaleHost): string {
@@ -62,7 +66,7 @@ export function renderCapacityTable(report: CapacityReport, opts: CapacityTableO
   ]);
   out.push(alignTable([header, ...rows], [false, false, false, false, false, true, true, true, true, true, false]));
   if (limited.some((r) => r.stale)) out.push('', '* host is stale: figures are from its last report');
-  return out.join('\n') + '\n';
+  return sanitiseLines(out.join('\n') + '\n');
 }
 
 /**
@@ -71,10 +75,11 @@ export function renderCapacityTable(report: CapacityReport, opts: CapacityTableO
  * `full_never` tells the two apart (true: flat or shrinking). `totals` count every host once by its
  * worst volume, a stale host by its last figures (`critical_stale`, `warning_stale`: how many of those
  * are stale); a stale host's `status` is that worst status. Compact unless `pretty` (10,000 hosts
- * x 3 volumes make 12 MB compact, 17 MB indented).
+ * x 3 volumes make 12 MB compact, 17 MB indented). Control and format characters in strings are
+ * JSON escapes (`\u202e`), never raw, so the text is safe to print and parses to the stored value.
  */
 export function renderCapacityJson(report: CapacityReport, opts: { pretty?: boolean } = {}): string {
-  return JSON.stringify(
+  return sanitiseJson(JSON.stringify(
     {
       v: 1,
       generated_at: report.generatedAt,
@@ -127,7 +132,7 @@ export function renderCapacityJson(report: CapacityReport, opts: { pretty?: bool
     },
     null,
     opts.pretty ? 2 : undefined,
-  );
+  ));
 }
 
 /** CSV header of the capacity CSV (one row per host and volume, in report order). */

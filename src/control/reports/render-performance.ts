@@ -1,10 +1,12 @@
 /**
  * Renderings of the daily performance report: terminal table, JSON, CSV and HTML email body.
  * Silent hosts come first in each, then hosts without CPU data, then hosts ranked by pressure (see
- * performance.ts).
+ * performance.ts). Host text (devices, mountpoints) goes through core/sanitise as in
+ * render-capacity.ts.
  */
 import type { HostPerformance, PerformanceReport } from './performance.js';
 import { escapeHtml } from '../../core/html.js';
+import { sanitiseJson, sanitiseLines } from '../../core/sanitise.js';
 import { alignTable, count, csvDocument, humanBytes } from './format.js';
 
 const f1 = (n: number) => n.toFixed(1);
@@ -70,12 +72,15 @@ export function renderPerformanceTable(report: PerformanceReport, opts: Performa
       [false, false, false, true, true, true],
     ),
   );
-  return out.join('\n') + '\n';
+  return sanitiseLines(out.join('\n') + '\n');
 }
 
-/** JSON rendering, format version 1: the report value itself, numbers as numbers, camelCase as in the type. */
+/**
+ * JSON rendering, format version 1: the report value itself, numbers as numbers, camelCase as in the
+ * type; control and format characters in strings as JSON escapes (core/sanitise).
+ */
 export function renderPerformanceJson(report: PerformanceReport): string {
-  return JSON.stringify({ v: 1, ...report }, null, 2);
+  return sanitiseJson(JSON.stringify({ v: 1, ...report }, null, 2));
 }
 
 /** CSV: one row per silent host (status `silent`), per host without CPU data (`no_cpu_data`), then reporting hosts, ranked. */

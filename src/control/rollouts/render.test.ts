@@ -75,8 +75,12 @@ test('renderRolloutStatus: variants', () => {
   assert.equal(colored.replace(ANSI_RE, ''), renderRolloutStatus(view), 'colours do not change the layout');
 
   const hostile = renderRolloutStatus({ ...view, bundle: 'x\u001b[2Jy', reason: 'a\nb' });
-  assert.match(hostile, /bundle x\?\[2Jy /);
-  assert.match(hostile, /reason: a\?b\n/);
+  assert.match(hostile, /bundle x\\x1b\[2Jy /);
+  assert.match(hostile, /reason: a\\x0ab\n/);
+  const bidi = renderRolloutStatus({ ...view, bundle: 'x\u202ey', reason: 'install failed: \u2066evil\u2069\u200b' });
+  assert.equal(/[\p{Cf}]/u.exec(bidi), null, 'no raw format character');
+  assert.match(bidi, /bundle x\\u202ey /);
+  assert.match(bidi, /reason: install failed: \\u2066evil\\u2069\\u200b\n/);
 });
 
 test('renderDrift: releases and stuck hosts', () => {
@@ -93,10 +97,10 @@ test('renderDrift: releases and stuck hosts', () => {
     'total    9,743      3',
     '',
     'stuck hosts (3)',
-    'host        release  last seen                 why',
-    'db-00042    5        2026-12-01T08:01:00.000Z  install failed: signature',
-    'db-00043    4        2026-12-01T08:00:00.000Z  still on 4 after 10 min in wave 1',
-    'web-?[31mx  none     never                     not polled for 12 min',
+    'host           release  last seen                 why',
+    'db-00042       5        2026-12-01T08:01:00.000Z  install failed: signature',
+    'db-00043       4        2026-12-01T08:00:00.000Z  still on 4 after 10 min in wave 1',
+    'web-\\x1b[31mx  none     never                     not polled for 12 min',
     '',
   ].join('\n');
   assert.equal(renderDrift(rows), want);

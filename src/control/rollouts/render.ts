@@ -1,9 +1,11 @@
 /**
  * Terminal renderings of a rollout: its status (one progress bar per wave) and the drift table
  * (which release runs where, and the stuck hosts with why). Pure: a view in, a string out. Plain
- * text unless `color` is set; control characters from host names and reasons are replaced by `?`
- * so that a hostile host name cannot drive the operator's terminal.
+ * text unless `color` is set; control and format characters from host names and reasons are shown
+ * as visible escapes (core/sanitise) so that a hostile host cannot drive the operator's terminal or
+ * reorder what they read.
  */
+import { sanitiseText } from '../../core/sanitise.js';
 import { count } from '../reports/format.js';
 import type { RolloutState } from './state.js';
 
@@ -79,10 +81,7 @@ const STATE_COLOR: Record<RolloutState, Paint> = {
   superseded: 'dim',
 };
 
-function safe(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-}
+const safe = sanitiseText;
 
 function when(t: number | string | null): string {
   if (t === null) return 'never';

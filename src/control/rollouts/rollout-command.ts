@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { VigiaError } from '../../core/errors.js';
+import { sanitiseJson } from '../../core/sanitise.js';
 import { callServerJson, serverTarget, type ServerTarget } from '../client.js';
 import type { DriftRow, RolloutView } from './rollout-service.js';
 import { renderDrift, renderRolloutStatus } from './render.js';
@@ -26,7 +27,7 @@ async function current(t: ServerTarget): Promise<RolloutView> {
 }
 
 function show(view: RolloutView, json: boolean, color: boolean): void {
-  process.stdout.write(json ? `${JSON.stringify(view, null, 2)}\n` : `${renderRolloutStatus(view, { color })}\n`);
+  process.stdout.write(json ? `${sanitiseJson(JSON.stringify(view, null, 2))}\n` : `${renderRolloutStatus(view, { color })}\n`);
 }
 
 /** Attach `vigia rollout` to the program. */
@@ -69,7 +70,7 @@ export function register(program: Command): void {
     const t = await target(opts);
     const res = await callServerJson<{ rollout: RolloutView | null; releases: DriftRow[] }>(t, 'GET', '/v1/drift');
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
+      process.stdout.write(`${sanitiseJson(JSON.stringify(res, null, 2))}\n`);
       return;
     }
     if (!res.rollout && res.releases.length === 0) throw new VigiaError('CONTROL_ERR_NO_ROLLOUT', 'no host and no release yet');

@@ -7,6 +7,7 @@ import { parseLast, parsePeriod } from './period.js';
 import { renderHtml } from './render-html.js';
 import { renderJson } from './render-json.js';
 import { renderMarkdown, renderText } from './render-text.js';
+import { renderReport } from './run-report.js';
 
 const H = 3_600_000;
 const T = (iso: string): number => Date.parse(iso);
@@ -103,4 +104,31 @@ test('text, Markdown, HTML and JSON say the same thing', () => {
   assert.equal(json.slos[0].value, 39);
   assert.equal(json.period.from, '2025-01-01T00:00:00.000Z');
   assert.ok(!renderJson(r).includes('NaN'));
+});
+
+test('record fields (ticket groups, hygiene examples) reach no rendering with a raw control or bidi character', () => {
+  const evil = 'Net\u001b]8;;http://evil\u0007work\u202e L2';
+  const base = sample();
+  const r = buildReport(
+    {
+      slos: [def('resolution', { kind: 'threshold', event: 'ticket_resolution_hours' }, { displayName: 'o', target: 0.9, op: 'lte', threshold: 36, statistic: 'mean' })],
+      data: new Map([['records', {
+        tickets: Array.from({ length: 40 }, (_, i) => ({ number: `INC${i}`, caller: 'c', category: 'Network', subcategory: 'x', symptom: evil, assignmentGroup: i % 4 === 0 ? evil : 'App L1', state: 'closed', openedAt: T('2025-01-03T00:00:00Z') + i * 7 * 24 * H, closedAt: T('2025-01-03T00:00:00Z') + i * 7 * 24 * H + (i % 4 === 0 ? 120 : 12) * H })),
+        outages: [],
+        deploys: [],
+        hygiene: [{ table: 'tickets', kind: 'open_ticket', rows: 1, message: `open: ${evil}`, examples: [`tickets.csv:7 ${evil}`] }],
+      }]]),
+      defaultSource: 'records',
+    },
+    base.period,
+    T('2026-01-02T00:00:00Z'),
+  );
+  assert.ok(r.entries[0]!.recommendations.some((t) => t.includes('\u202e')), 'the report itself carries the record text');
+  for (const format of ['text', 'markdown', 'html', 'json'] as const) {
+    const out = renderReport(r, format);
+    const m = /[\p{Cc}\p{Cf}\u2028\u2029]/u.exec(out.replace(/\n/g, ''));
+    assert.equal(m, null, `${format} holds a raw U+${m?.[0].codePointAt(0)?.toString(16)}`);
+    assert.ok(out.includes('\\u202e'), `${format} shows it escaped`);
+  }
+  assert.equal(JSON.parse(renderReport(r, 'json')).slos[0].recommendations.some((t: string) => t.includes(evil)), true, 'JSON keeps the value');
 });

@@ -4,6 +4,7 @@
  * and render it. Progress goes to `onProgress`; spec errors stop before any data is read.
  */
 import { VigiaError } from '../../core/errors.js';
+import { sanitiseJson, sanitiseLines } from '../../core/sanitise.js';
 import type { ReportPeriod } from '../evaluate/evaluate.js';
 import type { DataSourceSpec, SloDefinition, SpecSet } from '../model.js';
 import { readCsvDataset } from '../sources/csv-source.js';
@@ -21,17 +22,22 @@ const LOOKBACK_MS = 35 * 86_400_000;
 /** Output formats. */
 export type ReportFormat = 'text' | 'markdown' | 'html' | 'json';
 
-/** Render a report in a format. */
+/**
+ * Render a report in a format. Record fields (ticket groups, symptoms, hygiene examples) come from
+ * data sources that anyone filing a ticket or writing a log line fills in, so the output goes
+ * through core/sanitise: no raw control or format character (ESC, BEL, U+202E) reaches a terminal
+ * or a browser; JSON keeps the exact values as JSON escapes.
+ */
 export function renderReport(r: SloReport, format: ReportFormat): string {
   switch (format) {
     case 'text':
-      return renderText(r);
+      return sanitiseLines(renderText(r));
     case 'markdown':
-      return renderMarkdown(r);
+      return sanitiseLines(renderMarkdown(r));
     case 'html':
-      return renderHtml(r);
+      return sanitiseLines(renderHtml(r));
     case 'json':
-      return renderJson(r);
+      return sanitiseJson(renderJson(r));
   }
 }
 
