@@ -17,6 +17,7 @@ function checkFormat(value: unknown): ReportFormat {
 }
 
 async function output(text: string, file: unknown): Promise<void> {
+  // A report the user asked for, like a shell redirect: created 0666 less the umask (not private state).
   if (file) await writeFile(String(file), text);
   else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
