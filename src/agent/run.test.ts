@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { AgentMetrics } from './agent-metrics.js';
 import { parseAgentConfig } from './config.js';
 import type { DeviceInfo } from './model.js';
 import { parseExposition } from './node-metrics.js';
-import { createReporter } from './run.js';
+import { createReporter, prepareBundleDir } from './run.js';
 import { SystemSampler } from './system-sampler.js';
 import { waitFor } from '../../test/support/wait.js';
 
@@ -86,6 +86,36 @@ test('a spool directory the agent cannot use stops it at start, naming --spool-d
       createReporter(config(dir, 'http://127.0.0.1:1'), { log: silentLogger(), roots, devices: async () => [], sampler: new SystemSampler({ roots }), metrics }),
       (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /--spool-dir: cannot use .*spool \((EEXIST|ENOTDIR)\)/.test(e.message),
     );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a --bundle-dir another user could change stops the agent at start, naming the flag (issue 13, finding 8)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vigia-run-bundle-'));
+  const unsafe = (re: RegExp) => (e: unknown) => isVigiaError(e, 'VIGIA_ERR_UNSAFE_PATH') && re.test((e as Error).message);
+  try {
+    const bundles = join(dir, 'bundles');
+    await prepareBundleDir(bundles);
+    assert.equal((await stat(bundles)).mode & 0o7777, 0o755, 'created 0755: checks run as another user must reach their scripts');
+    await writeFile(join(bundles, 'state.json'), '{}', { mode: 0o666 });
+    await chmod(join(bundles, 'state.json'), 0o666);
+    await assert.rejects(prepareBundleDir(bundles), unsafe(/: --bundle-dir .*\/bundles: .*state\.json is group- and world-writable \(mode 0666\)/));
+    await chmod(join(bundles, 'state.json'), 0o644);
+    await mkdir(join(bundles, 'releases'), { mode: 0o775 });
+    await chmod(join(bundles, 'releases'), 0o775);
+    await assert.rejects(prepareBundleDir(bundles), unsafe(/releases is group-writable/));
+    await chmod(join(bundles, 'releases'), 0o755);
+    await chmod(bundles, 0o777);
+    await assert.rejects(prepareBundleDir(bundles), unsafe(/directory .*\/bundles is group- and world-writable/));
+    assert.equal((await stat(bundles)).mode & 0o7777, 0o777, 'refused before the chmod that would have hidden it');
+    await chmod(bundles, 0o755);
+    await prepareBundleDir(bundles);
+    if (process.getuid?.() === 0) {
+      // The reported attack: the checks user (nobody) owns the directory.
+      await chown(bundles, 65534, 65534);
+      await assert.rejects(prepareBundleDir(bundles), unsafe(/--bundle-dir .*: directory .*\/bundles is owned by uid 65534 \(must be root or the agent's uid 0\)/));
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -36,6 +36,8 @@ import { buildHostReport, IntervalBaseline } from './report/build-report.js';
 import { Reporter, type ReporterOptions } from './report/reporter.js';
 import { openSpool } from './report/spool.js';
 import { createFleetClient, type FleetClient } from './bundle/fleet-client.js';
+import { bundleDirProblem } from './bundle/installer.js';
+import type { TrustOptions } from '../core/fs-trust.js';
 import { unreachableAncestor } from './bundle/reachable.js';
 import type { ReportChecks } from '../core/contracts/host-report.js';
 
@@ -122,17 +124,7 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
     const rc = config.report;
     const runAs = process.getuid?.() === 0 ? await lookupUser(config.actionsUser) : undefined;
     const trustedKeys = await Promise.all(rc.bundleKeys.map((f) => readConfigFile(f, '--bundle-key')));
-    // 0755: checks run as --actions-user and must reach their scripts; integrity comes from the
-    // directory being the agent's own and not writable by others (the contents are not secret).
-    await mkdir(rc.bundleDir, { recursive: true, mode: 0o755 })
-      .then(() => chmod(rc.bundleDir, 0o755))
-      .catch((err: unknown) => {
-        throw new VigiaError('VIGIA_ERR_CONFIG', `--bundle-dir: cannot use ${rc.bundleDir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
-      });
-    if (runAs) {
-      const blocked = await unreachableAncestor(rc.bundleDir, runAs);
-      if (blocked) throw new VigiaError('VIGIA_ERR_CONFIG', `--bundle-dir ${rc.bundleDir}: checks run as ${config.actionsUser}, who cannot enter ${blocked}; make it searchable (chmod o+x ${blocked}, or StateDirectoryMode=0755) or choose another --bundle-dir`);
-    }
+    await prepareBundleDir(rc.bundleDir, runAs ? { ...runAs, name: config.actionsUser } : undefined);
     const fleetToken = (await readConfigFile(rc.tokenFile, '--report-token-file')).trim();
     const ca = rc.ca ? Buffer.from(await readConfigFile(rc.ca, '--report-ca')) : undefined;
     fleet = createFleetClient({
@@ -201,6 +193,29 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   log.info({ host: config.listen.host, port, tls: Boolean(tls), mtls: Boolean(tls?.ca), rootfs: roots.rootfs }, 'agent started');
   process.stdout.write(`vigia agent listening on ${tls ? 'https' : 'http'}://${host}:${port}\n`);
+}
+
+/**
+ * Make `--bundle-dir` ready at start, or throw naming the flag: created 0755 when missing (checks run
+ * as --actions-user and must reach their scripts; the contents are not secret); VIGIA_ERR_UNSAFE_PATH
+ * when it, a directory above it, its state.json or releases/ could be changed by another user
+ * (installer.ts bundleDirProblem: they would lower the downgrade floor or swap the scripts);
+ * VIGIA_ERR_CONFIG when `checksUser` (the agent is root) cannot reach it.
+ */
+export async function prepareBundleDir(dir: string, checksUser?: { readonly uid: number; readonly gid: number; readonly name: string }, trust: TrustOptions = {}): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o755 }).catch((err: unknown) => {
+    throw new VigiaError('VIGIA_ERR_CONFIG', `--bundle-dir: cannot use ${dir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  });
+  // Checked before the chmod below, which would otherwise hide a directory others could write.
+  const problem = await bundleDirProblem(dir, trust);
+  if (problem) throw new VigiaError('VIGIA_ERR_UNSAFE_PATH', `--bundle-dir ${dir}: ${problem}; the installed release cannot be trusted (chown it to the agent's user and chmod go-w, then check state.json and releases/)`);
+  await chmod(dir, 0o755).catch((err: unknown) => {
+    throw new VigiaError('VIGIA_ERR_CONFIG', `--bundle-dir: cannot use ${dir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  });
+  if (checksUser) {
+    const blocked = await unreachableAncestor(dir, checksUser);
+    if (blocked) throw new VigiaError('VIGIA_ERR_CONFIG', `--bundle-dir ${dir}: checks run as ${checksUser.name}, who cannot enter ${blocked}; make it searchable (chmod o+x ${blocked}, or StateDirectoryMode=0755) or choose another --bundle-dir`);
+  }
 }
 
 /** The agent's version as package.json says (reports carry it); '0' when it cannot be read. */

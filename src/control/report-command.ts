@@ -25,6 +25,7 @@ function checkFormat(value: unknown): ReportFormat {
  */
 async function output(raw: string, file: unknown, format: ReportFormat): Promise<void> {
   const text = format === 'json' ? sanitiseJson(raw) : sanitiseLines(raw);
+  // A report the user asked for, like a shell redirect: created 0666 less the umask (not private state).
   if (file) await writeFile(String(file), text);
   else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }

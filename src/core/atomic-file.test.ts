@@ -17,11 +17,11 @@ test('writeFileAtomic replaces the file whole, with its mode, replacing a link i
     await writeFile(victim, 'keep');
     const link = join(dir, 'link');
     await symlink(victim, link);
-    await writeFileAtomic(link, 'written');
+    await writeFileAtomic(link, 'written', 0o644);
     assert.equal(await readFile(victim, 'utf8'), 'keep', 'the link target is untouched');
     assert.equal((await lstat(link)).isSymbolicLink(), false);
     // A failed write leaves no temp file behind (the directory does not exist).
-    await assert.rejects(writeFileAtomic(join(dir, 'nope', 'x'), 'y'));
+    await assert.rejects(writeFileAtomic(join(dir, 'nope', 'x'), 'y', 0o644));
     assert.deepEqual((await readdir(dir)).sort(), ['link', 'out.txt', 'victim']);
   } finally {
     await rm(dir, { recursive: true, force: true });

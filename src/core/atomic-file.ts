@@ -6,8 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 
-/** Replace `path` with `content` atomically, the new file with `mode` (default 0644). */
-export async function writeFileAtomic(path: string, content: string, mode = 0o644): Promise<void> {
+/**
+ * Replace `path` with `content` atomically, the new file with `mode` (less the umask). No default:
+ * each caller says whether what it writes is private (0600: tokens) or an output anyone may read
+ * (0644). The mode of a file being replaced is not kept.
+ */
+export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await writeFile(tmp, content, { mode, flag: 'wx' });

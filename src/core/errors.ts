@@ -19,6 +19,7 @@ export const ERROR_CATALOG = {
   // Every role: HTTP, auth, configuration, clients (VIGIA_ERR_*).
   VIGIA_ERR_INTERNAL: { status: 500, message: 'internal error' },
   VIGIA_ERR_CONFIG: { status: 500, message: 'invalid configuration' },
+  VIGIA_ERR_UNSAFE_PATH: { status: 500, message: 'refusing a directory or file that other users can change' },
   VIGIA_ERR_NOT_FOUND: { status: 404, message: 'no such endpoint' },
   VIGIA_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
   VIGIA_ERR_UNAUTHORIZED: { status: 401, message: 'missing or invalid bearer token' },

@@ -38,6 +38,8 @@ import { parseSlothSpec, slothFormatOf, type RuleSlo } from './spec/sloth-spec.j
 
 /** Version printed in `sloth_slo_info{sloth_version}`. */
 const GENERATOR_VERSION = 'vigia';
+/** --out files (rules, reports) are outputs the user asked for, not private state: 0644 less the umask. */
+const OUTPUT_MODE = 0o644;
 
 const FORMATS: readonly ReportFormat[] = ['text', 'markdown', 'html', 'json'];
 const progress = (quiet: boolean) => (msg: string): void => {
@@ -64,7 +66,7 @@ async function emitReport(report: SloReport, opts: OutputOptions): Promise<void>
   for (const w of report.specWarnings) process.stderr.write(`warning: ${w.where}: ${w.message}\n`);
   const text = renderReport(report, opts.format);
   if (opts.out) {
-    await writeFileAtomic(opts.out, text);
+    await writeFileAtomic(opts.out, text, OUTPUT_MODE);
     say(`wrote ${opts.out}`);
   } else process.stdout.write(text);
   say(`${report.entries.length} objective(s), ${report.entries.filter((e) => e.met === false).length} not met`);
@@ -228,7 +230,7 @@ export function register(program: Command): void {
         'DO NOT EDIT: change the spec and generate again.',
       ]);
       if (opts.out) {
-        await writeFileAtomic(opts.out, text);
+        await writeFileAtomic(opts.out, text, OUTPUT_MODE);
         const n = out.groups.reduce((a, g) => a + g.rules.length, 0);
         process.stderr.write(`${opts.out}: ${n} rules in ${out.groups.length} groups for ${slos.length} SLOs\n`);
       } else {

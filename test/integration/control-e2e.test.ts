@@ -5,7 +5,7 @@
  * through the CLI, and the CLI's errors.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,19 @@ import { waitFor } from '../support/wait.js';
 import { tempDir } from '../support/tmp.js';
 
 const INTERVAL = 10;
+
+/** Entries under `dir` (itself included) that group or others may access, as 'mode path'. */
+function accessibleToOthers(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) return;
+    if (st.mode & 0o077) out.push(`${(st.mode & 0o7777).toString(8)} ${p}`);
+    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+  };
+  walk(dir);
+  return out;
+}
 
 function spoolFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
@@ -94,6 +107,9 @@ test('vigia report reads a running server; CLI errors are clear', { timeout: 180
     };
     const posted = await control.fetch('/v1/reports', { token: enroll.body.token, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(report) });
     assert.equal(posted.status, 200, posted.text);
+    // Issue 13, finding 1: after enrolment and a report, nothing of the store is open to other users.
+    assert.equal(statSync(control.dataDir).mode & 0o7777, 0o700);
+    assert.deepEqual(accessibleToOthers(control.dataDir), [], 'while the server runs');
 
     const csv = vigia(['report', 'capacity', '--server', control.url, '--token-file', control.readTokenFile, '--format', 'csv']);
     assert.equal(csv.status, 0, csv.stderr);
@@ -118,8 +134,26 @@ test('vigia report reads a running server; CLI errors are clear', { timeout: 180
     const badFlag = vigia(['server', '--retention-days', '1', '--data-dir', join(control.dir, 'other')]);
     assert.equal(badFlag.status, 2);
     assert.match(badFlag.stderr, /^vigia: VIGIA_ERR_CONFIG: invalid configuration: --retention-days: must be at least 2, got "1"$/m);
+    await control.stop();
+    assert.deepEqual(accessibleToOthers(control.dataDir), [], 'after the server stopped');
   } finally {
     await control.stop();
     control.remove();
+  }
+});
+
+test('vigia server refuses a --data-dir other users can write, in one line naming the flag', async () => {
+  const work = tempDir('vigia-e2e-');
+  try {
+    const open = join(work.dir, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const r = vigia(['server', '--data-dir', open, '--listen', '127.0.0.1:0']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^vigia: VIGIA_ERR_UNSAFE_PATH: .*: --data-dir .*\/open: directory .*\/open is group- and world-writable \(mode 0777\)$/m);
+    assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('vigia:')).length, 1, 'one line');
+    assert.deepEqual(readdirSync(open), [], 'nothing written into it');
+  } finally {
+    work.remove();
   }
 });

@@ -9,10 +9,11 @@
  * - `${nodeModules}` the node_modules directory the agent resolves its own packages from (so a
  *                    script can load mysql2 via NODE_PATH / createRequire wherever the actions live).
  */
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { VigiaError } from '../../core/errors.js';
+import { pathTrustProblem, trustProblem as coreTrustProblem, type TrustOptions } from '../../core/fs-trust.js';
 import { parseManifest, type ActionManifest } from './manifest.js';
 import { parsePasswdEntries } from '../passwd.js';
 
@@ -76,64 +77,30 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /** Who may own the files the agent trusts: root and the agent's own user. */
-export interface TrustOptions {
-  /** The agent's uid; default process.getuid() (0 where there is none). */
-  readonly uid?: number;
-}
+export type { TrustOptions } from '../../core/fs-trust.js';
 
-function agentUid(opts: TrustOptions): number {
-  return opts.uid ?? process.getuid?.() ?? 0;
-}
-
-function untrusted(where: string, path: string, reason: string): VigiaError {
-  return new VigiaError('AGENT_ERR_ACTION_MANIFEST', `${where}: ${path} ${reason}`);
-}
-
-/** Why a file or directory with owner `uid` and `mode` cannot be trusted (sshd StrictModes rules), or undefined. Pure. */
+/** core/fs-trust's trustProblem, worded for the agent ("must be root or the agent's uid N"). Pure. */
 export function trustProblem(st: { uid: number; mode: number }, isDir: boolean, agent: number): string | undefined {
-  if (st.uid !== 0 && st.uid !== agent) return `is owned by uid ${st.uid} (must be root or the agent's uid ${agent})`;
-  if (st.mode & 0o022) {
-    // A root-owned sticky directory (like /tmp, 1777): others can add entries but not replace ours.
-    if (isDir && st.uid === 0 && st.mode & 0o1000) return undefined;
-    return `is ${st.mode & 0o020 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? '- and ' : ''}${st.mode & 0o002 ? 'world' : ''}-writable (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
-  }
-  return undefined;
+  return coreTrustProblem(st, isDir, agent, AGENT);
 }
 
-async function checkDirsUp(dir: string, where: string, agent: number, seen: Set<string>): Promise<void> {
-  for (let d = dir; ; d = dirname(d)) {
-    if (!seen.has(d)) {
-      seen.add(d);
-      const st = await stat(d);
-      const problem = trustProblem(st, true, agent);
-      if (problem) throw untrusted(where, `directory ${d}`, problem);
-    }
-    if (d === dirname(d)) return;
-  }
-}
+const AGENT = "the agent's";
 
 /**
  * Throw unless `path` is absolute, exists, is a regular file (after symlinks) and is trusted like
- * sshd's StrictModes: the file and every directory from it up to `/` (along the path as written and
- * along its real path) are owned by root or the agent's uid and not group- or world-writable, except
- * root-owned sticky directories such as /tmp.
+ * sshd's StrictModes (core/fs-trust): the file and every directory from it up to `/` (along the path
+ * as written and along its real path) are owned by root or the agent's uid and not group- or
+ * world-writable, except root-owned sticky directories such as /tmp.
  */
 export async function checkTrustedFile(path: string, where: string, opts: TrustOptions = {}): Promise<void> {
   if (!isAbsolute(path)) throw new VigiaError('AGENT_ERR_ACTION_MANIFEST', `${where}: must be an absolute path, got "${path}"`);
-  let real: string;
+  let problem: string | undefined;
   try {
-    real = await realpath(path);
+    problem = await pathTrustProblem(path, 'file', { who: AGENT, ...opts });
   } catch (err) {
     throw new VigiaError('AGENT_ERR_ACTION_MANIFEST', `${where}: ${path} does not exist`, { cause: err });
   }
-  const agent = agentUid(opts);
-  const st = await stat(real);
-  if (!st.isFile()) throw new VigiaError('AGENT_ERR_ACTION_MANIFEST', `${where}: ${path} is not a regular file`);
-  const problem = trustProblem(st, false, agent);
-  if (problem) throw untrusted(where, path, problem);
-  const seen = new Set<string>();
-  await checkDirsUp(dirname(real), where, agent, seen);
-  if (real !== path) await checkDirsUp(dirname(resolve(path)), where, agent, seen);
+  if (problem) throw new VigiaError('AGENT_ERR_ACTION_MANIFEST', `${where}: ${problem}`);
 }
 
 /**

@@ -19,7 +19,7 @@ import { VigiaError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { ActionService } from '../actions/action-service.js';
 import { createCheckRunner, prepareChecks, type CheckRunner } from '../checks/check-runner.js';
-import { decideOffer, installRelease, readInstalled, type InstalledState } from './installer.js';
+import { bundleDirProblem, decideOffer, installRelease, readInstalled, type InstalledState } from './installer.js';
 
 /** Options of the fleet client. */
 export interface FleetClientOptions {
@@ -111,6 +111,12 @@ export function createFleetClient(opts: FleetClientOptions): FleetClient {
     await runner?.stop();
     runner = null;
     const dir = join(opts.bundleDir, 'releases', state.sha256);
+    // The scripts are run from here: a release directory others could have changed is not run.
+    const untrusted = await bundleDirProblem(opts.bundleDir, { release: state.sha256 }).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+    if (untrusted) {
+      log.error({ release: state.release, err: untrusted }, 'installed release cannot be trusted; its checks do not run');
+      return;
+    }
     let manifest: BundleManifest;
     try {
       // The release directory holds the bundle's own vigia-checks.yaml (signed with the rest).

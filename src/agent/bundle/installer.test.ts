@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { sign } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -9,7 +9,9 @@ import {
   ENVELOPE_FORMAT, MANIFEST_FILE, canonicalJson, generateSigningKeyPair, keyId, packArchive, sha256Hex, signRelease,
 } from '../../core/contracts/bundle.js';
 import type { ReleaseEnvelope, SignedRelease } from '../../core/contracts/bundle.js';
-import { KEEP_RELEASES, decideOffer, installRelease, readInstalled } from './installer.js';
+import { KEEP_RELEASES, bundleDirProblem, decideOffer, installRelease, readInstalled } from './installer.js';
+
+const isRoot = process.getuid?.() === 0;
 import type { InstalledState } from './installer.js';
 
 const keys = generateSigningKeyPair();
@@ -190,5 +192,50 @@ describe('installRelease', () => {
     await assert.rejects(readInstalled(dir), code('BUNDLE_ERR_REJECTED', /state\.json: corrupt \(release:/));
     const archive = archiveOf('one');
     await assert.rejects(installRelease(dir, offer(archive, 1), archive, trusted, at(1)), code('BUNDLE_ERR_REJECTED', /corrupt/));
+  });
+
+  it('a state.json another user could rewrite is not trusted: no downgrade through it (issue 13, finding 8)', { skip: !isRoot && 'needs root (chown)' }, async () => {
+    const dir = await stateDir();
+    const a22 = archiveOf('r22');
+    await installRelease(dir, offer(a22, 22), a22, trusted, at(1));
+    // The checks user (nobody) owns the bundle directory: it rewrites state.json to an older release.
+    await chown(dir, 65534, 65534);
+    const forged = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as InstalledState;
+    await rm(join(dir, 'state.json'));
+    await writeFile(join(dir, 'state.json'), JSON.stringify({ ...forged, release: 18 }));
+    await chown(join(dir, 'state.json'), 65534, 65534);
+    const a19 = archiveOf('r19');
+    await assert.rejects(installRelease(dir, offer(a19, 19), a19, trusted, at(2)), code('BUNDLE_ERR_REJECTED', /directory .* is owned by uid 65534 \(must be root or the agent's uid 0\)/));
+    await assert.rejects(readInstalled(dir), code('BUNDLE_ERR_REJECTED', /cannot be trusted/));
+    // The directory back to root: the forged state.json itself is still someone else's.
+    await chown(dir, 0, 0);
+    await assert.rejects(installRelease(dir, offer(a19, 19), a19, trusted, at(2)), code('BUNDLE_ERR_REJECTED', /state\.json is owned by uid 65534/));
+    assert.equal(await readlink(join(dir, 'current')), join('releases', sha256Hex(a22)), 'release 22 still runs');
+  });
+
+  it('the bundle directory, state.json and releases/ must not be group- or world-writable, up to /', async () => {
+    const dir = await stateDir();
+    const a1 = archiveOf('one');
+    await installRelease(dir, offer(a1, 1), a1, trusted, at(1));
+    assert.equal(await bundleDirProblem(dir), undefined);
+    await chmod(join(dir, 'state.json'), 0o666);
+    assert.match((await bundleDirProblem(dir))!, /state\.json is group- and world-writable \(mode 0666\)/);
+    const a2 = archiveOf('two');
+    await assert.rejects(installRelease(dir, offer(a2, 2), a2, trusted, at(2)), code('BUNDLE_ERR_REJECTED', /state\.json is group- and world-writable/));
+    await chmod(join(dir, 'state.json'), 0o644);
+    await chmod(join(dir, 'releases'), 0o777);
+    assert.match((await bundleDirProblem(dir))!, /releases is group- and world-writable/);
+    await chmod(join(dir, 'releases'), 0o755);
+    await chmod(join(dir, 'releases', sha256Hex(a1), 'bin', 'check_disk.sh'), 0o777);
+    assert.match((await bundleDirProblem(dir, { release: sha256Hex(a1) }))!, /check_disk\.sh is group- and world-writable/);
+    await chmod(join(dir, 'releases', sha256Hex(a1), 'bin', 'check_disk.sh'), 0o755);
+    await chmod(dir, 0o775);
+    assert.match((await bundleDirProblem(dir))!, /directory .* is group-writable \(mode 0775\)/);
+    await chmod(dir, 0o755);
+    const parent = await stateDir();
+    await chmod(parent, 0o777);
+    await mkdir(join(parent, 'bundles'));
+    assert.match((await bundleDirProblem(join(parent, 'bundles')))!, /directory .* is group- and world-writable/);
+    assert.equal(await bundleDirProblem(dir), undefined);
   });
 });

@@ -9,12 +9,19 @@
  * and a failure before that puts `current` back, so a failed install leaves the last good release
  * in place. One process installs into a directory at a time (the agent); leftovers of a crash
  * (`releases/.tmp-*`) are removed by the next successful install.
+ *
+ * The directory is not secret (checks run as --actions-user and must read their scripts: 0755/0644),
+ * but it is trusted: state.json is the downgrade floor and releases/ holds code the agent runs. So
+ * the directory and everything above it, state.json, releases/ and the release about to run must be
+ * owned by root or the agent's user and writable by nobody else (core/fs-trust), checked at start
+ * and every time state.json is read; otherwise the checks user (or anyone) could lower the floor.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, open, readFile, readdir, rename, rm, stat, symlink, utimes } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { VigiaError } from '../../core/errors.js';
+import { pathTrustProblem, treeTrustProblem, type TrustOptions } from '../../core/fs-trust.js';
 import { parseArchive, sha256Hex, verifyRelease } from '../../core/contracts/bundle.js';
 import type { BundleFile, ReleaseEnvelope, SignedRelease } from '../../core/contracts/bundle.js';
 
@@ -39,12 +46,15 @@ export type OfferDecision = { action: 'install' } | { action: 'already' } | { ac
 
 /**
  * The installed release, or null when nothing was ever installed (no state.json). A state.json
- * that cannot be read or parsed throws BUNDLE_ERR_REJECTED rather than reading as "nothing
- * installed": that would silently drop the downgrade protection, and since the file is only ever
- * replaced atomically, a broken one means someone else touched it and a human should look.
+ * that cannot be read or parsed, or that another user could have written (bundleDirProblem), throws
+ * BUNDLE_ERR_REJECTED rather than reading as "nothing installed" or as what it says: either would
+ * silently drop the downgrade protection, and since the file is only ever replaced atomically, a
+ * broken one means someone else touched it and a human should look.
  */
-export async function readInstalled(dir: string): Promise<InstalledState | null> {
+export async function readInstalled(dir: string, trust: TrustOptions = {}): Promise<InstalledState | null> {
   const path = join(dir, 'state.json');
+  const problem = await bundleDirProblem(dir, trust);
+  if (problem) throw new VigiaError('BUNDLE_ERR_REJECTED', `${problem}: what it says is installed cannot be trusted; fix the ownership and modes, then check state.json and releases/ by hand`);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -64,6 +74,32 @@ export async function readInstalled(dir: string): Promise<InstalledState | null>
     throw new VigiaError('BUNDLE_ERR_REJECTED', `${path}: corrupt (${problems}); move it away to accept a new release`);
   }
   return r.data;
+}
+
+/**
+ * Why the bundle directory `dir` cannot be trusted, or undefined: `dir` and every directory above it,
+ * `state.json` and `releases/` (those that exist) and, with `release` (a sha256), that release's
+ * directory and everything in it must be owned by root or the agent's uid and not group- or
+ * world-writable. A missing `dir` is fine (nothing installed yet).
+ */
+export async function bundleDirProblem(dir: string, opts: TrustOptions & { readonly release?: string } = {}): Promise<string | undefined> {
+  const trust = { who: "the agent's", ...opts };
+  const check = async (path: string, kind: 'file' | 'dir'): Promise<string | undefined> => {
+    try {
+      return await pathTrustProblem(path, kind, trust);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  };
+  const releases = join(dir, 'releases');
+  const problem = (await check(dir, 'dir')) ?? (await check(join(dir, 'state.json'), 'file')) ?? (await check(releases, 'dir'));
+  if (problem || opts.release === undefined) return problem;
+  const release = join(releases, opts.release);
+  return (await check(release, 'dir')) ?? (await treeTrustProblem(release, trust).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  }));
 }
 
 /**
@@ -106,6 +142,10 @@ export async function installRelease(dir: string, signed: SignedRelease, archive
   const releases = join(dir, 'releases');
   await mkdir(releases, { recursive: true, mode: 0o755 });
   const target = join(releases, envelope.sha256);
+  // A directory left from before that others could have changed is extracted again.
+  if (await isDir(target)) {
+    if (await bundleDirProblem(dir, { release: envelope.sha256 })) await rm(target, { recursive: true, force: true });
+  }
   if (!(await isDir(target))) await extract(releases, target, files);
   // Pruning keeps the most recently installed; a reused directory counts as new.
   await utimes(target, now, now);

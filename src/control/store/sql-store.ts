@@ -835,7 +835,7 @@ export class SqlControlStore implements ControlStore {
 export interface OpenControlStoreOptions {
   /** postgres://user:pass@host:port/db; when set, PostgreSQL is used. */
   readonly database?: string;
-  /** Embedded PGlite data directory (`memory://` or unset: in memory, for tests). */
+  /** Embedded PGlite data directory, `--data-dir` in messages (`memory://` or unset: in memory, for tests). */
   readonly dataDir?: string;
   /** Days of history kept (default 90). */
   readonly retentionDays?: number;
@@ -848,7 +848,7 @@ export interface OpenControlStoreOptions {
 export async function openControlStore(opts: OpenControlStoreOptions): Promise<SqlControlStore> {
   const db = opts.database
     ? openPostgres(opts.database, { max: opts.poolMax, log: opts.log })
-    : await openPglite(opts.dataDir, { log: opts.log });
+    : await openPglite(opts.dataDir, { log: opts.log, flag: '--data-dir' });
   const store = new SqlControlStore(db, { retentionDays: opts.retentionDays, log: opts.log });
   try {
     await store.migrate();

@@ -3,12 +3,24 @@
  * opening the same data directory corrupt it, so a lock file `<dir>/vigia.lock` holding the owner's
  * pid guards it. A lock whose pid is dead is stale (a crash) and is taken over, as is one naming our
  * own pid that this process did not take (a restarted container's PID 1).
+ *
+ * The data directory holds host-token hashes, the audit log and archives, so it is private: the
+ * directory 0700 and everything in it 0600/0700. PGlite does not do that itself: its Emscripten file
+ * system chmods every file it creates to the mode asked for, bypassing the umask, and its initdb asks
+ * for 0666 (measured with 0.5.16: 968 of 1,058 files 0666 after a first open, under umask 022 and 077
+ * alike; so a process umask around the open would not help, and none is set). Hence: the directory is
+ * created 0700 (tightened when it exists), a directory others could change is refused before anything
+ * is written, and a chmod pass after the open and after the close takes group and other bits off every
+ * entry. Between open and close, Postgres creates files 0600 itself (measured: tables, indexes, WAL
+ * segments, checkpoints); and whatever it creates sits inside the 0700 directory that others cannot enter.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { VigiaError } from '../errors.js';
+import { pathTrustProblem } from '../fs-trust.js';
 import type { Logger } from '../log.js';
 import type { Database, Queryable } from './database.js';
 
@@ -100,7 +112,7 @@ function moveStaleAside(path: string, seen: string, log?: Logger): void {
  * not taken by this process (left by an earlier process with the same pid, e.g. PID 1 in a container).
  */
 export function acquireDirLock(dir: string, log?: Logger): DirLock {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, PGLITE_LOCK_FILE);
   const key = join(realpathSync(dir), PGLITE_LOCK_FILE);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -171,16 +183,74 @@ function queryable(db: Pick<PGlite, 'query' | 'exec'>): Queryable {
 }
 
 /**
- * Open PGlite on `dataDir` (created when missing; locked while open), or in memory when `dataDir` is
- * undefined or `memory://` (tests).
+ * Create `dir` (0700, parents too) when missing; throw VIGIA_ERR_UNSAFE_PATH, naming `flag`, when it or
+ * a directory above it is owned by another non-root user or writable by group or others (someone else
+ * may have changed the store, or may swap it); take group and other bits off `dir` itself (an older
+ * version left it 0755). Nothing is written into `dir` before it passed.
  */
-export async function openPglite(dataDir?: string, options: { log?: Logger } = {}): Promise<Database> {
+export async function preparePrivateDir(dir: string, flag: string): Promise<void> {
+  const unsafe = (detail: string, cause?: unknown): VigiaError => new VigiaError('VIGIA_ERR_UNSAFE_PATH', `${flag} ${dir}: ${detail}`, { cause });
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new VigiaError('VIGIA_ERR_CONFIG', `${flag} ${dir}: cannot create it (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+  const problem = await pathTrustProblem(dir, 'dir');
+  if (problem) throw unsafe(problem);
+  const st = await stat(dir);
+  if (st.mode & 0o077) await chmod(dir, st.mode & 0o7700).catch((err: unknown) => {
+    throw unsafe(`cannot make it private (chmod: ${(err as NodeJS.ErrnoException).code ?? 'error'})`, err);
+  });
+}
+
+/**
+ * Take group and other permission bits off every directory and file below `dir` (symlinks are left
+ * alone: chmod would follow them). Returns how many entries changed. Entries that vanish meanwhile
+ * (a running store removes files) are skipped.
+ */
+export async function makeTreePrivate(dir: string): Promise<number> {
+  let changed = 0;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  for (const name of names) {
+    const p = join(dir, name);
+    try {
+      const st = await lstat(p);
+      if (st.isSymbolicLink()) continue;
+      if (st.mode & 0o077) {
+        await chmod(p, st.mode & 0o7700);
+        changed++;
+      }
+      if (st.isDirectory()) changed += await makeTreePrivate(p);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return changed;
+}
+
+/**
+ * Open PGlite on `dataDir` (created 0700 when missing, refused with VIGIA_ERR_UNSAFE_PATH naming
+ * `flag` when others could change it, locked while open, kept private: see the top of this file), or
+ * in memory when `dataDir` is undefined or `memory://` (tests).
+ */
+export async function openPglite(dataDir?: string, options: { log?: Logger; flag?: string } = {}): Promise<Database> {
   const inMemory = dataDir === undefined || dataDir === '' || dataDir.startsWith('memory://');
+  if (!inMemory) await preparePrivateDir(dataDir, options.flag ?? 'data directory');
   const lock = inMemory ? undefined : acquireDirLock(dataDir, options.log);
   let db: PGlite;
   try {
     db = inMemory ? await PGlite.create() : await PGlite.create(dataDir);
     await db.exec(`SET TimeZone = 'UTC'`);
+    if (!inMemory) {
+      const changed = await makeTreePrivate(dataDir);
+      if (changed > 0) options.log?.debug({ dataDir, changed }, 'embedded store: group and other permissions removed');
+    }
   } catch (err) {
     lock?.release();
     throw new VigiaError('CONTROL_ERR_STORE_UNAVAILABLE', `embedded store at ${dataDir ?? 'memory'} did not open`, { cause: err });
@@ -199,6 +269,7 @@ export async function openPglite(dataDir?: string, options: { log?: Logger } = {
       closed = true;
       try {
         await db.close();
+        if (!inMemory) await makeTreePrivate(dataDir);
       } finally {
         lock?.release();
       }

@@ -720,6 +720,7 @@ ${threshold('ticket-resolution', 'Errors answered within 1.5 days', 'mean', 'Hou
 /**
  * Writes deploys.csv, outages.csv, tickets.csv and slos.yaml into `dir` (created if missing), each
  * through a temporary file renamed into place, so a reader never sees half a file. Returns the paths.
+ * Made-up demo data, not private: the directory and files follow the umask (0755/0644 at most).
  */
 export async function writeDemo(dir: string, opts: DemoOptions = {}): Promise<DemoPaths> {
   const data = generateDemo(opts);
@@ -731,9 +732,9 @@ export async function writeDemo(dir: string, opts: DemoOptions = {}): Promise<De
     outages: join(dir, 'outages.csv'),
     tickets: join(dir, 'tickets.csv'),
   };
-  await writeFileAtomic(paths.deploys, toCsv(data.deploys));
-  await writeFileAtomic(paths.outages, toCsv(data.outages));
-  await writeFileAtomic(paths.tickets, toCsv(data.tickets));
-  await writeFileAtomic(paths.spec, demoSpecYaml(opts));
+  await writeFileAtomic(paths.deploys, toCsv(data.deploys), 0o644);
+  await writeFileAtomic(paths.outages, toCsv(data.outages), 0o644);
+  await writeFileAtomic(paths.tickets, toCsv(data.tickets), 0o644);
+  await writeFileAtomic(paths.spec, demoSpecYaml(opts), 0o644);
   return paths;
 }

@@ -58,7 +58,7 @@ export function takeLock(lockPath: string): void {
   const deadline = Date.now() + LEASE_MS + 2 * HEARTBEAT_MS;
   for (;;) {
     try {
-      const fd = openSync(lockPath, 'wx');
+      const fd = openSync(lockPath, 'wx', 0o600);
       writeFileSync(fd, record);
       closeSync(fd);
       break;
@@ -83,7 +83,7 @@ export function takeLock(lockPath: string): void {
     }
     // Stale: replace it atomically, then make sure nobody else replaced it at the same moment.
     const tmp = `${lockPath}.${process.pid}`;
-    writeFileSync(tmp, record);
+    writeFileSync(tmp, record, { mode: 0o600 });
     renameSync(tmp, lockPath);
     sleepSync(50);
     if (readOr(() => readFileSync(lockPath, 'utf8')) === record) break;

@@ -115,3 +115,29 @@ test('file: compaction does not repeat after every batch when the snapshot itsel
   assert.ok(inodes.size <= 2, `journal rewritten ${inodes.size} times in 20 batches`);
   await s.close();
 });
+
+test('file: the journal, its lock and a compacted journal are private (0600), a directory it creates 0700', async () => {
+  const base = newJournal();
+  const p = join(base, '..', 'sub', 'turno.journal');
+  const s = FileStore.open(p, log, { compactBytes: 200 });
+  const mode = (f: string) => statSync(f).mode & 0o7777;
+  try {
+    assert.equal(mode(join(p, '..')), 0o700);
+    assert.equal(mode(p), 0o600);
+    assert.equal(mode(`${p}.lock`), 0o600);
+    for (let i = 0; i < 40; i++) await s.next(`id-${i % 4}`);
+    assert.equal(mode(p), 0o600, 'after compaction');
+  } finally {
+    await s.close();
+  }
+  // A journal left 0644 by an older version is tightened when opened.
+  const old = join(base, '..', 'old.journal');
+  writeFileSync(old, encodeRecord('a', 3), { mode: 0o644 });
+  const again = FileStore.open(old, log);
+  try {
+    assert.equal(mode(old), 0o600);
+    assert.equal(await again.next('a'), 4);
+  } finally {
+    await again.close();
+  }
+});

@@ -9,7 +9,7 @@
  * again to later callers, which is not a duplicate because nobody received them. One process owns the
  * journal (a lock file with its pid); --workers needs Redis.
  */
-import { closeSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { VigiaError } from '../../core/errors.js';
@@ -65,7 +65,9 @@ export class FileStore implements TurnoStore {
   /** Open (creating if needed) and replay the journal at `path`, taking its lock. */
   static open(path: string, log: Logger, options: FileStoreOptions = {}): FileStore {
     const abs = resolve(path);
-    mkdirSync(dirname(abs), { recursive: true });
+    // The journal (and its lock) are the store's alone: 0600, in a 0700 directory when we create one
+    // (an existing directory is the operator's choice and is left as it is).
+    mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
     takeLock(`${abs}.lock`);
     try {
       let text = '';
@@ -78,7 +80,8 @@ export class FileStore implements TurnoStore {
       if (replay.corruptLines.length > 0) {
         throw new VigiaError('TURNO_ERR_STORE_CORRUPT', `${abs}: invalid records at lines ${replay.corruptLines.slice(0, 10).join(', ')}; refusing to start (a lost record could re-issue numbers). See docs/turno.md#file-store-recovery`);
       }
-      const fd = openSync(abs, 'a');
+      const fd = openSync(abs, 'a', JOURNAL_MODE);
+      keepPrivate(fd, abs, log);
       if (replay.tornTailLines > 0) {
         log.warn({ path: abs, lines: replay.tornTailLines }, 'dropping torn journal tail left by a crash (those numbers were never answered)');
         ftruncateSync(fd, Buffer.byteLength(text.slice(0, replay.validBytes)));
@@ -210,7 +213,7 @@ export class FileStore implements TurnoStore {
       renameSync(tmp, this.path);
       fsyncDir(dirname(this.path));
       const old = this.fd;
-      this.fd = openSync(this.path, 'a');
+      this.fd = openSync(this.path, 'a', JOURNAL_MODE);
       if (!this.fdUsers.has(old)) closeSync(old); // else closed by releaseFd when its last sync ends
     } catch (err) {
       this.fail(err);
@@ -228,14 +231,29 @@ export class FileStore implements TurnoStore {
     const parts: string[] = [];
     for (const [id, v] of this.counters) parts.push(encodeRecord(id, v));
     const text = parts.join('');
-    writeFileSync(tmp, text);
+    writeFileSync(tmp, text, { mode: JOURNAL_MODE });
     const tfd = openSync(tmp, 'r+');
     try {
+      // A temp file left by a crash keeps its old mode through writeFileSync.
+      fchmodSync(tfd, JOURNAL_MODE);
       fsyncSync(tfd);
     } finally {
       closeSync(tfd);
     }
     return text;
+  }
+}
+
+/** Mode of the journal and its temp files: the counters are this store's alone. */
+const JOURNAL_MODE = 0o600;
+
+/** Take group and other bits off an open journal (one left 0644 by an older version); a failure is logged, not fatal. */
+function keepPrivate(fd: number, path: string, log: Logger): void {
+  try {
+    const mode = fstatSync(fd).mode & 0o7777;
+    if (mode & 0o077) fchmodSync(fd, mode & 0o7700);
+  } catch (err) {
+    log.warn({ err, path }, 'cannot make the journal private (chmod 600 it)');
   }
 }
 
