@@ -19,8 +19,12 @@ import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type Ou
 import { errorBody, VigiaError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 
-/** Streams one request to the leader and its answer back; resolves when the exchange is over (never rejects). */
-export type ForwardToLeader = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+/**
+ * Streams one request to the leader and its answer back; resolves when the exchange is over (never
+ * rejects). `client` is the request's client address as the follower resolved it (behind a trusted
+ * proxy, not the proxy's; default the peer), appended to X-Forwarded-For for the leader.
+ */
+export type ForwardToLeader = (req: IncomingMessage, res: ServerResponse, client?: string) => Promise<void>;
 
 /** What the forwarder needs. */
 export interface LeaderForwarderOptions {
@@ -98,7 +102,7 @@ function refuse(res: ServerResponse, req: IncomingMessage, detail: string): void
 export function createLeaderForwarder(options: LeaderForwarderOptions): LeaderForwarder {
   // Kept-alive connections: a follower forwards every agent poll it receives.
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
-  const forward: ForwardToLeader = (req, res) =>
+  const forward: ForwardToLeader = (req, res, client = req.socket.remoteAddress ?? '') =>
     new Promise<void>((resolve) => {
       const address = options.leaderAddress();
       const target = address === undefined ? undefined : parseInternalAddress(address);
@@ -110,7 +114,6 @@ export function createLeaderForwarder(options: LeaderForwarderOptions): LeaderFo
       const url = req.url ?? '/';
       const bound = options.timeoutMs + pollWaitSeconds(url, options.maxWaitSeconds) * 1000;
       const headers = endToEnd(req.headers);
-      const client = req.socket.remoteAddress ?? '';
       const prior = req.headers['x-forwarded-for'];
       headers['x-forwarded-for'] = prior ? `${String(prior)}, ${client}` : client;
       headers['x-forwarded-proto'] = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
