@@ -31,7 +31,7 @@ async function configError(args: string[], env: Record<string, string> = {}): Pr
 }
 
 /** Schema keys that must never reach the user (they are not what anyone typed). */
-const SCHEMA_KEYS = /\b(retentionDays|shutdownTimeoutMs|requestTimeoutMs|statfsTimeoutMs|sampleIntervalMs|pullIntervalSeconds|ingestBatch|ingestMaxQueued|maxConnectionsPerAddress|authTokenFile|rateLimit|hostRateLimit|logLevel|store\.dataDir|store\.database|tls\.(cert|key)|roots\.|report\.|mysql\.|undefined)\b/;
+const SCHEMA_KEYS = /\b(retentionDays|shutdownTimeoutMs|requestTimeoutMs|statfsTimeoutMs|sampleIntervalMs|pullIntervalSeconds|ingestBatch|ingestMaxQueued|maxConnectionsPerAddress|authTokenFile|rateLimit|hostRateLimit|unknownTokenRateLimit|trustedProxies|logLevel|store\.dataDir|store\.database|tls\.(cert|key)|roots\.|report\.|mysql\.|undefined)\b/;
 
 const TOKENS = ['--auth-token-file', '/nonexistent/tokens'];
 
@@ -41,6 +41,7 @@ const CASES: ReadonlyArray<{ readonly args: string[]; readonly env?: Record<stri
   { args: ['server', '--retention-days', '1'], expected: /^--retention-days: must be at least 2, got "1"$/ },
   { args: ['server', '--listen', 'nope'], expected: /^--listen: "nope" is not host:port/ },
   { args: ['server', '--rate-limit', 'fast'], expected: /^--rate-limit: "fast" is not <requests per second>\[\/<burst>\]$/ },
+  { args: ['server', '--trusted-proxy', '10.0.0.0/8', '--trusted-proxy', 'lb.example'], expected: /^--trusted-proxy: "lb\.example" is not an address or CIDR block \(e\.g\. 10\.0\.1\.0\/24, 2001:db8::\/64\)$/ },
   { args: ['server', '--database', 'mysql://h/db'], expected: /^--database: must be a postgres:\/\/ URL$/ },
   { args: ['server', '--log-level', 'loud'], expected: /^--log-level: must be one of fatal, .*, got "loud"$/ },
   { args: ['server', '--shutdown-timeout', '5'], expected: /^--shutdown-timeout: must be at least 100, got "5"$/ },

@@ -72,7 +72,9 @@ export function register(program: Command): void {
     .addOption(new Option('--ingest-max-queued <n>', 'reports waiting for the database at most; beyond it 503 + Retry-After').default('20000'))
     .addOption(new Option('--rate-limit <rate[/burst]>', 'operator API requests per second per token or address').default('20/40'))
     .addOption(new Option('--host-rate-limit <rate[/burst]>', 'reports per second per host (above 1/interval only while a spool drains)').default('20/100'))
-    .addOption(new Option('--max-connections-per-address <n>', 'open connections per client address (raise behind a load balancer)').default('1024'))
+    .addOption(new Option('--unknown-token-rate-limit <rate[/burst]>', 'requests per second per client address with a host token not known to this process (guesses; hosts unseen since start)').default('50/500'))
+    .addOption(new Option('--max-connections-per-address <n>', 'open connections per client address (behind a load balancer without --trusted-proxy, every connection is the proxy\'s: raise it)').default('1024'))
+    .addOption(new Option('--trusted-proxy <cidr>', 'a load balancer (address or CIDR) whose PROXY protocol header, else X-Forwarded-For, names the client for rate limits, connection caps and logs; repeatable').argParser(collectKeys).env('VIGIA_SERVER_TRUSTED_PROXY'))
     .addOption(new Option('--request-timeout <ms>', 'a request must arrive whole within this').default('15000'))
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').default('info').env('VIGIA_LOG_LEVEL'))
     .addOption(new Option('--shutdown-timeout <ms>', 'hard deadline for draining on SIGTERM').default('15000'))
@@ -95,7 +97,10 @@ export function register(program: Command): void {
         ingestMaxQueued: String(opts.ingestMaxQueued),
         rateLimit: String(opts.rateLimit),
         hostRateLimit: String(opts.hostRateLimit),
+        unknownTokenRateLimit: String(opts.unknownTokenRateLimit),
         maxConnectionsPerAddress: String(opts.maxConnectionsPerAddress),
+        // The env variable holds a comma-separated list; each flag one CIDR (a comma list works too).
+        trustedProxies: (Array.isArray(opts.trustedProxy) ? (opts.trustedProxy as string[]) : opts.trustedProxy ? [String(opts.trustedProxy)] : []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
         requestTimeoutMs: String(opts.requestTimeout),
         logLevel: opts.logLevel,
         shutdownTimeoutMs: String(opts.shutdownTimeout),

@@ -4,6 +4,7 @@ import { listenField, parseConfig, type ConfigNames } from '../core/config.js';
 import { tlsFilesSchema } from '../core/config-file.js';
 import { LOG_LEVELS } from '../core/log.js';
 import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
+import { parseCidr } from '../core/client-address.js';
 
 /** Default listen address: loopback; exposing the control plane is an explicit decision. */
 export const DEFAULT_SERVER_LISTEN = '127.0.0.1:8443';
@@ -18,6 +19,9 @@ const rateField = z.string().transform((text, ctx): RateLimitOptions => {
   }
   return r;
 });
+
+/** One `--trusted-proxy` value: an address or CIDR block (checked here; client-address.ts builds the set). */
+export const trustedProxyField = z.string().refine((text) => parseCidr(text) !== undefined, (text) => ({ message: `"${text.slice(0, 80)}" is not an address or CIDR block (e.g. 10.0.1.0/24, 2001:db8::/64)` }));
 
 /** Where the store lives: PostgreSQL by URL, else the embedded PGlite directory. */
 export const storeLocationSchema = z
@@ -57,7 +61,13 @@ const schema = z
     ingestMaxQueued: z.coerce.number().int().min(1).max(1_000_000),
     rateLimit: rateField,
     hostRateLimit: rateField,
+    unknownTokenRateLimit: rateField,
     maxConnectionsPerAddress: z.coerce.number().int().min(1).max(100_000),
+    /**
+     * Load balancers (addresses or CIDR blocks) whose PROXY protocol header, or else X-Forwarded-For,
+     * names the client; the settings file's `trustedProxies` adds to these.
+     */
+    trustedProxies: z.array(trustedProxyField).max(256).default([]),
     requestTimeoutMs: z.coerce.number().int().min(100).max(120_000),
     logLevel: z.enum(LOG_LEVELS),
     shutdownTimeoutMs: z.coerce.number().int().min(100).max(600_000),
@@ -96,6 +106,7 @@ export const CONTROL_OPTION_RENAMES: Readonly<Record<string, string>> = {
   requestTimeoutMs: 'requestTimeout',
   shutdownTimeoutMs: 'shutdownTimeout',
   ingestWaitMs: 'ingestWait',
+  trustedProxies: 'trustedProxy',
 };
 
 /** Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG naming each field by `names` (the flag or env variable typed). */

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hashToken } from '../core/auth.js';
+import { isVigiaError } from '../core/errors.js';
+import { RateLimiter } from '../core/rate-limit.js';
+import { hostAuthenticator } from './api/shared.js';
 import { HostAuth } from './host-auth.js';
 import type { ControlStore, HostIdentity } from './store/control-store.js';
 
@@ -41,7 +44,7 @@ test('known tokens are cached for the TTL, unknown ones briefly, malformed ones 
   for (const h of [undefined, '', 'Basic abc', 'Bearer short', `Bearer ${'x'.repeat(600)}`]) assert.equal(await auth.authenticate(h), undefined);
   assert.equal(s.calls(), 3, 'malformed headers cost no query');
   assert.deepEqual(auth.cached('Bearer short'), { hit: true, host: undefined });
-  assert.deepEqual(auth.cached(`Bearer ${'c'.repeat(43)}`), { hit: false });
+  assert.deepEqual(auth.cached(`Bearer ${'c'.repeat(43)}`), { hit: false, recentlyKnown: false });
 });
 
 test('concurrent lookups share one query; a lookup started before invalidate() is not cached', async () => {
@@ -109,4 +112,58 @@ test('host names resolve through the same cache: known and unknown names are rem
   now = 30_001;
   await auth.byName('db-1');
   assert.equal(calls, before + 1);
+});
+
+test('a miss tells a re-validation (the token was valid here, its entry expired) from a token never seen; a token found invalid stops being "recently known"', async () => {
+  let now = 0;
+  const tokens = new Map([[hashToken(TOKEN), HOST]]);
+  const s = lookupStore(tokens);
+  const auth = new HostAuth(s.store, { now: () => now, ttlMs: 1000, negativeTtlMs: 100 });
+  assert.deepEqual(auth.cached(`Bearer ${TOKEN}`), { hit: false, recentlyKnown: false });
+  await auth.authenticate(`Bearer ${TOKEN}`);
+  now = 1001;
+  assert.deepEqual(auth.cached(`Bearer ${TOKEN}`), { hit: false, recentlyKnown: true });
+  // Rotated on another replica: the re-validation fails, and from then on it is an unknown token.
+  tokens.clear();
+  assert.equal(await auth.authenticate(`Bearer ${TOKEN}`), undefined);
+  now = 1200;
+  assert.deepEqual(auth.cached(`Bearer ${TOKEN}`), { hit: false, recentlyKnown: false });
+});
+
+test('lookups of never-seen tokens in flight are bounded (503 OVERLOADED beyond); re-validations and shared lookups are not counted', async () => {
+  let now = 0;
+  const s = lookupStore(new Map([[hashToken(TOKEN), HOST]]));
+  const auth = new HostAuth(s.store, { now: () => now, ttlMs: 1000, maxUnknownLookups: 2 });
+  await auth.authenticate(`Bearer ${TOKEN}`);
+  now = 2000;
+  const open = s.hold();
+  const guesses = [auth.authenticate(`Bearer ${'g'.repeat(43)}`), auth.authenticate(`Bearer ${'h'.repeat(43)}`), auth.authenticate(`Bearer ${'g'.repeat(43)}`)];
+  await assert.rejects(auth.authenticate(`Bearer ${'i'.repeat(43)}`), (e) => isVigiaError(e, 'CONTROL_ERR_OVERLOADED'));
+  const revalidation = auth.authenticate(`Bearer ${TOKEN}`);
+  open();
+  assert.deepEqual(await Promise.all(guesses), [undefined, undefined, undefined]);
+  assert.deepEqual(await revalidation, HOST);
+  assert.equal(await auth.authenticate(`Bearer ${'i'.repeat(43)}`), undefined, 'a slot is free again once they finished');
+});
+
+test('hostAuthenticator: guesses are charged to the client address; a host re-validating its expired entry is not, even from that address', async () => {
+  let now = 0;
+  const auth = new HostAuth(lookupStore(new Map([[hashToken(TOKEN), HOST]])).store, { now: () => now, ttlMs: 1000, negativeTtlMs: 100 });
+  const unknownTokenLimiter = new RateLimiter({ perSecond: 0.001, burst: 3 }, () => 0);
+  const authenticate = hostAuthenticator(auth, { limiter: new RateLimiter({ perSecond: 1, burst: 1 }), hostLimiter: new RateLimiter({ perSecond: 100, burst: 100 }), unknownTokenLimiter });
+  const call = async (token: string, address: string) => {
+    const res = { setHeader: () => undefined };
+    try {
+      return (await authenticate({ headers: { authorization: `Bearer ${token}` } } as never, res as never, address))?.name ?? 401;
+    } catch (e) {
+      return isVigiaError(e, 'VIGIA_ERR_RATE_LIMITED') ? 429 : e;
+    }
+  };
+  assert.equal(await call(TOKEN, '10.0.0.1'), 'db-1', 'first sight: charged once');
+  now = 5000;
+  const results = [];
+  for (let i = 0; i < 4; i++) results.push(await call(`${'j'.repeat(40)}${i}${i}${i}`, '10.0.0.1'));
+  assert.deepEqual(results, [401, 401, 429, 429], 'the address spent its budget on guesses');
+  assert.equal(await call(TOKEN, '10.0.0.1'), 'db-1', 'the host re-validates from the same address');
+  assert.equal(await call(`${'k'.repeat(43)}`, '10.0.0.2'), 401, 'another address has its own budget');
 });

@@ -6,9 +6,20 @@
  * smaller table, so guessing can neither cost a query per attempt nor push real hosts out. Concurrent
  * lookups of one token share one query. Host names are resolved to hosts the same way (for relays that
  * post reports of many hosts with one operator token), with the same lifetimes and invalidation.
+ *
+ * A miss is one query by the token's hash on a unique index (bench/control-token-miss.ts measures it).
+ * Two kinds of miss are told apart, so that guessing is bounded without bounding the fleet
+ * (src/control/api/shared.ts charges them):
+ * - re-validating a token that was valid here within its cache lifetime (its entry expired but is
+ *   still in the table): the fleet's own steady traffic, ~hosts / ttl per second (10,000 hosts: 33/s),
+ *   which a guesser cannot produce without holding a token;
+ * - a token never seen (or forgotten): at most `maxUnknownLookups` such queries run at once, so a
+ *   flood of guesses from many addresses queues no more than that on the database; beyond it the
+ *   request is answered 503 CONTROL_ERR_OVERLOADED with Retry-After.
  */
 import { systemClock, type Clock } from '../core/clock.js';
 import { hashToken } from '../core/auth.js';
+import { VigiaError } from '../core/errors.js';
 import type { ControlStore, HostIdentity } from './store/control-store.js';
 
 /** Cache bounds. */
@@ -21,11 +32,16 @@ export interface HostAuthOptions {
   readonly maxEntries: number;
   /** Unknown tokens at most (default 10,000). */
   readonly maxNegativeEntries: number;
+  /** Store lookups of never-seen tokens in flight at once, at most (default 32); re-validations are not counted. */
+  readonly maxUnknownLookups: number;
   readonly now: Clock;
 }
 
-/** What a cache lookup says without asking the store. */
-export type CachedAuth = { readonly hit: true; readonly host: HostIdentity | undefined } | { readonly hit: false };
+/**
+ * What a cache lookup says without asking the store. A miss says whether the token was valid here within
+ * its cache lifetime (`recentlyKnown`: its entry expired and is re-validated), or was never seen.
+ */
+export type CachedAuth = { readonly hit: true; readonly host: HostIdentity | undefined } | { readonly hit: false; readonly recentlyKnown: boolean };
 
 /** Resolves `Authorization: Bearer <host token>` to the enrolled host. */
 export class HostAuth {
@@ -36,6 +52,8 @@ export class HostAuth {
   private readonly hashOfHost = new Map<number, string>();
   private readonly unknown = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<HostIdentity | undefined>>();
+  /** Lookups of never-seen tokens running now (bounded by maxUnknownLookups). */
+  private unknownLookups = 0;
   /** Host name -> the host (or undefined: no such host) until a time; `nameOfHost` drops one by id. */
   private readonly names = new Map<string, { host: HostIdentity | undefined; until: number }>();
   private readonly nameOfHost = new Map<number, string>();
@@ -45,7 +63,7 @@ export class HostAuth {
 
   constructor(store: ControlStore, opts: Partial<HostAuthOptions> = {}) {
     this.store = store;
-    this.opts = { ttlMs: 300_000, negativeTtlMs: 30_000, maxEntries: 200_000, maxNegativeEntries: 10_000, now: systemClock, ...opts };
+    this.opts = { ttlMs: 300_000, negativeTtlMs: 30_000, maxEntries: 200_000, maxNegativeEntries: 10_000, maxUnknownLookups: 32, now: systemClock, ...opts };
   }
 
   /** The cached answer for this header, if any (a malformed header is a cached "unknown"). */
@@ -57,24 +75,33 @@ export class HostAuth {
     if (k && k.until > now) return { hit: true, host: k.host };
     const u = this.unknown.get(hash);
     if (u !== undefined && u > now) return { hit: true, host: undefined };
-    return { hit: false };
+    return { hit: false, recentlyKnown: k !== undefined };
   }
 
-  /** The host whose token the header carries, or undefined (missing, malformed or unknown token). */
+  /**
+   * The host whose token the header carries, or undefined (missing, malformed or unknown token). Throws
+   * CONTROL_ERR_OVERLOADED when `maxUnknownLookups` lookups of never-seen tokens are running already.
+   */
   async authenticate(authorization: string | undefined): Promise<HostIdentity | undefined> {
     const c = this.cached(authorization);
     if (c.hit) return c.host;
     const hash = tokenHashOf(authorization)!;
     const pending = this.inflight.get(hash);
     if (pending) return pending;
+    const counted = !c.recentlyKnown;
+    if (counted && this.unknownLookups >= this.opts.maxUnknownLookups) {
+      throw new VigiaError('CONTROL_ERR_OVERLOADED', `${this.opts.maxUnknownLookups} unknown host tokens are being looked up at once`);
+    }
     const generation = this.generation;
     const lookup = this.store.hostByTokenHash(hash);
     this.inflight.set(hash, lookup);
+    if (counted) this.unknownLookups++;
     try {
       const host = await lookup;
       if (generation === this.generation) this.remember(hash, host);
       return host;
     } finally {
+      if (counted) this.unknownLookups--;
       if (this.inflight.get(hash) === lookup) this.inflight.delete(hash);
     }
   }
@@ -147,6 +174,12 @@ export class HostAuth {
       this.hashOfHost.set(host.id, hash);
       this.known.set(hash, { host, until: now + this.opts.ttlMs });
     } else {
+      // No longer valid (rotated or removed on another replica): not "recently known" any more either.
+      const stale = this.known.get(hash);
+      if (stale) {
+        this.known.delete(hash);
+        if (this.hashOfHost.get(stale.host.id) === hash) this.hashOfHost.delete(stale.host.id);
+      }
       this.unknown.delete(hash);
       if (this.unknown.size >= this.opts.maxNegativeEntries) this.unknown.delete(this.unknown.keys().next().value!);
       this.unknown.set(hash, now + this.opts.negativeTtlMs);

@@ -16,12 +16,13 @@ async function withPair(
   leader: ((req: IncomingMessage, res: ServerResponse) => void) | undefined,
   options: Partial<LeaderForwarderOptions>,
   fn: (followerUrl: string) => Promise<void>,
+  client?: string,
 ): Promise<void> {
   const up = leader ? await listen(leader) : undefined;
   const fwd = createLeaderForwarder({ leaderAddress: () => up?.url, timeoutMs: 5000, maxWaitSeconds: 30, ...options });
   const follower = await listen((req, res) => {
     res.setHeader('cache-control', 'no-store');
-    void fwd.forward(req, res);
+    void fwd.forward(req, res, client);
   });
   try {
     await fn(follower.url);
@@ -60,9 +61,23 @@ test('streams method, path, headers and body to the leader and its answer back',
   assert.equal(seen.body, '{"action":"noop"}');
   assert.equal(seen.headers?.authorization, 'Bearer tok');
   assert.equal(seen.headers?.['content-type'], 'application/json');
-  // The chain keeps what came before and adds the follower's peer.
-  assert.equal(seen.headers?.['x-forwarded-for'], '10.0.0.9, 127.0.0.1');
+  // Only the client the follower resolved (here its peer): what the client wrote is dropped.
+  assert.equal(seen.headers?.['x-forwarded-for'], '127.0.0.1');
   assert.equal(seen.headers?.['x-forwarded-proto'], 'http');
+});
+
+test('the client the follower resolved (e.g. behind a trusted proxy) is the X-Forwarded-For the leader gets', async () => {
+  let xff: string | string[] | undefined;
+  await withPair(
+    (req, res) => {
+      xff = req.headers['x-forwarded-for'];
+      res.end('{}');
+    },
+    {},
+    async (url) => void (await (await fetch(`${url}/v1/runs`, { headers: { 'x-forwarded-for': '6.6.6.6' } })).text()),
+    '198.51.100.7',
+  );
+  assert.equal(xff, '198.51.100.7');
 });
 
 test('no leader known: 503 CONTROL_ERR_NO_LEADER with Retry-After', async () => {

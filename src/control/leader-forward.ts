@@ -1,9 +1,9 @@
 /**
- * `forwardToLeader(req, res)`: how a follower worker of `vigia server --workers N` answers a fleet
- * route (agent polls, bundles, rollouts, drift, checks, audit, runs). Fleet state lives in one
+ * `forwardToLeader(req, res, client)`: how a follower worker of `vigia server --workers N` answers a
+ * fleet route (agent polls, bundles, rollouts, drift, checks, audit, runs). Fleet state lives in one
  * process, the leader (core/db/leader-lease.ts), so the follower streams the untouched request (method,
- * path, headers plus X-Forwarded-For/-Proto, body) to the leader's internal address and streams the
- * answer back. The follower has already authenticated and scope-checked the request; the leader
+ * path, headers, body; X-Forwarded-For set to the client it resolved, X-Forwarded-Proto) to the
+ * leader's internal address and streams the answer back. The follower has already authenticated and scope-checked the request; the leader
  * does so again (it trusts nothing it is sent).
  *
  * Bounds: the exchange must finish within `timeoutMs`, plus the long-poll wait the request asks for
@@ -20,8 +20,12 @@ import { errorBody, VigiaError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { requestPath } from '../core/redact.js';
 
-/** Streams one request to the leader and its answer back; resolves when the exchange is over (never rejects). */
-export type ForwardToLeader = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+/**
+ * Streams one request to the leader and its answer back; resolves when the exchange is over (never
+ * rejects). `client` is the request's client address as the follower resolved it (behind a trusted
+ * proxy, not the proxy's; default the peer), sent to the leader as the whole X-Forwarded-For.
+ */
+export type ForwardToLeader = (req: IncomingMessage, res: ServerResponse, client?: string) => Promise<void>;
 
 /** What the forwarder needs. */
 export interface LeaderForwarderOptions {
@@ -99,7 +103,7 @@ function refuse(res: ServerResponse, req: IncomingMessage, detail: string): void
 export function createLeaderForwarder(options: LeaderForwarderOptions): LeaderForwarder {
   // Kept-alive connections: a follower forwards every agent poll it receives.
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
-  const forward: ForwardToLeader = (req, res) =>
+  const forward: ForwardToLeader = (req, res, client = req.socket.remoteAddress ?? '') =>
     new Promise<void>((resolve) => {
       const address = options.leaderAddress();
       const target = address === undefined ? undefined : parseInternalAddress(address);
@@ -111,9 +115,9 @@ export function createLeaderForwarder(options: LeaderForwarderOptions): LeaderFo
       const url = req.url ?? '/';
       const bound = options.timeoutMs + pollWaitSeconds(url, options.maxWaitSeconds) * 1000;
       const headers = endToEnd(req.headers);
-      const client = req.socket.remoteAddress ?? '';
-      const prior = req.headers['x-forwarded-for'];
-      headers['x-forwarded-for'] = prior ? `${String(prior)}, ${client}` : client;
+      // Only the client this follower resolved (behind --trusted-proxy, the proxy's client): whatever the
+      // client wrote itself proves nothing, and the leader, trusting its loopback peers, takes this entry.
+      headers['x-forwarded-for'] = client;
       headers['x-forwarded-proto'] = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
       let settled = false;
       const done = (): void => {

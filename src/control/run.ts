@@ -14,6 +14,7 @@ import cluster from 'node:cluster';
 import { connect as connectTcp, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { parseTokenEntries, type TokenEntry } from '../core/auth.js';
+import { TrustedProxies } from '../core/client-address.js';
 import { readConfigFile, readTlsFiles, warnIfReadableByOthers } from '../core/config-file.js';
 import { MAX_POLL_WAIT_SECONDS } from '../core/contracts/agent-poll.js';
 import { createLeaderLease, type LeaderLease } from '../core/db/leader-lease.js';
@@ -39,6 +40,8 @@ import { createControlServer, DEFAULT_CONTROL_LIMITS, type ControlServer, type C
 import type { ControlStore } from './store/control-store.js';
 import { openControlStore } from './store/sql-store.js';
 
+/** The leader's internal server trusts the followers on this host (see becomeLeader). */
+const LOOPBACK = TrustedProxies.parse(['127.0.0.0/8', '::1']);
 /** How often partitions are created ahead and expired ones dropped. */
 const MAINTENANCE_MS = 60 * 60_000;
 /** How often the fresh/stale host gauge is recomputed. */
@@ -195,6 +198,9 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
   // /metrics: this process's figures, or with --workers the sum over every worker (asked of the primary,
   // which asks each worker; gauges read at scrape time, such as the queue length, are read there).
   const metricsText: () => Promise<string> = clustered ? clusterMetrics(registry) : () => registry.metrics();
+  // Both were validated at the edge (flag schema, settings schema): parse() cannot throw here.
+  const trustedProxies = TrustedProxies.parse([...new Set([...config.trustedProxies, ...files.settings.trustedProxies])]);
+  if (!trustedProxies.empty) log.info({ trustedProxies: trustedProxies.cidrs }, 'client addresses from these proxies are taken from their PROXY header or X-Forwarded-For');
   const baseDeps: ControlServerDeps = {
     operatorTokens: tokens,
     hostAuth,
@@ -207,11 +213,13 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
       ...DEFAULT_CONTROL_LIMITS,
       rateLimit: config.rateLimit,
       hostRateLimit: config.hostRateLimit,
+      unknownTokenRateLimit: config.unknownTokenRateLimit,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       requestTimeoutMs: config.requestTimeoutMs,
     },
     log,
     tls,
+    trustedProxies,
     onResponse: (route, status, seconds) => {
       metrics.httpRequests.inc({ route, status: String(status) });
       metrics.httpSeconds.observe({ route }, seconds);
@@ -348,6 +356,9 @@ async function becomeLeader(lease: LeaderLease, ctx: LeaderContext, baseDeps: Co
   const server = createControlServer({
     ...baseDeps,
     tls: undefined,
+    // Its peers are followers on this host, which append the client they resolved to X-Forwarded-For
+    // (leader-forward.ts): its log lines then name the client, not 127.0.0.1.
+    trustedProxies: LOOPBACK,
     limits: { ...baseDeps.limits, rateLimit: { ...baseDeps.limits.rateLimit, perSecond: 1e9, burst: 1e9 }, maxConnectionsPerAddress: baseDeps.limits.maxConnections },
     ...(fleet ? { fleet } : {}),
   });

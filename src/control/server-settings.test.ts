@@ -49,3 +49,9 @@ test('a YAML settings file with recipients, schedule and SMTP', async () => {
     t.remove();
   }
 });
+
+test('trustedProxies: addresses and CIDR blocks in the settings file; a bad one names its index', () => {
+  assert.deepEqual(parseServerSettings(undefined).trustedProxies, []);
+  assert.deepEqual(parseServerSettings({ trustedProxies: ['10.0.1.5', '10.0.2.0/24'] }).trustedProxies, ['10.0.1.5', '10.0.2.0/24']);
+  assert.throws(() => parseServerSettings({ trustedProxies: ['10.0.1.5', 'lb.example'] }), (e) => isVigiaError(e, 'VIGIA_ERR_CONFIG') && /trustedProxies\.1: "lb\.example" is not an address or CIDR block/.test(e.message));
+});

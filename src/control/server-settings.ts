@@ -15,6 +15,7 @@
  *   url: smtp://mail.example.com:587
  *   starttls: required
  *   auth: { user: vigia, passFile: /etc/vigia/smtp.pass }
+ * trustedProxies: [10.0.1.5, 10.0.2.0/24]   # added to --trusted-proxy (load balancers; docs/control-plane.md)
  * ```
  */
 import { constants } from 'node:fs';
@@ -23,6 +24,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { deepFreeze } from '../core/config.js';
 import { VigiaError } from '../core/errors.js';
+import { trustedProxyField } from './config.js';
 import { parseSmtpConfig, type SmtpConfig } from './reports/email.js';
 import { defaultReportPolicy, parseReportPolicy, type ReportPolicy } from './reports/policy.js';
 import { DEFAULT_REPORT_CRON, validateCron } from './reports/schedule.js';
@@ -41,6 +43,8 @@ export interface ServerSettings {
   readonly performanceSchedule: ReportScheduleSetting;
   /** null: no SMTP configured, so schedules do not run (logged at start). */
   readonly smtp: SmtpConfig | null;
+  /** Load balancers whose PROXY header or X-Forwarded-For names the client, in addition to --trusted-proxy. */
+  readonly trustedProxies: readonly string[];
 }
 
 const scheduleEntry = (cron: string) => z.object({ enabled: z.boolean().default(true), cron: z.string().min(1).default(cron) }).strict().default({});
@@ -48,6 +52,7 @@ const fileSchema = z
   .object({
     reports: z.unknown().optional(),
     smtp: z.unknown().optional(),
+    trustedProxies: z.array(trustedProxyField).max(256).default([]),
     schedule: z
       .object({ timezone: z.string().min(1).default('UTC'), capacity: scheduleEntry(DEFAULT_REPORT_CRON), performance: scheduleEntry('30 7 * * *') })
       .strict()
@@ -65,7 +70,7 @@ export function parseServerSettings(raw: unknown): ServerSettings {
   validateCron(schedule.performance.cron, schedule.timezone, 'schedule.performance.cron');
   const smtp = r.data.smtp === undefined ? null : parseSmtpConfig(r.data.smtp, 'smtp');
   if (smtp && policy.recipients.length === 0) throw new VigiaError('VIGIA_ERR_CONFIG', 'reports.recipients: smtp is configured but nobody would receive the reports');
-  return deepFreeze({ policy, timezone: schedule.timezone, capacitySchedule: schedule.capacity, performanceSchedule: schedule.performance, smtp });
+  return deepFreeze({ policy, timezone: schedule.timezone, capacitySchedule: schedule.capacity, performanceSchedule: schedule.performance, smtp, trustedProxies: r.data.trustedProxies });
 }
 
 /** Read and validate the settings file; no path means every default (no email). */

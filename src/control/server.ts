@@ -16,6 +16,7 @@
  * `audit_log` row `request.rejected` and an `"audit":true` log line.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TrustedProxies } from '../core/client-address.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { TokenEntry } from '../core/auth.js';
 import { createPipelineServer, type PipelineServer } from '../core/http-pipeline.js';
@@ -70,7 +71,12 @@ export interface ControlServerDeps {
    * its body unread, to the leader, and the leader's answer back. Absent in a single process and in the
    * leader. With it, the fleet routes exist here even without `fleet`.
    */
-  readonly forwardToLeader?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+  readonly forwardToLeader?: (req: IncomingMessage, res: ServerResponse, client: string) => void | Promise<void>;
+  /**
+   * Load balancers whose PROXY header (or X-Forwarded-For) names the client: rate limits, connection
+   * caps and log lines then key on the client, not the proxy (--trusted-proxy). Default: none.
+   */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 /** One line of the fleet's audit log (`GET /v1/audit`). */
@@ -100,8 +106,13 @@ export interface ControlLimits {
   readonly rateLimit: RateLimitOptions;
   /** Per host token: a host reports once a minute, faster only while draining its spool. */
   readonly hostRateLimit: RateLimitOptions;
+  /**
+   * Per client address, requests carrying a host token not known here (guesses; hosts unseen since
+   * start): each may cost one indexed query. Re-validations of expired cache entries are not counted.
+   */
+  readonly unknownTokenRateLimit: RateLimitOptions;
   readonly maxConnections: number;
-  /** Behind a load balancer every connection comes from its address: raise this there. */
+  /** Per client address: behind a load balancer in --trusted-proxy, the client's; otherwise the proxy's (raise it then). */
   readonly maxConnectionsPerAddress: number;
   /**
    * POST /v2/reports bodies being read, inflated and parsed at once, at most (each may hold up to
@@ -118,6 +129,9 @@ export const DEFAULT_CONTROL_LIMITS: ControlLimits = Object.freeze({
   keepAliveTimeoutMs: 65_000,
   rateLimit: Object.freeze({ perSecond: 20, burst: 40 }),
   hostRateLimit: Object.freeze({ perSecond: 20, burst: 100 }),
+  // A burst of 500: the first reports of 500 hosts behind one NAT after a restart; 50/s after that is
+  // 50 indexed lookups a second at most per address (bench/control-token-miss.ts: well under a core).
+  unknownTokenRateLimit: Object.freeze({ perSecond: 50, burst: 500 }),
   maxConnections: 20_000,
   maxConnectionsPerAddress: 1024,
   // 8 × 32 MiB inflated bounds what batches can hold at once; a batch of 500 reports (about 1 MiB
@@ -136,12 +150,19 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
     limiter: new RateLimiter(limits.rateLimit),
     // One bucket per host: sized for fleets of up to 200,000 hosts before buckets are recycled.
     hostLimiter: new RateLimiter({ ...limits.hostRateLimit, maxClients: 200_000 }),
+    unknownTokenLimiter: new RateLimiter(limits.unknownTokenRateLimit),
   };
   const operator = operatorAuthenticator(deps.operatorTokens, limiters);
   const host = hostAuthenticator(deps.hostAuth, limiters);
   const hostOrOperator = operatorOrHostAuthenticator(deps.operatorTokens, operator, host);
   return createPipelineServer(
-    { requestTimeoutMs: limits.requestTimeoutMs, keepAliveTimeoutMs: limits.keepAliveTimeoutMs, maxConnections: limits.maxConnections, maxConnectionsPerAddress: limits.maxConnectionsPerAddress },
+    {
+      requestTimeoutMs: limits.requestTimeoutMs,
+      keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+      maxConnections: limits.maxConnections,
+      maxConnectionsPerAddress: limits.maxConnectionsPerAddress,
+      ...(deps.trustedProxies ? { trustedProxies: deps.trustedProxies } : {}),
+    },
     deps.tls,
     {
       mounts: [agentMount(deps, host), ingestMount(deps, { host, hostOrOperator, hostLimiter: limiters.hostLimiter, now }), operatorMount(deps, operator, now)],

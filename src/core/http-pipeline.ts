@@ -40,6 +40,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorBody, VigiaError, type ErrorCode } from './errors.js';
 import { matchBearer, type TokenEntry } from './auth.js';
+import { requestClientAddress, TrustedProxies } from './client-address.js';
 import { addressKey, closeGracefully, createBoundedServer, listenOn, methodNotAllowed, parseSearch, send, sendJson, type ServerBounds, type ServerTls } from './http.js';
 import type { Logger } from './log.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -74,7 +75,7 @@ export interface RouteContext<P extends Principal = Principal> {
   /** The query string (a repeated key is an array, which strict schemas refuse). */
   readonly query: Record<string, string | string[]>;
   readonly principal: P;
-  /** The caller's address (rate-limit keys, audit). */
+  /** The caller's address (rate-limit keys, audit): behind a trusted proxy, the client's (client-address.ts). */
   readonly address: string;
   /** True for HEAD (answer without a body). */
   readonly head: boolean;
@@ -179,7 +180,12 @@ export interface PipelineOptions {
    * In a follower process: stream a `leader` route's request (authenticated, scope-checked, body
    * unread) to the leader and its answer back. Absent in a single process and in the leader.
    */
-  readonly forwardToLeader?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+  readonly forwardToLeader?: (req: IncomingMessage, res: ServerResponse, address: string) => void | Promise<void>;
+  /**
+   * Peers whose PROXY header or X-Forwarded-For names the client (createPipelineServer passes its
+   * bounds' `trustedProxies`); default none: the client is the peer.
+   */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 /** An HTTP server running a pipeline, not yet listening. */
@@ -229,9 +235,14 @@ export function bearerTokenAuthenticator<K extends string>(tokens: readonly Toke
 export function createPipelineServer(bounds: ServerBounds, tls: ServerTls | undefined, options: PipelineOptions): PipelineServer {
   let closing = false;
   const isClosing = (): boolean => closing;
-  const handle = createPipeline(options, isClosing, () => server.closeIdleConnections());
+  const trustedProxies = bounds.trustedProxies ?? TrustedProxies.none;
+  const handle = createPipeline({ ...options, trustedProxies }, isClosing, () => server.closeIdleConnections());
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
-  const server = createBoundedServer(bounds, tls, onRequest);
+  const server = createBoundedServer(
+    { ...bounds, onProxyRefused: bounds.onProxyRefused ?? (({ peer, reason }) => options.log.warn({ ip: peer, reason }, 'closed a connection from a trusted proxy: bad PROXY header')) },
+    tls,
+    onRequest,
+  );
   // `Expect: 100-continue`: "continue" is sent only once the request has passed authentication, route
   // and scope (just before its handler runs); a refused caller gets its error without sending the body.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -253,6 +264,7 @@ export function createPipelineServer(bounds: ServerBounds, tls: ServerTls | unde
  */
 export function createPipeline(options: PipelineOptions, isClosing: () => boolean, onClosingAnswer: () => void): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { log } = options;
+  const trusted = options.trustedProxies ?? TrustedProxies.none;
   return async (req, res) => {
     const t0 = performance.now();
     let routeName = 'unmatched';
@@ -266,7 +278,7 @@ export function createPipeline(options: PipelineOptions, isClosing: () => boolea
     res.once('finish', () => options.onResponse?.(routeName, res.statusCode, (performance.now() - t0) / 1000));
     res.setHeader('cache-control', 'no-store');
     res.setHeader('x-content-type-options', 'nosniff');
-    const address = req.socket.remoteAddress ?? '?';
+    const address = requestClientAddress(req, trusted);
     const closing = isClosing();
     if (closing) {
       // Draining: no keep-alive, so clients reconnect to a live instance and shutdown is not held up.
@@ -316,7 +328,7 @@ export function createPipeline(options: PipelineOptions, isClosing: () => boolea
       const forward = route.leader ? options.forwardToLeader : undefined;
       if (forward && route.maxBodyBytes !== undefined && Number(req.headers['content-length'] ?? 0) > route.maxBodyBytes) throw new VigiaError('VIGIA_ERR_BODY_TOO_LARGE');
       if (EXPECTS_CONTINUE.has(req)) res.writeContinue();
-      if (forward) return void (await forward(req, res));
+      if (forward) return void (await forward(req, res, address));
       const params = route.path.exec(path)!.slice(1);
       const query = parseSearch(qAt === -1 ? '' : url.slice(qAt + 1));
       const head = req.method === 'HEAD';

@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { z } from 'zod';
+import { acceptClients, TrustedProxies, type ProxyRefusal } from './client-address.js';
 import { jsonShapeProblem, type JsonShape } from './contracts/json-shape.js';
 import { VigiaError, type ErrorCode } from './errors.js';
 
@@ -21,14 +22,20 @@ export interface ServerBounds {
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly maxConnections: number;
+  /** Per client address (see client-address.ts: behind a trusted proxy, the address it vouches for). */
   readonly maxConnectionsPerAddress: number;
+  /** Peers whose PROXY header or X-Forwarded-For names the client (default: none). */
+  readonly trustedProxies?: TrustedProxies;
+  /** A trusted proxy's connection was closed for a malformed PROXY header (for a log line). */
+  readonly onProxyRefused?: (refusal: ProxyRefusal) => void;
 }
 
 /**
  * A node:http(s) server with Vigía's bounds: whole request within requestTimeoutMs (checked at least
  * every second: Node checks only every 30 s by default, so a slow client could hold a socket far past
  * the timeout), TLS 1.2+ with a handshake deadline (a silent TCP connection must not wait out Node's
- * 120 s default), 64 headers, connection caps in all and per address.
+ * 120 s default), 64 headers, connection caps in all and per client address (counted as each
+ * connection is accepted, before any TLS handshake: half-open handshakes count too).
  */
 export function createBoundedServer(bounds: ServerBounds, tls: ServerTls | undefined, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
   const timeouts = {
@@ -53,7 +60,13 @@ export function createBoundedServer(bounds: ServerBounds, tls: ServerTls | undef
   server.maxHeadersCount = 64;
   server.headersTimeout = bounds.requestTimeoutMs;
   server.maxConnections = bounds.maxConnections;
-  capConnectionsPerAddress(server, Boolean(tls), bounds.maxConnectionsPerAddress);
+  acceptClients(server, {
+    trusted: bounds.trustedProxies ?? TrustedProxies.none,
+    headerTimeoutMs: bounds.requestTimeoutMs,
+    tls: Boolean(tls),
+    admit: connectionCap(bounds.maxConnectionsPerAddress),
+    ...(bounds.onProxyRefused ? { onProxyRefused: bounds.onProxyRefused } : {}),
+  });
   return server;
 }
 
@@ -82,25 +95,23 @@ export function closeGracefully(server: Server, graceMs: number, markClosing: ()
 }
 
 /**
- * Drop connections beyond `max` open ones from one address (IPv6 by /64), so a few hundred half-open
+ * Admit at most `max` open connections per client address (IPv6 by /64), so a few hundred half-open
  * sockets from one client cannot lock everyone else out.
  */
-export function capConnectionsPerAddress(server: Server, tls: boolean, max: number): void {
+export function connectionCap(max: number): (socket: Socket, client: string) => boolean {
   const perAddress = new Map<string, number>();
-  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
-    const key = addressKey(socket.remoteAddress ?? '?');
+  return (socket, client) => {
+    const key = addressKey(client);
     const n = (perAddress.get(key) ?? 0) + 1;
-    if (n > max) {
-      socket.destroy();
-      return;
-    }
+    if (n > max) return false;
     perAddress.set(key, n);
     socket.once('close', () => {
       const left = (perAddress.get(key) ?? 1) - 1;
       if (left <= 0) perAddress.delete(key);
       else perAddress.set(key, left);
     });
-  });
+    return true;
+  };
 }
 
 /** Rate-limit and connection-count key of an address: IPv6 by /64 (one host usually owns a whole /64). */

@@ -130,6 +130,8 @@ test('control plane: the HAProxy config for replicas is valid (with a test certi
     const text = readFileSync(new URL('../../deploy/control/haproxy.cfg', import.meta.url), 'utf8');
     assert.match(text, /option httpchk GET \/healthz/);
     assert.match(text, /balance leastconn/);
+    // Every replica learns each client's address from a PROXY v2 header (it runs with --trusted-proxy).
+    for (const line of text.match(/^\s*default-server .*$/gm) ?? []) assert.match(line, /\bsend-proxy-v2\b/, line);
     // Fleet changes go to the one process that drives them, and parked long-polls (up to 60 s; the
     // agent waits 70 s) are not cut by the proxy.
     assert.match(text, /use_backend vigia_fleet if fleet_change/);

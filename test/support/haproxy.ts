@@ -1,9 +1,11 @@
 /**
- * A real HAProxy for tests, running the shipped deploy/turno/haproxy.cfg with only its addresses
- * rewritten to free loopback ports: the test proves the configuration we ship, not a test copy.
+ * A real HAProxy for tests, running the shipped deploy/turno/haproxy.cfg or deploy/control/haproxy.cfg
+ * with only its addresses rewritten to free loopback ports (and, for the control plane, a throwaway
+ * certificate and a lower global maxconn): the test proves the configuration we ship, not a test copy.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireBinary } from './binaries.js';
@@ -82,4 +84,74 @@ export async function startHaproxy(backendPorts: readonly number[], expect?: rea
       tmp.remove();
     },
   };
+}
+
+const SHIPPED_CONTROL = fileURLToPath(new URL('../../deploy/control/haproxy.cfg', import.meta.url));
+
+/** A running HAProxy in front of control-plane replicas (TLS on its frontend, with a throwaway certificate). */
+export interface TestControlHaproxy {
+  /** https://127.0.0.1:PORT (a self-signed certificate: clients must not verify it). */
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The shipped deploy/control/haproxy.cfg with its frontend on 127.0.0.1:`port`, a test certificate at
+ * `pem`, global maxconn 4096, and every `server` line of every backend pointing at `backendPort`; the rest (timeouts,
+ * health checks, `send-proxy-v2`, ...) is what operators run.
+ */
+export function rewriteShippedControlConfig(text: string, port: number, pem: string, backendPort: number): string {
+  const out = text
+    .replace(/^(\s*)bind :8443 ssl crt \/etc\/haproxy\/control\.pem(.*)$/m, `$1bind 127.0.0.1:${port} ssl crt ${pem}$2`)
+    .replace(/^(\s*server \S+ )\d+\.\d+\.\d+\.\d+:\d+/gm, `$1127.0.0.1:${backendPort}`)
+    // maxconn 100000 needs ~200,000 file descriptors; a test machine's limit may be far lower.
+    .replace(/^(\s*)maxconn \d+$/m, '$1maxconn 4096');
+  if (!out.includes(`bind 127.0.0.1:${port} ssl crt ${pem}`) || !out.includes(`127.0.0.1:${backendPort}`)) throw new Error('deploy/control/haproxy.cfg no longer has the expected bind/server lines');
+  return out;
+}
+
+/** Start the shipped control-plane HAProxy in front of one `vigia server` on `backendPort`; resolves once /healthz answers 200 through it. */
+export async function startControlHaproxy(backendPort: number): Promise<TestControlHaproxy> {
+  const bin = requireBinary('haproxy');
+  const tmp = tempDir('vigia-haproxy-control-');
+  const port = await freePort();
+  const key = join(tmp.dir, 'key.pem');
+  const crt = join(tmp.dir, 'crt.pem');
+  const pem = join(tmp.dir, 'control.pem');
+  const gen = spawnSync(requireBinary('openssl'), ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=control.test'], { encoding: 'utf8' });
+  if (gen.status !== 0) throw new Error(`openssl req failed: ${gen.stderr}`);
+  writeFileSync(pem, readFileSync(crt, 'utf8') + readFileSync(key, 'utf8'));
+  const cfg = join(tmp.dir, 'haproxy.cfg');
+  writeFileSync(cfg, rewriteShippedControlConfig(readFileSync(SHIPPED_CONTROL, 'utf8'), port, pem, backendPort));
+  const check = spawnSync(bin, ['-c', '-f', cfg], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`haproxy -c failed: ${check.stdout}${check.stderr}`);
+  const child: ChildProcess = spawn(bin, ['-db', '-f', cfg], { stdio: 'ignore' });
+  const url = `https://127.0.0.1:${port}`;
+  await waitFor('haproxy forwards /healthz', async () => (await httpsStatus(`${url}/healthz`)) === 200, 20_000, 200);
+  return {
+    url,
+    port,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      tmp.remove();
+    },
+  };
+}
+
+/** GET over HTTPS without verifying the (test) certificate: the status, or 0 when the exchange failed. */
+function httpsStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('error', () => resolve(0));
+    req.once('timeout', () => req.destroy());
+    req.end();
+  });
 }

@@ -38,10 +38,12 @@ export interface OperatorPrincipal extends TokenPrincipal {
 /** Whoever the control plane's authenticators let in. */
 export type ControlPrincipal = HostPrincipal | OperatorPrincipal;
 
-/** The rate limiters of the control plane: per operator token or address, and per host. */
+/** The rate limiters of the control plane: per operator token or address, per host, and per address for unknown host tokens. */
 export interface ControlLimiters {
   readonly limiter: RateLimiter;
   readonly hostLimiter: RateLimiter;
+  /** Host tokens not known here (guesses, and hosts unseen since this process started), per client address. */
+  readonly unknownTokenLimiter: RateLimiter;
 }
 
 /** Operator tokens; refused requests are charged to their address. */
@@ -50,14 +52,17 @@ export function operatorAuthenticator(tokens: readonly TokenEntry[], limiters: C
 }
 
 /**
- * A host's own token (cached), rate limited per address before a database lookup (so guessing tokens
- * is limited before it reaches the database) and per host after.
+ * A host's own token (cached), rate limited per host once known. A token not known here (a guess, a
+ * cached guess, or a host unseen since this process started) is first charged to its client address
+ * (behind a trusted proxy, the client's: client-address.ts), so guessing is limited before it reaches
+ * the database; re-validating a token whose cache entry merely expired is not (a guesser cannot
+ * produce one, and every host does it once per cache lifetime: see host-auth.ts).
  */
 export function hostAuthenticator(hostAuth: HostAuth, limiters: ControlLimiters): Authenticate<HostPrincipal> {
   return async (req, res, address) => {
     const cached = hostAuth.cached(req.headers.authorization);
-    if (!cached.hit || !cached.host) {
-      const d = limiters.limiter.take(`addr:${addressKey(address)}`);
+    if (cached.hit ? !cached.host : !cached.recentlyKnown) {
+      const d = limiters.unknownTokenLimiter.take(`addr:${addressKey(address)}`);
       if (!d.allowed) throw rateLimited(res, d.retryAfterSeconds);
     }
     const host = cached.hit ? cached.host : await hostAuth.authenticate(req.headers.authorization);
