@@ -69,7 +69,7 @@ export function register(program: Command): void {
     .addOption(new Option('--mysql-password-file <path>', 'file holding that user\'s password').env('VIGIA_AGENT_MYSQL_PASSWORD_FILE'))
     .addOption(new Option('--actions-dir <dir>', 'allow-listed actions (one directory with a manifest.json per action)').default(SHIPPED_ACTIONS))
     .addOption(new Option('--no-actions', 'serve no actions at all'))
-    .addOption(new Option('--actions-user <name>', 'user that actions run as when the agent runs as root').default('nobody'))
+    .addOption(new Option('--actions-user <name>', 'user that actions and bundle checks run as: not root, not the agent\'s own uid (switching needs root or CAP_SETUID+CAP_SETGID; without, use --no-actions)').default('nobody'))
     .addOption(new Option('--audit-log <path>', 'append-only JSON-lines audit log of action calls').default('data/agent-audit.log').env('VIGIA_AGENT_AUDIT_LOG'))
     .addOption(new Option('--rate-limit <rate[/burst]>', 'requests per second per client (token or address)').default('20/40'))
     .addOption(new Option('--request-timeout <ms>', 'a request must arrive whole within this').default('10000'))

@@ -15,6 +15,7 @@ import { Lifecycle } from '../core/lifecycle.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createActionService, type ActionService } from './actions/action-service.js';
 import { openAuditLog, refusalAuditEntry, type AuditLog } from './actions/audit.js';
+import { canSwitchUsers, childIdentity, refuseExposedFiles, type GuardedFile } from './actions/identity.js';
 import { lookupUser } from './actions/registry.js';
 import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, readDiskUdevProperties, type DiskStat } from './collectors/diskstats.js';
 import { parseFilesystemFilter } from './collectors/filesystem-filter.js';
@@ -98,6 +99,18 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
   life.defer('system sampler', () => sampler.stop());
   const processes = new ProcessSampler({ roots });
 
+  // Actions and bundle checks run code the agent did not write: never as the agent's own uid, and
+  // never as a user that can reach the audit log or the agent's secrets (identity.ts).
+  const startedBy = [...(config.actionsDir !== null ? ['--actions-dir'] : []), ...(config.report && config.report.bundleKeys.length > 0 ? ['--bundle-key'] : [])];
+  const agentUid = process.getuid?.() ?? 0;
+  const childIds = startedBy.length === 0 ? undefined : childIdentity({
+    agentUid,
+    canSwitch: canSwitchUsers(await readFile('/proc/self/status', 'utf8').catch(() => '')),
+    userName: config.actionsUser,
+    user: await lookupUser(config.actionsUser).catch(() => undefined),
+    startedBy,
+  });
+
   let actions: ActionService | null = null;
   let audit: AuditLog | null = null;
   if (config.actionsDir !== null) {
@@ -105,9 +118,22 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
     audit = await openAuditLog(config.auditLog);
     const auditLog = audit;
     life.defer('audit log', () => auditLog.close());
-    const runAs = process.getuid?.() === 0 ? await lookupUser(config.actionsUser) : null;
-    actions = await createActionService({ actionsDir: config.actionsDir, audit, runAs, rootfs: roots.rootfs });
-    log.info({ actions: actions.list().map((a) => a.name), runAs: runAs ? config.actionsUser : 'agent user' }, 'actions loaded');
+    actions = await createActionService({ actionsDir: config.actionsDir, audit, runAs: childIds ?? null, canSwitchUsers: true, agentUid, rootfs: roots.rootfs });
+    log.info({ actions: actions.list().map((a) => a.name), runAs: config.actionsUser }, 'actions loaded');
+  }
+  if (childIds) {
+    const guarded: GuardedFile[] = [
+      { flag: '--audit-log', path: config.auditLog, guard: 'write' },
+      { flag: '--audit-log', path: dirname(config.auditLog), guard: 'write' },
+      { flag: '--auth-token-file', path: config.authTokenFile, guard: 'write' },
+      ...(config.tls ? [{ flag: '--tls-key', path: config.tls.key, guard: 'read' } as const] : []),
+      ...(config.report ? [
+        { flag: '--report-token-file', path: config.report.tokenFile, guard: 'read' } as const,
+        { flag: '--bundle-dir', path: config.report.bundleDir, guard: 'write' } as const,
+        ...config.report.bundleKeys.map((path) => ({ flag: '--bundle-key', path, guard: 'write' }) as const),
+      ] : []),
+    ];
+    await refuseExposedFiles(guarded, [childIds, ...(actions?.identities() ?? []).filter((i) => i.uid !== childIds.uid)], 'actions and checks run as that user; make the file the agent\'s own, mode 0600 (directories 0700 or 0755)');
   }
 
   let reportStats: () => { spoolFiles: number; spoolBytes: number; lastSuccessSeconds: number | null } = () => ({ spoolFiles: 0, spoolBytes: 0, lastSuccessSeconds: null });
@@ -122,7 +148,7 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
   let fleet: FleetClient | null = null;
   if (config.report) {
     const rc = config.report;
-    const runAs = process.getuid?.() === 0 ? await lookupUser(config.actionsUser) : undefined;
+    const runAs = childIds;
     const trustedKeys = await Promise.all(rc.bundleKeys.map((f) => readConfigFile(f, '--bundle-key')));
     await prepareBundleDir(rc.bundleDir, runAs ? { ...runAs, name: config.actionsUser } : undefined);
     const fleetToken = (await readConfigFile(rc.tokenFile, '--report-token-file')).trim();

@@ -38,6 +38,7 @@ function fakeActions(calls: { name: string; body: unknown; client: string; wait:
       if (id !== '00000000-0000-4000-8000-000000000001') throw new VigiaError('AGENT_ERR_UNKNOWN_RUN');
       return record('hello', 'ops', 'succeeded');
     },
+    identities: () => [],
     close: async () => undefined,
   };
 }

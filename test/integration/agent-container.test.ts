@@ -15,21 +15,14 @@ import { fileURLToPath } from 'node:url';
 import { hashToken, newToken } from '../../src/core/auth.js';
 import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
-import { buildAgentImage, inspect, parseRunLine, podman, podmanOk, PODMAN_RUN_LIMITS, removeContainer, requirePodman } from '../support/podman.js';
+import { buildAgentImage, documentedAgentRunLine, inspect, parseRunLine, podman, podmanOk, PODMAN_RUN_LIMITS, removeContainer, requirePodman } from '../support/podman.js';
 import { tempDir } from '../support/tmp.js';
 
-const README = fileURLToPath(new URL('../../deploy/agent/README.md', import.meta.url));
 const DOCKERFILE = fileURLToPath(new URL('../../deploy/agent/Dockerfile', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 const AGENT_UID = 10001;
 
-/** The `docker run` block of the README's "## Run" section. */
-function documentedRunLine(): string {
-  const run = readFileSync(README, 'utf8').split(/^## Run\s*$/m)[1];
-  const block = run && /```sh\n(docker run[^`]*?)\n```/.exec(run);
-  if (!block) throw new Error('deploy/agent/README.md: no ```sh block starting with "docker run" under "## Run"');
-  return block[1]!;
-}
+const documentedRunLine = documentedAgentRunLine;
 
 /** The documented line with test-local values swapped in; throws when a swapped word is missing. */
 function testRunArgs(line: string, swap: { name: string; tokenFile: string; volume: string; port: number; image: string }): string[] {
@@ -42,7 +35,7 @@ function testRunArgs(line: string, swap: { name: string; tokenFile: string; volu
   replace(/^vigia-agent$/, swap.name);
   replace(/^\/etc\/vigia\/agent_tokens(?=:)/, swap.tokenFile);
   replace(/^vigia-agent-state(?=:)/, swap.volume);
-  replace(/^9110:9110$/, `127.0.0.1:${swap.port}:9110`);
+  replace(/^127\.0\.0\.1:9110:9110$/, `127.0.0.1:${swap.port}:9110`);
   replace(new RegExp(`^localhost/vigia/agent:${VERSION.replace(/\./g, '\\.')}$`), swap.image);
   return [words[0]!, ...PODMAN_RUN_LIMITS, ...words.slice(1)];
 }
@@ -55,6 +48,7 @@ const readToken = newToken();
 const actionsToken = newToken();
 let image = '';
 let url = '';
+let tokenFile = '';
 
 async function get(path: string, token: string | null = readToken): Promise<{ status: number; text: string; json: () => any }> {
   const res = await fetch(url + path, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(15_000) });
@@ -72,7 +66,7 @@ before(async () => {
   const built = buildAgentImage();
   image = built.image;
   console.log(`# agent image ${image} ready in ${built.seconds.toFixed(1)} s`);
-  const tokenFile = join(tmp.dir, 'agent_tokens');
+  tokenFile = join(tmp.dir, 'agent_tokens');
   writeFileSync(tokenFile, `${hashToken(readToken)} scopes=read name=reader\n${hashToken(actionsToken)} scopes=read,actions name=operator\n`, { mode: 0o400 });
   // As the README says: readable by the agent's uid only.
   if (process.getuid?.() === 0) chownSync(tokenFile, AGENT_UID, AGENT_UID);
@@ -147,7 +141,7 @@ test('system and host processes are readable without capabilities (--pid host)',
   assert.ok(others.every((p) => p.read_bytes_per_s === null), 'I/O rates of other users\' processes are null without CAP_SYS_PTRACE');
 });
 
-test('the container runs as uid 10001 with no capabilities and no-new-privileges', async () => {
+test('the container runs as uid 10001 with no capabilities, no-new-privileges and cgroup limits', async () => {
   const c = await inspect(name);
   assert.equal(c.Config.User, `${AGENT_UID}:${AGENT_UID}`);
   assert.equal(c.HostConfig.ReadonlyRootfs, true);
@@ -162,6 +156,10 @@ test('the container runs as uid 10001 with no capabilities and no-new-privileges
   assert.equal(field('Gid'), `${AGENT_UID}\t${AGENT_UID}\t${AGENT_UID}\t${AGENT_UID}`);
   for (const cap of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) assert.equal(field(cap), '0000000000000000', cap);
   assert.equal(field('NoNewPrivs'), '1');
+  // The documented cgroup limits (the systemd unit's MemoryMax, TasksMax, CPUQuota) are applied.
+  assert.equal(c.HostConfig.Memory, 256 * 1024 * 1024);
+  assert.equal(c.HostConfig.PidsLimit, 256);
+  assert.equal(c.HostConfig.NanoCpus, 500_000_000);
   assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^node\0\/opt\/vigia\/dist\/cli\/main\.js\0agent\0/);
 });
 
@@ -190,27 +188,33 @@ test('the image has no shell and only node in its bin directories', async () => 
   assert.ok(img.Size < 200 * 1024 * 1024, `image is ${img.Size} bytes`);
 });
 
-test('actions run without a shell, cannot write the host, and are audited in the state volume', async () => {
-  const post = async (token: string): Promise<{ status: number; body: any }> => {
-    const res = await fetch(`${url}/v1/actions/motd-fortune`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ width: 50 }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
-  assert.equal((await post(readToken)).status, 403, 'a read-only token cannot run actions');
-  const run = await post(actionsToken);
-  assert.ok(run.body?.id, `action answer: ${JSON.stringify(run.body)}`);
-  // The shipped action writes /etc/motd; in the container neither / nor /host is writable (README).
-  assert.equal(run.body.status, 'failed', JSON.stringify(run.body));
-  assert.match(run.body.stderr, /EROFS/);
-  const audit = await execNode("process.stdout.write(require('node:fs').readFileSync('/var/lib/vigia/audit.log','utf8'))");
-  assert.equal(audit.status, 0, audit.out);
-  const events = audit.out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; run_id: string });
-  assert.ok(events.some((e) => e.event === 'action.end' && e.run_id === run.body.id), `audit log: ${audit.out.slice(0, 500)}`);
+test('actions are off in the image; asked for them, the agent refuses to start instead of running them as its own uid', async () => {
+  const post = await fetch(`${url}/v1/actions/motd-fortune`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${actionsToken}`, 'content-type': 'application/json' },
+    body: '{}',
+    signal: AbortSignal.timeout(30_000),
+  });
+  const answer = (await post.json()) as { error?: { code?: string } };
+  assert.equal(post.status, 404, JSON.stringify(answer));
+  assert.equal(answer.error?.code, 'AGENT_ERR_UNKNOWN_ACTION');
+  assert.deepEqual((await get('/v1/actions')).json(), { actions: [] });
+
+  // The documented line with the image's defaults plus the shipped actions (arguments replace CMD):
+  // an action as uid 10001 could rewrite the audit log in the volume, read the token file and kill the agent.
+  const img = await inspect(image, 'image');
+  const cmd = (img.Config.Cmd as string[]).filter((a) => a !== '--no-actions');
+  const probe = `${name}-actions`;
+  const probeVolume = `${volume}-actions`;
+  const words = testRunArgs(documentedRunLine(), { name: probe, tokenFile, volume: probeVolume, port: await freePort(), image }).filter((w, i, all) => w !== '-d' && w !== '--restart' && all[i - 1] !== '--restart');
+  const at = words.indexOf(image);
+  try {
+    const r = await podman([...words.slice(0, at), image, ...cmd, '--audit-log', '/var/lib/vigia/audit.log', '--actions-dir', '/opt/vigia/actions'], 60_000);
+    assert.equal(r.status, 2, `the agent must refuse actions it cannot run as another user: exit ${r.status}\n${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /VIGIA_ERR_CONFIG.*--actions-dir: the agent \(uid 10001\) cannot switch to --actions-user/);
+  } finally {
+    await removeContainer(probe, [probeVolume]);
+  }
 });
 
 test('the image HEALTHCHECK passes, and SIGTERM stops the agent cleanly', async () => {

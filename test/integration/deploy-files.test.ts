@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { requireBinary } from '../support/binaries.js';
 import { rewriteShippedConfig } from '../support/haproxy.js';
+import { documentedAgentRunLine, parseRunLine } from '../support/podman.js';
 import { tempDir } from '../support/tmp.js';
 
 const DEPLOY = new URL('../../deploy/turno/', import.meta.url).pathname;
@@ -116,6 +117,28 @@ test('agent systemd unit: only the capabilities the agent needs, hardened, small
   assert.equal(/^CapabilityBoundingSet=(.*)$/m.exec(text)?.[1], 'CAP_SYS_PTRACE CAP_DAC_READ_SEARCH CAP_SETUID CAP_SETGID CAP_KILL');
   assert.match(text, /--auth-token-file %d\/tokens/);
   assert.match(text, /^LoadCredential=tokens:/m);
+});
+
+test('agent container: the documented run line has the systemd unit\'s memory, task and CPU limits, publishes on loopback only; the image runs with actions off', () => {
+  const words = parseRunLine(documentedAgentRunLine());
+  const value = (flag: string): string | undefined => {
+    const i = words.indexOf(flag);
+    return i === -1 ? undefined : words[i + 1];
+  };
+  const unit = readFileSync(new URL('../../deploy/agent/vigia-agent.service', import.meta.url), 'utf8');
+  const setting = (k: string): string => new RegExp(`^${k}=(.+)$`, 'm').exec(unit)?.[1] ?? `(no ${k} in the unit)`;
+  assert.equal(value('--memory')?.toUpperCase(), setting('MemoryMax'), '--memory is the unit\'s MemoryMax');
+  assert.equal(value('--pids-limit'), setting('TasksMax'), '--pids-limit is the unit\'s TasksMax');
+  assert.equal(Number(value('--cpus')) * 100, Number(setting('CPUQuota').replace(/%$/, '')), '--cpus is the unit\'s CPUQuota');
+  const published = words.flatMap((w, i) => (w === '-p' || w === '--publish' ? [words[i + 1]!] : w.startsWith('--publish=') ? [w.slice(10)] : []));
+  assert.ok(published.length > 0, 'the port is published');
+  for (const p of published) assert.match(p, /^127\.0\.0\.1:\d+:\d+$/, `published on loopback only until TLS is on: ${p}`);
+  assert.ok(!words.some((w) => /^--(net|network)(=host)?$/.test(w) || w === '-P' || w === '--publish-all'), 'no host network, no publish-all');
+  // Actions would run as the agent's uid 10001 (it cannot switch users): the image turns them off.
+  const cmd = /^CMD (\[[\s\S]*?\])\s*$/m.exec(readFileSync(new URL('../../deploy/agent/Dockerfile', import.meta.url), 'utf8').replace(/\\\n\s*/g, ''))?.[1];
+  assert.ok(cmd, 'the Dockerfile has an exec-form CMD');
+  const args = JSON.parse(cmd) as string[];
+  assert.ok(args.includes('--no-actions') && !args.includes('--actions-dir'), `CMD: ${cmd}`);
 });
 
 test('control plane: the HAProxy config for replicas is valid (with a test certificate), checks /healthz, balances by connections', () => {

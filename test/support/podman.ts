@@ -4,6 +4,7 @@
  * and no registry here: the base image is imported from a root filesystem assembled locally.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { requireBinary } from './binaries.js';
 
@@ -100,4 +101,12 @@ export function parseRunLine(text: string): string[] {
   if (words[0] !== 'docker' || words[1] !== 'run') throw new Error(`not a "docker run" line: ${text.slice(0, 80)}`);
   if (/["'$`;|&]/.test(text)) throw new Error('the documented run line must stay free of quotes and shell syntax so that it can be checked word by word');
   return words.slice(1);
+}
+
+/** The `docker run` block of deploy/agent/README.md's "## Run" section: the line operators copy. */
+export function documentedAgentRunLine(): string {
+  const run = readFileSync(`${REPO}/deploy/agent/README.md`, 'utf8').split(/^## Run\s*$/m)[1];
+  const block = run && /```sh\n(docker run[^`]*?)\n```/.exec(run);
+  if (!block) throw new Error('deploy/agent/README.md: no ```sh block starting with "docker run" under "## Run"');
+  return block[1]!;
 }

@@ -3,10 +3,11 @@
  * validation, a per-action concurrency limit, safe process execution (see runner.ts), a bounded
  * store of recent runs and an audit line for every call, rejected ones included.
  *
- * Identity: when the agent runs as root, an action runs as its manifest's `runAs` user, else as the
- * service's default (`opts.runAs`, else `nobody` from /etc/passwd). It runs as root only when its
- * manifest says `"runAs": "root"` explicitly. A non-root agent cannot switch users, so actions run as
- * the agent's own user and `runAs` is not enforced.
+ * Identity: when the agent can switch users (root, or CAP_SETUID and CAP_SETGID), an action runs as
+ * its manifest's `runAs` user, else as the service's default (`opts.runAs`, else `nobody` from
+ * /etc/passwd). It runs as root only when its manifest says `"runAs": "root"` explicitly, and never as
+ * the agent's own uid otherwise. An agent that cannot switch users runs actions as its own user:
+ * tests only; the agent refuses that configuration at start (identity.ts says why).
  *
  * Memory: at most `maxRuns` runs are kept, and at most `maxOutputBytes` of finished runs' output;
  * beyond that the oldest finished runs lose their stdout/stderr (`output_dropped: true`).
@@ -72,6 +73,8 @@ export interface ActionService {
   start(name: string, body: unknown, client: string, opts?: { wait?: boolean }): Promise<RunRecord>;
   /** A run by id; throws AGENT_ERR_UNKNOWN_RUN. */
   get(id: string): RunRecord;
+  /** The distinct identities actions run as, root (an explicit `"runAs": "root"`) left out; empty when users are not switched. */
+  identities(): UserIds[];
   /** Refuse new runs, kill the process groups of running ones and wait for them to end. */
   close(): Promise<void>;
 }
@@ -80,8 +83,12 @@ export interface ActionService {
 export interface ActionServiceOptions {
   readonly actionsDir: string;
   readonly audit: AuditLog;
-  /** Default identity for actions without `runAs` when the agent is root; default: `nobody`. */
+  /** Default identity for actions without `runAs` when users are switched; default: `nobody`. */
   readonly runAs?: UserIds | null;
+  /** Whether the agent can switch users (identity.ts canSwitchUsers); default: whether it runs as root. */
+  readonly canSwitchUsers?: boolean;
+  /** The agent's uid, which no action may run as (bar an explicit root); default process.getuid(). */
+  readonly agentUid?: number;
   /** Working directory of every action; default `/`. */
   readonly workDir?: string;
   /** passwd(5) file for `runAs` names; default /etc/passwd. */
@@ -173,13 +180,14 @@ export async function createActionService(opts: ActionServiceOptions): Promise<A
     nodeModules: opts.nodeModules === undefined ? agentNodeModules() : opts.nodeModules,
     rootfs: opts.rootfs ?? '/',
   });
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const agentUid = opts.agentUid ?? process.getuid?.() ?? 0;
+  const switchUsers = opts.canSwitchUsers ?? agentUid === 0;
   const passwd = opts.passwdPath ?? '/etc/passwd';
   let defaultIds: UserIds | undefined;
   const actions = new Map<string, Prepared>();
   for (const l of loaded) {
     let ids: UserIds | undefined;
-    if (isRoot) {
+    if (switchUsers) {
       const m = l.manifest;
       if (m.runAs === 'root') ids = { uid: 0, gid: 0 };
       else if (m.runAs !== undefined) ids = await lookupUser(m.runAs, passwd).catch((err: unknown) => {
@@ -187,6 +195,8 @@ export async function createActionService(opts: ActionServiceOptions): Promise<A
       });
       else ids = defaultIds ??= opts.runAs ?? (await lookupUser('nobody', passwd));
       if (ids.uid === 0 && m.runAs !== 'root') throw new VigiaError('AGENT_ERR_ACTION_MANIFEST', `${l.file}: runAs: would run as uid 0; say "runAs": "root" explicitly to allow it`);
+      // The agent's own uid could rewrite the audit log, read its token files and kill it (identity.ts).
+      if (ids.uid === agentUid && ids.uid !== 0) throw new VigiaError('AGENT_ERR_ACTION_MANIFEST', `${l.file}: runAs: would run as uid ${ids.uid}, the agent's own; name a user of its own`);
     }
     actions.set(l.manifest.name, { loaded: l, ids, summary: summarize(l.manifest), running: 0 });
   }
@@ -347,6 +357,12 @@ export async function createActionService(opts: ActionServiceOptions): Promise<A
       const r = typeof id === 'string' ? store.get(id) : undefined;
       if (!r) throw new VigiaError('AGENT_ERR_UNKNOWN_RUN', typeof id === 'string' ? id.slice(0, 64) : undefined);
       return snapshot(r);
+    },
+
+    identities() {
+      const seen = new Map<string, UserIds>();
+      for (const p of actions.values()) if (p.ids && p.ids.uid !== 0) seen.set(`${p.ids.uid}:${p.ids.gid}`, p.ids);
+      return [...seen.values()];
     },
 
     async close() {

@@ -22,7 +22,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { VigiaError } from '../../core/errors.js';
 import { pathTrustProblem, treeTrustProblem, type TrustOptions } from '../../core/fs-trust.js';
-import { parseArchive, sha256Hex, verifyRelease } from '../../core/contracts/bundle.js';
+import { checkReleaseArchive, verifyRelease } from '../../core/contracts/bundle.js';
 import type { BundleFile, ReleaseEnvelope, SignedRelease } from '../../core/contracts/bundle.js';
 
 /** How many release directories are kept, the current one included. */
@@ -135,9 +135,8 @@ export async function installRelease(dir: string, signed: SignedRelease, archive
   const decision = decideOffer(envelope, installed, now);
   if (decision.action === 'reject') throw new VigiaError('BUNDLE_ERR_REJECTED', decision.reason);
   if (decision.action === 'already' && installed) return installed;
-  if (archive.length !== envelope.size || sha256Hex(archive) !== envelope.sha256) throw new VigiaError('BUNDLE_ERR_REJECTED', 'archive hash mismatch');
-  const { manifest, files } = parseArchive(archive);
-  if (manifest.name !== envelope.bundle) throw new VigiaError('BUNDLE_ERR_REJECTED', `the archive holds bundle "${manifest.name}", the release names "${envelope.bundle}"`);
+  // The control plane applied the same checks at publish (checkReleaseArchive); a host checks again.
+  const { files } = checkReleaseArchive(envelope, archive, 'BUNDLE_ERR_REJECTED');
 
   const releases = join(dir, 'releases');
   await mkdir(releases, { recursive: true, mode: 0o755 });

@@ -12,12 +12,24 @@ export interface Identity {
   readonly gid: number;
 }
 
+/** Permission bits as in a mode's "other" triplet: 4 read, 2 write, 1 search/execute. */
+export type Access = 4 | 2 | 1;
+
+/**
+ * Whether `id` has `access` to a file or directory with this owner and mode by its permission bits
+ * (root always has). Only the primary group counts: children the agent spawns with a uid and gid have
+ * no supplementary groups (libuv calls setgroups(0) before setgid/setuid). Pure.
+ */
+export function mayAccess(st: { uid: number; gid: number; mode: number }, id: Identity, access: Access): boolean {
+  if (id.uid === 0) return true;
+  if (st.uid === id.uid) return (st.mode & (access << 6)) !== 0;
+  if (st.gid === id.gid) return (st.mode & (access << 3)) !== 0;
+  return (st.mode & access) !== 0;
+}
+
 /** Whether `id` may search a directory with this owner and mode (root may always). */
 export function maySearch(st: { uid: number; gid: number; mode: number }, id: Identity): boolean {
-  if (id.uid === 0) return true;
-  if (st.uid === id.uid) return (st.mode & 0o100) !== 0;
-  if (st.gid === id.gid) return (st.mode & 0o010) !== 0;
-  return (st.mode & 0o001) !== 0;
+  return mayAccess(st, id, 1);
 }
 
 /** The first directory from `/` down to `dir` that `id` cannot search, or null when all can be. */

@@ -6,10 +6,9 @@
  * junk early: the agents' own verification is what protects the hosts, so a compromised control
  * plane can pause or roll back, never install content nobody signed.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { MAX_ARCHIVE_BYTES, parseArchive, signedReleaseSchema, verifyRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
+import { checkReleaseArchive, MAX_ARCHIVE_BYTES, signedReleaseSchema, verifyRelease, type ReleaseEnvelope } from '../../core/contracts/bundle.js';
 import type { JsonShape } from '../../core/contracts/json-shape.js';
 import { VigiaError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
@@ -97,8 +96,6 @@ export interface BundleService {
 /** Archives kept in memory (each at most MAX_ARCHIVE_BYTES). */
 const ARCHIVE_CACHE = 8;
 
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
 /** Build the bundle service. */
 export function createBundleService(deps: BundleServiceDeps): BundleService {
   const { store, rollouts, log } = deps;
@@ -166,8 +163,8 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
     const archive = Buffer.from(body.archive, 'base64');
     const env = verify(body.release, 'release');
     if (env.reverts !== undefined) throw new VigiaError('BUNDLE_ERR_INVALID', 'the release must not be a revert');
-    if (archive.length !== env.size || sha(archive) !== env.sha256) throw new VigiaError('BUNDLE_ERR_INVALID', 'the archive does not match the signed sha256/size');
-    parseArchive(archive);
+    // What every agent will check at install (checkReleaseArchive): refused here, it never reaches a host.
+    checkReleaseArchive(env, archive, 'BUNDLE_ERR_INVALID');
     const t = new Date(now());
     if (Date.parse(env.expires_at) <= t.getTime()) throw new VigiaError('BUNDLE_ERR_INVALID', `the release expired at ${env.expires_at}`);
     const index = await service.index();

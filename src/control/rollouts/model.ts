@@ -150,6 +150,18 @@ export function afterStatus(h: HostRecord, status: BundleStatus, now: Date): Hos
   return { ...h, failedRelease: status.release, failedError: `${status.status}: ${status.error ?? 'no reason given'}`.slice(0, 1024), failedAt: now };
 }
 
+/**
+ * A host says it runs (or installed) `release` with `sha256`, but the published release of that number
+ * has another archive: another signer's release, a number used twice, or a state.json someone edited.
+ * It does not run our release, so the claim becomes a rejection naming both hashes (drift and the
+ * rollout's failed count show it); null when the content matches or the number is unknown. Pure.
+ */
+export function otherContent(release: number, sha256: string, releases: ReadonlyMap<number, ReleaseRow>): BundleStatus | null {
+  const r = releases.get(release);
+  if (release === 0 || r === undefined || r.sha256 === sha256) return null;
+  return { release, sha256, status: 'rejected', error: `the host runs release ${release} with sha256 ${sha256.slice(0, 16) || '(none)'}, the published release ${release} is ${r.sha256.slice(0, 16)} (another signer, a reused number or an edited state.json)` };
+}
+
 /** A report carried `total` check results of `release`, `failing` of them CRITICAL or UNKNOWN. */
 export function afterChecks(h: HostRecord, release: number | null, total: number, failing: number): HostRecord {
   return { ...h, checksRelease: release, checksTotal: total, checksFailing: failing };
@@ -165,11 +177,12 @@ export function isStale(h: HostRecord, t: number): boolean {
   return h.lastPollAt === null || t - h.lastPollAt.getTime() > STALE_POLL_MS;
 }
 
-/** Whether a host runs release n (same number, or the same content under a newer number); null = no bundle. */
+/** Whether a host runs release n (same number and content, or the same content under a newer number); null = no bundle. */
 export function runsRelease(h: HostRecord, n: number | null, releases: ReadonlyMap<number, ReleaseRow>): boolean {
   if (n === null) return h.appliedRelease === 0;
-  if (h.appliedRelease === n) return true;
   const r = releases.get(n);
+  // The same number with other content is not this release (otherContent).
+  if (h.appliedRelease === n) return r === undefined || h.appliedSha256 === r.sha256;
   return r !== undefined && h.appliedRelease > n && h.appliedSha256 === r.sha256;
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ENVELOPE_FORMAT, generateSigningKeyPair, keyId, MANIFEST_FILE, packArchive, signRelease, type SignedRelease } from '../../core/contracts/bundle.js';
+import { ARCHIVE_FORMAT, canonicalJson, ENVELOPE_FORMAT, generateSigningKeyPair, keyId, MANIFEST_FILE, packArchive, sha256Hex, signRelease, type SignedRelease } from '../../core/contracts/bundle.js';
 import type { Clock } from '../../core/clock.js';
 import { isVigiaError } from '../../core/errors.js';
 import { silentLogger } from '../../core/log.js';
@@ -83,6 +83,61 @@ function pollAll(w: World, r: RolloutService, applied: Map<number, { release: nu
 
 const body = (release: SignedRelease, a: { bytes: Buffer }, over: Partial<PublishBody> = {}): PublishBody => ({
   release, archive: a.bytes.toString('base64'), rollout: { soak_ms: 0, auto_rollback: true }, ...over,
+});
+
+/** An archive as a hostile or buggy publisher could send it: packArchive's own checks bypassed. */
+function rawArchive(name: string, command: string, paths: readonly string[]): { bytes: Buffer; sha256: string } {
+  const manifest = { apiVersion: 'vigia/v1', kind: 'CheckBundle', name, checks: [{ name: 'c', command }] };
+  const files = [{ path: MANIFEST_FILE, executable: false, data: Buffer.from(JSON.stringify(manifest)) }, ...paths.map((p) => ({ path: p, executable: true, data: Buffer.from('#!/bin/sh\n') }))]
+    .sort((a, b) => (a.path < b.path ? -1 : 1))
+    .map((f) => ({ path: f.path, executable: f.executable, sha256: sha256Hex(f.data), data: f.data.toString('base64') }));
+  const bytes = Buffer.from(canonicalJson({ format: ARCHIVE_FORMAT, manifest, files }));
+  return { bytes, sha256: sha256Hex(bytes) };
+}
+
+describe('publish refuses what every agent would refuse', () => {
+  it('a manifest naming another bundle than the envelope, an empty path segment, a path ending in /', async () => {
+    const w = await world(2);
+    const { rollouts, bundles } = await w.make();
+    const cases: Array<[string, { bytes: Buffer; sha256: string }, RegExp]> = [
+      ['manifest name differs from the envelope', rawArchive('other', 'bin/c.sh', ['bin/c.sh']), /holds bundle "other", the release names "fleet"/],
+      ['a//b path', rawArchive('fleet', 'bin//c.sh', ['bin//c.sh']), /files\.\d+\.path/],
+      ['a path and the same path with //', rawArchive('fleet', 'bin/c.sh', ['bin/c.sh', 'bin//c.sh']), /files\.\d+\.path/],
+      ['dir/ path', rawArchive('fleet', 'bin/c.sh', ['bin/c.sh', 'bin/']), /files\.\d+\.path/],
+    ];
+    for (const [what, a, want] of cases) {
+      await assert.rejects(bundles.publish(body(sign(1, a), a), 'ops'), (e) => isVigiaError(e, 'BUNDLE_ERR_INVALID') && want.test(e.message), what);
+    }
+    assert.equal((await bundles.index()).latest, 0, 'nothing was published');
+    await rollouts.close();
+  });
+});
+
+describe('a host that runs another archive under a published release number', () => {
+  it('is marked rejected (drift names both hashes, the wave counts it failed), never counted as running the release', async () => {
+    const w = await world(1);
+    const { rollouts, bundles } = await w.make();
+    const a1 = archive('one');
+    const other = archive('other');
+    await bundles.publish(body(sign(1, a1), a1, { rollout: { soak_ms: 0, waves: [100] } }), 'ops');
+    const h = w.hosts[0]!;
+    assert.equal(rollouts.desiredFor(h.id, h.name)?.release, 1);
+    // Its agent says it installed release 1, but with another archive, and keeps polling with it.
+    rollouts.onStatus(h.id, h.name, { release: 1, sha256: other.sha256, status: 'installed', error: null });
+    rollouts.onPoll(h.id, h.name, 1, other.sha256);
+    rollouts.onChecks(h.id, 1, 1, 0);
+    const stuck = rollouts.drift().flatMap((d) => d.stuck);
+    assert.ok(stuck.some((s) => /release 1 not installed: rejected: the host runs release 1 with sha256 [0-9a-f]{16}, the published release 1 is [0-9a-f]{16}/.test(s.reason)), JSON.stringify(rollouts.drift()));
+    await rollouts.tick();
+    const v = rollouts.view()!;
+    assert.notEqual(v.state, 'completed', `the rollout must not complete on a host that runs other content: ${v.reason}`);
+    assert.equal(v.perWave[0]!.applied, 0);
+    assert.equal(v.perWave[0]!.failed, 1);
+    // The real release 1 arrives: the failure clears.
+    rollouts.onPoll(h.id, h.name, 1, a1.sha256);
+    assert.deepEqual(rollouts.drift().flatMap((d) => d.stuck), []);
+    await rollouts.close();
+  });
 });
 
 describe('rollouts', () => {

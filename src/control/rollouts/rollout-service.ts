@@ -20,7 +20,7 @@ import type { AgentChannel } from '../agent-channel.js';
 import type { FleetStore, ReleaseRow, RolloutRow, RolloutStateName } from '../store/fleet-store.js';
 import type { WaveGateResult } from './gate.js';
 import {
-  afterChecks, afterPoll, afterStatus, bundleUpdate, desiredNumber, driftOf, firstWaveHosts, hostFromRow, hostWave, hostsToWake, judgeRollout, newHost,
+  afterChecks, afterPoll, afterStatus, bundleUpdate, desiredNumber, driftOf, firstWaveHosts, hostFromRow, hostWave, hostsToWake, judgeRollout, newHost, otherContent,
   planTransition, planWaves, rolloutView, signedOf, tallyRollout, type DriftRow, type HostRecord, type PlannedStep, type RolloutSettings, type RolloutView,
 } from './model.js';
 
@@ -259,10 +259,22 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
       return row ? { release: n, signed: signedOf(row) } : null;
     },
     onPoll(id, name, release, sha256) {
-      const { host, write } = afterPoll(mem.hosts.get(id) ?? newHost(id, name), release, sha256, new Date(now()));
+      const at = new Date(now());
+      let { host, write } = afterPoll(mem.hosts.get(id) ?? newHost(id, name), release, sha256, at);
+      const bad = otherContent(release, sha256, mem.releases);
+      if (bad) {
+        const rejected = afterStatus(host, bad, at);
+        // Recorded once, not at every poll.
+        if (host.failedRelease !== rejected.failedRelease || host.failedError !== rejected.failedError) {
+          log.warn({ host: name, release, sha256, error: bad.error }, 'host runs another archive under a published release number');
+          host = rejected;
+          write = true;
+        }
+      }
       put(host, write);
     },
-    onStatus(id, name, status) {
+    onStatus(id, name, reported) {
+      const status = reported.status === 'installed' ? (otherContent(reported.release, reported.sha256, mem.releases) ?? reported) : reported;
       const host = afterStatus(mem.hosts.get(id) ?? newHost(id, name), status, new Date(now()));
       if (status.status !== 'installed') log.warn({ host: name, release: status.release, status: status.status, error: status.error }, 'bundle not installed');
       put(host, true);

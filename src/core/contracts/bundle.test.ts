@@ -3,7 +3,7 @@ import { sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isVigiaError } from '../errors.js';
 import {
-  ARCHIVE_FORMAT, ENVELOPE_FORMAT, MANIFEST_FILE, MAX_ARCHIVE_BYTES, MAX_BUNDLE_FILES,
+  ARCHIVE_FORMAT, BUNDLE_PATH_RE, ENVELOPE_FORMAT, MANIFEST_FILE, MAX_ARCHIVE_BYTES, MAX_BUNDLE_FILES,
   canonicalJson, generateSigningKeyPair, keyId, packArchive, parseArchive, parseManifest, sha256Hex, signRelease, verifyRelease,
 } from './bundle.js';
 import type { BundleFile, ReleaseEnvelope } from './bundle.js';
@@ -138,4 +138,9 @@ describe('manifest placeholders', () => {
     assert.throws(() => parseManifest(m), (e) => isVigiaError(e, 'BUNDLE_ERR_INVALID') && /checks\.0\.args\.1: unknown placeholder \{warnng\} \(thresholds: warning\)/.test(e.message));
     assert.equal(parseManifest({ ...m, checks: [{ ...m.checks[0]!, args: ['-w', '{warning}', '{print $1}'] }] }).checks[0]!.args[2], '{print $1}');
   });
+});
+
+it('BUNDLE_PATH_RE: every accepted path is its own normal form (no empty segment, no trailing /, no . or ..)', () => {
+  for (const ok of ['a', 'bin/c.sh', 'a/b/c', '.hidden/x', 'a..b', 'x@1+2_3-4']) assert.ok(BUNDLE_PATH_RE.test(ok), ok);
+  for (const bad of ['a//b', 'bin/', 'a/b/', '/abs', '.', '..', 'a/./b', 'a/../b', '', 'a b', 'a\\b']) assert.ok(!BUNDLE_PATH_RE.test(bad), bad);
 });

@@ -36,8 +36,12 @@ export const MAX_CHECK_OUTPUT_BYTES = 4096;
 
 /** Check and bundle names: what appears in reports, metrics labels and file names. */
 export const CHECK_NAME_RE = /^[a-z][a-z0-9_.-]{0,63}$/;
-/** A file path inside a bundle: relative, `/`-separated, no `.`/`..` segments, printable. */
-export const BUNDLE_PATH_RE = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]{0,254}$/;
+/**
+ * A file path inside a bundle: relative, `/`-separated, no `.`/`..` segments, no empty segment
+ * (`a//b`) and no trailing `/`, printable. So every path is its own normal form: two different
+ * strings never name the same file on disk (the duplicate and file-versus-directory checks rely on it).
+ */
+export const BUNDLE_PATH_RE = /^(?!.*(?:^|\/)\.\.?(?:\/|$))(?!.*\/\/)(?!.*\/$)[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]{0,254}$/;
 
 /** A `{name}` placeholder in a check's args (the names thresholds may have); anything else is literal. */
 export const PLACEHOLDER_RE = /\{([a-z][a-z0-9_]{0,31})\}/g;
@@ -297,6 +301,19 @@ export function parseArchive(bytes: Buffer): { manifest: BundleManifest; files: 
   const parsedFile = manifestSchema.safeParse(fromFile);
   if (!parsedFile.success || canonicalJson(parsedFile.data) !== canonicalJson(m.data)) throw invalid(`${MANIFEST_FILE} does not match the archive's manifest`);
   return { manifest: m.data, files };
+}
+
+/**
+ * The checks every holder of a release applies to its archive, the same at publish (control plane)
+ * and at install (agent): the archive's size and sha256 are the envelope's, parseArchive accepts it,
+ * and its manifest names the envelope's bundle. Throws `code` (BUNDLE_ERR_INVALID at publish,
+ * BUNDLE_ERR_REJECTED on a host) for a mismatch, BUNDLE_ERR_INVALID from parseArchive. Pure.
+ */
+export function checkReleaseArchive(envelope: Pick<ReleaseEnvelope, 'bundle' | 'sha256' | 'size'>, archive: Buffer, code: 'BUNDLE_ERR_INVALID' | 'BUNDLE_ERR_REJECTED'): { manifest: BundleManifest; files: BundleFile[] } {
+  if (archive.length !== envelope.size || sha256Hex(archive) !== envelope.sha256) throw new VigiaError(code, 'archive hash mismatch: the archive does not match the signed sha256/size');
+  const parsed = parseArchive(archive);
+  if (parsed.manifest.name !== envelope.bundle) throw new VigiaError(code, `the archive holds bundle "${parsed.manifest.name}", the release names "${envelope.bundle}"`);
+  return parsed;
 }
 
 /** The key id of an ed25519 public key (SPKI PEM): first 16 hex digits of sha256 of its SPKI DER. Throws BUNDLE_ERR_SIGNATURE for anything else. */
