@@ -51,8 +51,12 @@ export function runPrimary(options: PrimaryOptions): Promise<void> {
   let stopping = false;
   const deaths: number[] = [];
 
+  // Workers that have listened: one stopped by our SIGTERM before that (still starting, its signal
+  // handlers not yet installed) served nobody, so it had nothing to drain.
+  const serving = new WeakSet<Worker>();
   const fork = (): void => {
     const w = cluster.fork();
+    w.once('listening', () => serving.add(w));
     w.on('message', (msg: { type?: string; seq?: number }) => {
       if (msg?.type === HOST_CHANGED) {
         // An enrolment, rotation or removal in one worker: every other worker drops its cached token.
@@ -73,7 +77,9 @@ export function runPrimary(options: PrimaryOptions): Promise<void> {
   let failedWhileStopping = 0;
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (code !== 0) {
+      if (code === null && signal === 'SIGTERM' && !serving.has(worker)) {
+        log.info({ workerPid: worker.process.pid }, 'worker stopped while starting (it had not listened: nothing to drain)');
+      } else if (code !== 0) {
         failedWhileStopping++;
         log.error({ workerPid: worker.process.pid, code, signal }, 'worker did not drain cleanly');
       }

@@ -7,12 +7,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
+import { hashToken, newToken } from '../../src/core/auth.js';
 import { CONTROL_LEADER_LOCK_KEY } from '../../src/control/run.js';
 import { startControl, vigia, type ControlProcess } from '../support/control-process.js';
 import { waitFor } from '../support/wait.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { freePort } from '../support/ports.js';
 import { isAlive, processesMentioning } from '../support/procs.js';
+import { tempDir } from '../support/tmp.js';
+import { spawnVigia } from '../support/vigia-process.js';
 
 let pg: TestPostgres;
 
@@ -191,4 +197,26 @@ test('--workers 2 with the embedded store is refused in one line naming --worker
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /--workers 2/);
   assert.match(lines[0]!, /--database/);
+});
+
+test('SIGTERM while the workers are still starting: the cluster stops cleanly (a worker that never listened had nothing to drain)', async () => {
+  const url = await pg.createDatabase('workers_early_stop');
+  const dir = tempDir('vigia-workers-early-');
+  try {
+    const tokens = join(dir.dir, 'server.tokens');
+    writeFileSync(tokens, `${hashToken(newToken())} scopes=read,admin name=ops\n`, { mode: 0o600 });
+    const port = await freePort();
+    // The primary logs "workers started" right after forking: the workers are still loading then.
+    const proc = await spawnVigia('a forking primary', ['server', '--workers', '2', '--database', url, '--listen', `127.0.0.1:${port}`, '--auth-token-file', tokens, '--log-level', 'info'], {
+      cwd: dir.dir, ready: (c) => c.stderr().includes('workers started') || c.stdout().includes('workers started'), timeoutMs: 20_000, everyMs: 5,
+    });
+    try {
+      assert.equal(await proc.stop('SIGTERM'), 0, proc.stderr() + proc.stdout());
+      assert.doesNotMatch(proc.stderr() + proc.stdout(), /did not drain cleanly/);
+    } finally {
+      await proc.stop('SIGKILL');
+    }
+  } finally {
+    dir.remove();
+  }
 });
