@@ -34,6 +34,8 @@ test('extractDocBlocks returns the marked sh/bash blocks in order with name, bod
     { name: 'readme/indented', text: 'kill %1\n  echo two\n', line: 20 },
   ]);
   assert.deepEqual(extractDocBlocks('# nothing marked\n```sh\nls\n```\n', 'x.md'), []);
+  // Prose may quote the marker syntax; only a line that opens with the comment is a marker.
+  assert.deepEqual(extractDocBlocks('mark a block with `<!-- doc-test: <doc>/<step> -->`\n```sh\nls\n```\n', 'x.md'), []);
 });
 
 test('extractDocBlocks refuses markers that would silently stop running a block, naming the file and line', () => {
@@ -41,7 +43,7 @@ test('extractDocBlocks refuses markers that would silently stop running a block,
     ['<!-- doc-test: a/b -->\n\n```sh\nls\n```\n', /^Error: x\.md:1: doc-test marker "a\/b" must be immediately followed by a ```sh or ```bash fence$/],
     ['<!-- doc-test: a/b -->\n```js\nls\n```\n', /^Error: x\.md:1: .*immediately followed/],
     ['<!-- doc-test: a/b -->\n```sh\nls\n', /^Error: x\.md:1: the block of doc-test "a\/b" is never closed$/],
-    ['text <!-- doc-test: a/b -->\n```sh\nls\n```\n', /^Error: x\.md:1: a doc-test marker must be alone on its line/],
+    ['<!-- doc-test: a/b --> and more\n```sh\nls\n```\n', /^Error: x\.md:1: a doc-test marker must be alone on its line/],
     ['<!-- doc-test: turno -->\n```sh\nls\n```\n', /^Error: x\.md:1: doc-test name "turno" must be <doc>\/<step>/],
     ['<!-- doc-test: a/b -->\n```sh\nls\n```\n<!-- doc-test: a/b -->\n```sh\nls\n```\n', /^Error: x\.md:5: doc-test name "a\/b" already used at line 1$/],
   ];

@@ -16,7 +16,8 @@ export interface DocBlock {
 }
 
 const MARKER = /^\s*<!--\s*doc-test:\s*(.*?)\s*-->\s*$/;
-const MARKER_LOOSE = /<!--\s*doc-test\b/;
+// A line that opens with a comment about doc-test is meant as a marker; prose may quote the syntax mid-line.
+const MARKER_LOOSE = /^\s*<!--\s*doc-test\b/;
 const NAME = /^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*$/;
 const SHELL_FENCE = /^(\s*)(`{3,}|~{3,})\s*(sh|bash)\s*$/;
 
