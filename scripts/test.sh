@@ -5,6 +5,8 @@
 #   bash scripts/test.sh --unit     the inner loop: the unit tests under src/ only, no installs, no build,
 #                                   no type-check, no services (tests that need one live in test/integration)
 #   bash scripts/test.sh --file PATH...   the given test files (or folders), as they are
+#   bash scripts/test.sh --docs     builds, then runs the docs' marked quick-start blocks as written
+#                                   (test/integration/docs-quickstart.test.ts, also part of the whole suite)
 # Extra arguments after the mode go to node's test runner (e.g. --test-name-pattern=enrol).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +33,13 @@ case "${1:-}" in
     ((${#files[@]})) || { echo "usage: npm run test:file -- PATH... (test files or folders)" >&2; exit 2; }
     run "${opts[@]}" "${files[@]}"
     ;;
+  --docs)
+    shift
+    [[ -d node_modules ]] || { echo "test: no node_modules; run 'npm test' (or 'bash scripts/setup.sh --runtime') once" >&2; exit 2; }
+    # The blocks run the built binary as a user would, so build first: a stale dist/ would test yesterday's code.
+    npm run -s build
+    run "$@" test/integration/docs-quickstart.test.ts
+    ;;
   "")
     bash scripts/setup.sh
     npx tsc -p tsconfig.json --noEmit
@@ -39,7 +48,7 @@ case "${1:-}" in
     run "${files[@]}"
     ;;
   *)
-    echo "usage: bash scripts/test.sh [--unit | --file PATH...] (npm test, npm run test:unit, npm run test:file -- PATH)" >&2
+    echo "usage: bash scripts/test.sh [--unit | --file PATH... | --docs] (npm test, npm run test:unit, npm run test:file -- PATH, npm run test:docs)" >&2
     exit 2
     ;;
 esac
