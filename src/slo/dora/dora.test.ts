@@ -34,3 +34,17 @@ test('DORA bands at their edges', () => {
   assert.deepEqual([0.05, 0.051, 0.1, 0.15, 0.151].map(changeFailureBand), ['elite', 'high', 'high', 'medium', 'low']);
   assert.deepEqual([0.9, 1, 23.9, 24, 168, 169].map(restoreBand), ['elite', 'high', 'high', 'medium', 'medium', 'low']);
 });
+
+test('no deploys is "no deploys": null rates and no band, never a rate or a median over nothing; per-day over the span given', () => {
+  const none = doraMetrics([], [], 30 * 86_400_000);
+  assert.equal(none.deploysPerDay, null);
+  assert.equal(none.deploymentFrequencyBand, null);
+  assert.equal(none.changeFailureRate, null);
+  assert.equal(none.leadTimeHours.median, null);
+  assert.equal(none.spanDays, 30);
+  const d = (id: string, at: number) => ({ id, team: 't', status: 'success' as const, commitAt: at - 3_600_000, deployAt: at });
+  // Ten deploys over the 10 days the records cover: one a day, whatever the report period.
+  const ten = doraMetrics(Array.from({ length: 10 }, (_, i) => d(`d${i}`, i * 86_400_000)), [], 10 * 86_400_000);
+  assert.equal(ten.deploysPerDay, 1);
+  assert.equal(ten.spanDays, 10);
+});

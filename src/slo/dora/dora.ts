@@ -2,7 +2,8 @@
  * DORA's four keys from deploy and incident records, with the performance bands of the 2023
  * Accelerate State of DevOps report:
  *
- * - deployment frequency: successful production deploys per day over the period;
+ * - deployment frequency: successful production deploys per day over the span the deploy records
+ *   cover (an export that stops in December says nothing about deploys in March);
  * - lead time for changes: commit -> successful deploy, median;
  * - change failure rate: distinct failed deploys / distinct deploys (a deploy id counted once
  *   however many rows repeat it);
@@ -36,7 +37,10 @@ export interface DoraMetrics {
   readonly deploys: number;
   readonly successfulDeploys: number;
   readonly failedDeploys: number;
+  /** Null when the records cover no time. */
   readonly deploysPerDay: number | null;
+  /** Days the per-day figures are taken over: the span the records cover, within the period. */
+  readonly spanDays: number;
   readonly deploymentFrequencyBand: DoraBand | null;
   /** Lead times of successful deploys, hours. */
   readonly leadTimeHours: Summary;
@@ -85,8 +89,12 @@ export function restoreBand(hours: number): DoraBand {
   return 'low';
 }
 
-/** The four keys over a period of `periodMs`. */
-export function doraMetrics(deploys: readonly DeployRecord[], incidents: readonly IncidentRecord[], periodMs: number): DoraMetrics {
+/**
+ * The four keys over `spanMs`: the time the records cover, not the report period (callers clip the
+ * records' span to the period). Without deploys every deploy figure is null ("no deploys"), never a
+ * mean or a rate over nothing.
+ */
+export function doraMetrics(deploys: readonly DeployRecord[], incidents: readonly IncidentRecord[], spanMs: number): DoraMetrics {
   const byId = new Map<string, DeployRecord>();
   let duplicates = 0;
   for (const d of deploys) {
@@ -99,12 +107,12 @@ export function doraMetrics(deploys: readonly DeployRecord[], incidents: readonl
   const lead = summarize(ok.map((d) => (d.deployAt - d.commitAt) / 3_600_000).filter((h) => h >= 0));
   const closed = incidents.filter((i) => i.closedAt !== null && i.closedAt >= i.openedAt);
   const restore = summarize(closed.map((i) => (i.closedAt! - i.openedAt) / 3_600_000));
-  const days = periodMs / 86_400_000;
-  const perDay = days > 0 ? ok.length / days : null;
+  const days = Math.max(0, spanMs) / 86_400_000;
+  const perDay = days > 0 && unique.length > 0 ? ok.length / days : null;
   const cfr = unique.length > 0 ? failed / unique.length : null;
   return {
     deploys: unique.length, successfulDeploys: ok.length, failedDeploys: failed,
-    deploysPerDay: perDay, deploymentFrequencyBand: perDay === null || unique.length === 0 ? null : frequencyBand(perDay),
+    deploysPerDay: perDay, spanDays: days, deploymentFrequencyBand: perDay === null ? null : frequencyBand(perDay),
     leadTimeHours: lead, leadTimeBand: lead.median === null ? null : leadTimeBand(lead.median),
     changeFailureRate: cfr, changeFailureRateBand: cfr === null ? null : changeFailureBand(cfr),
     timeToRestoreHours: restore, timeToRestoreBand: restore.median === null ? null : restoreBand(restore.median),

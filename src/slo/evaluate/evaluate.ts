@@ -11,6 +11,7 @@ import { THRESHOLD_UNITS, type DeployRow, type ObjectiveSpec, type OutageRow, ty
 import { compare, thresholdEvents, type ValueEvent } from '../sli/events.js';
 import { availability, isClientError } from '../sli/intervals.js';
 import { summarize, type StatisticName } from '../sli/stats.js';
+import { coveredPart, coveredShare, recordSpan } from './coverage.js';
 import { findDrivers, type Driver } from './drivers.js';
 
 /** The report period (half-open) and the zone its months are cut in. */
@@ -119,6 +120,8 @@ export interface SloResult {
   readonly budgetOverTime: ReadonlyArray<{ readonly at: number; readonly remainingRatio: number }>;
   readonly drivers: readonly Driver[];
   readonly notes: readonly string[];
+  /** What a month without a single event reads as ("no deploys", "no tickets"; "no data" for time-based SLIs). */
+  readonly noEventsText: string;
 }
 
 const MIN = 60_000;
@@ -380,25 +383,16 @@ function evaluateObjective(slo: SloDefinition, o: ObjectiveSpec, data: SliData, 
   if (sli.kind === 'availability') {
     const outages = data.outages;
     const a = availability(outages ?? [], w, { countClientErrors: sli.countClientErrors });
-    // Coverage: an outage log says nothing about time it does not reach. A period the log's records
-    // (first to last) do not touch has no data, not 100 %; one they touch is covered whole, with a
-    // note when the log ends well before the period does.
-    let covered: TimeWindow | null = null;
-    let lastRecord = -Infinity;
-    if (outages && outages.length > 0) {
-      let first = Infinity;
-      for (const x of outages) {
-        first = Math.min(first, x.down);
-        lastRecord = Math.max(lastRecord, x.up ?? w.end, x.down);
-      }
-      if (lastRecord >= w.start && first < w.end) covered = w;
-    }
+    // Coverage: a record log says nothing about time it does not reach. Only the part of the period
+    // between the source's first and last record (any table: deploys and tickets show the export
+    // went on) is measured; the rest is no data, never "up".
+    const covered = outages && outages.length > 0 ? coveredPart(w, recordSpan(data)) : null;
     idx = downtimeIndex(a.merged, covered);
-    coverage = covered ? 1 : 0;
+    coverage = covered ? (covered.end - covered.start) / (w.end - w.start) : 0;
     pending = a.openOutages;
     if (!outages) notes.push('no outage log in the data source: no data');
     else if (!covered) notes.push('no outage record in or around the period: no data (a log with no outage at all cannot tell "always up" from "not logged")');
-    else if (lastRecord < w.end - 30 * DAY) notes.push(`the outage log's last record is on ${dayLabel(lastRecord, period.timeZone)}: the time after it is counted as up`);
+    else if (covered.start > w.start || covered.end < w.end) notes.push(spanNote(covered, w, period.timeZone));
     if (a.openOutages > 0) notes.push(`${a.openOutages} outage(s) without an "up" time are counted as down until the end of the period`);
     if (a.ignoredClientErrors > 0) notes.push(`${a.ignoredClientErrors} outage record(s) with a 4xx code are not counted as downtime (4xx ${sli.countClientErrors ? 'counted' : 'not counted'})`);
     sliLabel = `availability (time) from outage intervals, merged and clipped to the period; 4xx ${sli.countClientErrors ? 'counted as down' : 'not counted'}`;
@@ -412,6 +406,11 @@ function evaluateObjective(slo: SloDefinition, o: ObjectiveSpec, data: SliData, 
     unitNoun = 'failed requests';
     eventNoun = 'requests';
     if (r && sli.kind === 'requests') drivers = requestDrivers(r, o.target, sli.countClientErrors);
+    if (r && data.coverage === undefined) {
+      const covered = coveredPart(w, recordSpan(data));
+      coverage = coveredShare(w, covered);
+      if (covered && (covered.start > w.start || covered.end < w.end)) notes.push(spanNote(covered, w, period.timeZone));
+    }
   } else {
     const r = data.errorRatio;
     idx = r ? rawIndex(r) : { counts: () => ({ good: 0, total: 0 }) };
@@ -451,11 +450,17 @@ function evaluateObjective(slo: SloDefinition, o: ObjectiveSpec, data: SliData, 
     eventNoun, natural, valueBudget: null,
     exhaustedAt: noData ? null : overTime.exhaustedAt, exhaustedOn: noData || overTime.exhaustedAt === null ? null : dayLabel(overTime.exhaustedAt, period.timeZone),
     recentBurnRate: recent === null ? null : (1 - recent) / (1 - o.target),
-    events: whole.total * perUnit, coverage: coverage ?? budget.coverage, pending, monthly, budgetOverTime: noData ? [] : overTime.points, drivers, notes,
+    events: whole.total * perUnit, coverage: coverage ?? budget.coverage, pending, monthly, budgetOverTime: noData ? [] : overTime.points, drivers, notes, noEventsText: 'no data',
   };
 }
 
 const pct = (r: number): string => `${Number((r * 100).toFixed(3))} %`;
+
+/** Why the coverage is under 100 %: the days the records reach, inside the period. */
+function spanNote(covered: TimeWindow, w: TimeWindow, tz: string): string {
+  const share = Math.round((100 * (covered.end - covered.start)) / (w.end - w.start));
+  return `measured over ${dayLabel(covered.start, tz)} to ${dayLabel(covered.end - 1, tz)} only (${share} % of the period): the data source has no record outside it, so that time is no data`;
+}
 
 function statisticOf(values: readonly number[], stat: StatisticName): number | null {
   return summarize(values)[stat];
@@ -502,6 +507,8 @@ function evaluateThreshold(
   const w: TimeWindow = { start: period.from, end: period.to };
   const whole = idx.counts(w.start, w.end);
   const notes: string[] = [];
+  const covered = coveredPart(w, recordSpan(data));
+  if (covered && (covered.start > w.start || covered.end < w.end)) notes.push(spanNote(covered, w, period.timeZone));
   // Time slices mean nothing for per-event values (a ticket is not a slice of time): per event.
   if (slo.budgeting !== 'Occurrences') notes.push(`${slo.budgeting} applies to ratio SLIs; this threshold SLI is budgeted per event`);
   const budget = budgetOf({ ...slo, budgeting: 'Occurrences' }, o, whole, null);
@@ -573,7 +580,7 @@ function evaluateThreshold(
       allowed: (1 - o.target) * whole.total, consumed: whole.total - whole.good, remaining: (1 - o.target) * whole.total - (whole.total - whole.good),
     },
     valueBudget, exhaustedAt: overTime.exhaustedAt, exhaustedOn: overTime.exhaustedAt === null ? null : dayLabel(overTime.exhaustedAt, period.timeZone), recentBurnRate,
-    events: inWindow.length, coverage: budget.coverage, pending: set.pending, monthly, budgetOverTime: overTime.points,
+    events: inWindow.length, coverage: data.coverage ?? coveredShare(w, covered), pending: set.pending, monthly, budgetOverTime: overTime.points, noEventsText: event === 'ticket_resolution_hours' ? 'no tickets' : 'no deploys',
     drivers: findDrivers(inWindow, { op, threshold, statistic: stat ?? null, unit, target: o.target }), notes,
   };
 }

@@ -4,7 +4,8 @@
  * renderers (text, Markdown, HTML, JSON) only format this. Pure: data in, report out.
  */
 import { doraMetrics, type DoraMetrics } from '../dora/dora.js';
-import { evaluateSlo, type ReportPeriod, type SliData, type SloResult } from '../evaluate/evaluate.js';
+import { coveredPart, recordSpan, spanEndsBefore } from '../evaluate/coverage.js';
+import { dayLabel, evaluateSlo, type ReportPeriod, type SliData, type SloResult } from '../evaluate/evaluate.js';
 import type { HygieneFinding, OutageRow, SloDefinition, SpecProblem } from '../model.js';
 import { isClientError } from '../sli/intervals.js';
 import { recommendations } from './recommend.js';
@@ -19,10 +20,54 @@ export interface SloReport {
   readonly generatedAt: number;
   readonly entries: readonly ReportEntry[];
   readonly dora: DoraMetrics | null;
+  /** The part of the period DORA's figures are taken over (the deploy source's records); null: none. */
+  readonly doraSpan: { readonly from: number; readonly to: number } | null;
+  /** Data sources whose records do not cover the whole period (a truncated export looks like a quiet month). */
+  readonly sourceWarnings: readonly SourceWarning[];
   /** Where DORA's time to restore came from. */
   readonly doraRestoreFrom: 'outages' | 'tickets' | null;
   readonly hygiene: readonly HygieneFinding[];
   readonly specWarnings: readonly SpecProblem[];
+}
+
+/** A data source whose records stop before the period ends, start after it starts, or are missing. */
+export interface SourceWarning {
+  readonly source: string;
+  readonly kind: 'stops_early' | 'starts_late' | 'no_records';
+  /** Day (period's zone) of the first / last record; null without records. */
+  readonly firstDay: string | null;
+  readonly lastDay: string | null;
+  readonly message: string;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Warnings for sources whose records miss part of the period. A day of slack at each end: an
+ * export taken this morning ends yesterday evening. Prometheus sources report their own gaps.
+ */
+export function sourceWarnings(data: ReadonlyMap<string, SourceData>, period: ReportPeriod): SourceWarning[] {
+  const out: SourceWarning[] = [];
+  for (const [name, d] of data) {
+    if (d.coverage !== undefined) continue;
+    const span = recordSpan(d);
+    const covered = coveredPart({ start: period.from, end: period.to }, span);
+    const tz = period.timeZone;
+    const firstDay = span ? dayLabel(span.start, tz) : null;
+    const lastDay = span && Number.isFinite(span.end) ? dayLabel(span.end, tz) : null;
+    if (!covered) {
+      out.push({ source: name, kind: 'no_records', firstDay, lastDay, message: `data source ${name} has no record in the period${lastDay ? ` (its records stop on ${lastDay})` : ''}: every figure from it is no data` });
+      continue;
+    }
+    if (spanEndsBefore(span, period.to - DAY)) {
+      const days = Math.floor((period.to - span!.end) / DAY);
+      out.push({ source: name, kind: 'stops_early', firstDay, lastDay, message: `the records of data source ${name} stop on ${lastDay}, ${days} day(s) before the period ends: the time after it is no data (not met, not up), and coverage and DORA figures count only the days the records cover` });
+    }
+    if (span!.start > period.from + DAY) {
+      out.push({ source: name, kind: 'starts_late', firstDay, lastDay, message: `the records of data source ${name} start on ${firstDay}, after the period starts: the time before it is no data` });
+    }
+  }
+  return out;
 }
 
 /** One data source's data as the report reads it: what the SLIs need, and what was found wrong in it. */
@@ -68,6 +113,7 @@ export function buildReport(inputs: ReportInputs, period: ReportPeriod, now: num
   const withDeploys = [...inputs.data.values()].find((d) => d.deploys && d.deploys.length > 0);
   let dora: DoraMetrics | null = null;
   let doraRestoreFrom: SloReport['doraRestoreFrom'] = null;
+  let doraSpan: SloReport['doraSpan'] = null;
   if (withDeploys) {
     const inPeriod = (t: number): boolean => t >= period.from && t < period.to;
     const deploys = withDeploys.deploys!.filter((d) => inPeriod(d.deployAt)).map((d) => ({ id: d.id, team: d.team, status: d.status, commitAt: d.commitAt, deployAt: d.deployAt }));
@@ -77,7 +123,12 @@ export function buildReport(inputs: ReportInputs, period: ReportPeriod, now: num
       ? restoreIncidents(outages.filter((o) => inPeriod(o.down)))
       : (tickets ?? []).filter((t) => inPeriod(t.openedAt)).map((t) => ({ openedAt: t.openedAt, closedAt: t.closedAt }));
     doraRestoreFrom = outages ? 'outages' : tickets ? 'tickets' : null;
-    dora = doraMetrics(deploys, incidents, period.to - period.from);
+    // Per-day figures over the days the deploy source's records cover, not over months it never reached.
+    const covered = coveredPart({ start: period.from, end: period.to }, recordSpan(withDeploys));
+    doraSpan = covered ? { from: covered.start, to: covered.end } : null;
+    dora = doraMetrics(deploys, incidents, covered ? covered.end - covered.start : 0);
   }
-  return { title, period, generatedAt: now, entries, dora, doraRestoreFrom, hygiene, specWarnings: inputs.specWarnings ?? [] };
+  return {
+    title, period, generatedAt: now, entries, dora, doraRestoreFrom, doraSpan, sourceWarnings: sourceWarnings(inputs.data, period), hygiene, specWarnings: inputs.specWarnings ?? [],
+  };
 }

@@ -64,7 +64,7 @@ function entryBlocks(e: ReportEntry): Block[] {
     kind: 'table',
     head: ['month', e.statistic === 'ratio' ? 'value' : e.statistic, ...(e.statistic === 'ratio' ? [] : ['within threshold']), 'result', e.eventNoun, 'bad', 'budget spent'],
     align: ['l', 'r', ...(e.statistic === 'ratio' ? [] : ['r' as const]), 'l', 'r', 'r', 'r'],
-    rows: e.monthly.map((m) => [m.month, formatValue(e, m.value), ...(e.statistic === 'ratio' ? [] : [pct(m.compliance)]), verdict(m.met), int(m.events), int(m.bad), pct(m.budgetShare, 0)]),
+    rows: e.monthly.map((m) => [m.month, m.value === null && m.events === 0 ? e.noEventsText : formatValue(e, m.value), ...(e.statistic === 'ratio' ? [] : [pct(m.compliance)]), verdict(m.met), int(m.events), int(m.bad), pct(m.budgetShare, 0)]),
   });
   if (e.recommendations.length > 0) {
     b.push({ kind: 'heading', level: 3, text: 'Recommendations' });
@@ -83,17 +83,27 @@ function doraBlocks(r: SloReport): Block[] {
   const d = r.dora;
   if (!d) return [];
   const band = (x: DoraBand | null): string => (x === null ? '–' : BAND[x]);
+  const span = r.doraSpan;
+  // Nothing measured reads as such: never a rate or a median over nothing.
+  const noDeploys = d.deploys === 0 ? (span ? 'no deploys' : 'no data') : null;
+  const restore = d.timeToRestoreHours.median === null ? (r.doraRestoreFrom === null ? 'no data' : 'no restored incident') : `median ${num(d.timeToRestoreHours.median, 1)} h (p90 ${num(d.timeToRestoreHours.p90, 1)} h)`;
   return [
     { kind: 'heading', level: 2, text: 'DORA four keys' },
+    {
+      kind: 'para',
+      text: span
+        ? `Over ${dayLabel(span.from, r.period.timeZone)} to ${dayLabel(span.to - 1, r.period.timeZone)} (${num(d.spanDays, 1)} days), the days the deploy records cover${span.to - span.from < r.period.to - r.period.from - 86_400_000 ? `, not the whole period` : ''}.`
+        : 'The deploy records cover no day of the period: no data.',
+    },
     {
       kind: 'table',
       head: ['key', 'value', 'band (2023 report)'],
       align: ['l', 'r', 'l'],
       rows: [
-        ['deployment frequency', `${num(d.deploysPerDay)} successful deploys/day (${int(d.successfulDeploys)})`, band(d.deploymentFrequencyBand)],
-        ['lead time for changes', `median ${num(d.leadTimeHours.median, 1)} h (p90 ${num(d.leadTimeHours.p90, 1)} h)`, band(d.leadTimeBand)],
-        ['change failure rate', `${pct(d.changeFailureRate)} (${int(d.failedDeploys)} of ${int(d.deploys)} deploys)`, band(d.changeFailureRateBand)],
-        [`time to restore (${r.doraRestoreFrom ?? 'no data'})`, `median ${num(d.timeToRestoreHours.median, 1)} h (p90 ${num(d.timeToRestoreHours.p90, 1)} h)`, band(d.timeToRestoreBand)],
+        ['deployment frequency', noDeploys ?? (d.successfulDeploys === 0 ? 'no successful deploys' : `${num(d.deploysPerDay)} successful deploys/day (${int(d.successfulDeploys)})`), band(d.deploymentFrequencyBand)],
+        ['lead time for changes', d.leadTimeHours.median === null ? noDeploys ?? 'no successful deploys' : `median ${num(d.leadTimeHours.median, 1)} h (p90 ${num(d.leadTimeHours.p90, 1)} h)`, band(d.leadTimeBand)],
+        ['change failure rate', noDeploys ?? `${pct(d.changeFailureRate)} (${int(d.failedDeploys)} of ${int(d.deploys)} deploys)`, band(d.changeFailureRateBand)],
+        [`time to restore (${r.doraRestoreFrom ?? 'no data'})`, restore, band(d.timeToRestoreBand)],
       ],
     },
     ...(d.openIncidents > 0 || d.duplicateDeployRows > 0
@@ -128,6 +138,7 @@ function blocks(r: SloReport): Block[] {
   return [
     { kind: 'heading', level: 1, text: `${r.title}: ${r.period.label} (${dayLabel(r.period.from, r.period.timeZone)} to ${dayLabel(r.period.to, r.period.timeZone)}, ${r.period.timeZone})` },
     { kind: 'para', text: `${r.entries.length} objective(s): ${met} met, ${missed} not met${noData > 0 ? `, ${noData} without data` : ''}.` },
+    ...(r.sourceWarnings.length > 0 ? [{ kind: 'heading' as const, level: 2 as const, text: 'Warnings' }, { kind: 'list' as const, items: r.sourceWarnings.map((w) => `Warning: ${w.message}`) }] : []),
     summaryTable(r),
     ...r.entries.flatMap(entryBlocks),
     ...doraBlocks(r),

@@ -50,6 +50,10 @@ function sample() {
     const opened = T('2025-01-03T00:00:00Z') + i * 7 * 24 * H;
     tickets.push({ number: `INC${i}`, caller: 'c', category: slow ? 'Network' : 'Software', subcategory: 'x', symptom: slow ? 'VPN drops' : 'crash', assignmentGroup: slow ? 'Network L2' : 'App L1', state: 'closed', openedAt: opened, closedAt: opened + (slow ? 120 : 12) * H });
   }
+  // Two open tickets: the records reach the whole year (coverage is the span the records cover).
+  for (const [n, at] of [['INC-first', '2024-12-31T12:00:00Z'], ['INC-last', '2025-12-31T12:00:00Z']] as const) {
+    tickets.push({ number: n, caller: 'c', category: 'Software', subcategory: 'x', symptom: 'crash', assignmentGroup: 'App L1', state: 'new', openedAt: T(at), closedAt: null });
+  }
   const outages: OutageRow[] = [{ down: T('2025-03-01T00:00:00Z'), up: T('2025-03-01T05:00:00Z'), code: '503' }];
   const deploys: DeployRow[] = [];
   for (let i = 0; i < 100; i++) deploys.push({ id: `d${i}`, team: i % 10 === 0 ? 'payments' : 'search', area: 'core', feature: `f${i % 5}`, status: i % 10 === 0 ? 'failure' : 'success', commitAt: T('2025-02-01T00:00:00Z') + i * 24 * H - 5 * H, deployAt: T('2025-02-01T00:00:00Z') + i * 24 * H });
