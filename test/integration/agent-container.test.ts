@@ -33,7 +33,7 @@ function testRunArgs(line: string, swap: { name: string; tokenFile: string; volu
     words[i] = words[i]!.replace(from, to);
   };
   replace(/^vigia-agent$/, swap.name);
-  replace(/^\/etc\/vigia\/agent_tokens(?=:)/, swap.tokenFile);
+  replace(/^\/etc\/vigia\/agent\.tokens(?=:)/, swap.tokenFile);
   replace(/^vigia-agent-state(?=:)/, swap.volume);
   replace(/^127\.0\.0\.1:9110:9110$/, `127.0.0.1:${swap.port}:9110`);
   replace(new RegExp(`^localhost/vigia/agent:${VERSION.replace(/\./g, '\\.')}$`), swap.image);
