@@ -14,6 +14,7 @@ import type { FinalRunState, HostStatus } from './engine.js';
 import { exitCodeFor, renderProgressLine, renderResultLine, renderSummary } from './progress.js';
 import type { RunResultLine, RunView } from './run-service.js';
 import { parseLimit, parseParams, parseWhere } from './selector.js';
+import { plural } from '../../core/plural.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -67,12 +68,12 @@ finish, so up to --concurrency - 1 more errors can land after the stop. Exit cod
       });
       if (started.dry_run || !started.run) {
         const hosts = started.hosts ?? [];
-        process.stdout.write(opts.json ? `${sanitiseJson(JSON.stringify(started))}\n` : `dry run: ${action} would run on ${started.targets} hosts:\n${hosts.slice(0, 50).map((h) => `  ${sanitiseText(h)}`).join('\n')}${started.targets > 50 ? `\n  ... and ${started.targets - 50} more` : ''}\n`);
+        process.stdout.write(opts.json ? `${sanitiseJson(JSON.stringify(started))}\n` : `dry run: ${action} would run on ${plural(started.targets, 'host')}:\n${hosts.slice(0, 50).map((h) => `  ${sanitiseText(h)}`).join('\n')}${started.targets > 50 ? `\n  ... and ${started.targets - 50} more` : ''}\n`);
         return;
       }
       const id = started.run.id;
       const tty = Boolean(process.stderr.isTTY) && !opts.json;
-      process.stderr.write(`run ${id}: ${action} on ${started.targets} hosts, concurrency ${started.run.concurrency}, max errors ${started.run.max_errors}\n`);
+      process.stderr.write(`run ${id}: ${action} on ${plural(started.targets, 'host')}, concurrency ${started.run.concurrency}, max errors ${started.run.max_errors}\n`);
       let cancelled = false;
       const onSigint = (): void => {
         if (cancelled) process.exit(130);
