@@ -5,7 +5,7 @@
  * exits 0 (all succeeded), 1 (some failed), 2 (stopped by --max-errors), 3 (cancelled).
  */
 import { Command, Option } from 'commander';
-import { VigiaError } from '../../core/errors.js';
+import { VigiaError, isVigiaError } from '../../core/errors.js';
 import { sanitiseJson, sanitiseText } from '../../core/sanitise.js';
 import { callServer, callServerJson, serverTarget } from '../client.js';
 import type { RunHostRow } from '../store/fleet-store.js';
@@ -65,6 +65,10 @@ finish, so up to --concurrency - 1 more errors can land after the stop. Exit cod
       const started = await callServerJson<{ run: RunView | null; targets: number; dry_run: boolean; hosts?: string[] }>(t, 'POST', '/v1/runs', {
         action, params, where, all: Boolean(opts.all), concurrency: String(opts.concurrency), max_errors: String(opts.maxErrors),
         ramp_up: Boolean(opts.rampUp), timeout_ms: timeoutMs, dry_run: Boolean(opts.dryRun),
+      }).catch((err: unknown) => {
+        // Name what the user typed (not the server's JSON of it) and where to look, still one catalogued line.
+        if (!isVigiaError(err, 'CONTROL_ERR_NO_TARGETS')) throw err;
+        throw new VigiaError('CONTROL_ERR_NO_TARGETS', opts.all ? '--all: no host is enrolled yet (vigia server enroll)' : `--where ${String(opts.where)} (vigia server hosts shows each host's tags and reported tags)`);
       });
       if (started.dry_run || !started.run) {
         const hosts = started.hosts ?? [];
