@@ -37,6 +37,15 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-echo "setup: building" >&2
-npx tsc -p tsconfig.build.json
-chmod +x dist/cli/main.js
+# Build only when a source or a build setting changed since the last build (`npm start` runs this
+# every time; a full tsc run took seconds even with nothing to do). The stamp lives in dist/, so
+# deleting dist/ forces a build; tsc itself is incremental (its build info is in dist/ as well).
+stamp=dist/.build-stamp
+if [[ -f "$stamp" && -f dist/cli/main.js ]] && [[ -z "$(find src tsconfig.json tsconfig.build.json package.json package-lock.json -newer "$stamp" -print -quit)" ]]; then
+  echo "setup: build is up to date" >&2
+else
+  echo "setup: building" >&2
+  npx tsc -p tsconfig.build.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
+  chmod +x dist/cli/main.js
+  touch "$stamp"
+fi

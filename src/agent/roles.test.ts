@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { VolumeRole } from './model.js';
-import { assignRole, assignRoles, isPathPrefix } from './roles.js';
+import { assignRole, assignRoles, isPathPrefix, unmatchedRoleRules } from './roles.js';
 import type { MysqlPaths, RoleCandidate, RoleRule } from './roles.js';
 
 describe('isPathPrefix', () => {
@@ -74,5 +74,27 @@ describe('assignRole (one device)', () => {
   });
   it('a longer prefix on another device takes it away', () => {
     assert.equal(assignRole(['/'], [], { datadir: '/var/lib/mysql' }, { others: ['/var/lib/mysql'] }), 'other');
+  });
+});
+
+describe('unmatchedRoleRules', () => {
+  it('a rule whose path is no mountpoint (a directory on another mount) is returned with the mount it is on', () => {
+    const rules: RoleRule[] = [
+      { role: 'data', path: '/var/lib/mysql' }, // a mountpoint: matches
+      { role: 'binlog', path: '/srv/binlog' }, // a directory on /srv
+      { role: 'data', path: '/opt/mysql/data' }, // a directory on /
+      { role: 'other', path: '/dev/sdb1' }, // a device source: matches
+      { role: 'other', path: '/srv' }, // a mountpoint: matches
+      { role: 'binlog', path: '/srv/backup/binlog' }, // under an alias of vg0-data: on /srv/backup
+    ];
+    assert.deepEqual(unmatchedRoleRules(DEVICES, rules), [
+      { rule: { role: 'binlog', path: '/srv/binlog' }, mountedOn: '/srv' },
+      { rule: { role: 'data', path: '/opt/mysql/data' }, mountedOn: '/' },
+      { rule: { role: 'binlog', path: '/srv/backup/binlog' }, mountedOn: '/srv/backup' },
+    ]);
+  });
+  it('a rule above mountpoints matches them all, so it is not reported; no devices: mountedOn is null', () => {
+    assert.deepEqual(unmatchedRoleRules(DEVICES, [{ role: 'data', path: '/var' }]), []);
+    assert.deepEqual(unmatchedRoleRules([], [{ role: 'data', path: '/var/lib/mysql' }]), [{ rule: { role: 'data', path: '/var/lib/mysql' }, mountedOn: null }]);
   });
 });

@@ -95,3 +95,25 @@ export function assignRoles(
     }),
   );
 }
+
+/** A role rule that gives no device its role, and the mountpoint its path lies on (null: on none). */
+export interface UnmatchedRoleRule {
+  readonly rule: RoleRule;
+  readonly mountedOn: string | null;
+}
+
+/**
+ * The rules that match no device of `devices` (in rule order): `--role data=/var/lib/mysql` where
+ * /var/lib/mysql is a directory on `/`, not a mount of its own, would otherwise be ignored without a
+ * word. `mountedOn` is the longest mountpoint (or alias) above the rule's path, to name in a warning.
+ */
+export function unmatchedRoleRules(devices: readonly RoleCandidate[], rules: readonly RoleRule[]): UnmatchedRoleRule[] {
+  const out: UnmatchedRoleRule[] = [];
+  for (const rule of rules) {
+    if (devices.some((d) => ruleRole(d, [rule]) !== null)) continue;
+    let mountedOn: string | null = null;
+    for (const d of devices) for (const mp of d.mountpoints) if (isPathPrefix(mp, rule.path) && (mountedOn === null || trimSlash(mp).length > trimSlash(mountedOn).length)) mountedOn = mp;
+    out.push({ rule, mountedOn });
+  }
+  return out;
+}

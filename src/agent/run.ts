@@ -26,7 +26,7 @@ import { createStatfsPool, type StatfsPool } from './collectors/statfs-pool.js';
 import type { AgentConfig } from './config.js';
 import type { DeviceInfo } from './model.js';
 import { probeMysqlPaths } from './mysql-probe.js';
-import type { MysqlPaths } from './roles.js';
+import type { MysqlPaths, UnmatchedRoleRule } from './roles.js';
 import { renderNodeMetrics } from './node-metrics.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { createAgentServer } from './server.js';
@@ -90,8 +90,12 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
   const enabled = config.collectors;
   log.info({ collectors: enabled }, 'collectors enabled');
   // Without the filesystem collector nothing is stat'ed: /v1/devices, node_filesystem_* and the report's devices are empty.
+  // `--role data=/var/lib/mysql` on a directory that is not a mount point gives no volume a role: say so.
+  const onUnmatchedRoleRules = (unmatched: readonly UnmatchedRoleRule[]): void => {
+    for (const u of unmatched) log.warn({ role: u.rule.role, path: u.rule.path, mountedOn: u.mountedOn }, `--role ${u.rule.role}=${u.rule.path}: not a mount point or device; it matches no volume (the path is on ${u.mountedOn ?? 'no collected mount'})`);
+  };
   const devices = enabled.includes('filesystem')
-    ? coalesce(() => collector.collect({ roots, filter, statfs, roleRules: config.roles, mysqlPaths: mysql.current() }, stale))
+    ? coalesce(() => collector.collect({ roots, filter, statfs, roleRules: config.roles, mysqlPaths: mysql.current(), onUnmatchedRoleRules }, stale))
     : async (): Promise<readonly DeviceInfo[]> => [];
 
   const sampler = new SystemSampler({ roots, intervalMs: config.sampleIntervalMs, collectors: enabled, log: log.child({ component: 'system' }) });

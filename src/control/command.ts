@@ -12,7 +12,10 @@ import { parseTagFlags } from '../core/contracts/tags.js';
 import { optionNames } from '../core/config.js';
 import { VigiaError } from '../core/errors.js';
 import { sanitiseJson, sanitiseText } from '../core/sanitise.js';
+import { parseAnswer } from '../core/client-errors.js';
 import { callServer, serverTarget } from './client.js';
+import { renderHostsTable, type HostListRow } from './hosts-table.js';
+import { defaultReportPolicy } from './reports/policy.js';
 import { CONTROL_OPTION_RENAMES, DEFAULT_DATA_DIR, DEFAULT_SERVER_LISTEN, parseControlConfig, parseStoreLocation } from './config.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -182,20 +185,33 @@ written or printed.
     }
   });
 
-  addStoreOptions(server.command('hosts').description('list enrolled hosts with last-seen time and freshness (JSON)')).action(async (opts: Record<string, unknown>, cmd: Command) => {
+  addStoreOptions(
+    server
+      .command('hosts')
+      .description('list enrolled hosts: tags, reported tags, last seen and status (ok, stale, never) as a table')
+      .addOption(new Option('--json', 'the API\'s JSON ({"hosts": [...]}, every field) instead of the table, for scripts')),
+  ).action(async (opts: Record<string, unknown>, cmd: Command) => {
     refuseParentStoreOptions(cmd);
+    let text: string;
     if (opts.server) {
       const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
-      // Tags and last errors are host text: printed as JSON escapes, never raw (core/sanitise).
-      process.stdout.write(`${sanitiseJson((await callServer(target, 'GET', '/v1/hosts')).text)}\n`);
+      text = (await callServer(target, 'GET', '/v1/hosts')).text;
+    } else {
+      const store = await openStoreFromOptions(opts);
+      try {
+        text = JSON.stringify({ hosts: await store.hostStatuses() }, null, 2);
+      } finally {
+        await store.close();
+      }
+    }
+    // Tags and last errors are host text: printed as JSON escapes (or sanitised cells), never raw (core/sanitise).
+    if (opts.json) {
+      process.stdout.write(`${sanitiseJson(text)}\n`);
       return;
     }
-    const store = await openStoreFromOptions(opts);
-    try {
-      process.stdout.write(`${sanitiseJson(JSON.stringify({ hosts: await store.hostStatuses() }, null, 2))}\n`);
-    } finally {
-      await store.close();
-    }
+    const { hosts } = parseAnswer<{ hosts: HostListRow[] }>(text, 'GET /v1/hosts');
+    // Stale as the reports count it, with the default policy (the CLI does not read the server's settings file).
+    process.stdout.write(renderHostsTable(hosts, Date.now(), defaultReportPolicy()));
   });
 
   addStoreOptions(

@@ -164,9 +164,30 @@ test('--from straight into the embedded store: created, then rotated keeping tag
     const second = await run(['enroll', '--from', join(s.dir, 'again.txt'), '--write-token-dir', join(s.dir, 't'), '--data-dir', data]);
     assert.match(second.stderr, /enrolled 0 hosts, rotated the token of 1/);
     assert.notEqual(readFileSync(join(s.dir, 't', 'db-1.token'), 'utf8'), t1, 'a new token');
-    const hosts = await run(['hosts', '--data-dir', data]);
+    const hosts = await run(['hosts', '--json', '--data-dir', data]);
     const list = (JSON.parse(hosts.stdout) as { hosts: { name?: string; host?: string; tags: Record<string, string> }[] }).hosts;
     assert.deepEqual(list.map((h) => [h.name ?? h.host, h.tags]).sort(), [['db-1', { dc: 'mad1' }], ['db-2', { dc: 'bcn1' }]]);
+  } finally {
+    s.remove();
+  }
+});
+
+test('server hosts: a table for people by default (tags, reported tags, last seen, status), --json for scripts; counts say "1 host"', async () => {
+  const s = scratch();
+  try {
+    const data = join(s.dir, 'data');
+    writeFileSync(join(s.dir, 'one.txt'), 'db-1 dc=mad1,role=mysql\n');
+    const enrolled = await run(['enroll', '--from', join(s.dir, 'one.txt'), '--write-token-dir', join(s.dir, 't'), '--data-dir', data]);
+    assert.equal(enrolled.error, undefined, String(enrolled.error));
+    assert.match(enrolled.stderr, /enrolled 1 host, rotated the token of 0/);
+    const table = await run(['hosts', '--data-dir', data]);
+    assert.equal(table.error, undefined, String(table.error));
+    const lines = table.stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^HOST +TAGS +REPORTED TAGS +LAST SEEN +STATUS$/);
+    assert.match(lines[1]!, /^db-1 +dc=mad1,role=mysql +- +never +never$/);
+    assert.equal(lines.length, 2);
+    const json = await run(['hosts', '--json', '--data-dir', data]);
+    assert.equal((JSON.parse(json.stdout) as { hosts: { host: string }[] }).hosts[0]!.host, 'db-1');
   } finally {
     s.remove();
   }

@@ -17,6 +17,7 @@ import { serverTarget } from './client.js';
 import { openStoreFromOptions } from './command.js';
 import { parseEnrollFile, type EnrollEntry } from './enroll-file.js';
 import { enrollHosts } from './simulate/enroll.js';
+import { plural } from '../core/plural.js';
 
 /** One enrolled host and its new token; `created` false for a rotation, undefined when the server did not say. */
 export interface EnrolledToken {
@@ -110,7 +111,7 @@ async function enrollThroughServer(opts: Record<string, unknown>, entries: reado
   } catch {
     /* not JSON: the status says enough */
   }
-  return { tokens, failure: new VigiaError(code, `${detail} (${failed} of ${entries.length} hosts not enrolled)`) };
+  return { tokens, failure: new VigiaError(code, `${detail} (${failed} of ${plural(entries.length, 'host')} not enrolled)`) };
 }
 
 /** The `--from` form of `vigia server enroll` (flags already checked against --host, --tag, --write-token-file). */
@@ -151,5 +152,5 @@ export async function enrollFromFile(opts: Record<string, unknown>): Promise<voi
 function describe(tokens: readonly EnrolledToken[]): string {
   const created = tokens.filter((t) => t.created === true).length;
   const rotated = tokens.filter((t) => t.created === false).length;
-  return created + rotated === tokens.length ? `enrolled ${created} hosts, rotated the token of ${rotated}` : `enrolled or rotated ${tokens.length} hosts`;
+  return created + rotated === tokens.length ? `enrolled ${plural(created, 'host')}, rotated the token of ${rotated}` : `enrolled or rotated ${plural(tokens.length, 'host')}`;
 }

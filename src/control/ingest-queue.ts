@@ -8,6 +8,7 @@
 import { sqlState } from '../core/db/database.js';
 import { VigiaError } from '../core/errors.js';
 import type { ControlStore, IngestItem, IngestOutcome } from './store/control-store.js';
+import { plural } from '../core/plural.js';
 
 /** Batching bounds. */
 export interface IngestQueueOptions {
@@ -81,7 +82,7 @@ export class IngestQueue {
   /** Queue one report (`bytes`: its size on the wire); resolves with its outcome once its batch committed. */
   submit(item: IngestItem, bytes = 0): Promise<IngestOutcome> {
     if (this.queue.length >= this.opts.maxQueued || this.queuedBytes + bytes > this.opts.maxQueuedBytes) {
-      return Promise.reject(new VigiaError('CONTROL_ERR_OVERLOADED', `${this.queue.length} reports are waiting for the database`));
+      return Promise.reject(new VigiaError('CONTROL_ERR_OVERLOADED', `${plural(this.queue.length, 'report')} waiting for the database`));
     }
     return new Promise<IngestOutcome>((resolve, reject) => {
       this.queue.push({ item, bytes, resolve, reject });

@@ -35,6 +35,7 @@ import { loadCheckedSpecs, makeReport, renderReport, type ReportFormat } from '.
 import { parseDuration } from './spec/duration.js';
 import { formatProblems } from './spec/load-specs.js';
 import { parseSlothSpec, slothFormatOf, type RuleSlo } from './spec/sloth-spec.js';
+import { plural } from '../core/plural.js';
 
 /** Version printed in `sloth_slo_info{sloth_version}`. */
 const GENERATOR_VERSION = 'vigia';
@@ -232,7 +233,7 @@ export function register(program: Command): void {
       if (opts.out) {
         await writeFileAtomic(opts.out, text, OUTPUT_MODE);
         const n = out.groups.reduce((a, g) => a + g.rules.length, 0);
-        process.stderr.write(`${opts.out}: ${n} rules in ${out.groups.length} groups for ${slos.length} SLOs\n`);
+        process.stderr.write(`${opts.out}: ${plural(n, 'rule')} in ${plural(out.groups.length, 'group')} for ${plural(slos.length, 'SLO')}\n`);
       } else {
         process.stdout.write(text);
       }

@@ -148,3 +148,21 @@ test('a usage error (missing required option) is exit 2 as well', async () => {
   const choice = await vigia(['slo', 'rules', '--spec', work.dir, '--alert-style', 'sideways']);
   assertOneLine(choice, ['slo', 'rules'], /VIGIA_ERR_CONFIG: invalid configuration: option '--alert-style <style>' argument 'sideways' is invalid/);
 });
+
+test('vigia run whose selection matches no host: CONTROL_ERR_NO_TARGETS naming the --where typed, one line, exit 2', async () => {
+  const none = createServer((req, res) => {
+    req.resume();
+    res.writeHead(422, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'CONTROL_ERR_NO_TARGETS', message: 'the selection matches no enrolled host: {"role":"nope"}' } }));
+  });
+  await new Promise<void>((r) => none.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(none.address() as { port: number }).port}`;
+    const where = await vigia(['run', 'motd', '--where', 'role=nope', '--server', url, '--token-file', token]);
+    assertOneLine(where, ['run'], /^vigia: CONTROL_ERR_NO_TARGETS: the selection matches no enrolled host: --where role=nope \(vigia server hosts shows each host's tags and reported tags\)$/);
+    const all = await vigia(['run', 'motd', '--all', '--dry-run', '--server', url, '--token-file', token]);
+    assertOneLine(all, ['run'], /^vigia: CONTROL_ERR_NO_TARGETS: the selection matches no enrolled host: --all: no host is enrolled yet \(vigia server enroll\)$/);
+  } finally {
+    await new Promise<void>((r) => none.close(() => r()));
+  }
+});

@@ -119,7 +119,7 @@ test('vigia report reads a running server; CLI errors are clear', { timeout: 180
     const table = vigia(['report', 'capacity', '--server', control.url, '--token-file', control.readTokenFile]);
     assert.equal(table.status, 0, table.stderr);
     assert.match(table.stdout, /1 critical/);
-    const hosts = vigia(['server', 'hosts', '--server', control.url, '--token-file', control.readTokenFile]);
+    const hosts = vigia(['server', 'hosts', '--json', '--server', control.url, '--token-file', control.readTokenFile]);
     assert.equal(JSON.parse(hosts.stdout).hosts[0].host, 'cli-db-1');
 
     const locked = vigia(['server', 'hosts', '--data-dir', control.dataDir]);

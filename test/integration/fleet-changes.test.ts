@@ -236,7 +236,7 @@ test('a fleet run stops dispatching once errors exceed --max-errors; dispatches 
   // Selection by tag and a passing run.
   const ok = vigia(['run', 'probe', '--where', 'role=web', '--param', 'label=three', '--server', control.url, '--token-file', control.runTokenFile]);
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /succeeded 1, failed 0, timed out 0, not dispatched 0 of 1 hosts/);
+  assert.match(ok.stdout, /succeeded 1, failed 0, timed out 0, not dispatched 0 of 1 host\b/);
   // A parameter the action refuses is "rejected" on the host, not run.
   const bad = vigia(['run', 'probe', '--where', 'host=fleet-a', '--param', 'label=BAD;rm', '--server', control.url, '--token-file', control.runTokenFile]);
   assert.equal(bad.status, 2);

@@ -144,7 +144,7 @@ test('vigia slo rules takes OpenSLO SLOs over Prometheus (mapped as Sloth maps O
   const r = vigia(['slo', 'rules', '--spec', spec, '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /recording rules only; page and ticket alerts are off, as Sloth does for OpenSLO/);
-  assert.match(r.stderr, /15 rules in 2 groups for 1 SLOs/);
+  assert.match(r.stderr, /15 rules in 2 groups for 1 SLO\b/);
   const check = promtool('check', 'rules', out);
   assert.equal(check.status, 0, check.out);
   const file = join(tmp.dir, 'openslo.test.yml');

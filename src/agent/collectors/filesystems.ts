@@ -15,7 +15,7 @@ import { close, open, read, readFile, readlink } from 'node:fs';
 import path from 'node:path';
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { DeviceInfo, HostRoots, ItemError, MountAlias } from '../model.js';
-import { assignRoles } from '../roles.js';
+import { assignRoles, unmatchedRoleRules, type UnmatchedRoleRule } from '../roles.js';
 import type { MysqlPaths, RoleRule } from '../roles.js';
 import { isIncluded } from './filesystem-filter.js';
 import type { FilesystemFilter } from './filesystem-filter.js';
@@ -35,6 +35,8 @@ export interface CollectDevicesOptions {
   readonly statfs: StatfsRunner;
   readonly roleRules?: readonly RoleRule[];
   readonly mysqlPaths?: MysqlPaths | null;
+  /** Told, each time the mount table is read anew, of the role rules that match no mount (to warn: they do nothing). */
+  readonly onUnmatchedRoleRules?: (unmatched: readonly UnmatchedRoleRule[]) => void;
   /** Minimum time between background re-probes of a stale mount (default: the StaleMounts' own). */
   readonly staleRetryMs?: number;
 }
@@ -431,11 +433,10 @@ export function createDeviceCollector(): DeviceCollector {
     const { roots, filter } = opts;
     const entries = parseMountinfo(text).filter((e) => isIncluded(filter, e.mountpoint, e.fstype));
     const groups = groupMounts(entries);
-    const roles = assignRoles(
-      groups.map((g) => ({ device: g.primary.source, mountpoints: [g.primary.mountpoint, ...g.aliases.map((a) => a.mountpoint)] })),
-      opts.roleRules ?? [],
-      opts.mysqlPaths,
-    );
+    const candidates = groups.map((g) => ({ device: g.primary.source, mountpoints: [g.primary.mountpoint, ...g.aliases.map((a) => a.mountpoint)] }));
+    const roles = assignRoles(candidates, opts.roleRules ?? [], opts.mysqlPaths);
+    const unmatched = unmatchedRoleRules(candidates, opts.roleRules ?? []);
+    if (unmatched.length > 0) opts.onUnmatchedRoleRules?.(unmatched);
     const next = new Map<string, Promise<Identity>>();
     for (const g of groups) {
       const id = `${g.primary.majorMinor} ${g.primary.source}`;

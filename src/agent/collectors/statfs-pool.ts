@@ -36,6 +36,7 @@ import {
   type OutcomeReader, type PoolCounts, type PoolEffect, type PoolFailure, type PoolState, type PoolStep,
 } from './statfs-pool-state.js';
 import { STATFS_CELLS, STATFS_RESULTS_OFFSET, STATFS_WORKER_SOURCE } from './statfs-worker.js';
+import { plural } from '../../core/plural.js';
 
 /** The statfs fields the agent uses (counts in units of bsize, inodes in files/ffree). */
 export interface StatfsValues {
@@ -175,7 +176,7 @@ export function createStatfsPool(opts: StatfsPoolOptions): StatfsPool {
       case 'not-started':
         return new StatfsTimeoutError(`statfs did not start within ${timeoutMs} ms (all workers busy)`);
       case 'exhausted':
-        return new StatfsTimeoutError(`statfs pool exhausted: ${f.abandoned} workers stuck in hung filesystems`);
+        return new StatfsTimeoutError(`statfs pool exhausted: ${plural(f.abandoned, 'worker')} stuck in hung filesystems`);
       case 'closed':
         return closedError();
       case 'worker':

@@ -17,6 +17,7 @@ import { callServerJson, serverTarget } from '../client.js';
 import type { BundleIndex } from './bundle-service.js';
 import { readBundleDir } from './bundle-dir.js';
 import { parseWaves } from '../rollouts/waves.js';
+import { plural } from '../../core/plural.js';
 
 /** Parse `90d`, `12h`, `30m` to ms (release expiry). */
 export function parseExpiry(text: string): number {
@@ -94,7 +95,7 @@ export function register(program: Command): void {
     if (index.current) {
       revert = signRelease({ ...base, release: index.latest + 2, sha256: index.current.sha256, size: index.current.size, reverts: release.release }, privateKeyPem);
     }
-    const summary = `bundle ${release.bundle} release ${release.release} (${packed.sha256.slice(0, 12)}, ${read.files.length} files, ${read.manifest.checks.length} checks)${index.current ? `, rollback pre-signed as ${release.release + 1} (content of ${index.current.release})` : ''}; waves ${waves.join(',')} %, soak ${String(opts.soak)}`;
+    const summary = `bundle ${release.bundle} release ${release.release} (${packed.sha256.slice(0, 12)}, ${plural(read.files.length, 'file')}, ${plural(read.manifest.checks.length, 'check')})${index.current ? `, rollback pre-signed as ${release.release + 1} (content of ${index.current.release})` : ''}; waves ${waves.join(',')} %, soak ${String(opts.soak)}`;
     if (opts.dryRun) {
       process.stdout.write(`dry run: would publish ${summary}\n`);
       return;

@@ -4,6 +4,7 @@
  */
 import { sanitiseText } from '../../core/sanitise.js';
 import type { FinalRunState, HostStatus, RunCounts } from './engine.js';
+import { plural } from '../../core/plural.js';
 
 /** One host in the final summary. `exitCode` / `durationMs` are null when the host never ran or never answered. */
 export interface SummaryRow {
@@ -154,7 +155,7 @@ export function renderSummary(rows: readonly SummaryRow[], counts: RunCounts, op
   if (counts.inFlight > 0) totals.push(`in flight ${counts.inFlight}`);
   if (counts.pending > 0) totals.push(`pending ${counts.pending}`);
   totals.push(`not dispatched ${counts.notDispatched}`);
-  lines.push(`${totals.join(', ')} of ${counts.targets} hosts`);
+  lines.push(`${totals.join(', ')} of ${plural(counts.targets, 'host')}`);
   return lines.map((l) => `${l}\n`).join('');
 }
 

@@ -5,7 +5,7 @@
  * exits 0 (all succeeded), 1 (some failed), 2 (stopped by --max-errors), 3 (cancelled).
  */
 import { Command, Option } from 'commander';
-import { VigiaError } from '../../core/errors.js';
+import { VigiaError, isVigiaError } from '../../core/errors.js';
 import { sanitiseJson, sanitiseText } from '../../core/sanitise.js';
 import { callServer, callServerJson, serverTarget } from '../client.js';
 import type { RunHostRow } from '../store/fleet-store.js';
@@ -14,6 +14,7 @@ import type { FinalRunState, HostStatus } from './engine.js';
 import { exitCodeFor, renderProgressLine, renderResultLine, renderSummary } from './progress.js';
 import type { RunResultLine, RunView } from './run-service.js';
 import { parseLimit, parseParams, parseWhere } from './selector.js';
+import { plural } from '../../core/plural.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -64,15 +65,19 @@ finish, so up to --concurrency - 1 more errors can land after the stop. Exit cod
       const started = await callServerJson<{ run: RunView | null; targets: number; dry_run: boolean; hosts?: string[] }>(t, 'POST', '/v1/runs', {
         action, params, where, all: Boolean(opts.all), concurrency: String(opts.concurrency), max_errors: String(opts.maxErrors),
         ramp_up: Boolean(opts.rampUp), timeout_ms: timeoutMs, dry_run: Boolean(opts.dryRun),
+      }).catch((err: unknown) => {
+        // Name what the user typed (not the server's JSON of it) and where to look, still one catalogued line.
+        if (!isVigiaError(err, 'CONTROL_ERR_NO_TARGETS')) throw err;
+        throw new VigiaError('CONTROL_ERR_NO_TARGETS', opts.all ? '--all: no host is enrolled yet (vigia server enroll)' : `--where ${String(opts.where)} (vigia server hosts shows each host's tags and reported tags)`);
       });
       if (started.dry_run || !started.run) {
         const hosts = started.hosts ?? [];
-        process.stdout.write(opts.json ? `${sanitiseJson(JSON.stringify(started))}\n` : `dry run: ${action} would run on ${started.targets} hosts:\n${hosts.slice(0, 50).map((h) => `  ${sanitiseText(h)}`).join('\n')}${started.targets > 50 ? `\n  ... and ${started.targets - 50} more` : ''}\n`);
+        process.stdout.write(opts.json ? `${sanitiseJson(JSON.stringify(started))}\n` : `dry run: ${action} would run on ${plural(started.targets, 'host')}:\n${hosts.slice(0, 50).map((h) => `  ${sanitiseText(h)}`).join('\n')}${started.targets > 50 ? `\n  ... and ${started.targets - 50} more` : ''}\n`);
         return;
       }
       const id = started.run.id;
       const tty = Boolean(process.stderr.isTTY) && !opts.json;
-      process.stderr.write(`run ${id}: ${action} on ${started.targets} hosts, concurrency ${started.run.concurrency}, max errors ${started.run.max_errors}\n`);
+      process.stderr.write(`run ${id}: ${action} on ${plural(started.targets, 'host')}, concurrency ${started.run.concurrency}, max errors ${started.run.max_errors}\n`);
       let cancelled = false;
       const onSigint = (): void => {
         if (cancelled) process.exit(130);

@@ -6,6 +6,7 @@ import type { CapacityData, CapacityVolumeRow, HostStatusRow } from '../store/co
 import type { ReportPolicy } from './policy.js';
 import { fitLine, sumsOf, timeUntilFull } from './regression.js';
 import { count } from './format.js';
+import { plural } from '../../core/plural.js';
 
 /** Status of one volume (or host, as the worst of its volumes). */
 export type CapacityStatus = 'critical' | 'warning' | 'unknown' | 'ok';
@@ -206,7 +207,7 @@ export function compareRows(a: CapacityRow, b: CapacityRow): number {
 export function capacitySummary(prefix: string, t: CapacityTotals): string {
   const p = prefix ? `${prefix} ` : '';
   const ofWhich = (n: number) => (n > 0 ? ` (${count(n)} stale)` : '');
-  return `${p}capacity: ${count(t.critical)} critical${ofWhich(t.criticalStale)}, ${count(t.warning)} warning${ofWhich(t.warningStale)}, ${count(t.stale)} stale of ${count(t.hosts)} hosts`;
+  return `${p}capacity: ${count(t.critical)} critical${ofWhich(t.criticalStale)}, ${count(t.warning)} warning${ofWhich(t.warningStale)}, ${count(t.stale)} stale of ${plural(t.hosts, 'host', { shown: count(t.hosts) })}`;
 }
 
 /**

@@ -19,6 +19,7 @@ import type { ReportPolicy } from './policy.js';
 import { renderCapacityCsv, renderCapacityHtml, renderCapacityTable, renderStaleCsv } from './render-capacity.js';
 import type { PerformanceReport } from './performance.js';
 import { renderPerformanceCsv, renderPerformanceFilesystemsCsv, renderPerformanceHtml, renderPerformanceTable } from './render-performance.js';
+import { plural } from '../../core/plural.js';
 
 /** Options every composed email needs beyond the report and policy. */
 export interface ComposeOptions {
@@ -71,7 +72,7 @@ export function composeCapacityEmail(report: CapacityReport, policy: ReportPolic
     from,
     to,
     subject: sanitiseText(report.summary),
-    text: renderCapacityTable(report, { limit: maxRows }) + `\nThe attachment ${csvFilename} has all ${report.rows.length} volumes.\n`,
+    text: renderCapacityTable(report, { limit: maxRows }) + `\nThe attachment ${csvFilename} has all ${plural(report.rows.length, 'volume')}.\n`,
     html,
     date: new Date(report.generatedAt),
     attachments: [

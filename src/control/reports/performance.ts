@@ -11,6 +11,7 @@
 import type { PerformanceData, PerformanceDiskRow, PerformanceFilesystemRow, Stat3 } from '../store/control-store.js';
 import type { ReportPolicy } from './policy.js';
 import { count } from './format.js';
+import { plural } from '../../core/plural.js';
 
 /** Options of buildPerformanceReport. */
 export interface PerformanceReportOptions {
@@ -122,7 +123,7 @@ function fleetFigure(values: number[]): FleetFigure {
 /** The summary line, e.g. `[vigia] performance 2026-11-30: 10,000 hosts, 12 hot`. */
 export function performanceSummary(prefix: string, day: string, f: FleetPerformance): string {
   const p = prefix ? `${prefix} ` : '';
-  return `${p}performance ${day}: ${count(f.hosts)} hosts, ${count(f.hot)} hot${f.silent ? `, ${count(f.silent)} silent` : ''}${f.withoutSystem ? `, ${count(f.withoutSystem)} without CPU data` : ''}`;
+  return `${p}performance ${day}: ${plural(f.hosts, 'host', { shown: count(f.hosts) })}, ${count(f.hot)} hot${f.silent ? `, ${count(f.silent)} silent` : ''}${f.withoutSystem ? `, ${count(f.withoutSystem)} without CPU data` : ''}`;
 }
 
 /** Build the daily performance report; linear in rows plus sorts. `now` is passed in. */

@@ -10,6 +10,7 @@ import { COLORS } from './charts.js';
 import { escapeHtml } from '../../core/html.js';
 import { sanitiseJson, sanitiseLines } from '../../core/sanitise.js';
 import { alignTable, count, csvDocument, days, humanBytes, pct } from './format.js';
+import { plural } from '../../core/plural.js';
 
 function silentFor(s: StaleHost): string {
   const sec = s.silentSeconds;
@@ -208,7 +209,7 @@ export function renderCapacityHtml(report: CapacityReport, opts: CapacityHtmlOpt
     '<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>' + escapeHtml(report.summary) + '</title></head>',
     '<body style="margin:0;padding:16px;font-family:Arial,Helvetica,sans-serif;color:#222222;background:#ffffff;">',
     `<h1 style="font-size:18px;margin:0 0 4px 0;">${escapeHtml(report.summary)}</h1>`,
-    `<p style="font-size:12px;color:#666666;margin:0 0 16px 0;">Generated ${escapeHtml(report.generatedAt)}; trend over ${escapeHtml(report.trendWindowDays)} days.</p>`,
+    `<p style="font-size:12px;color:#666666;margin:0 0 16px 0;">Generated ${escapeHtml(report.generatedAt)}; trend over ${escapeHtml(plural(report.trendWindowDays, 'day'))}.</p>`,
   );
   parts.push(`<h2 id="stale" style="font-size:16px;margin:16px 0 6px 0;color:${rgb(COLORS.critical)};">Stale hosts (${escapeHtml(count(report.stale.length))})</h2>`);
   if (report.stale.length === 0) {
@@ -240,7 +241,7 @@ export function renderCapacityHtml(report: CapacityReport, opts: CapacityHtmlOpt
   }
   if (bad.length > shown.length || report.rows.length > shown.length) {
     const file = opts.csvFilename ? ` <b>${escapeHtml(opts.csvFilename)}</b>` : '';
-    parts.push(`<p style="font-size:13px;">Showing the worst ${escapeHtml(count(shown.length))} of ${escapeHtml(count(bad.length))} volumes needing attention; the CSV attachment${file} has all ${escapeHtml(count(report.rows.length))} volumes.</p>`);
+    parts.push(`<p style="font-size:13px;">Showing the worst ${escapeHtml(count(shown.length))} of ${escapeHtml(plural(bad.length, 'volume', { shown: count(bad.length) }))} needing attention; the CSV attachment${file} has all ${escapeHtml(plural(report.rows.length, 'volume', { shown: count(report.rows.length) }))}.</p>`);
   }
   parts.push('<h2 style="font-size:16px;margin:20px 0 6px 0;">Counts</h2>');
   parts.push('<table role="presentation" cellspacing="0" cellpadding="0" style="border-collapse:collapse;">');

@@ -8,6 +8,7 @@ import type { HostPerformance, PerformanceReport } from './performance.js';
 import { escapeHtml } from '../../core/html.js';
 import { sanitiseJson, sanitiseLines } from '../../core/sanitise.js';
 import { alignTable, count, csvDocument, humanBytes } from './format.js';
+import { plural } from '../../core/plural.js';
 
 const f1 = (n: number) => n.toFixed(1);
 
@@ -156,7 +157,7 @@ export function renderPerformanceHtml(report: PerformanceReport, opts: Performan
     table(HOST_HEADER.map((x) => x.toLowerCase()), report.hosts.slice(0, maxRows).map(hostCells), HOST_RIGHT, (i) => (report.hosts[i]?.hot ? 'background:#fde0e0;' : '')),
   ];
   if (report.hosts.length > maxRows) {
-    parts.push(`<p style="font-size:13px;">The CSV attachment${opts.csvFilename ? ` <b>${escapeHtml(opts.csvFilename)}</b>` : ''} has all ${escapeHtml(count(report.hosts.length))} hosts.</p>`);
+    parts.push(`<p style="font-size:13px;">The CSV attachment${opts.csvFilename ? ` <b>${escapeHtml(opts.csvFilename)}</b>` : ''} has all ${escapeHtml(plural(report.hosts.length, 'host', { shown: count(report.hosts.length) }))}.</p>`);
   }
   const top = Math.min(maxRows, 50);
   parts.push(

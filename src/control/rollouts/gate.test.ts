@@ -33,7 +33,7 @@ test('evaluateWave: table of hand-computed cases', () => {
     // exactly 5 % is tolerated
     ['install failures at threshold', { installFailed: 50, applied: 950 }, 'advance', /next wave/, [0.05, 0.02, 0.02, 0]],
     // canary of one host: its install failure is 100 %
-    ['canary install failure fails early', { wave: 0, hostsInWave: 1, applied: 0, installFailed: 1, upgradedCheck: { hosts: 0, failing: 0 }, settledAt: null }, 'fail', /wave 1\/3: install failed on 1 of 1 hosts \(100\.0 % > 5\.0 %\)/, [1, 0, 0.02, 0]],
+    ['canary install failure fails early', { wave: 0, hostsInWave: 1, applied: 0, installFailed: 1, upgradedCheck: { hosts: 0, failing: 0 }, settledAt: null }, 'fail', /wave 1\/3: install failed on 1 of 1 host \(100\.0 % > 5\.0 %\)/, [1, 0, 0.02, 0]],
     // 90/1000 = 9 % vs 2 % baseline: +7 % > 5 %; fails during soak too
     ['checks worse than baseline', { upgradedCheck: { hosts: 1000, failing: 90 }, now: T0 + 5 * MIN }, 'fail', /checks failing on 90 of 1000 upgraded hosts \(9\.0 %\) vs baseline 2\.0 %: \+7\.0 % > 5\.0 %/, [0, 0.09, 0.02, 0]],
     // 70/1000 = 7 % vs 2 %: +5 % exactly -> not a failure
@@ -54,7 +54,7 @@ test('evaluateWave: table of hand-computed cases', () => {
     // 80 stuck = 8 % > 5 %: hold, not fail
     ['many stuck hosts hold the rollout', { applied: 920, stuck: 80, upgradedCheck: { hosts: 920, failing: 18 } }, 'wait', /holding: 80 of 1000 hosts stuck \(8\.0 % > 5\.0 %\); see drift/, [0, 18 / 920, 0.02, 0.08]],
     ['maxStuckRate raised by an operator', { applied: 920, stuck: 80, upgradedCheck: { hosts: 920, failing: 18 }, maxStuckRate: 0.1 }, 'advance', /80 stuck/, [0, 18 / 920, 0.02, 0.08]],
-    ['stuck canary holds', { wave: 0, hostsInWave: 1, applied: 0, stuck: 1, upgradedCheck: { hosts: 0, failing: 0 } }, 'wait', /holding: 1 of 1 hosts stuck \(100\.0 % > 5\.0 %\)/, [0, 0, 0.02, 1]],
+    ['stuck canary holds', { wave: 0, hostsInWave: 1, applied: 0, stuck: 1, upgradedCheck: { hosts: 0, failing: 0 } }, 'wait', /holding: 1 of 1 host stuck \(100\.0 % > 5\.0 %\)/, [0, 0, 0.02, 1]],
     ['no check results after soak', { upgradedCheck: { hosts: 0, failing: 0 } }, 'wait', /waiting for check results \(0 of 1 upgraded hosts reported\)/, [0, 0, 0.02, 0]],
     ['minHostsForRate capped by applied', { hostsInWave: 3, applied: 3, upgradedCheck: { hosts: 3, failing: 0 }, minHostsForRate: 10 }, 'advance', /next wave/, [0, 0, 0.02, 0]],
     ['minHostsForRate not reached', { upgradedCheck: { hosts: 9, failing: 0 }, minHostsForRate: 10 }, 'wait', /9 of 10 upgraded hosts reported/, [0, 0, 0.02, 0]],

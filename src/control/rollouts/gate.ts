@@ -21,6 +21,7 @@
  * Rates compare with a 1e-9 slack so that exactly-at-threshold is never a failure by float noise.
  */
 import { VigiaError } from '../../core/errors.js';
+import { plural } from '../../core/plural.js';
 
 /** Check results of a group of hosts: how many reported, and how many had a CRITICAL or UNKNOWN check. */
 export interface CheckTally {
@@ -133,7 +134,7 @@ export function evaluateWave(input: WaveGateInput): WaveGateResult {
   const label = `wave ${input.wave + 1}/${input.waveCount}`;
 
   if (rates.installFailureRate > max + EPS) {
-    return done('fail', `${label}: install failed on ${input.installFailed} of ${n} hosts (${pc(rates.installFailureRate)} > ${pc(max)})`);
+    return done('fail', `${label}: install failed on ${input.installFailed} of ${plural(n, 'host')} (${pc(rates.installFailureRate)} > ${pc(max)})`);
   }
   const excess = rates.checkFailureRate - rates.baselineRate;
   if (input.upgradedCheck.hosts >= minHosts && excess > max + EPS) {
@@ -145,10 +146,10 @@ export function evaluateWave(input: WaveGateInput): WaveGateResult {
   }
   if (input.settledAt === null) {
     const pending = Math.max(0, n - input.applied - input.installFailed - input.stuck);
-    return done('wait', `${label}: waiting for ${pending} of ${n} hosts (${input.applied} applied, ${input.installFailed} failed, ${input.stuck} stuck)`);
+    return done('wait', `${label}: waiting for ${pending} of ${plural(n, 'host')} (${input.applied} applied, ${input.installFailed} failed, ${input.stuck} stuck)`);
   }
   if (rates.stuckRate > maxStuck + EPS) {
-    return done('wait', `${label}: holding: ${input.stuck} of ${n} hosts stuck (${pc(rates.stuckRate)} > ${pc(maxStuck)}); see drift`);
+    return done('wait', `${label}: holding: ${input.stuck} of ${plural(n, 'host')} stuck (${pc(rates.stuckRate)} > ${pc(maxStuck)}); see drift`);
   }
   const left = input.settledAt + input.soakMs - input.now;
   if (left > 0) return done('wait', `${label}: soaking, ${minutes(left)} left`);
@@ -157,7 +158,7 @@ export function evaluateWave(input: WaveGateInput): WaveGateResult {
     return done('wait', `${label}: waiting for check results (${input.upgradedCheck.hosts} of ${needChecks} upgraded hosts reported)`);
   }
   const stuckNote = input.stuck > 0 ? `, ${input.stuck} stuck` : '';
-  const health = `${input.applied} of ${n} hosts applied${stuckNote}, checks ${pc(rates.checkFailureRate)} vs baseline ${pc(rates.baselineRate)}`;
+  const health = `${input.applied} of ${plural(n, 'host')} applied${stuckNote}, checks ${pc(rates.checkFailureRate)} vs baseline ${pc(rates.baselineRate)}`;
   if (input.wave === input.waveCount - 1) return done('complete', `${label} healthy: ${health}; rollout complete`);
   return done('advance', `${label} healthy: ${health}; next wave`);
 }

@@ -126,7 +126,7 @@ test('judgeRollout: table', () => {
   assert.deepEqual(j.kind === 'gate' && j.step?.event, { type: 'fail', autoRollback: true, hasRevert: true });
 
   assert.equal(judge(rollout({ state: 'paused' }), [on5(1)], w0(1)).kind, 'idle');
-  assert.deepEqual(judge(rollout({ state: 'rolling_back' }), [host(1, 6, 'aaa', t)], w0(1)), { kind: 'rolling_back', step: { event: { type: 'rolled_back' }, reason: '1 hosts back on the previous content', extra: {} } });
+  assert.deepEqual(judge(rollout({ state: 'rolling_back' }), [host(1, 6, 'aaa', t)], w0(1)), { kind: 'rolling_back', step: { event: { type: 'rolled_back' }, reason: '1 host back on the previous content', extra: {} } });
   assert.deepEqual(judge(rollout({ state: 'rolling_back' }), [host(1, 5, 'bbb', t)], w0(1)), { kind: 'rolling_back', step: undefined });
 });
 

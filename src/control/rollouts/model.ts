@@ -16,6 +16,7 @@ import type { HostBundleRow, HostBundleUpdate, ReleaseRow, RolloutPatch, Rollout
 import { evaluateWave, type CheckTally, type WaveGateResult } from './gate.js';
 import { desiredRelease, transition, type RolloutEvent, type RolloutTarget } from './state.js';
 import { assignWaves, waveForNewHost } from './waves.js';
+import { plural } from '../../core/plural.js';
 
 /** A host is stale (counted stuck, not waited for) when it has not polled for this long. */
 export const STALE_POLL_MS = 3 * 60_000;
@@ -343,7 +344,7 @@ export type Judgement =
 export function judgeRollout(r: RolloutRow, s: RolloutTally, t: number): Judgement {
   const settled = s.applied + s.failed + s.stuck >= s.hostsInWave;
   if (r.state === 'rolling_back') {
-    return { kind: 'rolling_back', step: settled ? { event: { type: 'rolled_back' }, reason: `${s.applied} hosts back on the previous content`, extra: {} } : undefined };
+    return { kind: 'rolling_back', step: settled ? { event: { type: 'rolled_back' }, reason: `${plural(s.applied, 'host')} back on the previous content`, extra: {} } : undefined };
   }
   if (r.state !== 'running') return { kind: 'idle' };
   const settledAt = settled ? (r.settledAt ?? new Date(t)) : null;
@@ -377,7 +378,7 @@ function completionReason(r: RolloutRow, s: RolloutTally): string | undefined {
   }
   if (s.applied > 0) return undefined;
   const never = s.coverage.neverPolled > 0 ? `, ${s.coverage.neverPolled} of them never polled` : '';
-  return `completed without installing release ${r.release} anywhere: 0 of ${s.hostsInWave} hosts applied (${s.stuck} stuck${never}, ${s.failed} failed); they get it when they poll`;
+  return `completed without installing release ${r.release} anywhere: 0 of ${plural(s.hostsInWave, 'host')} applied (${s.stuck} stuck${never}, ${s.failed} failed); they get it when they poll`;
 }
 
 /**

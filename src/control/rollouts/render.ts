@@ -8,6 +8,7 @@
 import { sanitiseText } from '../../core/sanitise.js';
 import { count } from '../reports/format.js';
 import type { RolloutState } from './state.js';
+import { plural } from '../../core/plural.js';
 
 /** Progress of one wave (wave 0-based; hosts as the view builder counts them). */
 export interface WaveProgressView {
@@ -167,7 +168,7 @@ export function renderRolloutStatus(view: RolloutStatusView, opts: RenderOptions
   const rows: Cell[][] = view.perWave.map((w) => [
     { text: `wave ${w.wave + 1}` },
     { text: `${w.percent} %`, right: true },
-    { text: `${count(w.hosts)} hosts`, right: true },
+    { text: plural(w.hosts, 'host', { shown: count(w.hosts) }), right: true },
     { text: progressBar(w, width), paint: w.failed > 0 ? 'red' : w.stuck > 0 ? 'yellow' : w.applied >= w.hosts && w.hosts > 0 ? 'green' : undefined },
     { text: `${count(w.applied)} applied`, right: true },
     { text: `${count(w.failed)} failed`, right: true, paint: w.failed > 0 ? 'red' : undefined },

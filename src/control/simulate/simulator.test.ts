@@ -369,3 +369,31 @@ test('v2 against a server older than v2 (404): the run stops and says so', async
   }
   await assert.rejects(runSimulation({ url: 'http://127.0.0.1:1', adminToken: 'x', protocol: 'v2', hosts: 1, intervalSeconds: 1, rounds: 1 }), /needs ingestToken/);
 });
+
+test('many requests waiting to be retried at once add no listener per wait to the abort signal (no MaxListenersExceededWarning)', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  const refused = new Set<string>();
+  const rx = await receiver({
+    answer: (r) => {
+      const key = `${r.host} ${r.sampled_at}`;
+      if (!refused.has(key)) {
+        refused.add(key);
+        return { status: 503, body: { error: { code: 'VIGIA_ERR_SHUTTING_DOWN', message: 'later' } } };
+      }
+      return { status: 200, body: { outcome: 'stored' } };
+    },
+  });
+  try {
+    // 32 reports refused at once: 32 retry pauses pending together on the one signal of the run.
+    const s = await runSimulation({ url: rx.url, adminToken: ADMIN, hosts: 32, intervalSeconds: 60, rounds: 1, rate: 'max', concurrency: 32, seed: 1, dyingFraction: 0, signal: new AbortController().signal });
+    assert.equal(s.live.stored, 32);
+    assert.equal(s.live.retried, 32);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+  } finally {
+    process.off('warning', onWarning);
+    await rx.close();
+  }
+});

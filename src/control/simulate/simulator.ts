@@ -200,17 +200,30 @@ async function pool(n: number, limit: number, stop: () => boolean, fn: (i: numbe
   await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, Math.max(0, ms));
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+/**
+ * Sleeps that end early when `signal` aborts, all through ONE abort listener: a listener per sleep
+ * put one on the shared signal for every request waiting to be retried (hundreds under a rate limit),
+ * which Node reports as MaxListenersExceededWarning (a leak warning), and cost O(n) per wake.
+ */
+function abortableSleeper(signal: AbortSignal | undefined): { sleep: (ms: number) => Promise<void>; dispose: () => void } {
+  const waiting = new Set<() => void>();
+  const wakeAll = (): void => {
+    for (const wake of waiting) wake();
+  };
+  signal?.addEventListener('abort', wakeAll, { once: true });
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const t = setTimeout(done, Math.max(0, ms));
+      function done(): void {
+        clearTimeout(t);
+        waiting.delete(done);
+        resolve();
+      }
+      waiting.add(done);
+    });
+  return { sleep, dispose: () => signal?.removeEventListener('abort', wakeAll) };
+}
 
 /** Validates options the way the CLI does; throws RangeError naming the option. */
 function check(o: SimulationOptions): void {
@@ -276,6 +289,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
   });
   const client = createPoster(base, concurrency, o.requestTimeoutMs ?? 30_000, now);
   const aborted = (): boolean => o.signal?.aborted === true;
+  const sleeper = abortableSleeper(o.signal);
+  const sleep = sleeper.sleep;
 
   let phase: SimulationProgress['phase'] = 'enroll';
   let phaseDone = 0;
@@ -306,7 +321,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
       post: (path, payload) => client.post(path, o.adminToken, payload),
       hosts: Array.from({ length: o.hosts }, (_, i) => ({ host: model.hostName(i), tags: model.profile(i).tags })),
       random,
-      sleep: (ms) => sleep(ms, o.signal),
+      sleep,
       aborted,
       onDone: (n) => (phaseDone = n),
     });
@@ -320,7 +335,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
       if (value === 'stored' || value === 'duplicate' || value === 'expired') counts[value]++;
       else fail(counts, 'bad_answer');
     };
-    const pause = (attempt: number, retryAfterMs: number | null): Promise<void> => sleep(retryDelay(attempt, retryAfterMs, random(), 250, 30_000), o.signal);
+    const pause = (attempt: number, retryAfterMs: number | null): Promise<void> => sleep(retryDelay(attempt, retryAfterMs, random(), 250, 30_000));
 
     /** v1: one report with the host's token; 429/503 tried again after Retry-After. */
     const sendV1 = async (i: number, atMs: number, intervalSeconds: number, counts: SimulationCounts, hist: LatencyHistogram): Promise<void> => {
@@ -500,11 +515,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
           const at = scheduledAt(k);
           if (at >= endAt || stopped()) break;
           if (batch.length > 0 && batch[0]!.atMs + RELAY_FLUSH_MS < at) {
-            await sleep(batch[0]!.atMs + RELAY_FLUSH_MS - now(), o.signal);
+            await sleep(batch[0]!.atMs + RELAY_FLUSH_MS - now());
             await flush();
           }
           const wait = at - now();
-          if (wait > 0) await sleep(wait, o.signal);
+          if (wait > 0) await sleep(wait);
           if (stopped()) break;
           const i = live[k % live.length]!;
           if (!model.isAlive(i, at)) {
@@ -549,6 +564,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
     };
   } finally {
     clearInterval(ticker);
+    sleeper.dispose();
     client.close();
   }
 }

@@ -18,6 +18,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { VigiaError } from '../errors.js';
 import { tagKeySchema, tagValueSchema } from './tags.js';
+import { plural } from '../plural.js';
 
 /** The manifest's file name inside a bundle directory. */
 export const MANIFEST_FILE = 'vigia-checks.yaml';
@@ -247,7 +248,7 @@ function pathProblems(paths: readonly string[]): string[] {
  * throws BUNDLE_ERR_INVALID otherwise (too many files, too large, bad manifest or paths).
  */
 export function packArchive(manifest: unknown, files: readonly BundleFile[]): { bytes: Buffer; sha256: string } {
-  if (files.length > MAX_BUNDLE_FILES) throw new VigiaError('BUNDLE_ERR_INVALID', `${files.length} files, at most ${MAX_BUNDLE_FILES}`);
+  if (files.length > MAX_BUNDLE_FILES) throw new VigiaError('BUNDLE_ERR_INVALID', `${plural(files.length, 'file')}, at most ${MAX_BUNDLE_FILES}`);
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const doc = {
     format: ARCHIVE_FORMAT,

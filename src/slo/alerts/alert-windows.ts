@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { VigiaError } from '../../core/errors.js';
 import { parseDuration } from '../spec/duration.js';
+import { plural } from '../../core/plural.js';
 
 /** One of the four alerts. */
 export interface AlertWindow {
@@ -127,7 +128,7 @@ export function windowsFor(periodMs: number, catalog: readonly PeriodWindows[] =
   const w = catalog.find((c) => c.periodMs === periodMs);
   if (!w) {
     const have = catalog.map((c) => `${c.periodMs / D}d`).join(', ');
-    throw new VigiaError('VIGIA_ERR_CONFIG', `no alert windows for an SLO period of ${periodMs / D} days (have: ${have}); add an AlertWindows file for it (--alert-windows DIR)`);
+    throw new VigiaError('VIGIA_ERR_CONFIG', `no alert windows for an SLO period of ${plural(periodMs / D, 'day')} (have: ${have}); add an AlertWindows file for it (--alert-windows DIR)`);
   }
   return w;
 }

@@ -29,6 +29,7 @@ import { VigiaError } from '../../core/errors.js';
 import { renderWindow } from '../alerts/sloth-rules.js';
 import type { DataSourceSpec, RequestSeries, SliSpec } from '../model.js';
 import { formatDuration } from '../spec/duration.js';
+import { plural } from '../../core/plural.js';
 
 /** A Prometheus DataSource. */
 export type PrometheusSourceSpec = Extract<DataSourceSpec, { kind: 'prometheus' }>;
@@ -217,7 +218,7 @@ function stepsOf(window: ReadWindow, stepMs: number, where: string): { steps: nu
   }
   const steps = Math.floor((to - from) / stepMs);
   if (steps === 0) throw new VigiaError('VIGIA_ERR_CONFIG', `${where}: the window (${formatDuration(to - from)}) is shorter than one ${formatDuration(stepMs)} step`);
-  if (steps > MAX_STEPS) throw new VigiaError('VIGIA_ERR_CONFIG', `${where}: ${steps} steps of ${formatDuration(stepMs)} over ${formatDuration(to - from)} is more than ${MAX_STEPS}; choose a larger step`);
+  if (steps > MAX_STEPS) throw new VigiaError('VIGIA_ERR_CONFIG', `${where}: ${plural(steps, 'step')} of ${formatDuration(stepMs)} over ${formatDuration(to - from)} is more than ${MAX_STEPS}; choose a larger step`);
   return { steps, remainderMs: to - from - steps * stepMs };
 }
 
@@ -382,7 +383,7 @@ function noteCoverage(present: Uint8Array, presentCount: number, fromMs: number,
   let end = first;
   while (end < n && present[end] === 0) end++;
   const pct = (((n - presentCount) / n) * 100).toFixed(1);
-  warnings.push(`${where}: no data for ${n - presentCount} of ${n} steps (${pct} %), the first gap from ${iso(fromMs + first * stepMs)} to ${iso(fromMs + end * stepMs)}`);
+  warnings.push(`${where}: no data for ${n - presentCount} of ${plural(n, 'step')} (${pct} %), the first gap from ${iso(fromMs + first * stepMs)} to ${iso(fromMs + end * stepMs)}`);
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();

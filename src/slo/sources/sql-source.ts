@@ -25,6 +25,7 @@ import {
   type ColumnRef, type ReportWindow, type TableNormalizer,
 } from './normalize.js';
 import { createTimestampParser } from './timestamps.js';
+import { plural } from '../../core/plural.js';
 
 type SqlSpec = Extract<DataSourceSpec, { kind: 'postgres' | 'mysql' }>;
 
@@ -180,7 +181,7 @@ async function readRecords<T>(d: Driver, spec: SqlSpec, table: 'deploys' | 'outa
     }
     n.add(values, ref(values));
   }
-  opts.onProgress?.(`${table}: ${rows.length} rows from ${tableName}`);
+  opts.onProgress?.(`${table}: ${plural(rows.length, 'row')} from ${tableName}`);
   return n.finish();
 }
 
@@ -232,7 +233,7 @@ async function readRequests(d: Driver, spec: SqlSpec, window: ReportWindow, log:
   const statusType = info.get(d.dialect === 'mysql' ? columns[1]!.column.toLowerCase() : columns[1]!.column)!.type;
   if (d.dialect === 'postgres' && /^(timestamp|date$)/.test(timeType) && /^(smallint|integer|bigint)$/.test(statusType)) {
     await readRequestsPostgresNative(d, tableName, timeCol, columns[1]!.column, window, folder);
-    opts.onProgress?.(`requests: ${folder.rowCount} rows folded from ${tableName}`);
+    opts.onProgress?.(`requests: ${plural(folder.rowCount, 'row')} folded from ${tableName}`);
     return folder.finish();
   }
   const inner = `SELECT ${epochMsExpr(d, timeCol, timeType, tableName)} AS ms, ${statusExpr(d, columns[1]!.column)} AS st FROM ${quoteIdentifier(tableName, d.dialect, 'table')}`;
@@ -266,7 +267,7 @@ async function readRequests(d: Driver, spec: SqlSpec, window: ReportWindow, log:
     q.values,
   );
   for (const r of bad) folder.addBadCodes(String(r.m), Number(r.st), Number(r.n));
-  opts.onProgress?.(`requests: ${folder.rowCount} rows folded from ${tableName}`);
+  opts.onProgress?.(`requests: ${plural(folder.rowCount, 'row')} folded from ${tableName}`);
   return folder.finish();
 }
 

@@ -18,6 +18,7 @@
 import { z } from 'zod';
 import { parseAllDocuments } from 'yaml';
 import { VigiaError } from '../../core/errors.js';
+import { plural } from '../../core/plural.js';
 
 /** Sloth's name rule for services, SLO names and IDs. */
 export const SLOTH_NAME_RE = /^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$/;
@@ -291,7 +292,7 @@ function parseOpenSloV1Alpha(doc: unknown, source: string): ParsedSlothSpec {
   if (tw.length > 1) throw fail(where, 'spec.timeWindows', 'only 1 time window is supported');
   if (tw.length === 1 && tw[0]!.unit.toLowerCase() !== 'day') throw fail(where, 'spec.timeWindows[0].unit', 'only days based time windows are supported');
   const warnings: string[] = [];
-  if (tw.length === 1 && tw[0]!.count !== 30) warnings.push(`${source}: spec.timeWindows[0]: ${tw[0]!.count} days: rules are generated for the --period given (Sloth uses the spec's window)`);
+  if (tw.length === 1 && tw[0]!.count !== 30) warnings.push(`${source}: spec.timeWindows[0]: ${plural(tw[0]!.count, 'day')}: rules are generated for the --period given (Sloth uses the spec's window)`);
   const slos = spec.objectives.map((o, idx): RuleSlo => {
     const at = `spec.objectives[${idx}]`;
     const m = o.ratioMetrics;

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { probeServer } from '../../core/client-errors.js';
 import { optionNames, parseConfig, type ConfigNames } from '../../core/config.js';
 import { parseClientToken, readClientToken } from '../../core/config-file.js';
+import { pluralWord } from '../../core/plural.js';
 
 /** Default target: a local turno on its default port. */
 export const DEFAULT_CHECK_URL = 'http://127.0.0.1:7017';
@@ -137,7 +138,7 @@ Examples:
           ? {
               onProgress: (p) => {
                 const of = p.planned === undefined || p.planned >= MAX_CHECK_REQUESTS ? '' : `/${p.planned}`;
-                const line = `turno check: ${(p.elapsedMs / 1000).toFixed(0)}s ${p.done}${of} requests ok=${p.ok} unknown=${p.unknown} rejected=${p.rejected} rps=${Math.round(p.rps)}`;
+                const line = `turno check: ${(p.elapsedMs / 1000).toFixed(0)}s ${p.done}${of} ${pluralWord(of === '' ? p.done : p.planned!, 'request')} ok=${p.ok} unknown=${p.unknown} rejected=${p.rejected} rps=${Math.round(p.rps)}`;
                 process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
               },
             }

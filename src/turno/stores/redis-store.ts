@@ -20,6 +20,7 @@ import type { Logger } from '../../core/log.js';
 import { MAX_TURNO, type TurnoStore } from '../store.js';
 import { GroupCommit } from './group-commit.js';
 import { parseRedisStoreUrl, redact, type RedisStoreUrl } from './redis-url.js';
+import { plural } from '../../core/plural.js';
 
 type Client = Redis | Cluster;
 
@@ -117,7 +118,7 @@ class RedisClientStore implements TurnoStore {
       const [waitErr, acked] = replies.pop()!;
       if (waitErr) throw storeError(waitErr);
       if (Number(acked) < this.url.replicas) {
-        throw new VigiaError('TURNO_ERR_REPLICATION_TIMEOUT', `${Number(acked)} of ${this.url.replicas} replicas acknowledged within ${this.url.waitTimeoutMs} ms`);
+        throw new VigiaError('TURNO_ERR_REPLICATION_TIMEOUT', `${Number(acked)} of ${plural(this.url.replicas, 'replica')} acknowledged within ${this.url.waitTimeoutMs} ms`);
       }
     }
     return replies.map(([err, v]) => (err ? storeError(err) : v));
