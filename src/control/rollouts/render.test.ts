@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { progressBar, renderDrift, renderRolloutStatus, type RolloutStatusView } from './render.js';
+import { progressBar, renderDrift, renderRolloutStatus, watchFrame, type RolloutStatusView } from './render.js';
 
 const T0 = Date.UTC(2026, 11, 1, 8);
 // eslint-disable-next-line no-control-regex
@@ -131,4 +131,14 @@ test('renderRolloutStatus: hosts that never polled, and an empty rollout, are sa
   assert.match(renderRolloutStatus({ ...view, state: 'completed' }).split('\n')[0]!, / completed$/, 'a completion some host applied is plain');
   const colored = renderRolloutStatus({ ...view, state: 'completed', hosts: { counted: 0, neverPolled: 0 } }, { color: true });
   assert.match(colored.split('\n')[0]!, /\u001b\[33mcompleted \(no host\)\u001b\[0m$/, 'yellow, not the green of a success');
+});
+
+test('watchFrame: without a terminal, a frame is printed only when it changed (CI logs get changes, not a block a second)', () => {
+  const a = renderRolloutStatus(view);
+  const b = renderRolloutStatus({ ...view, reason: 'wave 2/3: waiting for 300 of 1000 hosts' });
+  assert.equal(watchFrame(undefined, a, false), a);
+  assert.equal(watchFrame(a, a, false), null);
+  assert.equal(watchFrame(a, b, false), b);
+  // A terminal redraws in place every time: clear screen, then the frame.
+  assert.equal(watchFrame(a, a, true), `\u001b[H\u001b[2J${a}`);
 });

@@ -220,3 +220,14 @@ export function renderDrift(rows: readonly DriftRowView[], opts: RenderOptions =
   if (stuck.length > shown.length) out.push(`... and ${count(stuck.length - shown.length)} more`);
   return `${out.join('\n')}\n`;
 }
+
+/**
+ * What `rollout status --watch` writes for a new frame `next` after `prev` (undefined: the first).
+ * On a terminal: clear the screen and redraw. Elsewhere (CI logs, pipes) a clear code is noise and a
+ * full block every second buries the one line that changed, so only a changed frame is written, and
+ * null says to write nothing.
+ */
+export function watchFrame(prev: string | undefined, next: string, tty: boolean): string | null {
+  if (tty) return `\u001b[H\u001b[2J${next}`;
+  return prev === next ? null : next;
+}
