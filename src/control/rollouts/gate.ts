@@ -8,6 +8,8 @@
  * 2. once at least minHostsForRate upgraded hosts reported checks: upgraded check failure rate minus
  *    baseline rate > maxFailureRate -> fail, at any time (during the soak too);
  * 3. not settled (settledAt null) -> wait;
+ * Hosts that never polled are not in hostsInWave: they neither pass nor hold a wave (neverPolled is
+ * only named in the reason).
  * 4. stuck rate (stuck / hostsInWave) > maxStuckRate -> wait (HOLD). Stuck hosts are counted as
  *    settled (a dead host must not block a wave forever) and never fail a wave (a host that was down
  *    before the rollout says nothing about the release), but too many of them means we cannot tell
@@ -42,6 +44,11 @@ export interface WaveGateInput {
   readonly installFailed: number;
   /** Of those, hosts that did not report within the wave timeout, or are stale. */
   readonly stuck: number;
+  /**
+   * Hosts of waves <= wave that never polled, not part of hostsInWave: they neither pass nor hold a
+   * wave, and are only named in the reason (default 0).
+   */
+  readonly neverPolled?: number;
   /** Hosts on the new release with check results. */
   readonly upgradedCheck: CheckTally;
   /** Hosts on the old release (or the baseline measured at rollout start when none is left). */
@@ -101,6 +108,7 @@ function checkInput(i: WaveGateInput): void {
     ['applied', i.applied],
     ['installFailed', i.installFailed],
     ['stuck', i.stuck],
+    ['neverPolled', i.neverPolled ?? 0],
     ['upgradedCheck.hosts', i.upgradedCheck.hosts],
     ['upgradedCheck.failing', i.upgradedCheck.failing],
     ['baselineCheck.hosts', i.baselineCheck.hosts],
@@ -131,6 +139,7 @@ export function evaluateWave(input: WaveGateInput): WaveGateResult {
   };
   const done = (verdict: WaveVerdict, reason: string): WaveGateResult => ({ verdict, reason, ...rates });
   const label = `wave ${input.wave + 1}/${input.waveCount}`;
+  const never = input.neverPolled ? `; ${input.neverPolled} never polled (not counted)` : '';
 
   if (rates.installFailureRate > max + EPS) {
     return done('fail', `${label}: install failed on ${input.installFailed} of ${n} hosts (${pc(rates.installFailureRate)} > ${pc(max)})`);
@@ -145,10 +154,10 @@ export function evaluateWave(input: WaveGateInput): WaveGateResult {
   }
   if (input.settledAt === null) {
     const pending = Math.max(0, n - input.applied - input.installFailed - input.stuck);
-    return done('wait', `${label}: waiting for ${pending} of ${n} hosts (${input.applied} applied, ${input.installFailed} failed, ${input.stuck} stuck)`);
+    return done('wait', `${label}: waiting for ${pending} of ${n} hosts (${input.applied} applied, ${input.installFailed} failed, ${input.stuck} stuck${never})`);
   }
   if (rates.stuckRate > maxStuck + EPS) {
-    return done('wait', `${label}: holding: ${input.stuck} of ${n} hosts stuck (${pc(rates.stuckRate)} > ${pc(maxStuck)}); see drift`);
+    return done('wait', `${label}: holding: ${input.stuck} of ${n} hosts stuck (${pc(rates.stuckRate)} > ${pc(maxStuck)}); see drift${never}`);
   }
   const left = input.settledAt + input.soakMs - input.now;
   if (left > 0) return done('wait', `${label}: soaking, ${minutes(left)} left`);
@@ -157,7 +166,7 @@ export function evaluateWave(input: WaveGateInput): WaveGateResult {
     return done('wait', `${label}: waiting for check results (${input.upgradedCheck.hosts} of ${needChecks} upgraded hosts reported)`);
   }
   const stuckNote = input.stuck > 0 ? `, ${input.stuck} stuck` : '';
-  const health = `${input.applied} of ${n} hosts applied${stuckNote}, checks ${pc(rates.checkFailureRate)} vs baseline ${pc(rates.baselineRate)}`;
+  const health = `${input.applied} of ${n} hosts applied${stuckNote}, checks ${pc(rates.checkFailureRate)} vs baseline ${pc(rates.baselineRate)}${never}`;
   if (input.wave === input.waveCount - 1) return done('complete', `${label} healthy: ${health}; rollout complete`);
   return done('advance', `${label} healthy: ${health}; next wave`);
 }

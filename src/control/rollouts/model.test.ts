@@ -83,16 +83,16 @@ test('tallyRollout: applied, failed, stuck, pending; who counts and who never po
   const hosts = [
     host(1, 5, 'bbb', t, { checksRelease: 5, checksTotal: 1, checksFailing: 0 }), // applied, upgraded, reporting
     host(2, 4, 'aaa', t, { failedRelease: 5, failedError: 'x' }), // failed
-    host(3, 4, 'aaa', null), // never polled: stuck
+    host(3, 4, 'aaa', null), // never polled: counted apart
     host(4, 4, 'aaa', t - STALE_POLL_MS - 1, { checksRelease: 4, checksTotal: 2, checksFailing: 1 }), // silent: stuck, failing baseline
     host(5, 4, 'aaa', null), // wave 2, not reached: pending, never polled
   ];
   const s = tallyRollout(rollout(), hosts, waves, RELEASES, T0 + t);
   assert.deepEqual(s.perWave, [
-    { wave: 0, percent: 50, hosts: 4, applied: 1, failed: 1, stuck: 2 },
-    { wave: 1, percent: 100, hosts: 1, applied: 0, failed: 0, stuck: 0 },
+    { wave: 0, percent: 50, hosts: 4, applied: 1, failed: 1, stuck: 1, neverPolled: 1 },
+    { wave: 1, percent: 100, hosts: 1, applied: 0, failed: 0, stuck: 0, neverPolled: 1 },
   ]);
-  assert.deepEqual([s.hostsInWave, s.applied, s.failed, s.stuck], [4, 1, 1, 2]);
+  assert.deepEqual([s.hostsInWave, s.applied, s.failed, s.stuck, s.neverPolled], [3, 1, 1, 1, 1]);
   assert.deepEqual(s.upgraded, { hosts: 1, failing: 0 });
   assert.deepEqual(s.baseline, { hosts: 1, failing: 1 });
   assert.deepEqual(s.coverage, { counted: 5, neverPolled: 2 });
@@ -130,15 +130,15 @@ test('judgeRollout: table', () => {
   assert.deepEqual(judge(rollout({ state: 'rolling_back' }), [host(1, 5, 'bbb', t)], w0(1)), { kind: 'rolling_back', step: undefined });
 });
 
-test('judgeRollout: enrolled hosts that never polled hold the rollout; an empty one completes saying so', () => {
+test('judgeRollout: enrolled hosts that never polled do not hold the rollout, which says it installed nothing; an empty one completes saying so', () => {
   const t = 1000;
   const fresh = [1, 2, 3, 4].map((id) => host(id, 0, '', null));
   const r = rollout({ previousRelease: null, revertRelease: null, waves: [100], maxFailureRate: 0.05 });
   const tally = tallyRollout(r, fresh, new Map(fresh.map((h) => [h.id, 0])), RELEASES, T0 + t);
   assert.deepEqual(tally.coverage, { counted: 4, neverPolled: 4 });
   const held = judgeRollout(r, tally, T0 + t);
-  assert.ok(held.kind === 'gate' && held.gate.verdict === 'wait' && held.step === undefined);
-  assert.match(held.gate.reason, /holding: 4 of 4 hosts stuck/);
+  assert.ok(held.kind === 'gate' && held.step?.event.type === 'complete');
+  assert.equal(held.step!.reason, 'completed without installing release 5 anywhere: 0 of 0 hosts applied (0 stuck, 0 failed; 4 never polled, not counted); they get it when they poll');
 
   const empty = tallyRollout(r, [], new Map(), RELEASES, T0 + t);
   const done = judgeRollout(r, empty, T0 + t);
@@ -147,9 +147,10 @@ test('judgeRollout: enrolled hosts that never polled hold the rollout; an empty 
   assert.doesNotMatch(done.step!.reason, /0 of 0 hosts applied/);
   // Every host stuck and a threshold of 100 %: it completes, and says nothing was installed.
   const lax = { ...r, maxFailureRate: 1 };
-  const allStuck = judgeRollout(lax, tallyRollout(lax, fresh, new Map(fresh.map((h) => [h.id, 0])), RELEASES, T0 + t), T0 + t);
+  const silent = fresh.map((h) => ({ ...h, lastPollAt: at(t - STALE_POLL_MS - 1) }));
+  const allStuck = judgeRollout(lax, tallyRollout(lax, silent, new Map(fresh.map((h) => [h.id, 0])), RELEASES, T0 + t), T0 + t);
   assert.ok(allStuck.kind === 'gate' && allStuck.step?.event.type === 'complete');
-  assert.equal(allStuck.step!.reason, 'completed without installing release 5 anywhere: 0 of 4 hosts applied (4 stuck, 4 of them never polled, 0 failed); they get it when they poll');
+  assert.equal(allStuck.step!.reason, 'completed without installing release 5 anywhere: 0 of 4 hosts applied (4 stuck, 0 failed); they get it when they poll');
   const v = rolloutView({ ...r, state: 'completed', reason: done.step!.reason }, empty, done.gate, 'fleet');
   assert.equal(v.empty, true);
   assert.deepEqual(v.hosts, { counted: 0, neverPolled: 0 });
@@ -205,4 +206,26 @@ test('driftOf: why each host is not on its desired release', () => {
     ['h3', 'never polled'],
   ]);
   assert.deepEqual(driftOf(hosts, undefined, new Map(), RELEASES, T0 + t).flatMap((x) => x.stuck), [], 'no rollout: nobody is stuck');
+});
+
+test('tallyRollout/judgeRollout: hosts that never polled are counted apart: they neither pass nor hold a wave', () => {
+  const t = 1000;
+  // The first poll of h1 was a minute ago; ten simulated hosts were enrolled and never polled.
+  const real = host(1, 5, 'bbb', t, { checksRelease: 5, checksTotal: 1, checksFailing: 0 });
+  const ghosts = Array.from({ length: 10 }, (_, i) => host(10 + i, 0, '', null));
+  const all = [real, ...ghosts];
+  const r = rollout({ waves: [100], maxFailureRate: 0.05 });
+  const waves = new Map(all.map((h) => [h.id, 0]));
+  const s = tallyRollout(r, all, waves, RELEASES, T0 + t);
+  assert.deepEqual(s.perWave, [{ wave: 0, percent: 100, hosts: 11, applied: 1, failed: 0, stuck: 0, neverPolled: 10 }]);
+  assert.deepEqual([s.hostsInWave, s.applied, s.stuck, s.neverPolled], [1, 1, 0, 10]);
+  const j = judgeRollout(r, s, T0 + t);
+  assert.ok(j.kind === 'gate' && j.step?.event.type === 'complete', j.kind === 'gate' ? j.gate.reason : j.kind);
+  assert.doesNotMatch(j.gate.reason, /holding/);
+  assert.match(j.gate.reason, /1 of 1 hosts applied.*10 never polled \(not counted\)/);
+  // A host that polled once and went silent is still stuck (it may be a host the release broke).
+  const silent = host(2, 4, 'aaa', t - STALE_POLL_MS - 1);
+  const held = judgeRollout(r, tallyRollout(r, [real, silent, ...ghosts], new Map([...waves, [2, 0]]), RELEASES, T0 + t), T0 + t);
+  assert.ok(held.kind === 'gate' && held.step === undefined);
+  assert.match(held.gate.reason, /holding: 1 of 2 hosts stuck .*; 10 never polled \(not counted\)/);
 });

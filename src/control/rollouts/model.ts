@@ -55,13 +55,16 @@ export interface WaveProgress {
   readonly applied: number;
   readonly failed: number;
   readonly stuck: number;
+  /** Hosts of the wave that never polled: counted apart, neither passing nor holding it (in `hosts`). */
+  readonly neverPolled: number;
 }
 
 /**
  * Which hosts the rollout's counts cover. `counted` is every host the rollout holds a wave for: each
  * host enrolled when it was published (read from the database, so hosts that never polled are in it),
- * plus those enrolled or polling since. `neverPolled` of them have not polled once: they count as stuck
- * once their wave opens, and hold the wave when there are too many of them.
+ * plus those enrolled or polling since. `neverPolled` of them have not polled once: the gate counts
+ * them apart (they neither pass nor hold a wave: a host enrolled and never started, such as a
+ * `vigia simulate` host, says nothing about the release), and the status shows them separately.
  */
 export interface RolloutHostCoverage {
   readonly counted: number;
@@ -265,6 +268,8 @@ export interface RolloutTally {
   readonly applied: number;
   readonly failed: number;
   readonly stuck: number;
+  /** Hosts of waves <= current that never polled; not in hostsInWave. */
+  readonly neverPolled: number;
   readonly upgraded: CheckTally;
   readonly baseline: CheckTally;
   readonly coverage: RolloutHostCoverage;
@@ -273,12 +278,13 @@ export interface RolloutTally {
 /**
  * Count every host of `hosts` into its wave of `r` at time `t` (ms): applied (runs the target
  * release: the new one, or the revert while rolling back), failed (refused or failed to install the
- * target), stuck (in a reached wave, and stale or past the wave timeout), else pending. Check
+ * target), never polled (counted apart: not in hostsInWave), stuck (in a reached wave, and stale
+ * or past the wave timeout), else pending. Check
  * results: hosts on the new release that reported for it (upgraded), and the rest with results
  * (baseline; the one measured at publish when none is left).
  */
 export function tallyRollout(r: RolloutRow, hosts: Iterable<HostRecord>, waves: ReadonlyMap<number, number>, releases: ReadonlyMap<number, ReleaseRow>, t: number): RolloutTally {
-  const perWave = r.waves.map((pct, i) => ({ wave: i, percent: pct, hosts: 0, applied: 0, failed: 0, stuck: 0 }));
+  const perWave = r.waves.map((pct, i) => ({ wave: i, percent: pct, hosts: 0, applied: 0, failed: 0, stuck: 0, neverPolled: 0 }));
   let upgradedHosts = 0, upgradedFailing = 0, restHosts = 0, restFailing = 0, counted = 0, neverPolled = 0;
   const target = r.state === 'rolling_back' || r.state === 'rolled_back' ? r.revertRelease : r.release;
   const waveTimedOut = t - r.waveStartedAt.getTime() > r.waveTimeoutMs;
@@ -291,6 +297,7 @@ export function tallyRollout(r: RolloutRow, hosts: Iterable<HostRecord>, waves: 
     const onNew = target !== null && runsRelease(h, target, releases);
     if (onNew) pw.applied++;
     else if (target !== null && h.failedRelease === target) pw.failed++;
+    else if (h.lastPollAt === null) pw.neverPolled++;
     else if (w <= r.currentWave && (isStale(h, t) || waveTimedOut)) pw.stuck++;
     // An upgraded host that reported results of the new release counts as reporting even when none
     // of its checks applies to it (no check selects it): it has nothing more to say.
@@ -304,10 +311,10 @@ export function tallyRollout(r: RolloutRow, hosts: Iterable<HostRecord>, waves: 
     }
   }
   const upTo = perWave.slice(0, r.currentWave + 1);
-  const sum = (k: 'hosts' | 'applied' | 'failed' | 'stuck'): number => upTo.reduce((a, w) => a + w[k], 0);
+  const sum = (k: 'hosts' | 'applied' | 'failed' | 'stuck' | 'neverPolled'): number => upTo.reduce((a, w) => a + w[k], 0);
   return {
     perWave,
-    hostsInWave: sum('hosts'), applied: sum('applied'), failed: sum('failed'), stuck: sum('stuck'),
+    hostsInWave: sum('hosts') - sum('neverPolled'), applied: sum('applied'), failed: sum('failed'), stuck: sum('stuck'), neverPolled: sum('neverPolled'),
     upgraded: { hosts: upgradedHosts, failing: upgradedFailing },
     baseline: restHosts > 0 ? { hosts: restHosts, failing: restFailing } : { hosts: r.baselineHosts, failing: r.baselineFailing },
     coverage: { counted, neverPolled },
@@ -349,7 +356,7 @@ export function judgeRollout(r: RolloutRow, s: RolloutTally, t: number): Judgeme
   const settledAt = settled ? (r.settledAt ?? new Date(t)) : null;
   const settledChanged = (settledAt === null) !== (r.settledAt === null);
   const gate = evaluateWave({
-    wave: r.currentWave, waveCount: r.waves.length, hostsInWave: s.hostsInWave, applied: s.applied, installFailed: s.failed, stuck: s.stuck,
+    wave: r.currentWave, waveCount: r.waves.length, hostsInWave: s.hostsInWave, applied: s.applied, installFailed: s.failed, stuck: s.stuck, neverPolled: s.neverPolled,
     upgradedCheck: s.upgraded, baselineCheck: s.baseline, settledAt: settledAt?.getTime() ?? null, now: t, soakMs: r.soakMs,
     // Stuck hosts (silent, or not moved within the wave timeout) settle a wave, but more of them
     // than the failure threshold holds it: they look like a release that stops agents.
@@ -376,8 +383,8 @@ function completionReason(r: RolloutRow, s: RolloutTally): string | undefined {
     return `completed with no host: no enrolled host was counted when release ${r.release} was published, so it was installed nowhere; hosts that enrol from now on get it at their first poll`;
   }
   if (s.applied > 0) return undefined;
-  const never = s.coverage.neverPolled > 0 ? `, ${s.coverage.neverPolled} of them never polled` : '';
-  return `completed without installing release ${r.release} anywhere: 0 of ${s.hostsInWave} hosts applied (${s.stuck} stuck${never}, ${s.failed} failed); they get it when they poll`;
+  const never = s.coverage.neverPolled > 0 ? `; ${s.coverage.neverPolled} never polled, not counted` : '';
+  return `completed without installing release ${r.release} anywhere: 0 of ${s.hostsInWave} hosts applied (${s.stuck} stuck, ${s.failed} failed${never}); they get it when they poll`;
 }
 
 /**
