@@ -207,6 +207,7 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
         release: env.release, previousRelease: current?.release ?? null, revertRelease: revertEnv?.release ?? null, waves: settings.waves,
         waveStartedAt: t, soakMs: settings.soakMs, waveTimeoutMs: settings.waveTimeoutMs, maxFailureRate: settings.maxFailureRate,
         autoRollback: settings.autoRollback, baselineHosts: plan.baseline.hosts, baselineFailing: plan.baseline.failing, createdBy: actor,
+        selector: null, maxStuckRate: null,
       },
       hostWaves: plan.hostWaves,
       audit: { actor, detail: { release: env.release, revert: revertEnv?.release ?? null, sha256: env.sha256, bundle: env.bundle, key_id: env.key_id, waves: settings.waves, soak_ms: settings.soakMs } },

@@ -28,6 +28,11 @@ import { VigiaError } from '../../core/errors.js';
 export interface CheckTally {
   readonly hosts: number;
   readonly failing: number;
+  /**
+   * Some of the failing hosts with their failing checks (`db-7 (disk_free)`), named in a check
+   * failure's reason so that the operator knows which check on which host; `failing` counts them all.
+   */
+  readonly examples?: readonly string[];
 }
 
 /** What the gate looks at for the current wave (all counts cumulative over waves <= wave). */
@@ -95,6 +100,14 @@ function pc(r: number): string {
   return `${(r * 100).toFixed(1)} %`;
 }
 
+/** `: h1 (a, b), h2 (c) and 3 more hosts`, or nothing when no host is named. */
+function named(t: CheckTally): string {
+  const ex = t.examples ?? [];
+  if (ex.length === 0) return '';
+  const more = t.failing > ex.length ? ` and ${t.failing - ex.length} more hosts` : '';
+  return `: ${ex.join(', ')}${more}`;
+}
+
 function minutes(ms: number): string {
   const s = Math.ceil(ms / 1000);
   return s < 120 ? `${s} s` : `${Math.ceil(s / 60)} min`;
@@ -149,7 +162,7 @@ export function evaluateWave(input: WaveGateInput): WaveGateResult {
     return done(
       'fail',
       `${label}: checks failing on ${input.upgradedCheck.failing} of ${input.upgradedCheck.hosts} upgraded hosts (${pc(rates.checkFailureRate)}) ` +
-        `vs baseline ${pc(rates.baselineRate)}: +${pc(excess)} > ${pc(max)}`,
+        `vs baseline ${pc(rates.baselineRate)}: +${pc(excess)} > ${pc(max)}${named(input.upgradedCheck)}`,
     );
   }
   if (input.settledAt === null) {

@@ -14,7 +14,7 @@ const at = (ms: number): Date => new Date(T0 + ms);
 function rollout(over: Partial<RolloutRow> = {}): RolloutRow {
   return {
     id: 7, release: 5, previousRelease: 4, revertRelease: 6, state: 'running', waves: [50, 100], currentWave: 0, waveStartedAt: at(0), settledAt: null,
-    soakMs: 0, waveTimeoutMs: 15 * 60_000, maxFailureRate: 0.2, autoRollback: true, baselineHosts: 0, baselineFailing: 0, reason: 'published',
+    soakMs: 0, waveTimeoutMs: 15 * 60_000, maxFailureRate: 0.2, autoRollback: true, baselineHosts: 0, baselineFailing: 0, selector: null, maxStuckRate: null, checksSince: null, reason: 'published',
     createdBy: 'ops', createdAt: at(0), updatedAt: at(0), ...over,
   } as RolloutRow;
 }
@@ -93,7 +93,7 @@ test('tallyRollout: applied, failed, stuck, pending; who counts and who never po
     { wave: 1, percent: 100, hosts: 1, applied: 0, failed: 0, stuck: 0, neverPolled: 1 },
   ]);
   assert.deepEqual([s.hostsInWave, s.applied, s.failed, s.stuck, s.neverPolled], [3, 1, 1, 1, 1]);
-  assert.deepEqual(s.upgraded, { hosts: 1, failing: 0 });
+  assert.deepEqual(s.upgraded, { hosts: 1, failing: 0, examples: [] });
   assert.deepEqual(s.baseline, { hosts: 1, failing: 1 });
   assert.deepEqual(s.coverage, { counted: 5, neverPolled: 2 });
   // The wave timeout makes every unmoved host of a reached wave stuck; the measured baseline stands in when no host is left on the old release.
@@ -164,7 +164,7 @@ test('planTransition: the patch and audit line of a step; refused steps throw', 
   const back = planTransition(r, { event: { type: 'rollback', hasRevert: true }, reason: 'ops', extra: {} }, 'ops', at(5));
   assert.deepEqual(back.patch, { state: 'rolling_back', reason: 'ops', waveStartedAt: at(5) }, 'a rollback restarts the wave timeout');
   const resume = planTransition(rollout({ state: 'paused' }), { event: { type: 'resume' }, reason: 'r', extra: { settledAt: null } }, 'ops', at(7));
-  assert.deepEqual(resume.patch, { state: 'running', reason: 'r', waveStartedAt: at(7), settledAt: null });
+  assert.deepEqual(resume.patch, { state: 'running', reason: 'r', waveStartedAt: at(7), checksSince: at(7), settledAt: null });
   assert.throws(() => planTransition(rollout({ state: 'completed' }), { event: { type: 'pause' }, reason: '', extra: {} }, 'ops', at(0)), (e: unknown) => isVigiaError(e, 'CONTROL_ERR_ROLLOUT_STATE'));
 });
 
@@ -228,4 +228,37 @@ test('tallyRollout/judgeRollout: hosts that never polled are counted apart: they
   const held = judgeRollout(r, tallyRollout(r, [real, silent, ...ghosts], new Map([...waves, [2, 0]]), RELEASES, T0 + t), T0 + t);
   assert.ok(held.kind === 'gate' && held.step === undefined);
   assert.match(held.gate.reason, /holding: 1 of 2 hosts stuck .*; 10 never polled \(not counted\)/);
+});
+
+test('resume waits for fresh check results: those sampled before the resume neither fail nor pass the wave', () => {
+  const t = 60_000;
+  const paused = rollout({ state: 'paused', waves: [100], maxFailureRate: 0.05, autoRollback: false, reason: 'checks failing' });
+  const resumed = planTransition(paused, { event: { type: 'resume' }, reason: 'resumed by ops', extra: { settledAt: null } }, 'ops', at(t));
+  assert.deepEqual(resumed.patch.checksSince, at(t), 'the resume marks when fresh results start');
+  const r = { ...paused, ...resumed.patch } as RolloutRow;
+  // The result that caused the pause was sampled before the resume; the tick 17 ms later must not re-pause on it.
+  const failingBefore = host(1, 5, 'bbb', t, { checksRelease: 5, checksTotal: 2, checksFailing: 1, checksAt: at(t - 1000), failingChecks: ['disk_free'] });
+  const j = judgeRollout(r, tallyRollout(r, [failingBefore], new Map([[1, 0]]), RELEASES, T0 + t + 17), T0 + t + 17);
+  assert.ok(j.kind === 'gate' && j.step === undefined, j.kind === 'gate' ? j.gate.reason : j.kind);
+  assert.match(j.gate.reason, /waiting for check results/);
+  // A fresh failing result fails it again; a fresh passing one lets it go on.
+  const failingAfter = { ...failingBefore, checksAt: at(t + 500) };
+  const again = judgeRollout(r, tallyRollout(r, [failingAfter], new Map([[1, 0]]), RELEASES, T0 + t + 600), T0 + t + 600);
+  assert.ok(again.kind === 'gate' && again.step?.event.type === 'fail');
+  const passing = { ...failingAfter, checksFailing: 0, failingChecks: [] };
+  const ok = judgeRollout(r, tallyRollout(r, [passing], new Map([[1, 0]]), RELEASES, T0 + t + 600), T0 + t + 600);
+  assert.ok(ok.kind === 'gate' && ok.step?.event.type === 'complete');
+});
+
+test('judgeRollout: a check failure names the failing check(s) and host(s)', () => {
+  const t = 60_000;
+  const r = rollout({ waves: [100], maxFailureRate: 0.05, autoRollback: false });
+  const bad = host(1, 5, 'bbb', t, { checksRelease: 5, checksTotal: 3, checksFailing: 2, checksAt: at(t), failingChecks: ['disk_free', 'mysql.replication'] });
+  const j = judgeRollout(r, tallyRollout(r, [bad], new Map([[1, 0]]), RELEASES, T0 + t), T0 + t);
+  assert.ok(j.kind === 'gate' && j.step?.event.type === 'fail');
+  assert.match(j.step!.reason, /checks failing on 1 of 1 upgraded hosts .*: h1 \(disk_free, mysql\.replication\)$/);
+  // Many hosts: the first few by name, and how many more.
+  const many = Array.from({ length: 8 }, (_, i) => ({ ...bad, id: 10 + i, name: `db-${i}`, failingChecks: ['disk_free'] }));
+  const m = judgeRollout(r, tallyRollout(r, many, new Map(many.map((h) => [h.id, 0])), RELEASES, T0 + t), T0 + t);
+  assert.match(m.kind === 'gate' ? m.step!.reason : '', /: db-0 \(disk_free\), db-1 \(disk_free\), db-2 \(disk_free\), db-3 \(disk_free\), db-4 \(disk_free\) and 3 more hosts$/);
 });

@@ -23,6 +23,9 @@ export const STALE_POLL_MS = 3 * 60_000;
 /** An unchanged host's poll time is written at most this often (stale detection needs minutes only). */
 export const POLL_WRITE_MS = 60_000;
 
+/** Failing upgraded hosts a check failure's reason names (with their failing checks); the rest are counted. */
+export const NAMED_FAILING_HOSTS = 5;
+
 /** The seed that orders hosts into a release's waves (hash of seed and host name). */
 export function rolloutSeed(release: number): string {
   return `release-${release}`;
@@ -45,6 +48,10 @@ export interface HostRecord {
   readonly checksRelease: number | null;
   readonly checksTotal: number;
   readonly checksFailing: number;
+  /** When the newest check results were sampled; null: unknown (a resume then waits for newer ones). */
+  readonly checksAt: Date | null;
+  /** The failing checks of the newest results, by name (status names them). */
+  readonly failingChecks: readonly string[];
 }
 
 /** Per-wave progress for the status view. */
@@ -117,7 +124,7 @@ export interface RolloutSettings {
 
 /** A host the service has not heard of yet: no bundle, never polled, no checks. */
 export function newHost(id: number, name: string): HostRecord {
-  return { id, name, appliedRelease: 0, appliedSha256: '', appliedAt: null, lastPollAt: null, failedRelease: null, failedError: null, failedAt: null, checksRelease: null, checksTotal: 0, checksFailing: 0 };
+  return { id, name, appliedRelease: 0, appliedSha256: '', appliedAt: null, lastPollAt: null, failedRelease: null, failedError: null, failedAt: null, checksRelease: null, checksTotal: 0, checksFailing: 0, checksAt: null, failingChecks: [] };
 }
 
 /** A host as the database holds it. */
@@ -125,6 +132,7 @@ export function hostFromRow(row: HostBundleRow): HostRecord {
   return {
     id: row.hostId, name: row.host, appliedRelease: row.appliedRelease, appliedSha256: row.appliedSha256, appliedAt: row.appliedAt, lastPollAt: row.lastPollAt,
     failedRelease: row.failedRelease, failedError: row.failedError, failedAt: row.failedAt, checksRelease: row.checksRelease, checksTotal: row.checksTotal, checksFailing: row.checksFailing,
+    checksAt: row.checksAt, failingChecks: row.failingChecks,
   };
 }
 
@@ -165,9 +173,12 @@ export function otherContent(release: number, sha256: string, releases: Readonly
   return { release, sha256, status: 'rejected', error: `the host runs release ${release} with sha256 ${sha256.slice(0, 16) || '(none)'}, the published release ${release} is ${r.sha256.slice(0, 16)} (another signer, a reused number or an edited state.json)` };
 }
 
-/** A report carried `total` check results of `release`, `failing` of them CRITICAL or UNKNOWN. */
-export function afterChecks(h: HostRecord, release: number | null, total: number, failing: number): HostRecord {
-  return { ...h, checksRelease: release, checksTotal: total, checksFailing: failing };
+/**
+ * A report carried `total` check results of `release`, `failing` of them CRITICAL or UNKNOWN (named in
+ * `detail.failingChecks`), sampled at `detail.sampledAt`.
+ */
+export function afterChecks(h: HostRecord, release: number | null, total: number, failing: number, detail: { sampledAt?: Date | null; failingChecks?: readonly string[] } = {}): HostRecord {
+  return { ...h, checksRelease: release, checksTotal: total, checksFailing: failing, checksAt: detail.sampledAt ?? null, failingChecks: detail.failingChecks ?? [] };
 }
 
 /** The row the database keeps of a host's bundle state. */
@@ -285,6 +296,7 @@ export interface RolloutTally {
  */
 export function tallyRollout(r: RolloutRow, hosts: Iterable<HostRecord>, waves: ReadonlyMap<number, number>, releases: ReadonlyMap<number, ReleaseRow>, t: number): RolloutTally {
   const perWave = r.waves.map((pct, i) => ({ wave: i, percent: pct, hosts: 0, applied: 0, failed: 0, stuck: 0, neverPolled: 0 }));
+  const examples: string[] = [];
   let upgradedHosts = 0, upgradedFailing = 0, restHosts = 0, restFailing = 0, counted = 0, neverPolled = 0;
   const target = r.state === 'rolling_back' || r.state === 'rolled_back' ? r.revertRelease : r.release;
   const waveTimedOut = t - r.waveStartedAt.getTime() > r.waveTimeoutMs;
@@ -302,9 +314,14 @@ export function tallyRollout(r: RolloutRow, hosts: Iterable<HostRecord>, waves: 
     // An upgraded host that reported results of the new release counts as reporting even when none
     // of its checks applies to it (no check selects it): it has nothing more to say.
     const onRelease = runsRelease(h, r.release, releases);
-    if (h.checksRelease === r.release && onRelease) {
+    // After a resume, results sampled before it are the ones that caused the pause: not judged again.
+    const fresh = r.checksSince === null || (h.checksAt !== null && h.checksAt.getTime() >= r.checksSince.getTime());
+    if (h.checksRelease === r.release && onRelease && fresh) {
       upgradedHosts++;
-      if (h.checksFailing > 0) upgradedFailing++;
+      if (h.checksFailing > 0) {
+        upgradedFailing++;
+        if (examples.length < NAMED_FAILING_HOSTS) examples.push(`${h.name} (${h.failingChecks.length > 0 ? h.failingChecks.join(', ') : `${h.checksFailing} checks`})`);
+      }
     } else if (h.checksRelease !== null && h.checksTotal > 0 && !onRelease) {
       restHosts++;
       if (h.checksFailing > 0) restFailing++;
@@ -315,7 +332,7 @@ export function tallyRollout(r: RolloutRow, hosts: Iterable<HostRecord>, waves: 
   return {
     perWave,
     hostsInWave: sum('hosts') - sum('neverPolled'), applied: sum('applied'), failed: sum('failed'), stuck: sum('stuck'), neverPolled: sum('neverPolled'),
-    upgraded: { hosts: upgradedHosts, failing: upgradedFailing },
+    upgraded: { hosts: upgradedHosts, failing: upgradedFailing, examples },
     baseline: restHosts > 0 ? { hosts: restHosts, failing: restFailing } : { hosts: r.baselineHosts, failing: r.baselineFailing },
     coverage: { counted, neverPolled },
   };
@@ -390,14 +407,17 @@ function completionReason(r: RolloutRow, s: RolloutTally): string | undefined {
 /**
  * The database side of a step on `r` at `now`: the new state (throws CONTROL_ERR_ROLLOUT_STATE for a
  * transition state.ts refuses), the row patch and the audit line. The wave timeout counts from when
- * hosts were asked to move, so a rollback or a resume restarts it.
+ * hosts were asked to move, so a rollback or a resume restarts it; a resume also sets checksSince.
  */
 export function planTransition(r: RolloutRow, step: PlannedStep, actor: string, now: Date): { state: RolloutStateName; patch: RolloutPatch; audit: { actor: string; action: string; detail: Record<string, unknown> } } {
   const state = transition(r.state, step.event);
   const restart = (state === 'rolling_back' && r.state !== 'rolling_back') || step.event.type === 'resume' ? { waveStartedAt: now } : {};
+  // A resume judges only results sampled after it: the gate would otherwise fail again, within one
+  // tick, on the very results that paused it, before any host could report anew.
+  const fresh = step.event.type === 'resume' ? { checksSince: now } : {};
   return {
     state,
-    patch: { state, reason: step.reason, ...restart, ...step.extra },
+    patch: { state, reason: step.reason, ...restart, ...fresh, ...step.extra },
     audit: { actor, action: `rollout.${step.event.type}`, detail: { release: r.release, from: r.state, to: state, wave: step.extra.currentWave ?? r.currentWave, reason: step.reason } },
   };
 }

@@ -209,7 +209,11 @@ describe('rollouts', () => {
     assert.equal(applied.size, 5);
     await rollouts.resume('ops');
     await rollouts.tick();
-    assert.equal(rollouts.view()!.currentWave, 1, 'resumed: the settled first wave advances');
+    assert.equal(rollouts.view()!.currentWave, 0, 'resumed: results sampled before the resume are not judged');
+    assert.match(rollouts.view()!.reason, /waiting for check results/);
+    for (const [id, a] of applied) rollouts.onChecks(id, a.release, 1, 0);
+    await rollouts.tick();
+    assert.equal(rollouts.view()!.currentWave, 1, 'resumed: with fresh results the settled first wave advances');
     pollAll(w, rollouts, applied, () => 0, shaOf);
     assert.equal(applied.size, 25);
     // Restart: a new service over the same database (the hosts' next reports bring their check results).
