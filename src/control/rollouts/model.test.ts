@@ -262,3 +262,15 @@ test('judgeRollout: a check failure names the failing check(s) and host(s)', () 
   const m = judgeRollout(r, tallyRollout(r, many, new Map(many.map((h) => [h.id, 0])), RELEASES, T0 + t), T0 + t);
   assert.match(m.kind === 'gate' ? m.step!.reason : '', /: db-0 \(disk_free\), db-1 \(disk_free\), db-2 \(disk_free\), db-3 \(disk_free\), db-4 \(disk_free\) and 3 more hosts$/);
 });
+
+test('judgeRollout: maxStuckRate (publish --max-stuck-rate) is the share of stuck hosts the gate tolerates before it holds', () => {
+  const t = 60_000;
+  const on5 = host(1, 5, 'bbb', t, { checksRelease: 5, checksTotal: 1, checksFailing: 0, checksAt: at(t) });
+  const silent = host(2, 4, 'aaa', t - STALE_POLL_MS - 1);
+  const waves = new Map([[1, 0], [2, 0]]);
+  const judge = (r: RolloutRow) => judgeRollout(r, tallyRollout(r, [on5, silent], waves, RELEASES, T0 + t), T0 + t);
+  const strict = judge(rollout({ waves: [100], maxFailureRate: 0.05 }));
+  assert.ok(strict.kind === 'gate' && /holding: 1 of 2 hosts stuck \(50\.0 % > 5\.0 %\)/.test(strict.gate.reason));
+  const lax = judge(rollout({ waves: [100], maxFailureRate: 0.05, maxStuckRate: 0.5 }));
+  assert.ok(lax.kind === 'gate' && lax.step?.event.type === 'complete', lax.kind === 'gate' ? lax.gate.reason : '');
+});

@@ -97,6 +97,8 @@ export interface RolloutView {
   readonly baselineRate: number;
   readonly soakMs: number;
   readonly maxFailureRate: number;
+  /** Share of stuck hosts tolerated before the gate holds (maxFailureRate unless published with --max-stuck-rate). */
+  readonly maxStuckRate: number;
   readonly autoRollback: boolean;
   readonly startedAt: string;
   readonly updatedAt: string;
@@ -117,6 +119,8 @@ export interface RolloutSettings {
   readonly soakMs: number;
   readonly waveTimeoutMs: number;
   readonly maxFailureRate: number;
+  /** Share of stuck hosts tolerated before the gate holds; absent: maxFailureRate. */
+  readonly maxStuckRate?: number;
   readonly autoRollback: boolean;
 }
 
@@ -376,8 +380,10 @@ export function judgeRollout(r: RolloutRow, s: RolloutTally, t: number): Judgeme
     wave: r.currentWave, waveCount: r.waves.length, hostsInWave: s.hostsInWave, applied: s.applied, installFailed: s.failed, stuck: s.stuck, neverPolled: s.neverPolled,
     upgradedCheck: s.upgraded, baselineCheck: s.baseline, settledAt: settledAt?.getTime() ?? null, now: t, soakMs: r.soakMs,
     // Stuck hosts (silent, or not moved within the wave timeout) settle a wave, but more of them
-    // than the failure threshold holds it: they look like a release that stops agents.
+    // than maxStuckRate (--max-stuck-rate; default the failure threshold) hold it: they look like a
+    // release that stops agents.
     maxFailureRate: r.maxFailureRate,
+    ...(r.maxStuckRate !== null ? { maxStuckRate: r.maxStuckRate } : {}),
   });
   let step: PlannedStep | undefined;
   if (gate.verdict === 'advance') {
@@ -435,7 +441,7 @@ export function rolloutView(r: RolloutRow, s: RolloutTally, lastGate: WaveGateRe
     installFailureRate: lastGate?.installFailureRate ?? (s.hostsInWave > 0 ? s.failed / s.hostsInWave : 0),
     checkFailureRate: lastGate?.checkFailureRate ?? (s.upgraded.hosts > 0 ? s.upgraded.failing / s.upgraded.hosts : 0),
     baselineRate: lastGate?.baselineRate ?? (s.baseline.hosts > 0 ? s.baseline.failing / s.baseline.hosts : 0),
-    soakMs: r.soakMs, maxFailureRate: r.maxFailureRate, autoRollback: r.autoRollback,
+    soakMs: r.soakMs, maxFailureRate: r.maxFailureRate, maxStuckRate: r.maxStuckRate ?? r.maxFailureRate, autoRollback: r.autoRollback,
     startedAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), settledAt: r.settledAt?.toISOString() ?? null,
     reason: r.state === 'running' && lastGate?.verdict === 'wait' ? lastGate.reason : r.reason,
   };
