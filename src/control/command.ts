@@ -17,6 +17,7 @@ import { callServer, serverTarget } from './client.js';
 import { renderHostsTable, type HostListRow } from './hosts-table.js';
 import { defaultReportPolicy } from './reports/policy.js';
 import { CONTROL_OPTION_RENAMES, DEFAULT_DATA_DIR, DEFAULT_SERVER_LISTEN, parseControlConfig, parseStoreLocation } from './config.js';
+import { parseWhere, type WhereClause } from './fleet-runs/selector.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -241,24 +242,31 @@ written or printed.
     else for (const l of lines) process.stdout.write(`${new Date(l.at).toISOString()}  ${sanitiseText(l.actor)}  ${sanitiseText(l.action)}  ${sanitiseJson(JSON.stringify(l.detail))}\n`);
   });
 
-  addStoreOptions(server.command('remove').description('forget a host: its token stops working and its history is deleted').requiredOption('--host <name>', 'host name')).action(
-    async (opts: Record<string, unknown>, cmd: Command) => {
-      refuseParentStoreOptions(cmd);
-      const host = String(opts.host);
-      if (opts.server) {
-        const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
-        await callServer(target, 'DELETE', `/v1/hosts/${encodeURIComponent(host)}`);
-      } else {
-        const store = await openStoreFromOptions(opts);
-        try {
-          if (!(await store.removeHost(host))) throw new VigiaError('CONTROL_ERR_UNKNOWN_HOST', host.slice(0, 253));
-        } finally {
-          await store.close();
-        }
+  addStoreOptions(
+    server
+      .command('remove')
+      .description('forget a host (--host) or every host a selector picks (--where): tokens stop working and history is deleted')
+      .addOption(new Option('--host <name>', 'host name'))
+      .addOption(new Option('--where <k=v,...>', "remove every host whose tags all match (as vigia run --where), e.g. --where simulated=true"))
+      .addOption(new Option('--yes', 'confirm removing more than one host with --where (without it: the count and names are shown, nothing is removed)')),
+  ).action(async (opts: Record<string, unknown>, cmd: Command) => {
+    refuseParentStoreOptions(cmd);
+    if ((opts.host === undefined) === (opts.where === undefined)) throw new VigiaError('VIGIA_ERR_CONFIG', 'server remove: give --host NAME or --where KEY=V (one of them)');
+    if (opts.where !== undefined) return removeWhere(opts, parseWhereFlag(String(opts.where)), Boolean(opts.yes));
+    const host = String(opts.host);
+    if (opts.server) {
+      const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
+      await callServer(target, 'DELETE', `/v1/hosts/${encodeURIComponent(host)}`);
+    } else {
+      const store = await openStoreFromOptions(opts);
+      try {
+        if (!(await store.removeHost(host))) throw new VigiaError('CONTROL_ERR_UNKNOWN_HOST', host.slice(0, 253));
+      } finally {
+        await store.close();
       }
-      process.stderr.write(`removed ${host}\n`);
-    },
-  );
+    }
+    process.stderr.write(`removed ${host}\n`);
+  });
 
   server.addHelpText(
     'after',
@@ -275,6 +283,54 @@ Examples:
 
 See docs/control-plane.md.`,
   );
+}
+
+/** --where as a clause; a bad one is a usage error (exit 2) naming the flag. */
+function parseWhereFlag(text: string): WhereClause {
+  try {
+    return parseWhere(text);
+  } catch (err) {
+    throw new VigiaError('VIGIA_ERR_CONFIG', err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * `server remove --where`: list what the selector picks, then remove it: at once for one host, only
+ * with --yes for more (the count confirmed is sent along, so a selection that changed meanwhile
+ * removes nothing). Without --yes the count and names go to stdout and the exit status is 1.
+ */
+async function removeWhere(opts: Record<string, unknown>, where: WhereClause, yes: boolean): Promise<void> {
+  let list: () => Promise<string[]>;
+  let remove: (expect: number) => Promise<string[]>;
+  let close = async (): Promise<void> => {};
+  if (opts.server) {
+    const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
+    const call = async (body: Record<string, unknown>) => (JSON.parse((await callServer(target, 'POST', '/v1/hosts/remove', { where, ...body })).text) as { hosts: string[] }).hosts;
+    list = () => call({ dry_run: true });
+    remove = (expect) => call({ confirm: expect });
+  } else {
+    const store = await openStoreFromOptions(opts);
+    close = () => store.close();
+    list = async () => (await store.hostsWhere(where)).map((h) => h.name);
+    remove = async (expect) => (await store.removeHostsWhere(where, { actor: 'cli', expect })).map((h) => h.name);
+  }
+  try {
+    const hosts = await list();
+    const shown = hosts.slice(0, 20).map((h) => sanitiseText(h)).join(', ') + (hosts.length > 20 ? `, ... and ${hosts.length - 20} more` : '');
+    if (hosts.length === 0) {
+      process.stderr.write('no host matches --where: nothing removed\n');
+      return;
+    }
+    if (hosts.length > 1 && !yes) {
+      process.stdout.write(`--where selects ${hosts.length} hosts: ${shown}\nnothing removed: run again with --yes to remove them\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const removed = await remove(hosts.length);
+    process.stderr.write(`removed ${removed.length} hosts: ${removed.slice(0, 20).map((h) => sanitiseText(h)).join(', ')}${removed.length > 20 ? ', ...' : ''}\n`);
+  } finally {
+    await close();
+  }
 }
 
 function collectKeys(value: string, previous: unknown): string[] {

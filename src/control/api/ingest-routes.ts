@@ -68,8 +68,8 @@ export function ingestMount(deps: ControlServerDeps, env: IngestRouteEnv): Mount
   };
   const onChecks = (host: HostIdentity, report: HostReport): void => {
     if (!report.checks) return;
-    const failing = report.checks.results.filter((r) => r.state === 'CRITICAL' || r.state === 'UNKNOWN').length;
-    deps.fleet?.rollouts.onChecks(host.id, report.checks.release, report.checks.results.length, failing);
+    const failingChecks = report.checks.results.filter((r) => r.state === 'CRITICAL' || r.state === 'UNKNOWN').map((r) => r.name);
+    deps.fleet?.rollouts.onChecks(host.id, report.checks.release, report.checks.results.length, failingChecks.length, { sampledAt: new Date(report.sampled_at), failingChecks });
   };
 
   const v1: Route<HostPrincipal> = {

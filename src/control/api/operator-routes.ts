@@ -16,6 +16,7 @@ import { readJsonBody, send, validateQuery } from '../../core/http.js';
 import { SENT, type Authenticate, type Mount, type Route } from '../../core/http-pipeline.js';
 import { PUBLISH_BODY_SHAPE, publishBodySchema } from '../bundles/bundle-service.js';
 import { START_RUN_SHAPE, startRunSchema } from '../fleet-runs/run-service.js';
+import { parseWhere } from '../fleet-runs/selector.js';
 import type { ControlServerDeps } from '../server.js';
 import { fleetOf, hasFleetRoutes, issues, jsonBody, leaderRoutes, noQuery, previousUtcDay, REPORT_FORMATS, untilClientLeaves, type OperatorPrincipal } from './shared.js';
 
@@ -32,6 +33,13 @@ const performanceQuery = z
   .strict();
 const resultsQuery = z.object({ after: z.coerce.number().int().min(0).max(1e9).default(0), wait: z.coerce.number().int().min(0).max(30).default(0) }).strict();
 const auditQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(100) }).strict();
+/**
+ * `POST /v1/hosts/remove`: the hosts a selector picks (`where`, as `vigia run --where`), listed with
+ * `dry_run`, else removed. Removing more than one host needs `confirm`: the count the operator saw.
+ */
+const bulkRemove = z
+  .object({ where: z.record(z.string().max(80), z.string().max(MAX_TAG_VALUE_LENGTH)).refine((w) => Object.keys(w).length > 0, 'where: at least one key=value').refine((w) => Object.keys(w).length <= MAX_TAGS, `where: at most ${MAX_TAGS} keys`), dry_run: z.boolean().default(false), confirm: z.number().int().min(0).optional() })
+  .strict();
 const enrollHost = z.object({ host: hostNameSchema, tags: tagsSchema.optional() }).strict();
 const bulkEnroll = z
   .object({ hosts: z.array(enrollHost).min(1).max(MAX_BULK_ENROLL_HOSTS) })
@@ -82,6 +90,30 @@ export function operatorMount(deps: ControlServerDeps, authenticate: Authenticat
         const parsed = enrollHost.safeParse(body);
         if (!parsed.success) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', issues(parsed.error).join('; '));
         return enroll(parsed.data, principal.name);
+      },
+    },
+    {
+      method: 'POST', name: '/v1/hosts/remove', path: /^\/v1\/hosts\/remove$/, scope: 'admin', maxBodyBytes: 64 * 1024,
+      handler: async ({ req, query, principal }) => {
+        validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const body = await jsonBody(req, bulkRemove, { maxDepth: 2, maxKeys: MAX_TAGS, maxItems: 0, maxStringLength: MAX_TAG_VALUE_LENGTH }, 64 * 1024);
+        // The same parser as --where on the command line: key syntax, values, no repeated key.
+        const where = parseWhere(Object.entries(body.where).map(([k, v]) => `${k}=${v}`).join(','));
+        if (body.dry_run) {
+          const hosts = await deps.store.hostsWhere(where);
+          return { where, count: hosts.length, hosts: hosts.map((h) => h.name), removed: false };
+        }
+        const selected = await deps.store.hostsWhere(where);
+        if (selected.length > 1 && body.confirm === undefined) {
+          throw new VigiaError('VIGIA_ERR_BAD_REQUEST', `--where selects ${selected.length} hosts: confirm the count (confirm: ${selected.length}; vigia server remove --yes)`);
+        }
+        const removed = await deps.store.removeHostsWhere(where, { actor: principal.name, ...(body.confirm !== undefined ? { expect: body.confirm } : {}) });
+        for (const h of removed) {
+          deps.hostAuth.hostChanged(h.id);
+          deps.fleet?.rollouts.onHostRemoved(h.id);
+        }
+        log.info({ audit: true, client: principal.name, where, removed: removed.length }, 'hosts removed');
+        return { where, count: removed.length, hosts: removed.map((h) => h.name), removed: true };
       },
     },
     {

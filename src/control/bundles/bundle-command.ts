@@ -70,6 +70,7 @@ export function register(program: Command): void {
       .addOption(new Option('--soak <duration>', 'how long each wave must stay healthy before the next').default('10m'))
       .addOption(new Option('--wave-timeout <duration>', 'hosts that have not moved by then count as stuck').default('15m'))
       .addOption(new Option('--max-failure-rate <pct>', 'install or check failure rate (above the rest of the fleet) that stops the rollout, %').default('5'))
+      .addOption(new Option('--max-stuck-rate <pct>', 'share of stuck hosts (silent, or not moved by --wave-timeout) tolerated before the rollout holds, %; default: --max-failure-rate; 100 never holds'))
       .addOption(new Option('--auto-rollback', 'roll back by itself when a wave fails (default: pause)'))
       .addOption(new Option('--dry-run', 'validate, pack and sign, print what would be published, publish nothing')),
   ).action(async (dir: string, opts: Record<string, unknown>) => {
@@ -78,6 +79,8 @@ export function register(program: Command): void {
     const waveTimeoutMs = parseDurationFlag(String(opts.waveTimeout), '--wave-timeout');
     const rate = Number(opts.maxFailureRate);
     if (!Number.isFinite(rate) || rate < 0 || rate > 100) throw new VigiaError('VIGIA_ERR_CONFIG', '--max-failure-rate: a percentage 0-100');
+    const stuckRate = opts.maxStuckRate === undefined ? undefined : Number(opts.maxStuckRate);
+    if (stuckRate !== undefined && (!Number.isFinite(stuckRate) || stuckRate < 0 || stuckRate > 100)) throw new VigiaError('VIGIA_ERR_CONFIG', '--max-stuck-rate: a percentage 0-100');
     const expiresMs = parseExpiry(String(opts.expires));
     const privateKeyPem = await readConfigFile(String(opts.key), '--key');
     const { createPublicKey } = await import('node:crypto');
@@ -102,7 +105,7 @@ export function register(program: Command): void {
     }
     const res = await callServerJson<{ release: number; revert: number | null; rollout: number }>(target, 'POST', '/v1/bundles', {
       release: signed, ...(revert ? { revert } : {}), archive: packed.bytes.toString('base64'),
-      rollout: { waves, soak_ms: soakMs, wave_timeout_ms: waveTimeoutMs, max_failure_rate: rate / 100, auto_rollback: Boolean(opts.autoRollback) },
+      rollout: { waves, soak_ms: soakMs, wave_timeout_ms: waveTimeoutMs, max_failure_rate: rate / 100, ...(stuckRate !== undefined ? { max_stuck_rate: stuckRate / 100 } : {}), auto_rollback: Boolean(opts.autoRollback) },
     });
     process.stdout.write(`published ${summary}\nrollout ${res.rollout} started: vigia rollout status --watch\n`);
   });

@@ -36,6 +36,7 @@ const publishRolloutSchema = z
     soak_ms: z.number().int().min(0).max(7 * 86_400_000).optional(),
     wave_timeout_ms: z.number().int().min(1000).max(7 * 86_400_000).optional(),
     max_failure_rate: z.number().min(0).max(1).optional(),
+    max_stuck_rate: z.number().min(0).max(1).optional(),
     auto_rollback: z.boolean().optional(),
   })
   .strict();
@@ -192,6 +193,7 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
       waveTimeoutMs: o.wave_timeout_ms ?? DEFAULT_ROLLOUT_SETTINGS.waveTimeoutMs,
       maxFailureRate: o.max_failure_rate ?? DEFAULT_ROLLOUT_SETTINGS.maxFailureRate,
       autoRollback: o.auto_rollback ?? DEFAULT_ROLLOUT_SETTINGS.autoRollback,
+      ...(o.max_stuck_rate !== undefined ? { maxStuckRate: o.max_stuck_rate } : {}),
     };
     const rowOf = (e: ReleaseEnvelope, s: PublishBody['release']): Omit<ReleaseRow, 'publishedAt'> => ({
       release: e.release, bundle: e.bundle, sha256: e.sha256, size: e.size, envelope: s.envelope, signature: s.signature,
@@ -207,6 +209,7 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
         release: env.release, previousRelease: current?.release ?? null, revertRelease: revertEnv?.release ?? null, waves: settings.waves,
         waveStartedAt: t, soakMs: settings.soakMs, waveTimeoutMs: settings.waveTimeoutMs, maxFailureRate: settings.maxFailureRate,
         autoRollback: settings.autoRollback, baselineHosts: plan.baseline.hosts, baselineFailing: plan.baseline.failing, createdBy: actor,
+        selector: null, maxStuckRate: settings.maxStuckRate ?? null,
       },
       hostWaves: plan.hostWaves,
       audit: { actor, detail: { release: env.release, revert: revertEnv?.release ?? null, sha256: env.sha256, bundle: env.bundle, key_id: env.key_id, waves: settings.waves, soak_ms: settings.soakMs } },

@@ -8,6 +8,8 @@
  * 2. once at least minHostsForRate upgraded hosts reported checks: upgraded check failure rate minus
  *    baseline rate > maxFailureRate -> fail, at any time (during the soak too);
  * 3. not settled (settledAt null) -> wait;
+ * Hosts that never polled are not in hostsInWave: they neither pass nor hold a wave (neverPolled is
+ * only named in the reason).
  * 4. stuck rate (stuck / hostsInWave) > maxStuckRate -> wait (HOLD). Stuck hosts are counted as
  *    settled (a dead host must not block a wave forever) and never fail a wave (a host that was down
  *    before the rollout says nothing about the release), but too many of them means we cannot tell
@@ -27,6 +29,11 @@ import { plural } from '../../core/plural.js';
 export interface CheckTally {
   readonly hosts: number;
   readonly failing: number;
+  /**
+   * Some of the failing hosts with their failing checks (`db-7 (disk_free)`), named in a check
+   * failure's reason so that the operator knows which check on which host; `failing` counts them all.
+   */
+  readonly examples?: readonly string[];
 }
 
 /** What the gate looks at for the current wave (all counts cumulative over waves <= wave). */
@@ -43,6 +50,11 @@ export interface WaveGateInput {
   readonly installFailed: number;
   /** Of those, hosts that did not report within the wave timeout, or are stale. */
   readonly stuck: number;
+  /**
+   * Hosts of waves <= wave that never polled, not part of hostsInWave: they neither pass nor hold a
+   * wave, and are only named in the reason (default 0).
+   */
+  readonly neverPolled?: number;
   /** Hosts on the new release with check results. */
   readonly upgradedCheck: CheckTally;
   /** Hosts on the old release (or the baseline measured at rollout start when none is left). */
@@ -89,6 +101,14 @@ function pc(r: number): string {
   return `${(r * 100).toFixed(1)} %`;
 }
 
+/** `: h1 (a, b), h2 (c) and 3 more hosts`, or nothing when no host is named. */
+function named(t: CheckTally): string {
+  const ex = t.examples ?? [];
+  if (ex.length === 0) return '';
+  const more = t.failing > ex.length ? ` and ${t.failing - ex.length} more hosts` : '';
+  return `: ${ex.join(', ')}${more}`;
+}
+
 function minutes(ms: number): string {
   const s = Math.ceil(ms / 1000);
   return s < 120 ? `${s} s` : `${Math.ceil(s / 60)} min`;
@@ -102,6 +122,7 @@ function checkInput(i: WaveGateInput): void {
     ['applied', i.applied],
     ['installFailed', i.installFailed],
     ['stuck', i.stuck],
+    ['neverPolled', i.neverPolled ?? 0],
     ['upgradedCheck.hosts', i.upgradedCheck.hosts],
     ['upgradedCheck.failing', i.upgradedCheck.failing],
     ['baselineCheck.hosts', i.baselineCheck.hosts],
@@ -132,6 +153,7 @@ export function evaluateWave(input: WaveGateInput): WaveGateResult {
   };
   const done = (verdict: WaveVerdict, reason: string): WaveGateResult => ({ verdict, reason, ...rates });
   const label = `wave ${input.wave + 1}/${input.waveCount}`;
+  const never = input.neverPolled ? `; ${input.neverPolled} never polled (not counted)` : '';
 
   if (rates.installFailureRate > max + EPS) {
     return done('fail', `${label}: install failed on ${input.installFailed} of ${plural(n, 'host')} (${pc(rates.installFailureRate)} > ${pc(max)})`);
@@ -141,15 +163,15 @@ export function evaluateWave(input: WaveGateInput): WaveGateResult {
     return done(
       'fail',
       `${label}: checks failing on ${input.upgradedCheck.failing} of ${input.upgradedCheck.hosts} upgraded hosts (${pc(rates.checkFailureRate)}) ` +
-        `vs baseline ${pc(rates.baselineRate)}: +${pc(excess)} > ${pc(max)}`,
+        `vs baseline ${pc(rates.baselineRate)}: +${pc(excess)} > ${pc(max)}${named(input.upgradedCheck)}`,
     );
   }
   if (input.settledAt === null) {
     const pending = Math.max(0, n - input.applied - input.installFailed - input.stuck);
-    return done('wait', `${label}: waiting for ${pending} of ${plural(n, 'host')} (${input.applied} applied, ${input.installFailed} failed, ${input.stuck} stuck)`);
+    return done('wait', `${label}: waiting for ${pending} of ${plural(n, 'host')} (${input.applied} applied, ${input.installFailed} failed, ${input.stuck} stuck${never})`);
   }
   if (rates.stuckRate > maxStuck + EPS) {
-    return done('wait', `${label}: holding: ${input.stuck} of ${plural(n, 'host')} stuck (${pc(rates.stuckRate)} > ${pc(maxStuck)}); see drift`);
+    return done('wait', `${label}: holding: ${input.stuck} of ${plural(n, 'host')} stuck (${pc(rates.stuckRate)} > ${pc(maxStuck)}); see drift${never}`);
   }
   const left = input.settledAt + input.soakMs - input.now;
   if (left > 0) return done('wait', `${label}: soaking, ${minutes(left)} left`);
@@ -158,7 +180,7 @@ export function evaluateWave(input: WaveGateInput): WaveGateResult {
     return done('wait', `${label}: waiting for check results (${input.upgradedCheck.hosts} of ${needChecks} upgraded hosts reported)`);
   }
   const stuckNote = input.stuck > 0 ? `, ${input.stuck} stuck` : '';
-  const health = `${input.applied} of ${plural(n, 'host')} applied${stuckNote}, checks ${pc(rates.checkFailureRate)} vs baseline ${pc(rates.baselineRate)}`;
+  const health = `${input.applied} of ${plural(n, 'host')} applied${stuckNote}, checks ${pc(rates.checkFailureRate)} vs baseline ${pc(rates.baselineRate)}${never}`;
   if (input.wave === input.waveCount - 1) return done('complete', `${label} healthy: ${health}; rollout complete`);
   return done('advance', `${label} healthy: ${health}; next wave`);
 }

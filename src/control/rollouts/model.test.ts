@@ -14,7 +14,7 @@ const at = (ms: number): Date => new Date(T0 + ms);
 function rollout(over: Partial<RolloutRow> = {}): RolloutRow {
   return {
     id: 7, release: 5, previousRelease: 4, revertRelease: 6, state: 'running', waves: [50, 100], currentWave: 0, waveStartedAt: at(0), settledAt: null,
-    soakMs: 0, waveTimeoutMs: 15 * 60_000, maxFailureRate: 0.2, autoRollback: true, baselineHosts: 0, baselineFailing: 0, reason: 'published',
+    soakMs: 0, waveTimeoutMs: 15 * 60_000, maxFailureRate: 0.2, autoRollback: true, baselineHosts: 0, baselineFailing: 0, selector: null, maxStuckRate: null, checksSince: null, reason: 'published',
     createdBy: 'ops', createdAt: at(0), updatedAt: at(0), ...over,
   } as RolloutRow;
 }
@@ -83,17 +83,17 @@ test('tallyRollout: applied, failed, stuck, pending; who counts and who never po
   const hosts = [
     host(1, 5, 'bbb', t, { checksRelease: 5, checksTotal: 1, checksFailing: 0 }), // applied, upgraded, reporting
     host(2, 4, 'aaa', t, { failedRelease: 5, failedError: 'x' }), // failed
-    host(3, 4, 'aaa', null), // never polled: stuck
+    host(3, 4, 'aaa', null), // never polled: counted apart
     host(4, 4, 'aaa', t - STALE_POLL_MS - 1, { checksRelease: 4, checksTotal: 2, checksFailing: 1 }), // silent: stuck, failing baseline
     host(5, 4, 'aaa', null), // wave 2, not reached: pending, never polled
   ];
   const s = tallyRollout(rollout(), hosts, waves, RELEASES, T0 + t);
   assert.deepEqual(s.perWave, [
-    { wave: 0, percent: 50, hosts: 4, applied: 1, failed: 1, stuck: 2 },
-    { wave: 1, percent: 100, hosts: 1, applied: 0, failed: 0, stuck: 0 },
+    { wave: 0, percent: 50, hosts: 4, applied: 1, failed: 1, stuck: 1, neverPolled: 1 },
+    { wave: 1, percent: 100, hosts: 1, applied: 0, failed: 0, stuck: 0, neverPolled: 1 },
   ]);
-  assert.deepEqual([s.hostsInWave, s.applied, s.failed, s.stuck], [4, 1, 1, 2]);
-  assert.deepEqual(s.upgraded, { hosts: 1, failing: 0 });
+  assert.deepEqual([s.hostsInWave, s.applied, s.failed, s.stuck, s.neverPolled], [3, 1, 1, 1, 1]);
+  assert.deepEqual(s.upgraded, { hosts: 1, failing: 0, examples: [] });
   assert.deepEqual(s.baseline, { hosts: 1, failing: 1 });
   assert.deepEqual(s.coverage, { counted: 5, neverPolled: 2 });
   // The wave timeout makes every unmoved host of a reached wave stuck; the measured baseline stands in when no host is left on the old release.
@@ -130,15 +130,15 @@ test('judgeRollout: table', () => {
   assert.deepEqual(judge(rollout({ state: 'rolling_back' }), [host(1, 5, 'bbb', t)], w0(1)), { kind: 'rolling_back', step: undefined });
 });
 
-test('judgeRollout: enrolled hosts that never polled hold the rollout; an empty one completes saying so', () => {
+test('judgeRollout: enrolled hosts that never polled do not hold the rollout, which says it installed nothing; an empty one completes saying so', () => {
   const t = 1000;
   const fresh = [1, 2, 3, 4].map((id) => host(id, 0, '', null));
   const r = rollout({ previousRelease: null, revertRelease: null, waves: [100], maxFailureRate: 0.05 });
   const tally = tallyRollout(r, fresh, new Map(fresh.map((h) => [h.id, 0])), RELEASES, T0 + t);
   assert.deepEqual(tally.coverage, { counted: 4, neverPolled: 4 });
   const held = judgeRollout(r, tally, T0 + t);
-  assert.ok(held.kind === 'gate' && held.gate.verdict === 'wait' && held.step === undefined);
-  assert.match(held.gate.reason, /holding: 4 of 4 hosts stuck/);
+  assert.ok(held.kind === 'gate' && held.step?.event.type === 'complete');
+  assert.equal(held.step!.reason, 'completed without installing release 5 anywhere: 0 of 0 hosts applied (0 stuck, 0 failed; 4 never polled, not counted); they get it when they poll');
 
   const empty = tallyRollout(r, [], new Map(), RELEASES, T0 + t);
   const done = judgeRollout(r, empty, T0 + t);
@@ -147,9 +147,10 @@ test('judgeRollout: enrolled hosts that never polled hold the rollout; an empty 
   assert.doesNotMatch(done.step!.reason, /0 of 0 hosts applied/);
   // Every host stuck and a threshold of 100 %: it completes, and says nothing was installed.
   const lax = { ...r, maxFailureRate: 1 };
-  const allStuck = judgeRollout(lax, tallyRollout(lax, fresh, new Map(fresh.map((h) => [h.id, 0])), RELEASES, T0 + t), T0 + t);
+  const silent = fresh.map((h) => ({ ...h, lastPollAt: at(t - STALE_POLL_MS - 1) }));
+  const allStuck = judgeRollout(lax, tallyRollout(lax, silent, new Map(fresh.map((h) => [h.id, 0])), RELEASES, T0 + t), T0 + t);
   assert.ok(allStuck.kind === 'gate' && allStuck.step?.event.type === 'complete');
-  assert.equal(allStuck.step!.reason, 'completed without installing release 5 anywhere: 0 of 4 hosts applied (4 stuck, 4 of them never polled, 0 failed); they get it when they poll');
+  assert.equal(allStuck.step!.reason, 'completed without installing release 5 anywhere: 0 of 4 hosts applied (4 stuck, 0 failed); they get it when they poll');
   const v = rolloutView({ ...r, state: 'completed', reason: done.step!.reason }, empty, done.gate, 'fleet');
   assert.equal(v.empty, true);
   assert.deepEqual(v.hosts, { counted: 0, neverPolled: 0 });
@@ -163,7 +164,7 @@ test('planTransition: the patch and audit line of a step; refused steps throw', 
   const back = planTransition(r, { event: { type: 'rollback', hasRevert: true }, reason: 'ops', extra: {} }, 'ops', at(5));
   assert.deepEqual(back.patch, { state: 'rolling_back', reason: 'ops', waveStartedAt: at(5) }, 'a rollback restarts the wave timeout');
   const resume = planTransition(rollout({ state: 'paused' }), { event: { type: 'resume' }, reason: 'r', extra: { settledAt: null } }, 'ops', at(7));
-  assert.deepEqual(resume.patch, { state: 'running', reason: 'r', waveStartedAt: at(7), settledAt: null });
+  assert.deepEqual(resume.patch, { state: 'running', reason: 'r', waveStartedAt: at(7), checksSince: at(7), settledAt: null });
   assert.throws(() => planTransition(rollout({ state: 'completed' }), { event: { type: 'pause' }, reason: '', extra: {} }, 'ops', at(0)), (e: unknown) => isVigiaError(e, 'CONTROL_ERR_ROLLOUT_STATE'));
 });
 
@@ -205,4 +206,71 @@ test('driftOf: why each host is not on its desired release', () => {
     ['h3', 'never polled'],
   ]);
   assert.deepEqual(driftOf(hosts, undefined, new Map(), RELEASES, T0 + t).flatMap((x) => x.stuck), [], 'no rollout: nobody is stuck');
+});
+
+test('tallyRollout/judgeRollout: hosts that never polled are counted apart: they neither pass nor hold a wave', () => {
+  const t = 1000;
+  // The first poll of h1 was a minute ago; ten simulated hosts were enrolled and never polled.
+  const real = host(1, 5, 'bbb', t, { checksRelease: 5, checksTotal: 1, checksFailing: 0 });
+  const ghosts = Array.from({ length: 10 }, (_, i) => host(10 + i, 0, '', null));
+  const all = [real, ...ghosts];
+  const r = rollout({ waves: [100], maxFailureRate: 0.05 });
+  const waves = new Map(all.map((h) => [h.id, 0]));
+  const s = tallyRollout(r, all, waves, RELEASES, T0 + t);
+  assert.deepEqual(s.perWave, [{ wave: 0, percent: 100, hosts: 11, applied: 1, failed: 0, stuck: 0, neverPolled: 10 }]);
+  assert.deepEqual([s.hostsInWave, s.applied, s.stuck, s.neverPolled], [1, 1, 0, 10]);
+  const j = judgeRollout(r, s, T0 + t);
+  assert.ok(j.kind === 'gate' && j.step?.event.type === 'complete', j.kind === 'gate' ? j.gate.reason : j.kind);
+  assert.doesNotMatch(j.gate.reason, /holding/);
+  assert.match(j.gate.reason, /1 of 1 hosts applied.*10 never polled \(not counted\)/);
+  // A host that polled once and went silent is still stuck (it may be a host the release broke).
+  const silent = host(2, 4, 'aaa', t - STALE_POLL_MS - 1);
+  const held = judgeRollout(r, tallyRollout(r, [real, silent, ...ghosts], new Map([...waves, [2, 0]]), RELEASES, T0 + t), T0 + t);
+  assert.ok(held.kind === 'gate' && held.step === undefined);
+  assert.match(held.gate.reason, /holding: 1 of 2 hosts stuck .*; 10 never polled \(not counted\)/);
+});
+
+test('resume waits for fresh check results: those sampled before the resume neither fail nor pass the wave', () => {
+  const t = 60_000;
+  const paused = rollout({ state: 'paused', waves: [100], maxFailureRate: 0.05, autoRollback: false, reason: 'checks failing' });
+  const resumed = planTransition(paused, { event: { type: 'resume' }, reason: 'resumed by ops', extra: { settledAt: null } }, 'ops', at(t));
+  assert.deepEqual(resumed.patch.checksSince, at(t), 'the resume marks when fresh results start');
+  const r = { ...paused, ...resumed.patch } as RolloutRow;
+  // The result that caused the pause was sampled before the resume; the tick 17 ms later must not re-pause on it.
+  const failingBefore = host(1, 5, 'bbb', t, { checksRelease: 5, checksTotal: 2, checksFailing: 1, checksAt: at(t - 1000), failingChecks: ['disk_free'] });
+  const j = judgeRollout(r, tallyRollout(r, [failingBefore], new Map([[1, 0]]), RELEASES, T0 + t + 17), T0 + t + 17);
+  assert.ok(j.kind === 'gate' && j.step === undefined, j.kind === 'gate' ? j.gate.reason : j.kind);
+  assert.match(j.gate.reason, /waiting for check results/);
+  // A fresh failing result fails it again; a fresh passing one lets it go on.
+  const failingAfter = { ...failingBefore, checksAt: at(t + 500) };
+  const again = judgeRollout(r, tallyRollout(r, [failingAfter], new Map([[1, 0]]), RELEASES, T0 + t + 600), T0 + t + 600);
+  assert.ok(again.kind === 'gate' && again.step?.event.type === 'fail');
+  const passing = { ...failingAfter, checksFailing: 0, failingChecks: [] };
+  const ok = judgeRollout(r, tallyRollout(r, [passing], new Map([[1, 0]]), RELEASES, T0 + t + 600), T0 + t + 600);
+  assert.ok(ok.kind === 'gate' && ok.step?.event.type === 'complete');
+});
+
+test('judgeRollout: a check failure names the failing check(s) and host(s)', () => {
+  const t = 60_000;
+  const r = rollout({ waves: [100], maxFailureRate: 0.05, autoRollback: false });
+  const bad = host(1, 5, 'bbb', t, { checksRelease: 5, checksTotal: 3, checksFailing: 2, checksAt: at(t), failingChecks: ['disk_free', 'mysql.replication'] });
+  const j = judgeRollout(r, tallyRollout(r, [bad], new Map([[1, 0]]), RELEASES, T0 + t), T0 + t);
+  assert.ok(j.kind === 'gate' && j.step?.event.type === 'fail');
+  assert.match(j.step!.reason, /checks failing on 1 of 1 upgraded hosts .*: h1 \(disk_free, mysql\.replication\)$/);
+  // Many hosts: the first few by name, and how many more.
+  const many = Array.from({ length: 8 }, (_, i) => ({ ...bad, id: 10 + i, name: `db-${i}`, failingChecks: ['disk_free'] }));
+  const m = judgeRollout(r, tallyRollout(r, many, new Map(many.map((h) => [h.id, 0])), RELEASES, T0 + t), T0 + t);
+  assert.match(m.kind === 'gate' ? m.step!.reason : '', /: db-0 \(disk_free\), db-1 \(disk_free\), db-2 \(disk_free\), db-3 \(disk_free\), db-4 \(disk_free\) and 3 more hosts$/);
+});
+
+test('judgeRollout: maxStuckRate (publish --max-stuck-rate) is the share of stuck hosts the gate tolerates before it holds', () => {
+  const t = 60_000;
+  const on5 = host(1, 5, 'bbb', t, { checksRelease: 5, checksTotal: 1, checksFailing: 0, checksAt: at(t) });
+  const silent = host(2, 4, 'aaa', t - STALE_POLL_MS - 1);
+  const waves = new Map([[1, 0], [2, 0]]);
+  const judge = (r: RolloutRow) => judgeRollout(r, tallyRollout(r, [on5, silent], waves, RELEASES, T0 + t), T0 + t);
+  const strict = judge(rollout({ waves: [100], maxFailureRate: 0.05 }));
+  assert.ok(strict.kind === 'gate' && /holding: 1 of 2 hosts stuck \(50\.0 % > 5\.0 %\)/.test(strict.gate.reason));
+  const lax = judge(rollout({ waves: [100], maxFailureRate: 0.05, maxStuckRate: 0.5 }));
+  assert.ok(lax.kind === 'gate' && lax.step?.event.type === 'complete', lax.kind === 'gate' ? lax.gate.reason : '');
 });

@@ -24,6 +24,9 @@ export const STALE_POLL_MS = 3 * 60_000;
 /** An unchanged host's poll time is written at most this often (stale detection needs minutes only). */
 export const POLL_WRITE_MS = 60_000;
 
+/** Failing upgraded hosts a check failure's reason names (with their failing checks); the rest are counted. */
+export const NAMED_FAILING_HOSTS = 5;
+
 /** The seed that orders hosts into a release's waves (hash of seed and host name). */
 export function rolloutSeed(release: number): string {
   return `release-${release}`;
@@ -46,6 +49,10 @@ export interface HostRecord {
   readonly checksRelease: number | null;
   readonly checksTotal: number;
   readonly checksFailing: number;
+  /** When the newest check results were sampled; null: unknown (a resume then waits for newer ones). */
+  readonly checksAt: Date | null;
+  /** The failing checks of the newest results, by name (status names them). */
+  readonly failingChecks: readonly string[];
 }
 
 /** Per-wave progress for the status view. */
@@ -56,13 +63,16 @@ export interface WaveProgress {
   readonly applied: number;
   readonly failed: number;
   readonly stuck: number;
+  /** Hosts of the wave that never polled: counted apart, neither passing nor holding it (in `hosts`). */
+  readonly neverPolled: number;
 }
 
 /**
  * Which hosts the rollout's counts cover. `counted` is every host the rollout holds a wave for: each
  * host enrolled when it was published (read from the database, so hosts that never polled are in it),
- * plus those enrolled or polling since. `neverPolled` of them have not polled once: they count as stuck
- * once their wave opens, and hold the wave when there are too many of them.
+ * plus those enrolled or polling since. `neverPolled` of them have not polled once: the gate counts
+ * them apart (they neither pass nor hold a wave: a host enrolled and never started, such as a
+ * `vigia simulate` host, says nothing about the release), and the status shows them separately.
  */
 export interface RolloutHostCoverage {
   readonly counted: number;
@@ -88,6 +98,8 @@ export interface RolloutView {
   readonly baselineRate: number;
   readonly soakMs: number;
   readonly maxFailureRate: number;
+  /** Share of stuck hosts tolerated before the gate holds (maxFailureRate unless published with --max-stuck-rate). */
+  readonly maxStuckRate: number;
   readonly autoRollback: boolean;
   readonly startedAt: string;
   readonly updatedAt: string;
@@ -108,6 +120,8 @@ export interface RolloutSettings {
   readonly soakMs: number;
   readonly waveTimeoutMs: number;
   readonly maxFailureRate: number;
+  /** Share of stuck hosts tolerated before the gate holds; absent: maxFailureRate. */
+  readonly maxStuckRate?: number;
   readonly autoRollback: boolean;
 }
 
@@ -115,7 +129,7 @@ export interface RolloutSettings {
 
 /** A host the service has not heard of yet: no bundle, never polled, no checks. */
 export function newHost(id: number, name: string): HostRecord {
-  return { id, name, appliedRelease: 0, appliedSha256: '', appliedAt: null, lastPollAt: null, failedRelease: null, failedError: null, failedAt: null, checksRelease: null, checksTotal: 0, checksFailing: 0 };
+  return { id, name, appliedRelease: 0, appliedSha256: '', appliedAt: null, lastPollAt: null, failedRelease: null, failedError: null, failedAt: null, checksRelease: null, checksTotal: 0, checksFailing: 0, checksAt: null, failingChecks: [] };
 }
 
 /** A host as the database holds it. */
@@ -123,6 +137,7 @@ export function hostFromRow(row: HostBundleRow): HostRecord {
   return {
     id: row.hostId, name: row.host, appliedRelease: row.appliedRelease, appliedSha256: row.appliedSha256, appliedAt: row.appliedAt, lastPollAt: row.lastPollAt,
     failedRelease: row.failedRelease, failedError: row.failedError, failedAt: row.failedAt, checksRelease: row.checksRelease, checksTotal: row.checksTotal, checksFailing: row.checksFailing,
+    checksAt: row.checksAt, failingChecks: row.failingChecks,
   };
 }
 
@@ -163,9 +178,12 @@ export function otherContent(release: number, sha256: string, releases: Readonly
   return { release, sha256, status: 'rejected', error: `the host runs release ${release} with sha256 ${sha256.slice(0, 16) || '(none)'}, the published release ${release} is ${r.sha256.slice(0, 16)} (another signer, a reused number or an edited state.json)` };
 }
 
-/** A report carried `total` check results of `release`, `failing` of them CRITICAL or UNKNOWN. */
-export function afterChecks(h: HostRecord, release: number | null, total: number, failing: number): HostRecord {
-  return { ...h, checksRelease: release, checksTotal: total, checksFailing: failing };
+/**
+ * A report carried `total` check results of `release`, `failing` of them CRITICAL or UNKNOWN (named in
+ * `detail.failingChecks`), sampled at `detail.sampledAt`.
+ */
+export function afterChecks(h: HostRecord, release: number | null, total: number, failing: number, detail: { sampledAt?: Date | null; failingChecks?: readonly string[] } = {}): HostRecord {
+  return { ...h, checksRelease: release, checksTotal: total, checksFailing: failing, checksAt: detail.sampledAt ?? null, failingChecks: detail.failingChecks ?? [] };
 }
 
 /** The row the database keeps of a host's bundle state. */
@@ -266,6 +284,8 @@ export interface RolloutTally {
   readonly applied: number;
   readonly failed: number;
   readonly stuck: number;
+  /** Hosts of waves <= current that never polled; not in hostsInWave. */
+  readonly neverPolled: number;
   readonly upgraded: CheckTally;
   readonly baseline: CheckTally;
   readonly coverage: RolloutHostCoverage;
@@ -274,12 +294,14 @@ export interface RolloutTally {
 /**
  * Count every host of `hosts` into its wave of `r` at time `t` (ms): applied (runs the target
  * release: the new one, or the revert while rolling back), failed (refused or failed to install the
- * target), stuck (in a reached wave, and stale or past the wave timeout), else pending. Check
+ * target), never polled (counted apart: not in hostsInWave), stuck (in a reached wave, and stale
+ * or past the wave timeout), else pending. Check
  * results: hosts on the new release that reported for it (upgraded), and the rest with results
  * (baseline; the one measured at publish when none is left).
  */
 export function tallyRollout(r: RolloutRow, hosts: Iterable<HostRecord>, waves: ReadonlyMap<number, number>, releases: ReadonlyMap<number, ReleaseRow>, t: number): RolloutTally {
-  const perWave = r.waves.map((pct, i) => ({ wave: i, percent: pct, hosts: 0, applied: 0, failed: 0, stuck: 0 }));
+  const perWave = r.waves.map((pct, i) => ({ wave: i, percent: pct, hosts: 0, applied: 0, failed: 0, stuck: 0, neverPolled: 0 }));
+  const examples: string[] = [];
   let upgradedHosts = 0, upgradedFailing = 0, restHosts = 0, restFailing = 0, counted = 0, neverPolled = 0;
   const target = r.state === 'rolling_back' || r.state === 'rolled_back' ? r.revertRelease : r.release;
   const waveTimedOut = t - r.waveStartedAt.getTime() > r.waveTimeoutMs;
@@ -292,24 +314,30 @@ export function tallyRollout(r: RolloutRow, hosts: Iterable<HostRecord>, waves: 
     const onNew = target !== null && runsRelease(h, target, releases);
     if (onNew) pw.applied++;
     else if (target !== null && h.failedRelease === target) pw.failed++;
+    else if (h.lastPollAt === null) pw.neverPolled++;
     else if (w <= r.currentWave && (isStale(h, t) || waveTimedOut)) pw.stuck++;
     // An upgraded host that reported results of the new release counts as reporting even when none
     // of its checks applies to it (no check selects it): it has nothing more to say.
     const onRelease = runsRelease(h, r.release, releases);
-    if (h.checksRelease === r.release && onRelease) {
+    // After a resume, results sampled before it are the ones that caused the pause: not judged again.
+    const fresh = r.checksSince === null || (h.checksAt !== null && h.checksAt.getTime() >= r.checksSince.getTime());
+    if (h.checksRelease === r.release && onRelease && fresh) {
       upgradedHosts++;
-      if (h.checksFailing > 0) upgradedFailing++;
+      if (h.checksFailing > 0) {
+        upgradedFailing++;
+        if (examples.length < NAMED_FAILING_HOSTS) examples.push(`${h.name} (${h.failingChecks.length > 0 ? h.failingChecks.join(', ') : `${h.checksFailing} checks`})`);
+      }
     } else if (h.checksRelease !== null && h.checksTotal > 0 && !onRelease) {
       restHosts++;
       if (h.checksFailing > 0) restFailing++;
     }
   }
   const upTo = perWave.slice(0, r.currentWave + 1);
-  const sum = (k: 'hosts' | 'applied' | 'failed' | 'stuck'): number => upTo.reduce((a, w) => a + w[k], 0);
+  const sum = (k: 'hosts' | 'applied' | 'failed' | 'stuck' | 'neverPolled'): number => upTo.reduce((a, w) => a + w[k], 0);
   return {
     perWave,
-    hostsInWave: sum('hosts'), applied: sum('applied'), failed: sum('failed'), stuck: sum('stuck'),
-    upgraded: { hosts: upgradedHosts, failing: upgradedFailing },
+    hostsInWave: sum('hosts') - sum('neverPolled'), applied: sum('applied'), failed: sum('failed'), stuck: sum('stuck'), neverPolled: sum('neverPolled'),
+    upgraded: { hosts: upgradedHosts, failing: upgradedFailing, examples },
     baseline: restHosts > 0 ? { hosts: restHosts, failing: restFailing } : { hosts: r.baselineHosts, failing: r.baselineFailing },
     coverage: { counted, neverPolled },
   };
@@ -350,11 +378,13 @@ export function judgeRollout(r: RolloutRow, s: RolloutTally, t: number): Judgeme
   const settledAt = settled ? (r.settledAt ?? new Date(t)) : null;
   const settledChanged = (settledAt === null) !== (r.settledAt === null);
   const gate = evaluateWave({
-    wave: r.currentWave, waveCount: r.waves.length, hostsInWave: s.hostsInWave, applied: s.applied, installFailed: s.failed, stuck: s.stuck,
+    wave: r.currentWave, waveCount: r.waves.length, hostsInWave: s.hostsInWave, applied: s.applied, installFailed: s.failed, stuck: s.stuck, neverPolled: s.neverPolled,
     upgradedCheck: s.upgraded, baselineCheck: s.baseline, settledAt: settledAt?.getTime() ?? null, now: t, soakMs: r.soakMs,
     // Stuck hosts (silent, or not moved within the wave timeout) settle a wave, but more of them
-    // than the failure threshold holds it: they look like a release that stops agents.
+    // than maxStuckRate (--max-stuck-rate; default the failure threshold) hold it: they look like a
+    // release that stops agents.
     maxFailureRate: r.maxFailureRate,
+    ...(r.maxStuckRate !== null ? { maxStuckRate: r.maxStuckRate } : {}),
   });
   let step: PlannedStep | undefined;
   if (gate.verdict === 'advance') {
@@ -377,21 +407,24 @@ function completionReason(r: RolloutRow, s: RolloutTally): string | undefined {
     return `completed with no host: no enrolled host was counted when release ${r.release} was published, so it was installed nowhere; hosts that enrol from now on get it at their first poll`;
   }
   if (s.applied > 0) return undefined;
-  const never = s.coverage.neverPolled > 0 ? `, ${s.coverage.neverPolled} of them never polled` : '';
-  return `completed without installing release ${r.release} anywhere: 0 of ${plural(s.hostsInWave, 'host')} applied (${s.stuck} stuck${never}, ${s.failed} failed); they get it when they poll`;
+  const never = s.coverage.neverPolled > 0 ? `; ${s.coverage.neverPolled} never polled, not counted` : '';
+  return `completed without installing release ${r.release} anywhere: 0 of ${plural(s.hostsInWave, 'host')} applied (${s.stuck} stuck, ${s.failed} failed${never}); they get it when they poll`;
 }
 
 /**
  * The database side of a step on `r` at `now`: the new state (throws CONTROL_ERR_ROLLOUT_STATE for a
  * transition state.ts refuses), the row patch and the audit line. The wave timeout counts from when
- * hosts were asked to move, so a rollback or a resume restarts it.
+ * hosts were asked to move, so a rollback or a resume restarts it; a resume also sets checksSince.
  */
 export function planTransition(r: RolloutRow, step: PlannedStep, actor: string, now: Date): { state: RolloutStateName; patch: RolloutPatch; audit: { actor: string; action: string; detail: Record<string, unknown> } } {
   const state = transition(r.state, step.event);
   const restart = (state === 'rolling_back' && r.state !== 'rolling_back') || step.event.type === 'resume' ? { waveStartedAt: now } : {};
+  // A resume judges only results sampled after it: the gate would otherwise fail again, within one
+  // tick, on the very results that paused it, before any host could report anew.
+  const fresh = step.event.type === 'resume' ? { checksSince: now } : {};
   return {
     state,
-    patch: { state, reason: step.reason, ...restart, ...step.extra },
+    patch: { state, reason: step.reason, ...restart, ...fresh, ...step.extra },
     audit: { actor, action: `rollout.${step.event.type}`, detail: { release: r.release, from: r.state, to: state, wave: step.extra.currentWave ?? r.currentWave, reason: step.reason } },
   };
 }
@@ -409,7 +442,7 @@ export function rolloutView(r: RolloutRow, s: RolloutTally, lastGate: WaveGateRe
     installFailureRate: lastGate?.installFailureRate ?? (s.hostsInWave > 0 ? s.failed / s.hostsInWave : 0),
     checkFailureRate: lastGate?.checkFailureRate ?? (s.upgraded.hosts > 0 ? s.upgraded.failing / s.upgraded.hosts : 0),
     baselineRate: lastGate?.baselineRate ?? (s.baseline.hosts > 0 ? s.baseline.failing / s.baseline.hosts : 0),
-    soakMs: r.soakMs, maxFailureRate: r.maxFailureRate, autoRollback: r.autoRollback,
+    soakMs: r.soakMs, maxFailureRate: r.maxFailureRate, maxStuckRate: r.maxStuckRate ?? r.maxFailureRate, autoRollback: r.autoRollback,
     startedAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), settledAt: r.settledAt?.toISOString() ?? null,
     reason: r.state === 'running' && lastGate?.verdict === 'wait' ? lastGate.reason : r.reason,
   };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { progressBar, renderDrift, renderRolloutStatus, type RolloutStatusView } from './render.js';
+import { progressBar, renderDrift, renderRolloutStatus, watchFrame, type RolloutStatusView } from './render.js';
 
 const T0 = Date.UTC(2026, 11, 1, 8);
 // eslint-disable-next-line no-control-regex
@@ -118,7 +118,7 @@ test('renderRolloutStatus: hosts that never polled, and an empty rollout, are sa
   const polled = renderRolloutStatus({ ...view, hosts: { counted: 11_100, neverPolled: 0 } });
   assert.equal(polled, renderRolloutStatus(view), 'nothing to say when every counted host polled');
   const silent = renderRolloutStatus({ ...view, hosts: { counted: 11_100, neverPolled: 1200 } }).split('\n');
-  assert.equal(silent[2], 'hosts: 1,200 of 11,100 enrolled hosts never polled: they count as stuck once their wave opens (see rollout drift)');
+  assert.equal(silent[2], 'hosts: 1,200 of 11,100 enrolled hosts never polled: counted apart, they neither pass nor hold a wave (see rollout drift)');
   const empty = renderRolloutStatus({
     ...view, state: 'completed', currentWave: 2, hosts: { counted: 0, neverPolled: 0 }, reason: 'completed with no host: no enrolled host was counted',
     perWave: view.perWave.map((w) => ({ ...w, hosts: 0, applied: 0, failed: 0 })),
@@ -131,4 +131,20 @@ test('renderRolloutStatus: hosts that never polled, and an empty rollout, are sa
   assert.match(renderRolloutStatus({ ...view, state: 'completed' }).split('\n')[0]!, / completed$/, 'a completion some host applied is plain');
   const colored = renderRolloutStatus({ ...view, state: 'completed', hosts: { counted: 0, neverPolled: 0 } }, { color: true });
   assert.match(colored.split('\n')[0]!, /\u001b\[33mcompleted \(no host\)\u001b\[0m$/, 'yellow, not the green of a success');
+});
+
+test('watchFrame: without a terminal, a frame is printed only when it changed (CI logs get changes, not a block a second)', () => {
+  const a = renderRolloutStatus(view);
+  const b = renderRolloutStatus({ ...view, reason: 'wave 2/3: waiting for 300 of 1000 hosts' });
+  assert.equal(watchFrame(undefined, a, false), a);
+  assert.equal(watchFrame(a, a, false), null);
+  assert.equal(watchFrame(a, b, false), b);
+  // A terminal redraws in place every time: clear screen, then the frame.
+  assert.equal(watchFrame(a, a, true), `\u001b[H\u001b[2J${a}`);
+});
+
+test('renderRolloutStatus: hosts that never polled are shown apart, per wave', () => {
+  const lines = renderRolloutStatus({ ...view, hosts: { counted: 11_100, neverPolled: 10 }, perWave: view.perWave.map((w, i) => ({ ...w, neverPolled: i === 1 ? 10 : 0 })) }).split('\n');
+  assert.equal(lines[2], 'hosts: 10 of 11,100 enrolled hosts never polled: counted apart, they neither pass nor hold a wave (see rollout drift)');
+  assert.match(lines[4]!, /^wave 2 .* 0 stuck {2}10 never polled {2}<- current$/);
 });

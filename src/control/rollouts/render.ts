@@ -18,6 +18,8 @@ export interface WaveProgressView {
   readonly applied: number;
   readonly failed: number;
   readonly stuck: number;
+  /** Hosts of the wave that never polled (counted apart; absent from an older control plane). */
+  readonly neverPolled?: number;
 }
 
 /** Everything renderRolloutStatus shows. Times are ms since the epoch or preformatted strings. */
@@ -144,7 +146,8 @@ export function progressBar(p: { hosts: number; applied: number; failed: number;
  * The status of one rollout: a header (id, bundle, releases, state; `(no host)` after the state of a
  * rollout that counts no host, `(nothing applied)` after a completion no host applied), the reason, a hosts line when enrolled hosts never polled or none was
  * counted, one line per wave
- * (`wave 2  10 %  1,000 hosts  [####....]  640 applied  2 failed  0 stuck  <- current`), the rates
+ * (`wave 2  10 %  1,000 hosts  [####....]  640 applied  2 failed  0 stuck  <- current`, with an
+ * `N never polled` column when some host never polled), the rates
  * the gate compared, and the times. Waves are shown 1-based.
  */
 export function renderRolloutStatus(view: RolloutStatusView, opts: RenderOptions = {}): string {
@@ -162,9 +165,11 @@ export function renderRolloutStatus(view: RolloutStatusView, opts: RenderOptions
   if (view.reason) out.push(`reason: ${safe(view.reason)}`);
   if (empty) out.push(paint('yellow', 'hosts: none counted: no enrolled host when it was published, so it was installed nowhere'));
   else if (view.hosts && view.hosts.neverPolled > 0) {
-    out.push(paint('yellow', `hosts: ${count(view.hosts.neverPolled)} of ${count(view.hosts.counted)} enrolled hosts never polled: they count as stuck once their wave opens (see rollout drift)`));
+    out.push(paint('yellow', `hosts: ${count(view.hosts.neverPolled)} of ${count(view.hosts.counted)} enrolled hosts never polled: counted apart, they neither pass nor hold a wave (see rollout drift)`));
   }
   const active = view.state === 'running' || view.state === 'paused';
+  // The column appears only when some host never polled, so the common case reads as before.
+  const anyNever = view.perWave.some((w) => (w.neverPolled ?? 0) > 0);
   const rows: Cell[][] = view.perWave.map((w) => [
     { text: `wave ${w.wave + 1}` },
     { text: `${w.percent} %`, right: true },
@@ -173,6 +178,7 @@ export function renderRolloutStatus(view: RolloutStatusView, opts: RenderOptions
     { text: `${count(w.applied)} applied`, right: true },
     { text: `${count(w.failed)} failed`, right: true, paint: w.failed > 0 ? 'red' : undefined },
     { text: `${count(w.stuck)} stuck`, right: true, paint: w.stuck > 0 ? 'yellow' : undefined },
+    ...(anyNever ? [{ text: `${count(w.neverPolled ?? 0)} never polled`, right: true, paint: (w.neverPolled ?? 0) > 0 ? ('dim' as const) : undefined }] : []),
     { text: active && w.wave === view.currentWave ? '<- current' : '', paint: 'bold' },
   ]);
   out.push(...table(rows, color));
@@ -220,4 +226,15 @@ export function renderDrift(rows: readonly DriftRowView[], opts: RenderOptions =
   );
   if (stuck.length > shown.length) out.push(`... and ${count(stuck.length - shown.length)} more`);
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * What `rollout status --watch` writes for a new frame `next` after `prev` (undefined: the first).
+ * On a terminal: clear the screen and redraw. Elsewhere (CI logs, pipes) a clear code is noise and a
+ * full block every second buries the one line that changed, so only a changed frame is written, and
+ * null says to write nothing.
+ */
+export function watchFrame(prev: string | undefined, next: string, tty: boolean): string | null {
+  if (tty) return `\u001b[H\u001b[2J${next}`;
+  return prev === next ? null : next;
 }

@@ -7,7 +7,7 @@ import { VigiaError } from '../../core/errors.js';
 import { sanitiseJson } from '../../core/sanitise.js';
 import { callServerJson, serverTarget, type ServerTarget } from '../client.js';
 import type { DriftRow, RolloutView } from './rollout-service.js';
-import { renderDrift, renderRolloutStatus } from './render.js';
+import { renderDrift, renderRolloutStatus, watchFrame } from './render.js';
 
 const FINAL = new Set(['completed', 'rolled_back', 'superseded']);
 
@@ -26,8 +26,12 @@ async function current(t: ServerTarget): Promise<RolloutView> {
   return callServerJson<RolloutView>(t, 'GET', '/v1/rollouts/current');
 }
 
+function frame(view: RolloutView, json: boolean, color: boolean): string {
+  return json ? `${sanitiseJson(JSON.stringify(view, null, 2))}\n` : `${renderRolloutStatus(view, { color })}\n`;
+}
+
 function show(view: RolloutView, json: boolean, color: boolean): void {
-  process.stdout.write(json ? `${sanitiseJson(JSON.stringify(view, null, 2))}\n` : `${renderRolloutStatus(view, { color })}\n`);
+  process.stdout.write(frame(view, json, color));
 }
 
 /** Attach `vigia rollout` to the program. */
@@ -38,7 +42,7 @@ export function register(program: Command): void {
     rollout
       .command('status')
       .description('waves, hosts moved, failure rates against the rest of the fleet, the gate\'s last reason')
-      .addOption(new Option('--watch', 'redraw every second until the rollout completes, is rolled back or paused'))
+      .addOption(new Option('--watch', 'redraw every second until the rollout completes, is rolled back or paused (without a terminal: print only what changed)'))
       .addOption(new Option('--interval <ms>', 'redraw interval with --watch').default('1000')),
   ).action(async (opts: Record<string, unknown>) => {
     const t = await target(opts);
@@ -46,10 +50,13 @@ export function register(program: Command): void {
     if (!opts.watch) return show(await current(t), Boolean(opts.json), color);
     const interval = Math.max(200, Number(opts.interval) || 1000);
     // Bounded: a rollout that never settles is still watched for at most a day.
+    let last: string | undefined;
     for (let i = 0; i < (86_400_000 / interval); i++) {
       const view = await current(t);
-      if (process.stdout.isTTY && !opts.json) process.stdout.write('\u001b[H\u001b[2J');
-      show(view, Boolean(opts.json), color);
+      const next = frame(view, Boolean(opts.json), color);
+      const out = watchFrame(last, next, Boolean(process.stdout.isTTY) && !opts.json);
+      last = next;
+      if (out !== null) process.stdout.write(out);
       if (FINAL.has(view.state) || view.state === 'paused') {
         if (view.state === 'paused' || view.state === 'rolled_back') process.exitCode = 1;
         return;

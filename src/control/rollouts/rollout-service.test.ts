@@ -13,7 +13,7 @@ import { createAgentChannel } from '../agent-channel.js';
 import { createBundleService, type PublishBody } from '../bundles/bundle-service.js';
 import { FleetStore } from '../store/fleet-store.js';
 import type { SqlControlStore } from '../store/sql-store.js';
-import { createRolloutService, type RolloutService } from './rollout-service.js';
+import { createRolloutService, STALE_POLL_MS, type RolloutService } from './rollout-service.js';
 import { freshPgliteStore } from '../../../test/support/pglite.js';
 
 const keys = generateSigningKeyPair();
@@ -209,7 +209,11 @@ describe('rollouts', () => {
     assert.equal(applied.size, 5);
     await rollouts.resume('ops');
     await rollouts.tick();
-    assert.equal(rollouts.view()!.currentWave, 1, 'resumed: the settled first wave advances');
+    assert.equal(rollouts.view()!.currentWave, 0, 'resumed: results sampled before the resume are not judged');
+    assert.match(rollouts.view()!.reason, /waiting for check results/);
+    for (const [id, a] of applied) rollouts.onChecks(id, a.release, 1, 0);
+    await rollouts.tick();
+    assert.equal(rollouts.view()!.currentWave, 1, 'resumed: with fresh results the settled first wave advances');
     pollAll(w, rollouts, applied, () => 0, shaOf);
     assert.equal(applied.size, 25);
     // Restart: a new service over the same database (the hosts' next reports bring their check results).
@@ -234,21 +238,26 @@ describe('rollouts', () => {
 
   it('drift names hosts that did not move and why; silent hosts hold a wave, install failures fail it', async () => {
     const w = await world(20);
-    const { rollouts, bundles } = await w.make();
+    let skew = 0;
+    const { rollouts, bundles } = await w.make(() => Date.now() + skew);
+    // Every host polled once (hosts that never polled are counted apart and hold nothing).
+    for (const h of w.hosts) rollouts.onPoll(h.id, h.name, 0, '');
     const a1 = archive('one');
     await bundles.publish(body(sign(1, a1), a1, { rollout: { soak_ms: 0, waves: [50, 100], max_failure_rate: 0.2 } }), 'ops');
-    // Wave 1 = 10 hosts: 2 refuse (20 % = the threshold: tolerated), 1 never polls (stuck, 10 %), 7 install.
+    // Wave 1 = 10 hosts: 2 refuse (20 % = the threshold: tolerated), 1 goes silent (stuck, 10 %), 7 install.
     const wave = w.hosts.filter((h) => rollouts.desiredFor(h.id, h.name) !== null);
     assert.equal(wave.length, 10);
+    skew = STALE_POLL_MS + 1000;
     wave.forEach((h, i) => {
       if (i === 9) return;
+      rollouts.onPoll(h.id, h.name, 0, '');
       if (i < 2) return rollouts.onStatus(h.id, h.name, { release: 1, sha256: a1.sha256, status: 'rejected', error: 'release 1 expired' });
       rollouts.onPoll(h.id, h.name, 1, a1.sha256);
       rollouts.onChecks(h.id, 1, 1, 0);
     });
     const stuck = rollouts.drift().flatMap((d) => d.stuck);
     assert.ok(stuck.some((s) => /not installed: rejected: release 1 expired/.test(s.reason)), JSON.stringify(stuck));
-    assert.ok(stuck.some((s) => s.reason === 'never polled'), JSON.stringify(stuck));
+    assert.ok(stuck.some((s) => /^has not polled for \d+ min$/.test(s.reason)), JSON.stringify(stuck));
     await rollouts.tick();
     assert.equal(rollouts.view()!.currentWave, 1, 'wave 1 settled within the thresholds and advanced');
     // Wave 2: the other 10 hosts are silent: 11 of 20 stuck (55 % > 20 %) holds the rollout.
@@ -314,7 +323,7 @@ describe('rollouts', () => {
     await rollouts.close();
   });
 
-  it('counts hosts enrolled after it started that never polled (the rollout holds for them, never "0 of 0"); an empty fleet completes saying it installed nothing', async () => {
+  it('counts hosts enrolled after it started that never polled apart (they do not hold it, and it says it installed nothing); an empty fleet completes saying it installed nothing', async () => {
     const w = await world(0);
     const { rollouts, bundles } = await w.make();
     // Hosts enrolled through the API (or another worker) after the service loaded, not polled yet.
@@ -323,12 +332,12 @@ describe('rollouts', () => {
     await bundles.publish(body(sign(1, a1), a1, { rollout: { soak_ms: 0, waves: [100] } }), 'ops');
     await rollouts.tick();
     let v = rollouts.view()!;
-    assert.equal(v.state, 'running', v.reason);
+    assert.equal(v.state, 'completed', v.reason);
     assert.deepEqual(v.hosts, { counted: 6, neverPolled: 6 });
     assert.equal(v.empty, false);
-    assert.match(v.reason, /holding: 6 of 6 hosts stuck/);
+    assert.match(v.reason, /^completed without installing release 1 anywhere: .*6 never polled, not counted/);
     assert.equal(rollouts.drift().flatMap((d) => d.stuck).filter((s) => s.reason === 'never polled').length, 6);
-    // They poll: the rollout goes on and completes over all six.
+    // They poll: they get the release at their first poll.
     const applied = new Map<number, { release: number; sha: string }>();
     pollAll(w, rollouts, applied, () => 0, new Map([[1, a1.sha256]]));
     await rollouts.tick();

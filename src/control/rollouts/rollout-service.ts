@@ -60,8 +60,8 @@ export interface RolloutService {
   onPoll(hostId: number, hostName: string, release: number, sha256: string): void;
   /** An install outcome. */
   onStatus(hostId: number, hostName: string, status: BundleStatus): void;
-  /** A report carried check results. */
-  onChecks(hostId: number, release: number, total: number, failing: number): void;
+  /** A report carried check results (sampled at `detail.sampledAt`, the failing ones named). */
+  onChecks(hostId: number, release: number, total: number, failing: number, detail?: { sampledAt?: Date; failingChecks?: readonly string[] }): void;
   /** A host was removed. */
   onHostRemoved(hostId: number): void;
   /**
@@ -153,8 +153,9 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
     for (const c of await store.checkSummaries()) {
       enrolled.add(c.hostId);
       const h = mem.hosts.get(c.hostId);
-      if (!h) mem.hosts.set(c.hostId, c.release === null ? newHost(c.hostId, c.host) : afterChecks(newHost(c.hostId, c.host), c.release, c.total, c.failing));
-      else if (c.release !== null) mem.hosts.set(c.hostId, afterChecks(h, c.release, c.total, c.failing));
+      const detail = { sampledAt: c.sampledAt, failingChecks: c.failingChecks };
+      if (!h) mem.hosts.set(c.hostId, c.release === null ? newHost(c.hostId, c.host) : afterChecks(newHost(c.hostId, c.host), c.release, c.total, c.failing, detail));
+      else if (c.release !== null) mem.hosts.set(c.hostId, afterChecks(h, c.release, c.total, c.failing, detail));
     }
     // Only hosts known before the read: one that enrolled during it is not in the answer yet.
     for (const id of before) if (!enrolled.has(id)) forget(id);
@@ -279,9 +280,10 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
       if (status.status !== 'installed') log.warn({ host: name, release: status.release, status: status.status, error: status.error }, 'bundle not installed');
       put(host, true);
     },
-    onChecks(id, release, total, failing) {
+    onChecks(id, release, total, failing, detail) {
       const h = mem.hosts.get(id);
-      if (h) mem.hosts.set(id, afterChecks(h, release, total, failing));
+      // Without a sample time (an older caller), the time it arrived: never earlier than its sampling.
+      if (h) mem.hosts.set(id, afterChecks(h, release, total, failing, { sampledAt: detail?.sampledAt ?? new Date(now()), failingChecks: detail?.failingChecks ?? [] }));
     },
     onHostRemoved: forget,
     async planHostWaves(seed, settings) {

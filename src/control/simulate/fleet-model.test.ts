@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHostReport } from '../../core/contracts/host-report.js';
-import { createFleetModel } from './fleet-model.js';
+import { createFleetModel, SIMULATED_TAG } from './fleet-model.js';
 
 const ANCHOR = Date.UTC(2026, 11, 1);
 const HOUR = 3_600_000;
@@ -115,4 +115,9 @@ test('dying hosts stop at a fixed moment inside the window; the others never do'
   }
   const none = createFleetModel({ hosts: 1000, seed: 9, dyingFraction: 0 });
   assert.ok(Array.from({ length: 1000 }, (_, i) => none.isAlive(i, Date.UTC(2030, 0, 1))).every(Boolean));
+});
+
+test('every simulated host carries the operator tag simulated=true (so the simulated fleet can be selected and removed)', () => {
+  const m = createFleetModel({ hosts: 50, seed: 7 });
+  for (let i = 0; i < 50; i++) assert.equal(m.profile(i).tags[SIMULATED_TAG.key], SIMULATED_TAG.value);
 });

@@ -114,6 +114,13 @@ const S = {
 const CPU_CHOICES = [4, 8, 16, 32, 64];
 const DATA_SIZES_GIB = [500, 1000, 2000, 4000];
 
+/**
+ * The operator tag every simulated host is enrolled with: simulated hosts stay enrolled after the
+ * simulator stops and never poll again, so an operator must be able to select them
+ * (`vigia server remove --where simulated=true`, `vigia bundle publish --where`) apart from real hosts.
+ */
+export const SIMULATED_TAG = Object.freeze({ key: 'simulated', value: 'true' });
+
 /** Build the fleet model (pure; profiles are computed on first use and cached). */
 export function createFleetModel(options: FleetModelOptions): FleetModel {
   const size = options.hosts;
@@ -159,7 +166,7 @@ export function createFleetModel(options: FleetModelOptions): FleetModel {
       highIowait: u(i, S.iowait) < 0.02,
       diesAtMs: dying ? Math.round(anchorMs + (0.1 + u(i, S.dieAt) * 0.8) * dyingWindowMs) : null,
       bootMs: Math.round(anchorMs - (30 + u(i, S.boot) * 370) * DAY_MS),
-      tags: Object.freeze({ env: 'sim', service: 'mysql', dc: `dc${1 + Math.floor(u(i, S.dc) * 3)}` }),
+      tags: Object.freeze({ env: 'sim', service: 'mysql', dc: `dc${1 + Math.floor(u(i, S.dc) * 3)}`, [SIMULATED_TAG.key]: SIMULATED_TAG.value }),
     };
     cache[i] = Object.freeze(p);
     return p;

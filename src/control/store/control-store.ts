@@ -4,6 +4,7 @@
  * report code is pure and the two databases run one shared contract test suite.
  */
 import type { HostReport, ReportDevice } from '../../core/contracts/host-report.js';
+import type { WhereClause } from '../fleet-runs/selector.js';
 
 /** How a report reached the control plane. */
 export type ReportSource = 'push' | 'pull-agent' | 'pull-node-exporter';
@@ -201,6 +202,14 @@ export interface ControlStore {
   enrollHost(name: string, tokenHash: string, tags?: Readonly<Record<string, string>>, now?: Date, by?: AuditBy): Promise<{ created: boolean; host: HostIdentity }>;
   /** Forget a host and everything about it. Returns false when unknown. With `by`: a `host.remove` audit row in the same transaction. */
   removeHost(name: string, by?: AuditBy): Promise<boolean>;
+  /** The hosts a `--where` clause selects (fleet-runs/selector.ts matchesWhere), by name. */
+  hostsWhere(where: WhereClause): Promise<HostIdentity[]>;
+  /**
+   * Remove every host `where` selects, in one transaction, with one `host.remove` audit row per host
+   * (with `by`). `by.expect`: the count the operator confirmed; another count removes nothing and
+   * throws VIGIA_ERR_BAD_REQUEST. Returns the hosts removed.
+   */
+  removeHostsWhere(where: WhereClause, by?: AuditBy & { readonly expect?: number }): Promise<HostIdentity[]>;
   /** Append one `audit_log` row (see store/audit-log.ts), for events that change nothing else (refusals). */
   audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void>;
   /** The host a token hash belongs to, or undefined. */

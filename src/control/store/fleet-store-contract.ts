@@ -30,7 +30,7 @@ function release(n: number, over: Partial<Omit<ReleaseRow, 'publishedAt'>> = {})
 
 const rolloutInput = (rel: number, prev: number | null, rev: number | null) => ({
   release: rel, previousRelease: prev, revertRelease: rev, waves: [1, 10, 100], waveStartedAt: new Date(T0), soakMs: 0, waveTimeoutMs: 60_000,
-  maxFailureRate: 0.05, autoRollback: true, baselineHosts: 2, baselineFailing: 1, createdBy: 'ops',
+  maxFailureRate: 0.05, autoRollback: true, baselineHosts: 2, baselineFailing: 1, createdBy: 'ops', selector: null, maxStuckRate: null,
 });
 
 /** Register the suite under `name`. */

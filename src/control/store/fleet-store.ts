@@ -45,6 +45,12 @@ export interface RolloutRow {
   readonly autoRollback: boolean;
   readonly baselineHosts: number;
   readonly baselineFailing: number;
+  /** The `--where` it was published with (selector.ts WhereClause); null: every enrolled host. */
+  readonly selector: Readonly<Record<string, string>> | null;
+  /** Share of stuck hosts tolerated before the gate holds; null: maxFailureRate. */
+  readonly maxStuckRate: number | null;
+  /** Set by a resume: check results sampled before it are not judged; null: all are. */
+  readonly checksSince: Date | null;
   readonly reason: string;
   readonly createdBy: string;
   readonly createdAt: Date;
@@ -52,7 +58,7 @@ export interface RolloutRow {
 }
 
 /** The fields of a rollout that move as it progresses. */
-export type RolloutPatch = Partial<Pick<RolloutRow, 'state' | 'currentWave' | 'waveStartedAt' | 'settledAt' | 'reason'>>;
+export type RolloutPatch = Partial<Pick<RolloutRow, 'state' | 'currentWave' | 'waveStartedAt' | 'settledAt' | 'checksSince' | 'reason'>>;
 
 /** What one host runs and its last install failure, joined with the host. */
 export interface HostBundleRow {
@@ -74,6 +80,10 @@ export interface HostBundleRow {
   readonly checksRelease: number | null;
   readonly checksTotal: number;
   readonly checksFailing: number;
+  /** When the newest check results were sampled (host clock); null when none. */
+  readonly checksAt: Date | null;
+  /** Names of its CRITICAL or UNKNOWN checks, by name (at most 20). */
+  readonly failingChecks: readonly string[];
 }
 
 /** One host's bundle state change, written behind the polls. */
@@ -148,6 +158,18 @@ const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ?
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 const jsonValue = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
+/**
+ * The names of a host's failing checks from latest_checks.results, read only for hosts with a failing
+ * one (most hosts have none, so the 5 s refresh of 10,000 hosts reads no results at all).
+ */
+const FAILING_NAMES = `CASE WHEN c.failing > 0 THEN (SELECT coalesce(jsonb_agg(x->>'name'), '[]'::jsonb) FROM (SELECT x FROM jsonb_array_elements(c.results) x WHERE x->>'state' IN ('CRITICAL', 'UNKNOWN') LIMIT 20) f) END`;
+
+function failingNames(v: unknown): string[] {
+  if (v === null || v === undefined) return [];
+  const a = jsonValue<unknown>(v);
+  return Array.isArray(a) ? a.filter((x): x is string => typeof x === 'string') : [];
+}
+
 function releaseRow(r: Row): ReleaseRow {
   return {
     release: num(r.release), bundle: String(r.bundle), sha256: String(r.sha256), size: num(r.size), envelope: String(r.envelope),
@@ -162,7 +184,8 @@ function rolloutRow(r: Row): RolloutRow {
     state: String(r.state) as RolloutStateName, waves: jsonValue<number[]>(r.waves), currentWave: num(r.current_wave),
     waveStartedAt: date(r.wave_started_at), settledAt: dateOrNull(r.settled_at), soakMs: num(r.soak_ms), waveTimeoutMs: num(r.wave_timeout_ms),
     maxFailureRate: num(r.max_failure_rate), autoRollback: r.auto_rollback === true, baselineHosts: num(r.baseline_hosts),
-    baselineFailing: num(r.baseline_failing), reason: String(r.reason), createdBy: String(r.created_by), createdAt: date(r.created_at), updatedAt: date(r.updated_at),
+    baselineFailing: num(r.baseline_failing), selector: r.selector === null || r.selector === undefined ? null : jsonValue<Record<string, string>>(r.selector),
+    maxStuckRate: r.max_stuck_rate === null || r.max_stuck_rate === undefined ? null : num(r.max_stuck_rate), checksSince: dateOrNull(r.checks_since), reason: String(r.reason), createdBy: String(r.created_by), createdAt: date(r.created_at), updatedAt: date(r.updated_at),
   };
 }
 
@@ -260,7 +283,7 @@ export class FleetStore {
   async publish(input: {
     readonly releases: ReadonlyArray<Omit<ReleaseRow, 'publishedAt'>>;
     readonly archives: ReadonlyArray<{ sha256: string; bytes: Buffer }>;
-    readonly rollout: Omit<RolloutRow, 'id' | 'createdAt' | 'updatedAt' | 'settledAt' | 'currentWave' | 'reason' | 'state'>;
+    readonly rollout: Omit<RolloutRow, 'id' | 'createdAt' | 'updatedAt' | 'settledAt' | 'currentWave' | 'reason' | 'state' | 'checksSince'>;
     readonly hostWaves: ReadonlyMap<number, number>;
     readonly audit: { actor: string; detail: Record<string, unknown> };
   }): Promise<RolloutRow> {
@@ -269,9 +292,10 @@ export class FleetStore {
       await tx.query(`UPDATE rollouts SET state = 'superseded', updated_at = now(), reason = 'a newer release was published' WHERE state IN ('running', 'paused', 'rolling_back')`);
       const r = input.rollout;
       const rows = await tx.query<Row>(
-        `INSERT INTO rollouts (release, previous_release, revert_release, state, waves, current_wave, wave_started_at, soak_ms, wave_timeout_ms, max_failure_rate, auto_rollback, baseline_hosts, baseline_failing, created_by)
-         VALUES ($1, $2, $3, 'running', $4::text::jsonb, 0, $5::timestamptz, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
-        [r.release, r.previousRelease, r.revertRelease, JSON.stringify(r.waves), r.waveStartedAt.toISOString(), r.soakMs, r.waveTimeoutMs, r.maxFailureRate, r.autoRollback, r.baselineHosts, r.baselineFailing, r.createdBy],
+        `INSERT INTO rollouts (release, previous_release, revert_release, state, waves, current_wave, wave_started_at, soak_ms, wave_timeout_ms, max_failure_rate, auto_rollback, baseline_hosts, baseline_failing, created_by, selector, max_stuck_rate)
+         VALUES ($1, $2, $3, 'running', $4::text::jsonb, 0, $5::timestamptz, $6, $7, $8, $9, $10, $11, $12, $13::text::jsonb, $14) RETURNING *`,
+        [r.release, r.previousRelease, r.revertRelease, JSON.stringify(r.waves), r.waveStartedAt.toISOString(), r.soakMs, r.waveTimeoutMs, r.maxFailureRate, r.autoRollback, r.baselineHosts, r.baselineFailing, r.createdBy,
+          r.selector === null ? null : JSON.stringify(r.selector), r.maxStuckRate],
       );
       const rollout = rolloutRow(rows[0]!);
       await this.#insertHostWaves(tx, rollout.id, input.hostWaves);
@@ -325,9 +349,9 @@ export class FleetStore {
         `UPDATE rollouts SET state = coalesce($2, state), current_wave = coalesce($3, current_wave),
            wave_started_at = coalesce($4::timestamptz, wave_started_at),
            settled_at = CASE WHEN $5 THEN $6::timestamptz ELSE settled_at END,
-           reason = coalesce($7, reason), updated_at = now()
+           reason = coalesce($7, reason), checks_since = coalesce($8::timestamptz, checks_since), updated_at = now()
          WHERE id = $1 RETURNING *`,
-        [id, patch.state ?? null, patch.currentWave ?? null, iso(patch.waveStartedAt ?? null), 'settledAt' in patch, iso(patch.settledAt ?? null), patch.reason ?? null],
+        [id, patch.state ?? null, patch.currentWave ?? null, iso(patch.waveStartedAt ?? null), 'settledAt' in patch, iso(patch.settledAt ?? null), patch.reason ?? null, iso(patch.checksSince ?? null)],
       );
       if (!rows[0]) throw new VigiaError('CONTROL_ERR_NO_ROLLOUT', String(id));
       if (audit) await this.#audit(tx, audit.actor, audit.action, { rollout: id, ...audit.detail });
@@ -342,7 +366,7 @@ export class FleetStore {
     const rows = await this.#db.query<Row>(
       `SELECT h.id, h.name, h.tags, coalesce(h.report_tags, '{}'::jsonb) AS report_tags, h.last_seen,
               coalesce(b.applied_release, 0) AS applied_release, coalesce(b.applied_sha256, '') AS applied_sha256, b.applied_at, b.last_poll_at,
-              b.failed_release, b.failed_error, b.failed_at, c.release AS checks_release, coalesce(c.total, 0) AS checks_total, coalesce(c.failing, 0) AS checks_failing
+              b.failed_release, b.failed_error, b.failed_at, c.release AS checks_release, coalesce(c.total, 0) AS checks_total, coalesce(c.failing, 0) AS checks_failing, c.sampled_at AS checks_at, ${FAILING_NAMES} AS failing_checks
          FROM hosts h LEFT JOIN host_bundles b ON b.host_id = h.id LEFT JOIN latest_checks c ON c.host_id = h.id
         ORDER BY h.id`,
     );
@@ -351,6 +375,7 @@ export class FleetStore {
       appliedRelease: num(r.applied_release), appliedSha256: String(r.applied_sha256), appliedAt: dateOrNull(r.applied_at), lastPollAt: dateOrNull(r.last_poll_at),
       failedRelease: numOrNull(r.failed_release), failedError: r.failed_error === null || r.failed_error === undefined ? null : String(r.failed_error),
       failedAt: dateOrNull(r.failed_at), checksRelease: numOrNull(r.checks_release), checksTotal: num(r.checks_total), checksFailing: num(r.checks_failing),
+      checksAt: dateOrNull(r.checks_at), failingChecks: failingNames(r.failing_checks),
     }));
   }
 
@@ -376,9 +401,12 @@ export class FleetStore {
    * Every enrolled host with the release and failing/total counts of its newest check results
    * (release null when it reported none); a host missing here was removed.
    */
-  async checkSummaries(): Promise<Array<{ hostId: number; host: string; release: number | null; total: number; failing: number }>> {
-    const rows = await this.#db.query<Row>(`SELECT h.id AS host_id, h.name, c.release, c.total, c.failing FROM hosts h LEFT JOIN latest_checks c ON c.host_id = h.id`);
-    return rows.map((r) => ({ hostId: num(r.host_id), host: String(r.name), release: r.release === null ? null : num(r.release), total: r.total === null ? 0 : num(r.total), failing: r.failing === null ? 0 : num(r.failing) }));
+  async checkSummaries(): Promise<Array<{ hostId: number; host: string; release: number | null; total: number; failing: number; sampledAt: Date | null; failingChecks: readonly string[] }>> {
+    const rows = await this.#db.query<Row>(`SELECT h.id AS host_id, h.name, c.release, c.total, c.failing, c.sampled_at, ${FAILING_NAMES} AS failing_checks FROM hosts h LEFT JOIN latest_checks c ON c.host_id = h.id`);
+    return rows.map((r) => ({
+      hostId: num(r.host_id), host: String(r.name), release: r.release === null ? null : num(r.release), total: r.total === null ? 0 : num(r.total), failing: r.failing === null ? 0 : num(r.failing),
+      sampledAt: dateOrNull(r.sampled_at), failingChecks: failingNames(r.failing_checks),
+    }));
   }
 
   /** The newest check results of every host that reported some, hosts with failing checks first. */

@@ -22,6 +22,7 @@ import type {
 import { MIGRATIONS } from './migrations/index.js';
 import { TREND_COLUMNS, TREND_DAYS_KEPT, trendRebuild } from './migrations/0004-volume-trend.js';
 import { insertAuditRow } from './audit-log.js';
+import { matchesWhere, type WhereClause } from '../fleet-runs/selector.js';
 import { bulkSource, copyText, type BulkColumn } from './bulk.js';
 import {
   DAY_MS, PARTITIONED_TABLES, addDays, createPartitionSql, dayStartMs, isExpiredDay, parsePartitionName, upcomingDays, utcDay,
@@ -311,19 +312,48 @@ export class SqlControlStore implements ControlStore {
   }
 
   async removeHost(name: string, by?: AuditBy): Promise<boolean> {
+    return this.#db.transaction(async (tx) => (await this.#removeHost(tx, name, by)) !== undefined);
+  }
+
+  async hostsWhere(where: WhereClause): Promise<HostIdentity[]> {
+    return this.#hostsWhere(this.#db, where);
+  }
+
+  async removeHostsWhere(where: WhereClause, by?: AuditBy & { readonly expect?: number }): Promise<HostIdentity[]> {
     return this.#db.transaction(async (tx) => {
+      const hosts = await this.#hostsWhere(tx, where);
+      // The count the operator confirmed: a selection that grew or shrank since is not what they agreed to.
+      if (by?.expect !== undefined && by.expect !== hosts.length) {
+        throw new VigiaError('VIGIA_ERR_BAD_REQUEST', `--where selects ${hosts.length} hosts now, not the ${by.expect} confirmed: run it again`);
+      }
+      for (const h of hosts) await this.#removeHost(tx, h.name, by && { actor: by.actor, detail: { where } });
+      return hosts;
+    });
+  }
+
+  async #hostsWhere(q: Queryable, where: WhereClause): Promise<HostIdentity[]> {
+    const rows = await q.query<Row>(`SELECT id, name, tags, coalesce(report_tags, '{}'::jsonb) AS report_tags FROM hosts ORDER BY name`);
+    const parse = (v: unknown): Record<string, string> => (typeof v === 'string' ? (JSON.parse(v) as Record<string, string>) : ((v ?? {}) as Record<string, string>));
+    return rows
+      .filter((r) => matchesWhere(where, { name: String(r.name), tags: parse(r.tags), reportedTags: parse(r.report_tags) }))
+      .map((r) => ({ id: num(r.id), name: String(r.name) }));
+  }
+
+  /** Remove one host in transaction `tx` (audit row with `by`); its id, or undefined when unknown. */
+  async #removeHost(tx: Queryable, name: string, by?: AuditBy & { readonly detail?: Record<string, unknown> }): Promise<number | undefined> {
+    {
       const rows = await tx.query<Row>(`DELETE FROM hosts WHERE name = $1 RETURNING id`, [name]);
       const id = rows[0] ? num(rows[0].id) : undefined;
-      if (id === undefined) return false;
-      if (by) await insertAuditRow(tx, by.actor, 'host.remove', { host: name });
+      if (id === undefined) return undefined;
+      if (by) await insertAuditRow(tx, by.actor, 'host.remove', { host: name, ...by.detail });
       // Every table whose index leads with host_id. disk_samples has none (an index there would cost
       // ingest ~20 000 index entries a minute): its rows become unreachable (every read joins hosts,
       // and a re-enrolled name gets a new id) and leave with their day's partition.
       for (const table of ['latest_devices', 'latest_system', 'system_samples', 'device_daily', 'volume_trend']) {
         await tx.query(`DELETE FROM ${table} WHERE host_id = $1`, [id]);
       }
-      return true;
-    });
+      return id;
+    }
   }
 
   async audit(actor: string, action: string, detail: Record<string, unknown>): Promise<void> {
