@@ -18,6 +18,7 @@ import { renderHostsTable, type HostListRow } from './hosts-table.js';
 import { defaultReportPolicy } from './reports/policy.js';
 import { CONTROL_OPTION_RENAMES, DEFAULT_DATA_DIR, DEFAULT_SERVER_LISTEN, parseControlConfig, parseStoreLocation } from './config.js';
 import { parseWhere, type WhereClause } from './fleet-runs/selector.js';
+import { plural } from '../core/plural.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -322,12 +323,12 @@ async function removeWhere(opts: Record<string, unknown>, where: WhereClause, ye
       return;
     }
     if (hosts.length > 1 && !yes) {
-      process.stdout.write(`--where selects ${hosts.length} hosts: ${shown}\nnothing removed: run again with --yes to remove them\n`);
+      process.stdout.write(`--where selects ${plural(hosts.length, 'host')}: ${shown}\nnothing removed: run again with --yes to remove them\n`);
       process.exitCode = 1;
       return;
     }
     const removed = await remove(hosts.length);
-    process.stderr.write(`removed ${removed.length} hosts: ${removed.slice(0, 20).map((h) => sanitiseText(h)).join(', ')}${removed.length > 20 ? ', ...' : ''}\n`);
+    process.stderr.write(`removed ${plural(removed.length, 'host')}: ${removed.slice(0, 20).map((h) => sanitiseText(h)).join(', ')}${removed.length > 20 ? ', ...' : ''}\n`);
   } finally {
     await close();
   }

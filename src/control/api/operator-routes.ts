@@ -19,6 +19,7 @@ import { START_RUN_SHAPE, startRunSchema } from '../fleet-runs/run-service.js';
 import { parseWhere } from '../fleet-runs/selector.js';
 import type { ControlServerDeps } from '../server.js';
 import { fleetOf, hasFleetRoutes, issues, jsonBody, leaderRoutes, noQuery, previousUtcDay, REPORT_FORMATS, untilClientLeaves, type OperatorPrincipal } from './shared.js';
+import { plural } from '../../core/plural.js';
 
 /** Most bytes of a publish request (a 16 MiB archive in base64 plus the envelopes). */
 export const MAX_PUBLISH_BYTES = 23 * 1024 * 1024;
@@ -105,7 +106,7 @@ export function operatorMount(deps: ControlServerDeps, authenticate: Authenticat
         }
         const selected = await deps.store.hostsWhere(where);
         if (selected.length > 1 && body.confirm === undefined) {
-          throw new VigiaError('VIGIA_ERR_BAD_REQUEST', `--where selects ${selected.length} hosts: confirm the count (confirm: ${selected.length}; vigia server remove --yes)`);
+          throw new VigiaError('VIGIA_ERR_BAD_REQUEST', `--where selects ${plural(selected.length, 'host')}: confirm the count (confirm: ${selected.length}; vigia server remove --yes)`);
         }
         const removed = await deps.store.removeHostsWhere(where, { actor: principal.name, ...(body.confirm !== undefined ? { expect: body.confirm } : {}) });
         for (const h of removed) {

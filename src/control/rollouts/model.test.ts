@@ -222,7 +222,7 @@ test('tallyRollout/judgeRollout: hosts that never polled are counted apart: they
   const j = judgeRollout(r, s, T0 + t);
   assert.ok(j.kind === 'gate' && j.step?.event.type === 'complete', j.kind === 'gate' ? j.gate.reason : j.kind);
   assert.doesNotMatch(j.gate.reason, /holding/);
-  assert.match(j.gate.reason, /1 of 1 hosts applied.*10 never polled \(not counted\)/);
+  assert.match(j.gate.reason, /1 of 1 host applied.*10 never polled \(not counted\)/);
   // A host that polled once and went silent is still stuck (it may be a host the release broke).
   const silent = host(2, 4, 'aaa', t - STALE_POLL_MS - 1);
   const held = judgeRollout(r, tallyRollout(r, [real, silent, ...ghosts], new Map([...waves, [2, 0]]), RELEASES, T0 + t), T0 + t);

@@ -325,7 +325,7 @@ export function tallyRollout(r: RolloutRow, hosts: Iterable<HostRecord>, waves: 
       upgradedHosts++;
       if (h.checksFailing > 0) {
         upgradedFailing++;
-        if (examples.length < NAMED_FAILING_HOSTS) examples.push(`${h.name} (${h.failingChecks.length > 0 ? h.failingChecks.join(', ') : `${h.checksFailing} checks`})`);
+        if (examples.length < NAMED_FAILING_HOSTS) examples.push(`${h.name} (${h.failingChecks.length > 0 ? h.failingChecks.join(', ') : plural(h.checksFailing, 'check')})`);
       }
     } else if (h.checksRelease !== null && h.checksTotal > 0 && !onRelease) {
       restHosts++;

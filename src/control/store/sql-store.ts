@@ -22,6 +22,7 @@ import type {
 import { MIGRATIONS } from './migrations/index.js';
 import { TREND_COLUMNS, TREND_DAYS_KEPT, trendRebuild } from './migrations/0004-volume-trend.js';
 import { insertAuditRow } from './audit-log.js';
+import { plural } from '../../core/plural.js';
 import { matchesWhere, type WhereClause } from '../fleet-runs/selector.js';
 import { bulkSource, copyText, type BulkColumn } from './bulk.js';
 import {
@@ -324,7 +325,7 @@ export class SqlControlStore implements ControlStore {
       const hosts = await this.#hostsWhere(tx, where);
       // The count the operator confirmed: a selection that grew or shrank since is not what they agreed to.
       if (by?.expect !== undefined && by.expect !== hosts.length) {
-        throw new VigiaError('VIGIA_ERR_BAD_REQUEST', `--where selects ${hosts.length} hosts now, not the ${by.expect} confirmed: run it again`);
+        throw new VigiaError('VIGIA_ERR_BAD_REQUEST', `--where selects ${plural(hosts.length, 'host')} now, not the ${by.expect} confirmed: run it again`);
       }
       for (const h of hosts) await this.#removeHost(tx, h.name, by && { actor: by.actor, detail: { where } });
       return hosts;

@@ -6,6 +6,7 @@ import type { DoraBand } from '../dora/dora.js';
 import type { SloReport, ReportEntry } from './build-report.js';
 import { formatValue } from './recommend.js';
 import { dayLabel } from '../evaluate/evaluate.js';
+import { plural } from '../../core/plural.js';
 
 type Block = { kind: 'charts'; entry: ReportEntry } | { kind: 'heading'; level: 1 | 2 | 3; text: string } | { kind: 'para'; text: string } | { kind: 'list'; items: string[] } | { kind: 'table'; head: string[]; rows: string[][]; align?: Array<'l' | 'r'> };
 
@@ -92,7 +93,7 @@ function doraBlocks(r: SloReport): Block[] {
     {
       kind: 'para',
       text: span
-        ? `Over ${dayLabel(span.from, r.period.timeZone)} to ${dayLabel(span.to - 1, r.period.timeZone)} (${num(d.spanDays, 1)} days), the days the deploy records cover${span.to - span.from < r.period.to - r.period.from - 86_400_000 ? `, not the whole period` : ''}.`
+        ? `Over ${dayLabel(span.from, r.period.timeZone)} to ${dayLabel(span.to - 1, r.period.timeZone)} (${plural(d.spanDays, 'day', { shown: num(d.spanDays, 1) })}), the days the deploy records cover${span.to - span.from < r.period.to - r.period.from - 86_400_000 ? `, not the whole period` : ''}.`
         : 'The deploy records cover no day of the period: no data.',
     },
     {
