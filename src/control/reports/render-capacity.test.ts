@@ -52,7 +52,7 @@ test('json: stable field names, numbers as numbers, Infinity as full_never', () 
   assert.equal(j.totals.hosts, 500);
   assert.equal(j.rows.length, report.rows.length);
   const r = j.rows[0];
-  assert.deepEqual(Object.keys(r), ['host', 'role', 'mountpoint', 'device', 'fstype', 'status', 'reason', 'use_pct', 'peak_use_pct', 'used_bytes', 'avail_bytes', 'size_bytes', 'growth_bytes_per_day', 'days_until_full', 'full_never', 'stale', 'error', 'sampled_at']);
+  assert.deepEqual(Object.keys(r), ['host', 'role', 'mountpoint', 'device', 'fstype', 'status', 'reason', 'use_pct', 'peak_use_pct', 'used_bytes', 'avail_bytes', 'size_bytes', 'growth_bytes_per_day', 'days_until_full', 'full_never', 'trend_pending', 'trend_span_seconds', 'trend_samples', 'stale', 'error', 'sampled_at']);
   assert.equal(typeof r.use_pct, 'number');
   const never = j.rows.find((x: { full_never: boolean }) => x.full_never);
   assert.ok(never && never.days_until_full === null);
