@@ -26,7 +26,8 @@ export interface MailResult {
 export interface ReportService {
   buildCapacity(): Promise<CapacityReport>;
   buildPerformance(day: string): Promise<PerformanceReport>;
-  capacity(format: ReportFormat): Promise<RenderedReport>;
+  /** `all`: the table lists healthy volumes too (other formats always have every row). */
+  capacity(format: ReportFormat, opts?: { all?: boolean }): Promise<RenderedReport>;
   performance(day: string, format: ReportFormat): Promise<RenderedReport>;
   mailCapacity(): Promise<MailResult>;
   mailPerformance(day: string): Promise<MailResult>;
@@ -79,10 +80,10 @@ export function createReportService(deps: { store: ControlStore; settings: Serve
   const service: ReportService = {
     buildCapacity,
     buildPerformance,
-    async capacity(format) {
+    async capacity(format, opts = {}) {
       const r = await buildCapacity();
       const body =
-        format === 'json' ? renderCapacityJson(r) : format === 'csv' ? renderCapacityCsv(r) : format === 'html' ? renderCapacityHtml(r, { maxRows: policy.htmlMaxRows }) : renderCapacityTable(r);
+        format === 'json' ? renderCapacityJson(r) : format === 'csv' ? renderCapacityCsv(r) : format === 'html' ? renderCapacityHtml(r, { maxRows: policy.htmlMaxRows }) : renderCapacityTable(r, { includeOk: opts.all === true });
       return { contentType: TYPES[format], body };
     },
     async performance(day, format) {

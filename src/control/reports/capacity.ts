@@ -98,6 +98,8 @@ export interface CapacityReport {
   readonly totals: CapacityTotals;
   /** Silent hosts first (longest silence first), then never-reported hosts. */
   readonly stale: readonly StaleHost[];
+  /** Enrolled hosts that never reported (stale or not yet): an empty table says it waits for them. */
+  readonly waitingForFirstReport: number;
   /** Worst first: critical, warning, unknown, ok; within, soonest full, then highest use %. */
   readonly rows: readonly CapacityRow[];
 }
@@ -334,6 +336,7 @@ export function buildCapacityReport(data: CapacityData, policy: ReportPolicy, no
     summary: capacitySummary(policy.subjectPrefix, totals),
     totals,
     stale: staleList,
+    waitingForFirstReport: neverReported.size,
     rows,
   };
 }

@@ -51,8 +51,22 @@ function usedPctOf(r: CapacityRow): number | null {
 export interface CapacityTableOptions {
   /** Most volume rows to print (default: all). Stale hosts are always all printed. */
   readonly limit?: number;
-  /** Print ok rows too (default false: a healthy fleet prints a short table). */
+  /** Print ok rows too (default false: a healthy fleet prints a short table; `--all`, `?all=1`). */
   readonly includeOk?: boolean;
+}
+
+/**
+ * Why the volume table is empty or short, so an empty table never reads as "nothing to see": hosts
+ * that have not reported yet, or healthy rows hidden (and how to show them).
+ */
+function emptyHints(report: CapacityReport, shown: number, includeOk: boolean): string[] {
+  const out: string[] = [];
+  const waiting = report.waitingForFirstReport;
+  if (report.totals.hosts === 0) out.push('no hosts enrolled yet: enroll one with `vigia server enroll` and start its agent');
+  else if (waiting > 0) out.push(`waiting for the first report from ${count(waiting)} ${waiting === 1 ? 'host' : 'hosts'}`);
+  const hidden = report.rows.length - shown;
+  if (!includeOk && hidden > 0) out.push(`${count(hidden)} healthy ${hidden === 1 ? 'volume' : 'volumes'} hidden: --all shows them`);
+  return out.length ? ['', ...out] : out;
 }
 
 /** Aligned terminal table: summary header, stale hosts, then volume rows worst first. */
@@ -81,6 +95,7 @@ export function renderCapacityTable(report: CapacityReport, opts: CapacityTableO
     r.reason,
   ]);
   out.push(alignTable([header, ...rows], [false, false, false, false, false, true, true, true, true, true, false]));
+  out.push(...emptyHints(report, shown.length, opts.includeOk === true));
   if (limited.some((r) => r.stale)) out.push('', '* host is stale: figures are from its last report');
   return sanitiseLines(out.join('\n') + '\n');
 }
