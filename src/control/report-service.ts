@@ -35,6 +35,14 @@ export interface ReportService {
   startSchedules(metrics?: ControlMetrics): { stop(): Promise<void> };
 }
 
+/** Days after an empty one searched for samples (a week covers day one). */
+const NEXT_DAY_PROBES = 7;
+
+/** The UTC day `n` days after `day` (YYYY-MM-DD). */
+function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
 const TYPES: Record<ReportFormat, string> = {
   json: 'application/json; charset=utf-8',
   csv: 'text/csv; charset=utf-8',
@@ -68,7 +76,23 @@ export function createReportService(deps: { store: ControlStore; settings: Serve
     })();
     return building;
   };
-  const buildPerformance = async (day: string): Promise<PerformanceReport> => buildPerformanceReport(await store.performanceData(day), { policy, now: now() });
+  const buildPerformance = async (day: string): Promise<PerformanceReport> => {
+    const t = now();
+    const data = await store.performanceData(day);
+    if (data.hosts.length > 0 || data.hostsWithoutSystem.length > 0) return buildPerformanceReport(data, { policy, now: t });
+    // An empty day (day one asks for yesterday by default): find the next day that has samples, so the
+    // report says where to look. At most NEXT_DAY_PROBES small queries, and only for an empty day.
+    const today = t.toISOString().slice(0, 10);
+    let nextDayWithSamples: string | null = null;
+    for (let d = addDays(day, 1), k = 0; d <= today && k < NEXT_DAY_PROBES; d = addDays(d, 1), k++) {
+      const next = await store.performanceData(d);
+      if (next.hosts.length > 0 || next.hostsWithoutSystem.length > 0) {
+        nextDayWithSamples = d;
+        break;
+      }
+    }
+    return buildPerformanceReport(data, { policy, now: t, nextDayWithSamples });
+  };
 
   const mail = async (message: Parameters<typeof sendEmail>[1]): Promise<MailResult> => {
     if (!settings.smtp) throw new VigiaError('VIGIA_ERR_CONFIG', 'no smtp section in --config: cannot mail reports');

@@ -16,6 +16,8 @@ import { count } from './format.js';
 export interface PerformanceReportOptions {
   readonly policy: ReportPolicy;
   readonly now: Date;
+  /** When the day has no samples: the first later day that has some (null when none up to today). */
+  readonly nextDayWithSamples?: string | null;
 }
 
 /** Which figure set a host's pressure. */
@@ -105,6 +107,10 @@ export interface PerformanceReport {
   readonly disks: readonly DiskPerformance[];
   /** Ranked by max use %, highest first. */
   readonly filesystems: readonly FilesystemPerformance[];
+  /** No host sent anything that day (the report is empty, not healthy): renderings say so. */
+  readonly noSamples: boolean;
+  /** With noSamples: the first later day with samples, to suggest (`--day`); null when none. */
+  readonly nextDayWithSamples: string | null;
 }
 
 function fleetFigure(values: number[]): FleetFigure {
@@ -224,5 +230,7 @@ export function buildPerformanceReport(data: PerformanceData, opts: PerformanceR
     hosts,
     disks,
     filesystems,
+    noSamples: data.hosts.length === 0 && hostsWithoutSystem.length === 0,
+    nextDayWithSamples: opts.nextDayWithSamples ?? null,
   };
 }
