@@ -51,6 +51,7 @@ export function register(program: Command): void {
       .command('capacity')
       .description('per host and volume: use %, avail, growth/day, days until full (7-day least squares), stale hosts first')
       .addOption(new Option('--format <format>', `${REPORT_FORMATS.join('|')}`).default('table'))
+      .addOption(new Option('--all', 'the table lists healthy volumes too (json and csv always have every row)'))
       .addOption(new Option('--output <file>', 'write to this file instead of stdout'))
       .addOption(new Option('--email', 'mail it to the configured recipients now (needs --config with smtp and recipients)'))
       .addOption(new Option('--config <file>', 'YAML with thresholds, recipients and SMTP (as for vigia server)').env('VIGIA_SERVER_CONFIG')),
@@ -64,10 +65,10 @@ export function register(program: Command): void {
     }
     if (opts.server) {
       const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
-      await output((await callServer(target, 'GET', `/v1/reports/capacity?format=${format}`)).text, opts.output, format);
+      await output((await callServer(target, 'GET', `/v1/reports/capacity?format=${format}${opts.all ? '&all=1' : ''}`)).text, opts.output, format);
       return;
     }
-    await output((await withReports(opts, (svc) => svc.capacity(format))).body, opts.output, format);
+    await output((await withReports(opts, (svc) => svc.capacity(format, { all: opts.all === true }))).body, opts.output, format);
   });
 
   addStoreOptions(

@@ -26,12 +26,21 @@ export interface MailResult {
 export interface ReportService {
   buildCapacity(): Promise<CapacityReport>;
   buildPerformance(day: string): Promise<PerformanceReport>;
-  capacity(format: ReportFormat): Promise<RenderedReport>;
+  /** `all`: the table lists healthy volumes too (other formats always have every row). */
+  capacity(format: ReportFormat, opts?: { all?: boolean }): Promise<RenderedReport>;
   performance(day: string, format: ReportFormat): Promise<RenderedReport>;
   mailCapacity(): Promise<MailResult>;
   mailPerformance(day: string): Promise<MailResult>;
   /** Start the configured schedules (none without SMTP); stop() waits for a running one. */
   startSchedules(metrics?: ControlMetrics): { stop(): Promise<void> };
+}
+
+/** Days after an empty one searched for samples (a week covers day one). */
+const NEXT_DAY_PROBES = 7;
+
+/** The UTC day `n` days after `day` (YYYY-MM-DD). */
+function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
 
 const TYPES: Record<ReportFormat, string> = {
@@ -67,7 +76,23 @@ export function createReportService(deps: { store: ControlStore; settings: Serve
     })();
     return building;
   };
-  const buildPerformance = async (day: string): Promise<PerformanceReport> => buildPerformanceReport(await store.performanceData(day), { policy, now: now() });
+  const buildPerformance = async (day: string): Promise<PerformanceReport> => {
+    const t = now();
+    const data = await store.performanceData(day);
+    if (data.hosts.length > 0 || data.hostsWithoutSystem.length > 0) return buildPerformanceReport(data, { policy, now: t });
+    // An empty day (day one asks for yesterday by default): find the next day that has samples, so the
+    // report says where to look. At most NEXT_DAY_PROBES small queries, and only for an empty day.
+    const today = t.toISOString().slice(0, 10);
+    let nextDayWithSamples: string | null = null;
+    for (let d = addDays(day, 1), k = 0; d <= today && k < NEXT_DAY_PROBES; d = addDays(d, 1), k++) {
+      const next = await store.performanceData(d);
+      if (next.hosts.length > 0 || next.hostsWithoutSystem.length > 0) {
+        nextDayWithSamples = d;
+        break;
+      }
+    }
+    return buildPerformanceReport(data, { policy, now: t, nextDayWithSamples });
+  };
 
   const mail = async (message: Parameters<typeof sendEmail>[1]): Promise<MailResult> => {
     if (!settings.smtp) throw new VigiaError('VIGIA_ERR_CONFIG', 'no smtp section in --config: cannot mail reports');
@@ -79,10 +104,10 @@ export function createReportService(deps: { store: ControlStore; settings: Serve
   const service: ReportService = {
     buildCapacity,
     buildPerformance,
-    async capacity(format) {
+    async capacity(format, opts = {}) {
       const r = await buildCapacity();
       const body =
-        format === 'json' ? renderCapacityJson(r) : format === 'csv' ? renderCapacityCsv(r) : format === 'html' ? renderCapacityHtml(r, { maxRows: policy.htmlMaxRows }) : renderCapacityTable(r);
+        format === 'json' ? renderCapacityJson(r) : format === 'csv' ? renderCapacityCsv(r) : format === 'html' ? renderCapacityHtml(r, { maxRows: policy.htmlMaxRows }) : renderCapacityTable(r, { includeOk: opts.all === true });
       return { contentType: TYPES[format], body };
     },
     async performance(day, format) {

@@ -206,7 +206,7 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
     hostAuth,
     store,
     ingest: (item, bytes) => queue.submit(item, bytes),
-    capacityReport: (format) => reports.capacity(format),
+    capacityReport: (format, opts) => reports.capacity(format, opts),
     performanceReport: (day, format) => reports.performance(day, format),
     metrics: () => metricsText(),
     limits: {

@@ -76,7 +76,7 @@ before(async () => {
     hostAuth: new HostAuth(store),
     store,
     ingest: (item) => queue.submit(item),
-    capacityReport: async (format) => ({ contentType: format === 'csv' ? 'text/csv' : 'application/json', body: format === 'csv' ? 'host\n' : '{"rows":[]}' }),
+    capacityReport: async (format, opts) => ({ contentType: format === 'csv' ? 'text/csv' : 'application/json', body: format === 'csv' ? 'host\n' : format === 'table' ? `all=${opts?.all === true}` : '{"rows":[]}' }),
     performanceReport: async (day, format) => ({ contentType: 'application/json', body: JSON.stringify({ day, format }) }),
     metrics: async () => 'vigia_control_test 1\n',
     limits: { ...DEFAULT_CONTROL_LIMITS, bodyLimitBytes: 4096, rateLimit: { perSecond: 1000, burst: 1000 } },
@@ -184,6 +184,10 @@ test('GET /v1/hosts: a host\'s reported tags never replace the operator\'s; both
 test('report endpoints validate their query', async () => {
   assert.equal((await call('GET', '/v1/reports/capacity?format=csv', { token: readToken })).text, 'host\n');
   assert.equal((await call('GET', '/v1/reports/capacity?format=pdf', { token: readToken })).status, 400);
+  // all=1 (as `vigia report capacity --all`) reaches the report; anything else is a 400.
+  assert.equal((await call('GET', '/v1/reports/capacity?format=table&all=1', { token: readToken })).text, 'all=true');
+  assert.equal((await call('GET', '/v1/reports/capacity?format=table', { token: readToken })).text, 'all=false');
+  assert.equal((await call('GET', '/v1/reports/capacity?all=yes', { token: readToken })).status, 400);
   assert.equal((await call('GET', '/v1/reports/performance?day=2026-02-30', { token: readToken })).status, 400);
   const perf = await call('GET', '/v1/reports/performance', { token: readToken });
   assert.deepEqual(perf.json, { day: '2026-11-30', format: 'json' });

@@ -51,7 +51,7 @@ export interface ControlServerDeps {
   readonly store: ControlStore;
   /** Queue one validated report (the ingest queue) of `bytes` on the wire; resolves once it is durable. */
   readonly ingest: (item: IngestItem, bytes: number) => Promise<IngestOutcome>;
-  readonly capacityReport: (format: ReportFormat) => Promise<RenderedReport>;
+  readonly capacityReport: (format: ReportFormat, opts?: { all?: boolean }) => Promise<RenderedReport>;
   readonly performanceReport: (day: string, format: ReportFormat) => Promise<RenderedReport>;
   /** The whole /metrics exposition text. */
   readonly metrics: () => Promise<string>;

@@ -28,7 +28,8 @@ export const MAX_BULK_ENROLL_HOSTS = 1000;
 /** Most bytes of an enrolment request (1,000 hosts with a few tags each fit in ~200 KB). */
 export const MAX_ENROLL_BYTES = 2 * 1024 * 1024;
 
-const formatQuery = z.object({ format: z.enum(REPORT_FORMATS).default('json') }).strict();
+/** `all=1`: the capacity table lists healthy volumes too (as `vigia report capacity --all`). */
+const capacityQuery = z.object({ format: z.enum(REPORT_FORMATS).default('json'), all: z.enum(['0', '1']).optional() }).strict();
 const performanceQuery = z
   .object({ day: z.string().optional(), format: z.enum(REPORT_FORMATS).default('json') })
   .strict();
@@ -133,8 +134,8 @@ export function operatorMount(deps: ControlServerDeps, authenticate: Authenticat
     {
       method: 'GET', name: '/v1/reports/capacity', path: /^\/v1\/reports\/capacity$/, scope: 'read',
       handler: async ({ res, query }) => {
-        const q = validateQuery(formatQuery, query, 'VIGIA_ERR_BAD_REQUEST');
-        const r = await deps.capacityReport(q.format);
+        const q = validateQuery(capacityQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+        const r = await deps.capacityReport(q.format, { all: q.all === '1' });
         send(res, 200, r.contentType, r.body);
         return SENT;
       },

@@ -5,6 +5,7 @@ import { buildCapacityReport } from './capacity.js';
 import { defaultReportPolicy, parseReportPolicy } from './policy.js';
 import { sumsOf } from './regression.js';
 import { syntheticCapacityData } from './synthetic.js';
+import { renderCapacityTable } from './render-capacity.js';
 
 const NOW = new Date('2026-12-01T07:00:00.000Z');
 const WSTART = new Date(NOW.getTime() - 7 * 86_400_000);
@@ -21,7 +22,7 @@ function vol(hostName: string, over: Partial<CapacityVolumeRow> & { growthPerDay
   const used = usePct === null ? null : (size * usePct) / 100;
   const g = over.growthPerDay ?? 0;
   const windowS = 7 * 86_400;
-  const trend = used === null ? null : sumsOf([0, 1, 2, 3, 4].map((k) => [(windowS * k) / 4, used - (g * (windowS - (windowS * k) / 4)) / 86_400] as [number, number]));
+  const trend = used === null ? null : sumsOf(Array.from({ length: 15 }, (_, k) => [(windowS * k) / 14, used - (g * (windowS - (windowS * k) / 14)) / 86_400] as [number, number]));
   const { growthPerDay: _g, ...rest } = over;
   return { host: hostName, mountpoint: '/var/lib/mysql', device: '/dev/sdb', fstype: 'xfs', role: 'data', readOnly: false, sizeBytes: size, usedBytes: used, availBytes: used === null ? null : size - used, usePct, inodeUsePct: 1, error: null, sampledAt: NOW, trend, windowPeakUsePct: null, daily: [], ...rest };
 }
@@ -59,7 +60,7 @@ test('volume status: table', () => {
 
 test('binlog growth comes from daily peaks, not the saw-tooth', () => {
   const daily = [24, 25, 26, 27, 28, 29, 30].map((d, i) => ({ day: `2026-11-${d}`, maxUsedBytes: (500 + 10 * i) * GIB, minUsedBytes: 100 * GIB, maxUsePct: (500 + 10 * i) / 10 }));
-  const row = one(vol('a', { role: 'binlog', usePct: 20, daily, trend: sumsOf([[0, 900 * GIB], [1000, 100 * GIB]]) }));
+  const row = one(vol('a', { role: 'binlog', usePct: 20, daily, trend: sumsOf(Array.from({ length: 15 }, (_, k) => [k * 43_200, (k % 2 ? 900 : 100) * GIB] as [number, number])) }));
   assert.ok(row.growthBytesPerDay !== null && Math.abs(row.growthBytesPerDay - 10 * GIB) < 1);
   // peak 560 GiB on 11-30, +10 GiB/day from 'now' (peak clamped up to the last full day's): about 44 days.
   assert.ok(row.daysUntilFull !== null && row.daysUntilFull > 40 && row.daysUntilFull < 45, String(row.daysUntilFull));
@@ -158,4 +159,46 @@ test('hosts gone silent keep their last status: critical and warning stay counte
   assert.equal(new Set(critical.map((x) => x.host)).size, 3);
   assert.ok(critical.every((x) => x.stale));
   assert.equal(r.stale.filter((s) => s.status === 'critical').length, 3);
+});
+
+/** A volume at `usePct` whose samples, every `stepS` seconds up to NOW, grow by `growthPerDay`. */
+function sampled(name: string, usePct: number, growthPerDay: number, count: number, stepS: number): CapacityVolumeRow {
+  const size = 1000 * GIB;
+  const used = (size * usePct) / 100;
+  const lastX = (NOW.getTime() - WSTART.getTime()) / 1000;
+  const points = Array.from({ length: count }, (_, k) => {
+    const x = lastX - (count - 1 - k) * stepS;
+    return [x, used - (growthPerDay * (lastX - x)) / 86_400] as [number, number];
+  });
+  return { ...vol(name, { usePct }), trend: sumsOf(points) };
+}
+
+test('days until full needs a day of samples: two minutes at a 0.7-day growth rate is "trend pending", judged on use % only', () => {
+  // 2 minutes of samples every 10 s, growing 700 GiB/day on a 1000 GiB volume at 50 %: the fit says full in 0.7 d.
+  const fresh = one(sampled('fresh', 50, 700 * GIB, 13, 10));
+  assert.equal(fresh.status, 'ok', 'a fresh volume at 50 % is not critical by a date it does not have');
+  assert.equal(fresh.daysUntilFull, null);
+  assert.equal(fresh.growthBytesPerDay, null);
+  assert.ok(fresh.trendPending, 'trend pending');
+  assert.equal(fresh.trendPending.samples, 13);
+  assert.equal(fresh.trendPending.spanSeconds, 120);
+  assert.equal(fresh.trendPending.needSpanSeconds, 24 * 3600);
+  assert.doesNotMatch(fresh.reason, /full in/);
+  const table = renderCapacityTable(buildCapacityReport({ now: NOW, windowStart: WSTART, hosts: [host('fresh')], volumes: [sampled('fresh', 50, 700 * GIB, 13, 10)] }, policy, NOW), { includeOk: true });
+  assert.match(table, /trend pending \(2 min of 24 h, 13 of 12 samples\)/);
+  // Pending is judged on use % alone: a fresh volume at 95 % is still critical, by its use.
+  const full = one(sampled('full', 95, 700 * GIB, 13, 10));
+  assert.equal(full.status, 'critical');
+  assert.match(full.reason, /use 95\.0% >= critical 90%/);
+  // Three days of hourly samples at the same rate: a date, and critical by it.
+  const known = one(sampled('known', 50, 700 * GIB, 73, 3600));
+  assert.equal(known.trendPending, null);
+  assert.equal(known.status, 'critical');
+  assert.match(known.reason, /full in 0\.7 d <= critical 7 d/);
+  // The minimum is policy: 1 hour and 10 samples make the two-minute volume still pending, an hour of them not.
+  const hourly = parseReportPolicy({ daysUntilFull: { minSpanHours: 1, minSamples: 10 } });
+  const data = (v: CapacityVolumeRow): CapacityData => ({ now: NOW, windowStart: WSTART, hosts: [host(v.host)], volumes: [v] });
+  assert.ok(buildCapacityReport(data(sampled('a', 50, 700 * GIB, 13, 10)), hourly, NOW).rows[0]!.trendPending);
+  assert.equal(buildCapacityReport(data(sampled('a', 50, 700 * GIB, 61, 60)), hourly, NOW).rows[0]!.trendPending, null);
+  assert.throws(() => parseReportPolicy({ daysUntilFull: { minSamples: 1 } }), /reports\.daysUntilFull\.minSamples/);
 });

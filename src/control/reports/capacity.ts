@@ -2,7 +2,7 @@
  * The fleet capacity report: which volumes will fill, which hosts went silent. Pure: data and time
  * come in, a report value goes out; the renderers and the email only format it.
  */
-import type { CapacityData, CapacityVolumeRow, HostStatusRow } from '../store/control-store.js';
+import type { CapacityData, CapacityVolumeRow, HostStatusRow, RegressionSums } from '../store/control-store.js';
 import type { ReportPolicy } from './policy.js';
 import { fitLine, sumsOf, timeUntilFull } from './regression.js';
 import { count } from './format.js';
@@ -29,6 +29,15 @@ export interface StaleHost {
   readonly status: CapacityStatus;
 }
 
+/** How much data a volume's trend has and needs (see CapacityRow.trendPending). */
+export interface TrendPending {
+  /** Time the window's samples span, seconds (see trendSpanSeconds). */
+  readonly spanSeconds: number;
+  readonly samples: number;
+  readonly needSpanSeconds: number;
+  readonly needSamples: number;
+}
+
 /** One volume of one host in the report. */
 export interface CapacityRow {
   readonly host: string;
@@ -45,8 +54,13 @@ export interface CapacityRow {
   readonly sizeBytes: number | null;
   /** Fitted growth, bytes per day (binlog: through the daily peaks); null when no trend. */
   readonly growthBytesPerDay: number | null;
-  /** Days until full; Infinity when flat or shrinking, null when unknown. */
+  /** Days until full; Infinity when flat or shrinking, null when unknown or the trend is pending. */
   readonly daysUntilFull: number | null;
+  /**
+   * Set when the window holds too little data for a trend (policy daysUntilFull.minSpanHours and
+   * minSamples): growth and days until full are then null and the status comes from use % alone.
+   */
+  readonly trendPending: TrendPending | null;
   readonly status: CapacityStatus;
   /** Which threshold decided the status, for humans. */
   readonly reason: string;
@@ -85,6 +99,8 @@ export interface CapacityReport {
   readonly totals: CapacityTotals;
   /** Silent hosts first (longest silence first), then never-reported hosts. */
   readonly stale: readonly StaleHost[];
+  /** Enrolled hosts that never reported (stale or not yet): an empty table says it waits for them. */
+  readonly waitingForFirstReport: number;
   /** Worst first: critical, warning, unknown, ok; within, soonest full, then highest use %. */
   readonly rows: readonly CapacityRow[];
 }
@@ -133,6 +149,32 @@ interface Trend {
   growthBytesPerDay: number | null;
   daysUntilFull: number | null;
   peakUsePct: number | null;
+  pending?: TrendPending;
+}
+
+/**
+ * Seconds between the first and last sample of a volume's window, from what the store keeps: the
+ * least-squares sums (x = seconds since the window start) and the newest sample's x. The sums hold
+ * no minimum, so the span is the one evenly spaced samples with the same spread have (from the
+ * variance of x): exact for an agent reporting at a steady interval, never more than the
+ * time from the window start to the newest sample. Two minutes of samples span two minutes.
+ */
+export function trendSpanSeconds(sums: RegressionSums | null, lastX: number): number {
+  if (!sums || !(sums.n >= 2)) return 0;
+  const mean = sums.sx / sums.n;
+  const variance = Math.max(0, sums.sxx / sums.n - mean * mean);
+  // n points evenly spaced over S have variance S^2 (n+1) / (12 (n-1)).
+  const span = Math.sqrt((12 * variance * (sums.n - 1)) / (sums.n + 1));
+  return Number.isFinite(span) ? Math.max(0, Math.min(span, lastX)) : 0;
+}
+
+/** The pending marker when a volume's window holds less than the policy's minimum, else null. */
+function pendingOf(v: CapacityVolumeRow, windowStartMs: number, policy: ReportPolicy): TrendPending | null {
+  const samples = v.trend?.n ?? 0;
+  const spanSeconds = Math.round(trendSpanSeconds(v.trend, (v.sampledAt.getTime() - windowStartMs) / 1000));
+  const needSpanSeconds = Math.round(policy.daysUntilFull.minSpanHours * 3600);
+  const needSamples = policy.daysUntilFull.minSamples;
+  return spanSeconds >= needSpanSeconds && samples >= needSamples ? null : { spanSeconds, samples, needSpanSeconds, needSamples };
 }
 
 /** Binlog: fit through the daily peaks (x = days), project the peak, not the saw-tooth. */
@@ -238,7 +280,10 @@ export function buildCapacityReport(data: CapacityData, policy: ReportPolicy, no
   const rows: CapacityRow[] = new Array(data.volumes.length);
   let i = 0;
   for (const v of data.volumes) {
-    const t = v.role === 'binlog' ? binlogTrend(v, nowMs, todayMs, dayMs) : sampleTrend(v, windowStartMs, nowMs);
+    const fitted = v.role === 'binlog' ? binlogTrend(v, nowMs, todayMs, dayMs) : sampleTrend(v, windowStartMs, nowMs);
+    // Too little data: keep the peak, drop the projection (a status never rests on a date it lacks).
+    const pending = pendingOf(v, windowStartMs, policy);
+    const t: Trend = pending ? { growthBytesPerDay: null, daysUntilFull: null, peakUsePct: fitted.peakUsePct, pending } : fitted;
     const { status, reason } = classify(v, t, policy);
     const prev = worst.get(v.host);
     if (prev === undefined || RANK[status] < RANK[prev]) worst.set(v.host, status);
@@ -255,6 +300,7 @@ export function buildCapacityReport(data: CapacityData, policy: ReportPolicy, no
       sizeBytes: v.sizeBytes,
       growthBytesPerDay: t.growthBytesPerDay,
       daysUntilFull: t.daysUntilFull,
+      trendPending: pending,
       status,
       reason,
       stale: staleSet.has(v.host),
@@ -291,6 +337,7 @@ export function buildCapacityReport(data: CapacityData, policy: ReportPolicy, no
     summary: capacitySummary(policy.subjectPrefix, totals),
     totals,
     stale: staleList,
+    waitingForFirstReport: neverReported.size,
     rows,
   };
 }

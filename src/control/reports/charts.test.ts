@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
 import { buildCapacityReport } from './capacity.js';
-import { COLORS, renderTopGrowersPng, renderUsageHistogramPng, topGrowers, usageHistogram } from './charts.js';
+import { CHART_PLOT, COLORS, drawTopGrowers, drawUsageHistogram, renderTopGrowersPng, renderUsageHistogramPng, topGrowers, usageHistogram } from './charts.js';
 import { defaultReportPolicy } from './policy.js';
 import { syntheticCapacityData } from './synthetic.js';
 
@@ -39,8 +39,32 @@ test('PNGs decode, are small, and colour the critical bucket red', () => {
   const png = PNG.sync.read(hist);
   // Bottom of the last bucket's bar (90-100 %).
   const x = Math.floor(12 + (png.width - 24) * 0.95);
-  assert.deepEqual(pixel(png, x, png.height - 14), [...COLORS.critical]);
+  assert.deepEqual(pixel(png, x, CHART_PLOT.bottom - 2), [...COLORS.critical]);
   const x8 = Math.floor(12 + (png.width - 24) * 0.85);
-  assert.deepEqual(pixel(png, x8, png.height - 14), [...COLORS.warning]);
+  assert.deepEqual(pixel(png, x8, CHART_PLOT.bottom - 2), [...COLORS.warning]);
   assert.deepEqual(pixel(PNG.sync.read(renderTopGrowersPng([])), 100, 100), [...COLORS.background]);
+});
+
+test('charts carry a title, axis labels with units and tick values, drawn into the image', () => {
+  const hist = drawUsageHistogram(usageHistogram(report), policy);
+  const grow = drawTopGrowers(topGrowers(report));
+  const said = (c: typeof hist, role: string) => c.texts.filter((t) => t.role === role).map((t) => t.text);
+  assert.deepEqual(said(hist, 'title'), ['Volumes by use %']);
+  assert.match(said(hist, 'x-label')[0]!, /^Use % \(10 % buckets\)$/);
+  assert.match(said(hist, 'y-label')[0]!, /^Volumes \(log scale, max \d+\)$/);
+  assert.deepEqual(said(hist, 'tick'), ['0', '20', '40', '60', '80', '100']);
+  assert.deepEqual(said(grow, 'title'), ['Top 10 growers']);
+  assert.match(said(grow, 'x-label')[0]!, /bytes\/day/);
+  assert.equal(said(grow, 'y-label').length, 1);
+  assert.match(said(grow, 'tick').at(-1)!, /iB\/d$/);
+  // Every text lies inside the image and off the plot area, and the title's pixels are really drawn.
+  for (const c of [hist, grow]) {
+    for (const t of c.texts) assert.ok(t.x >= 0 && t.y >= 0 && t.x < c.width && t.y < c.height, t.text);
+  }
+  for (const buf of [renderUsageHistogramPng(usageHistogram(report), policy), renderTopGrowersPng(topGrowers(report))]) {
+    const png = PNG.sync.read(buf);
+    let inked = 0;
+    for (let y = 0; y < 12; y++) for (let x = 0; x < png.width; x++) if (pixel(png, x, y).join() !== COLORS.background.join()) inked++;
+    assert.ok(inked > 50, `title pixels: ${inked}`);
+  }
 });

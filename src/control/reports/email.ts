@@ -13,7 +13,7 @@ import { VigiaError } from '../../core/errors.js';
 import { deepFreeze } from '../../core/config.js';
 import { sanitiseText } from '../../core/sanitise.js';
 import type { CapacityReport } from './capacity.js';
-import { renderTopGrowersPng, renderUsageHistogramPng, topGrowers, usageHistogram } from './charts.js';
+import { CHART_SIZE, renderTopGrowersPng, renderUsageHistogramPng, topGrowers, usageHistogram } from './charts.js';
 import { humanBytes, utcDay } from './format.js';
 import type { ReportPolicy } from './policy.js';
 import { renderCapacityCsv, renderCapacityHtml, renderCapacityTable, renderStaleCsv } from './render-capacity.js';
@@ -64,8 +64,8 @@ export function composeCapacityEmail(report: CapacityReport, policy: ReportPolic
     csvFilename,
     staleCsvFilename,
     charts: [
-      { cid: CAPACITY_CHART_CIDS.usage, alt: 'Histogram of volumes by use %', caption: histogramCaption, width: 480, height: 180 },
-      { cid: CAPACITY_CHART_CIDS.growers, alt: 'Bars of the fastest growing volumes', caption: growersCaption, width: 480, height: 180 },
+      { cid: CAPACITY_CHART_CIDS.usage, alt: 'Histogram of volumes by use %', caption: histogramCaption, ...CHART_SIZE },
+      { cid: CAPACITY_CHART_CIDS.growers, alt: 'Bars of the fastest growing volumes', caption: growersCaption, ...CHART_SIZE },
     ],
   });
   return {

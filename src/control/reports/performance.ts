@@ -17,6 +17,8 @@ import { plural } from '../../core/plural.js';
 export interface PerformanceReportOptions {
   readonly policy: ReportPolicy;
   readonly now: Date;
+  /** When the day has no samples: the first later day that has some (null when none up to today). */
+  readonly nextDayWithSamples?: string | null;
 }
 
 /** Which figure set a host's pressure. */
@@ -106,6 +108,10 @@ export interface PerformanceReport {
   readonly disks: readonly DiskPerformance[];
   /** Ranked by max use %, highest first. */
   readonly filesystems: readonly FilesystemPerformance[];
+  /** No host sent anything that day (the report is empty, not healthy): renderings say so. */
+  readonly noSamples: boolean;
+  /** With noSamples: the first later day with samples, to suggest (`--day`); null when none. */
+  readonly nextDayWithSamples: string | null;
 }
 
 function fleetFigure(values: number[]): FleetFigure {
@@ -225,5 +231,7 @@ export function buildPerformanceReport(data: PerformanceData, opts: PerformanceR
     hosts,
     disks,
     filesystems,
+    noSamples: data.hosts.length === 0 && hostsWithoutSystem.length === 0,
+    nextDayWithSamples: opts.nextDayWithSamples ?? null,
   };
 }

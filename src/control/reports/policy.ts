@@ -59,6 +59,13 @@ export const reportPolicySchema = z
       .object({
         warningDays: z.number().finite().positive().default(30),
         criticalDays: z.number().finite().positive().default(7),
+        /**
+         * Least data a days-until-full is computed from: below it the volume's trend is "pending" and it
+         * is judged on its use % only. A line fitted through minutes of samples projects noise (a
+         * fresh install once read "full in 0.7 d" on 119 hosts); a day covers the daily cycle.
+         */
+        minSpanHours: z.number().finite().positive().max(24 * 90).default(24),
+        minSamples: z.number().int().min(2).max(1_000_000).default(12),
       })
       .strict()
       .default({})

@@ -52,7 +52,7 @@ test('json: stable field names, numbers as numbers, Infinity as full_never', () 
   assert.equal(j.totals.hosts, 500);
   assert.equal(j.rows.length, report.rows.length);
   const r = j.rows[0];
-  assert.deepEqual(Object.keys(r), ['host', 'role', 'mountpoint', 'device', 'fstype', 'status', 'reason', 'use_pct', 'peak_use_pct', 'used_bytes', 'avail_bytes', 'size_bytes', 'growth_bytes_per_day', 'days_until_full', 'full_never', 'stale', 'error', 'sampled_at']);
+  assert.deepEqual(Object.keys(r), ['host', 'role', 'mountpoint', 'device', 'fstype', 'status', 'reason', 'use_pct', 'peak_use_pct', 'used_bytes', 'avail_bytes', 'size_bytes', 'growth_bytes_per_day', 'days_until_full', 'full_never', 'trend_pending', 'trend_span_seconds', 'trend_samples', 'stale', 'error', 'sampled_at']);
   assert.equal(typeof r.use_pct, 'number');
   const never = j.rows.find((x: { full_never: boolean }) => x.full_never);
   assert.ok(never && never.days_until_full === null);
@@ -124,4 +124,21 @@ test('hosts gone silent: every rendering still shows their critical volumes as c
   assert.ok(html.includes(`<title>${r.summary}</title>`));
   assert.match(html, /<td[^>]*>critical \(stale\)<\/td>/);
   assert.match(html, /Critical and stale \(part of critical\)<\/td><td[^>]*>2<\/td>/);
+});
+
+test('table: an empty table says why (hosts waiting for their first report, healthy volumes hidden) and --all shows the healthy ones', () => {
+  const enrolled = { enrolledAt: new Date(NOW.getTime() - 60_000), lastSeen: null, lastSampledAt: null, intervalSeconds: null, source: null, tags: {}, reportedTags: {}, lastError: null, lastErrorAt: null };
+  const fresh = buildCapacityReport({ now: NOW, windowStart: new Date(NOW.getTime() - 7 * 86_400_000), hosts: ['a', 'b', 'c'].map((host) => ({ host, ...enrolled })), volumes: [] }, policy, NOW);
+  assert.match(renderCapacityTable(fresh), /^waiting for the first report from 3 hosts$/m);
+  const none = buildCapacityReport({ now: NOW, windowStart: NOW, hosts: [], volumes: [] }, policy, NOW);
+  assert.match(renderCapacityTable(none), /no hosts enrolled yet/);
+  const healthy = buildCapacityReport(syntheticCapacityData({ hosts: 4, now: NOW }), policy, NOW);
+  const okRows = healthy.rows.filter((r) => r.status === 'ok').length;
+  assert.ok(okRows > 0);
+  const short = renderCapacityTable(healthy);
+  assert.match(short, new RegExp(`^${okRows} healthy volumes hidden: --all shows them$`, 'm'));
+  assert.doesNotMatch(short, /^OK /m);
+  const all = renderCapacityTable(healthy, { includeOk: true });
+  assert.equal(all.split('\n').filter((l) => l.startsWith('OK ')).length, okRows);
+  assert.doesNotMatch(all, /hidden/);
 });

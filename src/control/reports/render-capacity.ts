@@ -28,6 +28,22 @@ function skewText(s: StaleHost): string {
   return s.clockSkewSeconds !== null && Math.abs(s.clockSkewSeconds) >= 5 ? `clock skew ${s.clockSkewSeconds > 0 ? '+' : ''}${s.clockSkewSeconds} s` : '';
 }
 
+function spanText(sec: number): string {
+  if (sec < 3600) return `${Math.round(sec / 60)} min`;
+  if (sec < 172_800) return `${Math.round((sec / 3600) * 10) / 10} h`;
+  return `${Math.round((sec / 86_400) * 10) / 10} d`;
+}
+
+/**
+ * The FULL IN cell: days, or "trend pending (2 min of 24 h, 3 of 12 samples)" when the window holds
+ * too little data for a projection, so nobody reads a blank or a dash as "never fills".
+ */
+export function fullInText(r: CapacityRow): string {
+  const p = r.trendPending;
+  if (!p) return days(r.daysUntilFull);
+  return `trend pending (${spanText(p.spanSeconds)} of ${spanText(p.needSpanSeconds)}, ${count(p.samples)} of ${count(p.needSamples)} samples)`;
+}
+
 function usedPctOf(r: CapacityRow): number | null {
   return r.role === 'binlog' ? r.peakUsePct : r.usePct;
 }
@@ -36,8 +52,22 @@ function usedPctOf(r: CapacityRow): number | null {
 export interface CapacityTableOptions {
   /** Most volume rows to print (default: all). Stale hosts are always all printed. */
   readonly limit?: number;
-  /** Print ok rows too (default false: a healthy fleet prints a short table). */
+  /** Print ok rows too (default false: a healthy fleet prints a short table; `--all`, `?all=1`). */
   readonly includeOk?: boolean;
+}
+
+/**
+ * Why the volume table is empty or short, so an empty table never reads as "nothing to see": hosts
+ * that have not reported yet, or healthy rows hidden (and how to show them).
+ */
+function emptyHints(report: CapacityReport, shown: number, includeOk: boolean): string[] {
+  const out: string[] = [];
+  const waiting = report.waitingForFirstReport;
+  if (report.totals.hosts === 0) out.push('no hosts enrolled yet: enroll one with `vigia server enroll` and start its agent');
+  else if (waiting > 0) out.push(`waiting for the first report from ${count(waiting)} ${waiting === 1 ? 'host' : 'hosts'}`);
+  const hidden = report.rows.length - shown;
+  if (!includeOk && hidden > 0) out.push(`${count(hidden)} healthy ${hidden === 1 ? 'volume' : 'volumes'} hidden: --all shows them`);
+  return out.length ? ['', ...out] : out;
 }
 
 /** Aligned terminal table: summary header, stale hosts, then volume rows worst first. */
@@ -62,18 +92,20 @@ export function renderCapacityTable(report: CapacityReport, opts: CapacityTableO
     humanBytes(r.availBytes),
     humanBytes(r.sizeBytes),
     humanBytes(r.growthBytesPerDay),
-    days(r.daysUntilFull),
+    fullInText(r),
     r.reason,
   ]);
   out.push(alignTable([header, ...rows], [false, false, false, false, false, true, true, true, true, true, false]));
+  out.push(...emptyHints(report, shown.length, opts.includeOk === true));
   if (limited.some((r) => r.stale)) out.push('', '* host is stale: figures are from its last report');
   return sanitiseLines(out.join('\n') + '\n');
 }
 
 /**
  * JSON rendering, format version 1. Field names are stable: snake_case, numbers as numbers, times
- * as ISO 8601 UTC. `days_until_full` is null when unknown or when the volume is not growing;
- * `full_never` tells the two apart (true: flat or shrinking). `totals` count every host once by its
+ * as ISO 8601 UTC. `days_until_full` is null when unknown, when the volume is not growing
+ * or when its trend is pending; `full_never` tells the first two apart (true: flat or shrinking),
+ * `trend_pending` the third (with `trend_span_seconds` and `trend_samples`: what the window holds). `totals` count every host once by its
  * worst volume, a stale host by its last figures (`critical_stale`, `warning_stale`: how many of those
  * are stale); a stale host's `status` is that worst status. Compact unless `pretty` (10,000 hosts
  * x 3 volumes make 12 MB compact, 17 MB indented). Control and format characters in strings are
@@ -126,6 +158,9 @@ export function renderCapacityJson(report: CapacityReport, opts: { pretty?: bool
         growth_bytes_per_day: r.growthBytesPerDay,
         days_until_full: r.daysUntilFull === Infinity ? null : r.daysUntilFull,
         full_never: r.daysUntilFull === Infinity,
+        trend_pending: r.trendPending !== null,
+        trend_span_seconds: r.trendPending?.spanSeconds ?? null,
+        trend_samples: r.trendPending?.samples ?? null,
         stale: r.stale,
         error: r.error,
         sampled_at: r.sampledAt,
@@ -142,14 +177,14 @@ export const CAPACITY_CSV_HEADER = [
   'size_bytes', 'growth_bytes_per_day', 'days_until_full', 'stale', 'error', 'sampled_at',
 ] as const;
 
-/** CSV of every row (RFC 4180, formula-injection guarded); days_until_full is empty when unknown, `never` when not growing. */
+/** CSV of every row (RFC 4180, formula-injection guarded); days_until_full is empty when unknown, `never` when not growing, `pending` when the window holds too little data. */
 export function renderCapacityCsv(report: CapacityReport): string {
   return csvDocument(
     CAPACITY_CSV_HEADER,
     report.rows.map((r) => [
       r.host, r.role, r.mountpoint, r.device, r.fstype, r.status, r.reason, r.usePct, r.peakUsePct, r.usedBytes, r.availBytes,
       r.sizeBytes, r.growthBytesPerDay === null ? null : Math.round(r.growthBytesPerDay),
-      r.daysUntilFull === Infinity ? 'never' : r.daysUntilFull === null ? null : Math.round(r.daysUntilFull * 100) / 100,
+      r.trendPending ? 'pending' : r.daysUntilFull === Infinity ? 'never' : r.daysUntilFull === null ? null : Math.round(r.daysUntilFull * 100) / 100,
       r.stale, r.error, r.sampledAt,
     ]),
   );
@@ -234,7 +269,7 @@ export function renderCapacityHtml(report: CapacityReport, opts: CapacityHtmlOpt
     parts.push('<table role="presentation" cellspacing="0" cellpadding="0" style="border-collapse:collapse;">');
     parts.push(`<tr>${['Status', 'Host', 'Role', 'Mount', 'Device', 'Use', 'Avail', 'Size', 'Growth/day', 'Full in', 'Reason'].map((h) => `<th style="${TH}">${h}</th>`).join('')}</tr>`);
     for (const r of shown) {
-      const vals = [r.status + (r.stale ? ' (stale)' : ''), r.host, r.role, r.mountpoint, r.device, pct(usedPctOf(r)), humanBytes(r.availBytes), humanBytes(r.sizeBytes), humanBytes(r.growthBytesPerDay), days(r.daysUntilFull), r.reason];
+      const vals = [r.status + (r.stale ? ' (stale)' : ''), r.host, r.role, r.mountpoint, r.device, pct(usedPctOf(r)), humanBytes(r.availBytes), humanBytes(r.sizeBytes), humanBytes(r.growthBytesPerDay), fullInText(r), r.reason];
       parts.push(`<tr style="background:${STATUS_BG[r.status]};">${cells(vals, TD, [false, false, false, false, false, true, true, true, true, true, false])}</tr>`);
     }
     parts.push('</table>');

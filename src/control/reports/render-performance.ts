@@ -40,6 +40,8 @@ export function renderPerformanceTable(report: PerformanceReport, opts: Performa
   const limit = opts.limit ?? 50;
   const f = report.fleet;
   const out: string[] = [report.summary, `generated ${report.generatedAt}`, ''];
+  const hint = noSamplesHint(report);
+  if (hint) out.push(hint, '');
   if (report.silentHosts.length) out.push(`SILENT HOSTS (${count(report.silentHosts.length)}): ${report.silentHosts.join(', ')}`, '');
   if (report.hostsWithoutSystem.length) out.push(`NO CPU DATA (${count(report.hostsWithoutSystem.length)}, reported without system figures): ${report.hostsWithoutSystem.join(', ')}`, '');
   out.push('FLEET (average and p95 of host day averages, %)');
@@ -124,6 +126,17 @@ export interface PerformanceHtmlOptions {
   readonly csvFilename?: string;
 }
 
+/**
+ * Why a report is empty: "no samples for 2026-11-30; the first samples after it are from 2026-12-01;
+ * try --day 2026-12-01" (the default day is yesterday, so on day one the report would show 0 hosts
+ * with no reason). Null when the day has samples.
+ */
+export function noSamplesHint(report: PerformanceReport): string | null {
+  if (!report.noSamples) return null;
+  const next = report.nextDayWithSamples;
+  return next ? `no samples for ${report.day}; the first samples after it are from ${next}; try --day ${next}` : `no samples for ${report.day} or any day after it`;
+}
+
 /** A complete HTML email body (inline CSS, tables, no scripts, text escaped): silent hosts, fleet, ranked hosts, disks, filesystems. */
 export function renderPerformanceHtml(report: PerformanceReport, opts: PerformanceHtmlOptions = {}): string {
   const maxRows = opts.maxRows ?? 200;
@@ -135,6 +148,7 @@ export function renderPerformanceHtml(report: PerformanceReport, opts: Performan
     '<body style="margin:0;padding:16px;font-family:Arial,Helvetica,sans-serif;color:#222222;background:#ffffff;">',
     `<h1 style="font-size:18px;margin:0 0 4px 0;">${escapeHtml(report.summary)}</h1>`,
     `<p style="font-size:12px;color:#666666;margin:0 0 16px 0;">Day ${escapeHtml(report.day)} (UTC), generated ${escapeHtml(report.generatedAt)}. Hosts are ranked by pressure: the largest ratio of a p95 figure to its threshold; 1.0 or more is hot.</p>`,
+    ...(report.noSamples ? [`<p style="font-size:14px;font-weight:bold;">${escapeHtml(noSamplesHint(report) ?? '')}</p>`] : []),
     h2(`Silent hosts (${count(report.silentHosts.length)})`),
     report.silentHosts.length ? table(['Host'], report.silentHosts.map((h) => [h]), [false]) : '<p style="font-size:13px;">Every host sent samples.</p>',
     ...(report.hostsWithoutSystem.length
