@@ -22,6 +22,7 @@ import type { DeviceInfo } from './model.js';
 import { readJsonBody, send, sendJson, validateQuery } from '../core/http.js';
 import { bearerTokenAuthenticator, createPipelineServer, SENT, type PipelineServer, type Route, type TokenPrincipal } from '../core/http-pipeline.js';
 import { RateLimiter, type RateLimitOptions } from '../core/rate-limit.js';
+import type { HttpRefusal } from './actions/audit.js';
 
 /** Query of GET /v1/processes. */
 export interface ProcessQuery {
@@ -58,19 +59,8 @@ export interface AgentServerDeps {
   readonly onRequestRefused?: (refusal: RequestRefusal) => void | Promise<void>;
 }
 
-/** A state-changing request refused by the HTTP layer. */
-export interface RequestRefusal {
-  readonly method: string;
-  /** The path as sent, without the query, at most 200 characters. */
-  readonly path: string;
-  /** The action's name (percent-decoded) when the path names one (`/v1/actions/<name>`), else undefined. */
-  readonly action: string | undefined;
-  /** Token name, or null when the request carried no valid token. */
-  readonly client: string | null;
-  readonly address: string;
-  readonly status: number;
-  readonly code: string;
-}
+/** A state-changing request refused by the HTTP layer: the shape the audit log writes (actions/audit.ts). */
+export type RequestRefusal = HttpRefusal;
 
 /** Bounds on what one client can make the agent do. */
 export interface AgentLimits {

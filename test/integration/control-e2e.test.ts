@@ -5,7 +5,7 @@
  * through the CLI, and the CLI's errors.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,21 +14,10 @@ import { startAgent } from '../support/agent-process.js';
 import { startControl, vigia } from '../support/control-process.js';
 import { waitFor } from '../support/wait.js';
 import { tempDir } from '../support/tmp.js';
+import { accessibleToOthers } from '../support/file-modes.js';
 
 const INTERVAL = 10;
 
-/** Entries under `dir` (itself included) that group or others may access, as 'mode path'. */
-function accessibleToOthers(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    const st = lstatSync(p);
-    if (st.isSymbolicLink()) return;
-    if (st.mode & 0o077) out.push(`${(st.mode & 0o7777).toString(8)} ${p}`);
-    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
-  };
-  walk(dir);
-  return out;
-}
 
 function spoolFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];

@@ -31,11 +31,14 @@ export interface AuditEntry {
   readonly reason?: string;
 }
 
-/** What the HTTP layer tells about a request it refused (see the agent server's onRequestRefused). */
+/** A state-changing request the HTTP layer refused (the agent server's onRequestRefused). */
 export interface HttpRefusal {
   readonly method: string;
+  /** The path as sent, without the query, at most 200 characters. */
   readonly path: string;
+  /** The action's name (percent-decoded) when the path names one (`/v1/actions/<name>`), else undefined. */
   readonly action: string | undefined;
+  /** Token name, or null when the request carried no valid token. */
   readonly client: string | null;
   readonly address: string;
   readonly status: number;

@@ -1,27 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isVigiaError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { tempDir } from '../../../test/support/tmp.js';
 import { PGLITE_LOCK_FILE, acquireDirLock, openPglite } from './pglite.js';
+import { accessibleToOthers } from '../../../test/support/file-modes.js';
 
 const isRoot = process.getuid?.() === 0;
 
-/** Every entry under `dir` (itself included) whose mode lets group or others in, as 'mode path'. */
-function accessibleToOthers(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    const st = lstatSync(p);
-    if (st.isSymbolicLink()) return;
-    if (st.mode & 0o077) out.push(`${(st.mode & 0o7777).toString(8)} ${p}`);
-    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
-  };
-  walk(dir);
-  return out;
-}
 
 test('the lock file holds our pid and refuses a second holder', () => {
   const tmp = tempDir();
