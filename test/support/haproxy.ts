@@ -75,14 +75,7 @@ export async function startHaproxy(backendPorts: readonly number[], expect?: rea
     url: `http://127.0.0.1:${port}`,
     statsUrl,
     serverStates,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      tmp.remove();
-    },
+    stop: () => stopHaproxy(child, tmp),
   };
 }
 
@@ -132,15 +125,18 @@ export async function startControlHaproxy(backendPort: number): Promise<TestCont
   return {
     url,
     port,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      tmp.remove();
-    },
+    stop: () => stopHaproxy(child, tmp),
   };
+}
+
+/** SIGTERM a started HAProxy, wait for it to exit, remove its temp dir. */
+async function stopHaproxy(child: ChildProcess, tmp: { remove: () => void }): Promise<void> {
+  if (child.exitCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  tmp.remove();
 }
 
 /** GET over HTTPS without verifying the (test) certificate: the status, or 0 when the exchange failed. */
