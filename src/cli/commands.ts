@@ -21,6 +21,7 @@ export const SUBCOMMANDS: readonly SubcommandEntry[] = [
   { name: 'rollout', summary: 'the current bundle rollout: status --watch, pause, resume, rollback, drift', load: () => import('../control/rollouts/rollout-command.js') },
   { name: 'run', summary: 'run an agent action on many hosts: --where, --concurrency, --max-errors (like SSM Run Command)', load: () => import('../control/fleet-runs/run-command.js') },
   { name: 'slo', summary: 'service level objectives: yearly SLO and DORA report from deploys, outages and tickets; Sloth-compatible burn-rate rules', load: () => import('../slo/command.js') },
+  { name: 'logs', summary: 'access-log analytics: ship and collect web-server logs, ask who visited a URL, top lists, report', load: () => import('../logs/command.js') },
   { name: 'simulate', summary: 'synthetic fleet: thousands of agents reporting to a control plane (tests, benchmarks)', load: () => import('../control/simulate/command.js') },
   { name: 'token', summary: 'create bearer tokens and their hashes for token files', load: () => import('./token-command.js') },
 ];
