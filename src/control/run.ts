@@ -158,7 +158,7 @@ async function startLeaderDuties(ctx: LeaderContext): Promise<FleetApi | undefin
   await rollouts.load();
   rollouts.start();
   life.defer('rollouts', () => rollouts.close());
-  const bundles = createBundleService({ store: fleetStore, rollouts, trustedKeys: ctx.files.trustedKeys, log });
+  const bundles = createBundleService({ store: fleetStore, rollouts, trustedKeys: ctx.files.trustedKeys, log, hostsWhere: (where) => store.hostsWhere(where) });
   const runs = createRunService({ store: fleetStore, channel, log });
   await runs.resume();
   life.defer('fleet runs', () => runs.close());

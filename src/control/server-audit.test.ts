@@ -45,7 +45,7 @@ before(async () => {
   const channel = createAgentChannel();
   const rollouts = createRolloutService({ store: fleetStore, channel, log: silentLogger() });
   await rollouts.load();
-  const bundles = createBundleService({ store: fleetStore, rollouts, trustedKeys: [keys.publicKeyPem], log: silentLogger() });
+  const bundles = createBundleService({ store: fleetStore, rollouts, trustedKeys: [keys.publicKeyPem], log: silentLogger(), hostsWhere: (where) => store.hostsWhere(where) });
   const runs = createRunService({ store: fleetStore, channel, log: silentLogger() });
   const tokens = parseTokenEntries(`${hashToken(readToken)} name=reader\n${hashToken(adminToken)} scopes=admin name=ops\n${hashToken(runToken)} scopes=run name=runner\n`);
   baseDeps = {

@@ -47,8 +47,9 @@ after(async () => {
 });
 
 test('an empty rollout completes saying it installed nothing; enrolled hosts that never polled are counted apart and do not hold the next one', { timeout: 120_000 }, async () => {
-  const publish = (dir: string): void => {
-    const p = vigia(['bundle', 'publish', dir, '--key', `${keyPrefix}.key`, '--server', control.url, '--token-file', control.adminTokenFile, '--soak', '0', '--waves', '100']);
+  const publishing = (dir: string, extra: string[] = []) => vigia(['bundle', 'publish', dir, '--key', `${keyPrefix}.key`, '--server', control.url, '--token-file', control.adminTokenFile, '--soak', '0', '--waves', '100', ...extra]);
+  const publish = (dir: string, extra: string[] = []): void => {
+    const p = publishing(dir, extra);
     assert.equal(p.status, 0, p.stderr);
   };
 
@@ -58,7 +59,7 @@ test('an empty rollout completes saying it installed nothing; enrolled hosts tha
     return v.state === 'completed' ? v : undefined;
   }, 30_000, 100);
   assert.equal(empty.empty, true);
-  assert.deepEqual(empty.hosts, { counted: 0, neverPolled: 0 });
+  assert.deepEqual(empty.hosts, { counted: 0, neverPolled: 0, outside: 0 });
   assert.match(empty.reason, /^completed with no host/);
   const out = status();
   assert.match(out, /^rollout \d+ .* completed \(no host\)$/m);
@@ -76,7 +77,21 @@ test('an empty rollout completes saying it installed nothing; enrolled hosts tha
     return v.state === 'completed' ? v : undefined;
   }, 30_000, 100);
   assert.equal(held.empty, false);
-  assert.deepEqual(held.hosts, { counted: 3, neverPolled: 3 });
+  assert.deepEqual(held.hosts, { counted: 3, neverPolled: 3, outside: 0 });
   assert.match(held.reason, /^completed without installing release \d+ anywhere: .*3 never polled, not counted/);
   assert.match(status(), /hosts: 3 of 3 enrolled hosts never polled/);
+
+  // --where: a selection that picks nobody is refused in one line; one that picks cov-a counts only it.
+  const none = publishing(bundle('third'), ['--where', 'role=nosuch']);
+  assert.notEqual(none.status, 0);
+  assert.match(none.stderr, /CONTROL_ERR_NO_TARGETS.*--where role=nosuch selects no enrolled host/);
+  assert.doesNotMatch(none.stderr, /\n\s+at /, 'no stack trace');
+  publish(bundle('third'), ['--where', 'host=cov-a']);
+  const selective = await waitFor('the selective rollout settles', async () => {
+    const v = (await control.fetch('/v1/rollouts/current')).body as { state: string; selector: unknown; hosts: unknown };
+    return v.state === 'completed' ? v : undefined;
+  }, 30_000, 100);
+  assert.deepEqual(selective.selector, { host: 'cov-a' });
+  assert.deepEqual(selective.hosts, { counted: 1, neverPolled: 1, outside: 2 });
+  assert.match(status(), /^selection: --where host=cov-a; 2 other hosts stay on their release$/m);
 });

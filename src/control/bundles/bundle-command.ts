@@ -17,6 +17,7 @@ import { callServerJson, serverTarget } from '../client.js';
 import type { BundleIndex } from './bundle-service.js';
 import { readBundleDir } from './bundle-dir.js';
 import { parseWaves } from '../rollouts/waves.js';
+import { parseWhere } from '../fleet-runs/selector.js';
 import { plural } from '../../core/plural.js';
 
 /** Parse `90d`, `12h`, `30m` to ms (release expiry). */
@@ -71,6 +72,7 @@ export function register(program: Command): void {
       .addOption(new Option('--wave-timeout <duration>', 'hosts that have not moved by then count as stuck').default('15m'))
       .addOption(new Option('--max-failure-rate <pct>', 'install or check failure rate (above the rest of the fleet) that stops the rollout, %').default('5'))
       .addOption(new Option('--max-stuck-rate <pct>', 'share of stuck hosts (silent, or not moved by --wave-timeout) tolerated before the rollout holds, %; default: --max-failure-rate; 100 never holds'))
+      .addOption(new Option('--where <k=v,...>', 'only the hosts this selects (as vigia run --where) are in the waves; every other host stays on the release it runs'))
       .addOption(new Option('--auto-rollback', 'roll back by itself when a wave fails (default: pause)'))
       .addOption(new Option('--dry-run', 'validate, pack and sign, print what would be published, publish nothing')),
   ).action(async (dir: string, opts: Record<string, unknown>) => {
@@ -78,6 +80,7 @@ export function register(program: Command): void {
     const soakMs = parseDurationFlag(String(opts.soak), '--soak');
     const waveTimeoutMs = parseDurationFlag(String(opts.waveTimeout), '--wave-timeout');
     const rate = Number(opts.maxFailureRate);
+    const where = opts.where === undefined ? undefined : parseWhere(String(opts.where));
     if (!Number.isFinite(rate) || rate < 0 || rate > 100) throw new VigiaError('VIGIA_ERR_CONFIG', '--max-failure-rate: a percentage 0-100');
     const stuckRate = opts.maxStuckRate === undefined ? undefined : Number(opts.maxStuckRate);
     if (stuckRate !== undefined && (!Number.isFinite(stuckRate) || stuckRate < 0 || stuckRate > 100)) throw new VigiaError('VIGIA_ERR_CONFIG', '--max-stuck-rate: a percentage 0-100');
@@ -98,14 +101,14 @@ export function register(program: Command): void {
     if (index.current) {
       revert = signRelease({ ...base, release: index.latest + 2, sha256: index.current.sha256, size: index.current.size, reverts: release.release }, privateKeyPem);
     }
-    const summary = `bundle ${release.bundle} release ${release.release} (${packed.sha256.slice(0, 12)}, ${plural(read.files.length, 'file')}, ${plural(read.manifest.checks.length, 'check')})${index.current ? `, rollback pre-signed as ${release.release + 1} (content of ${index.current.release})` : ''}; waves ${waves.join(',')} %, soak ${String(opts.soak)}`;
+    const summary = `bundle ${release.bundle} release ${release.release} (${packed.sha256.slice(0, 12)}, ${plural(read.files.length, 'file')}, ${plural(read.manifest.checks.length, 'check')})${index.current ? `, rollback pre-signed as ${release.release + 1} (content of ${index.current.release})` : ''}; waves ${waves.join(',')} %, soak ${String(opts.soak)}${where ? `, only hosts where ${String(opts.where)}` : ''}`;
     if (opts.dryRun) {
       process.stdout.write(`dry run: would publish ${summary}\n`);
       return;
     }
     const res = await callServerJson<{ release: number; revert: number | null; rollout: number }>(target, 'POST', '/v1/bundles', {
       release: signed, ...(revert ? { revert } : {}), archive: packed.bytes.toString('base64'),
-      rollout: { waves, soak_ms: soakMs, wave_timeout_ms: waveTimeoutMs, max_failure_rate: rate / 100, ...(stuckRate !== undefined ? { max_stuck_rate: stuckRate / 100 } : {}), auto_rollback: Boolean(opts.autoRollback) },
+      rollout: { waves, soak_ms: soakMs, wave_timeout_ms: waveTimeoutMs, max_failure_rate: rate / 100, ...(stuckRate !== undefined ? { max_stuck_rate: stuckRate / 100 } : {}), ...(where ? { where } : {}), auto_rollback: Boolean(opts.autoRollback) },
     });
     process.stdout.write(`published ${summary}\nrollout ${res.rollout} started: vigia rollout status --watch\n`);
   });

@@ -14,6 +14,9 @@ import { VigiaError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { rolloutSeed, type RolloutService, type RolloutSettings } from '../rollouts/rollout-service.js';
 import { validateWaves } from '../rollouts/waves.js';
+import { whereSchema } from '../../core/contracts/tags.js';
+import type { WhereClause } from '../fleet-runs/selector.js';
+import type { HostIdentity } from '../store/control-store.js';
 import type { FleetStore, ReleaseRow } from '../store/fleet-store.js';
 
 /** Default rollout settings (a publish may override each). */
@@ -38,6 +41,8 @@ const publishRolloutSchema = z
     max_failure_rate: z.number().min(0).max(1).optional(),
     max_stuck_rate: z.number().min(0).max(1).optional(),
     auto_rollback: z.boolean().optional(),
+    // Only the hosts it selects are in the waves; the others stay on their release (rollouts/model.ts outsideWave).
+    where: whereSchema.optional(),
   })
   .strict();
 
@@ -82,6 +87,8 @@ export interface BundleServiceDeps {
   /** Public keys (PEM) whose signatures the control plane accepts. */
   readonly trustedKeys: readonly string[];
   readonly log: Logger;
+  /** The enrolled hosts a `--where` selects (the control store's hostsWhere): a selective publish's population. */
+  readonly hostsWhere: (where: WhereClause) => Promise<readonly HostIdentity[]>;
   /** Wall clock (default systemClock). */
   readonly now?: Clock;
 }
@@ -201,7 +208,13 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
     });
     const releases = [rowOf(env, body.release), ...(revertEnv && body.revert ? [rowOf(revertEnv, body.revert)] : [])];
     const seed = rolloutSeed(env.release);
-    const plan = await rollouts.planHostWaves(seed, settings);
+    const where = o.where !== undefined && Object.keys(o.where).length > 0 ? Object.freeze({ ...o.where }) : null;
+    let selected: Set<number> | undefined;
+    if (where) {
+      selected = new Set((await deps.hostsWhere(where)).map((h) => h.id));
+      if (selected.size === 0) throw new VigiaError('CONTROL_ERR_NO_TARGETS', `--where ${whereText(where)} selects no enrolled host: nothing would get release ${env.release}`);
+    }
+    const plan = await rollouts.planHostWaves(seed, settings, selected);
     const rollout = await store.publish({
       releases,
       archives: [{ sha256: env.sha256, bytes: archive }],
@@ -209,10 +222,10 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
         release: env.release, previousRelease: current?.release ?? null, revertRelease: revertEnv?.release ?? null, waves: settings.waves,
         waveStartedAt: t, soakMs: settings.soakMs, waveTimeoutMs: settings.waveTimeoutMs, maxFailureRate: settings.maxFailureRate,
         autoRollback: settings.autoRollback, baselineHosts: plan.baseline.hosts, baselineFailing: plan.baseline.failing, createdBy: actor,
-        selector: null, maxStuckRate: settings.maxStuckRate ?? null,
+        selector: where, maxStuckRate: settings.maxStuckRate ?? null,
       },
       hostWaves: plan.hostWaves,
-      audit: { actor, detail: { release: env.release, revert: revertEnv?.release ?? null, sha256: env.sha256, bundle: env.bundle, key_id: env.key_id, waves: settings.waves, soak_ms: settings.soakMs } },
+      audit: { actor, detail: { release: env.release, revert: revertEnv?.release ?? null, sha256: env.sha256, bundle: env.bundle, key_id: env.key_id, waves: settings.waves, soak_ms: settings.soakMs, selector: where, selected: selected?.size ?? null } },
     });
     remember(env.sha256, archive);
     const stored = await Promise.all(releases.map((r) => store.release(r.release)));
@@ -223,4 +236,9 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
   }
 
   return service;
+}
+
+/** `k=v,k2=v2`, as the operator typed it. */
+function whereText(where: WhereClause): string {
+  return Object.entries(where).map(([k, v]) => `${k}=${v}`).join(',');
 }

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ACTION_NAME_RE, actionParamValueSchema, MAX_ACTION_PARAM_LENGTH, MAX_ACTION_PARAMS, PARAM_NAME_RE, type AgentTask, type TaskResult } from '../../core/contracts/agent-poll.js';
 import type { JsonShape } from '../../core/contracts/json-shape.js';
-import { MAX_TAG_VALUE_LENGTH, selectorKeySchema, tagValueSchema } from '../../core/contracts/tags.js';
+import { MAX_TAG_VALUE_LENGTH, whereSchema } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { AgentChannel } from '../agent-channel.js';
@@ -37,7 +37,7 @@ const startRunFields = z
     action: z.string().regex(ACTION_NAME_RE, 'an action name: a lower-case letter, then lower-case letters, digits, -'),
     params: z.record(z.string().regex(PARAM_NAME_RE, 'a parameter name: a lower-case letter, then lower-case letters, digits, _'), actionParamValueSchema).default({}),
     // Keys: `role` (operator tag), `reported:role` (a tag the host reports), `host` (the host name).
-    where: z.record(selectorKeySchema, tagValueSchema.pipe(z.string().min(1, 'a selected tag value must not be empty'))).default({}),
+    where: whereSchema.default({}),
     all: z.boolean().default(false),
     concurrency: z.string().max(16).default('10'),
     max_errors: z.string().max(16).default('0'),

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { isVigiaError } from '../../core/errors.js';
 import type { ReleaseRow, RolloutRow } from '../store/fleet-store.js';
 import {
-  afterChecks, afterPoll, afterStatus, driftOf, hostsToWake, hostWave, judgeRollout, newHost, planTransition, planWaves, rolloutSeed, rolloutView,
-  runsRelease, STALE_POLL_MS, tallyRollout, type HostRecord,
+  afterChecks, afterPoll, afterStatus, desiredNumber, driftOf, hostsToWake, hostWave, judgeRollout, newHost, planTransition, planWaves, rolloutSeed, rolloutView,
+  outsideWave, runsRelease, stayRelease, STALE_POLL_MS, tallyRollout, type HostRecord,
 } from './model.js';
 import { waveForNewHost } from './waves.js';
 
@@ -95,7 +95,7 @@ test('tallyRollout: applied, failed, stuck, pending; who counts and who never po
   assert.deepEqual([s.hostsInWave, s.applied, s.failed, s.stuck, s.neverPolled], [3, 1, 1, 1, 1]);
   assert.deepEqual(s.upgraded, { hosts: 1, failing: 0, examples: [] });
   assert.deepEqual(s.baseline, { hosts: 1, failing: 1 });
-  assert.deepEqual(s.coverage, { counted: 5, neverPolled: 2 });
+  assert.deepEqual(s.coverage, { counted: 5, neverPolled: 2, outside: 0 });
   // The wave timeout makes every unmoved host of a reached wave stuck; the measured baseline stands in when no host is left on the old release.
   const late = tallyRollout(rollout({ baselineHosts: 9, baselineFailing: 3 }), [host(1, 4, 'aaa', 16 * 60_000)], new Map([[1, 0]]), RELEASES, T0 + 16 * 60_000);
   assert.equal(late.stuck, 1);
@@ -135,7 +135,7 @@ test('judgeRollout: enrolled hosts that never polled do not hold the rollout, wh
   const fresh = [1, 2, 3, 4].map((id) => host(id, 0, '', null));
   const r = rollout({ previousRelease: null, revertRelease: null, waves: [100], maxFailureRate: 0.05 });
   const tally = tallyRollout(r, fresh, new Map(fresh.map((h) => [h.id, 0])), RELEASES, T0 + t);
-  assert.deepEqual(tally.coverage, { counted: 4, neverPolled: 4 });
+  assert.deepEqual(tally.coverage, { counted: 4, neverPolled: 4, outside: 0 });
   const held = judgeRollout(r, tally, T0 + t);
   assert.ok(held.kind === 'gate' && held.step?.event.type === 'complete');
   assert.equal(held.step!.reason, 'completed without installing release 5 anywhere: 0 of 0 hosts applied (0 stuck, 0 failed; 4 never polled, not counted); they get it when they poll');
@@ -153,7 +153,7 @@ test('judgeRollout: enrolled hosts that never polled do not hold the rollout, wh
   assert.equal(allStuck.step!.reason, 'completed without installing release 5 anywhere: 0 of 4 hosts applied (4 stuck, 0 failed); they get it when they poll');
   const v = rolloutView({ ...r, state: 'completed', reason: done.step!.reason }, empty, done.gate, 'fleet');
   assert.equal(v.empty, true);
-  assert.deepEqual(v.hosts, { counted: 0, neverPolled: 0 });
+  assert.deepEqual(v.hosts, { counted: 0, neverPolled: 0, outside: 0 });
   assert.equal(rolloutView(r, tally, held.gate, 'fleet').empty, false);
 });
 
@@ -273,4 +273,25 @@ test('judgeRollout: maxStuckRate (publish --max-stuck-rate) is the share of stuc
   assert.ok(strict.kind === 'gate' && /holding: 1 of 2 hosts stuck \(50\.0 % > 5\.0 %\)/.test(strict.gate.reason));
   const lax = judge(rollout({ waves: [100], maxFailureRate: 0.05, maxStuckRate: 0.5 }));
   assert.ok(lax.kind === 'gate' && lax.step?.event.type === 'complete', lax.kind === 'gate' ? lax.gate.reason : '');
+});
+
+test('a selective rollout (--where): hosts outside stay on their release through every step, are not counted, and never woken', () => {
+  // Release numbers start at 1, so -1 (no bundle) never collides with a release.
+  assert.deepEqual([outsideWave(null), outsideWave(1), outsideWave(4)], [-1, -2, -5]);
+  assert.deepEqual([stayRelease(-1), stayRelease(-5), stayRelease(0), stayRelease(2)], [null, 4, undefined, undefined]);
+  const hosts = [1, 2, 3, 4].map((id) => host(id, 4, 'aaa', 60_000));
+  const plan = planWaves(hosts, { waves: [50, 100] }, rolloutSeed(5), { selected: new Set([1, 2]), stayOn: (h) => (h.id === 3 ? 4 : null) });
+  assert.deepEqual([plan.hostWaves.get(3), plan.hostWaves.get(4)], [outsideWave(4), outsideWave(null)]);
+  assert.ok([1, 2].every((id) => plan.hostWaves.get(id)! >= 0), 'the selected hosts are in the waves');
+  for (const state of ['running', 'paused', 'completed', 'rolling_back', 'rolled_back'] as const) {
+    const r = rollout({ state, currentWave: 1, selector: { role: 'db' } });
+    assert.equal(desiredNumber(r, outsideWave(4)), 4, `${state}: outside stays on 4`);
+    assert.equal(desiredNumber(r, outsideWave(null)), null, `${state}: outside with no bundle keeps none`);
+    assert.ok(!hostsToWake(r, plan.hostWaves, 0).some((id) => id === 3 || id === 4), `${state}: outside hosts are never woken`);
+  }
+  const r = rollout({ selector: { role: 'db' } });
+  assert.deepEqual(hostWave(r, new Map(), { id: 9, name: 'late' }), { wave: outsideWave(4), assigned: true }, 'a host enrolled later stays outside, on the release before');
+  const tally = tallyRollout(r, hosts, plan.hostWaves, RELEASES, 60_000);
+  assert.deepEqual(tally.coverage, { counted: 2, neverPolled: 0, outside: 2 });
+  assert.equal(tally.perWave.reduce((a, w) => a + w.hosts, 0), 2);
 });

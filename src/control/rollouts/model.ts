@@ -77,6 +77,8 @@ export interface WaveProgress {
 export interface RolloutHostCoverage {
   readonly counted: number;
   readonly neverPolled: number;
+  /** Hosts outside a selective rollout (`--where`): they stay on their release and are not counted. */
+  readonly outside: number;
 }
 
 /** `GET /v1/rollouts/current` and `vigia rollout status`. */
@@ -91,6 +93,8 @@ export interface RolloutView {
   readonly currentWave: number;
   readonly perWave: readonly WaveProgress[];
   readonly hosts: RolloutHostCoverage;
+  /** The `--where` it was published with; null: every enrolled host. */
+  readonly selector: Readonly<Record<string, string>> | null;
   /** True when the rollout counts no host at all: completed, it installed nothing anywhere. */
   readonly empty: boolean;
   readonly installFailureRate: number;
@@ -213,13 +217,31 @@ export function signedOf(row: ReleaseRow): SignedRelease {
 // ---- waves and desired releases ---------------------------------------------------------------
 
 /**
+ * A host outside a selective rollout (`bundle publish --where`) is stored with a negative wave that
+ * holds the release it stays on: -1 for no bundle, -(n + 1) for release n. One number per host keeps
+ * the waves table, its writes and every lookup as they are for the hosts inside.
+ */
+export function outsideWave(stay: number | null): number {
+  return stay === null ? -1 : -(stay + 1);
+}
+
+/** The release a host outside the rollout stays on (null: no bundle); undefined for a host inside it (wave >= 0). */
+export function stayRelease(wave: number): number | null | undefined {
+  if (wave >= 0) return undefined;
+  return wave === -1 ? null : -wave - 1;
+}
+
+/**
  * A host's wave in rollout `r`: the one stored for it, else the one a host enrolled after the
- * publish gets (waveForNewHost: depends on the host's name and the release only). `assigned` is
- * true when the wave was not stored yet (the shell stores it).
+ * publish gets (waveForNewHost: depends on the host's name and the release only). Under a selective
+ * rollout a host enrolled after the publish is outside it and stays on the release before it: the
+ * poll path does not read tags, and the next publish includes it. `assigned` is true when the wave
+ * was not stored yet (the shell stores it).
  */
 export function hostWave(r: RolloutRow, waves: ReadonlyMap<number, number>, h: { readonly id: number; readonly name: string }): { wave: number; assigned: boolean } {
   const w = waves.get(h.id);
   if (w !== undefined) return { wave: w, assigned: false };
+  if (r.selector !== null) return { wave: outsideWave(r.previousRelease), assigned: true };
   return { wave: waveForNewHost(h.name, rolloutSeed(r.release), r.waves), assigned: true };
 }
 
@@ -228,8 +250,10 @@ export function targetOf(r: RolloutRow): RolloutTarget {
   return { state: r.state, currentWave: r.currentWave, release: r.release, previousRelease: r.previousRelease, revertRelease: r.revertRelease };
 }
 
-/** The release a host in wave `wave` should run under `r` (null: no bundle; no rollout: null). */
+/** The release a host in wave `wave` should run under `r` (null: no bundle; no rollout: null; outside the rollout: the one it stays on). */
 export function desiredNumber(r: RolloutRow | undefined, wave: number): number | null {
+  const stay = stayRelease(wave);
+  if (stay !== undefined) return stay;
   if (!r) return null;
   return desiredRelease({ rollout: targetOf(r), hostWave: wave });
 }
@@ -239,10 +263,17 @@ export function desiredNumber(r: RolloutRow | undefined, wave: number): number |
  * compares with when no host is left on the old release: of the hosts with check results, how many
  * had a failing one.
  */
-export function planWaves(hosts: Iterable<HostRecord>, settings: Pick<RolloutSettings, 'waves'>, seed: string): { hostWaves: Map<number, number>; baseline: CheckTally } {
-  const all = [...hosts];
+export function planWaves(
+  hosts: Iterable<HostRecord>,
+  settings: Pick<RolloutSettings, 'waves'>,
+  seed: string,
+  selection?: { readonly selected: ReadonlySet<number>; readonly stayOn: (h: HostRecord) => number | null },
+): { hostWaves: Map<number, number>; baseline: CheckTally } {
+  const every = [...hosts];
+  const all = selection ? every.filter((h) => selection.selected.has(h.id)) : every;
   const byName = assignWaves(all.map((h) => h.name), settings.waves, seed);
   const hostWaves = new Map(all.map((h) => [h.id, byName.get(h.name)!]));
+  if (selection) for (const h of every) if (!selection.selected.has(h.id)) hostWaves.set(h.id, outsideWave(selection.stayOn(h)));
   let withChecks = 0, failing = 0;
   for (const h of all) {
     if (h.checksRelease !== null && h.checksTotal > 0) {
@@ -269,6 +300,7 @@ export function firstWaveHosts(waves: ReadonlyMap<number, number>): number[] {
 export function hostsToWake(r: RolloutRow, waves: ReadonlyMap<number, number>, previousWave: number): number[] {
   const ids: number[] = [];
   for (const [id, w] of waves) {
+    if (w < 0) continue; // outside the rollout: its release never changes with the rollout's steps
     if (r.state === 'rolling_back' ? w <= r.currentWave : w > previousWave && w <= r.currentWave) ids.push(id);
   }
   if (r.state === 'completed') for (const [id, w] of waves) if (w > previousWave) ids.push(id);
@@ -302,11 +334,15 @@ export interface RolloutTally {
 export function tallyRollout(r: RolloutRow, hosts: Iterable<HostRecord>, waves: ReadonlyMap<number, number>, releases: ReadonlyMap<number, ReleaseRow>, t: number): RolloutTally {
   const perWave = r.waves.map((pct, i) => ({ wave: i, percent: pct, hosts: 0, applied: 0, failed: 0, stuck: 0, neverPolled: 0 }));
   const examples: string[] = [];
-  let upgradedHosts = 0, upgradedFailing = 0, restHosts = 0, restFailing = 0, counted = 0, neverPolled = 0;
+  let upgradedHosts = 0, upgradedFailing = 0, restHosts = 0, restFailing = 0, counted = 0, neverPolled = 0, outside = 0;
   const target = r.state === 'rolling_back' || r.state === 'rolled_back' ? r.revertRelease : r.release;
   const waveTimedOut = t - r.waveStartedAt.getTime() > r.waveTimeoutMs;
   for (const h of hosts) {
     const w = hostWave(r, waves, h).wave;
+    if (w < 0) {
+      outside++;
+      continue;
+    }
     const pw = perWave[w]!;
     pw.hosts++;
     counted++;
@@ -339,7 +375,7 @@ export function tallyRollout(r: RolloutRow, hosts: Iterable<HostRecord>, waves: 
     hostsInWave: sum('hosts') - sum('neverPolled'), applied: sum('applied'), failed: sum('failed'), stuck: sum('stuck'), neverPolled: sum('neverPolled'),
     upgraded: { hosts: upgradedHosts, failing: upgradedFailing, examples },
     baseline: restHosts > 0 ? { hosts: restHosts, failing: restFailing } : { hosts: r.baselineHosts, failing: r.baselineFailing },
-    coverage: { counted, neverPolled },
+    coverage: { counted, neverPolled, outside },
   };
 }
 
@@ -438,7 +474,7 @@ export function planTransition(r: RolloutRow, step: PlannedStep, actor: string, 
 export function rolloutView(r: RolloutRow, s: RolloutTally, lastGate: WaveGateResult | undefined, bundle: string): RolloutView {
   return {
     id: r.id, bundle, release: r.release, previousRelease: r.previousRelease, revertRelease: r.revertRelease, state: r.state,
-    waves: r.waves, currentWave: r.currentWave, perWave: s.perWave, hosts: s.coverage, empty: s.coverage.counted === 0,
+    waves: r.waves, currentWave: r.currentWave, perWave: s.perWave, hosts: s.coverage, selector: r.selector, empty: s.coverage.counted === 0,
     installFailureRate: lastGate?.installFailureRate ?? (s.hostsInWave > 0 ? s.failed / s.hostsInWave : 0),
     checkFailureRate: lastGate?.checkFailureRate ?? (s.upgraded.hosts > 0 ? s.upgraded.failing / s.upgraded.hosts : 0),
     baselineRate: lastGate?.baselineRate ?? (s.baseline.hosts > 0 ? s.baseline.failing / s.baseline.hosts : 0),

@@ -148,3 +148,11 @@ test('renderRolloutStatus: hosts that never polled are shown apart, per wave', (
   assert.equal(lines[2], 'hosts: 10 of 11,100 enrolled hosts never polled: counted apart, they neither pass nor hold a wave (see rollout drift)');
   assert.match(lines[4]!, /^wave 2 .* 0 stuck {2}10 never polled {2}<- current$/);
 });
+
+test('renderRolloutStatus: a selective rollout names its --where and the hosts that stay outside it', () => {
+  const lines = renderRolloutStatus({ ...view, reason: '', selector: { role: 'db', 'reported:az': 'a' }, hosts: { counted: 400, neverPolled: 0, outside: 10_700 } }).split('\n');
+  assert.equal(lines[1], 'selection: --where role=db,reported:az=a; 10,700 other hosts stay on their release');
+  const one = renderRolloutStatus({ ...view, reason: '', selector: { role: 'db' }, hosts: { counted: 1, neverPolled: 0, outside: 1 } }).split('\n');
+  assert.equal(one[1], 'selection: --where role=db; 1 other host stays on their release');
+  assert.ok(!renderRolloutStatus({ ...view, selector: null }).includes('selection:'), 'a whole-fleet rollout says nothing of it');
+});

@@ -44,7 +44,9 @@ export interface RolloutStatusView {
    * Which enrolled hosts the counts cover (model.ts RolloutHostCoverage); absent in the answer of a
    * control plane older than this field, which is then not mentioned.
    */
-  readonly hosts?: { readonly counted: number; readonly neverPolled: number };
+  readonly hosts?: { readonly counted: number; readonly neverPolled: number; readonly outside?: number };
+  /** The `--where` it was published with (null or absent: every enrolled host). */
+  readonly selector?: Readonly<Record<string, string>> | null;
 }
 
 /** A host that did not converge, and why (`install failed: signature`, `not polled for 12 min`). */
@@ -163,6 +165,10 @@ export function renderRolloutStatus(view: RolloutStatusView, opts: RenderOptions
     `rollout ${safe(String(view.id))}  bundle ${safe(view.bundle)}  release ${rel(view.previousRelease)} -> ${view.release}  ${paint(note ? 'yellow' : STATE_COLOR[view.state], state)}`,
   ];
   if (view.reason) out.push(`reason: ${safe(view.reason)}`);
+  if (view.selector) {
+    const where = Object.entries(view.selector).map(([k, v]) => `${k}=${v}`).join(',');
+    out.push(`selection: --where ${safe(where)}; ${count(view.hosts?.outside ?? 0)} other ${(view.hosts?.outside ?? 0) === 1 ? 'host stays' : 'hosts stay'} on their release`);
+  }
   if (empty) out.push(paint('yellow', 'hosts: none counted: no enrolled host when it was published, so it was installed nowhere'));
   else if (view.hosts && view.hosts.neverPolled > 0) {
     out.push(paint('yellow', `hosts: ${count(view.hosts.neverPolled)} of ${count(view.hosts.counted)} enrolled hosts never polled: counted apart, they neither pass nor hold a wave (see rollout drift)`));

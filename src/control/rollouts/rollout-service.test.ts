@@ -46,17 +46,17 @@ interface World {
   make(now?: Clock): Promise<{ rollouts: RolloutService; bundles: ReturnType<typeof createBundleService> }>;
 }
 
-async function world(n: number): Promise<World> {
+async function world(n: number, tagsOf: (i: number) => Record<string, string> = () => ({})): Promise<World> {
   const { store, handle } = await freshPgliteStore();
   const hosts = [];
-  for (let i = 0; i < n; i++) hosts.push((await store.enrollHost(`h${String(i).padStart(3, '0')}`, `tok${i}`)).host);
+  for (let i = 0; i < n; i++) hosts.push((await store.enrollHost(`h${String(i).padStart(3, '0')}`, `tok${i}`, tagsOf(i))).host);
   const fleet = new FleetStore(handle);
   return {
     store, fleet, hosts,
     make: async (now) => {
       const rollouts = createRolloutService({ store: fleet, channel: createAgentChannel(), log: silentLogger(), now });
       await rollouts.load();
-      const bundles = createBundleService({ store: fleet, rollouts, trustedKeys: [keys.publicKeyPem], log: silentLogger() });
+      const bundles = createBundleService({ store: fleet, rollouts, trustedKeys: [keys.publicKeyPem], log: silentLogger(), hostsWhere: (where) => store.hostsWhere(where) });
       return { rollouts, bundles };
     },
   };
@@ -136,6 +136,63 @@ describe('a host that runs another archive under a published release number', ()
     // The real release 1 arrives: the failure clears.
     rollouts.onPoll(h.id, h.name, 1, a1.sha256);
     assert.deepEqual(rollouts.drift().flatMap((d) => d.stuck), []);
+    await rollouts.close();
+  });
+});
+
+describe('a selective publish (bundle publish --where)', () => {
+  it('moves only the selected hosts, through completion and a restart; the others stay on their release; the next full publish moves everyone', async () => {
+    // 10 hosts: 4 are role=db; 2 of the others are simulated hosts that never poll.
+    const w = await world(10, (i): Record<string, string> => (i < 4 ? { role: 'db' } : i >= 8 ? { simulated: 'true' } : { role: 'web' }));
+    const silent = new Set(w.hosts.slice(8).map((h) => h.id));
+    let { rollouts, bundles } = await w.make();
+    const a1 = archive('one'), a2 = archive('two'), a3 = archive('three');
+    const shaOf = new Map<number, string>([[1, a1.sha256], [2, a2.sha256], [3, a1.sha256], [4, a3.sha256], [5, a2.sha256]]);
+    const applied = new Map<number, { release: number; sha: string }>();
+    const live = { ...w, hosts: w.hosts.filter((h) => !silent.has(h.id)) };
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 10 && rollouts.view()!.state === 'running'; i++) {
+        pollAll(live, rollouts, applied, () => 0, shaOf);
+        await rollouts.tick();
+      }
+    };
+    await bundles.publish(body(sign(1, a1), a1, { rollout: { soak_ms: 0, waves: [100], max_stuck_rate: 0.25 } }), 'ops');
+    await settle();
+    assert.equal(rollouts.view()!.state, 'completed', rollouts.view()!.reason);
+
+    await assert.rejects(
+      bundles.publish(body(sign(2, a2), a2, { revert: sign(3, a1, { reverts: 2 }), rollout: { soak_ms: 0, where: { role: 'nosuch' } } }), 'ops'),
+      (e) => isVigiaError(e, 'CONTROL_ERR_NO_TARGETS') && /--where role=nosuch selects no enrolled host/.test(e.message),
+    );
+    await bundles.publish(body(sign(2, a2), a2, { revert: sign(3, a1, { reverts: 2 }), rollout: { soak_ms: 0, waves: [50, 100], where: { role: 'db' } } }), 'ops');
+    let v = rollouts.view()!;
+    assert.deepEqual(v.selector, { role: 'db' });
+    assert.deepEqual({ counted: v.hosts.counted, outside: v.hosts.outside }, { counted: 4, outside: 6 }, 'only the 4 db hosts are counted; the silent simulated hosts cannot hold it');
+    await settle();
+    v = rollouts.view()!;
+    assert.equal(v.state, 'completed', v.reason);
+    const runs = (i: number): number | undefined => applied.get(w.hosts[i]!.id)?.release;
+    assert.deepEqual([0, 1, 2, 3].map(runs), [2, 2, 2, 2], 'the db hosts run release 2');
+    assert.deepEqual([4, 5, 6, 7].map(runs), [1, 1, 1, 1], 'the web hosts stay on release 1 after completion');
+    assert.equal(rollouts.desiredFor(w.hosts[9]!.id, w.hosts[9]!.name)?.release, 1, 'a host outside that never polled is meant to run release 1 too');
+    // A restart reads the same waves back from the database.
+    await rollouts.close();
+    ({ rollouts, bundles } = await w.make());
+    assert.equal(rollouts.desiredFor(w.hosts[5]!.id, w.hosts[5]!.name)?.release, 1, 'after a restart, still release 1 outside the selection');
+    assert.equal(rollouts.desiredFor(w.hosts[1]!.id, w.hosts[1]!.name)?.release, 2);
+    // A host enrolled after a selective publish stays outside it, on the release before it.
+    const late = (await w.store.enrollHost('late', 'tok-late', { role: 'db' })).host;
+    assert.equal(rollouts.desiredFor(late.id, late.name)?.release, 1);
+    assert.ok(!rollouts.drift().some((d) => d.stuck.some((s) => s.host === 'h005')), 'a web host on release 1 is not drift');
+
+    // The next publish without --where: everyone moves to release 4.
+    await bundles.publish(body(sign(4, a3), a3, { revert: sign(5, a2, { reverts: 4 }), rollout: { soak_ms: 0, waves: [100], max_stuck_rate: 0.25 } }), 'ops');
+    assert.equal(rollouts.view()!.hosts.outside, 0);
+    await settle();
+    assert.equal(rollouts.view()!.state, 'completed', rollouts.view()!.reason);
+    assert.deepEqual([0, 4, 7].map(runs), [4, 4, 4]);
+    const audit = (await w.fleet.auditLines(100)).filter((l) => l.action === 'bundle.publish').map((l) => l.detail);
+    assert.ok(audit.some((d) => JSON.stringify(d).includes('"selector":{"role":"db"}') && JSON.stringify(d).includes('"selected":4')), JSON.stringify(audit));
     await rollouts.close();
   });
 });
@@ -333,7 +390,7 @@ describe('rollouts', () => {
     await rollouts.tick();
     let v = rollouts.view()!;
     assert.equal(v.state, 'completed', v.reason);
-    assert.deepEqual(v.hosts, { counted: 6, neverPolled: 6 });
+    assert.deepEqual(v.hosts, { counted: 6, neverPolled: 6, outside: 0 });
     assert.equal(v.empty, false);
     assert.match(v.reason, /^completed without installing release 1 anywhere: .*6 never polled, not counted/);
     assert.equal(rollouts.drift().flatMap((d) => d.stuck).filter((s) => s.reason === 'never polled').length, 6);

@@ -67,9 +67,11 @@ export interface RolloutService {
   /**
    * Plan the waves of a just-published release (called by the bundle service inside publish) over
    * every enrolled host, read from the database: a host enrolled through another worker, or that never
-   * polled, is counted (as stuck until it polls), never silently left out.
+   * polled, is counted (as stuck until it polls), never silently left out. With `selected` (the ids a
+   * `--where` picked), only those are in the waves; every other host stays on the release it was meant
+   * to run until now (model.ts outsideWave).
    */
-  planHostWaves(rolloutSeed: string, settings: RolloutSettings): Promise<{ hostWaves: Map<number, number>; baseline: { hosts: number; failing: number } }>;
+  planHostWaves(rolloutSeed: string, settings: RolloutSettings, selected?: ReadonlySet<number>): Promise<{ hostWaves: Map<number, number>; baseline: { hosts: number; failing: number } }>;
   /** The bundle service stored a new rollout: adopt it. */
   adopt(rollout: RolloutRow, hostWaves: Map<number, number>, releases: readonly ReleaseRow[]): void;
   /** Operator steps. */
@@ -286,7 +288,7 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
       if (h) mem.hosts.set(id, afterChecks(h, release, total, failing, { sampledAt: detail?.sampledAt ?? new Date(now()), failingChecks: detail?.failingChecks ?? [] }));
     },
     onHostRemoved: forget,
-    async planHostWaves(seed, settings) {
+    async planHostWaves(seed, settings, selected) {
       const before = [...mem.hosts.keys()];
       const enrolled = new Set<number>();
       for (const row of await store.hostBundles()) {
@@ -295,7 +297,9 @@ export function createRolloutService(deps: RolloutServiceDeps): RolloutService {
         if (!mem.hosts.has(row.hostId)) mem.hosts.set(row.hostId, hostFromRow(row));
       }
       for (const id of before) if (!enrolled.has(id)) forget(id);
-      return planWaves(mem.hosts.values(), settings, seed);
+      const previous = mem.rollout;
+      const stayOn = (h: HostRecord): number | null => (previous ? desiredNumber(previous, hostWave(previous, mem.waves, h).wave) : null);
+      return planWaves(mem.hosts.values(), settings, seed, selected ? { selected, stayOn } : undefined);
     },
     adopt(r, hostWaves, rels) {
       for (const row of rels) mem.releases.set(row.release, row);

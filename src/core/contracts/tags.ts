@@ -115,3 +115,6 @@ export function selectorKeyOf(key: string): SelectorKey | null {
 
 /** One selector key (`role`, `reported:role`, `host`), as a run request's `where` carries it. */
 export const selectorKeySchema = z.string().refine((k) => selectorKeyOf(k) !== null, `selector key: ${SELECTOR_KEY_RULE}`);
+
+/** A `--where` clause on the wire (`vigia run`, `vigia bundle publish`): selector key -> the exact, non-empty value every selected host has. */
+export const whereSchema = z.record(selectorKeySchema, tagValueSchema.pipe(z.string().min(1, 'a selected tag value must not be empty')));
