@@ -77,6 +77,10 @@ export const ERROR_CATALOG = {
   LOGS_ERR_STORE_LOCKED: { status: 500, message: 'the embedded log store is in use by another process' },
   LOGS_ERR_STORE_URL: { status: 400, message: 'unsupported log store URL' },
   LOGS_ERR_ENGINE_MISSING: { status: 500, message: 'the log store engine is not installed here' },
+  LOGS_ERR_CLICKHOUSE_UNREACHABLE: { status: 503, message: 'the ClickHouse server cannot be reached', retryAfterSeconds: 5 },
+  LOGS_ERR_CLICKHOUSE_AUTH: { status: 502, message: 'the ClickHouse server refused the credentials' },
+  LOGS_ERR_CLICKHOUSE_QUERY: { status: 502, message: 'the ClickHouse server refused a statement' },
+  LOGS_ERR_CLICKHOUSE_ANSWER: { status: 502, message: 'the ClickHouse server answered something the log store cannot use' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** The prefix of each role's codes, in catalog order. */
