@@ -177,7 +177,8 @@ export async function startClickHouse(options: TestClickHouseOptions = {}): Prom
     if (full.trim() === '') throw new ClickHouseException(62, 'SYNTAX_ERROR', 'Empty query');
     if (req.method === 'GET' && !READ_ONLY_RE.test(full)) throw new ClickHouseException(164, 'READONLY', 'Cannot execute query in readonly mode');
     const format = params.get('default_format') ?? 'TabSeparated';
-    return serial(async () => {
+    type Out = { text: string | Buffer; format: string; summary: Record<string, string> };
+    return serial(async (): Promise<Out> => {
       await useDb(params.get('database') ?? 'default');
       const ins = INSERT_RE.exec(full);
       if (ins) {
