@@ -1,7 +1,7 @@
 /** `vigia logs simulate`: a cluster of web servers' access logs, sent to a collector or written to files. */
 import { Option, type Command } from 'commander';
 import { probeServer } from '../../core/client-errors.js';
-import { readClientToken } from '../../core/config-file.js';
+import { parseClientToken, readConfigFile } from '../../core/config-file.js';
 import { VigiaError } from '../../core/errors.js';
 import { SIM_FORMATS, type SimFormat } from './access-line.js';
 import type { SimulationSummary } from './sim-tally.js';
@@ -110,6 +110,17 @@ export function parseSimulateFlags(opts: Record<string, unknown>): SimulateFlags
   };
 }
 
+/**
+ * Every token of a client token file, one per line (blank lines and `#` comments skipped, each line as
+ * parseClientToken reads it): node i sends with token i mod n, so a collector that files lines under the
+ * token's host sees n web servers. Throws VIGIA_ERR_CONFIG naming `source` when there is none.
+ */
+export function parseTokenLines(text: string, source: string): string[] {
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  if (lines.length === 0) return [parseClientToken(text, source)];
+  return lines.map((l, i) => parseClientToken(l, `${source} line ${i + 1}`));
+}
+
 function progressLine(s: SimulationSummary): string {
   const errs = Object.entries(s.batches.errors).map(([k, v]) => `${k}=${v}`).join(' ');
   return `vigia logs simulate: ${s.seconds.toFixed(1)}s acknowledged=${s.lines.acknowledged} (${s.lines_per_second}/s) dropped=${s.lines.dropped} queued=${s.lines.unsent}${errs ? ` errors: ${errs}` : ''}\n`;
@@ -125,7 +136,7 @@ export function registerSimulate(logs: Command): void {
     .addOption(new Option('--duration <d>', 'stop after this long (30s, 5m, 2h; default 60s unless --lines)'))
     .addOption(new Option('--lines <n>', 'stop after this many lines in all'))
     .addOption(new Option('--server <url>', 'collector base URL (vigia logs serve), e.g. http://127.0.0.1:8514'))
-    .addOption(new Option('--token-file <path>', 'file holding a shipper token (with --server)'))
+    .addOption(new Option('--token-file <path>', 'file holding a shipper token, or one per line (node i sends with token i mod n)'))
     .addOption(new Option('--out <dir>', 'write DIR/sim-0001.access.log ... and DIR/manifest.json instead of sending'))
     .addOption(new Option('--seed <n>', 'the same seed gives the same lines').default('1'))
     .addOption(new Option('--log-format <name>', `line format: ${SIM_FORMATS.join(', ')}`).default('combined'))
@@ -148,7 +159,7 @@ export function registerSimulate(logs: Command): void {
         process.stdout.write(`${JSON.stringify({ out: f.out, lines: manifest.lines, kinds: manifest.kinds, files: manifest.files.length }, null, 2)}\n`);
         return;
       }
-      const token = await readClientToken(f.tokenFile!, '--token-file');
+      const tokens = parseTokenLines(await readConfigFile(f.tokenFile!, '--token-file'), `--token-file ${f.tokenFile}`);
       const url = f.server!.replace(/\/+$/, '');
       // A collector that cannot be reached is one line and status 2, not a summary of failures.
       await probeServer(url, '/healthz', undefined, 10_000);
@@ -163,7 +174,7 @@ export function registerSimulate(logs: Command): void {
         const { runLogSimulation } = await import('./simulator.js');
         const summary = await runLogSimulation({
           url,
-          token,
+          tokens,
           nodes: f.nodes,
           rate: f.rate,
           ...(f.durationSeconds === undefined ? {} : { durationSeconds: f.durationSeconds }),

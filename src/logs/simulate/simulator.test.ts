@@ -11,6 +11,7 @@ const TOKEN = 'shipper-secret';
 const COMBINED = /^\S+ - \S+ \[\d{2}\/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/\d{4}:[01]\d:[0-5]\d:[0-5]\d [+-]\d{4}\] "(?:[^"\\]|\\.)*" \d{3} (?:\d+|-) "(?:[^"\\]|\\.)*" "(?:[^"\\]|\\.)*"$/;
 
 interface Batch {
+  readonly token: string;
   readonly source: string;
   readonly start: number;
   readonly end: number;
@@ -34,7 +35,7 @@ async function receiver(answer?: (n: number, b: Batch) => { status: number; head
     req.on('end', () => {
       requests++;
       if (req.method !== 'POST' || req.url !== LINES_PATH) problems.push(`${req.method} ${req.url}`);
-      if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+      if (req.headers.authorization !== `Bearer ${TOKEN}` && req.headers.authorization !== `Bearer ${TOKEN}-2`) {
         res.writeHead(401, { 'content-type': 'application/json' });
         return res.end('{"error":{"code":"VIGIA_ERR_UNAUTHORIZED","message":"no"}}');
       }
@@ -46,7 +47,7 @@ async function receiver(answer?: (n: number, b: Batch) => { status: number; head
       if (end - start !== raw.length && req.headers['content-encoding'] !== 'gzip') problems.push('offset range is not the body length');
       if (end - start !== Buffer.byteLength(text, 'latin1')) problems.push(`offset range ${start}-${end} for ${text.length} bytes`);
       if (Number(req.headers[LINES_HEADERS.lines]) !== lines.length) problems.push(`lines header ${req.headers[LINES_HEADERS.lines]} for ${lines.length} lines`);
-      const b: Batch = { source: String(req.headers[LINES_HEADERS.source]), start, end, dropped: Number(req.headers[LINES_HEADERS.dropped]), lines, encoding: req.headers['content-encoding'], format: String(req.headers[LINES_HEADERS.format]) };
+      const b: Batch = { token: String(req.headers.authorization).slice(7), source: String(req.headers[LINES_HEADERS.source]), start, end, dropped: Number(req.headers[LINES_HEADERS.dropped]), lines, encoding: req.headers['content-encoding'], format: String(req.headers[LINES_HEADERS.format]) };
       const a = answer?.(requests, b) ?? { status: 200 };
       if (a === 'hang') return; // never answers: the simulator's timeouts and drain bound must end the run
       if (a.status === 200) batches.push(b);
@@ -68,7 +69,7 @@ async function receiver(answer?: (n: number, b: Batch) => { status: number; head
 
 const base = (url: string): LogSimulationOptions => ({
   url,
-  token: TOKEN,
+  tokens: [TOKEN],
   nodes: 10,
   rate: 'max',
   seed: 7,
@@ -187,7 +188,7 @@ test('a collector that keeps answering 503 makes nodes drop after maxTries, coun
 test('401 stops the run at once (refused), not after retrying every batch', async () => {
   const rx = await receiver();
   try {
-    const s = await runLogSimulation({ ...base(rx.url), token: 'wrong', lines: 100_000 });
+    const s = await runLogSimulation({ ...base(rx.url), tokens: ['wrong'], lines: 100_000 });
     assert.equal(s.stopped, 'refused');
     assert.ok(rx.requests() <= 8, `requests ${rx.requests()}`);
     assert.equal(s.lines.generated, s.lines.acknowledged + s.lines.dropped + s.lines.unsent);
@@ -206,6 +207,17 @@ test('a collector that never answers: the request timeout and the drain bound en
     assert.equal(s.lines.acknowledged, 0);
     assert.equal(s.lines.generated, 500);
     assert.equal(s.lines.unsent + s.lines.dropped, 500);
+  } finally {
+    await rx.close();
+  }
+});
+
+test('with several tokens, node i sends with token i mod n', async () => {
+  const rx = await receiver();
+  try {
+    await runLogSimulation({ ...base(rx.url), nodes: 4, lines: 400, tokens: [TOKEN, `${TOKEN}-2`] });
+    const pairs = new Set(rx.batches.map((b) => `${b.source.slice(0, 8)} ${b.token}`));
+    assert.deepEqual([...pairs].sort(), [`sim-0001 ${TOKEN}`, `sim-0002 ${TOKEN}-2`, `sim-0003 ${TOKEN}`, `sim-0004 ${TOKEN}-2`]);
   } finally {
     await rx.close();
   }

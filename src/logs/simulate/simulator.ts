@@ -25,8 +25,8 @@ const gzip = promisify(gzipCb);
 export interface LogSimulationOptions {
   /** Collector base URL (`http://127.0.0.1:8514`). */
   readonly url: string;
-  /** Bearer token of a shipper. */
-  readonly token: string;
+  /** Shipper bearer tokens; node i sends with tokens[i % length] (one token per host: the collector files lines under the token's host). */
+  readonly tokens: readonly string[];
   readonly nodes: number;
   /** Total lines per second over all nodes, or `max`. */
   readonly rate: number | 'max';
@@ -60,6 +60,7 @@ export interface LogSimulationOptions {
 /** One simulated web server's shipper. */
 interface SimNode {
   readonly name: string;
+  readonly token: string;
   readonly source: string;
   readonly traffic: Traffic;
   /** Lines this node may still generate (Infinity when only the duration bounds the run). */
@@ -83,6 +84,7 @@ interface Job {
 /** Run the simulation; resolves with the summary once every line is accounted for. */
 export async function runLogSimulation(o: LogSimulationOptions): Promise<SimulationSummary> {
   if (o.durationSeconds === undefined && o.lines === undefined) throw new RangeError('a run needs --duration or --lines');
+  if (o.tokens.length === 0) throw new RangeError('a run needs a token');
   const base = new URL(o.url);
   const target = new URL(LINES_PATH, base);
   const client = base.protocol === 'https:' ? https : http;
@@ -98,7 +100,7 @@ export async function runLogSimulation(o: LogSimulationOptions): Promise<Simulat
     const name = `sim-${String(i + 1).padStart(4, '0')}`;
     const quota = o.lines === undefined ? Infinity : Math.floor(o.lines / o.nodes) + (i < o.lines % o.nodes ? 1 : 0);
     const traffic = createTraffic({ population, node: i, startMs, ratePerSecond: perNodeRate, format: o.format, ...(o.shares ? { shares: o.shares } : {}) });
-    nodes.push({ name, source: `${name}:0:${1000 + i}`, traffic, quota, generated: 0, offset: 0, dropped: 0, nextFlush: (i / o.nodes) * o.flushMs });
+    nodes.push({ name, token: o.tokens[i % o.tokens.length]!, source: `${name}:0:${1000 + i}`, traffic, quota, generated: 0, offset: 0, dropped: 0, nextFlush: (i / o.nodes) * o.flushMs });
   }
 
   const queue: Job[] = [];
@@ -202,7 +204,7 @@ export async function runLogSimulation(o: LogSimulationOptions): Promise<Simulat
           timeout: o.requestTimeoutMs,
           signal: hardStop.signal,
           headers: {
-            authorization: `Bearer ${o.token}`,
+            authorization: `Bearer ${job.node.token}`,
             'content-type': 'text/plain; charset=utf-8',
             'content-length': body.length,
             ...(o.gzip ? { 'content-encoding': 'gzip' } : {}),
