@@ -175,6 +175,9 @@ export function createTraffic(o: TrafficOptions): Traffic {
     const protocol = bot ? 'HTTP/1.1' : rand() < 0.35 ? 'HTTP/2.0' : 'HTTP/1.1';
     const user = rand() < 0.002 ? pick(USERS) : '';
     const line = `${method} ${path}${query === '' ? '' : `?${query}`} ${protocol}`;
+    // A scanner's path may carry its own query string; the truth reported is the path alone.
+    const q = path.indexOf('?');
+    if (q >= 0) path = path.slice(0, q);
     return { req: { ts, client, user, request: line, status, bytes, referrer, agent, vhost: site.vhost, port: 443 }, path, rank, kind: bot ? 'bot' : 'request', long };
   };
 
