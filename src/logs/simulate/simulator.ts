@@ -11,6 +11,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
+import { setMaxListeners } from 'node:events';
 import { gzip as gzipCb } from 'node:zlib';
 import { parseRetryAfter, retryDelay } from '../../core/backoff.js';
 import { LINES_HEADERS, LINES_PATH, type LinesAccepted } from '../wire.js';
@@ -117,6 +118,8 @@ export async function runLogSimulation(o: LogSimulationOptions): Promise<Simulat
     w?.();
   };
   const hardStop = new AbortController();
+  // One listener per request in flight and per retry wait: up to `concurrency` at once, by design.
+  setMaxListeners(0, hardStop.signal);
 
   const makeJob = (node: SimNode, n: number): Job => {
     let text = '';
