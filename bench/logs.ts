@@ -105,21 +105,24 @@ async function parseSection(): Promise<void> {
   const external = typeof mod === 'object' && typeof mod.benchParse === 'function' ? (mod.benchParse as (file: string) => Promise<{ linesPerSecond: number }>) : undefined;
   const parser = compileLogFormat('combined');
   for (let r = 0; r < ROUNDS; r++) {
-    let t = performance.now();
+    const s0 = process.cpuUsage();
     const lines = text.split('\n');
     lines.pop();
-    splitRates.push(lines.length / ((performance.now() - t) / 1000));
+    const sc = process.cpuUsage(s0);
+    splitRates.push(lines.length / ((sc.user + sc.system) / 1e6));
     if (external) oursRates.push((await external(file)).linesPerSecond);
     else {
-      t = performance.now();
+      // CPU time of this thread, like goaccess's below: on a shared machine wall time measures the neighbours.
+      const c0 = process.cpuUsage();
       let failed = 0;
       for (let i = 0; i < lines.length; i++) if (typeof parser.parse(lines[i]!, 'sim') === 'string') failed++;
-      oursRates.push(lines.length / ((performance.now() - t) / 1000));
+      const c = process.cpuUsage(c0);
+      oursRates.push(lines.length / ((c.user + c.system) / 1e6));
       if (r === 0) progress(`parse: ${fmtInt(failed)} lines rejected (the simulator wrote ${fmtFixed((failed / lines.length) * 100, 2)} % bad lines)`);
     }
     progress(`parse round ${r + 1}: split ${fmtInt(splitRates.at(-1)!)} lines/s, ours ${fmtInt(oursRates.at(-1)!)} lines/s`);
   }
-  const how = external ? 'bench/logs-parse.ts benchParse' : "compileLogFormat('combined').parse, one core";
+  const how = external ? 'bench/logs-parse.ts benchParse' : "compileLogFormat('combined').parse, per CPU-s";
   const split = median(splitRates);
   const ours = median(oursRates);
   rows.push(['parse', `ours (${how})`, `${fmtInt(ours)} lines/s`, `split ${fmtInt(split)}/s`, fmtRatio(ours / split), '>= 1,000,000/s', judge(ours >= 1_000_000, 'parse rate')]);
