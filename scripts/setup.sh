@@ -12,6 +12,7 @@ if [[ "${1:-}" != "--runtime" ]]; then
   { command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]]; } || need_apt+=(haproxy)
   command -v promtool >/dev/null || need_apt+=(prometheus)
   command -v wrk >/dev/null || need_apt+=(wrk)
+  command -v goaccess >/dev/null || need_apt+=(goaccess)  # bench:logs and the logs parse comparison
   # agent: reference exporter, container runtime, filesystems for the accuracy tests, MySQL for actions
   [[ -x /usr/bin/prometheus-node-exporter ]] || need_apt+=(prometheus-node-exporter)
   command -v podman >/dev/null || need_apt+=(podman)

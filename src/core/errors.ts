@@ -81,6 +81,7 @@ export const ERROR_CATALOG = {
   LOGS_ERR_CLICKHOUSE_AUTH: { status: 502, message: 'the ClickHouse server refused the credentials' },
   LOGS_ERR_CLICKHOUSE_QUERY: { status: 502, message: 'the ClickHouse server refused a statement' },
   LOGS_ERR_CLICKHOUSE_ANSWER: { status: 502, message: 'the ClickHouse server answered something the log store cannot use' },
+  LOGS_ERR_FORMAT: { status: 400, message: 'invalid log format' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** The prefix of each role's codes, in catalog order. */
