@@ -49,6 +49,11 @@ export class DuplicateTracker {
     return n;
   }
 
+  /** Whether any range of `source` is remembered (callers skip computing line offsets otherwise). */
+  knows(source: string): boolean {
+    return this.ranges.has(source);
+  }
+
   /** Remember that [start, end) of `source` is stored. */
   add(source: string, start: number, end: number): void {
     if (end <= start) return;

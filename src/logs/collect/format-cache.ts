@@ -22,7 +22,7 @@ export class FormatCache {
     this.max = max;
   }
 
-  /** The parser of `spec`; throws LOGS_ERR_BAD_FORMAT (naming the problem) when it does not compile. */
+  /** The parser of `spec`; throws LOGS_ERR_FORMAT (naming the problem) when it does not compile. */
   get(spec: string): LineParser {
     let hit = this.cache.get(spec);
     if (hit !== undefined) this.cache.delete(spec);
@@ -30,7 +30,7 @@ export class FormatCache {
       try {
         hit = this.compile(spec);
       } catch (err) {
-        hit = err instanceof VigiaError && err.code === 'LOGS_ERR_BAD_FORMAT' ? err : new VigiaError('LOGS_ERR_BAD_FORMAT', oneLine(err), { cause: err });
+        hit = err instanceof VigiaError && err.code === 'LOGS_ERR_FORMAT' ? err : new VigiaError('LOGS_ERR_FORMAT', oneLine(err), { cause: err });
       }
       if (this.cache.size >= this.max) this.cache.delete(this.cache.keys().next().value!);
     }

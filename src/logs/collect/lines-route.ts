@@ -11,8 +11,7 @@
 import { VigiaError } from '../../core/errors.js';
 import { readBody, type InflateLimits } from '../../core/http.js';
 import type { Authenticate, Mount, Route } from '../../core/http-pipeline.js';
-import type { ParseFailure } from '../parse/line-parser.js';
-import type { AccessRecord } from '../record.js';
+import { ParseTally, parseChunk } from '../parse/parse-tally.js';
 import { LINES_HEADERS, LINES_PATH, type LinesAccepted } from '../wire.js';
 import type { DroppedTally } from './dropped-tally.js';
 import type { DuplicateTracker } from './duplicate-tracker.js';
@@ -46,8 +45,8 @@ export interface LinesRouteDeps {
   readonly dropped: DroppedTally;
   /** IP privacy at ingest (truncate or keyed hash); absent: addresses are stored as logged. */
   readonly anonymise?: (ip: string) => string;
-  /** A line that did not parse (counted by reason; a few kept as samples). */
-  readonly onRejected: (reason: ParseFailure, line: string, server: string) => void;
+  /** A batch's lines that did not parse, by reason with a few samples (the collector's tally and metrics). */
+  readonly onRejected: (tally: ParseTally) => void;
   /** A batch handled: its counts (for metrics). `received` = lines in the body. */
   readonly onBatch: (b: { readonly received: number; readonly newlyDropped: number } & LinesAccepted) => void;
 }
@@ -62,29 +61,16 @@ export function linesMount(deps: LinesRouteDeps, authenticate: Authenticate<Ship
       const parser = deps.formats.get(batch.format);
       const body = (await readBody(req, deps.limits.maxBodyBytes, 'text/plain', deps.limits.inflate)) ?? Buffer.alloc(0);
       if (body.length > 0 && body[body.length - 1] !== 10) throw new VigiaError('LOGS_ERR_BAD_BATCH', 'the body must end with a line feed (no partial line)');
-      const text = body.toString('utf8');
+      let lines = 0;
+      for (let i = body.indexOf(10); i >= 0; i = body.indexOf(10, i + 1)) lines++;
+      if (lines !== batch.lines) throw new VigiaError('LOGS_ERR_BAD_BATCH', `${LINES_HEADERS.lines} says ${batch.lines}, the body has ${lines}`);
       const server = principal.name;
-      const records: AccessRecord[] = [];
-      const lineStarts: number[] = [];
-      let rejected = 0;
-      let at = 0;
-      let offset = batch.start;
-      while (at < text.length) {
-        const lf = text.indexOf('\n', at);
-        const line = text.slice(at, lf);
-        if (lineStarts.length >= batch.lines) throw new VigiaError('LOGS_ERR_BAD_BATCH', `${LINES_HEADERS.lines} says ${batch.lines}, the body has more`);
-        lineStarts.push(offset);
-        // Offsets are bytes in the file; a line of ASCII (nearly all) is as many bytes as characters.
-        offset += (isAscii(line) ? line.length : Buffer.byteLength(line)) + 1;
-        at = lf + 1;
-        const r = parser.parse(line.endsWith('\r') ? line.slice(0, -1) : line, server);
-        if (typeof r === 'string') {
-          rejected++;
-          deps.onRejected(r, line, server);
-        } else records.push(deps.anonymise ? { ...r, client: deps.anonymise(r.client) } : r);
-      }
-      if (lineStarts.length !== batch.lines) throw new VigiaError('LOGS_ERR_BAD_BATCH', `${LINES_HEADERS.lines} says ${batch.lines}, the body has ${lineStarts.length}`);
-      const duplicates = batch.end > batch.start ? deps.duplicates.count(batch.source, lineStarts) : 0;
+      const tally = new ParseTally({ samplesPerReason: 2 });
+      const parsed = parseChunk(parser, body.toString('utf8'), server, tally);
+      const records = deps.anonymise ? parsed.map((r) => ({ ...r, client: deps.anonymise!(r.client) })) : parsed;
+      if (tally.rejected > 0) deps.onRejected(tally);
+      const rejected = tally.rejected;
+      const duplicates = batch.end > batch.start && deps.duplicates.knows(batch.source) ? deps.duplicates.count(batch.source, lineStarts(body, batch.start)) : 0;
       await deps.queue.submit(records);
       // Only now: a batch refused by a full queue or a failed insert is not stored, so not seen.
       if (batch.end > batch.start) deps.duplicates.add(batch.source, batch.start, batch.end);
@@ -137,7 +123,12 @@ export function batchHeaders(headers: Readonly<Record<string, string | string[] 
   return { format, source, start, end, dropped, lines };
 }
 
-function isAscii(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return !/[^\x00-\x7f]/.test(s);
+/** Byte offset in its file of each line of `body`, which starts at `start`. */
+function lineStarts(body: Buffer, start: number): number[] {
+  const out: number[] = [];
+  for (let at = 0; at < body.length; ) {
+    out.push(start + at);
+    at = body.indexOf(10, at) + 1;
+  }
+  return out;
 }
