@@ -5,12 +5,14 @@
  */
 import type { Command } from 'commander';
 import { registerSimulate } from './simulate/command.js';
+import { registerServe } from './collect/serve-command.js';
 
 /** A `vigia logs <sub>` registrar: attaches one subcommand to the `logs` command. */
 type LogsSubcommand = (logs: Command) => void;
 
 /** Every `vigia logs` subcommand, loaded with the role (the role is loaded lazily by src/cli/commands.ts). */
 const SUBCOMMANDS: readonly LogsSubcommand[] = [
+  registerServe,
   registerSimulate,
 ];
 
