@@ -4,12 +4,17 @@
  * gathering (ship, pipe, import, serve), questions (who, top, visits, series, report), and simulate.
  */
 import type { Command } from 'commander';
+import { registerPipe } from './pipe/pipe-command.js';
+import { registerShip } from './ship/ship-command.js';
 
 /** A `vigia logs <sub>` registrar: attaches one subcommand to the `logs` command. */
 type LogsSubcommand = (logs: Command) => void;
 
 /** Every `vigia logs` subcommand, loaded with the role (the role is loaded lazily by src/cli/commands.ts). */
-const SUBCOMMANDS: readonly LogsSubcommand[] = [];
+const SUBCOMMANDS: readonly LogsSubcommand[] = [
+  registerShip,
+  registerPipe,
+];
 
 /** Attach `vigia logs` and its subcommands to the program. */
 export function register(program: Command): void {
