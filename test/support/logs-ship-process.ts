@@ -34,7 +34,7 @@ export function startPipe(args: readonly string[]): { child: ChildProcess; stder
 }
 
 /** The last `stats` log line of a shipper's stderr, parsed. */
-export function lastStats(stderr: string): Record<string, number> | null {
+export function lastStats(stderr: string): { read: number; acked: number; spooled: number; dropped: number; duplicates: number } | null {
   const lines = stderr.split('\n').filter((l) => l.includes('"msg":"stats"'));
-  return lines.length ? (JSON.parse(lines.at(-1)!) as Record<string, number>) : null;
+  return lines.length ? (JSON.parse(lines.at(-1)!) as { read: number; acked: number; spooled: number; dropped: number; duplicates: number }) : null;
 }
