@@ -4,6 +4,7 @@
  * gathering (ship, pipe, import, serve), questions (who, top, visits, series, report), and simulate.
  */
 import type { Command } from 'commander';
+import { registerServe } from './collect/serve-command.js';
 import { registerPipe } from './pipe/pipe-command.js';
 import { registerShip } from './ship/ship-command.js';
 
@@ -11,10 +12,7 @@ import { registerShip } from './ship/ship-command.js';
 type LogsSubcommand = (logs: Command) => void;
 
 /** Every `vigia logs` subcommand, loaded with the role (the role is loaded lazily by src/cli/commands.ts). */
-const SUBCOMMANDS: readonly LogsSubcommand[] = [
-  registerShip,
-  registerPipe,
-];
+const SUBCOMMANDS: readonly LogsSubcommand[] = [registerShip, registerPipe, registerServe];
 
 /** Attach `vigia logs` and its subcommands to the program. */
 export function register(program: Command): void {
