@@ -6,12 +6,16 @@
 import type { Command } from 'commander';
 import { registerSimulate } from './simulate/command.js';
 import { registerServe } from './collect/serve-command.js';
+import { registerPipe } from './pipe/pipe-command.js';
+import { registerShip } from './ship/ship-command.js';
 
 /** A `vigia logs <sub>` registrar: attaches one subcommand to the `logs` command. */
 type LogsSubcommand = (logs: Command) => void;
 
 /** Every `vigia logs` subcommand, loaded with the role (the role is loaded lazily by src/cli/commands.ts). */
 const SUBCOMMANDS: readonly LogsSubcommand[] = [
+  registerShip,
+  registerPipe,
   registerServe,
   registerSimulate,
 ];

@@ -36,6 +36,15 @@ test('collector unit: every flag of its ExecStart is one `vigia logs serve` has;
   assert.ok(Number(/TimeoutStopSec=(\d+)/.exec(text)![1]) > 30, 'longer than the 30 s drain');
 });
 
+test('shipper unit: every flag of its ExecStart is one `vigia logs ship` has', () => {
+  const text = read('vigia-logs-shipper.service');
+  const exec = /^ExecStart=([\s\S]*?[^\\])$/m.exec(text)![1]!.replace(/\\\n/g, ' ');
+  const help = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'logs', 'ship', '--help'], { encoding: 'utf8', timeout: 60_000 }).stdout;
+  const flags = exec.match(/--[a-z-]+/g)!;
+  assert.ok(flags.includes('--server') && flags.includes('--glob'), exec);
+  for (const f of flags) assert.ok(help.includes(`${f} `), `${f} in vigia logs ship --help`);
+});
+
 test('HAProxy for collectors: valid (with a test certificate), health-checked, leastconn, never retries or redispatches a batch', () => {
   const tmp = tempDir('vigia-logs-deploy-');
   try {
