@@ -1,0 +1,17 @@
+/**
+ * Every unit of the console, listed explicitly (no registration by import side effect). To add a
+ * page, a POST action or an SSE stream: write one file exporting a ConsolePage, ConsoleAction or
+ * ConsoleStream (page.ts) and add it to the array here; mount.ts wraps it with the session, scope,
+ * CSRF and header rules. A page's `nav` names its entry in layout.ts NAV.
+ */
+import type { ConsoleAction, ConsolePage, ConsoleStream } from './page.js';
+import { overviewPage } from './pages/overview.js';
+
+/** GET pages, first match wins. */
+export const PAGES: readonly ConsolePage[] = [overviewPage];
+
+/** POST actions (state changes). */
+export const ACTIONS: readonly ConsoleAction[] = [];
+
+/** Server-sent-event streams. */
+export const STREAMS: readonly ConsoleStream[] = [];
