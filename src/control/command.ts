@@ -243,6 +243,21 @@ written or printed.
     else for (const l of lines) process.stdout.write(`${new Date(l.at).toISOString()}  ${sanitiseText(l.actor)}  ${sanitiseText(l.action)}  ${sanitiseJson(JSON.stringify(l.detail))}\n`);
   });
 
+  server
+    .command('login-link')
+    .description('print a one-time web console login link (valid 10 minutes, single use) carrying this token\'s scopes (needs scope admin)')
+    .addOption(new Option('--server <url>', 'the running vigia server').env('VIGIA_SERVER_URL'))
+    .addOption(new Option('--token-file <path>', 'file holding an operator token of scope admin').env('VIGIA_TOKEN_FILE'))
+    .addOption(new Option('--name <name>', 'who the session is in the console and the audit log (default: the token\'s name)'))
+    .addOption(new Option('--read-only', 'the session may only read (default: the token\'s scopes)'))
+    .action(async (opts: Record<string, unknown>) => {
+      if (!opts.server) throw new VigiaError('VIGIA_ERR_CONFIG', '--server: required (the URL of the running vigia server)');
+      const target = await serverTarget(String(opts.server), opts.tokenFile as string | undefined);
+      const body = { ...(opts.name !== undefined ? { name: String(opts.name) } : {}), ...(opts.readOnly ? { scopes: ['read'] } : {}) };
+      const answer = parseAnswer<{ path: string; expires_at: string }>((await callServer(target, 'POST', '/v1/console/login-links', body)).text, 'POST /v1/console/login-links');
+      process.stdout.write(`${new URL(answer.path, target.url).href}\n`);
+    });
+
   addStoreOptions(
     server
       .command('remove')

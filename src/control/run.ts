@@ -24,6 +24,9 @@ import { Lifecycle } from '../core/lifecycle.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createRegistry } from '../core/metrics.js';
 import { createAgentChannel } from './agent-channel.js';
+import { loadConsoleAssets } from './console/assets.js';
+import { ConsoleData } from './console/console-data.js';
+import { SessionStore } from './console/session-store.js';
 import { createBundleService } from './bundles/bundle-service.js';
 import { ClusterHostAuth, clusterMetrics, EXIT_LEASE_LOST, runPrimary } from './cluster.js';
 import type { ControlConfig } from './config.js';
@@ -225,6 +228,15 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
       metrics.httpSeconds.observe({ route }, seconds);
     },
     onReport: (outcome) => metrics.reports.inc({ outcome }),
+    // The web console reads the same store (sessions there too, so every worker sees them).
+    console: {
+      sessions: new SessionStore(store.database),
+      data: new ConsoleData(store.database),
+      capacity: () => reports.buildCapacity(),
+      performance: (day) => reports.buildPerformance(day),
+      assets: await loadConsoleAssets(),
+      staleAfterIntervals: files.settings.policy.staleAfterIntervals,
+    },
   };
 
   if (!clustered) {

@@ -8,7 +8,9 @@
  *   an operator token of scope `ingest` (v2 only);
  * - api/operator-routes.ts, every other path: operator tokens from the token file, by scope (`read`,
  *   `admin`, `run`).
- * A new audience (the web console, the log collector) is one more route file exporting a Mount, added
+ * - console/ (with `console`): the web console, `/` and `/ui/*`, by session cookie; and
+ *   `/v1/console/*` (login links), by operator token.
+ * A new audience (the log collector) is one more route file exporting a Mount, added
  * to the list in createControlServer before the operator mount (which owns every remaining path).
  * /healthz is the only open route. Every client is rate limited, bodies and requests are bounded,
  * errors are the catalog's JSON and never carry internals. Every refused state-changing request of
@@ -23,6 +25,8 @@ import { createPipelineServer, type PipelineServer } from '../core/http-pipeline
 import type { Logger } from '../core/log.js';
 import { RateLimiter, type RateLimitOptions } from '../core/rate-limit.js';
 import { agentMount } from './api/agent-routes.js';
+import { consoleMounts } from './console/api-routes.js';
+import type { ConsoleDeps } from './console/page.js';
 import { ingestMount } from './api/ingest-routes.js';
 import { operatorMount } from './api/operator-routes.js';
 import { hostAuthenticator, operatorAuthenticator, operatorOrHostAuthenticator, type ReportFormat } from './api/shared.js';
@@ -77,6 +81,8 @@ export interface ControlServerDeps {
    * caps and log lines then key on the client, not the proxy (--trusted-proxy). Default: none.
    */
   readonly trustedProxies?: TrustedProxies;
+  /** The web console (`/`, `/ui/...`, `POST /v1/console/login-links`); absent: those paths are the operator API's (401/404). */
+  readonly console?: ConsoleDeps;
 }
 
 /** One line of the fleet's audit log (`GET /v1/audit`). */
@@ -165,7 +171,7 @@ export function createControlServer(deps: ControlServerDeps): ControlServer {
     },
     deps.tls,
     {
-      mounts: [agentMount(deps, host), ingestMount(deps, { host, hostOrOperator, hostLimiter: limiters.hostLimiter, now }), operatorMount(deps, operator, now)],
+      mounts: [agentMount(deps, host), ingestMount(deps, { host, hostOrOperator, hostLimiter: limiters.hostLimiter, now }), ...consoleMounts(deps, operator, now), operatorMount(deps, operator, now)],
       log,
       spreadRetryAfter: true,
       ...(deps.onResponse ? { onResponse: deps.onResponse } : {}),

@@ -65,6 +65,9 @@ export const ERROR_CATALOG = {
   CONTROL_ERR_UNKNOWN_RUN: { status: 404, message: 'no such fleet run' },
   CONTROL_ERR_NO_TARGETS: { status: 422, message: 'the selection matches no enrolled host' },
   CONTROL_ERR_NO_LEADER: { status: 503, message: 'no control-plane leader is reachable; retry shortly', retryAfterSeconds: 2 },
+  CONTROL_ERR_CSRF: { status: 403, message: 'refused: the request did not come from a console page of this session' },
+  CONTROL_ERR_LOGIN_FAILED: { status: 401, message: 'sign-in refused' },
+  CONTROL_ERR_LOGIN_LINK: { status: 401, message: 'this login link is unknown, already used or expired; ask for a new one' },
   // Signed check bundles (BUNDLE_ERR_*): the contract of core/contracts/bundle.ts, raised by the
   // control plane when a release is published and by the agent when it installs one.
   BUNDLE_ERR_INVALID: { status: 422, message: 'the bundle is invalid' },

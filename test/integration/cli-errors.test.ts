@@ -45,6 +45,7 @@ function clientCommands(url: string): ReadonlyArray<readonly string[]> {
     ['server', 'hosts', ...s],
     ['server', 'remove', '--host', 'db-1', ...s],
     ['server', 'audit', ...s],
+    ['server', 'login-link', ...s],
     ['bundle', 'list', ...s],
     ['bundle', 'publish', bundleDir, '--key', `${keyPrefix}.key`, ...s],
     ['rollout', 'status', ...s],
