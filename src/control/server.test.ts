@@ -158,6 +158,20 @@ test('ingest refuses bad reports with a clear error and stores nothing', async (
   assert.match(h.lastError ?? '', /ahead of the control plane's clock/);
 });
 
+test('GET /v1/agent/whoami names the host of a host token, without fleet changes; anything else is refused', async () => {
+  const token = await enroll('web-0001');
+  const me = await call('GET', '/v1/agent/whoami', { token });
+  assert.deepEqual([me.status, me.json], [200, { host: 'web-0001' }]);
+  assert.equal(me.headers.get('cache-control'), 'no-store');
+  for (const [t, status] of [[null, 401], ['x'.repeat(43), 401], [readToken, 401], [adminToken, 401]] as const) {
+    assert.equal((await call('GET', '/v1/agent/whoami', { token: t })).status, status, String(t).slice(0, 8));
+  }
+  assert.equal((await call('POST', '/v1/agent/whoami', { token })).status, 405);
+  assert.equal((await call('GET', '/v1/agent/whoami?host=x', { token })).status, 400);
+  // This server has no fleet: the other agent routes do not exist.
+  assert.equal((await call('GET', '/v1/agent/poll?wait=0', { token })).status, 404);
+});
+
 test('re-enrolling rotates the token and removing a host revokes it at once', async () => {
   const oldToken = await enroll('db-0003');
   const rotated = await call('POST', '/v1/hosts/enroll', { token: adminToken, body: { host: 'db-0003' } });

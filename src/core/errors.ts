@@ -72,10 +72,15 @@ export const ERROR_CATALOG = {
   BUNDLE_ERR_REJECTED: { status: 409, message: 'the release was refused' },
   // vigia slo (SLO_ERR_*).
   SLO_ERR_SOURCE_UNAVAILABLE: { status: 502, message: 'an SLO data source could not be read' },
+  // vigia logs (LOGS_ERR_*).
+  LOGS_ERR_BAD_BATCH: { status: 400, message: 'the log batch does not follow the shipper protocol' },
+  LOGS_ERR_BAD_FORMAT: { status: 400, message: 'the log format does not compile' },
+  LOGS_ERR_OVERLOADED: { status: 503, message: 'the log collector is behind its store; retry later', retryAfterSeconds: 2 },
+  LOGS_ERR_CONTROL_UNAVAILABLE: { status: 503, message: 'the control plane could not confirm the shipper token; retry later', retryAfterSeconds: 5 },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** The prefix of each role's codes, in catalog order. */
-export const ERROR_PREFIXES = ['VIGIA', 'TURNO', 'AGENT', 'CONTROL', 'BUNDLE', 'SLO'] as const;
+export const ERROR_PREFIXES = ['VIGIA', 'TURNO', 'AGENT', 'CONTROL', 'BUNDLE', 'SLO', 'LOGS'] as const;
 
 /** A stable error code from the catalog. */
 export type ErrorCode = keyof typeof ERROR_CATALOG;

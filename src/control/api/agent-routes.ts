@@ -1,19 +1,33 @@
 /**
  * Agent routes (`/v1/agent/*`): what an enrolled host asks for itself with its own token: the long-poll
  * for its desired release and tasks, the signed bundle archives, its bundle status and task results.
- * All are `leader` routes (the leader drives fleet changes; a follower forwards them). Their paths are
- * public (the agent is open source), so the mount matches first: 404 and 405 cost no token lookup.
+ * Those are `leader` routes (the leader drives fleet changes; a follower forwards them). `whoami` is
+ * not: any process answers it from the host-token cache, with or without fleet changes (the log
+ * collector asks it to check a shipper's enrolment token: src/logs/collect/shipper-auth.ts). Their
+ * paths are public (the agent is open source), so the mount matches first: 404 and 405 cost no token
+ * lookup.
  */
 import { VigiaError } from '../../core/errors.js';
 import { readJsonBody, send, sendJson, validateQuery } from '../../core/http.js';
 import { SENT, type Authenticate, type Mount, type Route } from '../../core/http-pipeline.js';
+import { WHOAMI_PATH, type WhoamiAnswer } from '../../core/contracts/whoami.js';
 import { BUNDLE_STATUS_SHAPE, bundleStatusSchema, MAX_POLL_WAIT_SECONDS, pollQuerySchema, TASK_RESULT_SHAPE, taskResultSchema } from '../../core/contracts/agent-poll.js';
 import type { ControlServerDeps } from '../server.js';
-import { fleetOf, hasFleetRoutes, issues, leaderRoutes, untilClientLeaves, type HostPrincipal } from './shared.js';
+import { fleetOf, hasFleetRoutes, issues, leaderRoutes, noQuery, untilClientLeaves, type HostPrincipal } from './shared.js';
 
-/** The agent mount: owns /v1/agent/*; host tokens only. Without fleet changes (--no-fleet) every path is 404. */
+/**
+ * The agent mount: owns /v1/agent/*; host tokens only. Without fleet changes (--no-fleet) every path
+ * but whoami is 404.
+ */
 export function agentMount(deps: ControlServerDeps, authenticate: Authenticate<HostPrincipal>): Mount<HostPrincipal> {
-  const routes: Route<HostPrincipal>[] = hasFleetRoutes(deps) ? agentRoutes(deps) : [];
+  const whoami: Route<HostPrincipal> = {
+    method: 'GET', name: WHOAMI_PATH, path: /^\/v1\/agent\/whoami$/,
+    handler: async ({ query, principal: { host } }): Promise<WhoamiAnswer> => {
+      validateQuery(noQuery, query, 'VIGIA_ERR_BAD_REQUEST');
+      return { host: host.name };
+    },
+  };
+  const routes: Route<HostPrincipal>[] = [whoami, ...(hasFleetRoutes(deps) ? agentRoutes(deps) : [])];
   return { name: 'agent', owns: (path) => path.startsWith('/v1/agent/'), authenticate, credential: 'host', order: 'match-first', routes };
 }
 
