@@ -77,6 +77,11 @@ export const ERROR_CATALOG = {
   LOGS_ERR_BAD_FORMAT: { status: 400, message: 'the log format does not compile' },
   LOGS_ERR_OVERLOADED: { status: 503, message: 'the log collector is behind its store; retry later', retryAfterSeconds: 2 },
   LOGS_ERR_CONTROL_UNAVAILABLE: { status: 503, message: 'the control plane could not confirm the shipper token; retry later', retryAfterSeconds: 5 },
+  LOGS_ERR_INVALID_RECORD: { status: 500, message: 'an access record does not have the AccessRecord shape; nothing of its batch was stored' },
+  LOGS_ERR_STORE_LOCKED: { status: 500, message: 'the embedded log store is in use by another process' },
+  LOGS_ERR_STORE_URL: { status: 400, message: 'unsupported log store URL' },
+  LOGS_ERR_ENGINE_MISSING: { status: 500, message: 'the log store engine is not installed here' },
+  LOGS_ERR_READ_FAILED: { status: 422, message: 'a log file could not be read' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** The prefix of each role's codes, in catalog order. */

@@ -75,10 +75,8 @@ export function parseSource(opts: Record<string, unknown>, dataDirGiven: boolean
   if ((server !== undefined || store !== undefined) && dataDirGiven) throw new VigiaError('VIGIA_ERR_CONFIG', `--data-dir and ${server !== undefined ? '--server' : '--store'} name two sources: give one of them`);
   if (server !== undefined) return Object.freeze({ kind: 'server', url: server, tokenFile: str(opts.tokenFile) });
   if (str(opts.tokenFile) !== undefined) throw new VigiaError('VIGIA_ERR_CONFIG', '--token-file goes with --server URL');
-  if (store !== undefined) {
-    if (!/^(clickhouse|https?):\/\/[^/\s]+/i.test(store)) throw new VigiaError('VIGIA_ERR_CONFIG', `--store: expected clickhouse://host:port/db or http(s)://host:port, got "${store.slice(0, 80)}"`);
-    return Object.freeze({ kind: 'store', url: store });
-  }
+  // The URL's scheme is openLogStore's to judge (LOGS_ERR_STORE_URL): it knows which engines exist.
+  if (store !== undefined) return Object.freeze({ kind: 'store', url: store });
   const dataDir = str(opts.dataDir) ?? DEFAULT_LOGS_DATA_DIR;
   if (dataDir.trim() === '') throw new VigiaError('VIGIA_ERR_CONFIG', '--data-dir: must not be empty');
   return Object.freeze({ kind: 'data-dir', dataDir });

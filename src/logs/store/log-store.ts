@@ -29,7 +29,7 @@ export interface StatusMix {
 export interface WhoQuery extends TimeRange {
   readonly url: string;
   readonly prefix: boolean;
-  /** Clients at most, most hits first (ties: lower address first). */
+  /** Clients at most, most hits first (ties: the address text ascending, as UTF-8 bytes: reference-answers.ts). */
   readonly limit: number;
 }
 
@@ -103,7 +103,7 @@ export interface SeriesResult {
 
 /**
  * The GoAccess-style overview. `unique_visitors` counts distinct (client, UTC day, user agent), as
- * GoAccess does; `bots` are hits whose user agent matches the crawler list in report/bots.ts.
+ * GoAccess does; `bots` are hits whose user agent matches the crawler list in store/bots.ts (isBot, BOT_PATTERN), by agent.
  */
 export interface OverviewResult {
   readonly requests: number;
