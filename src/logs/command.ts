@@ -4,12 +4,21 @@
  * gathering (ship, pipe, import, serve), questions (who, top, visits, series, report), and simulate.
  */
 import type { Command } from 'commander';
+import { registerSeries } from './query/series-command.js';
+import { registerTop } from './query/top-command.js';
+import { registerVisits } from './query/visits-command.js';
+import { registerWho } from './query/who-command.js';
 
 /** A `vigia logs <sub>` registrar: attaches one subcommand to the `logs` command. */
 type LogsSubcommand = (logs: Command) => void;
 
 /** Every `vigia logs` subcommand, loaded with the role (the role is loaded lazily by src/cli/commands.ts). */
-const SUBCOMMANDS: readonly LogsSubcommand[] = [];
+const SUBCOMMANDS: readonly LogsSubcommand[] = [
+  registerWho,
+  registerTop,
+  registerVisits,
+  registerSeries,
+];
 
 /** Attach `vigia logs` and its subcommands to the program. */
 export function register(program: Command): void {

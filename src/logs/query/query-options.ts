@@ -9,10 +9,8 @@ import { Option, type Command } from 'commander';
 import { VigiaError } from '../../core/errors.js';
 import { MAX_QUERY_LIMIT } from '../query-api.js';
 import type { TimeRange } from '../store/log-store.js';
+import { DEFAULT_LOGS_DATA_DIR } from '../store/open-store.js';
 import { resolveRange } from './time-range.js';
-
-/** The embedded store's directory when no --data-dir is given. */
-export const DEFAULT_LOGS_DATA_DIR = 'data/logs';
 
 /** Where a question's answers come from. */
 export type AnswerSource =

@@ -101,7 +101,7 @@ export function resolveRange(flags: RangeFlags, now: number): TimeRange & { read
     const t = parseInstant(flags.to);
     if (!t) throw new VigiaError('VIGIA_ERR_CONFIG', `--to: expected a date (2026-12-07) or an ISO-8601 time (2026-12-07T10:00:00Z), got "${flags.to.slice(0, 60)}"`);
     to = t.dateOnly ? t.ms + 86_400_000 : t.ms;
-    describe += ` up to ${new Date(to).toISOString()}`;
+    describe += ` before ${new Date(to).toISOString()}`;
   }
   if (to <= from) throw new VigiaError('VIGIA_ERR_CONFIG', `--to: ${new Date(to).toISOString()} is not after the start ${new Date(from).toISOString()}`);
   return Object.freeze({ from, to, describe });
