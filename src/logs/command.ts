@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { registerSeries } from './query/series-command.js';
+import { registerReport } from './report/report-command.js';
 import { registerTop } from './query/top-command.js';
 import { registerVisits } from './query/visits-command.js';
 import { registerWho } from './query/who-command.js';
@@ -18,6 +19,7 @@ const SUBCOMMANDS: readonly LogsSubcommand[] = [
   registerTop,
   registerVisits,
   registerSeries,
+  registerReport,
 ];
 
 /** Attach `vigia logs` and its subcommands to the program. */
