@@ -82,6 +82,7 @@ export const ERROR_CATALOG = {
   LOGS_ERR_STORE_URL: { status: 400, message: 'unsupported log store URL' },
   LOGS_ERR_ENGINE_MISSING: { status: 500, message: 'the log store engine is not installed here' },
   LOGS_ERR_READ_FAILED: { status: 422, message: 'a log file could not be read' },
+  LOGS_ERR_FORMAT: { status: 400, message: 'invalid log format' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** The prefix of each role's codes, in catalog order. */

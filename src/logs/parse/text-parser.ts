@@ -1,0 +1,264 @@
+/**
+ * The one interpreter of compiled text formats (format-steps.ts): a hand-written scanner over charCodeAt,
+ * indexOf and startsWith, no regular expression per line, substrings only for the values a record keeps,
+ * interned methods and protocols, and a per-minute time cache (time-reader.ts). Escapes are decoded only
+ * in fields that hold a backslash (one indexOf per line finds the first).
+ */
+import type { AccessRecord } from '../record.js';
+import type { LineParser, ParseFailure } from './line-parser.js';
+import { FIELD, type FormatStep } from './format-steps.js';
+import { splitRequest, type RequestParts } from './request-line.js';
+import { TimeReader, scaledDecimal } from './time-reader.js';
+import { unescapeField } from './unescape.js';
+
+// Module-local copies of the FIELD kinds: the hot loop compares against plain constants (an imported
+// binding can compile to a property read per access under a loader such as tsx, measured 3x slower).
+const K_agent = FIELD.agent;
+const K_args = FIELD.args;
+const K_bytes = FIELD.bytes;
+const K_bytesSent = FIELD.bytesSent;
+const K_client = FIELD.client;
+const K_durationMs = FIELD.durationMs;
+const K_durationSec = FIELD.durationSec;
+const K_durationUs = FIELD.durationUs;
+const K_hostHeader = FIELD.hostHeader;
+const K_method = FIELD.method;
+const K_path = FIELD.path;
+const K_pathAndQuery = FIELD.pathAndQuery;
+const K_protocol = FIELD.protocol;
+const K_queryWithMark = FIELD.queryWithMark;
+const K_referrer = FIELD.referrer;
+const K_request = FIELD.request;
+const K_skip = FIELD.skip;
+const K_status = FIELD.status;
+const K_timeClf = FIELD.timeClf;
+const K_timeIso = FIELD.timeIso;
+const K_timeMsec = FIELD.timeMsec;
+const K_timeSec = FIELD.timeSec;
+const K_timeStrftime = FIELD.timeStrftime;
+const K_timeUsec = FIELD.timeUsec;
+const K_user = FIELD.user;
+const K_vhost = FIELD.vhost;
+
+/** Default cap on a line's length (UTF-16 units, i.e. characters): longer lines are 'too-long'. */
+export const DEFAULT_MAX_LINE_LENGTH = 16 * 1024;
+
+/** Options of a compiled parser. */
+export interface ParserOptions {
+  /** Lines longer than this are rejected as 'too-long' (default DEFAULT_MAX_LINE_LENGTH). */
+  readonly maxLineLength?: number;
+}
+
+/** A step with its stop character resolved at construction (what ends an unquoted field). */
+interface RunStep extends FormatStep {
+  /** The character ending an unquoted field: the next literal's first, or a space. */
+  readonly stop: string;
+  /** The literal after this field (for checking a quoted field's closing quote). */
+  readonly after: string;
+  /** True when `after` is the format's final literal (then it must end the line or be followed by a space). */
+  readonly afterIsLast: boolean;
+}
+
+/** Index of the first unescaped `"` at or after p, or -1 (a backslash escapes the next character). */
+function quoteEnd(s: string, p: number, n: number): number {
+  for (let i = p; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92) i++;
+    else if (c === 34) return i;
+  }
+  return -1;
+}
+
+/** Non-negative integer in [p, e), or -1. */
+function integer(s: string, p: number, e: number): number {
+  if (p >= e || e - p > 15) return -1;
+  let v = 0;
+  for (let i = p; i < e; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** True when [p, e) is the single character `-` (a missing value in both Apache and nginx logs). */
+function dash(s: string, p: number, e: number): boolean {
+  return e - p === 1 && s.charCodeAt(p) === 45;
+}
+
+/** A LineParser running compiled steps. */
+export class TextLineParser implements LineParser {
+  readonly format: string;
+  private readonly steps: readonly RunStep[];
+  private readonly maxLength: number;
+  private readonly time = new TimeReader();
+  private readonly parts: RequestParts = { method: '', path: '', query: '', protocol: '' };
+
+  constructor(format: string, steps: readonly FormatStep[], options: ParserOptions = {}) {
+    this.format = format;
+    this.maxLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+    this.steps = steps.map((st, i) => {
+      const next = steps[i + 1];
+      const after = next?.literal ?? '';
+      return { ...st, after, afterIsLast: next?.last === true, stop: after.length > 0 ? after[0]! : ' ' };
+    });
+  }
+
+  /** Closes a quoted field at q when the format's next literal follows it there. */
+  private closes(s: string, q: number, st: RunStep): boolean {
+    if (!s.startsWith(st.after, q)) return false;
+    if (!st.afterIsLast) return true;
+    const end = q + st.after.length;
+    return end === s.length || s.charCodeAt(end) === 32;
+  }
+
+  /**
+   * The closing quote of a quoted field whose first unescaped quote (at first) is not followed by the
+   * format's next literal: the value holds raw quotes (some proxies log them unescaped). The closing quote
+   * is the first one the next literal follows; for the format's last literal, one that ends the line is
+   * preferred over one followed by a space (extra fields). Returns first when none fits (the caller then
+   * fails on the literal).
+   */
+  private laterClose(s: string, first: number, st: RunStep): number {
+    const n = s.length;
+    let spaced = -1;
+    for (let q = quoteEnd(s, first + 1, n); q >= 0; q = quoteEnd(s, q + 1, n)) {
+      if (!s.startsWith(st.after, q)) continue;
+      if (!st.afterIsLast || q + st.after.length === n) return q;
+      if (spaced < 0 && s.charCodeAt(q + st.after.length) === 32) spaced = q;
+    }
+    return spaced >= 0 ? spaced : first;
+  }
+
+  /** See LineParser.parse. */
+  parse(line: string, server: string): AccessRecord | ParseFailure {
+    const n = line.length;
+    if (n === 0) return 'empty';
+    if (n > this.maxLength) return 'too-long';
+    const steps = this.steps;
+    const time = this.time;
+    let backslash = line.indexOf('\\');
+    let p = 0;
+    let ts = NaN;
+    let client = '', user = '', method = '', path = '', query = '', protocol = '';
+    let referrer = '', agent = '', vhost = '', hostHeader = '';
+    let status = 0, bytes = -1, bytesSent = -1, durationMs = -1;
+    for (let i = 0; ; i++) {
+      const st = steps[i]!;
+      const lit = st.literal;
+      if (lit.length !== 0) {
+        if (!line.startsWith(lit, p)) return 'missing-field';
+        p += lit.length;
+      }
+      if (st.last) break;
+      const kind = st.kind;
+      if (kind === K_timeClf || kind === K_timeIso || kind === K_timeStrftime) {
+        p = kind === K_timeClf ? time.clf(line, p) : kind === K_timeIso ? time.iso(line, p) : time.strftime(line, p, st.pattern);
+        if (p < 0) return 'bad-time';
+        ts = time.ts;
+        continue;
+      }
+      const s = p;
+      let e: number;
+      if (backslash >= 0 && backslash < s) backslash = line.indexOf('\\', s);
+      if (st.quoted) {
+        e = line.indexOf('"', s);
+        if (backslash >= 0 && (e < 0 || backslash < e)) e = quoteEnd(line, s, n);
+        if (e < 0) return 'unterminated-quote';
+        if (!this.closes(line, e, st)) e = this.laterClose(line, e, st);
+      } else {
+        e = line.indexOf(st.stop, s);
+        if (e < 0) e = n;
+      }
+      p = e;
+      const esc = backslash >= 0 && backslash < e;
+      switch (kind) {
+        case K_skip:
+          break;
+        case K_client:
+          if (e - s > 2 && line.charCodeAt(s) === 91 && line.charCodeAt(e - 1) === 93) client = line.substring(s + 1, e - 1);
+          else if (s < e && !dash(line, s, e)) client = line.substring(s, e);
+          else return 'missing-field';
+          break;
+        case K_request:
+          if (esc) {
+            const text = unescapeField(line, s, e);
+            splitRequest(text, 0, text.length, this.parts);
+          } else splitRequest(line, s, e, this.parts);
+          method = this.parts.method;
+          path = this.parts.path;
+          query = this.parts.query;
+          protocol = this.parts.protocol;
+          break;
+        case K_status:
+          if (dash(line, s, e)) status = 0;
+          else {
+            status = e - s === 3 ? integer(line, s, e) : -1;
+            if (status < 100 || status > 599) return 'bad-status';
+          }
+          break;
+        case K_bytes:
+        case K_bytesSent: {
+          const v = dash(line, s, e) ? 0 : integer(line, s, e);
+          if (v < 0) return 'bad-number';
+          if (kind === K_bytes) bytes = v;
+          else bytesSent = v;
+          break;
+        }
+        case K_durationUs:
+        case K_durationMs:
+        case K_durationSec:
+          if (!dash(line, s, e)) {
+            durationMs = scaledDecimal(line, s, e, kind === K_durationUs ? 0.001 : kind === K_durationMs ? 1 : 1000);
+            if (Number.isNaN(durationMs)) return 'bad-number';
+          }
+          break;
+        case K_timeSec:
+        case K_timeMsec:
+        case K_timeUsec:
+          if (time.epoch(line, s, e, kind === K_timeSec ? 1000 : kind === K_timeMsec ? 1 : 0.001) < 0) return 'bad-time';
+          ts = time.ts;
+          break;
+        default: {
+          const v = dash(line, s, e) || s === e ? '' : esc ? unescapeField(line, s, e) : line.substring(s, e);
+          switch (kind) {
+            case K_user: user = v; break;
+            case K_referrer: referrer = v; break;
+            case K_agent: agent = v; break;
+            case K_vhost: vhost = v; break;
+            case K_hostHeader: hostHeader = v; break;
+            case K_method: method = v; break;
+            case K_protocol: protocol = v; break;
+            case K_path: path = v; break;
+            case K_queryWithMark: query = v.charCodeAt(0) === 63 ? v.substring(1) : v; break;
+            case K_args: query = v; break;
+            case K_pathAndQuery: {
+              const q = v.indexOf('?');
+              path = q < 0 ? v : v.substring(0, q);
+              query = q < 0 ? '' : v.substring(q + 1);
+              break;
+            }
+          }
+        }
+      }
+    }
+    if (p < n && line.charCodeAt(p) !== 32) return 'trailing-garbage';
+    if (Number.isNaN(ts)) return 'bad-time';
+    return {
+      ts,
+      server,
+      client,
+      method,
+      url: path,
+      query,
+      protocol,
+      status,
+      bytes: bytes >= 0 ? bytes : bytesSent >= 0 ? bytesSent : 0,
+      referrer,
+      agent,
+      vhost: vhost !== '' ? vhost : hostHeader,
+      user,
+      durationMs,
+    };
+  }
+}
