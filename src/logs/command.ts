@@ -4,6 +4,7 @@
  * gathering (ship, pipe, import, serve), questions (who, top, visits, series, report), and simulate.
  */
 import type { Command } from 'commander';
+import { registerImport } from './import/import-command.js';
 import { registerSeries } from './query/series-command.js';
 import { registerReport } from './report/report-command.js';
 import { registerTop } from './query/top-command.js';
@@ -15,6 +16,7 @@ type LogsSubcommand = (logs: Command) => void;
 
 /** Every `vigia logs` subcommand, loaded with the role (the role is loaded lazily by src/cli/commands.ts). */
 const SUBCOMMANDS: readonly LogsSubcommand[] = [
+  registerImport,
   registerWho,
   registerTop,
   registerVisits,
