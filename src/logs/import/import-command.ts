@@ -13,7 +13,7 @@ import { FORMAT_NAMES } from '../parse/named-formats.js';
 import { addSourceOptions, dataDirGiven, parseSource } from '../query/query-options.js';
 import { openLogStore } from '../store/open-store.js';
 import { importSummary, progressLine } from './import-report.js';
-import { runImport } from './run-import.js';
+import { checkFiles, runImport } from './run-import.js';
 
 /** How often progress is printed: live on a terminal, sparse in a log file. */
 const TTY_PROGRESS_MS = 250;
@@ -41,6 +41,8 @@ stores its lines twice.
     const host = opts.host === undefined ? hostname() : String(opts.host);
     if (!HOST_NAME_RE.test(host)) throw new VigiaError('VIGIA_ERR_CONFIG', `--host "${host.slice(0, 80)}": ${HOST_NAME_RULE}`);
     const parser = compileLogFormat(String(opts.logFormat));
+    // Every file is checked before the store is opened (or created): a typo imports nothing.
+    await checkFiles(files);
     if (source.kind === 'server') throw new VigiaError('VIGIA_ERR_CONFIG', '--server: import writes to a store (--data-dir or --store); ship to a collector with vigia logs ship');
     const store = await openLogStore(source.kind === 'store' ? { url: source.url } : { dataDir: source.dataDir });
 
