@@ -131,7 +131,8 @@ cp package.json package-lock.json "$ctx/"
 cp -r dist "$ctx/dist"
 find "$ctx/dist" \( -name '*.map' -o -name '*.d.ts' -o -name '*.test.js' \) -delete
 chmod 0755 "$ctx/dist/cli/main.js"
-node scripts/prune-dev-deps.mjs . "$ctx"
+# --omit-optional: the log store engine (@duckdb/node-api, optional) is not the agent's.
+node scripts/prune-dev-deps.mjs . "$ctx" --omit-optional
 if [[ -d deploy/agent/actions ]]; then cp -r deploy/agent/actions "$ctx/actions"; else mkdir "$ctx/actions"; say "warning: deploy/agent/actions missing, the image ships no actions"; fi
 cp deploy/agent/Dockerfile "$ctx/Dockerfile"
 base_id=$("${eng[@]}" image inspect --format '{{.Id}}' "$base" 2>/dev/null || echo "$base")

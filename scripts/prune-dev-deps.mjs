@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Copy the production part of an installed node_modules tree into <dest>/node_modules, offline.
 //
-//   node scripts/prune-dev-deps.mjs <repo-root> <dest-dir>
+//   node scripts/prune-dev-deps.mjs <repo-root> <dest-dir> [--omit-optional]
+//
+// --omit-optional also leaves out packages flagged `"optional": true`, like `npm ci --omit=dev
+// --omit=optional`: the agent image uses it, so engines that only `vigia logs` loads (the embedded
+// store's @duckdb/node-api, an optionalDependency) do not grow the agent (issue 15).
 //
 // Files are hard-linked when <dest-dir> is on the same filesystem, copied otherwise; treat them as
 // read-only.
@@ -18,9 +22,10 @@
 import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [repo, dest] = process.argv.slice(2);
-if (!repo || !dest) {
-  console.error('usage: node scripts/prune-dev-deps.mjs <repo-root> <dest-dir>');
+const [repo, dest, ...flags] = process.argv.slice(2);
+const omitOptional = flags.includes('--omit-optional');
+if (!repo || !dest || flags.some((f) => f !== '--omit-optional')) {
+  console.error('usage: node scripts/prune-dev-deps.mjs <repo-root> <dest-dir> [--omit-optional]');
   process.exit(2);
 }
 
@@ -74,7 +79,7 @@ let kept = 0;
 let dropped = 0;
 for (const [key, meta] of Object.entries(lock.packages)) {
   if (!key.startsWith('node_modules/')) continue; // "" is the root project; workspaces are not used
-  if (meta.dev === true) {
+  if (meta.dev === true || (omitOptional && meta.optional === true)) {
     dropped++;
     continue;
   }
@@ -101,4 +106,4 @@ if (problems.length) {
   console.error(`prune-dev-deps: node_modules does not match package-lock.json (run "npm ci"):\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.error(`prune-dev-deps: ${kept} production packages (${files} files, ${(bytes / 1048576).toFixed(1)} MiB), ${dropped} dev-only packages left out`);
+console.error(`prune-dev-deps: ${kept} production packages (${files} files, ${(bytes / 1048576).toFixed(1)} MiB), ${dropped} ${omitOptional ? 'dev-only and optional' : 'dev-only'} packages left out`);

@@ -73,15 +73,14 @@ export const ERROR_CATALOG = {
   // vigia slo (SLO_ERR_*).
   SLO_ERR_SOURCE_UNAVAILABLE: { status: 502, message: 'an SLO data source could not be read' },
   // vigia logs (LOGS_ERR_*).
-  LOGS_ERR_BAD_BATCH: { status: 400, message: 'the log batch does not follow the shipper protocol' },
-  LOGS_ERR_BAD_FORMAT: { status: 400, message: 'the log format does not compile' },
-  LOGS_ERR_OVERLOADED: { status: 503, message: 'the log collector is behind its store; retry later', retryAfterSeconds: 2 },
-  LOGS_ERR_CONTROL_UNAVAILABLE: { status: 503, message: 'the control plane could not confirm the shipper token; retry later', retryAfterSeconds: 5 },
   LOGS_ERR_INVALID_RECORD: { status: 500, message: 'an access record does not have the AccessRecord shape; nothing of its batch was stored' },
   LOGS_ERR_STORE_LOCKED: { status: 500, message: 'the embedded log store is in use by another process' },
   LOGS_ERR_STORE_URL: { status: 400, message: 'unsupported log store URL' },
   LOGS_ERR_ENGINE_MISSING: { status: 500, message: 'the log store engine is not installed here' },
   LOGS_ERR_READ_FAILED: { status: 422, message: 'a log file could not be read' },
+  LOGS_ERR_BAD_BATCH: { status: 400, message: 'the log batch does not follow the shipper protocol' },
+  LOGS_ERR_OVERLOADED: { status: 503, message: 'the log collector is behind its store; retry later', retryAfterSeconds: 2 },
+  LOGS_ERR_CONTROL_UNAVAILABLE: { status: 503, message: 'the control plane could not confirm the shipper token; retry later', retryAfterSeconds: 5 },
   LOGS_ERR_FORMAT: { status: 400, message: 'invalid log format' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -216,7 +216,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number, options:
 
 /** readJsonBody, also saying how many bytes the JSON text had (inflated): for callers that account memory. */
 export async function readJsonBodySized(req: IncomingMessage, limit: number, options: JsonBodyOptions): Promise<{ value: unknown; bytes: number }> {
-  const body = await readBodyBytes(req, limit, options.inflate);
+  const body = await readBodyBytes(req, limit, options.inflate, 'application/json');
   if (body === undefined) return { value: undefined, bytes: 0 };
   let value: unknown;
   try {
@@ -240,8 +240,17 @@ export async function readJsonBodySized(req: IncomingMessage, limit: number, opt
   return { value, bytes: body.length };
 }
 
+/**
+ * A body of media type `type` (e.g. `text/plain`, the log shipper's batches), as bytes, with readJsonBody's
+ * bounds: at most `limit` bytes on the wire (413), `Content-Encoding: gzip` inflated within `inflate`
+ * (413 for a bomb), another type 415. Undefined when empty.
+ */
+export function readBody(req: IncomingMessage, limit: number, type: string, inflate?: InflateLimits): Promise<Buffer | undefined> {
+  return readBodyBytes(req, limit, inflate, type);
+}
+
 /** The body's bytes, inflated (see readJsonBody for the bounds), or undefined when empty. */
-async function readBodyBytes(req: IncomingMessage, limit: number, inflate: InflateLimits | undefined): Promise<Buffer | undefined> {
+async function readBodyBytes(req: IncomingMessage, limit: number, inflate: InflateLimits | undefined, expected: string): Promise<Buffer | undefined> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && !/^\d+$/.test(declared)) throw new VigiaError('VIGIA_ERR_BAD_REQUEST', 'invalid Content-Length');
   if (declared !== undefined && Number(declared) > limit) throw new VigiaError('VIGIA_ERR_BODY_TOO_LARGE');
@@ -250,10 +259,12 @@ async function readBodyBytes(req: IncomingMessage, limit: number, inflate: Infla
   if (inflate !== undefined && !gzip && encoding !== 'identity') throw new VigiaError('VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Encoding must be gzip or identity');
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   // A gzip body is checked before inflating anything; a plain one after reading (no body: no type needed).
-  if (gzip && type !== 'application/json') throw new VigiaError('VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE');
+  // The catalog message names application/json; another endpoint's type is said in the detail.
+  const wrongType = (): VigiaError => new VigiaError('VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE', expected === 'application/json' ? undefined : `this endpoint takes ${expected} instead`);
+  if (gzip && type !== expected) throw wrongType();
   const body = gzip ? await inflateBody(req, limit, inflate) : await readBytes(req, limit);
   if (body.length === 0) return undefined;
-  if (type !== 'application/json') throw new VigiaError('VIGIA_ERR_UNSUPPORTED_MEDIA_TYPE');
+  if (type !== expected) throw wrongType();
   return body;
 }
 

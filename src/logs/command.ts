@@ -4,6 +4,7 @@
  * gathering (ship, pipe, import, serve), questions (who, top, visits, series, report), and simulate.
  */
 import type { Command } from 'commander';
+import { registerServe } from './collect/serve-command.js';
 import { registerImport } from './import/import-command.js';
 import { registerSeries } from './query/series-command.js';
 import { registerReport } from './report/report-command.js';
@@ -17,6 +18,7 @@ type LogsSubcommand = (logs: Command) => void;
 /** Every `vigia logs` subcommand, loaded with the role (the role is loaded lazily by src/cli/commands.ts). */
 const SUBCOMMANDS: readonly LogsSubcommand[] = [
   registerImport,
+  registerServe,
   registerWho,
   registerTop,
   registerVisits,

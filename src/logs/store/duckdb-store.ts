@@ -39,8 +39,6 @@ export interface DuckDbStoreOptions {
 
 /** Default lines per sorted run: ~8 DuckDB row groups, a sort of ~1 s on one core (docs/logs-storage.md). */
 export const DEFAULT_RUN_ROWS = 1_000_000;
-// DuckDB's vector size: the most rows one data chunk carries.
-const CHUNK_ROWS = 2048;
 const OPEN_DIRS = new Set<string>();
 
 type Row = DuckDBValue[];
@@ -78,7 +76,7 @@ export async function openDuckDbStore(dataDir: string, opts: DuckDbStoreOptions 
   OPEN_DIRS.add(key);
   const writer = await instance.connect();
   for (const sql of SCHEMA) await writer.run(sql);
-  return new DuckDbStore(duckdb, instance, writer, file, key, opts.runRows ?? DEFAULT_RUN_ROWS);
+  return new DuckDbStore(instance, writer, file, key, opts.runRows ?? DEFAULT_RUN_ROWS);
 }
 
 class DuckDbStore implements LogStore {
@@ -89,7 +87,6 @@ class DuckDbStore implements LogStore {
   private closed = false;
 
   constructor(
-    private readonly duckdb: typeof import('@duckdb/node-api'),
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
     private readonly file: string,
@@ -150,19 +147,25 @@ class DuckDbStore implements LogStore {
     });
   }
 
+  // Row by row: measured faster than building DuckDBDataChunks from column arrays (41 ms vs 66 ms per
+  // 10,000 records, @duckdb/node-api 1.5.6, docs/logs-storage.md).
   private append(appender: import('@duckdb/node-api').DuckDBAppender, records: readonly AccessRecord[]): void {
-    const { DuckDBDataChunk, BIGINT, VARCHAR, SMALLINT, DOUBLE } = this.duckdb;
-    const types = [BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, SMALLINT, BIGINT, VARCHAR, VARCHAR, VARCHAR, VARCHAR, DOUBLE];
-    for (let start = 0; start < records.length; start += CHUNK_ROWS) {
-      const part = records.slice(start, start + CHUNK_ROWS);
-      const chunk = DuckDBDataChunk.create(types, part.length);
-      chunk.setColumns([
-        part.map((x) => BigInt(x.ts)), part.map((x) => x.server), part.map((x) => x.client), part.map((x) => x.method),
-        part.map((x) => x.url), part.map((x) => x.query), part.map((x) => x.protocol), part.map((x) => x.status),
-        part.map((x) => BigInt(x.bytes)), part.map((x) => x.referrer), part.map((x) => x.agent), part.map((x) => x.vhost),
-        part.map((x) => x.user), part.map((x) => x.durationMs),
-      ]);
-      appender.appendDataChunk(chunk);
+    for (const x of records) {
+      appender.appendBigInt(BigInt(x.ts));
+      appender.appendVarchar(x.server);
+      appender.appendVarchar(x.client);
+      appender.appendVarchar(x.method);
+      appender.appendVarchar(x.url);
+      appender.appendVarchar(x.query);
+      appender.appendVarchar(x.protocol);
+      appender.appendSmallInt(x.status);
+      appender.appendBigInt(BigInt(x.bytes));
+      appender.appendVarchar(x.referrer);
+      appender.appendVarchar(x.agent);
+      appender.appendVarchar(x.vhost);
+      appender.appendVarchar(x.user);
+      appender.appendDouble(x.durationMs);
+      appender.endRow();
     }
   }
 
