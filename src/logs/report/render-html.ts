@@ -77,7 +77,8 @@ export function statusChart(o: OverviewResult): string {
 
 /** The whole page. */
 export function renderReportHtml(o: OverviewResult, meta: ReportMeta): string {
-  const notFound = o.not_found.reduce((n, r) => n + r.hits, 0);
+  // Every 404, from the status list (not_found holds only the top URLs of them).
+  const notFound = o.status.find((s) => s.key === '404')?.hits ?? o.not_found.reduce((n, r) => n + r.hits, 0);
   const bots = o.bots.reduce((n, r) => n + r.hits, 0);
   const span = o.first === null || o.last === null ? 'no requests' : `${o.first.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} to ${o.last.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`;
   const card = (label: string, value: string, note = ''): string => `<div class="card"><span class="muted">${escapeHtml(label)}</span><b>${escapeHtml(value)}</b>${note ? `<span class="muted">${escapeHtml(note)}</span>` : ''}</div>`;
@@ -89,8 +90,8 @@ export function renderReportHtml(o: OverviewResult, meta: ReportMeta): string {
       card('requests', count(o.requests)),
       card('unique visitors', count(o.unique_visitors), 'client + day + agent'),
       card('bytes sent', humanBytes(o.bytes)),
-      card('404s (top URLs below)', count(notFound), `${pctOf(notFound, o.requests)} of requests shown`),
-      card('bot requests (top agents below)', count(bots), pctOf(bots, o.requests)),
+      card('not found (404)', count(notFound), `${pctOf(notFound, o.requests)} of requests`),
+      card('bot requests', count(bots), `${pctOf(bots, o.requests)}, from the ${o.bots.length} busiest crawler agents`),
     ].join('')}</div>`,
     o.requests === 0 ? `<p>No requests were logged ${escapeHtml(meta.describe)}.</p>` : '',
     hourlyChart(o),
