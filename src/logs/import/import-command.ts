@@ -12,6 +12,7 @@ import { compileLogFormat } from '../parse/compile.js';
 import { FORMAT_NAMES } from '../parse/named-formats.js';
 import { addSourceOptions, dataDirGiven, parseSource } from '../query/query-options.js';
 import { openLogStore } from '../store/open-store.js';
+import { IP_PRIVACY_MODES, importPrivacy } from './import-privacy.js';
 import { importSummary, progressLine } from './import-report.js';
 import { checkFiles, runImport } from './run-import.js';
 
@@ -26,7 +27,9 @@ export function registerImport(logs: Command): void {
     .description('load access-log files (plain or gzip) into the store: progress on stderr, then lines read, stored and rejected by reason')
     .addArgument(new Argument('<files...>', 'access-log files; gzip is recognised by its content'))
     .addOption(new Option('--log-format <name|string>', `${FORMAT_NAMES.join(', ')}, or an Apache LogFormat ("%h %l %u %t \\"%r\\" %>s %b") or nginx log_format ("$remote_addr ... $status") string`).default('combined'))
-    .addOption(new Option('--host <name>', 'the web server the files came from (default: this machine\'s name)'));
+    .addOption(new Option('--host <name>', 'the web server the files came from (default: this machine\'s name)'))
+    .addOption(new Option('--ip-privacy <mode>', 'client addresses as stored: none, truncate (IPv4 /24, IPv6 /48) or hash (keyed); as the collector\'s flag').choices([...IP_PRIVACY_MODES]).default('none'))
+    .addOption(new Option('--ip-hash-key-file <file>', 'key for --ip-privacy hash (the collector\'s key file gives the same hashes)'));
   addSourceOptions(cmd, false).addHelpText('after', `
 Examples:
   vigia logs import /var/log/nginx/access.log /var/log/nginx/access.log.*.gz --log-format nginx --host web-042
@@ -41,6 +44,7 @@ stores its lines twice.
     const host = opts.host === undefined ? hostname() : String(opts.host);
     if (!HOST_NAME_RE.test(host)) throw new VigiaError('VIGIA_ERR_CONFIG', `--host "${host.slice(0, 80)}": ${HOST_NAME_RULE}`);
     const parser = compileLogFormat(String(opts.logFormat));
+    const client = await importPrivacy(String(opts.ipPrivacy), opts.ipHashKeyFile === undefined ? undefined : String(opts.ipHashKeyFile));
     // Every file is checked before the store is opened (or created): a typo imports nothing.
     await checkFiles(files);
     if (source.kind === 'server') throw new VigiaError('VIGIA_ERR_CONFIG', '--server: import writes to a store (--data-dir or --store); ship to a collector with vigia logs ship');
@@ -64,6 +68,7 @@ stores its lines twice.
         files,
         parser,
         server: host,
+        ...(client ? { client } : {}),
         insert: (records) => store.insert(records),
         signal: controller.signal,
         onProgress: (p) => {
