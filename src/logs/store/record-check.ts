@@ -24,7 +24,7 @@ export function recordProblem(x: AccessRecord): string | undefined {
     if (typeof v !== 'string') return `${f}: not a string`;
     // A lone surrogate has no UTF-8 form: engines would store U+FFFD and answer a different key than
     // was inserted. Parsers decode bytes with TextDecoder, which never makes one.
-    if (!(v as WellFormed).isWellFormed()) return `${f}: not well-formed Unicode (a lone surrogate)`;
+    if (!(v as unknown as WellFormed).isWellFormed()) return `${f}: not well-formed Unicode (a lone surrogate)`;
   }
   if (!Number.isInteger(x.status) || x.status < 0 || x.status > 999) return 'status: not an integer 0-999';
   if (!Number.isSafeInteger(x.bytes) || x.bytes < 0) return 'bytes: not a non-negative integer';
