@@ -1,7 +1,8 @@
 /**
  * Character comparisons for the parsers' hot paths. They loop over charCodeAt, which the optimizing
  * compiler inlines, where String.prototype.startsWith is a builtin call per use (measured: replacing the
- * ~14 startsWith calls per combined line by these loops made the parser about 2x faster).
+ * ~14 startsWith calls per combined line by these loops took the parser from about 0.7 to 1.05 M lines per
+ * CPU-second on generated combined lines).
  */
 
 /** True when `word` appears in s at p and ends by `end`. */
