@@ -113,3 +113,8 @@ test('the last field of a format without a final literal takes the rest of the l
   const p = compileLogFormat('%h %t %>s %{User-Agent}i');
   assert.equal(parse(`1.2.3.4 ${TIME} 200 Mozilla/5.0 (X11; Linux)`, p).agent, 'Mozilla/5.0 (X11; Linux)');
 });
+
+test('a request line that is not a request is kept exactly as logged, even escapes that would decode', () => {
+  const probe = '\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xc3\\xa9\\x22';
+  assert.equal(parse(line(probe)).url, probe);
+});

@@ -218,6 +218,8 @@ export class TextLineParser implements LineParser {
           if (esc) {
             const text = unescapeField(line, s, e);
             splitRequest(text, 0, text.length, this.parts);
+            // Not a request (a TLS probe): keep the text exactly as logged, escapes and all.
+            if (this.parts.method === '') this.parts.path = line.substring(s, e);
           } else splitRequest(line, s, e, this.parts);
           method = this.parts.method;
           path = this.parts.path;
