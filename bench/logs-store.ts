@@ -3,7 +3,7 @@
  * "who visited URL X on day D" p50/p99, disk bytes per line and RSS, for the embedded candidates (DuckDB
  * behind our LogStore; chdb and PGlite with the same table design, driven directly) on the same seeded data.
  *
- *   node --import tsx bench/logs-store.ts [--lines 2000000] [--days 2] [--engines duckdb,chdb,pglite]
+ *   node --import tsx bench/logs-store.ts [--lines 2000000] [--days 2] [--engines duckdb,duckdb-unsorted,chdb,pglite]
  *
  * Each engine runs in its own child process (RSS is per process and chdb's 500 MB library must not weigh
  * on the others). The exported functions are what the team's `npm run bench:logs` calls for any LogStore.
@@ -145,10 +145,11 @@ async function runEngine(engine: string, lines: number, days: number): Promise<E
   const dir = mkdtempSync(join(tmpdir(), `vigia-bench-${engine}-`));
   try {
     let figures: Omit<EngineFigures, 'rssMiB'>;
-    if (engine === 'duckdb') {
+    if (engine === 'duckdb' || engine === 'duckdb-unsorted') {
+      // duckdb-unsorted: never moves lines into sorted runs, to show what the runs buy for `who`.
       const { openDuckDbStore } = await import('../src/logs/store/duckdb-store.js');
-      const store = await openDuckDbStore(dir);
-      figures = await benchLogStore(store, lines, days);
+      const store = await openDuckDbStore(dir, engine === 'duckdb' ? {} : { runRows: Number.MAX_SAFE_INTEGER });
+      figures = { ...(await benchLogStore(store, lines, days)), engine };
       await store.close();
     } else if (engine === 'chdb') {
       // The same design as the ClickHouse engine: MergeTree, daily partitions, ORDER BY (url, ts).

@@ -24,6 +24,8 @@ if [[ "${1:-}" != "--runtime" ]]; then
   command -v systemd-analyze >/dev/null || need_apt+=(systemd)
   command -v mkfs.ext4 >/dev/null || need_apt+=(e2fsprogs)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
+  # logs: the reference parser for the parity test and the parse benchmark
+  command -v goaccess >/dev/null || need_apt+=(goaccess)
 fi
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}" >&2

@@ -84,6 +84,7 @@ export const ERROR_CATALOG = {
   LOGS_ERR_CLICKHOUSE_AUTH: { status: 502, message: 'the ClickHouse server refused the credentials' },
   LOGS_ERR_CLICKHOUSE_QUERY: { status: 502, message: 'the ClickHouse server refused a statement' },
   LOGS_ERR_CLICKHOUSE_ANSWER: { status: 502, message: 'the ClickHouse server answered something the log store cannot use' },
+  LOGS_ERR_READ_FAILED: { status: 422, message: 'a log file could not be read' },
   LOGS_ERR_BAD_BATCH: { status: 400, message: 'the log batch does not follow the shipper protocol' },
   LOGS_ERR_OVERLOADED: { status: 503, message: 'the log collector is behind its store; retry later', retryAfterSeconds: 2 },
   LOGS_ERR_CONTROL_UNAVAILABLE: { status: 503, message: 'the control plane could not confirm the shipper token; retry later', retryAfterSeconds: 5 },

@@ -8,6 +8,12 @@ import { registerSimulate } from './simulate/command.js';
 import { registerServe } from './collect/serve-command.js';
 import { registerPipe } from './pipe/pipe-command.js';
 import { registerShip } from './ship/ship-command.js';
+import { registerImport } from './import/import-command.js';
+import { registerSeries } from './query/series-command.js';
+import { registerReport } from './report/report-command.js';
+import { registerTop } from './query/top-command.js';
+import { registerVisits } from './query/visits-command.js';
+import { registerWho } from './query/who-command.js';
 
 /** A `vigia logs <sub>` registrar: attaches one subcommand to the `logs` command. */
 type LogsSubcommand = (logs: Command) => void;
@@ -16,7 +22,13 @@ type LogsSubcommand = (logs: Command) => void;
 const SUBCOMMANDS: readonly LogsSubcommand[] = [
   registerShip,
   registerPipe,
+  registerImport,
   registerServe,
+  registerWho,
+  registerTop,
+  registerVisits,
+  registerSeries,
+  registerReport,
   registerSimulate,
 ];
 

@@ -56,6 +56,11 @@ function clientCommands(url: string): ReadonlyArray<readonly string[]> {
     ['run', 'motd', '--all', ...s],
     ['simulate', '--to', url, '--admin-token-file', token, '--hosts', '2', '--rounds', '1'],
     ['turno', 'check', '--url', url, '--requests', '5', '--token-file', token],
+    ['logs', 'who', '--url', '/', ...s],
+    ['logs', 'top', 'urls', ...s],
+    ['logs', 'visits', '--ip', '203.0.113.7', ...s],
+    ['logs', 'series', ...s],
+    ['logs', 'report', '--format', 'json', ...s],
   ];
 }
 

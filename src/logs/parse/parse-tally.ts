@@ -4,6 +4,7 @@
  */
 import type { AccessRecord } from '../record.js';
 import type { LineParser, ParseFailure } from './line-parser.js';
+import { TextLineParser } from './text-parser.js';
 
 /** Every ParseFailure, in a stable order (metrics and reports list reasons this way). */
 export const PARSE_FAILURES: readonly ParseFailure[] = Object.freeze([
@@ -99,6 +100,9 @@ export class ParseTally {
  * Returns `out`. A line that fails never stops the loop.
  */
 export function parseChunk(parser: LineParser, text: string, server: string, tally: ParseTally, out: AccessRecord[] = []): AccessRecord[] {
+  // Text formats parse in place (no per-line substring); other parsers get each line.
+  const ranged = parser instanceof TextLineParser ? parser : undefined;
+  ranged?.beginText();
   const n = text.length;
   let start = 0;
   while (start < n) {
@@ -106,9 +110,8 @@ export function parseChunk(parser: LineParser, text: string, server: string, tal
     const next = end < 0 ? n : end + 1;
     if (end < 0) end = n;
     if (end > start && text.charCodeAt(end - 1) === 13) end--;
-    const line = text.substring(start, end);
-    const r = parser.parse(line, server);
-    if (typeof r === 'string') tally.reject(r, line);
+    const r = ranged ? ranged.parseRange(text, start, end, server) : parser.parse(text.substring(start, end), server);
+    if (typeof r === 'string') tally.reject(r, text.substring(start, end));
     else {
       out.push(r);
       tally.parsed++;

@@ -3,6 +3,7 @@
  * building the line as a string first. A line that is not a request (a TLS probe, `-`, an empty string,
  * garbage) becomes method '' with the raw text as path, as the AccessRecord contract says.
  */
+import { at } from './chars.js';
 
 /** The four parts of a request line; filled in place by splitRequest (one scratch object per parser). */
 export interface RequestParts {
@@ -19,21 +20,21 @@ const MAX_METHOD = 20;
 function method(s: string, p: number, m: number): string {
   switch (m - p) {
     case 3:
-      if (s.startsWith('GET', p)) return 'GET';
-      if (s.startsWith('PUT', p)) return 'PUT';
+      if (at(s, p, 'GET', p + 3)) return 'GET';
+      if (at(s, p, 'PUT', p + 3)) return 'PUT';
       break;
     case 4:
-      if (s.startsWith('POST', p)) return 'POST';
-      if (s.startsWith('HEAD', p)) return 'HEAD';
+      if (at(s, p, 'POST', p + 4)) return 'POST';
+      if (at(s, p, 'HEAD', p + 4)) return 'HEAD';
       break;
     case 5:
-      if (s.startsWith('PATCH', p)) return 'PATCH';
+      if (at(s, p, 'PATCH', p + 5)) return 'PATCH';
       break;
     case 6:
-      if (s.startsWith('DELETE', p)) return 'DELETE';
+      if (at(s, p, 'DELETE', p + 6)) return 'DELETE';
       break;
     case 7:
-      if (s.startsWith('OPTIONS', p)) return 'OPTIONS';
+      if (at(s, p, 'OPTIONS', p + 7)) return 'OPTIONS';
       break;
   }
   return s.substring(p, m);
@@ -42,9 +43,9 @@ function method(s: string, p: number, m: number): string {
 /** Interned common protocols. */
 function protocol(s: string, p: number, e: number): string {
   if (e - p === 8) {
-    if (s.startsWith('HTTP/1.1', p)) return 'HTTP/1.1';
-    if (s.startsWith('HTTP/1.0', p)) return 'HTTP/1.0';
-    if (s.startsWith('HTTP/2.0', p)) return 'HTTP/2.0';
+    if (at(s, p, 'HTTP/1.1', p + 8)) return 'HTTP/1.1';
+    if (at(s, p, 'HTTP/1.0', p + 8)) return 'HTTP/1.0';
+    if (at(s, p, 'HTTP/2.0', p + 8)) return 'HTTP/2.0';
   }
   return s.substring(p, e);
 }
@@ -65,10 +66,11 @@ export function splitRequest(s: string, p: number, e: number, out: RequestParts)
     m++;
   }
   if (m > p && m < e && s.charCodeAt(m) === 32 && m + 1 < e) {
-    const last = s.lastIndexOf(' ', e - 1);
+    let last = e - 1;
+    while (last > m && s.charCodeAt(last) !== 32) last--;
     let targetEnd = -1;
     let proto = '';
-    if (last > m + 1 && s.startsWith('HTTP/', last + 1)) {
+    if (last > m + 1 && at(s, last + 1, 'HTTP/', e)) {
       targetEnd = last;
       proto = protocol(s, last + 1, e);
     } else if (last === m) {
@@ -77,8 +79,10 @@ export function splitRequest(s: string, p: number, e: number, out: RequestParts)
     if (targetEnd > m + 1) {
       out.method = method(s, p, m);
       out.protocol = proto;
-      const q = s.indexOf('?', m + 1);
-      if (q >= 0 && q < targetEnd) {
+      // A bounded scan: indexOf would run on past the line (into the rest of a chunk) when there is no '?'.
+      let q = m + 1;
+      while (q < targetEnd && s.charCodeAt(q) !== 63) q++;
+      if (q < targetEnd) {
         out.path = s.substring(m + 1, q);
         out.query = s.substring(q + 1, targetEnd);
       } else {

@@ -10,9 +10,10 @@ import { FIELD, type FormatStep } from './format-steps.js';
 import { splitRequest, type RequestParts } from './request-line.js';
 import { TimeReader, scaledDecimal } from './time-reader.js';
 import { unescapeField } from './unescape.js';
+import { at } from './chars.js';
 
 // Module-local copies of the FIELD kinds: the hot loop compares against plain constants (an imported
-// binding can compile to a property read per access under a loader such as tsx, measured 3x slower).
+// binding compiles to a getter call per access under tsx: the profile showed it as a quarter of parse time).
 const K_agent = FIELD.agent;
 const K_args = FIELD.args;
 const K_bytes = FIELD.bytes;
@@ -51,8 +52,13 @@ export interface ParserOptions {
 
 /** A step with its stop character resolved at construction (what ends an unquoted field). */
 interface RunStep extends FormatStep {
-  /** The character ending an unquoted field: the next literal's first, or a space. */
-  readonly stop: string;
+  /**
+   * The character code ending an unquoted field: the next literal's first; -1 (end of line) for a last
+   * field with no literal after it; `?` for a path directly followed by its query (`%U%q`).
+   */
+  readonly stopCode: number;
+  /** A second stop (a space for `%U%q`, else stopCode again). */
+  readonly stopCode2: number;
   /** The literal after this field (for checking a quoted field's closing quote). */
   readonly after: string;
   /** True when `after` is the format's final literal (then it must end the line or be followed by a space). */
@@ -93,6 +99,8 @@ export class TextLineParser implements LineParser {
   private readonly maxLength: number;
   private readonly time = new TimeReader();
   private readonly parts: RequestParts = { method: '', path: '', query: '', protocol: '' };
+  /** The next backslash of the text being parsed (-1: none left; -2: not searched yet). */
+  private backslash = -2;
 
   constructor(format: string, steps: readonly FormatStep[], options: ParserOptions = {}) {
     this.format = format;
@@ -100,16 +108,18 @@ export class TextLineParser implements LineParser {
     this.steps = steps.map((st, i) => {
       const next = steps[i + 1];
       const after = next?.literal ?? '';
-      return { ...st, after, afterIsLast: next?.last === true, stop: after.length > 0 ? after[0]! : ' ' };
+      const pathThenQuery = after === '' && next?.kind === K_queryWithMark;
+      const stopCode = after.length > 0 ? after.charCodeAt(0) : pathThenQuery ? 63 : next?.last === true ? -1 : 32;
+      return { ...st, after, afterIsLast: next?.last === true, stopCode, stopCode2: pathThenQuery ? 32 : stopCode };
     });
   }
 
-  /** Closes a quoted field at q when the format's next literal follows it there. */
-  private closes(s: string, q: number, st: RunStep): boolean {
-    if (!s.startsWith(st.after, q)) return false;
-    if (!st.afterIsLast) return true;
+  /** Closes a quoted field at q (line ends at n) when the format's next literal follows it there. */
+  private closes(s: string, q: number, n: number, st: RunStep): boolean {
     const end = q + st.after.length;
-    return end === s.length || s.charCodeAt(end) === 32;
+    if (!at(s, q, st.after, n)) return false;
+    if (!st.afterIsLast) return true;
+    return end === n || (end < n && s.charCodeAt(end) === 32);
   }
 
   /**
@@ -119,11 +129,10 @@ export class TextLineParser implements LineParser {
    * preferred over one followed by a space (extra fields). Returns first when none fits (the caller then
    * fails on the literal).
    */
-  private laterClose(s: string, first: number, st: RunStep): number {
-    const n = s.length;
+  private laterClose(s: string, first: number, n: number, st: RunStep): number {
     let spaced = -1;
     for (let q = quoteEnd(s, first + 1, n); q >= 0; q = quoteEnd(s, q + 1, n)) {
-      if (!s.startsWith(st.after, q)) continue;
+      if (!at(s, q, st.after, n)) continue;
       if (!st.afterIsLast || q + st.after.length === n) return q;
       if (spaced < 0 && s.charCodeAt(q + st.after.length) === 32) spaced = q;
     }
@@ -132,13 +141,32 @@ export class TextLineParser implements LineParser {
 
   /** See LineParser.parse. */
   parse(line: string, server: string): AccessRecord | ParseFailure {
-    const n = line.length;
-    if (n === 0) return 'empty';
-    if (n > this.maxLength) return 'too-long';
+    this.beginText();
+    return this.parseRange(line, 0, line.length, server);
+  }
+
+  /** Starts a new text for parseRange (its ranges must then come in increasing order). */
+  beginText(): void {
+    this.backslash = -2;
+  }
+
+  /** Position of the first backslash at or after p in the current text (one forward scan per chunk), or -1. */
+  private backslashFrom(s: string, p: number): number {
+    if (this.backslash !== -1 && this.backslash < p) this.backslash = s.indexOf('\\', p);
+    return this.backslash;
+  }
+
+  /**
+   * Parses the line text[start, end) (no LF in it) as parse() would parse that substring. parseChunk calls
+   * this on the whole chunk so no line is copied out (measured: one allocation fewer per line). Call
+   * beginText() before the first range of a text; ranges then come in increasing order.
+   */
+  parseRange(line: string, start: number, n: number, server: string): AccessRecord | ParseFailure {
+    if (n === start) return 'empty';
+    if (n - start > this.maxLength) return 'too-long';
     const steps = this.steps;
     const time = this.time;
-    let backslash = line.indexOf('\\');
-    let p = 0;
+    let p = start;
     let ts = NaN;
     let client = '', user = '', method = '', path = '', query = '', protocol = '';
     let referrer = '', agent = '', vhost = '', hostHeader = '';
@@ -147,28 +175,34 @@ export class TextLineParser implements LineParser {
       const st = steps[i]!;
       const lit = st.literal;
       if (lit.length !== 0) {
-        if (!line.startsWith(lit, p)) return 'missing-field';
+        if (!at(line, p, lit, n)) return 'missing-field';
         p += lit.length;
       }
       if (st.last) break;
       const kind = st.kind;
       if (kind === K_timeClf || kind === K_timeIso || kind === K_timeStrftime) {
-        p = kind === K_timeClf ? time.clf(line, p) : kind === K_timeIso ? time.iso(line, p) : time.strftime(line, p, st.pattern);
+        p = kind === K_timeClf ? time.clf(line, p, n) : kind === K_timeIso ? time.iso(line, p, n) : time.strftime(line, p, st.pattern, n);
         if (p < 0) return 'bad-time';
         ts = time.ts;
         continue;
       }
       const s = p;
       let e: number;
-      if (backslash >= 0 && backslash < s) backslash = line.indexOf('\\', s);
+      const backslash = this.backslashFrom(line, s);
       if (st.quoted) {
         e = line.indexOf('"', s);
-        if (backslash >= 0 && (e < 0 || backslash < e)) e = quoteEnd(line, s, n);
-        if (e < 0) return 'unterminated-quote';
-        if (!this.closes(line, e, st)) e = this.laterClose(line, e, st);
+        if (backslash >= 0 && backslash < n && (e < 0 || backslash < e)) e = quoteEnd(line, s, n);
+        if (e < 0 || e >= n) return 'unterminated-quote';
+        if (!this.closes(line, e, n, st)) e = this.laterClose(line, e, n, st);
       } else {
-        e = line.indexOf(st.stop, s);
-        if (e < 0) e = n;
+        // Unquoted fields are short (an address, a number): a loop beats an indexOf call.
+        const stop = st.stopCode;
+        const stop2 = st.stopCode2;
+        e = s;
+        for (; e < n; e++) {
+          const c = line.charCodeAt(e);
+          if (c === stop || c === stop2) break;
+        }
       }
       p = e;
       const esc = backslash >= 0 && backslash < e;
@@ -184,6 +218,8 @@ export class TextLineParser implements LineParser {
           if (esc) {
             const text = unescapeField(line, s, e);
             splitRequest(text, 0, text.length, this.parts);
+            // Not a request (a TLS probe): keep the text exactly as logged, escapes and all.
+            if (this.parts.method === '') this.parts.path = line.substring(s, e);
           } else splitRequest(line, s, e, this.parts);
           method = this.parts.method;
           path = this.parts.path;

@@ -8,6 +8,8 @@
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+import { at } from './chars.js';
+
 /** Length of `dd/Mon/yyyy:HH:MM:SS +zzzz`. */
 export const CLF_TIME_LENGTH = 26;
 
@@ -27,7 +29,7 @@ function four(s: string, i: number): number {
 
 /** Month index (0-11) of a three-letter English month name at i (case as Apache writes it), or -1. */
 function month(s: string, i: number): number {
-  for (let m = 0; m < 12; m++) if (s.startsWith(MONTHS[m]!, i)) return m;
+  for (let m = 0; m < 12; m++) if (at(s, i, MONTHS[m]!, i + 3)) return m;
   return -1;
 }
 
@@ -59,12 +61,12 @@ export class TimeReader {
   private isoZone = '';
   private isoBase = NaN;
 
-  /** Reads `dd/Mon/yyyy:HH:MM:SS +zzzz` at p; returns the position after it, or -1. */
-  clf(s: string, p: number): number {
-    if (p + CLF_TIME_LENGTH > s.length) return -1;
+  /** Reads `dd/Mon/yyyy:HH:MM:SS +zzzz` at p, ending by `end`; returns the position after it, or -1. */
+  clf(s: string, p: number, end: number = s.length): number {
+    if (p + CLF_TIME_LENGTH > end) return -1;
     const sec = two(s, p + 18);
     if (sec < 0 || sec > 60 || s.charCodeAt(p + 17) !== 58) return -1;
-    if (!s.startsWith(this.clfMinute, p) || !s.startsWith(this.clfZone, p + 21) || this.clfMinute === '') {
+    if (this.clfMinute === '' || !at(s, p, this.clfMinute, end) || !at(s, p + 21, this.clfZone, end)) {
       if (s.charCodeAt(p + 2) !== 47 || s.charCodeAt(p + 6) !== 47 || s.charCodeAt(p + 11) !== 58 || s.charCodeAt(p + 14) !== 58 || s.charCodeAt(p + 20) !== 32) return -1;
       const base = minuteUtc(four(s, p + 7), month(s, p + 3), two(s, p), two(s, p + 12), two(s, p + 15), zone(s, p + 21, false));
       if (Number.isNaN(base)) return -1;
@@ -77,13 +79,13 @@ export class TimeReader {
   }
 
   /** Reads `yyyy-mm-ddTHH:MM:SS` then `+hh:mm`, `-hh:mm` or `Z` at p; returns the position after it, or -1. */
-  iso(s: string, p: number): number {
-    if (p + 20 > s.length) return -1;
+  iso(s: string, p: number, end: number = s.length): number {
+    if (p + 20 > end || (s.charCodeAt(p + 19) !== 90 && p + 25 > end)) return -1;
     const sec = two(s, p + 17);
     if (sec < 0 || sec > 60 || s.charCodeAt(p + 16) !== 58) return -1;
     const z = s.charCodeAt(p + 19) === 90; // 'Z'
     const zoneLength = z ? 1 : 6;
-    if (this.isoMinute === '' || !s.startsWith(this.isoMinute, p) || !s.startsWith(this.isoZone, p + 19)) {
+    if (this.isoMinute === '' || !at(s, p, this.isoMinute, end) || !at(s, p + 19, this.isoZone, end)) {
       if (s.charCodeAt(p + 4) !== 45 || s.charCodeAt(p + 7) !== 45 || s.charCodeAt(p + 10) !== 84 || s.charCodeAt(p + 13) !== 58) return -1;
       const offset = z ? 0 : zone(s, p + 19, true);
       const base = minuteUtc(four(s, p), two(s, p + 5) - 1, two(s, p + 8), two(s, p + 11), two(s, p + 14), offset);
@@ -112,7 +114,12 @@ export class TimeReader {
    * text. Without %z
    * the time is taken as UTC (the log carries no offset). Returns the position after it, or -1.
    */
-  strftime(s: string, p: number, pattern: string): number {
+  strftime(s: string, p: number, pattern: string, end: number = s.length): number {
+    const r = this.strftimeUnbounded(s, p, pattern);
+    return r > end ? -1 : r;
+  }
+
+  private strftimeUnbounded(s: string, p: number, pattern: string): number {
     let y = 1970, mo = 0, d = 1, h = 0, mi = 0, sec = 0, off = 0;
     for (let i = 0; i < pattern.length; i++) {
       const c = pattern[i]!;

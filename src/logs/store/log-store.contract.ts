@@ -320,6 +320,7 @@ export function logStoreContract(name: string, open: () => Promise<LogStore>): v
           [...contractRecords(999, 4), accessRecord({ ts: Number.NaN })],
           [...contractRecords(999, 5), { ...accessRecord(), client: null as unknown as string }],
           [...contractRecords(999, 6), accessRecord({ status: 200.5 })],
+          [...contractRecords(999, 8), accessRecord({ url: '/lone\uD800surrogate' })],
         ];
         for (const batch of bad) await assert.rejects(store.insert(batch), { code: 'LOGS_ERR_INVALID_RECORD' });
         assert.equal((await store.stats()).lines, good.length);

@@ -1,0 +1,14 @@
+/**
+ * Character comparisons for the parsers' hot paths. They loop over charCodeAt, which the optimizing
+ * compiler inlines, where String.prototype.startsWith is a builtin call per use (measured: replacing the
+ * ~14 startsWith calls per combined line by these loops took the parser from about 0.7 to 1.05 M lines per
+ * CPU-second on generated combined lines).
+ */
+
+/** True when `word` appears in s at p and ends by `end`. */
+export function at(s: string, p: number, word: string, end: number): boolean {
+  const n = word.length;
+  if (p + n > end) return false;
+  for (let k = 0; k < n; k++) if (s.charCodeAt(p + k) !== word.charCodeAt(k)) return false;
+  return true;
+}
