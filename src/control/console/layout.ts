@@ -29,12 +29,18 @@ export const NAV: readonly NavItem[] = [
 
 // htmx 2 would inject an inline <style> for its indicators and may eval hx-on attributes: both
 // are refused by the CSP, so they are turned off rather than left to fail in the console.
-const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, allowScriptTags: false, selfRequestsOnly: true, historyCacheSize: 0 });
+// allowScriptTags stays on: when off, htmx deletes every <script> of a swapped fragment, including
+// the `application/json` data blocks of charts loaded on demand (seen in the browser test: the
+// chart never drew). htmx only re-runs JavaScript-typed scripts, and the CSP refuses inline ones.
+const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, allowScriptTags: true, selfRequestsOnly: true, historyCacheSize: 0 });
 
+// The empty data: icon (img-src allows data:) keeps browsers from asking /favicon.ico, which is
+// outside the console's mount: the operator API answered 401, an error in every page's console.
 function head(title: string, assets: ConsoleAssets): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${e(title)} · Vigía</title>
+<link rel="icon" href="data:,">
 <meta name="htmx-config" content="${e(HTMX_CONFIG)}">
 <link rel="stylesheet" href="${e(assets.url('uPlot.min.css'))}"><link rel="stylesheet" href="${e(assets.url('console.css'))}">
 <script src="${e(assets.url('htmx.min.js'))}" defer></script><script src="${e(assets.url('uPlot.iife.min.js'))}" defer></script><script src="${e(assets.url('console.js'))}" defer></script>

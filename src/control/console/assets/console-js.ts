@@ -36,7 +36,11 @@ export const CONSOLE_JS = `
     new uPlot({ title: spec.title, width: width, height: 240, series: series, axes: [{}, { values: function (u, vals) { return vals.map(function (v) { return fmt(unit)(u, v); }); }, size: 70 }] }, [spec.x].concat(spec.y), el);
   }
   function init(root) {
-    var els = (root || document).querySelectorAll('[data-chart]');
+    root = root || document;
+    // htmx fires htmx:load on each element it inserts, so a swapped-in chart is the root itself.
+    if (root.matches && root.matches('[data-chart]')) draw(root);
+    if (!root.querySelectorAll) return;
+    var els = root.querySelectorAll('[data-chart]');
     for (var i = 0; i < els.length; i++) draw(els[i]);
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', function () { init(document); });
