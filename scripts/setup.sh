@@ -26,6 +26,8 @@ if [[ "${1:-}" != "--runtime" ]]; then
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
   # logs: the reference parser for the parity test and the parse benchmark
   command -v goaccess >/dev/null || need_apt+=(goaccess)
+  # console: the browser of the browser tests and bench:console (playwright-core never downloads one)
+  [[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
 fi
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}" >&2
