@@ -1,0 +1,215 @@
+/**
+ * `npm run bench:console`: the web console of a real `vigia server` (the built binary, embedded
+ * store) holding --hosts simulated hosts (default 10,000) with --days days of history, every page:
+ *
+ *   server   GET with the session cookie, --requests times one after the other (after 2 warm-up
+ *            requests): median and p95 wall time over loopback, and the first (cold) request. The
+ *            baseline is GET /healthz of the same server, measured the same way, in the same run.
+ *   browser  the page opened --loads times in Debian's Chromium (playwright-core, headless, one
+ *            context, assets cached as a returning user has them): median first contentful paint and
+ *            DOMContentLoaded from the page's own performance entries. The baseline is the sign-in
+ *            page (no data) in the same browser.
+ *
+ * Seeding goes through the store directly (no HTTP): the hosts are enrolled, then one report per
+ * host per day (createFleetModel: three volumes, some filling, some dying), the last one minutes
+ * ago; the store is closed and the server started on it. Target (issue 16): first paint < 1 s at
+ * 10,000 hosts for every page. One table on stdout, progress on stderr; the temp dir, the server
+ * and the browser are removed on exit, on an exception and on Ctrl-C.
+ *
+ * Flags: --hosts N (10000) --days D (7) --requests N (20) --loads N (5) --quick (1,000 hosts,
+ *        2 days, 10 requests, 3 loads) --strict (exit 1 on a MISS)
+ */
+import { join } from 'node:path';
+import type { BrowserContext } from 'playwright-core';
+import { NAV } from '../src/control/console/layout.js';
+import { createFleetModel } from '../src/control/simulate/fleet-model.js';
+import { openControlStore } from '../src/control/store/sql-store.js';
+import { launchChromium } from '../test/support/browser.js';
+import { startControl, type ControlProcess } from '../test/support/control-process.js';
+import { tempDir } from '../test/support/tmp.js';
+import { installCleanup } from './support/cleanup.js';
+import { intFlag, parseBenchArgs, progress } from './support/cli.js';
+import { fmtMs, fmtRatio, median, table, verdict } from './support/report.js';
+
+const { flags } = parseBenchArgs({
+  usage: 'npm run bench:console -- [--hosts N] [--days D] [--requests N] [--loads N] [--quick] [--strict]',
+  options: { hosts: { type: 'string' }, days: { type: 'string' }, requests: { type: 'string' }, loads: { type: 'string' } },
+  connections: { default: 1, max: 1 },
+});
+const QUICK = flags.quick === true;
+const HOSTS = intFlag('hosts', flags.hosts as string | undefined, QUICK ? 1000 : 10_000, 100_000);
+const DAYS = intFlag('days', flags.days as string | undefined, QUICK ? 2 : 7, 90);
+const REQUESTS = intFlag('requests', flags.requests as string | undefined, QUICK ? 10 : 20, 1000, 3);
+const LOADS = intFlag('loads', flags.loads as string | undefined, QUICK ? 3 : 5, 100);
+/** The issue's target for first paint at 10,000 hosts. */
+const FIRST_PAINT_TARGET_MS = 1000;
+const DAY = 86_400_000;
+const BATCH = 1000;
+
+const cleanup = installCleanup({ signalMessage: 'bench:console interrupted; cleaning up', log: progress });
+
+/** Enrol the fleet and write its history into the embedded store at `dataDir`; answers a host and its data volume. */
+async function seed(dataDir: string, now: number): Promise<{ host: string; mount: string }> {
+  const store = await openControlStore({ dataDir });
+  try {
+    const model = createFleetModel({ hosts: HOSTS, seed: 16, anchorMs: now - DAYS * DAY });
+    await store.maintainPartitions(new Date(now), 90);
+    let t = performance.now();
+    const ids: number[] = [];
+    for (let i = 0; i < HOSTS; i++) {
+      ids.push((await store.enrollHost(model.hostName(i), `sha256:bench-${i}`, { ...model.profile(i).tags, simulated: 'true' }, new Date(now - (DAYS + 1) * DAY))).host.id);
+    }
+    progress(`enrolled ${HOSTS} hosts in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    t = performance.now();
+    let stored = 0;
+    // One report a day, the last one 2 minutes ago; a one-hour interval keeps the fleet fresh
+    // (not silent) for the whole run, except the hosts the model lets die.
+    for (let d = DAYS; d >= 0; d--) {
+      const at = now - d * DAY - 120_000;
+      for (let b = 0; b < HOSTS; b += BATCH) {
+        const items = [];
+        for (let i = b; i < Math.min(HOSTS, b + BATCH); i++) {
+          if (!model.isAlive(i, at)) continue;
+          items.push({ hostId: ids[i]!, receivedAt: new Date(at), source: 'push' as const, report: model.reportAt(i, at, 3600) });
+        }
+        stored += (await store.ingest(items)).filter((o) => o === 'stored').length;
+      }
+      progress(`day -${d}: ${stored} reports stored`);
+    }
+    progress(`history: ${stored} reports in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const first = model.reportAt(0, now);
+    const data = first.devices.find((v) => v.role === 'data') ?? first.devices[0]!;
+    return { host: model.hostName(0), mount: data.mountpoint };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Sign in through a one-time link (POST /v1/console/login-links, as `vigia server login-link`); answers the cookie value. */
+async function sessionCookie(server: ControlProcess): Promise<string> {
+  const made = await fetch(`${server.url}/v1/console/login-links`, { method: 'POST', headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' }, body: '{}' });
+  if (made.status !== 200) throw new Error(`login-links answered ${made.status}: ${await made.text()}`);
+  const { path } = (await made.json()) as { path: string };
+  const res = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+  await res.text();
+  const m = /vigia_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '');
+  if (!m) throw new Error(`the login link answered ${res.status} without a session cookie`);
+  return m[1]!;
+}
+
+/** Wall times (ms) of `n` sequential GETs after two warm-ups, and the first (cold) one. */
+async function timeGets(url: string, cookie: string | undefined, n: number): Promise<{ first: number; times: number[]; bytes: number }> {
+  const headers: Record<string, string> = cookie ? { cookie: `vigia_session=${cookie}` } : {};
+  const once = async (): Promise<{ ms: number; bytes: number }> => {
+    const t = performance.now();
+    const res = await fetch(url, { headers, redirect: 'manual' });
+    const body = await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
+    return { ms: performance.now() - t, bytes: body.byteLength };
+  };
+  const first = await once();
+  await once();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) times.push((await once()).ms);
+  return { first: first.ms, times, bytes: first.bytes };
+}
+
+/** The `q` quantile (0..1) of `xs`, nearest rank. */
+function quantile(xs: readonly number[], q: number): number {
+  const v = [...xs].sort((a, b) => a - b);
+  return v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))]!;
+}
+
+/** Median first contentful paint and DOMContentLoaded (ms after navigation start) over `n` loads. */
+async function paints(context: BrowserContext, url: string, n: number): Promise<{ fcp: number; dcl: number }> {
+  const page = await context.newPage();
+  try {
+    const fcp: number[] = [];
+    const dcl: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const res = await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
+      if (res?.status() !== 200) throw new Error(`${url} answered ${res?.status()} in the browser`);
+      // First contentful paint lands after load on a heavy page: wait for it (bounded).
+      const entry = await page.waitForFunction(() => {
+        const p = performance.getEntriesByName('first-contentful-paint')[0];
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+        return p && nav ? { fcp: p.startTime, dcl: nav.domContentLoadedEventEnd } : null;
+      }, undefined, { timeout: 30_000 });
+      const v = (await entry.jsonValue()) as { fcp: number; dcl: number };
+      fcp.push(v.fcp);
+      dcl.push(v.dcl);
+    }
+    return { fcp: median(fcp), dcl: median(dcl) };
+  } finally {
+    await page.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const work = tempDir('vigia-bench-console-');
+  cleanup.dirs.push(work);
+  const now = Date.now();
+  progress(`seeding ${HOSTS} hosts with ${DAYS} days of history (embedded store)`);
+  const sample = await seed(join(work.dir, 'data'), now);
+  const server = await startControl({ dir: work.dir });
+  cleanup.children.add(server.child);
+  const cookie = await sessionCookie(server);
+  progress(`vigia server on ${server.url}; console session made`);
+
+  const yesterday = new Date(now - DAY).toISOString().slice(0, 10);
+  const pages: Array<readonly [string, string]> = [
+    ['overview', '/ui/'],
+    ['hosts', '/ui/hosts'],
+    ['hosts search', `/ui/hosts?q=${encodeURIComponent(sample.host.slice(0, -1))}&tag=simulated%3Dtrue`],
+    ['hosts page 50', '/ui/hosts?page=50'],
+    ['host detail', `/ui/hosts/${encodeURIComponent(sample.host)}`],
+    ['capacity', '/ui/capacity'],
+    ['capacity page 50', '/ui/capacity?page=50'],
+    ['volume chart', `/ui/capacity/chart?host=${encodeURIComponent(sample.host)}&mount=${encodeURIComponent(sample.mount)}`],
+    ['performance', `/ui/performance?day=${yesterday}`],
+    ['audit', '/ui/audit'],
+  ];
+  // Pages added to the nav later (rollouts, runs, SLO, logs) are measured as they land.
+  const covered = new Set(pages.map(([, p]) => p.split('?')[0]));
+  for (const n of NAV) if (!covered.has(n.href)) pages.push([n.id, n.href]);
+
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addCookies([{ name: 'vigia_session', value: cookie, url: `${server.url}/ui/`, httpOnly: true, sameSite: 'Strict' }]);
+    progress('baselines: GET /healthz; the sign-in page in the browser');
+    const base = await timeGets(`${server.url}/healthz`, undefined, REQUESTS);
+    const baseMs = median(base.times);
+    const loginContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const basePaint = await paints(loginContext, `${server.url}/ui/login`, LOADS);
+    await loginContext.close();
+
+    const rows: string[][] = [['page', 'KB', 'server first ms', 'server median ms', 'p95 ms', 'x /healthz', 'first paint ms', 'DCL ms', 'x sign-in', `paint < ${FIRST_PAINT_TARGET_MS} ms`]];
+    rows.push(['/healthz (baseline)', (base.bytes / 1024).toFixed(1), fmtMs(base.first), fmtMs(baseMs), fmtMs(quantile(base.times, 0.95)), '1.00', '-', '-', '-', '-']);
+    rows.push(['sign-in page (baseline)', '-', '-', '-', '-', '-', fmtMs(basePaint.fcp), fmtMs(basePaint.dcl), '1.00', '-']);
+    let miss = false;
+    for (const [name, path] of pages) {
+      progress(`${name}: ${path}`);
+      const s = await timeGets(`${server.url}${path}`, cookie, REQUESTS);
+      const p = await paints(context, `${server.url}${path}`, LOADS);
+      const ok = p.fcp < FIRST_PAINT_TARGET_MS;
+      miss ||= !ok;
+      const m = median(s.times);
+      rows.push([name, (s.bytes / 1024).toFixed(1), fmtMs(s.first), fmtMs(m), fmtMs(quantile(s.times, 0.95)), fmtRatio(m / baseMs), fmtMs(p.fcp), fmtMs(p.dcl), fmtRatio(p.fcp / basePaint.fcp), verdict(ok)]);
+    }
+    process.stdout.write(`console at ${HOSTS.toLocaleString('en-US')} hosts, ${DAYS} days of history (embedded store); server: ${REQUESTS} sequential GETs over loopback with the session cookie; browser: median of ${LOADS} loads in Chromium ${browser.version()} at 1280x800\n`);
+    process.stdout.write(`${table(rows, [false, true, true, true, true, true, true, true, true, false])}\n`);
+    if (miss && flags.strict === true) process.exitCode = 1;
+  } finally {
+    await browser.close();
+    await server.stop();
+    cleanup.children.delete(server.child);
+  }
+  cleanup.killAllSync();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:console: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  cleanup.killAllSync();
+  process.exit(1);
+});
