@@ -10,7 +10,7 @@ import { FIELD, type FormatStep } from './format-steps.js';
 import { splitRequest, type RequestParts } from './request-line.js';
 import { TimeReader, scaledDecimal } from './time-reader.js';
 import { unescapeField } from './unescape.js';
-import { at } from './chars.js';
+import { atCodes, codesOf } from './chars.js';
 
 // Module-local copies of the FIELD kinds: the hot loop compares against plain constants (an imported
 // binding compiles to a getter call per access under tsx: the profile showed it as a quarter of parse time).
@@ -59,8 +59,10 @@ interface RunStep extends FormatStep {
   readonly stopCode: number;
   /** A second stop (a space for `%U%q`, else stopCode again). */
   readonly stopCode2: number;
-  /** The literal after this field (for checking a quoted field's closing quote). */
-  readonly after: string;
+  /** The literal before this field, as character codes. */
+  readonly literalCodes: Int32Array;
+  /** The literal after this field (for checking a quoted field's closing quote), as character codes. */
+  readonly after: Int32Array;
   /** True when `after` is the format's final literal (then it must end the line or be followed by a space). */
   readonly afterIsLast: boolean;
 }
@@ -110,14 +112,14 @@ export class TextLineParser implements LineParser {
       const after = next?.literal ?? '';
       const pathThenQuery = after === '' && next?.kind === K_queryWithMark;
       const stopCode = after.length > 0 ? after.charCodeAt(0) : pathThenQuery ? 63 : next?.last === true ? -1 : 32;
-      return { ...st, after, afterIsLast: next?.last === true, stopCode, stopCode2: pathThenQuery ? 32 : stopCode };
+      return { ...st, literalCodes: codesOf(st.literal), after: codesOf(after), afterIsLast: next?.last === true, stopCode, stopCode2: pathThenQuery ? 32 : stopCode };
     });
   }
 
   /** Closes a quoted field at q (line ends at n) when the format's next literal follows it there. */
   private closes(s: string, q: number, n: number, st: RunStep): boolean {
     const end = q + st.after.length;
-    if (!at(s, q, st.after, n)) return false;
+    if (!atCodes(s, q, st.after, n)) return false;
     if (!st.afterIsLast) return true;
     return end === n || (end < n && s.charCodeAt(end) === 32);
   }
@@ -132,7 +134,7 @@ export class TextLineParser implements LineParser {
   private laterClose(s: string, first: number, n: number, st: RunStep): number {
     let spaced = -1;
     for (let q = quoteEnd(s, first + 1, n); q >= 0; q = quoteEnd(s, q + 1, n)) {
-      if (!at(s, q, st.after, n)) continue;
+      if (!atCodes(s, q, st.after, n)) continue;
       if (!st.afterIsLast || q + st.after.length === n) return q;
       if (spaced < 0 && s.charCodeAt(q + st.after.length) === 32) spaced = q;
     }
@@ -173,9 +175,9 @@ export class TextLineParser implements LineParser {
     let status = 0, bytes = -1, bytesSent = -1, durationMs = -1;
     for (let i = 0; ; i++) {
       const st = steps[i]!;
-      const lit = st.literal;
+      const lit = st.literalCodes;
       if (lit.length !== 0) {
-        if (!at(line, p, lit, n)) return 'missing-field';
+        if (!atCodes(line, p, lit, n)) return 'missing-field';
         p += lit.length;
       }
       if (st.last) break;
