@@ -112,9 +112,9 @@ export class TimeReader {
   }
 
   /**
-   * Reads a strftime pattern at p (expanded by expandStrftime): %d %e %m %b %y %Y %H %M %S %z and literal
-   * text. Without %z
-   * the time is taken as UTC (the log carries no offset). Returns the position after it, or -1.
+   * Reads a strftime pattern at p (expanded by expandStrftime): %d %e %m %b %y (20yy) %Y %H %M %S %z and
+   * literal text, ending by `end`. Without %z the time is taken as UTC (the log carries no offset).
+   * Returns the position after it, or -1.
    */
   strftime(s: string, p: number, pattern: string, end: number = s.length): number {
     const r = this.strftimeUnbounded(s, p, pattern);
