@@ -60,7 +60,13 @@ export function runError(stderr: string, exit: string): VigiaError {
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   for (let i = lines.length - 1; i >= 0; i--) {
     const m = /^vigia: ([A-Z]+_ERR_[A-Z_]+): (.*)$/.exec(lines[i]!);
-    if (m && Object.hasOwn(ERROR_CATALOG, m[1]!)) return new VigiaError(m[1] as ErrorCode, m[2]!.slice(0, 2000));
+    if (m && Object.hasOwn(ERROR_CATALOG, m[1]!)) {
+      const code = m[1] as ErrorCode;
+      // The line is `<catalog text>: <detail>`; VigiaError adds the catalog text again.
+      const spec = ERROR_CATALOG[code].message;
+      const detail = m[2] === spec ? '' : m[2]!.startsWith(`${spec}: `) ? m[2]!.slice(spec.length + 2) : m[2]!;
+      return new VigiaError(code, detail.slice(0, 2000) || undefined);
+    }
   }
   return new VigiaError('CONTROL_ERR_SLO_REPORT', `vigia slo report ${exit}${lines.length > 0 ? `: ${lines.at(-1)!.slice(0, 300)}` : ''}`);
 }
