@@ -17,7 +17,8 @@
  * CPU-second; combined >= 10x GoAccess per CPU-second.
  *
  *   node --import tsx bench/logs-parse.ts [--lines N] [--rounds N]
- * benchParse() is what `npm run bench:logs` calls.
+ * `npm run bench:logs` (bench/logs.ts) calls benchParse(file) once per round for our combined rate on its
+ * own simulated file; benchParse(options) runs the whole comparison and returns its rows.
  */
 import { spawnSync } from 'node:child_process';
 import { openSync, readSync, closeSync, writeFileSync } from 'node:fs';
@@ -100,8 +101,36 @@ function timed(fn: () => number): { lines: number; wall: number; cpu: number } {
   return { lines, wall, cpu: (c.user + c.system) / 1e6 };
 }
 
-/** Runs the benchmark; one row per target (split first). */
-export async function benchParse(options: ParseBenchOptions = {}): Promise<ParseBenchRow[]> {
+/** Our combined rate on a caller's file (what bench/logs.ts asks for). */
+export interface FileParseRate {
+  /** Lines per CPU-second of compileLogFormat('combined') through parseChunk on ~1 MiB chunks. */
+  readonly linesPerSecond: number;
+  readonly lines: number;
+  readonly rejected: number;
+}
+
+/**
+ * benchParse(file): one measurement of our combined parser on that file (read into chunks first, so
+ * disk I/O is out). benchParse(options): the whole comparison on a generated file, one row per target
+ * (split first).
+ */
+export async function benchParse(file: string): Promise<FileParseRate>;
+export async function benchParse(options?: ParseBenchOptions): Promise<ParseBenchRow[]>;
+export async function benchParse(input: string | ParseBenchOptions = {}): Promise<FileParseRate | ParseBenchRow[]> {
+  if (typeof input === 'string') {
+    const chunks = readChunks(input);
+    const parser = compileLogFormat('combined');
+    const tally = new ParseTally();
+    const r = timed(() => {
+      for (const c of chunks) parseChunk(parser, c, 'web1', tally);
+      return tally.parsed + tally.rejected;
+    });
+    return { linesPerSecond: r.lines / r.cpu, lines: r.lines, rejected: tally.rejected };
+  }
+  return compare(input);
+}
+
+async function compare(options: ParseBenchOptions): Promise<ParseBenchRow[]> {
   const lines = options.lines ?? 1_000_000;
   const rounds = options.rounds ?? 3;
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));

@@ -15,6 +15,8 @@
  *        --who-lines N (2,000,000; 50000000 for the issue's figure)  --rounds N  --quick  --strict
  * One table on stdout, progress on stderr. Loopback only; every process and temp dir is removed on exit.
  */
+import { benchParse } from './logs-parse.js';
+import { benchShip } from './logs-ship.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -29,7 +31,6 @@ import { procCpu, procMem } from './support/proc.js';
 import { fmtFixed, fmtInt, fmtMs, fmtRatio, median, table, verdict, version } from './support/report.js';
 import { writeNodeFiles } from '../src/logs/simulate/write-files.js';
 import { runLogSimulation } from '../src/logs/simulate/simulator.js';
-import { compileLogFormat } from '../src/logs/parse/compile.js';
 
 const SECTIONS = ['parse', 'e2e', 'who', 'ship'] as const;
 const { flags, rounds: ROUNDS, duration: DURATION } = parseBenchArgs({
@@ -101,28 +102,19 @@ async function parseSection(): Promise<void> {
   const text = readFileSync(file, 'latin1');
   const splitRates: number[] = [];
   const oursRates: number[] = [];
-  const mod = await optional('./logs-parse.js');
-  const external = typeof mod === 'object' && typeof mod.benchParse === 'function' ? (mod.benchParse as (file: string) => Promise<{ linesPerSecond: number }>) : undefined;
-  const parser = compileLogFormat('combined');
   for (let r = 0; r < ROUNDS; r++) {
     const s0 = process.cpuUsage();
     const lines = text.split('\n');
     lines.pop();
     const sc = process.cpuUsage(s0);
     splitRates.push(lines.length / ((sc.user + sc.system) / 1e6));
-    if (external) oursRates.push((await external(file)).linesPerSecond);
-    else {
-      // CPU time of this thread, like goaccess's below: on a shared machine wall time measures the neighbours.
-      const c0 = process.cpuUsage();
-      let failed = 0;
-      for (let i = 0; i < lines.length; i++) if (typeof parser.parse(lines[i]!, 'sim') === 'string') failed++;
-      const c = process.cpuUsage(c0);
-      oursRates.push(lines.length / ((c.user + c.system) / 1e6));
-      if (r === 0) progress(`parse: ${fmtInt(failed)} lines rejected (the simulator wrote ${fmtFixed((failed / lines.length) * 100, 2)} % bad lines)`);
-    }
+    // CPU time of this thread, like goaccess's below: on a shared machine wall time measures the neighbours.
+    const ours = await benchParse(file);
+    oursRates.push(ours.linesPerSecond);
+    if (r === 0) progress(`parse: ${fmtInt(ours.rejected)} lines rejected (the simulator wrote ${fmtFixed((ours.rejected / ours.lines) * 100, 2)} % bad lines)`);
     progress(`parse round ${r + 1}: split ${fmtInt(splitRates.at(-1)!)} lines/s, ours ${fmtInt(oursRates.at(-1)!)} lines/s`);
   }
-  const how = external ? 'bench/logs-parse.ts benchParse' : "compileLogFormat('combined').parse, per CPU-s";
+  const how = "compileLogFormat('combined') + parseChunk, per CPU-s";
   const split = median(splitRates);
   const ours = median(oursRates);
   rows.push(['parse', `ours (${how})`, `${fmtInt(ours)} lines/s`, `split ${fmtInt(split)}/s`, fmtRatio(ours / split), '>= 1,000,000/s', judge(ours >= 1_000_000, 'parse rate')]);
@@ -181,16 +173,13 @@ async function e2eSection(): Promise<void> {
 
 /** One engine behind a real `vigia logs serve`; answers why not when it cannot run. */
 async function e2eEngine(engine: string, baseline: number): Promise<string | undefined> {
-  const help = spawnSync(process.execPath, [...vigiaArgv(), 'logs', 'serve', '--help'], { encoding: 'utf8', timeout: 60_000 });
-  if (help.status !== 0 || !/Usage: .*logs serve/.test(help.stdout)) return '`vigia logs serve` has not landed (wip/logs-collect)';
   let store: string[] = ['--data-dir', join(work.dir, `store-${engine}`)];
   if (engine === 'clickhouse') {
-    const ch = await optional('../test/support/clickhouse.js');
-    if (typeof ch === 'string') return ch;
-    if (typeof ch.startClickHouse !== 'function') return 'test/support/clickhouse.ts exports no startClickHouse';
-    const server = (await (ch.startClickHouse as () => Promise<{ url: string; stop: () => Promise<void> }>)()) as { url: string; stop: () => Promise<void> };
+    // Loaded only here: chdb (in-process ClickHouse) is large. The test front runs it inside this
+    // process, beside the simulator, so this figure is a lower bound for a real ClickHouse server.
+    const { startClickHouse } = await import('../test/support/clickhouse.js');
+    const server = await startClickHouse();
     cleanup.onKill(() => void server.stop().catch(() => undefined));
-    // The test front runs chdb inside this process, beside the simulator: the figure is a lower bound.
     store = ['--store', server.url];
   }
   const port = await freePort();
@@ -237,12 +226,11 @@ async function whoSection(): Promise<void> {
 }
 
 async function shipSection(): Promise<void> {
-  const mod = await optional('./logs-ship.js');
-  if (typeof mod === 'string') return na('ship', 'shipper CPU and RSS per 1,000 lines/s', mod);
-  if (typeof mod.benchShip !== 'function') return na('ship', 'shipper CPU and RSS per 1,000 lines/s', 'bench/logs-ship.ts exports no benchShip');
-  const f = (await (mod.benchShip as () => Promise<{ cpuPctPer1000: number; rssMiB: number }>)()) as { cpuPctPer1000: number; rssMiB: number };
-  rows.push(['ship', 'shipper CPU per 1,000 lines/s', `${fmtFixed(f.cpuPctPer1000, 2)} % of a core`, '', '', '<= 2 %', judge(f.cpuPctPer1000 <= 2, 'shipper CPU')]);
-  rows.push(['ship', 'shipper RSS', `${fmtFixed(f.rssMiB, 1)} MiB`, '', '', 'bounded', '-']);
+  // A real `vigia logs ship` (the built binary) following a file written at 1,000 and 10,000 lines/s.
+  for (const c of await benchShip([1000, 10_000], Math.max(5, DURATION))) {
+    rows.push(['ship', `shipper CPU at ${fmtInt(c.rate)} lines/s`, `${fmtFixed(c.cpuPctPer1k, 2)} % of a core per 1,000 lines/s`, '', '', '<= 2 %', judge(c.cpuPctPer1k <= 2, `shipper CPU at ${c.rate}/s`)]);
+    rows.push(['ship', `shipper peak RSS at ${fmtInt(c.rate)} lines/s`, `${fmtFixed(c.peakRssMB, 1)} MB`, '', '', 'bounded', '-']);
+  }
 }
 
 const runs: [string, () => Promise<void>][] = [['parse', parseSection], ['e2e', e2eSection], ['who', whoSection], ['ship', shipSection]];

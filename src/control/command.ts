@@ -84,6 +84,10 @@ export function register(program: Command): void {
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent').default('info').env('VIGIA_LOG_LEVEL'))
     .addOption(new Option('--shutdown-timeout <ms>', 'hard deadline for draining on SIGTERM').default('15000'))
     .addOption(new Option('--workers <n|auto>', 'processes sharing the port (auto: one per core); one leads fleet changes, schedules and pulls; >1 needs --database').default('1').env('VIGIA_SERVER_WORKERS'))
+    .addOption(new Option('--logs-server <url>', 'a log collector (vigia logs serve) the web console\'s logs page asks').env('VIGIA_SERVER_LOGS_SERVER'))
+    .addOption(new Option('--logs-token-file <path>', 'file holding an operator token of --logs-server with scope read').env('VIGIA_SERVER_LOGS_TOKEN_FILE'))
+    .addOption(new Option('--slo-spec <path>', 'SLO spec directory or file for the web console\'s SLO page (as vigia slo report --spec); repeatable').argParser(collectKeys))
+    .addOption(new Option('--slo-period <period>', 'period the SLO page shows first: 2025, 2025-Q3, 2025-03, 2025-01-01..2025-07-01, or the last 365d').default('365d'))
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const str = (k: string): string | undefined => (opts[k] === undefined ? undefined : String(opts[k]));
       const config = parseControlConfig({
@@ -110,6 +114,10 @@ export function register(program: Command): void {
         logLevel: opts.logLevel,
         shutdownTimeoutMs: String(opts.shutdownTimeout),
         workers: opts.workers === 'auto' ? String(availableParallelism()) : String(opts.workers),
+        logsServer: str('logsServer'),
+        logsTokenFile: str('logsTokenFile'),
+        sloSpecs: Array.isArray(opts.sloSpec) ? opts.sloSpec : [],
+        sloPeriod: String(opts.sloPeriod),
       }, optionNames(cmd, CONTROL_OPTION_RENAMES));
       const { runControlPlane } = await import('./run.js');
       await runControlPlane(config);

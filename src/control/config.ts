@@ -5,6 +5,7 @@ import { tlsFilesSchema } from '../core/config-file.js';
 import { LOG_LEVELS } from '../core/log.js';
 import { parseRateLimit, type RateLimitOptions } from '../core/rate-limit.js';
 import { parseCidr } from '../core/client-address.js';
+import { PERIOD_RE } from './console/slo-source.js';
 
 /** Default listen address: loopback; exposing the control plane is an explicit decision. */
 export const DEFAULT_SERVER_LISTEN = '127.0.0.1:8443';
@@ -77,9 +78,19 @@ const schema = z
      * count at the CLI edge.
      */
     workers: z.coerce.number().int().min(1).max(256).default(1),
+    /** The log collector (`vigia logs serve`) the console's logs page asks, and a file holding one of its read tokens. */
+    logsServer: z.string().regex(/^https?:\/\/[^/?#@\s]+(\/[^?#\s]*)?$/, 'must be an http(s):// URL without credentials, query or fragment').optional(),
+    logsTokenFile: z.string().min(1).optional(),
+    /** SLO spec directories or files (`vigia slo report --spec`) of the console's SLO page. */
+    sloSpecs: z.array(z.string().min(1)).max(64).default([]),
+    /** The period the SLO page shows first: `vigia slo report --period` values, or a duration for `--last`. */
+    sloPeriod: z.string().regex(PERIOD_RE, 'a year (2025), quarter (2025-Q3), month (2025-03), range (2025-01-01..2025-07-01) or a duration (365d)').default('365d'),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if ((c.logsServer === undefined) !== (c.logsTokenFile === undefined)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [c.logsServer === undefined ? 'logsServer' : 'logsTokenFile'], message: 'give --logs-server URL and --logs-token-file FILE together (a collector operator token with scope read)' });
+    }
     // PGlite is one process holding its data directory: workers could not share it.
     if (c.workers > 1 && !c.store.database) {
       ctx.addIssue({
@@ -107,6 +118,7 @@ export const CONTROL_OPTION_RENAMES: Readonly<Record<string, string>> = {
   shutdownTimeoutMs: 'shutdownTimeout',
   ingestWaitMs: 'ingestWait',
   trustedProxies: 'trustedProxy',
+  sloSpecs: 'sloSpec',
 };
 
 /** Validate raw options (flags merged over env, strings allowed for numbers). Throws VIGIA_ERR_CONFIG naming each field by `names` (the flag or env variable typed). */

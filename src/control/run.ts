@@ -11,11 +11,12 @@
  * docs/control-plane.md.
  */
 import cluster from 'node:cluster';
+import { stat } from 'node:fs/promises';
 import { connect as connectTcp, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { parseTokenEntries, type TokenEntry } from '../core/auth.js';
 import { TrustedProxies } from '../core/client-address.js';
-import { readConfigFile, readTlsFiles, warnIfReadableByOthers } from '../core/config-file.js';
+import { readClientToken, readConfigFile, readTlsFiles, warnIfReadableByOthers } from '../core/config-file.js';
 import { MAX_POLL_WAIT_SECONDS } from '../core/contracts/agent-poll.js';
 import { createLeaderLease, type LeaderLease } from '../core/db/leader-lease.js';
 import { errorBody, VigiaError } from '../core/errors.js';
@@ -26,6 +27,8 @@ import { createRegistry } from '../core/metrics.js';
 import { createAgentChannel } from './agent-channel.js';
 import { loadConsoleAssets } from './console/assets.js';
 import { ConsoleData } from './console/console-data.js';
+import { createLogsClient } from './console/logs-client.js';
+import { createSloRunner } from './console/slo-source.js';
 import { SessionStore } from './console/session-store.js';
 import { createBundleService } from './bundles/bundle-service.js';
 import { ClusterHostAuth, clusterMetrics, EXIT_LEASE_LOST, runPrimary } from './cluster.js';
@@ -87,6 +90,8 @@ interface StartupFiles {
   readonly tokens: TokenEntry[];
   readonly tls: ServerTls | undefined;
   readonly trustedKeys: string[];
+  /** The --logs-token-file token (with --logs-server). */
+  readonly logsToken: string | undefined;
 }
 
 async function readStartupFiles(config: ControlConfig, log: Logger, warn: boolean): Promise<StartupFiles> {
@@ -106,7 +111,15 @@ async function readStartupFiles(config: ControlConfig, log: Logger, warn: boolea
     const { loadPullTargets } = await import('./pull/targets.js');
     loadPullTargets(config.pullTargets);
   }
-  return { settings, tokens, tls, trustedKeys };
+  const logsToken = config.logsTokenFile ? await readClientToken(config.logsTokenFile, '--logs-token-file') : undefined;
+  if (warn && config.logsTokenFile) await warnIfReadableByOthers(config.logsTokenFile, log, '--logs-token-file');
+  for (const spec of config.sloSpecs) {
+    // A typo in --slo-spec fails the start, not the first view of the SLO page.
+    await stat(spec).catch((err: NodeJS.ErrnoException) => {
+      throw new VigiaError('VIGIA_ERR_CONFIG', `--slo-spec ${spec}: ${err.code ?? 'unreadable'}`);
+    });
+  }
+  return { settings, tokens, tls, trustedKeys, logsToken };
 }
 
 /** Everything the leader's duties need from the process that runs them. */
@@ -236,6 +249,10 @@ async function startControlPlane(config: ControlConfig, log: Logger, life: Lifec
       performance: (day) => reports.buildPerformance(day),
       assets: await loadConsoleAssets(),
       staleAfterIntervals: files.settings.policy.staleAfterIntervals,
+      ...(config.logsServer && files.logsToken ? { logs: createLogsClient({ url: config.logsServer, token: files.logsToken }) } : {}),
+      // The SLO report is the SLO role's: run as `vigia slo report` by this same program (its entry
+      // script is argv[1], with the node flags it was started with), never imported (slo-source.ts).
+      ...(config.sloSpecs.length > 0 ? { slo: createSloRunner({ command: [process.execPath, ...process.execArgv, process.argv[1]!], specPaths: config.sloSpecs, period: config.sloPeriod }) } : {}),
     },
   };
 

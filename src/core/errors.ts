@@ -68,6 +68,7 @@ export const ERROR_CATALOG = {
   CONTROL_ERR_CSRF: { status: 403, message: 'refused: the request did not come from a console page of this session' },
   CONTROL_ERR_LOGIN_FAILED: { status: 401, message: 'sign-in refused' },
   CONTROL_ERR_LOGIN_LINK: { status: 401, message: 'this login link is unknown, already used or expired; ask for a new one' },
+  CONTROL_ERR_SLO_REPORT: { status: 502, message: 'the SLO report could not be built' },
   // Signed check bundles (BUNDLE_ERR_*): the contract of core/contracts/bundle.ts, raised by the
   // control plane when a release is published and by the agent when it installs one.
   BUNDLE_ERR_INVALID: { status: 422, message: 'the bundle is invalid' },

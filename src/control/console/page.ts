@@ -13,6 +13,8 @@ import type { ConsoleAssets } from './assets.js';
 import type { ConsoleData } from './console-data.js';
 import type { SessionTimes } from './session.js';
 import type { SessionStore } from './session-store.js';
+import type { LogsSource } from './logs-client.js';
+import type { SloSource } from './slo-source.js';
 
 /** What the console reads and how its sessions behave; run.ts wires the real ones, tests their own. */
 export interface ConsoleDeps {
@@ -31,6 +33,10 @@ export interface ConsoleDeps {
   readonly staleAfterIntervals?: number;
   /** Wall clock of sessions and pages (default the control server's `now`). */
   readonly now?: Clock;
+  /** The log collector the logs page asks (`--logs-server`); absent: the page says how to connect one. */
+  readonly logs?: LogsSource;
+  /** The SLO report of the SLO page (`--slo-spec`); absent: the page says how to configure one. */
+  readonly slo?: SloSource;
   /** The units served (default registry.ts); tests add their own. */
   readonly units?: { readonly pages: readonly ConsolePage[]; readonly actions: readonly ConsoleAction[]; readonly streams: readonly ConsoleStream[] };
 }

@@ -9,11 +9,13 @@ import { auditPage } from './pages/audit.js';
 import { capacityChartPage, capacityPage } from './pages/capacity.js';
 import { hostDetailPage } from './pages/host-detail.js';
 import { hostsPage } from './pages/hosts.js';
+import { logsPage } from './pages/logs.js';
 import { overviewPage } from './pages/overview.js';
 import { performancePage } from './pages/performance.js';
+import { sloPage } from './pages/slo.js';
 
 /** GET pages, first match wins. */
-export const PAGES: readonly ConsolePage[] = [overviewPage, hostsPage, hostDetailPage, capacityPage, capacityChartPage, performancePage, auditPage];
+export const PAGES: readonly ConsolePage[] = [overviewPage, hostsPage, hostDetailPage, capacityPage, capacityChartPage, performancePage, sloPage, logsPage, auditPage];
 
 /** POST actions (state changes). */
 export const ACTIONS: readonly ConsoleAction[] = [];

@@ -1,5 +1,5 @@
 /**
- * The collector's operator API (paths and query schemas fixed in src/logs/query-api.ts, shared with the
+ * The collector's operator API (paths and query schemas fixed in src/core/contracts/logs-query.ts, shared with the
  * CLI's `--server` client): each route validates its query strictly (an unknown parameter is a 400
  * naming it) and answers exactly the LogStore's result, so `vigia logs who --server URL` prints what
  * `vigia logs who --data-dir D` prints. Every route needs the `read` scope; /metrics too. Values from
@@ -7,7 +7,7 @@
  */
 import { send, validateQuery } from '../../core/http.js';
 import { SENT, type Authenticate, type Mount, type Route, type TokenPrincipal } from '../../core/http-pipeline.js';
-import { QUERY_PATHS, QUERY_SCHEMAS } from '../query-api.js';
+import { QUERY_PATHS, QUERY_SCHEMAS } from '../../core/contracts/logs-query.js';
 import type { LogStore, TopBy } from '../store/log-store.js';
 
 /** What the operator routes need. */

@@ -12,3 +12,18 @@ export function at(s: string, p: number, word: string, end: number): boolean {
   for (let k = 0; k < n; k++) if (s.charCodeAt(p + k) !== word.charCodeAt(k)) return false;
   return true;
 }
+
+/** The character codes of a string, for atCodes (a literal or cached text compared once per line). */
+export function codesOf(word: string): Int32Array {
+  const codes = new Int32Array(word.length);
+  for (let k = 0; k < word.length; k++) codes[k] = word.charCodeAt(k);
+  return codes;
+}
+
+/** True when the characters `codes` appear in s at p and end by `end`. */
+export function atCodes(s: string, p: number, codes: Int32Array, end: number): boolean {
+  const n = codes.length;
+  if (p + n > end) return false;
+  for (let k = 0; k < n; k++) if (s.charCodeAt(p + k) !== codes[k]) return false;
+  return true;
+}

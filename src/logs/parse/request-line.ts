@@ -18,36 +18,44 @@ const MAX_METHOD = 20;
 
 /** Interned common methods, so the hot path allocates no string for them. */
 function method(s: string, p: number, m: number): string {
+  const c0 = s.charCodeAt(p);
   switch (m - p) {
     case 3:
-      if (at(s, p, 'GET', p + 3)) return 'GET';
-      if (at(s, p, 'PUT', p + 3)) return 'PUT';
+      if (c0 === 71 && s.charCodeAt(p + 1) === 69 && s.charCodeAt(p + 2) === 84) return 'GET';
+      if (c0 === 80 && s.charCodeAt(p + 1) === 85 && s.charCodeAt(p + 2) === 84) return 'PUT';
       break;
     case 4:
-      if (at(s, p, 'POST', p + 4)) return 'POST';
-      if (at(s, p, 'HEAD', p + 4)) return 'HEAD';
+      if (c0 === 80 && at(s, p, 'POST', m)) return 'POST';
+      if (c0 === 72 && at(s, p, 'HEAD', m)) return 'HEAD';
       break;
     case 5:
-      if (at(s, p, 'PATCH', p + 5)) return 'PATCH';
+      if (at(s, p, 'PATCH', m)) return 'PATCH';
       break;
     case 6:
-      if (at(s, p, 'DELETE', p + 6)) return 'DELETE';
+      if (at(s, p, 'DELETE', m)) return 'DELETE';
       break;
     case 7:
-      if (at(s, p, 'OPTIONS', p + 7)) return 'OPTIONS';
+      if (at(s, p, 'OPTIONS', m)) return 'OPTIONS';
       break;
   }
   return s.substring(p, m);
 }
 
-/** Interned common protocols. */
+/** Interned common protocols; [p, e) is known to start with `HTTP/`. */
 function protocol(s: string, p: number, e: number): string {
-  if (e - p === 8) {
-    if (at(s, p, 'HTTP/1.1', p + 8)) return 'HTTP/1.1';
-    if (at(s, p, 'HTTP/1.0', p + 8)) return 'HTTP/1.0';
-    if (at(s, p, 'HTTP/2.0', p + 8)) return 'HTTP/2.0';
+  if (e - p === 8 && s.charCodeAt(p + 6) === 46) {
+    const major = s.charCodeAt(p + 5);
+    const minor = s.charCodeAt(p + 7);
+    if (major === 49 && minor === 49) return 'HTTP/1.1';
+    if (major === 49 && minor === 48) return 'HTTP/1.0';
+    if (major === 50 && minor === 48) return 'HTTP/2.0';
   }
   return s.substring(p, e);
+}
+
+/** True when `HTTP/` is at p, ending by e. */
+function http(s: string, p: number, e: number): boolean {
+  return p + 5 <= e && s.charCodeAt(p) === 72 && s.charCodeAt(p + 1) === 84 && s.charCodeAt(p + 2) === 84 && s.charCodeAt(p + 3) === 80 && s.charCodeAt(p + 4) === 47;
 }
 
 /**
@@ -70,7 +78,7 @@ export function splitRequest(s: string, p: number, e: number, out: RequestParts)
     while (last > m && s.charCodeAt(last) !== 32) last--;
     let targetEnd = -1;
     let proto = '';
-    if (last > m + 1 && at(s, last + 1, 'HTTP/', e)) {
+    if (last > m + 1 && http(s, last + 1, e)) {
       targetEnd = last;
       proto = protocol(s, last + 1, e);
     } else if (last === m) {

@@ -10,7 +10,8 @@ import { FIELD, type FormatStep } from './format-steps.js';
 import { splitRequest, type RequestParts } from './request-line.js';
 import { TimeReader, scaledDecimal } from './time-reader.js';
 import { unescapeField } from './unescape.js';
-import { at } from './chars.js';
+import { atCodes, codesOf } from './chars.js';
+import { dash, integer, quotedEnd } from './scan.js';
 
 // Module-local copies of the FIELD kinds: the hot loop compares against plain constants (an imported
 // binding compiles to a getter call per access under tsx: the profile showed it as a quarter of parse time).
@@ -59,37 +60,12 @@ interface RunStep extends FormatStep {
   readonly stopCode: number;
   /** A second stop (a space for `%U%q`, else stopCode again). */
   readonly stopCode2: number;
-  /** The literal after this field (for checking a quoted field's closing quote). */
-  readonly after: string;
+  /** The literal before this field, as character codes. */
+  readonly literalCodes: Int32Array;
+  /** The literal after this field (for checking a quoted field's closing quote), as character codes. */
+  readonly after: Int32Array;
   /** True when `after` is the format's final literal (then it must end the line or be followed by a space). */
   readonly afterIsLast: boolean;
-}
-
-/** Index of the first unescaped `"` at or after p, or -1 (a backslash escapes the next character). */
-function quoteEnd(s: string, p: number, n: number): number {
-  for (let i = p; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 92) i++;
-    else if (c === 34) return i;
-  }
-  return -1;
-}
-
-/** Non-negative integer in [p, e), or -1. */
-function integer(s: string, p: number, e: number): number {
-  if (p >= e || e - p > 15) return -1;
-  let v = 0;
-  for (let i = p; i < e; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
-
-/** True when [p, e) is the single character `-` (a missing value in both Apache and nginx logs). */
-function dash(s: string, p: number, e: number): boolean {
-  return e - p === 1 && s.charCodeAt(p) === 45;
 }
 
 /** A LineParser running compiled steps. */
@@ -110,33 +86,8 @@ export class TextLineParser implements LineParser {
       const after = next?.literal ?? '';
       const pathThenQuery = after === '' && next?.kind === K_queryWithMark;
       const stopCode = after.length > 0 ? after.charCodeAt(0) : pathThenQuery ? 63 : next?.last === true ? -1 : 32;
-      return { ...st, after, afterIsLast: next?.last === true, stopCode, stopCode2: pathThenQuery ? 32 : stopCode };
+      return { ...st, literalCodes: codesOf(st.literal), after: codesOf(after), afterIsLast: next?.last === true, stopCode, stopCode2: pathThenQuery ? 32 : stopCode };
     });
-  }
-
-  /** Closes a quoted field at q (line ends at n) when the format's next literal follows it there. */
-  private closes(s: string, q: number, n: number, st: RunStep): boolean {
-    const end = q + st.after.length;
-    if (!at(s, q, st.after, n)) return false;
-    if (!st.afterIsLast) return true;
-    return end === n || (end < n && s.charCodeAt(end) === 32);
-  }
-
-  /**
-   * The closing quote of a quoted field whose first unescaped quote (at first) is not followed by the
-   * format's next literal: the value holds raw quotes (some proxies log them unescaped). The closing quote
-   * is the first one the next literal follows; for the format's last literal, one that ends the line is
-   * preferred over one followed by a space (extra fields). Returns first when none fits (the caller then
-   * fails on the literal).
-   */
-  private laterClose(s: string, first: number, n: number, st: RunStep): number {
-    let spaced = -1;
-    for (let q = quoteEnd(s, first + 1, n); q >= 0; q = quoteEnd(s, q + 1, n)) {
-      if (!at(s, q, st.after, n)) continue;
-      if (!st.afterIsLast || q + st.after.length === n) return q;
-      if (spaced < 0 && s.charCodeAt(q + st.after.length) === 32) spaced = q;
-    }
-    return spaced >= 0 ? spaced : first;
   }
 
   /** See LineParser.parse. */
@@ -173,9 +124,9 @@ export class TextLineParser implements LineParser {
     let status = 0, bytes = -1, bytesSent = -1, durationMs = -1;
     for (let i = 0; ; i++) {
       const st = steps[i]!;
-      const lit = st.literal;
+      const lit = st.literalCodes;
       if (lit.length !== 0) {
-        if (!at(line, p, lit, n)) return 'missing-field';
+        if (!atCodes(line, p, lit, n)) return 'missing-field';
         p += lit.length;
       }
       if (st.last) break;
@@ -190,10 +141,8 @@ export class TextLineParser implements LineParser {
       let e: number;
       const backslash = this.backslashFrom(line, s);
       if (st.quoted) {
-        e = line.indexOf('"', s);
-        if (backslash >= 0 && backslash < n && (e < 0 || backslash < e)) e = quoteEnd(line, s, n);
-        if (e < 0 || e >= n) return 'unterminated-quote';
-        if (!this.closes(line, e, n, st)) e = this.laterClose(line, e, n, st);
+        e = quotedEnd(line, s, n, backslash, st.after, st.afterIsLast);
+        if (e < 0) return 'unterminated-quote';
       } else {
         // Unquoted fields are short (an address, a number): a loop beats an indexOf call.
         const stop = st.stopCode;

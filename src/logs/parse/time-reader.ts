@@ -8,7 +8,7 @@
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-import { at } from './chars.js';
+import { at, atCodes, codesOf } from './chars.js';
 
 /** Length of `dd/Mon/yyyy:HH:MM:SS +zzzz`. */
 export const CLF_TIME_LENGTH = 26;
@@ -54,11 +54,13 @@ function minuteUtc(y: number, mo: number, d: number, h: number, mi: number, offs
 export class TimeReader {
   /** The last result (ms since the epoch), valid after a method returned a position >= 0. */
   ts = NaN;
-  private clfMinute = '';
-  private clfZone = '';
+  // The cached minute: the text `dd/Mon/yyyy:HH:MM` and the zone `+zzzz` as character codes, and that
+  // minute's UTC start.
+  private clfMinute: Int32Array = new Int32Array(0);
+  private clfZone: Int32Array = new Int32Array(0);
   private clfBase = NaN;
-  private isoMinute = '';
-  private isoZone = '';
+  private isoMinute: Int32Array = new Int32Array(0);
+  private isoZone: Int32Array = new Int32Array(0);
   private isoBase = NaN;
 
   /** Reads `dd/Mon/yyyy:HH:MM:SS +zzzz` at p, ending by `end`; returns the position after it, or -1. */
@@ -66,12 +68,12 @@ export class TimeReader {
     if (p + CLF_TIME_LENGTH > end) return -1;
     const sec = two(s, p + 18);
     if (sec < 0 || sec > 60 || s.charCodeAt(p + 17) !== 58) return -1;
-    if (this.clfMinute === '' || !at(s, p, this.clfMinute, end) || !at(s, p + 21, this.clfZone, end)) {
+    if (this.clfMinute.length === 0 || !atCodes(s, p, this.clfMinute, end) || !atCodes(s, p + 21, this.clfZone, end)) {
       if (s.charCodeAt(p + 2) !== 47 || s.charCodeAt(p + 6) !== 47 || s.charCodeAt(p + 11) !== 58 || s.charCodeAt(p + 14) !== 58 || s.charCodeAt(p + 20) !== 32) return -1;
       const base = minuteUtc(four(s, p + 7), month(s, p + 3), two(s, p), two(s, p + 12), two(s, p + 15), zone(s, p + 21, false));
       if (Number.isNaN(base)) return -1;
-      this.clfMinute = s.substring(p, p + 17);
-      this.clfZone = s.substring(p + 21, p + 26);
+      this.clfMinute = codesOf(s.substring(p, p + 17));
+      this.clfZone = codesOf(s.substring(p + 21, p + 26));
       this.clfBase = base;
     }
     this.ts = this.clfBase + sec * 1000;
@@ -85,13 +87,13 @@ export class TimeReader {
     if (sec < 0 || sec > 60 || s.charCodeAt(p + 16) !== 58) return -1;
     const z = s.charCodeAt(p + 19) === 90; // 'Z'
     const zoneLength = z ? 1 : 6;
-    if (this.isoMinute === '' || !at(s, p, this.isoMinute, end) || !at(s, p + 19, this.isoZone, end)) {
+    if (this.isoMinute.length === 0 || !atCodes(s, p, this.isoMinute, end) || !atCodes(s, p + 19, this.isoZone, end)) {
       if (s.charCodeAt(p + 4) !== 45 || s.charCodeAt(p + 7) !== 45 || s.charCodeAt(p + 10) !== 84 || s.charCodeAt(p + 13) !== 58) return -1;
       const offset = z ? 0 : zone(s, p + 19, true);
       const base = minuteUtc(four(s, p), two(s, p + 5) - 1, two(s, p + 8), two(s, p + 11), two(s, p + 14), offset);
       if (Number.isNaN(base)) return -1;
-      this.isoMinute = s.substring(p, p + 16);
-      this.isoZone = s.substring(p + 19, p + 19 + zoneLength);
+      this.isoMinute = codesOf(s.substring(p, p + 16));
+      this.isoZone = codesOf(s.substring(p + 19, p + 19 + zoneLength));
       this.isoBase = base;
     }
     this.ts = this.isoBase + sec * 1000;
@@ -110,9 +112,9 @@ export class TimeReader {
   }
 
   /**
-   * Reads a strftime pattern at p (expanded by expandStrftime): %d %e %m %b %y %Y %H %M %S %z and literal
-   * text. Without %z
-   * the time is taken as UTC (the log carries no offset). Returns the position after it, or -1.
+   * Reads a strftime pattern at p (expanded by expandStrftime): %d %e %m %b %y (20yy) %Y %H %M %S %z and
+   * literal text, ending by `end`. Without %z the time is taken as UTC (the log carries no offset).
+   * Returns the position after it, or -1.
    */
   strftime(s: string, p: number, pattern: string, end: number = s.length): number {
     const r = this.strftimeUnbounded(s, p, pattern);

@@ -7,7 +7,7 @@
  */
 import { Option, type Command } from 'commander';
 import { VigiaError } from '../../core/errors.js';
-import { MAX_QUERY_LIMIT } from '../query-api.js';
+import { MAX_QUERY_LIMIT } from '../../core/contracts/logs-query.js';
 import type { TimeRange } from '../store/log-store.js';
 import { DEFAULT_LOGS_DATA_DIR } from '../store/open-store.js';
 import { resolveRange } from './time-range.js';

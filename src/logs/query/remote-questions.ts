@@ -1,6 +1,6 @@
 /**
  * The questions of `vigia logs` asked of a running collector (`--server URL --token-file F`) through its
- * operator API (query-api.ts: the same paths and query strings the collector's routes validate), so the CLI
+ * operator API (src/core/contracts/logs-query.ts: the same paths and query strings the collector's routes validate), so the CLI
  * gives the same answers whether it opens the store or asks the server that holds it. Every answer is
  * bounded in time and size; 429/503 are retried after Retry-After, since the server did nothing for them.
  */
@@ -8,7 +8,7 @@ import { answerError, parseAnswer, transportError } from '../../core/client-erro
 import { readClientToken } from '../../core/config-file.js';
 import { VigiaError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact.js';
-import { QUERY_PATHS } from '../query-api.js';
+import { QUERY_PATHS } from '../../core/contracts/logs-query.js';
 import type { LogStore } from '../store/log-store.js';
 
 /** What the CLI's questions need of a store: every question and stats, and close. */

@@ -3,14 +3,15 @@
  * flags and the current time in, a half-open [from, to) range in ms out, or a VIGIA_ERR_CONFIG naming the
  * flag. Every time is UTC (access logs carry their own offset; the store keeps UTC).
  */
+import { MAX_QUERY_MS } from '../../core/contracts/logs-query.js';
 import { VigiaError } from '../../core/errors.js';
 import type { TimeRange } from '../store/log-store.js';
 
 /** What `--since` means when neither it nor `--from` is given. */
 export const DEFAULT_SINCE = '24h';
 
-/** The end of time for an open range: the largest ms the operator API accepts (query-api.ts). */
-export const OPEN_END_MS = 8.64e15;
+/** The end of time for an open range: the largest ms the operator API accepts. */
+export const OPEN_END_MS = MAX_QUERY_MS;
 
 const UNIT_MS: Readonly<Record<string, number>> = Object.freeze({ s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 });
 // Ten years: a longer --since is a typo (use `all`).

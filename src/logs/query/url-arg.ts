@@ -3,10 +3,11 @@
  * People paste whole links (`https://shop.example/cart?id=3`); the scheme, host and query are dropped and a
  * note says so. Pure.
  */
+import { MAX_QUERY_URL } from '../../core/contracts/logs-query.js';
 import { VigiaError } from '../../core/errors.js';
 
-/** Longest --url accepted (the operator API's bound, query-api.ts). */
-export const MAX_URL_ARG = 8192;
+/** Longest --url accepted (the operator API's bound). */
+export const MAX_URL_ARG = MAX_QUERY_URL;
 
 /** The path to ask about, and a note for stderr when it differs from what was typed. */
 export function normaliseUrlArg(typed: string, flag = '--url'): { readonly url: string; readonly note: string | null } {
