@@ -7,22 +7,28 @@
  * Screenshots of every page (1280 px and 390 px) are kept under .artifacts/console/.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { hashToken, newToken } from '../../src/core/auth.js';
 import type { HostReport } from '../../src/core/contracts/host-report.js';
+import { writeDemo } from '../../src/slo/demo/generate.js';
 import { createLoginLink } from '../../src/control/console/api-routes.js';
+import { createLogsClient } from '../../src/control/console/logs-client.js';
 import { NAV } from '../../src/control/console/layout.js';
 import type { ConsoleAction } from '../../src/control/console/page.js';
 import { ACTIONS, PAGES, STREAMS } from '../../src/control/console/registry.js';
 import { SessionStore } from '../../src/control/console/session-store.js';
+import { createSloRunner } from '../../src/control/console/slo-source.js';
 import { launchChromium, screenshot, watchedPage, type WatchedPage } from '../support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from '../support/console.js';
+import { freePort } from '../support/ports.js';
 import { tempDir } from '../support/tmp.js';
-import { VIGIA_BIN } from '../support/vigia-process.js';
+import { spawnVigia, VIGIA_BIN, type VigiaChild } from '../support/vigia-process.js';
 
 const run = promisify(execFile);
 const XSS_SCRIPT = '<script>window.__xss=1</script>';
@@ -32,7 +38,17 @@ const XSS_MOUNT = `/data/${XSS_IMG}`;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
+const tmp = tempDir('vigia-console-browser-');
+const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+// The logged day: two days ago, UTC midnight (inside the collector's retention, which runs at its start).
+const LOG_DAY = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+const utcMinute = (t: number): string => new Date(t).toISOString().slice(0, 16);
+const LOG_RANGE = `range=custom&from=${encodeURIComponent(utcMinute(LOG_DAY))}&to=${encodeURIComponent(utcMinute(LOG_DAY + DAY))}`;
+/** A logged URL holding a script. */
+const XSS_URL = `/${XSS_SCRIPT}`;
+
 let w: ConsoleWorld;
+let collector: VigiaChild | undefined;
 let browser: Browser;
 let admin: BrowserContext;
 let probeHits = 0;
@@ -78,8 +94,45 @@ async function seed(): Promise<void> {
   await w.store.audit('ops', 'test.xss', { note: XSS_SCRIPT, img: XSS_IMG });
 }
 
+/**
+ * A real log collector (`vigia logs serve`) holding one imported day of access lines, a few of them
+ * for a URL holding a script; answers a client the logs page asks, as `--logs-server` wires it.
+ */
+async function startCollector(): Promise<ReturnType<typeof createLogsClient>> {
+  const lines: string[] = [];
+  for (let i = 0; i < 600; i++) {
+    const ts = new Date(LOG_DAY + HOUR + i * 30_000);
+    const t = `${String(ts.getUTCDate()).padStart(2, '0')}/${MON[ts.getUTCMonth()]}/${ts.getUTCFullYear()}:${ts.toISOString().slice(11, 19)} +0000`;
+    const url = i % 50 === 0 ? XSS_URL : `/shop/${i % 4}`;
+    lines.push(`192.0.2.${i % 7} - - [${t}] "GET ${url} HTTP/1.1" ${i % 10 === 0 ? 404 : 200} ${i} "-" "agent"`);
+  }
+  writeFileSync(join(tmp.dir, 'access.log'), `${lines.join('\n')}\n`);
+  const imp = spawnSync(process.execPath, [VIGIA_BIN, 'logs', 'import', 'access.log', '--data-dir', 'logs', '--host', 'web-1'], { encoding: 'utf8', timeout: 60_000, cwd: tmp.dir });
+  assert.equal(imp.status, 0, imp.stderr);
+  const token = newToken();
+  writeFileSync(join(tmp.dir, 'tokens'), `${hashToken(token)} scopes=read name=console\n`, { mode: 0o600 });
+  writeFileSync(join(tmp.dir, 'shippers'), `${hashToken(newToken())} name=web-1\n`, { mode: 0o600 });
+  const port = await freePort();
+  collector = await spawnVigia('vigia logs serve', ['logs', 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', 'logs', '--tokens', 'tokens', '--shipper-tokens', 'shippers'], {
+    cwd: tmp.dir, ready: (c) => c.stderr().includes('log collector listening'), timeoutMs: 60_000,
+  });
+  return createLogsClient({ url: `http://127.0.0.1:${port}`, token });
+}
+
+/** The SLO demo year's specs (one SLO renamed to markup), reported by `vigia slo report` as `--slo-spec` wires it. */
+async function sloSource(): Promise<ReturnType<typeof createSloRunner>> {
+  const dir = join(tmp.dir, 'slos');
+  await writeDemo(dir, { seed: 3 });
+  const spec = readFileSync(join(dir, 'slos.yaml'), 'utf8');
+  const renamed = spec.replace('displayName: A deploy at least every 3.5 hours', `displayName: "${XSS_IMG} deploys"`);
+  assert.notEqual(renamed, spec, 'the demo spec still has the SLO this test renames');
+  writeFileSync(join(dir, 'slos.yaml'), renamed);
+  return createSloRunner({ command: [process.execPath, VIGIA_BIN], specPaths: [dir], period: '2025' });
+}
+
 before(async () => {
-  w = await startConsoleWorld({ units: { pages: PAGES, actions: [...ACTIONS, probe], streams: STREAMS } });
+  const [logs, slo] = await Promise.all([startCollector(), sloSource()]);
+  w = await startConsoleWorld({ units: { pages: PAGES, actions: [...ACTIONS, probe], streams: STREAMS }, logs, slo });
   await seed();
   browser = await launchChromium();
   // Each test stands alone (--test-name-pattern): the admin context signs in here, through a link
@@ -90,6 +143,8 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await w?.close();
+  await collector?.stop();
+  tmp.remove();
 });
 
 /** Open `path` and wait for the page's scripts; its HTTP status must be `status`. */
@@ -100,15 +155,10 @@ async function open(page: Page, path: string, status = 200): Promise<void> {
 
 /** `vigia server login-link` as an operator runs it: answers the printed URL. */
 async function printedLoginLink(): Promise<string> {
-  const tmp = tempDir('console-browser-');
-  try {
-    const tokenFile = join(tmp.dir, 'ops.token');
-    await writeFile(tokenFile, `${w.adminToken}\n`, { mode: 0o600 });
-    const { stdout } = await run(process.execPath, [VIGIA_BIN, 'server', 'login-link', '--server', w.base, '--token-file', tokenFile], { timeout: 30_000 });
-    return stdout.trim();
-  } finally {
-    tmp.remove();
-  }
+  const tokenFile = join(tmp.dir, 'ops.token');
+  await writeFile(tokenFile, `${w.adminToken}\n`, { mode: 0o600 });
+  const { stdout } = await run(process.execPath, [VIGIA_BIN, 'server', 'login-link', '--server', w.base, '--token-file', tokenFile], { timeout: 30_000 });
+  return stdout.trim();
 }
 
 /** A one-time login link made in-process (createLoginLink, as `vigia up` does). */
@@ -138,6 +188,9 @@ const DATA_PAGES: ReadonlyArray<readonly [name: string, path: string, expect: st
   ['capacity-chart', `/ui/capacity/chart?host=db-2&mount=${encodeURIComponent(XSS_MOUNT)}`, 'db-2'],
   ['performance', '/ui/performance', 'db-1'],
   ['audit', '/ui/audit', 'test.xss'],
+  ['slo', '/ui/slo', 'deploys'],
+  ['logs', `/ui/logs?${LOG_RANGE}`, 'The collector holds 600 lines'],
+  ['logs-who', `/ui/logs?${LOG_RANGE}&url=${encodeURIComponent(XSS_URL)}`, '7 clients'],
 ];
 /** Nav entries whose page is not on this branch yet (filled by the first test). */
 const notYet: string[] = [];
@@ -174,6 +227,7 @@ test('sign-in through the printed one-time link: HttpOnly SameSite=Strict cookie
 test('every page renders its data, with no console error, no CSP violation, no XSS; screenshots at 1280 and 390 px', async (t) => {
   const { page, problems } = await watchedPage(admin);
   const wide: string[] = [];
+  let chartsSeen = 0;
   for (const [name, path, expect] of allPages()) {
     await page.setViewportSize({ width: 1280, height: 800 });
     await open(page, path);
@@ -181,6 +235,10 @@ test('every page renders its data, with no console error, no CSP violation, no X
     assert.ok((await page.locator('h1').innerText()).length > 0, `${path}: a heading`);
     if (expect !== undefined) assert.ok(main.includes(expect), `${path}: "${expect}" not on the page`);
     else if (/Not available yet/.test(main)) notYet.push(path);
+    assert.equal(await page.locator('main img, main script:not([type="application/json"]), main iframe').count(), 0, `${path}: an element made from data`);
+    const charts = await page.locator('main [data-chart]').count();
+    assert.equal(await page.locator('main [data-chart] canvas').count(), charts, `${path}: every chart island drawn by uPlot`);
+    chartsSeen += charts;
     await screenshot(page, `${name}-1280`);
     // Reloaded at phone width: charts take their width when drawn.
     await page.setViewportSize({ width: 390, height: 844 });
@@ -190,6 +248,7 @@ test('every page renders its data, with no console error, no CSP violation, no X
     assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined, `${path}: an XSS payload ran`);
     assert.deepEqual(problems, [], `${path}: ${JSON.stringify(problems)}`);
   }
+  assert.ok(chartsSeen >= 3, `charts drawn: ${chartsSeen} (the volume, the logs per minute, the SLO budgets)`);
   assert.ok(!wide.includes('/ui/'), 'no horizontal scroll on the overview at 390 px');
   if (wide.length > 0) t.diagnostic(`wider than 390 px: ${wide.join(' ')}`);
   if (notYet.length > 0) t.diagnostic(`not available yet on this branch: ${notYet.join(' ')}`);
@@ -209,7 +268,10 @@ test('host-supplied markup shows as text and never runs', async () => {
   assert.ok((await page.locator('main').innerText()).includes(XSS_MOUNT), 'the mountpoint shows as text');
   await open(page, '/ui/audit');
   assert.ok((await page.locator('main').innerText()).includes('test.xss'));
-  assert.equal(await page.locator('main img, main script:not([type="application/json"])').count(), 0, 'no element made from data');
+  await open(page, `/ui/logs?${LOG_RANGE}`);
+  assert.ok((await page.locator('main').innerText()).includes(XSS_URL), 'a logged URL holding a script shows as text');
+  await open(page, '/ui/slo');
+  assert.ok((await page.locator('main').innerText()).includes(`${XSS_IMG} deploys`), 'an SLO name holding markup shows as text');
   assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
   assert.deepEqual(problems, []);
   await page.close();
