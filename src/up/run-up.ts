@@ -67,7 +67,8 @@ export async function runUp(config: UpConfig, io: UpOutput): Promise<void> {
   const layout = upLayout(dataDir);
   const secrets = await prepareDataDir(layout, { demo: config.demo });
   const features = await serverFeatures();
-  if (config.demo && features.sloSpec) await prepareSloDemo(layout.sloDir);
+  // Written with --demo even when this server has no --slo-spec yet: `vigia slo report` reads it too.
+  if (config.demo) await prepareSloDemo(layout.sloDir);
 
   let failure: PartExit | undefined;
   let wake: () => void = () => undefined;
