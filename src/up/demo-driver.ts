@@ -72,7 +72,7 @@ export async function startDemoDriver(o: DemoDriverOptions): Promise<{ close(): 
     if (Date.now() - lastRunAt >= o.runEveryMs) {
       const run = await call('POST', '/v1/runs', { action: 'purge-binlogs', params: { days: 7 }, where, concurrency: '2', max_errors: '10%' });
       lastRunAt = Date.now();
-      o.note(`demo: fleet run ${run.status === 200 ? `${run.json?.id} started` : `refused (${run.status})`}`);
+      o.note(`demo: fleet run ${run.status === 200 ? `${run.json?.run?.id} started` : `refused (${run.status})`}`);
     }
   };
   const loop = (async () => {
