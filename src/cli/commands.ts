@@ -13,6 +13,7 @@ export interface SubcommandEntry {
 
 /** Every subcommand, in the order `vigia --help` lists them. */
 export const SUBCOMMANDS: readonly SubcommandEntry[] = [
+  { name: 'up', summary: 'the platform on this machine in one command: control plane + web console, log collector, this host\'s agent (--demo: a living demo)', load: () => import('../up/command.js') },
   { name: 'turno', summary: 'take-a-number counter service (serve, check)', load: () => import('../turno/command.js') },
   { name: 'agent', summary: 'per-host agent API: devices, system, processes, /metrics, allow-listed actions', load: () => import('../agent/command.js') },
   { name: 'server', summary: 'fleet control plane: host reports in, capacity and performance reports out (enroll, hosts, remove)', load: () => import('../control/command.js') },

@@ -179,7 +179,7 @@ async function startLeaderDuties(ctx: LeaderContext): Promise<FleetApi | undefin
   await runs.resume();
   life.defer('fleet runs', () => runs.close());
   life.defer('agent polls', () => channel.close());
-  return { channel, rollouts, bundles, runs, audit: (limit) => fleetStore.auditLines(limit), checks: () => fleetStore.latestChecks() };
+  return { channel, rollouts, bundles, runs, audit: (limit) => fleetStore.auditLines(limit), checks: () => fleetStore.latestChecks(), rolloutHistory: (limit) => fleetStore.rollouts(limit) };
 }
 
 async function startControlPlane(config: ControlConfig, log: Logger, life: Lifecycle, clustered: boolean): Promise<void> {

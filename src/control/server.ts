@@ -36,7 +36,7 @@ import type { RunService } from './fleet-runs/run-service.js';
 import type { HostAuth } from './host-auth.js';
 import type { RolloutService } from './rollouts/rollout-service.js';
 import type { ControlStore, IngestItem, IngestOutcome } from './store/control-store.js';
-import type { FleetStore } from './store/fleet-store.js';
+import type { FleetStore, RolloutRow } from './store/fleet-store.js';
 
 export { MAX_CLOCK_SKEW_MS, previousUtcDay, REPORT_FORMATS, type ReportFormat } from './api/shared.js';
 export { MAX_PUBLISH_BYTES } from './api/operator-routes.js';
@@ -100,6 +100,8 @@ export interface FleetApi {
   readonly audit: (limit: number) => Promise<readonly AuditLine[]>;
   /** Each host's newest check results. */
   readonly checks: () => Promise<readonly HostChecks[]>;
+  /** Rollouts newest first, at most `limit` (the console's history). */
+  readonly rolloutHistory?: (limit: number) => Promise<readonly RolloutRow[]>;
 }
 
 /** Bounds on what one client can make the control plane do. */

@@ -32,6 +32,8 @@ export const ERROR_CATALOG = {
   VIGIA_ERR_REQUEST_TIMEOUT: { status: 408, message: 'request not received in time' },
   VIGIA_ERR_UNREACHABLE: { status: 502, message: 'cannot reach the server' },
   VIGIA_ERR_BAD_ANSWER: { status: 502, message: 'the server answered something this client does not understand' },
+  VIGIA_ERR_PORT_IN_USE: { status: 500, message: 'a port this command needs is taken' },
+  VIGIA_ERR_UP_FAILED: { status: 500, message: 'a part of vigia up could not start or stopped' },
   // vigia turno (TURNO_ERR_*).
   TURNO_ERR_INVALID_ID: { status: 400, message: 'invalid id' },
   TURNO_ERR_COUNTER_EXHAUSTED: { status: 409, message: 'counter reached Number.MAX_SAFE_INTEGER; no exact next number exists' },

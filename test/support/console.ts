@@ -5,7 +5,7 @@
  */
 import { hashToken, newToken, parseTokenEntries } from '../../src/core/auth.js';
 import { pino } from 'pino';
-import { createControlServer, DEFAULT_CONTROL_LIMITS, type ControlServer } from '../../src/control/server.js';
+import { createControlServer, DEFAULT_CONTROL_LIMITS, type ControlServer, type FleetApi } from '../../src/control/server.js';
 import { HostAuth } from '../../src/control/host-auth.js';
 import { IngestQueue } from '../../src/control/ingest-queue.js';
 import { loadConsoleAssets } from '../../src/control/console/assets.js';
@@ -36,11 +36,16 @@ export interface Answer {
   readonly headers: Headers;
 }
 
-/** Start a control server with the console over a fresh schema; `extra` overrides console deps (units, times). */
-export async function startConsoleWorld(extra: Partial<ConsoleDeps> = {}, start = Date.parse('2026-12-01T07:00:00Z')): Promise<ConsoleWorld> {
+/**
+ * Start a control server with the console over a fresh schema; `extra` overrides console deps (units,
+ * times). `fleet`, when given, builds the fleet services (rollouts, runs) on the world's store: the
+ * server then serves them to the operator API, the agent API and the console, as `vigia server` does.
+ */
+export async function startConsoleWorld(extra: Partial<ConsoleDeps> = {}, start = Date.parse('2026-12-01T07:00:00Z'), fleet?: (world: PgliteWorld, now: () => number) => Promise<FleetApi>): Promise<ConsoleWorld> {
   const world = await freshPgliteStore();
   const clock = { now: start };
   const now = () => clock.now;
+  const fleetApi = fleet ? await fleet(world, now) : undefined;
   const adminToken = newToken();
   const readToken = newToken();
   const tokens = parseTokenEntries(`${hashToken(adminToken)} scopes=admin,run name=ops\n${hashToken(readToken)} name=viewer\n`);
@@ -69,6 +74,7 @@ export async function startConsoleWorld(extra: Partial<ConsoleDeps> = {}, start 
     log: pino({ level: 'silent' }),
     now,
     console,
+    ...(fleetApi ? { fleet: fleetApi } : {}),
   });
   const address = await server.listen('127.0.0.1', 0);
   return {

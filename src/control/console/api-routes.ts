@@ -61,6 +61,8 @@ export function consoleApiMount(console: ConsoleDeps, authenticate: Authenticate
 /** The console's two mounts for server.ts (none when the server has no console). */
 export function consoleMounts(deps: ControlServerDeps, operator: Authenticate<OperatorPrincipal>, now: Clock): Mount<Principal>[] {
   if (!deps.console) return [];
-  const ui = consoleMount(deps.console, { operatorTokens: deps.operatorTokens, secure: Boolean(deps.tls), rateLimit: { ...deps.limits.rateLimit, burst: Math.max(deps.limits.rateLimit.burst, 100) }, log: deps.log, now });
+  // The console steers the same rollout and run services as the operator API (server.ts FleetApi).
+  const consoleDeps = deps.console.fleet === undefined && deps.fleet ? { ...deps.console, fleet: deps.fleet } : deps.console;
+  const ui = consoleMount(consoleDeps, { operatorTokens: deps.operatorTokens, secure: Boolean(deps.tls), rateLimit: { ...deps.limits.rateLimit, burst: Math.max(deps.limits.rateLimit.burst, 100) }, log: deps.log, now });
   return [consoleApiMount(deps.console, operator, now) as Mount<Principal>, ui as Mount<Principal>];
 }

@@ -137,7 +137,7 @@ export function consoleMount(deps: ConsoleDeps, opts: ConsoleMountOptions): Moun
     },
     ...loginRoutes(deps, { ...opts, clock, times }),
     ...units.pages.map((page): Route<ConsolePrincipal> => ({
-      method: 'GET', name: page.name, path: page.path,
+      method: 'GET', name: page.name, path: page.path, ...(page.leader ? { leader: true } : {}),
       handler: (ctx) => withSession(page.scope ?? 'read', ctx, async (session) => {
         const pc = contextOf(ctx, session);
         const r = await page.render(pc);
@@ -146,14 +146,14 @@ export function consoleMount(deps: ConsoleDeps, opts: ConsoleMountOptions): Moun
       }),
     })),
     ...units.streams.map((stream): Route<ConsolePrincipal> => ({
-      method: 'GET', name: stream.name, path: stream.path,
+      method: 'GET', name: stream.name, path: stream.path, ...(stream.leader ? { leader: true } : {}),
       handler: (ctx) => withSession(stream.scope ?? 'read', ctx, async (session) => {
         await openEventStream(ctx.res, ctx.isClosing, (sink) => stream.open(contextOf(ctx, session), sink));
         return SENT;
       }),
     })),
     ...units.actions.map((action): Route<ConsolePrincipal> => ({
-      method: 'POST', name: action.name, path: action.path, scope: action.scope, maxBodyBytes: action.maxBodyBytes ?? DEFAULT_ACTION_BODY,
+      method: 'POST', name: action.name, path: action.path, scope: action.scope, maxBodyBytes: action.maxBodyBytes ?? DEFAULT_ACTION_BODY, ...(action.leader ? { leader: true } : {}),
       handler: async (ctx) => {
         const session = sessionOf(ctx.principal);
         if (!session) throw new VigiaError('VIGIA_ERR_UNAUTHORIZED');
@@ -162,6 +162,7 @@ export function consoleMount(deps: ConsoleDeps, opts: ConsoleMountOptions): Moun
         form.delete('_csrf');
         const r = await action.handle({ ...contextOf(ctx, session), form });
         if ('redirect' in r) return redirect(ctx.res, r.redirect);
+        if ('page' in r) return sendHtml(ctx.res, r.page.status ?? 200, layout({ title: r.page.title, body: r.page.body, session, active: r.nav, assets: deps.assets }));
         return sendHtml(ctx.res, 200, r.fragment);
       },
     })),

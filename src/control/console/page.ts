@@ -11,6 +11,7 @@ import type { CapacityReport } from '../reports/capacity.js';
 import type { PerformanceReport } from '../reports/performance.js';
 import type { ConsoleAssets } from './assets.js';
 import type { ConsoleData } from './console-data.js';
+import type { ConsoleFleet } from './console-fleet.js';
 import type { SessionTimes } from './session.js';
 import type { SessionStore } from './session-store.js';
 import type { LogsSource } from './logs-client.js';
@@ -37,6 +38,11 @@ export interface ConsoleDeps {
   readonly logs?: LogsSource;
   /** The SLO report of the SLO page (`--slo-spec`); absent: the page says how to configure one. */
   readonly slo?: SloSource;
+  /**
+   * Rollouts and fleet runs (the control plane's own services; absent with --no-fleet). Default: the
+   * control server's `fleet` (server.ts FleetApi satisfies ConsoleFleet).
+   */
+  readonly fleet?: ConsoleFleet;
   /** The units served (default registry.ts); tests add their own. */
   readonly units?: { readonly pages: readonly ConsolePage[]; readonly actions: readonly ConsoleAction[]; readonly streams: readonly ConsoleStream[] };
 }
@@ -88,6 +94,8 @@ export interface ConsolePage {
   readonly nav: string;
   /** Scope needed to see it (default `read`). */
   readonly scope?: string;
+  /** Served by the leader process only (`--workers`): a follower forwards it (the rollout and run services live there). */
+  readonly leader?: boolean;
   render(ctx: PageContext): Promise<PageResult>;
 }
 
@@ -97,8 +105,11 @@ export interface ActionContext extends PageContext {
   readonly form: URLSearchParams;
 }
 
-/** After an action: send the browser to a page (303), or answer an HTML fragment (htmx swaps it in). */
-export type ActionResult = { readonly redirect: string } | { readonly fragment: string };
+/**
+ * After an action: send the browser to a page (303), answer an HTML fragment (htmx swaps it in), or
+ * answer a whole page in the layout (a plain form's next step, e.g. a preview to confirm).
+ */
+export type ActionResult = { readonly redirect: string } | { readonly fragment: string } | { readonly page: PageResult; readonly nav: string };
 
 /** One state-changing action: a POST route under /ui/, behind a scope and the CSRF check. */
 export interface ConsoleAction {
@@ -108,6 +119,8 @@ export interface ConsoleAction {
   readonly scope: string;
   /** Most body bytes (default 16 KiB). */
   readonly maxBodyBytes?: number;
+  /** Served by the leader process only (see ConsolePage.leader). */
+  readonly leader?: boolean;
   handle(ctx: ActionContext): Promise<ActionResult>;
 }
 
@@ -125,6 +138,8 @@ export interface ConsoleStream {
   readonly path: RegExp;
   /** Default `read`. */
   readonly scope?: string;
+  /** Served by the leader process only (see ConsolePage.leader). */
+  readonly leader?: boolean;
   /** Write events until `sink.signal` aborts (then resolve); the mount closes the answer. */
   open(ctx: PageContext, sink: EventSink): Promise<void>;
 }

@@ -30,7 +30,7 @@ test('every page renders with 0 hosts', async () => {
     assert.equal(a.status, 200, `${p}: ${a.text.slice(0, 300)}`);
     assert.match(a.text, /<main id="main"/);
   }
-  assert.match((await request(w, 'GET', '/ui/rollouts', { cookie })).text, /Not available yet/);
+  assert.match((await request(w, 'GET', '/ui/rollouts', { cookie })).text, /--no-fleet/, 'without fleet services the page says so');
 });
 
 test('with data: every page renders it, and host-supplied text stays text', async () => {

@@ -12,13 +12,22 @@ import { hostsPage } from './pages/hosts.js';
 import { logsPage } from './pages/logs.js';
 import { overviewPage } from './pages/overview.js';
 import { performancePage } from './pages/performance.js';
+import { rolloutConfirmPage, rolloutsPage } from './pages/rollouts.js';
+import { rolloutActions } from './pages/rollouts-actions.js';
+import { rolloutsStream } from './pages/rollouts-stream.js';
+import { runPage, runsPage } from './pages/runs.js';
+import { runPreviewAction, runStartAction } from './pages/runs-actions.js';
+import { runStream } from './pages/runs-stream.js';
 import { sloPage } from './pages/slo.js';
 
 /** GET pages, first match wins. */
-export const PAGES: readonly ConsolePage[] = [overviewPage, hostsPage, hostDetailPage, capacityPage, capacityChartPage, performancePage, sloPage, logsPage, auditPage];
+export const PAGES: readonly ConsolePage[] = [
+  overviewPage, hostsPage, hostDetailPage, capacityPage, capacityChartPage, performancePage,
+  rolloutsPage, rolloutConfirmPage, runsPage, runPage, sloPage, logsPage, auditPage,
+];
 
 /** POST actions (state changes). */
-export const ACTIONS: readonly ConsoleAction[] = [];
+export const ACTIONS: readonly ConsoleAction[] = [...rolloutActions, runPreviewAction, runStartAction];
 
 /** Server-sent-event streams. */
-export const STREAMS: readonly ConsoleStream[] = [];
+export const STREAMS: readonly ConsoleStream[] = [rolloutsStream, runStream];

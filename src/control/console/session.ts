@@ -96,6 +96,9 @@ export function clearedSessionCookie(secure: boolean): string {
  * cannot forge: `Sec-Fetch-Site` must be `same-origin` when present, and `Origin`, when present, must
  * be this server's own (`scheme://Host`). A client that sends neither (curl, an old browser) passes
  * this check; the synchronizer token is then the whole protection, as it is against same-site pages.
+ * `Origin: null` is what Chromium sends for a form posted from our own page under
+ * `Referrer-Policy: no-referrer` (seen in a real browser: the login form was refused); it passes only
+ * with `Sec-Fetch-Site: same-origin`, which the browser sets and a page cannot.
  */
 export function sameOrigin(headers: IncomingHttpHeaders, secure: boolean): boolean {
   const site = headers['sec-fetch-site'];
@@ -103,6 +106,7 @@ export function sameOrigin(headers: IncomingHttpHeaders, secure: boolean): boole
   const origin = headers.origin;
   if (origin === undefined) return true;
   const host = headers.host;
-  if (!host || origin === 'null') return false;
+  if (origin === 'null') return site === 'same-origin';
+  if (!host) return false;
   return origin === `${secure ? 'https' : 'http'}://${host}`;
 }

@@ -20,9 +20,10 @@ export function formatEvent(event: string, data: string): string {
 
 /**
  * Answer `res` as an event stream and run `body` with a sink until it resolves or the signal aborts
- * (client gone, server draining, MAX_STREAM_MS); then end the answer.
+ * (client gone, server draining, MAX_STREAM_MS); then end the answer. The drain is noticed at the
+ * next heartbeat (`heartbeatMs`, shorter in tests).
  */
-export async function openEventStream(res: ServerResponse, isClosing: () => boolean, body: (sink: EventSink) => Promise<void>, maxMs = MAX_STREAM_MS): Promise<void> {
+export async function openEventStream(res: ServerResponse, isClosing: () => boolean, body: (sink: EventSink) => Promise<void>, maxMs = MAX_STREAM_MS, heartbeatMs = HEARTBEAT_MS): Promise<void> {
   const abort = new AbortController();
   res.statusCode = 200;
   res.setHeader('content-type', 'text/event-stream; charset=utf-8');
@@ -34,7 +35,7 @@ export async function openEventStream(res: ServerResponse, isClosing: () => bool
   const beat = setInterval(() => {
     if (isClosing()) return stop();
     if (!res.writableEnded) res.write(': keep-alive\n\n');
-  }, HEARTBEAT_MS);
+  }, heartbeatMs);
   const sink: EventSink = {
     send: (event, data) => {
       if (abort.signal.aborted || res.writableEnded) return false;

@@ -16,6 +16,8 @@ test('flags parse into simulation options', () => {
   assert.equal(f.protocol, 'v1');
   const v2 = parseSimulateFlags({ ...base, rounds: '3', protocol: 'v2', ingestTokenFile: '/tmp/i', batch: '200' });
   assert.deepEqual([v2.protocol, v2.ingestTokenFile, v2.batchSize], ['v2', '/tmp/i', 200]);
+  assert.equal(f.dyingWindowSeconds, undefined);
+  assert.equal(parseSimulateFlags({ ...base, rounds: '3', dyingWindow: '1' }).dyingWindowSeconds, 1);
 });
 
 test('bad flags fail with VIGIA_ERR_CONFIG naming the flag', () => {
@@ -30,6 +32,7 @@ test('bad flags fail with VIGIA_ERR_CONFIG naming the flag', () => {
     [{ interval: '-1' }, /--interval: expected an integer/],
     [{ duration: '5', rounds: '2' }, /not both/],
     [{ dying: '2' }, /--dying: must be from 0 to 1/],
+    [{ dyingWindow: '0' }, /--dying-window: must be from 0.001/],
     [{ rate: 'fast' }, /--rate: must be nominal or max/],
     [{ protocol: 'v3' }, /--protocol: must be v1 or v2/],
     [{ protocol: 'v2' }, /--ingest-token-file: required with --protocol v2/],
@@ -48,7 +51,7 @@ test('register adds `simulate` with help text', () => {
   const cmd = program.commands.find((c) => c.name() === 'simulate');
   assert.ok(cmd);
   const help = cmd.helpInformation();
-  for (const flag of ['--to', '--admin-token-file', '--hosts', '--interval', '--duration', '--rounds', '--rate', '--concurrency', '--seed', '--backfill-days', '--backfill-step', '--dying', '--protocol', '--ingest-token-file', '--batch']) assert.ok(help.includes(flag), flag);
+  for (const flag of ['--to', '--admin-token-file', '--hosts', '--interval', '--duration', '--rounds', '--rate', '--concurrency', '--seed', '--backfill-days', '--backfill-step', '--dying', '--dying-window', '--protocol', '--ingest-token-file', '--batch']) assert.ok(help.includes(flag), flag);
 });
 
 test('`vigia simulate` runs against a server and prints a JSON summary on stdout, progress on stderr', async () => {

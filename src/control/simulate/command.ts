@@ -62,6 +62,7 @@ export function parseSimulateFlags(opts: Record<string, unknown>): Omit<Simulati
     backfillDays: num('backfill-days', 'backfillDays', 0, 400)!,
     backfillStepSeconds: int('backfill-step', 'backfillStep', 1, 86_400)!,
     dyingFraction: num('dying', 'dying', 0, 1)!,
+    ...(opts.dyingWindow === undefined ? {} : { dyingWindowSeconds: num('dying-window', 'dyingWindow', 0.001, 30 * 86_400)! }),
   };
 }
 
@@ -90,6 +91,7 @@ export function register(program: Command): void {
     .addOption(new Option('--backfill-days <days>', 'days of history to send before the live phase').default('0'))
     .addOption(new Option('--backfill-step <seconds>', 'one history report per host per this many seconds').default('3600'))
     .addOption(new Option('--dying <fraction>', 'share of hosts that stop reporting during the run').default('0.001'))
+    .addOption(new Option('--dying-window <seconds>', 'the dying hosts stop within this many seconds of the live phase\'s start (default: the whole live phase)'))
     .addOption(new Option('--protocol <v1|v2>', 'v1: one report per request, each host with its own token; v2: gzip batches of many hosts\' reports with an ingest token (a relay)').choices(['v1', 'v2']).default('v1'))
     .addOption(new Option('--ingest-token-file <path>', 'file holding an operator token with scope ingest (--protocol v2)'))
     .addOption(new Option('--batch <n>', 'reports per v2 batch at most (1-1000; default 500)'))

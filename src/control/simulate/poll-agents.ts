@@ -56,6 +56,8 @@ export interface PollAgentsOptions {
   readonly enrollConcurrency?: number;
   /** After installing, send one host report with check results (default true; the rollout gate needs it). */
   readonly reportChecks?: boolean;
+  /** Operator tags added to the model's (env, service, dc, simulated=true), e.g. to select these hosts apart. */
+  readonly tags?: Readonly<Record<string, string>>;
   readonly random?: () => number;
 }
 
@@ -177,7 +179,7 @@ export async function enrollPollAgents(o: PollAgentsOptions): Promise<PollAgents
       const ra = a.headers['retry-after'];
       return { status: a.status, body: a.body.toString('utf8'), retryAfterMs: parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now()) };
     },
-    hosts: Array.from({ length: o.hosts }, (_, i) => ({ host: model.hostName(i), tags: model.profile(i).tags })),
+    hosts: Array.from({ length: o.hosts }, (_, i) => ({ host: model.hostName(i), tags: { ...model.profile(i).tags, ...o.tags } })),
     ...(o.enrollConcurrency === undefined ? {} : { singleConcurrency: o.enrollConcurrency }),
     random,
   });
@@ -394,6 +396,8 @@ export interface PublishRollout {
   readonly wave_timeout_ms?: number;
   readonly max_failure_rate?: number;
   readonly auto_rollback?: boolean;
+  /** Only the hosts this selects (as `vigia bundle publish --where`). */
+  readonly where?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -211,6 +211,16 @@ test('dying hosts stop reporting during the run; an abort stops the loop early',
   } finally {
     await rx.close();
   }
+  // A short dying window (a demo's silent hosts): the dying hosts never send a live report.
+  const rx1 = await receiver();
+  try {
+    const s = await runSimulation({ url: rx1.url, adminToken: ADMIN, hosts: 200, intervalSeconds: 1, rounds: 3, concurrency: 16, seed: 4, dyingFraction: 0.05, dyingWindowSeconds: 0.001 });
+    assert.ok(s.deadHosts.length > 0, 'some hosts died');
+    const reported = new Set(rx1.reports.map((r) => r.host));
+    for (const h of s.deadHosts) assert.ok(!reported.has(h), `${h} never reported`);
+  } finally {
+    await rx1.close();
+  }
   const rx2 = await receiver();
   try {
     const ac = new AbortController();

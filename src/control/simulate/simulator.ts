@@ -127,6 +127,11 @@ export interface SimulationOptions {
   seed?: number;
   /** Share of hosts that stop reporting during the live phase (default 0.001). */
   dyingFraction?: number;
+  /**
+   * Dying hosts die within this many seconds of the live phase's start (default: the whole phase).
+   * A demo uses a short window so its silent hosts are silent from the start.
+   */
+  dyingWindowSeconds?: number;
   /** Days of history sent before the live phase (default 0), one report per backfillStepSeconds. */
   backfillDays?: number;
   backfillStepSeconds?: number;
@@ -284,7 +289,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
     anchorMs: t0,
     dyingFraction: o.dyingFraction ?? 0.001,
     // Dying hosts die inside the live phase, so a run shows them going stale.
-    dyingWindowMs: durationMs ?? o.rounds! * intervalMs,
+    dyingWindowMs: o.dyingWindowSeconds !== undefined ? o.dyingWindowSeconds * 1000 : (durationMs ?? o.rounds! * intervalMs),
     prefix: o.prefix,
   });
   const client = createPoster(base, concurrency, o.requestTimeoutMs ?? 30_000, now);

@@ -52,7 +52,18 @@ button.link { background: none; color: var(--accent); border: none; padding: 0; 
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1em; }
 dl.kv dt { color: var(--muted); }
 dl.kv dd { margin: 0; }
+a.button { display: inline-block; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 4px; padding: .3em .7em; text-decoration: none; margin-right: .4em; }
+a.button.danger, button.danger { background: var(--crit); border-color: var(--crit); }
+.notice { border-left: 4px solid var(--ok); padding: .3em .7em; background: var(--soft); }
+ul.plain, ul.names { list-style: none; margin: 0; padding: 0; }
+ul.names { columns: 16em; }
+form.run-form { display: grid; grid-template-columns: minmax(10em, max-content) minmax(12em, 32em); gap: .4em 1em; align-items: center; }
+form.run-form label.check, form.run-form p { grid-column: 1 / -1; }
+form.confirm { margin: 1em 0; }
+tr.current td { background: #eef4fb; }
+progress { width: 8em; vertical-align: middle; }
 @media (max-width: 700px) {
+  form.run-form { grid-template-columns: 1fr; }
   html { font-size: 14px; }
   main { padding: .6em; }
   .who { margin-left: 0; width: 100%; }

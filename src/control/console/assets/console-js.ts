@@ -4,6 +4,12 @@
  * the JSON text of `<script type="application/json" id="ID">` (never executed: that type is data),
  * `{"title","series":[{"label","unit"}],"x":[unix s...],"y":[[...],...]}`, drawn with uPlot. It runs
  * on load and after every htmx swap (charts loaded on demand). A TypeScript string so tsc ships it.
+ *
+ * Live islands (rollouts, fleet runs): an element `data-live="URL"` opens an EventSource on URL.
+ * Events `swap` and `append` carry `{"id","html"}`: HTML the server rendered and escaped as it does
+ * for its pages, put in (or appended to) the element of that id inside the island; `end` says the
+ * view is final, so the source is closed instead of reconnecting. Without JavaScript the page is
+ * the same, only not live (reload it).
  */
 export const CONSOLE_JS = `
 (function () {
@@ -35,6 +41,21 @@ export const CONSOLE_JS = `
     var width = Math.max(280, Math.min(el.clientWidth || 800, 1200));
     new uPlot({ title: spec.title, width: width, height: 240, series: series, axes: [{}, { values: function (u, vals) { return vals.map(function (v) { return fmt(unit)(u, v); }); }, size: 70 }] }, [spec.x].concat(spec.y), el);
   }
+  function listen(el) {
+    if (el.getAttribute('data-live-open') === '1' || typeof EventSource === 'undefined') return;
+    el.setAttribute('data-live-open', '1');
+    var src = new EventSource(el.getAttribute('data-live'));
+    function apply(ev, append) {
+      var d;
+      try { d = JSON.parse(ev.data); } catch (x) { return; }
+      var t = d && typeof d.id === 'string' ? document.getElementById(d.id) : null;
+      if (!t || !el.contains(t) || typeof d.html !== 'string') return;
+      if (append) t.insertAdjacentHTML('beforeend', d.html); else t.innerHTML = d.html;
+    }
+    src.addEventListener('swap', function (ev) { apply(ev, false); });
+    src.addEventListener('append', function (ev) { apply(ev, true); });
+    src.addEventListener('end', function () { src.close(); el.setAttribute('data-live-open', 'ended'); });
+  }
   function init(root) {
     root = root || document;
     // htmx fires htmx:load on each element it inserts, so a swapped-in chart is the root itself.
@@ -42,6 +63,8 @@ export const CONSOLE_JS = `
     if (!root.querySelectorAll) return;
     var els = root.querySelectorAll('[data-chart]');
     for (var i = 0; i < els.length; i++) draw(els[i]);
+    var lives = (root || document).querySelectorAll('[data-live]');
+    for (var j = 0; j < lives.length; j++) listen(lives[j]);
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', function () { init(document); });
   else init(document);
