@@ -58,12 +58,13 @@ export const CONSOLE_JS = `
   }
   function init(root) {
     root = root || document;
-    // htmx fires htmx:load on each element it inserts, so a swapped-in chart is the root itself.
+    // htmx fires htmx:load on each element it inserts, so a swapped-in island is the root itself.
     if (root.matches && root.matches('[data-chart]')) draw(root);
+    if (root.matches && root.matches('[data-live]')) listen(root);
     if (!root.querySelectorAll) return;
     var els = root.querySelectorAll('[data-chart]');
     for (var i = 0; i < els.length; i++) draw(els[i]);
-    var lives = (root || document).querySelectorAll('[data-live]');
+    var lives = root.querySelectorAll('[data-live]');
     for (var j = 0; j < lives.length; j++) listen(lives[j]);
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', function () { init(document); });
