@@ -26,6 +26,7 @@ import { SessionStore } from '../../src/control/console/session-store.js';
 import { createSloRunner } from '../../src/control/console/slo-source.js';
 import { launchChromium, screenshot, watchedPage, type WatchedPage } from '../support/browser.js';
 import { startConsoleWorld, type ConsoleWorld } from '../support/console.js';
+import { fakeAgent, fleetFor, fleetHandles, publish, type FakeAgent } from '../support/console-fleet.js';
 import { freePort } from '../support/ports.js';
 import { tempDir } from '../support/tmp.js';
 import { spawnVigia, VIGIA_BIN, type VigiaChild } from '../support/vigia-process.js';
@@ -48,6 +49,9 @@ const LOG_RANGE = `range=custom&from=${encodeURIComponent(utcMinute(LOG_DAY))}&t
 const XSS_URL = `/${XSS_SCRIPT}`;
 
 let w: ConsoleWorld;
+const fleet = fleetHandles();
+/** Hosts that speak the agent API (fleet runs reach them). */
+const agents: FakeAgent[] = [];
 let collector: VigiaChild | undefined;
 let browser: Browser;
 let admin: BrowserContext;
@@ -132,8 +136,15 @@ async function sloSource(): Promise<ReturnType<typeof createSloRunner>> {
 
 before(async () => {
   const [logs, slo] = await Promise.all([startCollector(), sloSource()]);
-  w = await startConsoleWorld({ units: { pages: PAGES, actions: [...ACTIONS, probe], streams: STREAMS }, logs, slo });
+  w = await startConsoleWorld({ units: { pages: PAGES, actions: [...ACTIONS, probe], streams: STREAMS }, logs, slo }, undefined, fleetFor(fleet));
+  // Release 1 completes at once on the empty fleet; after the hosts, release 2 rolls out in two
+  // waves with a soak the frozen clock never reaches, so it stays in progress, in wave 1.
+  await publish(fleet.bundles!, 1, 'one', { soak_ms: 0, waves: [100] });
+  await fleet.rollouts!.tick();
   await seed();
+  for (let i = 0; i < 3; i++) agents.push(await fakeAgent(w, `runner-${i}`, { role: 'runner' }));
+  await publish(fleet.bundles!, 2, 'two', { soak_ms: 3_600_000, waves: [50, 100], auto_rollback: false }, 'one');
+  await fleet.rollouts!.tick();
   browser = await launchChromium();
   // Each test stands alone (--test-name-pattern): the admin context signs in here, through a link
   // made in-process as `vigia up` makes it; the first test signs in through the printed one.
@@ -142,6 +153,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
+  await fleet.close();
   await w?.close();
   await collector?.stop();
   tmp.remove();
@@ -153,12 +165,22 @@ async function open(page: Page, path: string, status = 200): Promise<void> {
   assert.equal(res?.status(), status, `GET ${path}: ${(await page.locator('main').innerText().catch(() => '')).slice(0, 200)}`);
 }
 
-/** `vigia server login-link` as an operator runs it: answers the printed URL. */
-async function printedLoginLink(): Promise<string> {
+/** Run the built `vigia` with `args` and the ops token's file against the world's server; answers its stdout. */
+async function vigia(...args: string[]): Promise<string> {
   const tokenFile = join(tmp.dir, 'ops.token');
   await writeFile(tokenFile, `${w.adminToken}\n`, { mode: 0o600 });
-  const { stdout } = await run(process.execPath, [VIGIA_BIN, 'server', 'login-link', '--server', w.base, '--token-file', tokenFile], { timeout: 30_000 });
-  return stdout.trim();
+  const { stdout } = await run(process.execPath, [VIGIA_BIN, ...args, '--server', w.base, '--token-file', tokenFile], { timeout: 30_000 });
+  return stdout;
+}
+
+/** `vigia server login-link` as an operator runs it: answers the printed URL. */
+async function printedLoginLink(): Promise<string> {
+  return (await vigia('server', 'login-link')).trim();
+}
+
+/** `vigia rollout status --json`: the rollout as the command line sees it. */
+async function rolloutStatus(): Promise<{ id: number; state: string; reason: string }> {
+  return JSON.parse(await vigia('rollout', 'status', '--json')) as { id: number; state: string; reason: string };
 }
 
 /** A one-time login link made in-process (createLoginLink, as `vigia up` does). */
@@ -180,7 +202,7 @@ async function signInWith(context: BrowserContext, link: string): Promise<Watche
 /** Every page with the text that shows its data is there. */
 const DATA_PAGES: ReadonlyArray<readonly [name: string, path: string, expect: string]> = [
   ['overview', '/ui/', 'mysql.replication'],
-  ['hosts', '/ui/hosts', '233 hosts'],
+  ['hosts', '/ui/hosts', '236 hosts'],
   ['hosts-search', '/ui/hosts?q=db&tag=role%3Dmysql', '2 hosts match'],
   ['hosts-page-3', '/ui/hosts?page=3', 'Page 3 of 3'],
   ['host-detail', '/ui/hosts/db-1', '/var/lib/mysql'],
@@ -188,6 +210,8 @@ const DATA_PAGES: ReadonlyArray<readonly [name: string, path: string, expect: st
   ['capacity-chart', `/ui/capacity/chart?host=db-2&mount=${encodeURIComponent(XSS_MOUNT)}`, 'db-2'],
   ['performance', '/ui/performance', 'db-1'],
   ['audit', '/ui/audit', 'test.xss'],
+  ['rollouts', '/ui/rollouts', 'Wave'],
+  ['runs', '/ui/runs', 'Preview (dry run)'],
   ['slo', '/ui/slo', 'deploys'],
   ['logs', `/ui/logs?${LOG_RANGE}`, 'The collector holds 600 lines'],
   ['logs-who', `/ui/logs?${LOG_RANGE}&url=${encodeURIComponent(XSS_URL)}`, '7 clients'],
@@ -337,18 +361,83 @@ test('keyboard: the first Tab reaches a skip link to the content, then the nav a
   await page.close();
 });
 
+test('rollouts: paused from the console (button, confirmation, form) is paused for `vigia rollout status`; an open page follows live', async () => {
+  const watcher = await watchedPage(admin);
+  await open(watcher.page, '/ui/rollouts');
+  const live = watcher.page.locator('[data-live="/ui/rollouts/events"]');
+  assert.match(await live.innerText(), /running/);
+  assert.equal((await rolloutStatus()).state, 'running');
+
+  const { page, problems } = await watchedPage(admin);
+  await open(page, '/ui/');
+  assert.match(await page.locator('main').innerText(), /Rollout in progress/);
+  await open(page, '/ui/rollouts');
+  await page.locator('a.button[href*="step=pause"]').click();
+  await page.waitForURL(/\/ui\/rollouts\/confirm\?/);
+  await screenshot(page, 'rollouts-confirm-pause-1280');
+  await page.locator('form[action="/ui/rollouts/pause"] button[type="submit"]').click();
+  await page.waitForURL(`${w.base}/ui/rollouts?done=pause`);
+  const status = await rolloutStatus();
+  assert.equal(status.state, 'paused');
+  assert.match(status.reason, /paused by ops/);
+  // The page opened before the pause follows it through its event stream, without a reload.
+  await watcher.page.waitForFunction(() => /paused/.test(document.querySelector('[data-live="/ui/rollouts/events"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+  assert.equal(await live.locator('a.button[href*="step=resume"]').count(), 1, 'the pushed panel offers resume');
+  await screenshot(page, 'rollouts-paused-1280');
+  assert.deepEqual(problems, []);
+  assert.deepEqual(watcher.problems, []);
+  await page.close();
+  await watcher.page.close();
+});
+
+test('fleet runs: preview (dry run), start, then the results arrive live on the run page; output stays text', async () => {
+  const { page, problems } = await watchedPage(admin);
+  await open(page, '/ui/runs');
+  await page.fill('#run-action', 'probe');
+  await page.fill('#run-where', 'role=runner');
+  await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+  await page.waitForURL(`${w.base}/ui/runs/preview`);
+  const preview = await page.locator('main').innerText();
+  assert.match(preview, /Dry run: probe would run on 3 hosts/);
+  assert.equal((await w.handle.query('SELECT id FROM fleet_runs')).length, 0, 'a preview starts nothing');
+  await screenshot(page, 'runs-preview-1280');
+  await page.getByRole('button', { name: 'Start probe on 3 hosts' }).click();
+  await page.waitForURL(/\/ui\/runs\/\d+$/);
+  await page.locator('[data-live]').waitFor({ state: 'attached' });
+  // The hosts poll the agent API and answer; the open page gets each result through its stream.
+  await fleet.runs!.settled();
+  let answered = 0;
+  for (let round = 0; round < 20 && answered < 3; round++) {
+    for (const a of agents) {
+      for (const t of await a.poll()) {
+        assert.ok(await a.result(t.id, { status: 'succeeded', exit_code: 0, duration_ms: 12, output: `probed ${a.name} ${XSS_SCRIPT}` }));
+        answered++;
+      }
+    }
+    await fleet.runs!.settled();
+  }
+  assert.equal(answered, 3);
+  await page.waitForFunction(() => /probed runner-2/.test(document.querySelector('main')?.textContent ?? ''), undefined, { timeout: 15_000 });
+  const shown = await page.locator('main').innerText();
+  for (const a of agents) assert.ok(shown.includes(`probed ${a.name} ${XSS_SCRIPT}`), `${a.name}'s output, as text`);
+  assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+  await screenshot(page, 'runs-results-1280');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 /** The page's CSRF token (the logout form's), read from the DOM. */
 function csrfIn(page: Page): Promise<string> {
   return page.locator('form[action="/ui/logout"] input[name="_csrf"]').getAttribute('value').then((v) => v ?? '');
 }
 
-/** POST from the page's own context (same origin, the session cookie goes along). */
-function postFromPage(page: Page, path: string, csrf?: string): Promise<number> {
-  return page.evaluate(async ([p, token]) => {
+/** POST a form body from the page's own context (same origin, the session cookie goes along). */
+function postFromPage(page: Page, path: string, csrf?: string, body = 'x=1'): Promise<number> {
+  return page.evaluate(async ([p, token, b]) => {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (token) headers['x-csrf-token'] = token;
-    return (await fetch(p, { method: 'POST', headers, body: 'x=1', redirect: 'manual' })).status;
-  }, [path, csrf] as const);
+    return (await fetch(p, { method: 'POST', headers, body: b, redirect: 'manual' })).status;
+  }, [path, csrf, body] as const);
 }
 
 test('CSRF: a POST without the token is refused (and audited), with it the action runs', async () => {
@@ -382,11 +471,17 @@ test('a read-only session sees no button that changes anything, and the server r
     assert.equal(await page.locator('[hx-post], [hx-put], [hx-patch], [hx-delete], [data-hx-post]').count(), 0, `${path}: htmx writes`);
     const buttons = await page.locator('button').evaluateAll((bs) => bs.filter((b) => (b as HTMLButtonElement).form?.method !== 'get' && (b as HTMLButtonElement).form?.getAttribute('action') !== '/ui/logout').map((b) => b.textContent));
     assert.deepEqual(buttons, [], `${path}: buttons other than search and log out`);
+    assert.equal(await page.locator('a.button, a[href*="/confirm"]').count(), 0, `${path}: links to a state change`);
     if (name === 'overview') await screenshot(page, 'overview-read-only-1280');
   }
   const before = probeHits;
-  assert.equal(await postFromPage(page, '/ui/test/probe', await csrfIn(page)), 403, 'an admin action with a valid CSRF token');
+  const csrf = await csrfIn(page);
+  assert.equal(await postFromPage(page, '/ui/test/probe', csrf), 403, 'an admin action with a valid CSRF token');
   assert.equal(probeHits, before);
+  const state = (await rolloutStatus()).state;
+  for (const step of ['pause', 'resume', 'rollback']) assert.equal(await postFromPage(page, `/ui/rollouts/${step}`, csrf, `rollout=${(await rolloutStatus()).id}`), 403, step);
+  assert.equal((await rolloutStatus()).state, state, 'the rollout did not move');
+  for (const path of ['/ui/runs/preview', '/ui/runs/start']) assert.equal(await postFromPage(page, path, csrf, 'action=probe&where=role%3Drunner'), 403, path);
   assert.ok(problems.every((p) => /\b403\b/.test(p.text) && p.kind !== 'csp' && p.kind !== 'pageerror'), JSON.stringify(problems));
   await ctx.close();
 });
