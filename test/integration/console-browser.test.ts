@@ -1,63 +1,40 @@
 /**
  * The web console in a real headless Chromium (Debian's, driven by playwright-core) against a real
- * control plane (test/support/console.ts: the control server over PGlite on a free port, the real
- * page registry): sign-in through a printed one-time link, every page rendered with data and with
- * no console error or CSP violation, a uPlot chart that really draws, read-only sessions without
- * buttons and refused anyway, CSRF refusals, inert XSS payloads, keyboard navigation, phone width.
- * Screenshots of every page (1280 px and 390 px) are kept under .artifacts/console/.
+ * control plane (test/support/console-browser-world.ts: the control server over PGlite, the real
+ * page registry, the fleet services, a real log collector and SLO report): sign-in through the
+ * printed one-time link; every page rendered with its data, with no console error, failed request
+ * or CSP violation and every chart drawn by uPlot; host-supplied markup inert; a rollout paused from
+ * the console is paused for `vigia rollout status` and an open page follows it live; a fleet run
+ * previewed, started and its results arriving live; CSRF refusals; read-only sessions without
+ * buttons and refused anyway; keyboard navigation; 1280 and 390 px. Screenshots of every page are
+ * kept under .artifacts/console/.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { hashToken, newToken } from '../../src/core/auth.js';
-import type { HostReport } from '../../src/core/contracts/host-report.js';
-import { writeDemo } from '../../src/slo/demo/generate.js';
 import { createLoginLink } from '../../src/control/console/api-routes.js';
-import { createLogsClient } from '../../src/control/console/logs-client.js';
 import { NAV } from '../../src/control/console/layout.js';
 import type { ConsoleAction } from '../../src/control/console/page.js';
 import { ACTIONS, PAGES, STREAMS } from '../../src/control/console/registry.js';
 import { SessionStore } from '../../src/control/console/session-store.js';
-import { createSloRunner } from '../../src/control/console/slo-source.js';
 import { launchChromium, screenshot, watchedPage, type WatchedPage } from '../support/browser.js';
-import { startConsoleWorld, type ConsoleWorld } from '../support/console.js';
-import { fakeAgent, fleetFor, fleetHandles, publish, type FakeAgent } from '../support/console-fleet.js';
-import { freePort } from '../support/ports.js';
-import { tempDir } from '../support/tmp.js';
-import { spawnVigia, VIGIA_BIN, type VigiaChild } from '../support/vigia-process.js';
+import type { ConsoleWorld } from '../support/console.js';
+import { startBrowserWorld, XSS_IMG, XSS_MOUNT, XSS_SCRIPT, XSS_URL, type BrowserWorld } from '../support/console-browser-world.js';
+import { VIGIA_BIN } from '../support/vigia-process.js';
 
 const run = promisify(execFile);
-const XSS_SCRIPT = '<script>window.__xss=1</script>';
-const XSS_IMG = '<img src=x onerror=window.__xss=1>';
-/** A mountpoint holding markup: it reaches the capacity table, the chart's JSON block and uPlot's title. */
-const XSS_MOUNT = `/data/${XSS_IMG}`;
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
 
-const tmp = tempDir('vigia-console-browser-');
-const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-// The logged day: two days ago, UTC midnight (inside the collector's retention, which runs at its start).
-const LOG_DAY = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
-const utcMinute = (t: number): string => new Date(t).toISOString().slice(0, 16);
-const LOG_RANGE = `range=custom&from=${encodeURIComponent(utcMinute(LOG_DAY))}&to=${encodeURIComponent(utcMinute(LOG_DAY + DAY))}`;
-/** A logged URL holding a script. */
-const XSS_URL = `/${XSS_SCRIPT}`;
-
+let world: BrowserWorld;
 let w: ConsoleWorld;
-const fleet = fleetHandles();
-/** Hosts that speak the agent API (fleet runs reach them). */
-const agents: FakeAgent[] = [];
-let collector: VigiaChild | undefined;
 let browser: Browser;
 let admin: BrowserContext;
 let probeHits = 0;
 
-/** An admin-only action (the real ones land with the rollouts and runs pages): proves the wrapper every action gets. */
+/** An admin-only action of the test's own: proves the wrapper every action gets, whatever the pages offer. */
 const probe: ConsoleAction = {
   name: '/ui/test/probe', path: /^\/ui\/test\/probe$/, scope: 'admin',
   handle: async () => {
@@ -66,85 +43,9 @@ const probe: ConsoleAction = {
   },
 };
 
-function report(host: string, at: Date, mount: string, usedPct: number, checkState: 'OK' | 'CRITICAL'): HostReport {
-  const size = 100e9;
-  return {
-    v: 1, host, sampled_at: at.toISOString(), interval_seconds: 60, agent: { version: 'test' }, tags: { note: XSS_SCRIPT },
-    system: { cpu: { user_pct: 20 + usedPct / 5, system_pct: 5, iowait_pct: 1, steal_pct: 0, idle_pct: 60, cpus: 8 }, load1: 1, load5: 1, load15: 1, mem_total_bytes: 64e9, mem_used_pct: 50, swap_used_pct: 0, uptime_seconds: 86_400, disks: [] },
-    devices: [{ mountpoint: mount, device: '/dev/sdb', fstype: 'xfs', role: 'data', read_only: false, size_bytes: size, used_bytes: Math.round(size * usedPct / 100), avail_bytes: Math.round(size * (1 - usedPct / 100)), use_pct: Math.ceil(usedPct), inodes_total: 1000, inodes_used: 10, inode_use_pct: 1, error: null }],
-    checks: { release: 1, results: [{ name: 'mysql.replication', state: checkState, output: `lag ${XSS_IMG}`, at: at.toISOString(), duration_ms: 5 }] },
-  };
-}
-
-/** A small fleet with every kind of problem, and markup in every host-supplied field. */
-async function seed(): Promise<void> {
-  const now = new Date(w.clock.now);
-  const week = new Date(now.getTime() - 7 * DAY);
-  await w.store.maintainPartitions(now, 90);
-  await w.store.enrollHost('db-1', 'sha256:x1', { role: 'mysql', owner: XSS_SCRIPT }, week);
-  await w.store.enrollHost('db-2', 'sha256:x2', { role: 'mysql', xss: XSS_IMG }, week);
-  await w.store.enrollHost('web-1', 'sha256:x3', { role: 'web' }, week);
-  for (let i = 0; i < 230; i++) await w.store.enrollHost(`bulk-${String(i).padStart(3, '0')}`, `sha256:b${i}`, { rack: i % 2 === 0 ? 'a' : 'b' }, week);
-  const ids = new Map((await w.handle.query<{ id: number; name: string }>('SELECT id, name FROM hosts')).map((r) => [r.name, r.id]));
-  const items = [];
-  for (let h = 0; h < 6 * 24; h++) {
-    // Hourly for six days, the last one 30 s ago: both hosts report; the bulk hosts never did.
-    const at = new Date(now.getTime() - (6 * 24 - 1 - h) * HOUR - 30_000);
-    items.push({ hostId: ids.get('db-1')!, receivedAt: at, source: 'push' as const, report: report('db-1', at, '/var/lib/mysql', 80 + h / 10, 'CRITICAL') });
-    items.push({ hostId: ids.get('db-2')!, receivedAt: at, source: 'push' as const, report: report('db-2', at, XSS_MOUNT, 85 + h / 20, 'OK') });
-  }
-  const outcomes = await w.store.ingest(items);
-  assert.ok(outcomes.every((o) => o === 'stored'), outcomes.join(','));
-  await w.store.audit('ops', 'test.xss', { note: XSS_SCRIPT, img: XSS_IMG });
-}
-
-/**
- * A real log collector (`vigia logs serve`) holding one imported day of access lines, a few of them
- * for a URL holding a script; answers a client the logs page asks, as `--logs-server` wires it.
- */
-async function startCollector(): Promise<ReturnType<typeof createLogsClient>> {
-  const lines: string[] = [];
-  for (let i = 0; i < 600; i++) {
-    const ts = new Date(LOG_DAY + HOUR + i * 30_000);
-    const t = `${String(ts.getUTCDate()).padStart(2, '0')}/${MON[ts.getUTCMonth()]}/${ts.getUTCFullYear()}:${ts.toISOString().slice(11, 19)} +0000`;
-    const url = i % 50 === 0 ? XSS_URL : `/shop/${i % 4}`;
-    lines.push(`192.0.2.${i % 7} - - [${t}] "GET ${url} HTTP/1.1" ${i % 10 === 0 ? 404 : 200} ${i} "-" "agent"`);
-  }
-  writeFileSync(join(tmp.dir, 'access.log'), `${lines.join('\n')}\n`);
-  const imp = spawnSync(process.execPath, [VIGIA_BIN, 'logs', 'import', 'access.log', '--data-dir', 'logs', '--host', 'web-1'], { encoding: 'utf8', timeout: 60_000, cwd: tmp.dir });
-  assert.equal(imp.status, 0, imp.stderr);
-  const token = newToken();
-  writeFileSync(join(tmp.dir, 'tokens'), `${hashToken(token)} scopes=read name=console\n`, { mode: 0o600 });
-  writeFileSync(join(tmp.dir, 'shippers'), `${hashToken(newToken())} name=web-1\n`, { mode: 0o600 });
-  const port = await freePort();
-  collector = await spawnVigia('vigia logs serve', ['logs', 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', 'logs', '--tokens', 'tokens', '--shipper-tokens', 'shippers'], {
-    cwd: tmp.dir, ready: (c) => c.stderr().includes('log collector listening'), timeoutMs: 60_000,
-  });
-  return createLogsClient({ url: `http://127.0.0.1:${port}`, token });
-}
-
-/** The SLO demo year's specs (one SLO renamed to markup), reported by `vigia slo report` as `--slo-spec` wires it. */
-async function sloSource(): Promise<ReturnType<typeof createSloRunner>> {
-  const dir = join(tmp.dir, 'slos');
-  await writeDemo(dir, { seed: 3 });
-  const spec = readFileSync(join(dir, 'slos.yaml'), 'utf8');
-  const renamed = spec.replace('displayName: A deploy at least every 3.5 hours', `displayName: "${XSS_IMG} deploys"`);
-  assert.notEqual(renamed, spec, 'the demo spec still has the SLO this test renames');
-  writeFileSync(join(dir, 'slos.yaml'), renamed);
-  return createSloRunner({ command: [process.execPath, VIGIA_BIN], specPaths: [dir], period: '2025' });
-}
-
 before(async () => {
-  const [logs, slo] = await Promise.all([startCollector(), sloSource()]);
-  w = await startConsoleWorld({ units: { pages: PAGES, actions: [...ACTIONS, probe], streams: STREAMS }, logs, slo }, undefined, fleetFor(fleet));
-  // Release 1 completes at once on the empty fleet; after the hosts, release 2 rolls out in two
-  // waves with a soak the frozen clock never reaches, so it stays in progress, in wave 1.
-  await publish(fleet.bundles!, 1, 'one', { soak_ms: 0, waves: [100] });
-  await fleet.rollouts!.tick();
-  await seed();
-  for (let i = 0; i < 3; i++) agents.push(await fakeAgent(w, `runner-${i}`, { role: 'runner' }));
-  await publish(fleet.bundles!, 2, 'two', { soak_ms: 3_600_000, waves: [50, 100], auto_rollback: false }, 'one');
-  await fleet.rollouts!.tick();
+  world = await startBrowserWorld({ pages: PAGES, actions: [...ACTIONS, probe], streams: STREAMS });
+  w = world.w;
   browser = await launchChromium();
   // Each test stands alone (--test-name-pattern): the admin context signs in here, through a link
   // made in-process as `vigia up` makes it; the first test signs in through the printed one.
@@ -153,10 +54,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
-  await fleet.close();
-  await w?.close();
-  await collector?.stop();
-  tmp.remove();
+  await world?.close();
 });
 
 /** Open `path` and wait for the page's scripts; its HTTP status must be `status`. */
@@ -167,7 +65,7 @@ async function open(page: Page, path: string, status = 200): Promise<void> {
 
 /** Run the built `vigia` with `args` and the ops token's file against the world's server; answers its stdout. */
 async function vigia(...args: string[]): Promise<string> {
-  const tokenFile = join(tmp.dir, 'ops.token');
+  const tokenFile = join(world.dir, 'ops.token');
   await writeFile(tokenFile, `${w.adminToken}\n`, { mode: 0o600 });
   const { stdout } = await run(process.execPath, [VIGIA_BIN, ...args, '--server', w.base, '--token-file', tokenFile], { timeout: 30_000 });
   return stdout;
@@ -200,7 +98,7 @@ async function signInWith(context: BrowserContext, link: string): Promise<Watche
 }
 
 /** Every page with the text that shows its data is there. */
-const DATA_PAGES: ReadonlyArray<readonly [name: string, path: string, expect: string]> = [
+const dataPages = (): ReadonlyArray<readonly [name: string, path: string, expect: string]> => [
   ['overview', '/ui/', 'mysql.replication'],
   ['hosts', '/ui/hosts', '236 hosts'],
   ['hosts-search', '/ui/hosts?q=db&tag=role%3Dmysql', '2 hosts match'],
@@ -213,15 +111,15 @@ const DATA_PAGES: ReadonlyArray<readonly [name: string, path: string, expect: st
   ['rollouts', '/ui/rollouts', 'Wave'],
   ['runs', '/ui/runs', 'Preview (dry run)'],
   ['slo', '/ui/slo', 'deploys'],
-  ['logs', `/ui/logs?${LOG_RANGE}`, 'The collector holds 600 lines'],
-  ['logs-who', `/ui/logs?${LOG_RANGE}&url=${encodeURIComponent(XSS_URL)}`, '7 clients'],
+  ['logs', `/ui/logs?${world.logRange}`, 'The collector holds 600 lines'],
+  ['logs-who', `/ui/logs?${world.logRange}&url=${encodeURIComponent(XSS_URL)}`, '7 clients'],
 ];
 /** Nav entries whose page is not on this branch yet (filled by the first test). */
 const notYet: string[] = [];
 
 function allPages(): Array<readonly [string, string, string | undefined]> {
-  const covered = new Set(DATA_PAGES.map(([, p]) => p.split('?')[0]));
-  return [...DATA_PAGES, ...NAV.filter((n) => !covered.has(n.href)).map((n) => [n.id, n.href, undefined] as const)];
+  const covered = new Set(dataPages().map(([, p]) => p.split('?')[0]));
+  return [...dataPages(), ...NAV.filter((n) => !covered.has(n.href)).map((n) => [n.id, n.href, undefined] as const)];
 }
 
 test('sign-in through the printed one-time link: HttpOnly SameSite=Strict cookie, the link works once', async () => {
@@ -292,7 +190,7 @@ test('host-supplied markup shows as text and never runs', async () => {
   assert.ok((await page.locator('main').innerText()).includes(XSS_MOUNT), 'the mountpoint shows as text');
   await open(page, '/ui/audit');
   assert.ok((await page.locator('main').innerText()).includes('test.xss'));
-  await open(page, `/ui/logs?${LOG_RANGE}`);
+  await open(page, `/ui/logs?${world.logRange}`);
   assert.ok((await page.locator('main').innerText()).includes(XSS_URL), 'a logged URL holding a script shows as text');
   await open(page, '/ui/slo');
   assert.ok((await page.locator('main').innerText()).includes(`${XSS_IMG} deploys`), 'an SLO name holding markup shows as text');
@@ -405,21 +303,21 @@ test('fleet runs: preview (dry run), start, then the results arrive live on the 
   await page.waitForURL(/\/ui\/runs\/\d+$/);
   await page.locator('[data-live]').waitFor({ state: 'attached' });
   // The hosts poll the agent API and answer; the open page gets each result through its stream.
-  await fleet.runs!.settled();
+  await world.fleet.runs!.settled();
   let answered = 0;
   for (let round = 0; round < 20 && answered < 3; round++) {
-    for (const a of agents) {
+    for (const a of world.agents) {
       for (const t of await a.poll()) {
         assert.ok(await a.result(t.id, { status: 'succeeded', exit_code: 0, duration_ms: 12, output: `probed ${a.name} ${XSS_SCRIPT}` }));
         answered++;
       }
     }
-    await fleet.runs!.settled();
+    await world.fleet.runs!.settled();
   }
   assert.equal(answered, 3);
   await page.waitForFunction(() => /probed runner-2/.test(document.querySelector('main')?.textContent ?? ''), undefined, { timeout: 15_000 });
   const shown = await page.locator('main').innerText();
-  for (const a of agents) assert.ok(shown.includes(`probed ${a.name} ${XSS_SCRIPT}`), `${a.name}'s output, as text`);
+  for (const a of world.agents) assert.ok(shown.includes(`probed ${a.name} ${XSS_SCRIPT}`), `${a.name}'s output, as text`);
   assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
   await screenshot(page, 'runs-results-1280');
   assert.deepEqual(problems, []);
