@@ -50,7 +50,7 @@ before(async () => {
   // Each test stands alone (--test-name-pattern): the admin context signs in here, through a link
   // made in-process as `vigia up` makes it; the first test signs in through the printed one.
   admin = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  (await signInWith(admin, await linkFor('ops', ['read', 'admin', 'run']))).page.close();
+  await (await signInWith(admin, await linkFor('ops', ['read', 'admin', 'run']))).page.close();
 });
 after(async () => {
   await browser?.close();
@@ -114,7 +114,7 @@ const dataPages = (): ReadonlyArray<readonly [name: string, path: string, expect
   ['logs', `/ui/logs?${world.logRange}`, 'The collector holds 600 lines'],
   ['logs-who', `/ui/logs?${world.logRange}&url=${encodeURIComponent(XSS_URL)}`, '7 clients'],
 ];
-/** Nav entries whose page is not on this branch yet (filled by the first test). */
+/** Nav entries whose page is not on this branch yet (filled by the every-page test). */
 const notYet: string[] = [];
 
 function allPages(): Array<readonly [string, string, string | undefined]> {
@@ -171,8 +171,8 @@ test('every page renders its data, with no console error, no CSP violation, no X
     assert.deepEqual(problems, [], `${path}: ${JSON.stringify(problems)}`);
   }
   assert.ok(chartsSeen >= 3, `charts drawn: ${chartsSeen} (the volume, the logs per minute, the SLO budgets)`);
-  assert.ok(!wide.includes('/ui/'), 'no horizontal scroll on the overview at 390 px');
-  if (wide.length > 0) t.diagnostic(`wider than 390 px: ${wide.join(' ')}`);
+  // Tables scroll inside their own box; the page itself never scrolls sideways on a phone.
+  assert.deepEqual(wide, [], 'pages wider than 390 px');
   if (notYet.length > 0) t.diagnostic(`not available yet on this branch: ${notYet.join(' ')}`);
   await page.close();
 });
