@@ -146,19 +146,30 @@ export async function benchLogStore(store: LogStore, lines: number, days: number
  */
 export async function duckDbWhoAtScale(lines: number, days: number, runRows = 1_000_000): Promise<{ p50: number; p99: number; bytesPerLine: number }> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
-  const { SCHEMA, DELETE_RECENT, MOVE_RECENT } = await import('../src/logs/store/duckdb-sql.js');
+  const { SCHEMA, DELETE_RECENT, MOVE_RECENT, urlKey } = await import('../src/logs/store/duckdb-sql.js');
   const { DUCKDB_FILE, openDuckDbStore } = await import('../src/logs/store/duckdb-store.js');
   const dir = mkdtempSync(join(tmpdir(), 'vigia-bench-scale-'));
   try {
     const inst = await DuckDBInstance.create(join(dir, DUCKDB_FILE));
     const c = await inst.connect();
     for (const sql of SCHEMA) await c.run(sql);
+    // URLs and their urlKey() from JS (the key is ours, not DuckDB's hash), joined by index below.
+    await c.run('CREATE TEMP TABLE urlmap (i INTEGER, url VARCHAR, k INTEGER)');
+    const ap = await c.createAppender('urlmap');
+    for (let k = 0; k < 100_000; k++) {
+      const url = `/products/${k}`;
+      ap.appendInteger(k);
+      ap.appendVarchar(url);
+      ap.appendInteger(urlKey(url));
+      ap.endRow();
+    }
+    ap.closeSync();
     for (let start = 0; start < lines; start += runRows) {
       const n = Math.min(runRows, lines - start);
-      await c.run(`INSERT INTO access_recent SELECT ${DAY0} + ((${start} + i) * ${days * DAY} // ${lines}), 'web-' || (i % 500),
-        CAST(floor(200000 * pow(random(), 2)) AS INTEGER) % 223 || '.' || CAST(floor(200000 * pow(random(), 2)) AS INTEGER) % 256 || '.1.' || (i % 256),
-        'GET', '/products/' || CAST(floor(100000 * pow(random(), 3)) AS INTEGER), '', 'HTTP/1.1', 200, 1000, '', 'agent ' || (i % 1000), 'www', '', -1
-        FROM range(${n}) t(i)`);
+      await c.run(`INSERT INTO access_recent SELECT ${DAY0} + ((${start} + g.i) * ${days * DAY} // ${lines}), 'web-' || (g.i % 500),
+        CAST(floor(200000 * pow(random(), 2)) AS INTEGER) % 223 || '.' || CAST(floor(200000 * pow(random(), 2)) AS INTEGER) % 256 || '.1.' || (g.i % 256),
+        'GET', m.url, '', 'HTTP/1.1', 200, 1000, '', 'agent ' || (g.i % 1000), 'www', '', -1, m.k
+        FROM (SELECT i, CAST(floor(100000 * pow(random(), 3)) AS INTEGER) AS u FROM range(${n}) t(i)) g JOIN urlmap m ON m.i = g.u`);
       await c.run(MOVE_RECENT);
       await c.run(DELETE_RECENT);
     }
