@@ -5,6 +5,7 @@
  *
  *   node --import tsx bench/logs-store.ts [--lines 2000000] [--days 2] [--engines duckdb,duckdb-unsorted,chdb,pglite]
  *   node --import tsx bench/logs-store.ts --scale --lines 50000000 --days 30 [--run-rows 1000000]   # who at scale, DuckDB only
+ *   node --import tsx bench/logs-store.ts --reuse       # does retention give DuckDB file space back for new lines?
  *
  * Each engine runs in its own child process (RSS is per process and chdb's 500 MB library must not weigh
  * on the others). The exported functions are what the team's `npm run bench:logs` calls for any LogStore.
@@ -190,6 +191,30 @@ export async function duckDbWhoAtScale(lines: number, days: number, runRows = 1_
   }
 }
 
+/**
+ * Does retention give space back? 600,000 lines over 3 days, expire the first 2 days, 600,000 lines more:
+ * the file sizes after each step (DuckDB reuses freed blocks; it does not shrink the file).
+ */
+export async function duckDbSpaceReuse(): Promise<{ first: number; afterExpire: number; afterMore: number }> {
+  const { openDuckDbStore, DUCKDB_FILE } = await import('../src/logs/store/duckdb-store.js');
+  const dir = mkdtempSync(join(tmpdir(), 'vigia-bench-reuse-'));
+  try {
+    const store = await openDuckDbStore(dir, { runRows: 200_000 });
+    const source = recordSource(1_200_000, 6);
+    const size = () => statSync(join(dir, DUCKDB_FILE)).size;
+    for (let i = 0; i < 60; i++) await store.insert(source.batch(10_000));
+    const first = size();
+    await store.expire(DAY0 + 2 * DAY);
+    const afterExpire = size();
+    for (let i = 0; i < 60; i++) await store.insert(source.batch(10_000));
+    const afterMore = size();
+    await store.close();
+    return { first, afterExpire, afterMore };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const COLS = ['ts', 'server', 'client', 'method', 'url', 'query', 'protocol', 'status', 'bytes', 'referrer', 'agent', 'vhost', 'usr', 'duration_ms'];
 const row = (x: AccessRecord): unknown[] => [x.ts, x.server, x.client, x.method, x.url, x.query, x.protocol, x.status, x.bytes, x.referrer, x.agent, x.vhost, x.user, x.durationMs];
 
@@ -255,6 +280,11 @@ async function main(): Promise<void> {
   const lines = Number(arg('lines', '2000000'));
   const days = Number(arg('days', '2'));
   const child = arg('child', '');
+  if (process.argv.includes('--reuse')) {
+    const r = await duckDbSpaceReuse();
+    console.log(`duckdb file: ${r.first} bytes after 600,000 lines, ${r.afterExpire} after expiring 2 of 3 days, ${r.afterMore} after 600,000 more`);
+    return;
+  }
   if (process.argv.includes('--scale')) {
     const runRows = Number(arg('run-rows', '1000000'));
     const r = await duckDbWhoAtScale(lines, days, runRows);
