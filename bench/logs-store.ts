@@ -4,6 +4,8 @@
  * behind our LogStore; chdb and PGlite with the same table design, driven directly) on the same seeded data.
  *
  *   node --import tsx bench/logs-store.ts [--lines 2000000] [--days 2] [--engines duckdb,duckdb-unsorted,chdb,pglite]
+ *   node --import tsx bench/logs-store.ts --scale --lines 50000000 --days 30 [--run-rows 1000000]   # who at scale, DuckDB only
+ *   node --import tsx bench/logs-store.ts --reuse       # does retention give DuckDB file space back for new lines?
  *
  * Each engine runs in its own child process (RSS is per process and chdb's 500 MB library must not weigh
  * on the others). The exported functions are what the team's `npm run bench:logs` calls for any LogStore.
@@ -138,6 +140,81 @@ export async function benchLogStore(store: LogStore, lines: number, days: number
   return { engine: store.engine, lines: stats.lines, ingestLinesPerSec: ingest, whoP50Ms: who.p50, whoP99Ms: who.p99, bytesPerLine: stats.bytes / stats.lines };
 }
 
+/**
+ * "Who visited URL X on day D" at a scale JS ingest cannot reach here in minutes: `lines` lines over `days`
+ * days generated inside DuckDB (skewed URLs and clients, ~1,000 distinct agents), laid out exactly as the
+ * engine lays them out (sorted runs of `runRows` in arrival order), then queried through the engine's who().
+ */
+export async function duckDbWhoAtScale(lines: number, days: number, runRows = 1_000_000): Promise<{ p50: number; p99: number; bytesPerLine: number }> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const { SCHEMA, DELETE_RECENT, MOVE_RECENT, urlKey } = await import('../src/logs/store/duckdb-sql.js');
+  const { DUCKDB_FILE, openDuckDbStore } = await import('../src/logs/store/duckdb-store.js');
+  const dir = mkdtempSync(join(tmpdir(), 'vigia-bench-scale-'));
+  try {
+    const inst = await DuckDBInstance.create(join(dir, DUCKDB_FILE));
+    const c = await inst.connect();
+    for (const sql of SCHEMA) await c.run(sql);
+    // URLs and their urlKey() from JS (the key is ours, not DuckDB's hash), joined by index below.
+    await c.run('CREATE TEMP TABLE urlmap (i INTEGER, url VARCHAR, k INTEGER)');
+    const ap = await c.createAppender('urlmap');
+    for (let k = 0; k < 100_000; k++) {
+      const url = `/products/${k}`;
+      ap.appendInteger(k);
+      ap.appendVarchar(url);
+      ap.appendInteger(urlKey(url));
+      ap.endRow();
+    }
+    ap.closeSync();
+    for (let start = 0; start < lines; start += runRows) {
+      const n = Math.min(runRows, lines - start);
+      await c.run(`INSERT INTO access_recent SELECT ${DAY0} + ((${start} + g.i) * ${days * DAY} // ${lines}), 'web-' || (g.i % 500),
+        CAST(floor(200000 * pow(random(), 2)) AS INTEGER) % 223 || '.' || CAST(floor(200000 * pow(random(), 2)) AS INTEGER) % 256 || '.1.' || (g.i % 256),
+        'GET', m.url, '', 'HTTP/1.1', 200, 1000, '', 'agent ' || (g.i % 1000), 'www', '', -1, m.k
+        FROM (SELECT i, CAST(floor(100000 * pow(random(), 3)) AS INTEGER) AS u FROM range(${n}) t(i)) g JOIN urlmap m ON m.i = g.u`);
+      await c.run(MOVE_RECENT);
+      await c.run(DELETE_RECENT);
+    }
+    await c.run('CHECKPOINT');
+    c.closeSync();
+    inst.closeSync();
+    const store = await openDuckDbStore(dir);
+    try {
+      const urls = Array.from({ length: 20_000 }, (_, k) => `/products/${k}`);
+      const who = await measureWho((url, from, to) => store.who({ url, prefix: false, from, to, limit: 100 }), urls, days - 1);
+      const stats = await store.stats();
+      return { ...who, bytesPerLine: stats.bytes / stats.lines };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Does retention give space back? 600,000 lines over 3 days, expire the first 2 days, 600,000 lines more:
+ * the file sizes after each step (DuckDB reuses freed blocks; it does not shrink the file).
+ */
+export async function duckDbSpaceReuse(): Promise<{ first: number; afterExpire: number; afterMore: number }> {
+  const { openDuckDbStore, DUCKDB_FILE } = await import('../src/logs/store/duckdb-store.js');
+  const dir = mkdtempSync(join(tmpdir(), 'vigia-bench-reuse-'));
+  try {
+    const store = await openDuckDbStore(dir, { runRows: 200_000 });
+    const source = recordSource(1_200_000, 6);
+    const size = () => statSync(join(dir, DUCKDB_FILE)).size;
+    for (let i = 0; i < 60; i++) await store.insert(source.batch(10_000));
+    const first = size();
+    await store.expire(DAY0 + 2 * DAY);
+    const afterExpire = size();
+    for (let i = 0; i < 60; i++) await store.insert(source.batch(10_000));
+    const afterMore = size();
+    await store.close();
+    return { first, afterExpire, afterMore };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const COLS = ['ts', 'server', 'client', 'method', 'url', 'query', 'protocol', 'status', 'bytes', 'referrer', 'agent', 'vhost', 'usr', 'duration_ms'];
 const row = (x: AccessRecord): unknown[] => [x.ts, x.server, x.client, x.method, x.url, x.query, x.protocol, x.status, x.bytes, x.referrer, x.agent, x.vhost, x.user, x.durationMs];
 
@@ -203,6 +280,17 @@ async function main(): Promise<void> {
   const lines = Number(arg('lines', '2000000'));
   const days = Number(arg('days', '2'));
   const child = arg('child', '');
+  if (process.argv.includes('--reuse')) {
+    const r = await duckDbSpaceReuse();
+    console.log(`duckdb file: ${r.first} bytes after 600,000 lines, ${r.afterExpire} after expiring 2 of 3 days, ${r.afterMore} after 600,000 more`);
+    return;
+  }
+  if (process.argv.includes('--scale')) {
+    const runRows = Number(arg('run-rows', '1000000'));
+    const r = await duckDbWhoAtScale(lines, days, runRows);
+    console.log(`duckdb, ${lines.toLocaleString('en')} lines over ${days} days (generated in SQL, sorted runs of ${runRows.toLocaleString('en')}): who p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.bytesPerLine.toFixed(1)} bytes/line`);
+    return;
+  }
   if (child) {
     process.stdout.write(`${JSON.stringify(await runEngine(child, lines, days))}\n`);
     return;

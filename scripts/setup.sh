@@ -12,7 +12,6 @@ if [[ "${1:-}" != "--runtime" ]]; then
   { command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]]; } || need_apt+=(haproxy)
   command -v promtool >/dev/null || need_apt+=(prometheus)
   command -v wrk >/dev/null || need_apt+=(wrk)
-  command -v goaccess >/dev/null || need_apt+=(goaccess)  # bench:logs and the logs parse comparison
   # agent: reference exporter, container runtime, filesystems for the accuracy tests, MySQL for actions
   [[ -x /usr/bin/prometheus-node-exporter ]] || need_apt+=(prometheus-node-exporter)
   command -v podman >/dev/null || need_apt+=(podman)
@@ -26,7 +25,7 @@ if [[ "${1:-}" != "--runtime" ]]; then
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
   # logs: the reference parser for the parity test and the parse benchmark
   command -v goaccess >/dev/null || need_apt+=(goaccess)
-  # console: the browser of the browser tests and bench:console (playwright-core never downloads one)
+  # console: the browser tests and bench:console drive Debian's chromium (playwright-core never downloads one)
   [[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
 fi
 if ((${#need_apt[@]})); then

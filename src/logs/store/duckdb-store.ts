@@ -16,7 +16,7 @@ import type { AccessRecord } from '../record.js';
 import { BOT_PATTERN } from './bots.js';
 import {
   BOTS, COUNT_RECENT, DELETE_RECENT, EXPIRE_SQL, HOURLY_SQL, MOVE_RECENT, NOT_FOUND, SCHEMA, STATS_SQL,
-  TOTALS_SQL, VISITS_SQL, seriesSql, topSql, whoSql,
+  TOTALS_SQL, VISITS_SQL, seriesSql, topSql, urlKey, whoSql,
 } from './duckdb-sql.js';
 import type {
   LogStore, OverviewResult, SeriesQuery, SeriesResult, StatusMix, StoreStats, TimeRange, TopBy, TopQuery,
@@ -165,12 +165,15 @@ class DuckDbStore implements LogStore {
       appender.appendVarchar(x.vhost);
       appender.appendVarchar(x.user);
       appender.appendDouble(x.durationMs);
+      appender.appendInteger(urlKey(x.url));
       appender.endRow();
     }
   }
 
   async who(q: WhoQuery): Promise<WhoResult> {
-    const rows = await this.read(whoSql(q.prefix), [BigInt(q.from), BigInt(q.to), q.url, q.limit]);
+    const params: DuckDBValue[] = [BigInt(q.from), BigInt(q.to), q.url, q.limit];
+    if (!q.prefix) params.push(urlKey(q.url));
+    const rows = await this.read(whoSql(q.prefix), params);
     return {
       url: q.url,
       clients: rows.map((r) => {
@@ -203,6 +206,7 @@ class DuckDbStore implements LogStore {
   async series(q: SeriesQuery): Promise<SeriesResult> {
     const params: DuckDBValue[] = [BigInt(q.from), BigInt(q.to)];
     if (q.url !== undefined) params.push(q.url);
+    if (q.url !== undefined && !q.prefix) params.push(urlKey(q.url));
     if (q.ip !== undefined) params.push(q.ip);
     if (q.status !== undefined) params.push(q.status);
     const sql = seriesSql({ url: q.url === undefined ? 'none' : q.prefix ? 'prefix' : 'exact', ip: q.ip !== undefined, status: q.status !== undefined });

@@ -32,18 +32,8 @@ export function storeEngineOf(url: string): 'clickhouse' {
 export async function openLogStore(opts: OpenLogStoreOptions): Promise<LogStore> {
   if (opts.url !== undefined) {
     storeEngineOf(opts.url);
-    // The ClickHouse engine (src/logs/store/clickhouse-store.ts, wip/logs-clickhouse) exports
-    // openClickHouseStore(url). The specifier is a variable until that file lands on this branch, so tsc
-    // does not need it; once merged, this becomes a plain `await import('./clickhouse-store.js')`.
-    const specifier = './clickhouse-store.js';
-    let mod: { openClickHouseStore?: (url: string) => Promise<LogStore> };
-    try {
-      mod = (await import(specifier)) as typeof mod;
-    } catch (err) {
-      throw new VigiaError('LOGS_ERR_ENGINE_MISSING', 'the ClickHouse engine is not part of this build', { cause: err });
-    }
-    if (typeof mod.openClickHouseStore !== 'function') throw new VigiaError('LOGS_ERR_ENGINE_MISSING', 'the ClickHouse engine is not part of this build');
-    return mod.openClickHouseStore(opts.url);
+    const { openClickHouseStore } = await import('./clickhouse-store.js');
+    return openClickHouseStore(opts.url);
   }
   const { openDuckDbStore } = await import('./duckdb-store.js');
   return openDuckDbStore(opts.dataDir);
