@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,7 +22,7 @@ import { NAV } from '../../src/control/console/layout.js';
 import type { ConsoleAction } from '../../src/control/console/page.js';
 import { ACTIONS, PAGES, STREAMS } from '../../src/control/console/registry.js';
 import { SessionStore } from '../../src/control/console/session-store.js';
-import { launchChromium, screenshot, watchedPage, type WatchedPage } from '../support/browser.js';
+import { ARTIFACTS_DIR, launchChromium, screenshot, watchedPage, type WatchedPage } from '../support/browser.js';
 import type { ConsoleWorld } from '../support/console.js';
 import { startBrowserWorld, XSS_IMG, XSS_MOUNT, XSS_SCRIPT, XSS_URL, type BrowserWorld } from '../support/console-browser-world.js';
 import { VIGIA_BIN } from '../support/vigia-process.js';
@@ -195,6 +196,36 @@ test('host-supplied markup shows as text and never runs', async () => {
   await open(page, '/ui/slo');
   assert.ok((await page.locator('main').innerText()).includes(`${XSS_IMG} deploys`), 'an SLO name holding markup shows as text');
   assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('no clickjacking: a page of another origin cannot frame the console', async () => {
+  const ctx = await browser.newContext();
+  const { page, problems } = await watchedPage(ctx);
+  // A page of another origin (about:blank with content) framing the console's overview.
+  await page.setContent(`<iframe id="f" src="${w.base}/ui/login" width="800" height="600"></iframe>`);
+  await page.waitForTimeout(1000);
+  const frame = page.frames().find((f) => f !== page.mainFrame());
+  assert.ok(frame, 'the frame element exists');
+  const framed = await frame.evaluate(() => document.querySelector('form[action="/ui/login"]') !== null).catch(() => false);
+  assert.equal(framed, false, 'the sign-in form rendered inside another page');
+  assert.ok(problems.some((p) => /frame-ancestors|X-Frame-Options|Refused to (display|frame)/i.test(p.text)), `the browser refused the frame: ${JSON.stringify(problems)}`);
+  await ctx.close();
+});
+
+test('print: the nav and forms are left out, the content is not; the SLO review prints to PDF', async () => {
+  const { page, problems } = await watchedPage(admin);
+  await open(page, '/ui/slo');
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('header.top').isVisible(), false, 'no nav on paper');
+  assert.equal(await page.locator('form.search').first().isVisible(), false, 'no form on paper');
+  assert.ok(await page.locator('main h1').isVisible());
+  assert.ok(await page.locator('main table').first().isVisible());
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const pdf = await page.pdf({ path: join(ARTIFACTS_DIR, 'slo-print.pdf'), format: 'A4', printBackground: false });
+  assert.ok(pdf.length > 10_000, `a PDF of ${pdf.length} bytes`);
+  await page.emulateMedia({ media: 'screen' });
   assert.deepEqual(problems, []);
   await page.close();
 });
