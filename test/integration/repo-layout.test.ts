@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-const SERVICE_STARTERS = ['postgres', 'redis', 'haproxy', 'smtp', 'mariadb', 'node-exporter', 'podman', 'loop-fs', 'control-process', 'agent-process', 'turno-process', 'binaries'];
+const SERVICE_STARTERS = ['postgres', 'redis', 'haproxy', 'smtp', 'mariadb', 'node-exporter', 'podman', 'loop-fs', 'control-process', 'agent-process', 'turno-process', 'binaries', 'browser', 'console-browser-world'];
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
