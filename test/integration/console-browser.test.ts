@@ -230,6 +230,22 @@ test('print: the nav and forms are left out, the content is not; the SLO review 
   await page.close();
 });
 
+test('sign-in with an operator token through the form; a wrong token is one catalogued line', async () => {
+  const ctx = await browser.newContext();
+  const { page, problems } = await watchedPage(ctx);
+  await open(page, '/ui/');
+  assert.equal(page.url(), `${w.base}/ui/login`, 'no session: the sign-in form');
+  await page.fill('#token', 'not-a-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  assert.match(await page.locator('[role="alert"]').innerText(), /^CONTROL_ERR_LOGIN_FAILED: .*unknown operator token$/);
+  await page.fill('#token', w.readToken);
+  await Promise.all([page.waitForURL(`${w.base}/ui/`), page.getByRole('button', { name: 'Sign in' }).click()]);
+  assert.match(await page.locator('.who').innerText(), /Signed in as viewer/);
+  // The refused attempt's 401 is the only failed load.
+  assert.ok(problems.every((p) => /\b401\b/.test(p.text) && p.kind !== 'csp' && p.kind !== 'pageerror'), JSON.stringify(problems));
+  await ctx.close();
+});
+
 /** Pixels of the canvas under `selector` drawn in uPlot's first series colour (console.js: #0b5fad). */
 async function seriesPixels(page: Page, selector: string): Promise<number> {
   return page.evaluate((sel) => {
