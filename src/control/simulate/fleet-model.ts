@@ -4,6 +4,7 @@
  * previous call, so a backfilled history and the live stream that follows it agree, and two runs with
  * the same seed send the same numbers.
  */
+import { mix32 } from '../../core/random.js';
 import { HOST_REPORT_VERSION, type HostReport, type ReportDevice, type ReportDisk } from '../../core/contracts/host-report.js';
 
 const GIB = 1024 ** 3;
@@ -70,16 +71,6 @@ export interface FleetModel {
    * parseHostReport. `intervalSeconds` is written as the report interval (default 60).
    */
   reportAt(index: number, atMs: number, intervalSeconds?: number): HostReport;
-}
-
-/** 32-bit mix (murmur3's finaliser): good avalanche, cheap, no state. */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Uniform [0,1) from integers; the same inputs always give the same number. */

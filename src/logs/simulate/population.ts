@@ -4,6 +4,7 @@
  * crawlers with the address ranges they really come from. Built once per seed and shared by every node's
  * traffic (the same clients reach many web servers through the load balancer). Pure and deterministic.
  */
+import { mix32 } from '../../core/random.js';
 import { buildSiteMap, type SiteMap } from './site-map.js';
 import { BOT_AGENTS, BROWSER_AGENTS, TOOL_AGENTS } from './user-agents.js';
 import { zipf, type Zipf } from './zipf.js';
@@ -41,13 +42,7 @@ export interface Population {
 
 /** A 32-bit integer hash (murmur3's finaliser) of `x` mixed with `salt`: stable per client, no state. */
 export function hash32(x: number, salt: number): number {
-  let h = (Math.imul(x ^ salt, 0x9e3779b1) ^ 0x85ebca6b) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return mix32((Math.imul(x ^ salt, 0x9e3779b1) ^ 0x85ebca6b) >>> 0);
 }
 
 // First octets of widely used public IPv4 blocks (no private, loopback or documentation ranges).

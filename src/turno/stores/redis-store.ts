@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { VigiaError } from '../../core/errors.js';
+import { mix32 } from '../../core/random.js';
 import type { Logger } from '../../core/log.js';
 import { MAX_TURNO, type TurnoStore } from '../store.js';
 import { GroupCommit } from './group-commit.js';
@@ -259,12 +260,7 @@ function fnv1a(s: string): number {
     h = Math.imul(h, 0x01000193);
   }
   // final avalanche (murmur3 fmix32) so similar strings spread evenly
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return mix32(h);
 }
 
 /** Several independent Redis primaries; each id lives on exactly one. */
