@@ -5,6 +5,7 @@
  * Content-Security-Policy (`default-src 'none'`, the one style block allowed by its hash), so even a
  * logged value that escaped escaping could not run. Every logged value goes through core/html. Pure.
  */
+import { plural } from '../../core/plural.js';
 import { createHash } from 'node:crypto';
 import { escapeHtml } from '../../core/html.js';
 import type { OverviewResult } from '../store/log-store.js';
@@ -65,13 +66,13 @@ function rankTable(caption: string, keyHeader: string, rows: readonly { key: str
 
 /** The hourly distribution chart: 24 bars, hour of the day in UTC. */
 export function hourlyChart(o: OverviewResult): string {
-  const bars: Bar[] = o.hourly.map((hits, h) => ({ label: String(h).padStart(2, '0'), value: hits, tip: `${String(h).padStart(2, '0')}:00-${String(h).padStart(2, '0')}:59 UTC: ${count(hits)} requests` }));
+  const bars: Bar[] = o.hourly.map((hits, h) => ({ label: String(h).padStart(2, '0'), value: hits, tip: `${String(h).padStart(2, '0')}:00-${String(h).padStart(2, '0')}:59 UTC: ${plural(hits, 'request', { shown: count(hits) })}` }));
   return barChart({ title: 'Requests by hour of the day', desc: 'Requests logged in each hour of the day (UTC), summed over the whole range.', yAxis: 'requests', xAxis: 'hour of the day (UTC)', bars });
 }
 
 /** Requests per status code, coloured by class (2xx green, 3xx blue, 4xx orange, 5xx red). */
 export function statusChart(o: OverviewResult): string {
-  const bars: Bar[] = [...o.status].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((s) => ({ label: s.key === '0' ? '-' : s.key, value: s.hits, tip: `status ${s.key === '0' ? '- (none logged)' : s.key}: ${count(s.hits)} requests`, cls: statusClass(s.key) }));
+  const bars: Bar[] = [...o.status].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((s) => ({ label: s.key === '0' ? '-' : s.key, value: s.hits, tip: `status ${s.key === '0' ? '- (none logged)' : s.key}: ${plural(s.hits, 'request', { shown: count(s.hits) })}`, cls: statusClass(s.key) }));
   return barChart({ title: 'Requests by status code', desc: 'Requests per HTTP status code over the range; 2xx green, 3xx blue, 4xx orange, 5xx red.', yAxis: 'requests', xAxis: 'HTTP status code', bars, every: bars.length > 30 ? Math.ceil(bars.length / 30) : 1 });
 }
 

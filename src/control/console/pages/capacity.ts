@@ -4,6 +4,7 @@
  * bytes per day and its size, downsampled on the server) loads on demand with htmx, or as a page
  * of its own without JavaScript.
  */
+import { plural } from '../../../core/plural.js';
 import { z } from 'zod';
 import { count, days, humanBytes } from '../../reports/format.js';
 import { PAGE_SIZE } from '../console-data.js';
@@ -32,7 +33,7 @@ export const capacityPage: ConsolePage = {
       const id = `chart-${(page - 1) * PAGE_SIZE + i}`;
       const url = href('/ui/capacity/chart', { host: r.host, mount: r.mountpoint });
       return `<tr><td class="${STATUS_CLASS[r.status] ?? ''}">${e(r.status)}</td><td><a href="${hostHref(r.host)}">${e(r.host)}</a>${r.stale ? ' <span class="warn">silent</span>' : ''}</td><td>${e(r.mountpoint)}</td><td>${e(r.role)}</td>${pctCell(r.usePct)}${pctCell(r.peakUsePct)}<td class="num">${r.growthBytesPerDay === null ? '–' : e(humanBytes(r.growthBytesPerDay))}</td><td class="num">${e(days(r.daysUntilFull))}</td><td class="num">${bytes(r.availBytes)}</td><td><a href="${url}" hx-get="${url}" hx-target="#${id}" hx-swap="innerHTML">Chart</a></td></tr><tr class="chart-row"><td colspan="10" id="${id}"></td></tr>`;
-    }), report.waitingForFirstReport > 0 ? `No volume yet: waiting for the first report of ${count(report.waitingForFirstReport)} hosts.` : 'No volume reported.', [4, 5, 6, 7, 8]);
+    }), report.waitingForFirstReport > 0 ? `No volume yet: waiting for the first report of ${plural(report.waitingForFirstReport, 'host', { shown: count(report.waitingForFirstReport) })}.` : 'No volume reported.', [4, 5, 6, 7, 8]);
     const pager = pages > 1 ? `<nav class="pager" aria-label="Pages">${page > 1 ? `<a href="${href('/ui/capacity', { page: page - 1 })}" rel="prev">Previous</a>` : ''}<span>Page ${e(page)} of ${e(pages)}</span>${page < pages ? `<a href="${href('/ui/capacity', { page: page + 1 })}" rel="next">Next</a>` : ''}</nav>` : '';
     return { title: 'Capacity', body: `<p>${e(report.summary)}</p>${body}${pager}` };
   },
@@ -63,7 +64,7 @@ export const capacityChartPage: ConsolePage = {
     const title = `${host} ${mount}`;
     const fragment = x.length === 0
       ? `<p class="empty">No history for ${e(title)}.</p>`
-      : chart(`c-${Buffer.from(title).toString('hex').slice(0, 40)}`, `Used bytes of ${title} over ${CHART_DAYS} days`, {
+      : chart(`c-${Buffer.from(title).toString('hex').slice(0, 40)}`, `Used bytes of ${title} over ${plural(CHART_DAYS, 'day')}`, {
         title, series: [{ label: 'used', unit: 'bytes' }, { label: 'size', unit: 'bytes', dash: true }], x: a.x, y: [a.y, b.x.length === a.x.length ? b.y : a.x.map(() => size[0] ?? null)],
       });
     return { title: `Volume ${title}`, body: `<p><a href="${hostHref(host)}">${e(host)}</a></p>${fragment}`, fragment };

@@ -4,6 +4,7 @@
  * Top processes are not shown: the host report does not carry them (the agent serves them on its
  * own API, GET /v1/processes), so the control plane has none to show.
  */
+import { plural } from '../../../core/plural.js';
 import { bytes, ago, e, pctCell, table, tags } from '../view.js';
 import type { ConsolePage } from '../page.js';
 
@@ -23,7 +24,7 @@ ${h.bundle ? `<dt>Check bundle</dt><dd>release ${e(h.bundle.appliedRelease)}${h.
     parts.push('<h2>System</h2>');
     parts.push(s ? `<dl class="kv"><dt>CPUs</dt><dd>${e(s.cpus ?? 0)}</dd><dt>CPU</dt><dd>user ${e((s.cpu_user ?? 0).toFixed(1))} %, system ${e((s.cpu_system ?? 0).toFixed(1))} %, iowait ${e((s.cpu_iowait ?? 0).toFixed(1))} %, steal ${e((s.cpu_steal ?? 0).toFixed(1))} %</dd>
 <dt>Load</dt><dd>${e((s.load1 ?? 0).toFixed(2))} ${e((s.load5 ?? 0).toFixed(2))} ${e((s.load15 ?? 0).toFixed(2))}</dd><dt>Memory</dt><dd>${bytes(s.mem_total_bytes ?? null)}, ${e((s.mem_used_pct ?? 0).toFixed(0))} % used, swap ${e((s.swap_used_pct ?? 0).toFixed(0))} %</dd>
-<dt>Uptime</dt><dd>${e(((s.uptime_seconds ?? 0) / 86_400).toFixed(1))} days</dd></dl>` : '<p class="empty">No system figures reported.</p>');
+<dt>Uptime</dt><dd>${e(plural((s.uptime_seconds ?? 0) / 86_400, 'day', { shown: ((s.uptime_seconds ?? 0) / 86_400).toFixed(1) }))}</dd></dl>` : '<p class="empty">No system figures reported.</p>');
     parts.push('<h2>Devices</h2>');
     parts.push(table('Mounted volumes', ['Mount', 'Device', 'Role', 'Size', 'Used', 'Use', 'Inodes', 'Error'], h.devices.map((d) =>
       `<tr><td>${e(d.mountpoint)}</td><td>${e(d.device)} <span class="muted">${e(d.fstype)}${d.readOnly ? ', read-only' : ''}</span></td><td>${e(d.role)}</td><td class="num">${bytes(d.sizeBytes)}</td><td class="num">${bytes(d.usedBytes)}</td>${pctCell(d.usePct)}${pctCell(d.inodeUsePct)}<td>${e(d.error ?? '')}</td></tr>`), 'No devices reported.', [3, 4, 5, 6]));

@@ -2,6 +2,7 @@
  * Hosts: search by name (substring) and tag (`key=value`, operator or reported), sorted by name or
  * last report, 100 a page; the filter, sort and paging run in SQL (console-data.ts).
  */
+import { plural } from '../../../core/plural.js';
 import { z } from 'zod';
 import { TAG_KEY_RE } from '../../../core/contracts/tags.js';
 import { count } from '../../reports/format.js';
@@ -43,7 +44,7 @@ export const hostsPage: ConsolePage = {
 <label for="q">Name contains<input id="q" name="q" value="${e(q.q)}" maxlength="253"></label>
 <label for="tag">Tag (key=value)<input id="tag" name="tag" value="${e(q.tag)}" maxlength="330" placeholder="role=mysql"></label>
 <input type="hidden" name="sort" value="${e(q.sort)}"><button type="submit">Search</button></form>`;
-    const head = `<p>${e(count(total))} hosts${q.q || q.tag ? ' match' : ''}. Sort: ${sortLink('name', 'name')} · ${sortLink('last_seen', 'last report')}</p>`;
+    const head = `<p>${e(plural(total, 'host', { shown: count(total) }))}${q.q || q.tag ? ' match' : ''}. Sort: ${sortLink('name', 'name')} · ${sortLink('last_seen', 'last report')}</p>`;
     const body = table('Hosts', ['Host', 'Last report', 'Worst volume', 'Checks', 'Tags'], rows.map((h) =>
       `<tr><td><a href="${hostHref(h.name)}">${e(h.name)}</a></td><td>${ago(h.lastSeen, now)}</td>${pctCell(h.worstUsePct)}<td class="num${h.failingChecks > 0 ? ' crit' : ''}">${h.totalChecks === 0 ? '–' : `${e(h.failingChecks)} failing of ${e(h.totalChecks)}`}</td><td>${tags(h.tags)}${tags(h.reportedTags)}</td></tr>`), 'No host matches.', [2, 3]);
     const pager = pages > 1 ? `<nav class="pager" aria-label="Pages">${q.page > 1 ? `<a href="${link({ page: q.page - 1 })}" rel="prev">Previous</a>` : ''}<span>Page ${e(q.page)} of ${e(pages)}</span>${q.page < pages ? `<a href="${link({ page: q.page + 1 })}" rel="next">Next</a>` : ''}</nav>` : '';

@@ -3,6 +3,7 @@
  * report), silent hosts, failing checks, a rollout in progress, then counts. One capacity report
  * (cached by the report service) and three small queries.
  */
+import { plural } from '../../../core/plural.js';
 import { count, days } from '../../reports/format.js';
 import type { ConsolePage } from '../page.js';
 import { ago, bytes, e, hostHref, pctCell, table } from '../view.js';
@@ -37,7 +38,7 @@ export const overviewPage: ConsolePage = {
     parts.push(`<h2>Silent hosts <span class="muted">(${e(count(report.stale.length))})</span></h2>`);
     parts.push(table('Hosts that stopped reporting, longest silence first', ['Host', 'Last report', 'Last error'], report.stale.slice(0, TOP).map((s) =>
       `<tr><td><a href="${hostHref(s.host)}">${e(s.host)}</a></td><td>${s.neverReported ? '<span class="muted">never reported</span>' : ago(s.lastSeen ? new Date(s.lastSeen) : null, now)}</td><td>${e(s.lastError ?? '')}</td></tr>`), 'Every host reports.'));
-    parts.push(`<h2>Failing checks <span class="muted">(${e(count(failing.total))} hosts)</span></h2>`);
+    parts.push(`<h2>Failing checks <span class="muted">(${e(plural(failing.total, 'host', { shown: count(failing.total) }))})</span></h2>`);
     parts.push(table('Hosts with failing checks', ['Host', 'Failing', 'Checks'], failing.hosts.map((f) =>
       `<tr><td><a href="${hostHref(f.host)}">${e(f.host)}</a></td><td class="num">${e(f.failing)} of ${e(f.total)}</td><td>${e(f.names.join(', '))}</td></tr>`), 'No failing check.', [1]));
     return { title: 'Fleet overview', body: parts.join('\n') };

@@ -5,6 +5,7 @@
  * confirmation page, drawn only for a session that may use them and only for steps the rollout's
  * state machine (rollouts/state.ts) allows now.
  */
+import { plural } from '../../../core/plural.js';
 import { count } from '../../reports/format.js';
 import type { DriftRow, RolloutView } from '../../rollouts/rollout-service.js';
 import { transition, type RolloutEvent } from '../../rollouts/state.js';
@@ -68,12 +69,12 @@ export function stepConsequence(step: RolloutStep, v: RolloutView): string {
   const wave = Math.min(v.currentWave + 1, v.waves.length);
   const moved = v.perWave.filter((w) => w.wave <= v.currentWave).reduce((n, w) => n + w.hosts, 0);
   if (step === 'pause') {
-    return `The rollout of release ${v.release} stops at wave ${wave} of ${v.waves.length}: the ${count(moved)} hosts already moved keep release ${v.release}, the others stay on release ${rel(v.previousRelease)}. Nothing advances until someone resumes it.`;
+    return `The rollout of release ${v.release} stops at wave ${wave} of ${v.waves.length}: the ${plural(moved, 'host', { shown: count(moved) })} already moved keep release ${v.release}, the others stay on release ${rel(v.previousRelease)}. Nothing advances until someone resumes it.`;
   }
   if (step === 'resume') {
     return `The rollout of release ${v.release} goes on from wave ${wave} of ${v.waves.length}; the health gate judges only check results sampled after now.`;
   }
-  return `The ${count(moved)} hosts of waves 1 to ${wave} go to the pre-signed revert release ${rel(v.revertRelease)} (the content of release ${rel(v.previousRelease)}); hosts not reached yet stay on release ${rel(v.previousRelease)}. A rollback cannot be undone: a new publish starts a new rollout.`;
+  return `The ${plural(moved, 'host', { shown: count(moved) })} of waves 1 to ${wave} go to the pre-signed revert release ${rel(v.revertRelease)} (the content of release ${rel(v.previousRelease)}); hosts not reached yet stay on release ${rel(v.previousRelease)}. A rollback cannot be undone: a new publish starts a new rollout.`;
 }
 
 /** The step buttons (links to their confirmation page), only those `can` allows and the state permits. */

@@ -6,6 +6,7 @@
  * The targets are selected again at start: a host enrolled or retagged in between is in or out then,
  * as with the command line.
  */
+import { plural } from '../../../core/plural.js';
 import { isVigiaError, VigiaError } from '../../../core/errors.js';
 import { count } from '../../reports/format.js';
 import { planLimits } from '../../fleet-runs/run-state.js';
@@ -44,7 +45,7 @@ export const runPreviewAction: ConsoleAction = {
     const more = answer.targets - Math.min(names.length, PREVIEW_NAMES);
     const body = `<p>Dry run: <strong>${e(req.action)}</strong> would run on <strong>${e(count(answer.targets))}</strong> ${answer.targets === 1 ? 'host' : 'hosts'}.</p>
 <dl class="kv"><dt>Where</dt><dd>${e(selectorText(limits.selector))}</dd><dt>Parameters</dt><dd>${e(paramsText(req.params))}</dd>
-<dt>Concurrency</dt><dd>${e(count(limits.concurrency))} hosts at once <span class="muted">(${e(f.concurrency)})</span>${req.ramp_up ? ', ramping up' : ''}</dd>
+<dt>Concurrency</dt><dd>${e(plural(limits.concurrency, 'host', { shown: count(limits.concurrency) }))} at once <span class="muted">(${e(f.concurrency)})</span>${req.ramp_up ? ', ramping up' : ''}</dd>
 <dt>Max errors</dt><dd>stops after more than ${e(count(limits.maxErrors))} <span class="muted">(${e(f.maxErrors)})</span></dd><dt>Timeout per host</dt><dd>${e(f.timeout)}</dd></dl>
 <h2>Targets</h2><ul class="names">${names.slice(0, PREVIEW_NAMES).map((n) => `<li><a href="${e(`/ui/hosts/${encodeURIComponent(n)}`)}">${e(n)}</a></li>`).join('')}${more > 0 ? `<li class="muted">and ${e(count(more))} more</li>` : ''}</ul>
 <form method="post" action="/ui/runs/start" class="confirm"><input type="hidden" name="_csrf" value="${e(ctx.session.csrf)}">${hiddenRunFields(f)}

@@ -6,6 +6,7 @@
  * source that stops early looks like a quiet month. Prints plainly (the form and nav are not printed).
  * Every spec and record value (names, descriptions, notes) is escaped.
  */
+import { plural } from '../../../core/plural.js';
 import { VigiaError } from '../../../core/errors.js';
 import type { SloReportDocument, SloReportEntry } from '../../../core/contracts/slo-report.js';
 import { count } from '../../reports/format.js';
@@ -82,7 +83,7 @@ function dora(r: SloReportDocument): string {
   if (!d) return '<section><h2>DORA</h2><p class="empty">No deploy records: DORA\'s four keys need a data source with deploys.</p></section>';
   const band = (b: string | null): string => (b === null ? '<td class="muted">–</td>' : `<td>${e(b)}</td>`);
   const rows = [
-    `<tr><td>Deployment frequency</td><td class="num">${e(num(d.deploysPerDay))} a day (${e(count(d.deploys))} deploys over ${e(num(d.spanDays, 0))} days)</td>${band(d.deploymentFrequencyBand)}</tr>`,
+    `<tr><td>Deployment frequency</td><td class="num">${e(num(d.deploysPerDay))} a day (${e(plural(d.deploys, 'deploy', { shown: count(d.deploys) }))} over ${e(plural(d.spanDays, 'day', { shown: num(d.spanDays, 0) }))})</td>${band(d.deploymentFrequencyBand)}</tr>`,
     `<tr><td>Lead time for changes (median)</td><td class="num">${e(num(d.leadTimeHours.median))} h</td>${band(d.leadTimeBand)}</tr>`,
     `<tr><td>Change failure rate</td><td class="num">${e(pct(d.changeFailureRate, 1))}</td>${band(d.changeFailureRateBand)}</tr>`,
     `<tr><td>Time to restore (median)</td><td class="num">${e(num(d.timeToRestoreHours.median))} h${d.openIncidents > 0 ? ` (${e(count(d.openIncidents))} still open)` : ''}</td>${band(d.timeToRestoreBand)}</tr>`,
