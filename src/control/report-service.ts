@@ -25,7 +25,15 @@ export interface MailResult {
 /** The report service; see the file comment. */
 export interface ReportService {
   buildCapacity(): Promise<CapacityReport>;
+  /**
+   * The performance report of a UTC day. A past day's is kept PAST_DAY_CACHE_MS and then rebuilt in the
+   * background while the kept one is still answered (stale-while-revalidate): at 10,000 hosts a build
+   * takes seconds (it aggregates every sample of the day), and a past day changes only by late reports.
+   * Today's is always built fresh. Mails always build fresh.
+   */
   buildPerformance(day: string): Promise<PerformanceReport>;
+  /** Build yesterday's performance report in the background, so the console's default view is ready. */
+  warmPerformance(): void;
   /** `all`: the table lists healthy volumes too (other formats always have every row). */
   capacity(format: ReportFormat, opts?: { all?: boolean }): Promise<RenderedReport>;
   performance(day: string, format: ReportFormat): Promise<RenderedReport>;
@@ -34,6 +42,11 @@ export interface ReportService {
   /** Start the configured schedules (none without SMTP); stop() waits for a running one. */
   startSchedules(metrics?: ControlMetrics): { stop(): Promise<void> };
 }
+
+/** How long a past day's performance report is answered before it is rebuilt (in the background). */
+export const PAST_DAY_CACHE_MS = 2 * 60_000;
+/** Past days whose performance report is kept (a week and a day; the oldest goes first). */
+const PAST_DAYS_CACHED = 8;
 
 /** Days after an empty one searched for samples (a week covers day one). */
 const NEXT_DAY_PROBES = 7;
@@ -76,7 +89,7 @@ export function createReportService(deps: { store: ControlStore; settings: Serve
     })();
     return building;
   };
-  const buildPerformance = async (day: string): Promise<PerformanceReport> => {
+  const buildPerformanceNow = async (day: string): Promise<PerformanceReport> => {
     const t = now();
     const data = await store.performanceData(day);
     if (data.hosts.length > 0 || data.hostsWithoutSystem.length > 0) return buildPerformanceReport(data, { policy, now: t });
@@ -94,6 +107,37 @@ export function createReportService(deps: { store: ControlStore; settings: Serve
     return buildPerformanceReport(data, { policy, now: t, nextDayWithSamples });
   };
 
+  /** Past days: the kept report (fresh or stale), and the build in flight, one per day. */
+  const pastDays = new Map<string, { report?: PerformanceReport; at: number; building?: Promise<PerformanceReport> }>();
+  const rebuild = (day: string): Promise<PerformanceReport> => {
+    const entry = pastDays.get(day) ?? { at: 0 };
+    entry.building ??= buildPerformanceNow(day).then(
+      (report) => {
+        pastDays.delete(day); // re-inserted last: the map's order is the eviction order
+        // An empty day is cheap to ask again and may be one being backfilled (vigia up --demo): not kept.
+        if (report.noSamples) return report;
+        pastDays.set(day, { report, at: clock() });
+        while (pastDays.size > PAST_DAYS_CACHED) pastDays.delete(pastDays.keys().next().value!);
+        return report;
+      },
+      (err: unknown) => {
+        entry.building = undefined;
+        throw err;
+      },
+    );
+    pastDays.set(day, entry);
+    return entry.building;
+  };
+  const buildPerformance = async (day: string): Promise<PerformanceReport> => {
+    if (day >= now().toISOString().slice(0, 10)) return buildPerformanceNow(day);
+    const entry = pastDays.get(day);
+    if (!entry?.report) return rebuild(day);
+    if (clock() - entry.at >= PAST_DAY_CACHE_MS) {
+      rebuild(day).catch((err: unknown) => log.warn({ err, day }, 'performance report rebuild failed; the kept one is answered'));
+    }
+    return entry.report;
+  };
+
   const mail = async (message: Parameters<typeof sendEmail>[1]): Promise<MailResult> => {
     if (!settings.smtp) throw new VigiaError('VIGIA_ERR_CONFIG', 'no smtp section in --config: cannot mail reports');
     if (policy.recipients.length === 0) throw new VigiaError('VIGIA_ERR_CONFIG', 'reports.recipients is empty');
@@ -104,6 +148,10 @@ export function createReportService(deps: { store: ControlStore; settings: Serve
   const service: ReportService = {
     buildCapacity,
     buildPerformance,
+    warmPerformance() {
+      const yesterday = addDays(now().toISOString().slice(0, 10), -1);
+      buildPerformance(yesterday).catch((err: unknown) => log.warn({ err, day: yesterday }, 'performance report warm-up failed'));
+    },
     async capacity(format, opts = {}) {
       const r = await buildCapacity();
       const body =
@@ -120,7 +168,7 @@ export function createReportService(deps: { store: ControlStore; settings: Serve
       return mail(composeCapacityEmail(await buildCapacity(), policy));
     },
     async mailPerformance(day) {
-      return mail(composePerformanceEmail(await buildPerformance(day), policy));
+      return mail(composePerformanceEmail(await buildPerformanceNow(day), policy));
     },
     startSchedules(metrics) {
       if (!settings.smtp) {
