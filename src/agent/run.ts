@@ -20,7 +20,7 @@ import { lookupUser } from './actions/registry.js';
 import { DEFAULT_DISKSTATS_DEVICE_EXCLUDE, readDiskUdevProperties, type DiskStat } from './collectors/diskstats.js';
 import { parseFilesystemFilter } from './collectors/filesystem-filter.js';
 import { createDeviceCollector, StaleMounts } from './collectors/filesystems.js';
-import { ProcessSampler } from './collectors/processes.js';
+import { ProcessSampler, type ProcessSample } from './collectors/processes.js';
 import { COLLECTOR_NAMES, metricsCollectors, runCollectors, type CollectSources, type CollectorName } from './collectors/registry.js';
 import { createStatfsPool, type StatfsPool } from './collectors/statfs-pool.js';
 import type { AgentConfig } from './config.js';
@@ -31,7 +31,7 @@ import { renderNodeMetrics } from './node-metrics.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { createAgentServer } from './server.js';
 import { computeSystemAnswer, snapshotOf, systemCollectors, SystemSampler } from './system-sampler.js';
-import type { HostReport } from '../core/contracts/host-report.js';
+import { MAX_REPORT_PROCESSES, type HostReport } from '../core/contracts/host-report.js';
 import type { SystemFigures } from '../core/contracts/fit-report.js';
 import { buildHostReport, IntervalBaseline } from './report/build-report.js';
 import { Reporter, type ReporterOptions } from './report/reporter.js';
@@ -163,7 +163,10 @@ async function startAgent(config: AgentConfig, log: Logger, life: Lifecycle, sta
       onChecksReady: () => reporter?.reportSoon(500),
     });
     const f = fleet;
-    reporter = await createReporter(config.report, { log, roots, devices, sampler, metrics: own, collectors: enabled, checks: () => f.checks() });
+    reporter = await createReporter(config.report, {
+      log, roots, devices, sampler, metrics: own, collectors: enabled, checks: () => f.checks(),
+      topProcesses: () => processes.top({ sort: 'cpu', limit: MAX_REPORT_PROCESSES, commandLines: 'redacted' }),
+    });
     const r = reporter;
     reportStats = () => ({ ...r.spoolStats(), lastSuccessSeconds: r.lastSuccessAt === null ? null : r.lastSuccessAt / 1000 });
   }
@@ -274,6 +277,8 @@ export async function createReporter(
     /** The enabled collectors (default all). */
     collectors?: readonly CollectorName[];
     checks?: () => ReportChecks | undefined;
+    /** The top processes by CPU for the report (names only go on the wire); absent: the report carries none. */
+    topProcesses?: () => Promise<readonly ProcessSample[]>;
   },
   overrides: Partial<ReporterOptions> = {},
 ): Promise<Reporter> {
@@ -304,11 +309,20 @@ export async function createReporter(
       return null;
     }
   };
+  const topProcesses = async (): Promise<readonly ProcessSample[] | undefined> => {
+    if (!deps.topProcesses) return undefined;
+    try {
+      return await deps.topProcesses();
+    } catch (err) {
+      deps.log.warn({ err }, 'top processes unavailable for the host report');
+      return undefined;
+    }
+  };
   const collect = async (): Promise<HostReport> => {
     const sampledAtMs = Date.now();
-    const [devices, system] = await Promise.all([deps.devices(), systemView()]);
+    const [devices, system, processes] = await Promise.all([deps.devices(), systemView(), topProcesses()]);
     const checks = deps.checks?.();
-    return buildHostReport({ identity, devices, system, sampledAtMs, ...(checks ? { checks } : {}) });
+    return buildHostReport({ identity, devices, system, sampledAtMs, ...(checks ? { checks } : {}), ...(processes ? { processes } : {}) });
   };
   return new Reporter({
     url: rc.to,

@@ -79,6 +79,10 @@ test('vigia up: one line with a working login link, this host reporting, the col
     const hostName = readFileSync(join(data, 'up/host-name'), 'utf8').trim();
     const seen = await waitFor('this host\'s first report', async () => (await hosts(port, token)).find((h) => h.host === hostName && h.lastSeen !== null), 90_000, 500);
     assert.ok(seen);
+    // The real agent's report carries its top processes; the host page shows them (this test's node is one).
+    const hostPage = await (await fetch(`http://127.0.0.1:${port}/ui/hosts/${encodeURIComponent(hostName)}`, { headers: { cookie }, signal: AbortSignal.timeout(15_000) })).text();
+    assert.match(hostPage, /Top processes by CPU, sampled/);
+    assert.match(hostPage, /<td>node<\/td>/, 'a node process among the top ones');
     assert.equal((await fetch(`http://127.0.0.1:${logsPort}/healthz`)).status, 200, 'the collector answers');
     const stats = await fetch(`http://127.0.0.1:${logsPort}/v1/logs/stats`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(stats.status, 200, 'the collector takes the operator token');

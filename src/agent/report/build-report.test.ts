@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_REPORT_BYTES, MAX_REPORT_DEVICES, parseHostReport } from '../../core/contracts/host-report.js';
+import { MAX_REPORT_BYTES, MAX_REPORT_DEVICES, MAX_REPORT_PROCESSES, parseHostReport } from '../../core/contracts/host-report.js';
 import { readDiskstats } from '../collectors/diskstats.js';
 import { readLoadavg } from '../collectors/loadavg.js';
 import { readMeminfo } from '../collectors/meminfo.js';
@@ -12,6 +12,7 @@ import { readUptime } from '../collectors/uptime.js';
 import type { DeviceInfo } from '../model.js';
 import { computeSystemView, type SystemSnapshot, type SystemView } from '../system-sampler.js';
 import type { ProcStat } from '../collectors/proc-stat.js';
+import type { ProcessSample } from '../collectors/processes.js';
 import { buildHostReport, IntervalBaseline, toReportDevice } from './build-report.js';
 
 const identity = { host: 'db-042.example', tags: { dc: 'mad1', tier: 'gold' }, agentVersion: '0.1.0', intervalSeconds: 60 };
@@ -124,4 +125,17 @@ test('the fixture host (devices golden + its /proc) makes a report the contract 
   assert.deepEqual(r.devices.map((d) => d.role).filter((x) => x !== 'other').sort(), ['binlog', 'data']);
   assert.ok(r.system!.disks.length > 0);
   assert.ok(JSON.stringify(r).length < MAX_REPORT_BYTES / 10);
+});
+
+test('top processes: at most MAX_REPORT_PROCESSES, names only, cut and clamped so the contract accepts them', () => {
+  const sample = (i: number, over: Partial<ProcessSample> = {}): ProcessSample => ({
+    pid: i + 1, user: 'mysql', command: 'mysqld --password=secret', comm: 'mysqld', cpu_pct: 50, rss_bytes: 1e9, read_bytes_per_s: null, write_bytes_per_s: null, state: 'S', threads: 30, ...over,
+  });
+  const many = [sample(0, { comm: `a\u0000${'x'.repeat(100)}`, cpu_pct: Number.NaN, rss_bytes: -1 }), ...Array.from({ length: 14 }, (_, i) => sample(i + 1))];
+  const r = buildHostReport({ identity, devices: [], system: null, sampledAtMs: 0, processes: many });
+  assert.ok(parseHostReport(r).ok, JSON.stringify(parseHostReport(r)));
+  assert.equal(r.processes!.length, MAX_REPORT_PROCESSES);
+  assert.deepEqual(r.processes![0], { pid: 1, name: `a${'x'.repeat(63)}`, user: 'mysql', cpu_pct: 0, rss_bytes: 0 });
+  assert.ok(!JSON.stringify(r).includes('secret'), 'no command line on the wire');
+  assert.equal(buildHostReport({ identity, devices: [], system: null, sampledAtMs: 0 }).processes, undefined, 'none asked, none sent');
 });

@@ -5,7 +5,8 @@
  * clamped or cut here, because a report the server answers 422 is a report lost.
  */
 import { reportDevice, reportSystem } from '../../core/contracts/fit-report.js';
-import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, type HostReport, type ReportChecks, type ReportDevice } from '../../core/contracts/host-report.js';
+import { HOST_REPORT_VERSION, MAX_REPORT_DEVICES, MAX_REPORT_PROCESSES, type HostReport, type ReportChecks, type ReportDevice, type ReportProcess } from '../../core/contracts/host-report.js';
+import type { ProcessSample } from '../collectors/processes.js';
 import type { DeviceInfo } from '../model.js';
 import type { SystemFigures } from '../../core/contracts/fit-report.js';
 import type { SystemSnapshot } from '../system-sampler.js';
@@ -32,6 +33,8 @@ export interface ReportInput {
   readonly sampledAtMs: number;
   /** Latest results of the installed bundle's checks; absent without a bundle. */
   readonly checks?: ReportChecks;
+  /** The top processes by CPU, most first; only their short names go on the wire. */
+  readonly processes?: readonly ProcessSample[];
 }
 
 /** One DeviceInfo as a report device (see core/contracts/fit-report.ts). */
@@ -54,7 +57,15 @@ export function buildHostReport(input: ReportInput): HostReport {
     system: input.system ? reportSystem(input.system) : null,
     devices: devices.map(toReportDevice),
     ...(input.checks ? { checks: input.checks } : {}),
+    ...(input.processes ? { processes: input.processes.slice(0, MAX_REPORT_PROCESSES).map(toReportProcess) } : {}),
   };
+}
+
+/** A process sample as the contract takes it: name and user cut to 64 characters, NUL removed, figures clamped. */
+export function toReportProcess(p: ProcessSample): ReportProcess {
+  const text = (s: string): string => s.replaceAll('\u0000', '').slice(0, 64) || '?';
+  const finite = (n: number, max: number): number => (Number.isFinite(n) ? Math.min(Math.max(n, 0), max) : 0);
+  return { pid: p.pid, name: text(p.comm), user: text(p.user), cpu_pct: finite(p.cpu_pct, 100_000), rss_bytes: Math.round(finite(p.rss_bytes, Number.MAX_SAFE_INTEGER)) };
 }
 
 /**

@@ -55,6 +55,8 @@ export interface HostDetail {
   readonly checks: { readonly release: number; readonly sampledAt: Date; readonly results: ReadonlyArray<{ name: string; state: string; output: string; at: string }> } | null;
   readonly runs: ReadonlyArray<{ runId: number; action: string; state: string; exitCode: number | null; finishedAt: Date | null; output: string }>;
   readonly bundle: { readonly appliedRelease: number; readonly failedRelease: number | null; readonly failedError: string | null } | null;
+  /** The newest report's top processes by CPU (null: its agent sends none). */
+  readonly processes: { readonly sampledAt: Date; readonly list: ReadonlyArray<{ pid: number; name: string; user: string; cpu_pct: number; rss_bytes: number }> } | null;
 }
 
 /** The newest rollout, as the overview names it. */
@@ -140,7 +142,7 @@ export class ConsoleData {
     const [h] = await this.#db.query<Row>('SELECT id, name, tags, report_tags, enrolled_at, last_seen, last_sampled_at, interval_seconds, source, last_error, last_error_at FROM hosts WHERE name = $1', [name]);
     if (!h) return undefined;
     const id = num(h.id);
-    const [sys, devices, checks, runs, bundle] = await Promise.all([
+    const [sys, devices, checks, runs, bundle, procs] = await Promise.all([
       this.#db.query<Row>('SELECT cpu_user, cpu_system, cpu_iowait, cpu_steal, cpu_idle, cpus, load1, load5, load15, mem_total_bytes, mem_used_pct, swap_used_pct, uptime_seconds FROM latest_system WHERE host_id = $1', [id]),
       this.#db.query<Row>('SELECT mountpoint, device, fstype, role, read_only, size_bytes, used_bytes, use_pct, inode_use_pct, error FROM latest_devices WHERE host_id = $1 ORDER BY mountpoint', [id]),
       this.#db.query<Row>('SELECT release, sampled_at, results FROM latest_checks WHERE host_id = $1', [id]),
@@ -149,10 +151,12 @@ export class ConsoleData {
         [id],
       ),
       this.#db.query<Row>('SELECT applied_release, failed_release, failed_error FROM host_bundles WHERE host_id = $1', [id]),
+      this.#db.query<Row>('SELECT sampled_at, processes FROM latest_processes WHERE host_id = $1', [id]),
     ]);
     const s = sys[0];
     const c = checks[0];
     const b = bundle[0];
+    const p = procs[0];
     return {
       name: String(h.name), tags: json(h.tags), reportedTags: json(h.report_tags ?? {}), enrolledAt: dateOrNull(h.enrolled_at)!, lastSeen: dateOrNull(h.last_seen),
       lastSampledAt: dateOrNull(h.last_sampled_at), intervalSeconds: numOrNull(h.interval_seconds), source: h.source === null ? null : String(h.source),
@@ -165,6 +169,7 @@ export class ConsoleData {
       checks: c ? { release: num(c.release), sampledAt: dateOrNull(c.sampled_at)!, results: json(c.results) } : null,
       runs: runs.map((r) => ({ runId: num(r.id), action: String(r.action), state: String(r.state), exitCode: numOrNull(r.exit_code), finishedAt: dateOrNull(r.finished_at), output: String(r.output ?? '') })),
       bundle: b ? { appliedRelease: num(b.applied_release), failedRelease: numOrNull(b.failed_release), failedError: b.failed_error === null ? null : String(b.failed_error) } : null,
+      processes: p ? { sampledAt: dateOrNull(p.sampled_at)!, list: json(p.processes) } : null,
     };
   }
 

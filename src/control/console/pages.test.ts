@@ -15,6 +15,7 @@ function report(host: string, at: Date, usedPct: number): HostReport {
     system: { cpu: { user_pct: 20, system_pct: 5, iowait_pct: 1, steal_pct: 0, idle_pct: 74, cpus: 8 }, load1: 1, load5: 1, load15: 1, mem_total_bytes: 64e9, mem_used_pct: 50, swap_used_pct: 0, uptime_seconds: 86_400, disks: [] },
     devices: [{ mountpoint: '/var/lib/mysql', device: '/dev/sdb', fstype: 'xfs', role: 'data', read_only: false, size_bytes: size, used_bytes: Math.round(size * usedPct / 100), avail_bytes: Math.round(size * (1 - usedPct / 100)), use_pct: Math.ceil(usedPct), inodes_total: 1000, inodes_used: 10, inode_use_pct: 1, error: null }],
     checks: { release: 1, results: [{ name: 'mysql.replication', state: 'CRITICAL', output: `lag ${XSS}`, at: at.toISOString(), duration_ms: 5 }] },
+    processes: [{ pid: 4242, name: 'mysqld', user: 'mysql', cpu_pct: 187.5, rss_bytes: 8e9 }, { pid: 7, name: XSS.slice(0, 64), user: 'root', cpu_pct: 1, rss_bytes: 1e6 }],
   };
 }
 
@@ -63,6 +64,8 @@ test('with data: every page renders it, and host-supplied text stays text', asyn
   assert.match(pages['/ui/']!, /mysql\.replication/, 'the failing check is on the overview');
   assert.ok(pages['/ui/hosts']!.includes(escaped), 'an operator tag holding a script shows as text');
   assert.ok(pages['/ui/hosts/db-1']!.includes(`lag ${escaped}`), 'check output holding a script shows as text');
+  assert.match(pages['/ui/hosts/db-1']!, /<td class="num">4242<\/td><td>mysqld<\/td><td>mysql<\/td><td class="num">187\.5<\/td>/, 'the top processes of the newest report');
+  assert.ok(!pages['/ui/hosts/db-1']!.includes('reports no processes'));
   assert.ok(pages['/ui/audit']!.includes('test.xss'));
   assert.match(pages['/ui/hosts?q=db&tag=role%3Dmysql&sort=last_seen']!, /2 hosts match/);
   assert.match(pages['/ui/capacity']!, /\/var\/lib\/mysql/);

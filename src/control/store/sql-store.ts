@@ -609,6 +609,20 @@ export class SqlControlStore implements ControlStore {
     }
     const noChecks = winners.filter((c) => !c.item.report.checks).map((c) => c.item.hostId);
     if (noChecks.length > 0) writes.push(tx.query(`DELETE FROM latest_checks WHERE host_id IN (SELECT unnest($1::text::int[]))`, [`{${noChecks.join(',')}}`]));
+    // Top processes of the newest report, the same way: replaced, or cleared by a report without them.
+    const procs = winners.flatMap((c) => (c.item.report.processes ? [{ h: c.item.hostId, t: c.item.report.sampled_at, j: JSON.stringify(c.item.report.processes) }] : []));
+    if (procs.length > 0) {
+      const rows = rowsFrom('h int, t timestamptz, j text', procs);
+      writes.push(tx.query(
+        `INSERT INTO latest_processes AS l (host_id, sampled_at, processes)
+         SELECT h, t, j::jsonb FROM ${rows.from}
+          ORDER BY h
+         ON CONFLICT (host_id) DO UPDATE SET sampled_at = excluded.sampled_at, processes = excluded.processes`,
+        rows.params,
+      ));
+    }
+    const noProcs = winners.filter((c) => !c.item.report.processes).map((c) => c.item.hostId);
+    if (noProcs.length > 0) writes.push(tx.query(`DELETE FROM latest_processes WHERE host_id IN (SELECT unnest($1::text::int[]))`, [`{${noProcs.join(',')}}`]));
     return writes;
   }
 

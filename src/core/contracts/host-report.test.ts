@@ -18,7 +18,12 @@ test('a valid report passes; what the database could not store is refused with i
     [JSON.parse(JSON.stringify(report).replace('"env":"prod"', '"__proto__":"x"')), /tags\.__proto__: reserved tag key/],
     [{ ...report, devices: [{ ...device, extra: 1 }] }, /devices\.0/],
     [{ ...report, sampled_at: '2026-12-01T07:00:00Z' }, /sampled_at/],
+    // Top processes: names only (a command line can hold a password), at most 10.
+    [{ ...report, processes: [{ pid: 1, name: 'mysqld', user: 'mysql', cpu_pct: 1, rss_bytes: 1, command: 'mysqld --password=x' }] }, /processes\.0/],
+    [{ ...report, processes: Array.from({ length: 11 }, (_, i) => ({ pid: i + 1, name: 'p', user: 'u', cpu_pct: 0, rss_bytes: 0 })) }, /processes/],
+    [{ ...report, processes: [{ pid: 1, name: 'a\u0000', user: 'u', cpu_pct: 0, rss_bytes: 0 }] }, /processes\.0\.name: must not contain NUL/],
   ];
+  assert.equal(parseHostReport({ ...report, processes: [{ pid: 1, name: 'mysqld', user: 'mysql', cpu_pct: 250, rss_bytes: 8e9 }] }).ok, true);
   for (const [value, re] of cases) {
     const r = parseHostReport(value);
     assert.equal(r.ok, false);

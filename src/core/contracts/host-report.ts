@@ -118,6 +118,25 @@ export const reportChecksSchema = z
   })
   .strict();
 
+/** Most processes a report carries: the host's top ones by CPU. */
+export const MAX_REPORT_PROCESSES = 10;
+
+/**
+ * One of the host's top processes by CPU over the report interval. Only the kernel's short name
+ * (comm), never the command line: command lines can hold secrets, and they stay on the agent's own API
+ * (`GET /v1/processes`, redacted unless the token has scope `cmdline`).
+ */
+export const reportProcessSchema = z
+  .object({
+    pid: z.number().int().min(1).max(4_194_304),
+    name: text(1, 64),
+    user: text(1, 64),
+    /** Percent of ONE CPU, like top (may exceed 100 for a multi-threaded process). */
+    cpu_pct: z.number().finite().min(0).max(100_000),
+    rss_bytes: bytes,
+  })
+  .strict();
+
 /** A whole report. `sampled_at` (host clock) identifies it: the same host and sampled_at twice is a replay. */
 export const hostReportSchema = z
   .object({
@@ -134,6 +153,8 @@ export const hostReportSchema = z
     devices: z.array(reportDeviceSchema).max(MAX_REPORT_DEVICES),
     /** Latest result of each check of the installed bundle (absent: no bundle, or an older agent). */
     checks: reportChecksSchema.optional(),
+    /** The top processes by CPU, most first (absent: an older agent, or a source that cannot tell). */
+    processes: z.array(reportProcessSchema).max(MAX_REPORT_PROCESSES).optional(),
   })
   .strict();
 
@@ -147,7 +168,7 @@ export const HOST_REPORT_SHAPE: JsonShape = Object.freeze({
   maxDepth: 4,
   maxKeys: Math.max(
     MAX_TAGS,
-    ...[hostReportSchema, reportSystemSchema, reportSystemSchema.shape.cpu, reportDeviceSchema, reportDiskSchema, reportChecksSchema, reportCheckSchema].map((s) => Object.keys(s.shape).length),
+    ...[hostReportSchema, reportSystemSchema, reportSystemSchema.shape.cpu, reportDeviceSchema, reportDiskSchema, reportChecksSchema, reportCheckSchema, reportProcessSchema].map((s) => Object.keys(s.shape).length),
   ),
   maxItems: Math.max(MAX_REPORT_DEVICES, MAX_REPORT_DISKS, MAX_REPORT_CHECKS),
   // Tag keys are at most 64.
@@ -156,6 +177,8 @@ export const HOST_REPORT_SHAPE: JsonShape = Object.freeze({
 
 /** One host report as sent on the wire. */
 export type HostReport = z.infer<typeof hostReportSchema>;
+/** One of the top processes of a report. */
+export type ReportProcess = z.infer<typeof reportProcessSchema>;
 /** The check results part of a report. */
 export type ReportChecks = z.infer<typeof reportChecksSchema>;
 /** One check result in a report. */

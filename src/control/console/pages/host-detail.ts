@@ -1,8 +1,7 @@
 /**
- * One host: identity and tags, system figures, devices, check states, recent fleet-run results and
- * the bundle it runs, from the latest report and the fleet tables (one query per table, by host).
- * Top processes are not shown: the host report does not carry them (the agent serves them on its
- * own API, GET /v1/processes), so the control plane has none to show.
+ * One host: identity and tags, system figures, devices, top processes, check states, recent fleet-run
+ * results and the bundle it runs, from the latest report and the fleet tables (one query per table, by
+ * host). Processes show their short name only: command lines stay on the agent's own API.
  */
 import { plural } from '../../../core/plural.js';
 import { bytes, ago, e, pctCell, table, tags } from '../view.js';
@@ -36,7 +35,11 @@ ${h.bundle ? `<dt>Check bundle</dt><dd>release ${e(h.bundle.appliedRelease)}${h.
     parts.push('<h2>Recent fleet runs</h2>');
     parts.push(table('Fleet runs on this host, newest first', ['Run', 'Action', 'State', 'Exit', 'Finished', 'Output'], h.runs.map((r) =>
       `<tr><td><a href="/ui/runs">#${e(r.runId)}</a></td><td>${e(r.action)}</td><td class="${r.state === 'succeeded' ? 'ok' : r.state === 'failed' || r.state === 'timed_out' ? 'crit' : ''}">${e(r.state)}</td><td class="num">${r.exitCode === null ? '–' : e(r.exitCode)}</td><td>${ago(r.finishedAt, now)}</td><td><pre class="out">${e(r.output)}</pre></td></tr>`), 'No fleet run touched this host.', [3]));
-    parts.push('<h2>Top processes</h2><p class="empty">Not in host reports: see the agent\'s own API (GET /v1/processes on the host).</p>');
+    parts.push('<h2>Top processes</h2>');
+    parts.push(h.processes
+      ? table(`Top processes by CPU, sampled ${h.processes.sampledAt.toISOString().slice(0, 19).replace('T', ' ')} UTC (command lines: the agent's GET /v1/processes)`, ['PID', 'Name', 'User', 'CPU %', 'RSS'], h.processes.list.map((p) =>
+        `<tr><td class="num">${e(p.pid)}</td><td>${e(p.name)}</td><td>${e(p.user)}</td><td class="num">${e(p.cpu_pct.toFixed(1))}</td><td class="num">${bytes(p.rss_bytes)}</td></tr>`), 'No process reported.', [0, 3, 4])
+      : '<p class="empty">Its agent reports no processes (an older agent, or a host polled through node_exporter).</p>');
     return { title: h.name, body: parts.join('\n') };
   },
 };
