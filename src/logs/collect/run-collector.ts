@@ -14,11 +14,10 @@ import { createRegistry } from '../../core/metrics.js';
 import { RateLimiter } from '../../core/rate-limit.js';
 import { compileLogFormat } from '../parse/compile.js';
 import { ParseTally } from '../parse/parse-tally.js';
-import { clientTransform, DEFAULT_HASH_HEX_CHARS, DEFAULT_TRUNCATE, MIN_HASH_KEY_BYTES } from '../privacy.js';
+import { privacyFromFlags } from '../privacy-flags.js';
 import type { LogStore } from '../store/log-store.js';
 import { openLogStore } from '../store/open-store.js';
 import { listenSyslogTcp, listenSyslogUdp, DEFAULT_SYSLOG_LIMITS, type SyslogReceiver } from '../syslog/syslog-receiver.js';
-import { VigiaError } from '../../core/errors.js';
 import { CollectorMetrics } from './collector-metrics.js';
 import { createCollectorServer, DEFAULT_COLLECTOR_LIMITS } from './collector-server.js';
 import { DroppedTally } from './dropped-tally.js';
@@ -59,7 +58,7 @@ export async function runCollector(config: Readonly<ServeConfig>): Promise<void>
 export async function startCollector(config: Readonly<ServeConfig>, log: Logger, life: Lifecycle): Promise<RunningCollector> {
   const operatorTokens = config.tokens ? parseTokenEntries(await readConfigFile(config.tokens, '--tokens')) : [];
   if (config.tokens) await warnIfReadableByOthers(config.tokens, log, '--tokens');
-  const anonymise = await privacyTransform(config);
+  const anonymise = await privacyFromFlags(config.ipPrivacy, config.ipHashKeyFile);
   const store: LogStore = await openLogStore(config.store ? { url: config.store } : { dataDir: config.dataDir });
   life.defer('log store', () => store.close());
   log.info({ engine: store.engine, store: config.store ? 'url' : config.dataDir }, 'log store open');
@@ -192,14 +191,6 @@ async function shipperAuth(config: Readonly<ServeConfig>): Promise<Authenticate<
   }
   const cache = new ShipperTokenCache(controlPlaneLookup(config.control!));
   return shipperAuthenticator(cache, { guessLimiter: new RateLimiter({ perSecond: 50, burst: 500 }), hostLimiter });
-}
-
-async function privacyTransform(config: Readonly<ServeConfig>): Promise<((ip: string) => string) | undefined> {
-  if (config.ipPrivacy === 'none') return undefined;
-  if (config.ipPrivacy === 'truncate') return clientTransform({ mode: 'truncate', ...DEFAULT_TRUNCATE });
-  const key = Buffer.from((await readConfigFile(config.ipHashKeyFile!, '--ip-hash-key-file')).trim(), 'utf8');
-  if (key.length < MIN_HASH_KEY_BYTES) throw new VigiaError('VIGIA_ERR_CONFIG', `--ip-hash-key-file: the key must have at least ${MIN_HASH_KEY_BYTES} bytes`);
-  return clientTransform({ mode: 'hash', key, hexChars: DEFAULT_HASH_HEX_CHARS });
 }
 
 function isLoopback(host: string): boolean {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { listenField, parseConfig, type ConfigNames } from '../../core/config.js';
 import { LOG_LEVELS } from '../../core/log.js';
 import { DEFAULT_RETENTION_DAYS } from '../store/open-store.js';
+import { IP_PRIVACY_MODES } from '../privacy-flags.js';
 
 /** Default listen address: loopback; exposing the collector (behind HAProxy, or to the web servers) is an explicit decision. */
 export const DEFAULT_COLLECTOR_LISTEN = '127.0.0.1:8470';
@@ -20,7 +21,7 @@ const schema = z
     /** Shipper tokens without a control plane: token-file lines with name=<host>. */
     shipperTokens: z.string().min(1).optional(),
     retentionDays: z.coerce.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
-    ipPrivacy: z.enum(['none', 'truncate', 'hash']).default('none'),
+    ipPrivacy: z.enum(IP_PRIVACY_MODES).default('none'),
     ipHashKeyFile: z.string().min(1).optional(),
     syslogUdp: listenField.optional(),
     syslogTcp: listenField.optional(),

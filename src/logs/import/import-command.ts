@@ -12,7 +12,7 @@ import { compileLogFormat } from '../parse/compile.js';
 import { FORMAT_NAMES } from '../parse/named-formats.js';
 import { addSourceOptions, dataDirGiven, parseSource } from '../query/query-options.js';
 import { openLogStore } from '../store/open-store.js';
-import { IP_PRIVACY_MODES, importPrivacy } from './import-privacy.js';
+import { IP_PRIVACY_MODES, privacyFromFlags } from '../privacy-flags.js';
 import { importSummary, progressLine } from './import-report.js';
 import { checkFiles, runImport } from './run-import.js';
 
@@ -44,7 +44,7 @@ stores its lines twice.
     const host = opts.host === undefined ? hostname() : String(opts.host);
     if (!HOST_NAME_RE.test(host)) throw new VigiaError('VIGIA_ERR_CONFIG', `--host "${host.slice(0, 80)}": ${HOST_NAME_RULE}`);
     const parser = compileLogFormat(String(opts.logFormat));
-    const client = await importPrivacy(String(opts.ipPrivacy), opts.ipHashKeyFile === undefined ? undefined : String(opts.ipHashKeyFile));
+    const client = await privacyFromFlags(String(opts.ipPrivacy), opts.ipHashKeyFile === undefined ? undefined : String(opts.ipHashKeyFile));
     // Every file is checked before the store is opened (or created): a typo imports nothing.
     await checkFiles(files);
     if (source.kind === 'server') throw new VigiaError('VIGIA_ERR_CONFIG', '--server: import writes to a store (--data-dir or --store); ship to a collector with vigia logs ship');
