@@ -17,7 +17,7 @@ import { callServerJson, serverTarget } from '../client.js';
 import type { BundleIndex } from './bundle-service.js';
 import { readBundleDir } from './bundle-dir.js';
 import { parseWaves } from '../rollouts/waves.js';
-import { parseWhere } from '../fleet-runs/selector.js';
+import { parseDurationFlag, parseWhere } from '../fleet-runs/selector.js';
 import { plural } from '../../core/plural.js';
 
 /** Parse `90d`, `12h`, `30m` to ms (release expiry). */
@@ -27,14 +27,6 @@ export function parseExpiry(text: string): number {
   const ms = Number(m[1]) * ({ d: 86_400_000, h: 3_600_000, m: 60_000 } as const)[m[2] as 'd' | 'h' | 'm'];
   if (ms < 60_000 || ms > 3650 * 86_400_000) throw new VigiaError('VIGIA_ERR_CONFIG', '--expires must be between 1m and 3650d');
   return ms;
-}
-
-/** Parse a duration flag such as `10m`, `30s`, `0` to ms. */
-export function parseDurationFlag(text: string, flag: string): number {
-  if (text.trim() === '0') return 0;
-  const m = /^(\d{1,7})(ms|s|m|h)$/.exec(text.trim());
-  if (!m) throw new VigiaError('VIGIA_ERR_CONFIG', `${flag} "${text.slice(0, 20)}": a duration such as 0, 30s, 10m or 1h`);
-  return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[m[2] as 'ms' | 's' | 'm' | 'h'];
 }
 
 function serverOptions(cmd: Command): Command {

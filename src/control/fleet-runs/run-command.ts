@@ -9,11 +9,10 @@ import { VigiaError, isVigiaError } from '../../core/errors.js';
 import { sanitiseJson, sanitiseText } from '../../core/sanitise.js';
 import { callServer, callServerJson, serverTarget } from '../client.js';
 import type { RunHostRow } from '../store/fleet-store.js';
-import { parseDurationFlag } from '../bundles/bundle-command.js';
 import type { FinalRunState, HostStatus } from './engine.js';
 import { exitCodeFor, renderProgressLine, renderResultLine, renderSummary } from './progress.js';
 import type { RunResultLine, RunView } from './run-service.js';
-import { parseLimit, parseParams, parseWhere } from './selector.js';
+import { parseDurationFlag, parseLimit, parseParams, parseWhere } from './selector.js';
 import { plural } from '../../core/plural.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {

@@ -1,8 +1,9 @@
 /**
  * Pure parsing of the `vigia run` flags: the `--where` host selector, the `--concurrency` /
  * `--max-errors` limits (a count or a percentage of the targets, as in AWS Systems Manager Run
- * Command) and the `--param k=v` action parameters. Every rejection is a VIGIA_ERR_BAD_REQUEST whose
- * message names the flag.
+ * Command), the `--param k=v` action parameters and duration flags (`--timeout`, also `bundle publish`'s
+ * `--soak`); shared by the CLI and the console's run form. Every rejection names the flag: a
+ * VIGIA_ERR_BAD_REQUEST, or VIGIA_ERR_CONFIG for a duration.
  */
 import { isTagKey, SELECTOR_KEY_RULE, selectorKeyOf, TAG_KEY_RULE } from '../../core/contracts/tags.js';
 import { VigiaError } from '../../core/errors.js';
@@ -150,4 +151,12 @@ export function parseParams(items: readonly string[]): Record<string, ParamValue
     out.set(key, value);
   }
   return Object.fromEntries(out);
+}
+
+/** Parse a duration flag such as `10m`, `30s`, `0` to ms. */
+export function parseDurationFlag(text: string, flag: string): number {
+  if (text.trim() === '0') return 0;
+  const m = /^(\d{1,7})(ms|s|m|h)$/.exec(text.trim());
+  if (!m) throw new VigiaError('VIGIA_ERR_CONFIG', `${flag} "${text.slice(0, 20)}": a duration such as 0, 30s, 10m or 1h`);
+  return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[m[2] as 'ms' | 's' | 'm' | 'h'];
 }

@@ -6,9 +6,8 @@
  */
 import { VigiaError } from '../../../core/errors.js';
 import { issues } from '../../api/shared.js';
-import { parseDurationFlag } from '../../bundles/bundle-command.js';
 import { startRunSchema, type StartRun } from '../../fleet-runs/run-service.js';
-import { parseParams, parseWhere } from '../../fleet-runs/selector.js';
+import { parseDurationFlag, parseParams, parseWhere } from '../../fleet-runs/selector.js';
 import { e } from '../view.js';
 
 /** The form's fields as typed (strings, trimmed). */
