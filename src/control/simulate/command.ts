@@ -1,4 +1,5 @@
 /** `vigia simulate`: a synthetic MySQL fleet reporting to a control plane (load tests, demos). */
+import { flagReader } from '../../core/flag-reader.js';
 import { Command, Option } from 'commander';
 import { probeServer } from '../../core/client-errors.js';
 import { readClientToken } from '../../core/config-file.js';
@@ -7,26 +8,7 @@ import type { SimulationOptions, SimulationProgress } from './simulator.js';
 
 /** Parsed, validated flags of `vigia simulate` (pure: no I/O, throws VIGIA_ERR_CONFIG naming the flag). */
 export function parseSimulateFlags(opts: Record<string, unknown>): Omit<SimulationOptions, 'adminToken' | 'ingestToken'> & { adminTokenFile: string; ingestTokenFile?: string } {
-  const fail = (flag: string, why: string): never => {
-    throw new VigiaError('VIGIA_ERR_CONFIG', `--${flag}: ${why}`);
-  };
-  const str = (k: string): string | undefined => (opts[k] === undefined ? undefined : String(opts[k]));
-  const int = (flag: string, key: string, lo: number, hi: number): number | undefined => {
-    const raw = str(key);
-    if (raw === undefined) return undefined;
-    if (!/^[0-9]+$/.test(raw)) fail(flag, `expected an integer, got ${JSON.stringify(raw)}`);
-    const n = Number(raw);
-    if (n < lo || n > hi) fail(flag, `must be from ${lo} to ${hi}, got ${n}`);
-    return n;
-  };
-  const num = (flag: string, key: string, lo: number, hi: number): number | undefined => {
-    const raw = str(key);
-    if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) fail(flag, `expected a number, got ${JSON.stringify(raw)}`);
-    if (n < lo || n > hi) fail(flag, `must be from ${lo} to ${hi}, got ${n}`);
-    return n;
-  };
+  const { fail, str, int, num } = flagReader(opts);
   const to = str('to') ?? fail('to', 'required (the control plane URL, e.g. http://127.0.0.1:8080)');
   let url: URL;
   try {

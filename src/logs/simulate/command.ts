@@ -1,4 +1,5 @@
 /** `vigia logs simulate`: a cluster of web servers' access logs, sent to a collector or written to files. */
+import { flagReader } from '../../core/flag-reader.js';
 import { Option, type Command } from 'commander';
 import { probeServer } from '../../core/client-errors.js';
 import { parseClientToken, readConfigFile } from '../../core/config-file.js';
@@ -33,18 +34,7 @@ export function parseDurationText(text: string): number {
 
 /** Parse and check the flags (pure); throws VIGIA_ERR_CONFIG naming the flag as typed. */
 export function parseSimulateFlags(opts: Record<string, unknown>): SimulateFlags {
-  const fail = (flag: string, why: string): never => {
-    throw new VigiaError('VIGIA_ERR_CONFIG', `--${flag}: ${why}`);
-  };
-  const str = (k: string): string | undefined => (opts[k] === undefined ? undefined : String(opts[k]));
-  const int = (flag: string, key: string, lo: number, hi: number): number | undefined => {
-    const raw = str(key);
-    if (raw === undefined) return undefined;
-    if (!/^[0-9]+$/.test(raw)) fail(flag, `expected an integer, got ${JSON.stringify(raw)}`);
-    const n = Number(raw);
-    if (n < lo || n > hi) fail(flag, `must be from ${lo} to ${hi}, got ${n}`);
-    return n;
-  };
+  const { fail, str, int } = flagReader(opts);
   const nodes = int('nodes', 'nodes', 1, 100_000) ?? 500;
   const rateText = str('rate');
   let rate: number | 'max' = nodes * 100;
