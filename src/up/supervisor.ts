@@ -30,6 +30,7 @@ export interface SupervisorOptions {
   readonly command: readonly [string, ...string[]];
   readonly logDir: string;
   readonly cwd?: string;
+  /** The parts' environment (default: spawn's, this process's own). */
   readonly env?: NodeJS.ProcessEnv;
   /** Called once for a part that ended while it should run (not for `mayEnd` parts that exit 0). */
   readonly onUnexpectedExit: (exit: PartExit) => void;
@@ -101,7 +102,7 @@ export class Supervisor {
     let child: ChildProcess;
     try {
       child = spawn(this.#o.command[0], [...this.#o.command.slice(1), ...spec.args], {
-        cwd: this.#o.cwd, env: this.#o.env ?? process.env, stdio: ['ignore', fd, fd], detached: true,
+        cwd: this.#o.cwd, ...(this.#o.env ? { env: this.#o.env } : {}), stdio: ['ignore', fd, fd], detached: true,
       });
     } finally {
       // The child holds its own copy of the descriptor.
