@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { z } from 'zod';
 import { probeServer } from '../../core/client-errors.js';
-import { optionNames, parseConfig, type ConfigNames } from '../../core/config.js';
+import { environment, optionNames, parseConfig, type ConfigNames } from '../../core/config.js';
 import { parseClientToken, readClientToken } from '../../core/config-file.js';
 import { pluralWord } from '../../core/plural.js';
 
@@ -115,7 +115,7 @@ Examples:
         json: Boolean(opts.json),
         progress: Boolean(opts.progress),
       }, optionNames(cmd));
-      const token = await loadToken(config.tokenFile, process.env.VIGIA_TOKEN);
+      const token = await loadToken(config.tokenFile, environment().VIGIA_TOKEN);
       // Before the load, without taking a number: a service that cannot be reached or whose store is
       // down (/readyz) ends with one catalogued line and status 2 instead of a FAIL verdict over
       // thousands of identical failures. (A refused token shows in the verdict: every request rejected.)
