@@ -7,15 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ARTIFACTS_DIR, launchChromium } from '../support/browser.js';
 import { startConsoleWorld } from '../support/console.js';
 import { fakeAgent, fleetFor, fleetHandles, publish } from '../support/console-fleet.js';
 
-/** Screenshots are kept here for people to look at (VIGIA_ARTEFACTS_DIR, default the system's temp dir). */
-const SHOTS = join(process.env.VIGIA_ARTEFACTS_DIR ?? join(tmpdir(), 'vigia-test-artefacts'), 'console-live');
+/** Screenshots are kept with the other console test artefacts (test/support/browser.ts), for people to look at. */
+const SHOTS = join(ARTIFACTS_DIR, 'live');
 
 test('browser: live rollout panel and run page', async () => {
   const fleet = fleetHandles();
@@ -27,7 +26,7 @@ test('browser: live rollout panel and run page', async () => {
   await publish(fleet.bundles!, 2, 'two', { soak_ms: 3_600_000, waves: [50, 100], auto_rollback: false }, 'one');
   await fleet.rollouts!.tick();
   mkdirSync(SHOTS, { recursive: true });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  const browser = await launchChromium();
   const errors: string[] = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
