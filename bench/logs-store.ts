@@ -10,6 +10,7 @@
  * Each engine runs in its own child process (RSS is per process and chdb's 500 MB library must not weigh
  * on the others). The exported functions are what the team's `npm run bench:logs` calls for any LogStore.
  */
+import { mulberry32 } from '../src/core/random.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,14 +24,7 @@ const DAY0 = Date.UTC(2026, 11, 1);
 
 /** A seeded source of realistic access records: Zipf URLs and clients, bots, 404s, IPv6, in time order. */
 export function recordSource(total: number, days: number, seed = 42): { batch(n: number): AccessRecord[]; readonly urls: readonly string[] } {
-  let s = seed >>> 0;
-  const rnd = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const zipf = (n: number): (() => number) => {
     const cdf = new Float64Array(n);
     let acc = 0;

@@ -7,6 +7,7 @@
  * hostnames as clients, `-` as status, lines cut short in the client or time, garbage lines, empty and `#` comment lines, CRLF line
  * ends, and a last line without LF. Same seed, same text.
  */
+import { mulberry32 } from '../../src/core/random.js';
 
 /** The layouts the generator writes (the Apache LogFormat of each is in EDGE_CASE_FORMATS). */
 export type EdgeCaseLayout = 'combined' | 'vhost_combined' | 'combined_duration';
@@ -35,17 +36,6 @@ export interface EdgeCaseOptions {
   readonly realistic?: boolean;
 }
 
-/** mulberry32: a small, fast, seeded PRNG (deterministic across platforms). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const OFFSETS = [0, -7 * 60, 330, 60, -5 * 60];
@@ -83,7 +73,7 @@ export function clfTime(utcMs: number, offsetMin: number): string {
 
 /** Generates the file text (LF ends, some CRLF, no LF after the last line). */
 export function edgeCaseLog(options: EdgeCaseOptions): string {
-  const rnd = seededRandom(options.seed ?? 15);
+  const rnd = mulberry32(options.seed ?? 15);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
   const edgeShare = options.edgeShare ?? 0.3;
   const start = Date.UTC(2024, 2, 9, 18, 0, 0); // two days spanning midnight in every offset

@@ -4,6 +4,7 @@
  * reference (reference-answers.ts) gives over the same records. A few answers are also written out by hand,
  * so the reference itself is checked. `open` returns a fresh, empty store each time; the suite closes it.
  */
+import { mulberry32 } from '../../core/random.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessRecord } from '../record.js';
@@ -44,14 +45,7 @@ export function accessRecord(over: Partial<AccessRecord> = {}): AccessRecord {
 
 /** A deterministic mix of `n` records over three days (mulberry32, so every engine sees the same input). */
 export function contractRecords(n: number, seed = 15): AccessRecord[] {
-  let s = seed >>> 0;
-  const rnd = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   // Skewed picks (a few URLs and clients dominate), so rankings have both clear leaders and ties.
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() ** 2 * xs.length)]!;
   const out: AccessRecord[] = [];
