@@ -6,13 +6,12 @@
  * violation; screenshots are kept as .artifacts/console/up-demo-*.png; SIGINT stops everything, exit 0.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { launchChromium, screenshot, watchedPage } from '../support/browser.js';
 import { freePort } from '../support/ports.js';
 import { processesMentioning } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
-import { VIGIA_BIN } from '../support/vigia-process.js';
+import { linkOf, startUp } from '../support/up-process.js';
 import { waitFor } from '../support/wait.js';
 
 const HOSTS = 20;
@@ -36,18 +35,11 @@ const PAGES: ReadonlyArray<readonly [name: string, path: string, expect: RegExp 
 test('npm start -- --demo: the printed link signs in, every page shows the demo with no console error; SIGINT stops all', { timeout: 300_000 }, async () => {
   const box = tempDir('vigia-console-up-');
   const [port, agentPort, logsPort] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [VIGIA_BIN, 'up', '--demo', '--demo-hosts', String(HOSTS), '--port', String(port), '--agent-port', String(agentPort), '--logs-port', String(logsPort)], { cwd: box.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const up = startUp(box.dir, ['--demo', '--demo-hosts', String(HOSTS), '--port', String(port), '--agent-port', String(agentPort), '--logs-port', String(logsPort)]);
+  const { child, exited } = up;
   const browser = await launchChromium();
   try {
-    const link = await waitFor('the console line', () => {
-      if (child.exitCode !== null) throw new Error(`vigia up exited ${child.exitCode}: ${err}`);
-      return /^vigia up: console (http:\/\/127\.0\.0\.1:\d+\/ui\/login\/[A-Za-z0-9_-]+)/.exec(out)?.[1];
-    }, 120_000, 100);
+    const link = await linkOf(up);
     const base = `http://127.0.0.1:${port}`;
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const { page, problems } = await watchedPage(context);
@@ -76,7 +68,7 @@ test('npm start -- --demo: the printed link signs in, every page shows the demo 
     assert.deepEqual(problems, []);
 
     child.kill('SIGINT');
-    assert.equal(await exited, 0, err.slice(-2000));
+    assert.equal(await exited, 0, up.err().slice(-2000));
   } finally {
     await browser.close();
     if (child.exitCode === null) child.kill('SIGKILL');

@@ -6,13 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
 import { isAlive, processesMentioning } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
-import { VIGIA_BIN } from '../support/vigia-process.js';
+import { linkOf, startUp } from '../support/up-process.js';
 import { waitFor } from '../support/wait.js';
 
 const HOSTS = 50;
@@ -20,18 +19,11 @@ const HOSTS = 50;
 test('vigia up --demo: simulated fleet with history, a rollout running, a fleet run, SLO data, log lines; SIGINT stops everything', { timeout: 240_000 }, async () => {
   const box = tempDir('vigia-up-demo-');
   const [port, agentPort, logsPort] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [VIGIA_BIN, 'up', '--demo', '--demo-hosts', String(HOSTS), '--port', String(port), '--agent-port', String(agentPort), '--logs-port', String(logsPort)], { cwd: box.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const up = startUp(box.dir, ['--demo', '--demo-hosts', String(HOSTS), '--port', String(port), '--agent-port', String(agentPort), '--logs-port', String(logsPort)]);
+  const { child, exited } = up;
   const data = join(box.dir, 'data');
   try {
-    await waitFor('the console line', () => {
-      if (child.exitCode !== null) throw new Error(`vigia up exited ${child.exitCode}: ${err}`);
-      return /^vigia up: console http:\/\/127\.0\.0\.1:\d+\/ui\/login\//.test(out);
-    }, 120_000, 100);
+    await linkOf(up);
     const token = readFileSync(join(data, 'up/operator.token'), 'utf8').trim();
     const get = async (base: number, path: string): Promise<any> => {
       const res = await fetch(`http://127.0.0.1:${base}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
@@ -71,9 +63,9 @@ test('vigia up --demo: simulated fleet with history, a rollout running, a fleet 
     const parts = processesMentioning(data, child.pid);
     assert.equal(parts.length, 5, 'server, logs, agent, simulate, log-traffic');
     child.kill('SIGINT');
-    assert.equal(await exited, 0, err);
+    assert.equal(await exited, 0, up.err());
     for (const pid of parts) assert.ok(!isAlive(pid), `part ${pid} gone`);
-    assert.match(err, /log-traffic stopped\n.*simulate stopped\n.*agent stopped\n.*logs stopped\n.*server stopped\n/s);
+    assert.match(up.err(), /log-traffic stopped\n.*simulate stopped\n.*agent stopped\n.*logs stopped\n.*server stopped\n/s);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     for (const pid of processesMentioning(box.dir)) process.kill(pid, 'SIGKILL');

@@ -6,40 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
 import { isAlive, processesMentioning } from '../support/procs.js';
 import { tempDir } from '../support/tmp.js';
-import { VIGIA_BIN } from '../support/vigia-process.js';
+import { linkOf, startUp, type Up } from '../support/up-process.js';
 import { waitFor } from '../support/wait.js';
-
-interface Up {
-  readonly child: ChildProcess;
-  out(): string;
-  err(): string;
-  readonly exited: Promise<number | null>;
-}
-
-function startUp(cwd: string, args: readonly string[]): Up {
-  const child = spawn(process.execPath, [VIGIA_BIN, 'up', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, out: () => out, err: () => err, exited };
-}
-
-/** The console link of the one line, once printed. */
-async function linkOf(up: Up): Promise<string> {
-  return waitFor('the console line', () => {
-    if (up.child.exitCode !== null) throw new Error(`vigia up exited ${up.child.exitCode}: ${up.err()}`);
-    return /^vigia up: console (http:\/\/127\.0\.0\.1:\d+\/ui\/login\/[A-Za-z0-9_-]+) /.exec(up.out())?.[1];
-  }, 120_000, 100);
-}
 
 async function signIn(link: string): Promise<string> {
   const res = await fetch(link, { redirect: 'manual', signal: AbortSignal.timeout(15_000) });
